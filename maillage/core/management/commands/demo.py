@@ -1,0 +1,71 @@
+"""`maillage demo`: migrate, load the demo data once, print the accounts, start the server."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+
+from maillage.core.demo_context import DEMO_PASSWORD, DemoContext
+from maillage.core.models import Organisation
+
+
+class Command(BaseCommand):
+    help = "Set up a demo database with realistic data and start the server on 127.0.0.1:8000."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--reset", action="store_true", help="Delete the demo database first.")
+        parser.add_argument("--no-serve", action="store_true", help="Load the data and stop.")
+        parser.add_argument("--addrport", default="127.0.0.1:8000", help="Where the server listens.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        database = settings.DATABASES["default"]
+        if options["reset"]:
+            if database["ENGINE"] != "django.db.backends.sqlite3":
+                raise CommandError("--reset only deletes the SQLite demo database; drop a PostgreSQL database yourself.")
+            call_command("flush", interactive=False, verbosity=0)
+        call_command("migrate", interactive=False, verbosity=0)
+        if Organisation.objects.exists() and not options["reset"]:
+            self.stdout.write("Demo data already there: kept as it is (use --reset to start again).")
+            context = None
+        else:
+            context = load_demo_data()
+            self.stdout.write(self.style.SUCCESS("Demo data loaded."))
+        self._print_accounts(context)
+        if not options["no_serve"]:
+            call_command("runserver", options["addrport"], use_reloader=False)
+
+    def _print_accounts(self, context: DemoContext | None) -> None:
+        from maillage.core.demo import ACCOUNTS
+
+        self.stdout.write("\nDemo accounts (password for all: %s):" % DEMO_PASSWORD)
+        for key, full_name, email, roles in ACCOUNTS:
+            where = ", ".join(f"{role.label} @ {short}" for short, role in roles)
+            self.stdout.write(f"  {email:<40} {full_name:<20} {where}  [{key}]")
+        if context:
+            for note in context.notes:
+                self.stdout.write(f"  {note}")
+        if settings.MAILLAGE_REQUIRE_2FA:
+            self.stdout.write(
+                "\nCoordinators, federation staff and administrators must set up two-factor authentication"
+                " at their first sign-in (any TOTP app). Set MAILLAGE_REQUIRE_2FA=false to skip it in a demo."
+            )
+
+
+def load_demo_data() -> DemoContext:
+    """Each app's demo.load(context), in the order of settings.MAILLAGE_APPS, in one transaction."""
+    context = DemoContext()
+    with transaction.atomic():
+        for app in settings.MAILLAGE_APPS:
+            try:
+                module = importlib.import_module(f"maillage.{app}.demo")
+            except ModuleNotFoundError as error:
+                if error.name != f"maillage.{app}.demo":
+                    raise
+                continue
+            module.load(context)
+    return context

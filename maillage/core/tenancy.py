@@ -1,0 +1,69 @@
+"""One obvious way to scope what a user may see.
+
+A query is scoped with `scope_to_organisations(qs, user, roles)`; a view fetches
+one object with `get_object_for_user_or_404`, so someone of another
+organisation gets 404, never 403, and learns nothing about the object.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TypeVar
+
+from django.contrib.auth.models import AnonymousUser
+from django.db import models
+from django.http import Http404
+
+from maillage.core.models import Membership, Organisation, Role, User
+
+M = TypeVar("M", bound=models.Model)
+AnyUser = User | AnonymousUser
+
+
+def active_memberships(user: AnyUser, roles: Iterable[str] | None = None) -> models.QuerySet[Membership]:
+    if not user.is_authenticated:
+        return Membership.objects.none()
+    memberships = Membership.objects.filter(user=user, is_active=True).select_related("organisation")
+    if roles is not None:
+        memberships = memberships.filter(role__in=list(roles))
+    return memberships
+
+
+def organisation_ids(user: AnyUser, roles: Iterable[str] | None = None) -> set[int]:
+    """Ids of the organisations where the user holds one of `roles` (any role if None)."""
+    return set(active_memberships(user, roles).values_list("organisation_id", flat=True))
+
+
+def organisations_of(user: AnyUser, roles: Iterable[str] | None = None) -> models.QuerySet[Organisation]:
+    return Organisation.objects.filter(id__in=organisation_ids(user, roles))
+
+
+def user_roles(user: AnyUser) -> set[str]:
+    return set(active_memberships(user).values_list("role", flat=True))
+
+
+def has_role(user: AnyUser, *roles: str) -> bool:
+    return active_memberships(user, roles).exists()
+
+
+def is_federation_staff(user: AnyUser) -> bool:
+    return has_role(user, Role.FEDERATION_STAFF, Role.ADMINISTRATOR)
+
+
+def scope_to_organisations(
+    queryset: models.QuerySet[M],
+    user: AnyUser,
+    roles: Iterable[str] | None = None,
+    *,
+    field: str = "organisation",
+) -> models.QuerySet[M]:
+    """Rows whose `field` is one of the user's organisations (for the given roles)."""
+    return queryset.filter(**{f"{field}__in": organisation_ids(user, roles)})
+
+
+def get_object_for_user_or_404(queryset: models.QuerySet[M], **lookup: object) -> M:
+    """Fetch from an already-scoped queryset; anything outside it is 404."""
+    try:
+        return queryset.get(**lookup)
+    except (queryset.model.DoesNotExist, ValueError):
+        raise Http404 from None

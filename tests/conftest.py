@@ -1,0 +1,141 @@
+"""Shared fixtures: people in organisations, the outsider who must get 404, a real SMTP server."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+
+import pytest
+from aiosmtpd.controller import Controller
+from allauth.mfa.models import Authenticator
+from django.core.cache import cache
+from django.test import Client
+
+from maillage.core.models import ROLES_REQUIRING_2FA, Organisation, Role, User
+from tests.factories import OrganisationFactory, member
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def give_totp(user: User) -> None:
+    """Mark the person as having set up TOTP, as the 2FA requirement checks."""
+    if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+        Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={"secret": "JBSWY3DPEHPK3PXP"})
+
+
+def client_for(user: User) -> Client:
+    """A test client signed in as `user` (with TOTP set up where their role requires it)."""
+    if any(m.role in ROLES_REQUIRING_2FA for m in user.memberships.all()):
+        give_totp(user)
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def organisation(db: None) -> Organisation:
+    return OrganisationFactory(short_name="CSS Test", postal_code="1060")
+
+
+@pytest.fixture
+def other_organisation(db: None) -> Organisation:
+    return OrganisationFactory(short_name="Autre Centre", postal_code="1030")
+
+
+@pytest.fixture
+def worker(organisation: Organisation) -> User:
+    return member(Role.WORKER, organisation, full_name="Awa Worker")
+
+
+@pytest.fixture
+def coordinator(organisation: Organisation) -> User:
+    return member(Role.COORDINATOR, organisation, full_name="Cora Coordinator")
+
+
+@pytest.fixture
+def federation(db: None) -> Organisation:
+    return OrganisationFactory(short_name="FdSS", sector="federation")
+
+
+@pytest.fixture
+def federation_staff(federation: Organisation) -> User:
+    return member(Role.FEDERATION_STAFF, federation, full_name="Fede Staff")
+
+
+@pytest.fixture
+def outsider(other_organisation: Organisation) -> User:
+    """Someone with every ordinary role, but in another organisation: must get 404 on our objects."""
+    user = member(Role.WORKER, other_organisation, full_name="Otto Outsider")
+    for role in (Role.COORDINATOR, Role.RESPONDER, Role.ORGANISER):
+        user.memberships.create(organisation=other_organisation, role=role)
+    return user
+
+
+@pytest.fixture
+def outsider_client(outsider: User) -> Client:
+    return client_for(outsider)
+
+
+def assert_outsider_gets_404(client: Client, *urls: str, method: str = "get") -> None:
+    """Each URL answers 404 to this client, for GET or POST."""
+    for url in urls:
+        response = getattr(client, method)(url)
+        assert response.status_code == 404, f"{method.upper()} {url} gave {response.status_code}, not 404"
+
+
+@dataclass
+class SMTPInbox:
+    host: str
+    port: int
+    messages: list[EmailMessage] = field(default_factory=list)
+
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # noqa: N802
+        content = envelope.content  # type: ignore[attr-defined]
+        self.messages.append(email.message_from_bytes(content, policy=email.policy.default))  # type: ignore[arg-type]
+        return "250 Message accepted for delivery"
+
+    def last_to(self, address: str) -> EmailMessage:
+        for message in reversed(self.messages):
+            if address in message["To"]:
+                return message
+        raise AssertionError(f"No email to {address} among {len(self.messages)}")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def smtp_inbox(settings: object) -> Iterator[SMTPInbox]:
+    """A real SMTP server on loopback; Django sends to it through its SMTP backend."""
+    inbox = SMTPInbox("127.0.0.1", _free_port())
+    controller = Controller(inbox, hostname=inbox.host, port=inbox.port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"  # type: ignore[attr-defined]
+    settings.EMAIL_HOST = inbox.host  # type: ignore[attr-defined]
+    settings.EMAIL_PORT = inbox.port  # type: ignore[attr-defined]
+    settings.EMAIL_USE_TLS = False  # type: ignore[attr-defined]
+    settings.EMAIL_HOST_USER = ""  # type: ignore[attr-defined]
+    try:
+        yield inbox
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def request_themes(db: None):  # type: ignore[no-untyped-def]
+    """The starter request-themes scheme, published (the same CSV the demo loads)."""
+    from maillage.taxonomy.demo import STARTER_SCHEMES, ensure_scheme
+
+    return ensure_scheme(*STARTER_SCHEMES[0])
