@@ -188,7 +188,7 @@ MAILLAGE_REQUIRE_2FA = env_bool("MAILLAGE_REQUIRE_2FA", True)
 # Internationalisation: French and Dutch are the peers, English complete.
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("French")), ("nl", _("Dutch")), ("en", _("English"))]
-LOCALE_PATHS = [BASE_DIR / "maillage" / "locale"]
+# Each app keeps its own catalogue in maillage/<app>/locale/ (French and Dutch; English is the source).
 TIME_ZONE = "Europe/Brussels"
 USE_I18N = True
 USE_TZ = True

@@ -1,4 +1,4 @@
-"""CI check: every catalogue is fully translated and its compiled .mo matches its .po.
+"""CI check: every app's catalogue (maillage/<app>/locale/) is fully translated and its compiled .mo matches its .po.
 
 Run with `python -m maillage.core.i18n_check`; prints one line per problem, exits 1 if any.
 """
@@ -8,14 +8,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-LOCALE = Path(__file__).resolve().parent.parent / "locale"
+PACKAGE = Path(__file__).resolve().parent.parent
 
 
 def problems() -> list[str]:
     import polib
 
     found = []
-    for po_path in sorted(LOCALE.glob("*/LC_MESSAGES/django.po")):
+    for po_path in sorted(PACKAGE.glob("*/locale/*/LC_MESSAGES/django.po")):
         po = polib.pofile(str(po_path))
         language = po_path.parts[-3]
         missing = [entry.msgid for entry in po if not entry.obsolete and (not entry.translated() or "fuzzy" in entry.flags)]

@@ -1,5 +1,7 @@
-from django.urls import path  # noqa: F401
+"""Statistics: helpline reports and case-work crossings keep their routes in separate modules."""
+
+from maillage.stats import urls_casework, urls_helpline
 
 app_name = "stats"
 
-urlpatterns: list = []
+urlpatterns = [*urls_helpline.urlpatterns, *urls_casework.urlpatterns]

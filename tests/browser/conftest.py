@@ -62,3 +62,12 @@ def assert_no_axe_violations(page) -> None:  # type: ignore[no-untyped-def]
     results = Axe().run(page)
     violations = results.response["violations"]
     assert violations == [], results.generate_report()
+
+
+def sign_in(page, email: str, password: str) -> None:  # type: ignore[no-untyped-def]
+    """Sign in through the real login form (tests.factories.PASSWORD is every factory user's password)."""
+    page.goto("/accounts/login/")
+    page.fill("input[name=login]", email)
+    page.fill("input[name=password]", password)
+    page.locator("form button[type=submit]").last.click()
+    page.wait_for_load_state()

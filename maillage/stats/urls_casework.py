@@ -1,0 +1,3 @@
+"""Routes of the case-work statistics (cross-tab builder, saved reports, sector extractions)."""
+
+urlpatterns: list = []

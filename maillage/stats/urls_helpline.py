@@ -1,0 +1,3 @@
+"""Routes of the helpline reports (weekly synthesis, bilan, exports)."""
+
+urlpatterns: list = []
