@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from maillage.core.models import Language, Role, User
 
+
 def add_service_error(form: forms.Form, error: forms.ValidationError) -> None:
     """Show a service's ValidationError next to its field (or above the form if it names none)."""
     if hasattr(error, "error_dict"):
@@ -43,7 +44,9 @@ class AcceptInvitationForm(forms.Form):
             self.add_error("password_again", _("The two passwords differ."))
         elif password:
             try:
-                password_validation.validate_password(password, User(email=self.email, full_name=cleaned.get("full_name", "")))
+                password_validation.validate_password(
+                    password, User(email=self.email, full_name=cleaned.get("full_name", ""))
+                )
             except forms.ValidationError as error:
                 self.add_error("password", error)
         return cleaned

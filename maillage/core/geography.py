@@ -32,7 +32,10 @@ def resolve_postal_code(code: str) -> PostalLocation:
         return PostalLocation(code, Region.BRUSSELS, postal.commune, None)
     number = int(code)
     if 1000 <= number <= 1299:
-        raise ValidationError(_("%(code)s is not a postal code of the Brussels-Capital Region.") % {"code": code}, code="postal_code_unknown")
+        raise ValidationError(
+            _("%(code)s is not a postal code of the Brussels-Capital Region.") % {"code": code},
+            code="postal_code_unknown",
+        )
     postal_range = PostalRange.objects.select_related("province").filter(first__lte=number, last__gte=number).first()
     if postal_range is None:
         raise ValidationError(_("%(code)s is not a Belgian postal code.") % {"code": code}, code="postal_code_unknown")

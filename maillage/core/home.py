@@ -4,10 +4,9 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from maillage.core.models import Role
+from maillage.core.models import Invitation, Role
 from maillage.core.navigation import Panel
 from maillage.core.queries import coordinated_organisations
-from maillage.core.models import Invitation
 
 
 def panels(request: HttpRequest, roles: set[str]) -> list[Panel]:
@@ -20,7 +19,11 @@ def panels(request: HttpRequest, roles: set[str]) -> list[Panel]:
             Panel(
                 title=_("Team of %(organisation)s") % {"organisation": organisation.short_name},
                 template="core/panels/team.html",
-                context={"organisation": organisation, "pending": pending, "members": organisation.memberships.filter(is_active=True).count()},
+                context={
+                    "organisation": organisation,
+                    "pending": pending,
+                    "members": organisation.memberships.filter(is_active=True).count(),
+                },
                 link_url=reverse("core:members", args=[organisation.pk]),
                 link_label=_("Manage the team"),
             )

@@ -18,14 +18,19 @@ def problems() -> list[str]:
     for po_path in sorted(PACKAGE.glob("*/locale/*/LC_MESSAGES/django.po")):
         po = polib.pofile(str(po_path))
         language = po_path.parts[-3]
-        missing = [entry.msgid for entry in po if not entry.obsolete and (not entry.translated() or "fuzzy" in entry.flags)]
+        missing = [
+            entry.msgid for entry in po if not entry.obsolete and (not entry.translated() or "fuzzy" in entry.flags)
+        ]
         if missing and language != "en":
             found.append(f"{po_path}: {len(missing)} untranslated or fuzzy, e.g. {missing[0]!r}")
         mo_path = po_path.with_suffix(".mo")
         if not mo_path.exists():
             found.append(f"{mo_path}: missing; run `maillage compilemessages`")
             continue
-        mo = {(entry.msgctxt, entry.msgid): (entry.msgstr, tuple(sorted(entry.msgstr_plural.items()))) for entry in polib.mofile(str(mo_path))}
+        mo = {
+            (entry.msgctxt, entry.msgid): (entry.msgstr, tuple(sorted(entry.msgstr_plural.items())))
+            for entry in polib.mofile(str(mo_path))
+        }
         stale = [
             entry.msgid
             for entry in po.translated_entries()
@@ -33,7 +38,9 @@ def problems() -> list[str]:
             and mo.get((entry.msgctxt, entry.msgid)) != (entry.msgstr, tuple(sorted(entry.msgstr_plural.items())))
         ]
         if stale:
-            found.append(f"{mo_path}: out of date for {len(stale)} messages, e.g. {stale[0]!r}; run `maillage compilemessages`")
+            found.append(
+                f"{mo_path}: out of date for {len(stale)} messages, e.g. {stale[0]!r}; run `maillage compilemessages`"
+            )
     return found
 
 

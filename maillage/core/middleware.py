@@ -28,9 +28,10 @@ class RequireTwoFactorMiddleware:
         if settings.MAILLAGE_REQUIRE_2FA and user.is_authenticated and not request.path.startswith(_OPEN_PREFIXES):
             from allauth.mfa.models import Authenticator
 
-            if has_role(user, *ROLES_REQUIRING_2FA) and not Authenticator.objects.filter(
-                user=user, type=Authenticator.Type.TOTP
-            ).exists():
+            if (
+                has_role(user, *ROLES_REQUIRING_2FA)
+                and not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+            ):
                 return redirect("mfa_activate_totp")
         if user.is_authenticated and settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
             translation.activate(user.language)

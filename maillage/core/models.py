@@ -33,14 +33,14 @@ class BilingualName(models.Model):
     class Meta:
         abstract = True
 
+    def __str__(self) -> str:
+        return self.name
+
     @property
     def name(self) -> str:
         if get_language() == "nl" and self.name_nl:
             return self.name_nl
         return self.name_fr
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class Province(BilingualName):
@@ -62,7 +62,12 @@ class PostalRange(models.Model):
 
     class Meta:
         ordering: ClassVar = ["first"]
-        constraints: ClassVar = [models.CheckConstraint(condition=models.Q(first__lte=models.F("last")), name="postal_range_ordered")]
+        constraints: ClassVar = [
+            models.CheckConstraint(condition=models.Q(first__lte=models.F("last")), name="postal_range_ordered")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first}–{self.last}"
 
 
 class Commune(BilingualName):
@@ -155,7 +160,9 @@ class Organisation(BilingualName):
     street = models.CharField(_("street and number"), max_length=200, blank=True)
     postal_code = models.CharField(_("postal code"), max_length=4, blank=True)
     commune = models.ForeignKey(Commune, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("commune"))
-    languages = models.JSONField(_("languages"), default=list, blank=True, help_text=_("Language codes, e.g. fr, nl, en."))
+    languages = models.JSONField(
+        _("languages"), default=list, blank=True, help_text=_("Language codes, e.g. fr, nl, en.")
+    )
     is_member = models.BooleanField(_("member of the federation"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -238,7 +245,12 @@ class AuditEntry(models.Model):
 
     created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("person")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("person"),
     )
     organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("organisation")

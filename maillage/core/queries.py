@@ -17,7 +17,11 @@ def coordinated_organisations(user: AnyUser) -> QuerySet[Organisation]:
 
 
 def members_of(organisation: Organisation) -> QuerySet[Membership]:
-    return Membership.objects.filter(organisation=organisation, is_active=True).select_related("user").order_by("user__full_name", "role")
+    return (
+        Membership.objects.filter(organisation=organisation, is_active=True)
+        .select_related("user")
+        .order_by("user__full_name", "role")
+    )
 
 
 def audit_entries_visible_to(user: AnyUser) -> QuerySet[AuditEntry]:

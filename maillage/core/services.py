@@ -80,7 +80,13 @@ def accept_invitation(token: str, *, user: User | None, full_name: str = "", pas
             membership.save(update_fields=["is_active"])
         invitation.accepted_at = timezone.now()
         invitation.save(update_fields=["accepted_at"])
-        log_action(user, "core.invitation.accepted", invitation, {"role": invitation.role}, organisation=invitation.organisation)
+        log_action(
+            user,
+            "core.invitation.accepted",
+            invitation,
+            {"role": invitation.role},
+            organisation=invitation.organisation,
+        )
     return user
 
 

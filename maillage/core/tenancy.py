@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import TypeVar
 
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.http import Http404
 
@@ -65,5 +66,5 @@ def get_object_for_user_or_404(queryset: models.QuerySet[M], **lookup: object) -
     """Fetch from an already-scoped queryset; anything outside it is 404."""
     try:
         return queryset.get(**lookup)
-    except (queryset.model.DoesNotExist, ValueError):
+    except (ObjectDoesNotExist, ValueError):
         raise Http404 from None

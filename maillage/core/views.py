@@ -14,6 +14,7 @@ from django.views.i18n import set_language as django_set_language
 
 from maillage.core import services
 from maillage.core.forms import AcceptInvitationForm, AuditFilterForm, InvitationForm, add_service_error
+from maillage.core.http import AuthenticatedRequest
 from maillage.core.models import Invitation, Membership, Role
 from maillage.core.navigation import home_panels
 from maillage.core.queries import (
@@ -51,7 +52,7 @@ def set_language(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def members(request: HttpRequest, organisation_id: int) -> HttpResponse:
+def members(request: AuthenticatedRequest, organisation_id: int) -> HttpResponse:
     organisation = get_object_for_user_or_404(coordinated_organisations(request.user), pk=organisation_id)
     form = InvitationForm(request.POST or None, initial={"language": request.user.language})
     if request.method == "POST" and form.is_valid():
@@ -62,7 +63,9 @@ def members(request: HttpRequest, organisation_id: int) -> HttpResponse:
         else:
             messages.success(request, _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]})
             return redirect("core:members", organisation_id=organisation.pk)
-    invitations = Invitation.objects.filter(organisation=organisation, accepted_at=None, revoked_at=None).select_related("invited_by")
+    invitations = Invitation.objects.filter(
+        organisation=organisation, accepted_at=None, revoked_at=None
+    ).select_related("invited_by")
     return render(
         request,
         "core/members.html",
@@ -72,9 +75,11 @@ def members(request: HttpRequest, organisation_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def remove_member(request: HttpRequest, organisation_id: int, membership_id: int) -> HttpResponse:
+def remove_member(request: AuthenticatedRequest, organisation_id: int, membership_id: int) -> HttpResponse:
     organisation = get_object_for_user_or_404(coordinated_organisations(request.user), pk=organisation_id)
-    membership = get_object_for_user_or_404(Membership.objects.filter(organisation=organisation, is_active=True), pk=membership_id)
+    membership = get_object_for_user_or_404(
+        Membership.objects.filter(organisation=organisation, is_active=True), pk=membership_id
+    )
     if membership.user_id == request.user.pk and membership.role == "coordinator":
         messages.error(request, _("You cannot remove your own coordinator role."))
     else:
@@ -85,7 +90,7 @@ def remove_member(request: HttpRequest, organisation_id: int, membership_id: int
 
 @login_required
 @require_POST
-def revoke_invitation(request: HttpRequest, organisation_id: int, invitation_id: int) -> HttpResponse:
+def revoke_invitation(request: AuthenticatedRequest, organisation_id: int, invitation_id: int) -> HttpResponse:
     organisation = get_object_for_user_or_404(coordinated_organisations(request.user), pk=organisation_id)
     invitation = get_object_for_user_or_404(Invitation.objects.filter(organisation=organisation), pk=invitation_id)
     services.revoke_invitation(request.user, invitation)
@@ -110,13 +115,15 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
             token, user=None, full_name=form.cleaned_data["full_name"], password=form.cleaned_data["password"]
         )
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, _("Welcome! You joined %(organisation)s.") % {"organisation": invitation.organisation})
+        messages.success(
+            request, _("Welcome! You joined %(organisation)s.") % {"organisation": invitation.organisation}
+        )
         return HttpResponseRedirect("/")
     return render(request, "core/accept_invitation.html", {"invitation": invitation, "form": form})
 
 
 @login_required
-def audit_log(request: HttpRequest) -> HttpResponse:
+def audit_log(request: AuthenticatedRequest) -> HttpResponse:
     if not (is_federation_staff(request.user) or has_role(request.user, Role.COORDINATOR)):
         raise Http404
     entries = audit_entries_visible_to(request.user)

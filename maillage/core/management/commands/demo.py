@@ -26,7 +26,9 @@ class Command(BaseCommand):
         database = settings.DATABASES["default"]
         if options["reset"]:
             if database["ENGINE"] != "django.db.backends.sqlite3":
-                raise CommandError("--reset only deletes the SQLite demo database; drop a PostgreSQL database yourself.")
+                raise CommandError(
+                    "--reset only deletes the SQLite demo database; drop a PostgreSQL database yourself."
+                )
             call_command("flush", interactive=False, verbosity=0)
         call_command("migrate", interactive=False, verbosity=0)
         if Organisation.objects.exists() and not options["reset"]:
@@ -42,7 +44,7 @@ class Command(BaseCommand):
     def _print_accounts(self, context: DemoContext | None) -> None:
         from maillage.core.demo import ACCOUNTS
 
-        self.stdout.write("\nDemo accounts (password for all: %s):" % DEMO_PASSWORD)
+        self.stdout.write(f"\nDemo accounts (password for all: {DEMO_PASSWORD}):")
         for key, full_name, email, roles in ACCOUNTS:
             where = ", ".join(f"{role.label} @ {short}" for short, role in roles)
             self.stdout.write(f"  {email:<40} {full_name:<20} {where}  [{key}]")
