@@ -1,0 +1,394 @@
+"""Who does what, where and when — aligned with HSDS 3.0, with FR/NL texts and Brussels communes.
+
+HSDS is the exchange format, not the whole model: every exported row keeps a stable
+`uuid` (HSDS `id`) so imports are idempotent, and translated texts, Europe/Brussels
+schedules and communes are mapped on export.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+
+def _translated(fr: str, nl: str) -> str:
+    if get_language() == "nl" and nl:
+        return nl
+    return fr or nl
+
+
+class DirectoryOrganisation(models.Model):
+    """An HSDS organization: a member of the federation (linked) or any other provider."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organisation = models.ForeignKey(
+        "core.Organisation",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="directory_entries",
+        verbose_name=_("member organisation"),
+    )
+    name_fr = models.CharField(_("name (French)"), max_length=200)
+    name_nl = models.CharField(_("name (Dutch)"), max_length=200, blank=True)
+    description_fr = models.TextField(_("description (French)"), blank=True)
+    description_nl = models.TextField(_("description (Dutch)"), blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    website = models.URLField(_("website"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering: ClassVar = ["name_fr"]
+        verbose_name = _("directory organisation")
+        verbose_name_plural = _("directory organisations")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return _translated(self.name_fr, self.name_nl)
+
+    @property
+    def description(self) -> str:
+        return _translated(self.description_fr, self.description_nl)
+
+
+class ServiceStatus(models.TextChoices):
+    PUBLISHED = "published", _("Published")
+    DRAFT = "draft", _("Draft")
+
+
+class CrisisStatus(models.TextChoices):
+    USUAL = "usual", _("Open as usual")
+    CHANGED = "changed", _("Open with changes")
+    REDUCED = "reduced", _("Reduced service")
+    CLOSED = "closed", _("Closed")
+
+
+class Modality(models.TextChoices):
+    WALK_IN = "walk_in", _("Walk-in")
+    APPOINTMENT = "appointment", _("By appointment")
+    PHONE = "phone", _("By phone only")
+    REFERRAL = "referral", _("By referral only")
+    OUTREACH = "outreach", _("Outreach")
+
+
+class Service(models.Model):
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organisation = models.ForeignKey(
+        DirectoryOrganisation, on_delete=models.CASCADE, related_name="services", verbose_name=_("organisation")
+    )
+    name_fr = models.CharField(_("name (French)"), max_length=200)
+    name_nl = models.CharField(_("name (Dutch)"), max_length=200, blank=True)
+    description_fr = models.TextField(_("description (French)"), blank=True)
+    description_nl = models.TextField(_("description (Dutch)"), blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=ServiceStatus.choices, default=ServiceStatus.DRAFT)
+    needs = models.ManyToManyField(
+        "taxonomy.Category", related_name="directory_services", blank=True, verbose_name=_("needs served")
+    )
+    # Language codes (fr, nl, en, ar...), also kept as rows in ServiceLanguage for filtering.
+    languages = models.JSONField(_("languages spoken"), default=list, blank=True)
+    # Access modalities, as a space-separated list of Modality values ("walk_in appointment").
+    modalities = models.CharField(_("access modalities"), max_length=100, blank=True)
+    is_free = models.BooleanField(_("free of charge"), default=True)
+    fees_fr = models.TextField(_("cost (French)"), blank=True)
+    fees_nl = models.TextField(_("cost (Dutch)"), blank=True)
+    eligibility_fr = models.TextField(_("eligibility (French)"), blank=True)
+    eligibility_nl = models.TextField(_("eligibility (Dutch)"), blank=True)
+    required_documents_fr = models.TextField(_("required documents (French)"), blank=True)
+    required_documents_nl = models.TextField(_("required documents (Dutch)"), blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    website = models.URLField(_("website"), blank=True)
+    # Areas served: communes, the whole region, or extra postal codes (outside Brussels too).
+    area_communes = models.ManyToManyField(
+        "core.Commune", related_name="directory_services", blank=True, verbose_name=_("communes served")
+    )
+    serves_whole_region = models.BooleanField(_("serves the whole region"), default=False)
+    extra_postal_codes = models.CharField(
+        _("other postal codes served"), max_length=300, blank=True, help_text=_("Separated by spaces.")
+    )
+    # Crisis status: temporary, with a note, an end date and who last verified it.
+    crisis_status = models.CharField(
+        _("current status"), max_length=10, choices=CrisisStatus.choices, default=CrisisStatus.USUAL
+    )
+    crisis_note = models.TextField(_("status note"), blank=True)
+    crisis_until = models.DateField(_("status valid until"), null=True, blank=True)
+    verified_at = models.DateTimeField(_("last verified on"), null=True, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("last verified by"),
+    )
+    # Lower-case, accent-free copy of the FR/NL texts, kept by services.py for full-text search.
+    search_text = models.TextField(blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering: ClassVar = ["name_fr"]
+        indexes: ClassVar = [models.Index(fields=["status", "name_fr"], name="directory_service_status")]
+        verbose_name = _("service")
+        verbose_name_plural = _("services")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return _translated(self.name_fr, self.name_nl)
+
+    @property
+    def description(self) -> str:
+        return _translated(self.description_fr, self.description_nl)
+
+    @property
+    def eligibility(self) -> str:
+        return _translated(self.eligibility_fr, self.eligibility_nl)
+
+    @property
+    def fees(self) -> str:
+        return _translated(self.fees_fr, self.fees_nl)
+
+    @property
+    def required_documents(self) -> str:
+        return _translated(self.required_documents_fr, self.required_documents_nl)
+
+    @property
+    def modality_list(self) -> list[str]:
+        return [m for m in self.modalities.split() if m in Modality.values]
+
+    @property
+    def modality_labels(self) -> list[str]:
+        return [str(Modality(m).label) for m in self.modality_list]
+
+    @property
+    def postal_code_list(self) -> list[str]:
+        return self.extra_postal_codes.split()
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == ServiceStatus.PUBLISHED
+
+
+class ServiceLanguage(models.Model):
+    """HSDS `language`: one language a service is offered in (rows make filtering an index lookup)."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="language_rows")
+    code = models.CharField(max_length=10)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["service", "code"], name="directory_service_language_unique")
+        ]
+        indexes: ClassVar = [models.Index(fields=["code", "service"], name="directory_language_code")]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Location(models.Model):
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organisation = models.ForeignKey(
+        DirectoryOrganisation, on_delete=models.CASCADE, related_name="locations", verbose_name=_("organisation")
+    )
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    address = models.CharField(_("street and number"), max_length=200, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=10, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    commune = models.ForeignKey(
+        "core.Commune",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="directory_locations",
+        verbose_name=_("commune"),
+    )
+    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    accessibility = models.TextField(_("accessibility"), blank=True)
+    transportation = models.TextField(_("how to get there"), blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["postal_code", "address"]
+        verbose_name = _("location")
+        verbose_name_plural = _("locations")
+
+    def __str__(self) -> str:
+        return ", ".join(part for part in (self.name, self.address, f"{self.postal_code} {self.city}".strip()) if part)
+
+
+class ServiceAtLocation(models.Model):
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="service_at_locations")
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="service_at_locations")
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["service", "location"], name="directory_service_at_location_unique")
+        ]
+        verbose_name = _("service at location")
+        verbose_name_plural = _("services at locations")
+
+    def __str__(self) -> str:
+        return f"{self.service} @ {self.location}"
+
+
+class Phone(models.Model):
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organisation = models.ForeignKey(
+        DirectoryOrganisation, on_delete=models.CASCADE, null=True, blank=True, related_name="phones"
+    )
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, null=True, blank=True, related_name="phones")
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, null=True, blank=True, related_name="phones")
+    number = models.CharField(_("phone number"), max_length=30)
+    extension = models.CharField(_("extension"), max_length=10, blank=True)
+    kind = models.CharField(_("type"), max_length=20, blank=True, default="voice")
+    description = models.CharField(_("description"), max_length=200, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["id"]
+        verbose_name = _("phone")
+        verbose_name_plural = _("phones")
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class Frequency(models.TextChoices):
+    WEEKLY = "WEEKLY", _("Every week")
+    MONTHLY = "MONTHLY", _("Every month")
+
+
+class Schedule(models.Model):
+    """HSDS schedule: an RFC 5545 recurrence with opening and closing times, in Europe/Brussels."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, null=True, blank=True, related_name="schedules")
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, null=True, blank=True, related_name="schedules")
+    service_at_location = models.ForeignKey(
+        ServiceAtLocation, on_delete=models.CASCADE, null=True, blank=True, related_name="schedules"
+    )
+    freq = models.CharField(_("frequency"), max_length=10, choices=Frequency.choices, default=Frequency.WEEKLY)
+    interval = models.PositiveSmallIntegerField(_("interval"), default=1)
+    # RFC 5545 BYDAY, e.g. "MO,TU,WE" or "1MO" (first Monday, with MONTHLY).
+    byday = models.CharField(_("days"), max_length=60, blank=True)
+    bymonthday = models.CharField(_("days of the month"), max_length=60, blank=True)
+    opens_at = models.TimeField(_("opens at"))
+    closes_at = models.TimeField(_("closes at"))
+    valid_from = models.DateField(_("valid from"), null=True, blank=True)
+    valid_to = models.DateField(_("valid until"), null=True, blank=True)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["id"]
+        indexes: ClassVar = [models.Index(fields=["service", "opens_at"], name="directory_schedule_service")]
+        verbose_name = _("schedule")
+        verbose_name_plural = _("schedules")
+
+    def __str__(self) -> str:
+        return f"{self.rrule_text} {self.opens_at:%H:%M}–{self.closes_at:%H:%M}"
+
+    @property
+    def rrule_text(self) -> str:
+        """The recurrence as an RFC 5545 RRULE value."""
+        parts = [f"FREQ={self.freq}"]
+        if self.interval != 1:
+            parts.append(f"INTERVAL={self.interval}")
+        if self.byday:
+            parts.append(f"BYDAY={self.byday}")
+        if self.bymonthday:
+            parts.append(f"BYMONTHDAY={self.bymonthday}")
+        return ";".join(parts)
+
+
+class ScheduleException(models.Model):
+    """A closure (holidays, strike...) or special hours for some days, overriding the schedules."""
+
+    service = models.ForeignKey(
+        Service, on_delete=models.CASCADE, null=True, blank=True, related_name="schedule_exceptions"
+    )
+    location = models.ForeignKey(
+        Location, on_delete=models.CASCADE, null=True, blank=True, related_name="schedule_exceptions"
+    )
+    start_date = models.DateField(_("from"))
+    end_date = models.DateField(_("to"))
+    closed = models.BooleanField(_("closed all day"), default=True)
+    opens_at = models.TimeField(_("opens at"), null=True, blank=True)
+    closes_at = models.TimeField(_("closes at"), null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["start_date"]
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=models.Q(start_date__lte=models.F("end_date")), name="directory_exception_dates_ordered"
+            )
+        ]
+        verbose_name = _("closure or special hours")
+        verbose_name_plural = _("closures and special hours")
+
+    def __str__(self) -> str:
+        return f"{self.start_date}–{self.end_date} {self.reason}"
+
+
+class Worker(models.Model):
+    """A person working in a service, listed with their consent; seen by signed-in professionals only."""
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="workers")
+    full_name = models.CharField(_("full name"), max_length=150)
+    function_fr = models.CharField(_("function (French)"), max_length=200)
+    function_nl = models.CharField(_("function (Dutch)"), max_length=200, blank=True)
+    email = models.EmailField(_("direct email"), blank=True)
+    phone = models.CharField(_("direct phone"), max_length=30, blank=True)
+    consent = models.BooleanField(_("agrees to be listed"), default=False)
+    consent_at = models.DateTimeField(_("consent given on"), null=True, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering: ClassVar = ["full_name"]
+        verbose_name = _("worker")
+        verbose_name_plural = _("workers")
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def function(self) -> str:
+        return _translated(self.function_fr, self.function_nl)
+
+
+class ChangeKind(models.TextChoices):
+    CREATED = "created", _("New service")
+    UPDATED = "updated", _("Information updated")
+    STATUS = "status", _("Status changed")
+    VERIFIED = "verified", _("Confirmed still accurate")
+
+
+class ServiceChange(models.Model):
+    """A public trace of a change, for the recent-changes page and feed (the audit log keeps the detail)."""
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="changes")
+    kind = models.CharField(_("change"), max_length=10, choices=ChangeKind.choices)
+    summary = models.CharField(_("summary"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("time"), db_index=True)
+
+    class Meta:
+        ordering: ClassVar = ["-created_at", "-id"]
+        verbose_name = _("service change")
+        verbose_name_plural = _("service changes")
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.service} {self.kind}"

@@ -1,0 +1,132 @@
+"""Is it open at T, and when does it next open? — from HSDS schedules, with dateutil's rrule.
+
+Recurrences are evaluated on Brussels wall-clock time (naive datetimes), then made
+aware in Europe/Brussels, so "Monday 9:00" stays 9:00 across daylight-saving changes.
+Closures and special hours replace the regular slots of their days; a crisis status
+"closed" closes the service until its end date (or until further notice).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from dateutil.rrule import rrule, rrulestr
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from maillage.directory.models import CrisisStatus, Location, Schedule, ScheduleException, Service
+
+BRUSSELS = ZoneInfo("Europe/Brussels")
+# How far ahead next_opening looks before answering "not in the foreseeable future".
+HORIZON_DAYS = 62
+# Recurrences without a start date are anchored on a Monday, so INTERVAL=2 weeks is stable.
+ANCHOR = date(2024, 1, 1)
+
+
+@dataclass(frozen=True)
+class Slot:
+    start: datetime
+    end: datetime
+
+
+@lru_cache(maxsize=4096)
+def _rule(rrule_text: str, dtstart: datetime) -> rrule:
+    return rrulestr(rrule_text, dtstart=dtstart)  # type: ignore[return-value]
+
+
+def validate_recurrence(rrule_text: str) -> None:
+    """A clear, translated error when the recurrence is not valid RFC 5545."""
+    try:
+        rule = rrulestr(rrule_text, dtstart=datetime.combine(ANCHOR, time(9)))
+        next(iter(rule), None)
+    except (ValueError, TypeError, KeyError, IndexError):
+        raise ValidationError(
+            _("This recurrence is not valid (%(rule)s)."), code="invalid_recurrence", params={"rule": rrule_text}
+        ) from None
+
+
+def _schedules(target: Service | Location) -> list[Schedule]:
+    return list(target.schedules.all())
+
+
+def _exceptions(target: Service | Location) -> list[ScheduleException]:
+    return list(target.schedule_exceptions.all())
+
+
+def _crisis_closed_until(target: Service | Location) -> tuple[bool, date | None]:
+    if isinstance(target, Service) and target.crisis_status == CrisisStatus.CLOSED:
+        return True, target.crisis_until
+    return False, None
+
+
+def _local(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError("Opening times need a timezone-aware datetime.")
+    return moment.astimezone(BRUSSELS).replace(tzinfo=None)
+
+
+def _aware(naive: datetime) -> datetime:
+    return naive.replace(tzinfo=BRUSSELS)
+
+
+def _slot(day: date, opens: time, closes: time) -> Slot:
+    start = datetime.combine(day, opens)
+    end = datetime.combine(day, closes)
+    if end <= start:  # closes after midnight
+        end += timedelta(days=1)
+    return Slot(_aware(start), _aware(end))
+
+
+def slots_between(target: Service | Location, first: date, last: date) -> list[Slot]:
+    """Every opening slot starting on a Brussels date from `first` to `last`, in order."""
+    crisis_closed, crisis_until = _crisis_closed_until(target)
+    exceptions = _exceptions(target)
+    by_day: dict[date, list[Slot]] = {}
+    for schedule in _schedules(target):
+        start = max(first, schedule.valid_from) if schedule.valid_from else first
+        end = min(last, schedule.valid_to) if schedule.valid_to else last
+        if start > end:
+            continue
+        rule = _rule(schedule.rrule_text, datetime.combine(schedule.valid_from or ANCHOR, schedule.opens_at))
+        for occurrence in rule.between(datetime.combine(start, time.min), datetime.combine(end, time.max), inc=True):
+            by_day.setdefault(occurrence.date(), []).append(
+                _slot(occurrence.date(), schedule.opens_at, schedule.closes_at)
+            )
+    for exception in exceptions:
+        day = max(first, exception.start_date)
+        while day <= min(last, exception.end_date):
+            if exception.closed or exception.opens_at is None or exception.closes_at is None:
+                by_day[day] = []
+            else:
+                by_day[day] = [_slot(day, exception.opens_at, exception.closes_at)]
+            day += timedelta(days=1)
+    slots = []
+    for day, day_slots in by_day.items():
+        if crisis_closed and (crisis_until is None or day <= crisis_until):
+            continue
+        slots.extend(day_slots)
+    return sorted(slots, key=lambda slot: (slot.start, slot.end))
+
+
+def is_open(target: Service | Location, at: datetime) -> bool:
+    """Open at this moment (any slot of the day before, for overnight hours, or of the day)."""
+    local = _local(at).date()
+    return any(slot.start <= at < slot.end for slot in slots_between(target, local - timedelta(days=1), local))
+
+
+def next_opening(target: Service | Location, after: datetime) -> datetime | None:
+    """Start of the first slot at or after `after` within HORIZON_DAYS, in Europe/Brussels."""
+    local = _local(after).date()
+    for slot in slots_between(target, local, local + timedelta(days=HORIZON_DAYS)):
+        if slot.start >= after:
+            return slot.start
+    return None
+
+
+def weekly_summary(schedules: Iterable[Schedule]) -> list[tuple[str, str]]:
+    """(days, hours) lines for display, e.g. ("MO,TU,WE,TH,FR", "09:00–17:00")."""
+    return [(s.byday or s.bymonthday or s.freq, f"{s.opens_at:%H:%M}–{s.closes_at:%H:%M}") for s in schedules]

@@ -1,0 +1,332 @@
+"""The read side of the directory: search, referrals, and what each person may see or edit."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import BooleanField as BooleanOutput
+from django.db.models import Case, Exists, F, OuterRef, Prefetch, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from maillage.core.models import Commune, PostalCode, Role
+from maillage.core.tenancy import AnyUser, is_federation_staff, organisation_ids
+from maillage.directory.models import (
+    CrisisStatus,
+    Frequency,
+    Schedule,
+    ScheduleException,
+    Service,
+    ServiceAtLocation,
+    ServiceChange,
+    ServiceLanguage,
+    ServiceStatus,
+    Worker,
+)
+from maillage.directory.opening import BRUSSELS, is_open, next_opening
+from maillage.directory.textsearch import words
+from maillage.taxonomy.models import Category
+
+WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+# How many communes count as "nearby" when ranking services outside the area served.
+NEARBY_COMMUNES = 6
+# Crisis status not confirmed for this many days is flagged as stale.
+STALE_AFTER_DAYS = 14
+
+
+@dataclass(frozen=True)
+class ReferralSuggestion:
+    service: Service
+    is_open: bool
+    next_opening: datetime | None
+    serves_area: bool
+    distance_km: float | None = None
+
+
+@dataclass
+class SearchCriteria:
+    category: Category | None = None
+    postal_code: str | None = None
+    commune: Commune | None = None
+    language: str | None = None
+    modality: str | None = None
+    text: str = ""
+    free_only: bool = False
+    open_now: bool = False
+    at: datetime = field(default_factory=timezone.now)
+    limit: int = 20
+
+
+def category_ids(category: Category) -> list[int]:
+    """A level-1 need matches its level-2 children; a level-2 need matches its parent too."""
+    if category.level == 1:
+        return [category.pk, *category.children.values_list("pk", flat=True)]
+    return [category.pk, category.parent_id] if category.parent_id else [category.pk]
+
+
+def _with_details(services: QuerySet[Service]) -> QuerySet[Service]:
+    return services.select_related("organisation").prefetch_related(
+        "schedules",
+        "schedule_exceptions",
+        "phones",
+        Prefetch(
+            "service_at_locations",
+            queryset=ServiceAtLocation.objects.select_related("location__commune").order_by("id"),
+        ),
+    )
+
+
+def published_services() -> QuerySet[Service]:
+    return Service.objects.filter(status=ServiceStatus.PUBLISHED)
+
+
+def _commune_for(criteria: SearchCriteria) -> Commune | None:
+    if criteria.commune is not None:
+        return criteria.commune
+    if criteria.postal_code:
+        postal = PostalCode.objects.select_related("commune").filter(code=criteria.postal_code.strip()).first()
+        return postal.commune if postal else None
+    return None
+
+
+def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine), good enough between two points of one city."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 6371.0 * 2 * math.asin(math.sqrt(a))
+
+
+def _nearby_commune_ids(centre: Commune) -> list[int]:
+    communes = list(Commune.objects.only("id", "latitude", "longitude"))
+    communes.sort(
+        key=lambda c: _km(float(centre.latitude), float(centre.longitude), float(c.latitude), float(c.longitude))
+    )
+    return [c.pk for c in communes[:NEARBY_COMMUNES]]
+
+
+def _distance(service: Service, centre: Commune | None) -> float | None:
+    if centre is None:
+        return None
+    distances = []
+    for link in service.service_at_locations.all():
+        location = link.location
+        lat: Decimal | None = location.latitude
+        lon: Decimal | None = location.longitude
+        if (lat is None or lon is None) and location.commune is not None:
+            lat, lon = location.commune.latitude, location.commune.longitude
+        if lat is not None and lon is not None:
+            distances.append(_km(float(centre.latitude), float(centre.longitude), float(lat), float(lon)))
+    return min(distances) if distances else None
+
+
+def _open_hint(at: datetime) -> Q:
+    """SQL pre-check for "maybe open at `at`": a plain weekly slot now, or anything rrule must decide."""
+    local = at.astimezone(BRUSSELS)
+    day, moment = local.date(), local.time().replace(tzinfo=None)
+    valid = (Q(valid_from__isnull=True) | Q(valid_from__lte=day)) & (Q(valid_to__isnull=True) | Q(valid_to__gte=day))
+    plain_now = Q(
+        freq=Frequency.WEEKLY,
+        interval=1,
+        byday__contains=WEEKDAYS[local.weekday()],
+        opens_at__lte=moment,
+        closes_at__gt=moment,
+    )
+    irregular = ~Q(freq=Frequency.WEEKLY) | ~Q(interval=1) | Q(closes_at__lte=F("opens_at"))
+    schedules = Schedule.objects.filter(service=OuterRef("pk")).filter(valid & (plain_now | irregular))
+    special = ScheduleException.objects.filter(
+        service=OuterRef("pk"), start_date__lte=day, end_date__gte=day, closed=False
+    )
+    return Q(Exists(schedules)) | Q(Exists(special))
+
+
+def _filtered(criteria: SearchCriteria, commune: Commune | None) -> QuerySet[Service]:
+    services = published_services()
+    if criteria.category is not None:
+        services = services.filter(
+            Exists(
+                Service.needs.through.objects.filter(
+                    service_id=OuterRef("pk"), category_id__in=category_ids(criteria.category)
+                )
+            )
+        )
+    if criteria.language:
+        services = services.filter(
+            Exists(ServiceLanguage.objects.filter(service=OuterRef("pk"), code=criteria.language))
+        )
+    if criteria.modality:
+        services = services.filter(modalities__contains=criteria.modality)
+    if criteria.free_only:
+        services = services.filter(is_free=True)
+    terms = words(criteria.text)
+    if terms:
+        services = _text_filter(services, terms)
+    if criteria.open_now:
+        services = services.filter(_open_hint(criteria.at)).exclude(
+            crisis_status=CrisisStatus.CLOSED, crisis_until__isnull=True
+        )
+    return services
+
+
+def _text_filter(services: QuerySet[Service], terms: list[str]) -> QuerySet[Service]:
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import SearchQuery, SearchVector
+
+        query = SearchQuery(" & ".join(f"{term}:*" for term in terms), config="simple", search_type="raw")
+        return services.alias(document=SearchVector("search_text", config="simple")).filter(document=query)
+    for term in terms:
+        services = services.filter(search_text__contains=term)
+    return services
+
+
+def _serves_area(commune: Commune | None, postal_code: str | None) -> Q:
+    condition = Q(serves_whole_region=True)
+    if commune is not None:
+        condition |= Q(
+            Exists(Service.area_communes.through.objects.filter(service_id=OuterRef("pk"), commune_id=commune.pk))
+        )
+    if postal_code:
+        condition |= Q(extra_postal_codes__contains=postal_code.strip())
+    return condition
+
+
+def _candidates(criteria: SearchCriteria, pool: int) -> tuple[list[Service], Commune | None]:
+    commune = _commune_for(criteria)
+    services = _filtered(criteria, commune)
+    ordering = []
+    if commune is not None or criteria.postal_code:
+        services = services.annotate(
+            serves_area=Case(
+                When(_serves_area(commune, criteria.postal_code), then=Value(True)),
+                default=Value(False),
+                output_field=BooleanOutput(),
+            )
+        )
+        ordering.append("-serves_area")
+    else:
+        services = services.annotate(serves_area=Value(False, output_field=BooleanOutput()))
+    if commune is not None:
+        near = ServiceAtLocation.objects.filter(
+            service=OuterRef("pk"), location__commune_id__in=_nearby_commune_ids(commune)
+        )
+        services = services.annotate(near=Exists(near))
+        ordering.append("-near")
+    if not criteria.open_now:
+        services = services.annotate(
+            maybe_open=Case(
+                When(_open_hint(criteria.at), then=Value(True)), default=Value(False), output_field=BooleanOutput()
+            )
+        )
+        ordering.append("-maybe_open")
+    ordering += ["name_fr", "id"]
+    return list(_with_details(services.order_by(*ordering))[:pool]), commune
+
+
+def _suggest(service: Service, at: datetime, commune: Commune | None) -> ReferralSuggestion:
+    return ReferralSuggestion(
+        service=service,
+        is_open=is_open(service, at),
+        next_opening=next_opening(service, at),
+        serves_area=bool(getattr(service, "serves_area", False)),
+        distance_km=_distance(service, commune),
+    )
+
+
+_FAR = datetime.max.replace(tzinfo=BRUSSELS)
+
+
+def search(criteria: SearchCriteria) -> list[ReferralSuggestion]:
+    """ "Where do I go, for what?": area served first, then nearby; open ones before closed ones."""
+    candidates, commune = _candidates(criteria, pool=max(criteria.limit * 3, 30))
+    results = [_suggest(service, criteria.at, commune) for service in candidates]
+    if criteria.open_now:
+        results = [result for result in results if result.is_open]
+    results.sort(
+        key=lambda r: (
+            not r.serves_area,
+            round(r.distance_km) if r.distance_km is not None and not r.serves_area else 0,
+            r.distance_km is None and not r.serves_area,
+            not r.is_open,
+            r.next_opening or _FAR,
+            r.service.name_fr,
+        )
+    )
+    return results[: criteria.limit]
+
+
+def services_for_referral(
+    category: Category | None, postal_code: str | None, language: str | None, at: datetime, limit: int = 10
+) -> list[ReferralSuggestion]:
+    """For the helpline: services for this need, serving this area first, then open now, then opening soon."""
+    criteria = SearchCriteria(category=category, postal_code=postal_code, language=language, at=at, limit=limit)
+    candidates, commune = _candidates(criteria, pool=max(limit * 4, 40))
+    results = [_suggest(service, at, commune) for service in candidates]
+    results.sort(
+        key=lambda r: (
+            not r.serves_area,
+            not r.is_open,
+            r.next_opening or _FAR,
+            r.distance_km if r.distance_km is not None else math.inf,
+            r.service.name_fr,
+        )
+    )
+    return results[:limit]
+
+
+# --- who sees and edits what -------------------------------------------------------------
+
+
+def can_edit_any(user: AnyUser) -> bool:
+    return is_federation_staff(user)
+
+
+def editable_services(user: AnyUser) -> QuerySet[Service]:
+    """Federation staff edit all services; a coordinator their organisations' ones."""
+    services = Service.objects.select_related("organisation__organisation")
+    if is_federation_staff(user):
+        return services
+    return services.filter(organisation__organisation_id__in=organisation_ids(user, [Role.COORDINATOR]))
+
+
+def services_visible_to(user: AnyUser) -> QuerySet[Service]:
+    """Published services for everyone; drafts only to those who may edit them."""
+    if not user.is_authenticated:
+        return published_services()
+    editable = editable_services(user).values("pk")
+    return Service.objects.filter(Q(status=ServiceStatus.PUBLISHED) | Q(pk__in=editable))
+
+
+def workers_of(service: Service) -> QuerySet[Worker]:
+    """Listed workers: consenting and active (the views show them to signed-in professionals only)."""
+    return service.workers.filter(consent=True, is_active=True)
+
+
+def is_stale(service: Service, now: datetime | None = None) -> bool:
+    """Not confirmed for STALE_AFTER_DAYS days (never confirmed counts as stale)."""
+    now = now or timezone.now()
+    return service.verified_at is None or service.verified_at < now - timedelta(days=STALE_AFTER_DAYS)
+
+
+def recent_changes(
+    *, commune: Commune | None = None, category: Category | None = None, limit: int = 50
+) -> QuerySet[ServiceChange]:
+    changes = ServiceChange.objects.filter(service__status=ServiceStatus.PUBLISHED).select_related(
+        "service__organisation"
+    )
+    if commune is not None:
+        changes = changes.filter(
+            Q(service__serves_whole_region=True)
+            | Q(service__area_communes=commune)
+            | Q(service__service_at_locations__location__commune=commune)
+        )
+    if category is not None:
+        changes = changes.filter(service__needs__in=category_ids(category))
+    ids = changes.values("pk")
+    return (
+        ServiceChange.objects.filter(pk__in=ids)
+        .select_related("service__organisation")
+        .order_by("-created_at", "-id")[:limit]
+    )

@@ -1,0 +1,210 @@
+"""Every change to the directory: one named function each, owning its transaction and audit entry."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from maillage.core.audit import log_action
+from maillage.core.models import Commune, User
+from maillage.directory.models import (
+    ChangeKind,
+    CrisisStatus,
+    DirectoryOrganisation,
+    Schedule,
+    ScheduleException,
+    Service,
+    ServiceChange,
+    ServiceLanguage,
+    Worker,
+)
+from maillage.directory.textsearch import search_document
+from maillage.taxonomy.models import Category
+
+SERVICE_FIELDS = (
+    "name_fr",
+    "name_nl",
+    "description_fr",
+    "description_nl",
+    "status",
+    "modalities",
+    "is_free",
+    "fees_fr",
+    "fees_nl",
+    "eligibility_fr",
+    "eligibility_nl",
+    "required_documents_fr",
+    "required_documents_nl",
+    "email",
+    "website",
+    "serves_whole_region",
+    "extra_postal_codes",
+)
+
+
+def refresh_search_text(service: Service) -> None:
+    """Rebuild the accent-free search document from the service's FR/NL texts and needs."""
+    needs = [label for category in service.needs.all() for label in (category.label_fr, category.label_nl)]
+    service.search_text = search_document(
+        [
+            service.name_fr,
+            service.name_nl,
+            service.description_fr,
+            service.description_nl,
+            service.organisation.name_fr,
+            service.organisation.name_nl,
+            *needs,
+        ]
+    )
+    Service.objects.filter(pk=service.pk).update(search_text=service.search_text)
+
+
+def set_languages(service: Service, codes: Iterable[str]) -> None:
+    codes = sorted({code.strip().lower() for code in codes if code.strip()})
+    service.languages = codes
+    Service.objects.filter(pk=service.pk).update(languages=codes)
+    service.language_rows.exclude(code__in=codes).delete()
+    existing = set(service.language_rows.values_list("code", flat=True))
+    ServiceLanguage.objects.bulk_create([ServiceLanguage(service=service, code=c) for c in codes if c not in existing])
+
+
+def _record(service: Service, kind: str, summary: str = "") -> None:
+    ServiceChange.objects.create(service=service, kind=kind, summary=summary[:300], created_at=timezone.now())
+
+
+def _audit(actor: User | None, code: str, target: Any, data: Mapping[str, Any] | None = None) -> None:
+    service = target if isinstance(target, Service) else getattr(target, "service", None)
+    directory_org = service.organisation if service is not None else getattr(target, "organisation", None)
+    member = getattr(directory_org, "organisation", None)
+    log_action(actor, code, target, data, organisation=member)
+
+
+def save_service(
+    actor: User | None,
+    organisation: DirectoryOrganisation,
+    data: Mapping[str, Any],
+    *,
+    service: Service | None = None,
+    needs: Iterable[Category] = (),
+    communes: Iterable[Commune] = (),
+    languages: Iterable[str] = (),
+) -> Service:
+    """Create or update a service with its needs, areas and languages; audited and traced."""
+    with transaction.atomic():
+        created = service is None
+        if service is None:
+            service = Service(organisation=organisation)
+        changed = [name for name in SERVICE_FIELDS if name in data and getattr(service, name) != data[name]]
+        for name in SERVICE_FIELDS:
+            if name in data:
+                setattr(service, name, data[name])
+        service.organisation = organisation
+        service.save()
+        service.needs.set(list(needs))
+        service.area_communes.set(list(communes))
+        set_languages(service, languages)
+        refresh_search_text(service)
+        _audit(
+            actor, "directory.service.created" if created else "directory.service.updated", service, {"fields": changed}
+        )
+        _record(service, ChangeKind.CREATED if created else ChangeKind.UPDATED)
+    return service
+
+
+def set_crisis_status(actor: User | None, service: Service, status: str, note: str = "", until: Any = None) -> Service:
+    """A temporary status (open with changes, reduced, closed) with a note and an end date; counts as verified."""
+    with transaction.atomic():
+        previous = service.crisis_status
+        service.crisis_status = status
+        service.crisis_note = note
+        service.crisis_until = until
+        service.verified_at = timezone.now()
+        service.verified_by = actor if actor is not None and actor.is_authenticated else None
+        service.save(
+            update_fields=["crisis_status", "crisis_note", "crisis_until", "verified_at", "verified_by", "updated_at"]
+        )
+        _audit(
+            actor,
+            "directory.service.status_changed",
+            service,
+            {"from": previous, "to": status, "until": until.isoformat() if until else None},
+        )
+        _record(service, ChangeKind.STATUS, str(CrisisStatus(status).label) + (f" — {note}" if note else ""))
+    return service
+
+
+def confirm_still_accurate(actor: User, service: Service) -> Service:
+    with transaction.atomic():
+        service.verified_at = timezone.now()
+        service.verified_by = actor
+        service.save(update_fields=["verified_at", "verified_by", "updated_at"])
+        _audit(actor, "directory.service.verified", service)
+        _record(service, ChangeKind.VERIFIED)
+    return service
+
+
+def add_schedule(actor: User | None, service: Service, data: Mapping[str, Any]) -> Schedule:
+    with transaction.atomic():
+        schedule = Schedule.objects.create(service=service, **data)
+        _audit(actor, "directory.schedule.created", service, {"schedule": schedule.pk, "rule": schedule.rrule_text})
+        _record(service, ChangeKind.UPDATED)
+    return schedule
+
+
+def delete_schedule(actor: User | None, schedule: Schedule) -> None:
+    service = schedule.service
+    with transaction.atomic():
+        _audit(actor, "directory.schedule.deleted", service, {"schedule": schedule.pk, "rule": schedule.rrule_text})
+        schedule.delete()
+        if service is not None:
+            _record(service, ChangeKind.UPDATED)
+
+
+def add_exception(actor: User | None, service: Service, data: Mapping[str, Any]) -> ScheduleException:
+    with transaction.atomic():
+        exception = ScheduleException.objects.create(service=service, **data)
+        _audit(
+            actor,
+            "directory.closure.created",
+            service,
+            {
+                "from": exception.start_date.isoformat(),
+                "to": exception.end_date.isoformat(),
+                "closed": exception.closed,
+            },
+        )
+        _record(service, ChangeKind.UPDATED)
+    return exception
+
+
+def save_worker(
+    actor: User | None, service: Service, data: Mapping[str, Any], *, worker: Worker | None = None
+) -> Worker:
+    with transaction.atomic():
+        created = worker is None
+        if worker is None:
+            worker = Worker(service=service)
+        for name in ("full_name", "function_fr", "function_nl", "email", "phone", "consent", "is_active"):
+            if name in data:
+                setattr(worker, name, data[name])
+        if worker.consent and worker.consent_at is None:
+            worker.consent_at = timezone.now()
+        if not worker.consent:
+            worker.consent_at = None
+        worker.save()
+        _audit(
+            actor,
+            "directory.worker.created" if created else "directory.worker.updated",
+            worker,
+            {"service": service.pk},
+        )
+    return worker
+
+
+def delete_worker(actor: User | None, worker: Worker) -> None:
+    with transaction.atomic():
+        _audit(actor, "directory.worker.deleted", worker, {"service": worker.service_id})
+        worker.delete()
