@@ -1,15 +1,24 @@
-"""A scheme version as CSV: one row per category (code, parent code, labels)."""
+"""A scheme version as CSV: one row per category (code, parent code, labels).
+
+`parse_categories` checks the whole file and reports every bad row by its line number
+(the header is line 1), so the person fixing it sees all problems at once.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
 COLUMNS = ["code", "parent_code", "label_fr", "label_nl", "label_en", "description", "active"]
 REQUIRED_COLUMNS = ["code", "parent_code", "label_fr", "label_nl"]
+# Limits of the Category model's fields, checked here so an import never fails half-way.
+CODE_MAX_LENGTH = 30
+LABEL_MAX_LENGTH = 200
+CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _TRUE = {"", "1", "true", "yes", "oui", "ja", "y"}
 _FALSE = {"0", "false", "no", "non", "nee", "n"}
 
@@ -37,53 +46,116 @@ def decode(raw: bytes) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise ValueError(_("The file is not UTF-8 text (byte %(position)s). Save it as 'CSV UTF-8'.") % {"position": error.start}) from None
+        line = raw[: error.start].count(b"\n") + 1
+        raise ValueError(
+            _("Line %(line)s: the file is not UTF-8 text. Save it as 'CSV UTF-8' and upload it again.")
+            % {"line": line}
+        ) from None
+
+
+def _delimiter(text: str) -> str:
+    """Comma, or semicolon as spreadsheets save CSV in Belgium: whichever the header line uses."""
+    header = text.split("\n", 1)[0]
+    return ";" if header.count(";") > header.count(",") else ","
 
 
 def parse_categories(text: str) -> ParsedCategories:
     """Check every row; report each bad one by its line number (the header is line 1)."""
     result = ParsedCategories()
-    sample = text[:2048]
-    delimiter = ";" if sample.count(";") > sample.count(",") else ","
-    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
-    missing = [column for column in REQUIRED_COLUMNS if column not in (reader.fieldnames or [])]
-    if missing:
-        result.errors.append((1, _("Missing column(s): %(columns)s.") % {"columns": ", ".join(missing)}))
+    if not text.strip():
+        result.errors.append((1, _("the file is empty.")))
         return result
-    seen: dict[str, int] = {}
-    for row in reader:
-        line = reader.line_num
-        values = {key: (row.get(key) or "").strip() for key in COLUMNS}
-        problems = []
-        if not values["code"]:
-            problems.append(_("the code is empty"))
-        elif values["code"] in seen:
-            problems.append(_("code %(code)s already appears on line %(line)s") % {"code": values["code"], "line": seen[values["code"]]})
-        if not values["label_fr"] or not values["label_nl"]:
-            problems.append(_("the French and Dutch labels are required"))
-        active = values["active"].lower()
+    reader = csv.reader(io.StringIO(text), delimiter=_delimiter(text))
+    try:
+        header = [name.strip().lower() for name in next(reader)]
+        missing = [column for column in REQUIRED_COLUMNS if column not in header]
+        if missing:
+            result.errors.append((1, _("missing column(s): %(columns)s.") % {"columns": ", ".join(missing)}))
+            return result
+        raw_rows: list[tuple[int, list[str]]] = []
+        for values in reader:
+            # A quoted value may span lines: the row starts where it began, not where it ended.
+            line = reader.line_num - sum(value.count("\n") for value in values)
+            if any(value.strip() for value in values):
+                raw_rows.append((line, values))
+    except csv.Error as error:
+        result.errors.append((reader.line_num, _("the file is not valid CSV: %(error)s.") % {"error": error}))
+        return result
+
+    problems: dict[int, list[str]] = {}
+    first_line: dict[str, int] = {}
+    for line, values in raw_rows:
+        row_problems = problems.setdefault(line, [])
+        if len(values) > len(header):
+            row_problems.append(
+                _("this row has %(found)s values but the header has %(expected)s columns (a comma inside a label?)")
+                % {"found": len(values), "expected": len(header)}
+            )
+        cells = dict(zip(header, (value.strip() for value in values), strict=False))
+        get = {column: cells.get(column, "") for column in COLUMNS}
+        code = get["code"]
+        if not code:
+            row_problems.append(_("the code is empty"))
+        elif code in first_line:
+            row_problems.append(
+                _("code %(code)s already appears on line %(line)s") % {"code": code, "line": first_line[code]}
+            )
+        elif len(code) > CODE_MAX_LENGTH:
+            row_problems.append(
+                _("the code %(code)s is longer than %(max)s characters") % {"code": code, "max": CODE_MAX_LENGTH}
+            )
+        elif not CODE_PATTERN.match(code):
+            row_problems.append(
+                _("the code %(code)s may only hold letters, digits, dots, dashes and underscores") % {"code": code}
+            )
+        if code and code not in first_line:
+            first_line[code] = line
+        if not get["label_fr"] or not get["label_nl"]:
+            row_problems.append(_("the French and Dutch labels are required"))
+        too_long = [column for column in ("label_fr", "label_nl", "label_en") if len(get[column]) > LABEL_MAX_LENGTH]
+        if too_long:
+            row_problems.append(
+                _("label(s) longer than %(max)s characters: %(columns)s")
+                % {"columns": ", ".join(too_long), "max": LABEL_MAX_LENGTH}
+            )
+        active = get["active"].lower()
         if active not in _TRUE | _FALSE:
-            problems.append(_("'active' must be yes or no, not %(value)s") % {"value": values["active"]})
-        if problems:
-            result.errors.append((line, "; ".join(problems) + "."))
-        if values["code"] and values["code"] not in seen:
-            seen[values["code"]] = line
+            row_problems.append(_("'active' must be yes or no, not %(value)s") % {"value": get["active"]})
         result.rows.append(
-            CategoryRow(line, values["code"], values["parent_code"], values["label_fr"], values["label_nl"],
-                        values["label_en"], values["description"], active in _TRUE)
+            CategoryRow(
+                line=line,
+                code=code,
+                parent_code=get["parent_code"],
+                label_fr=get["label_fr"],
+                label_nl=get["label_nl"],
+                label_en=get["label_en"],
+                description=get["description"],
+                active=active in _TRUE,
+            )
         )
-    by_code = {row.code: row for row in result.rows}
+
+    by_code = {row.code: row for row in result.rows if first_line.get(row.code) == row.line}
     for row in result.rows:
         if not row.parent_code:
             continue
         parent = by_code.get(row.parent_code)
-        if parent is None:
-            result.errors.append((row.line, _("Parent code %(parent)s does not exist in this file.") % {"parent": row.parent_code}))
+        if row.parent_code == row.code:
+            problems[row.line].append(_("a category cannot be its own parent"))
+        elif parent is None:
+            problems[row.line].append(
+                _("parent code %(parent)s does not exist in this file") % {"parent": row.parent_code}
+            )
         elif parent.parent_code:
-            result.errors.append((row.line, _("Parent %(parent)s is itself at level 2; only two levels are allowed.") % {"parent": row.parent_code}))
-    if not result.rows and not result.errors:
-        result.errors.append((1, _("The file holds no category.")))
-    result.errors.sort()
+            problems[row.line].append(
+                _("parent %(parent)s is itself a sub-category; only two levels are allowed")
+                % {"parent": row.parent_code}
+            )
+
+    for line, row_problems in sorted(problems.items()):
+        if row_problems:
+            result.errors.append((line, "; ".join(row_problems) + "."))
+    if not result.rows:
+        result.errors.append((1, _("the file holds no category.")))
     return result
 
 

@@ -58,7 +58,13 @@ class SchemeVersion(models.Model):
 
     class Meta:
         ordering: ClassVar = ["scheme__code", "-number"]
-        constraints: ClassVar = [models.UniqueConstraint(fields=["scheme", "number"], name="scheme_version_unique")]
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["scheme", "number"], name="scheme_version_unique"),
+            # One draft at a time: each version has at most one successor, so mappings stay a chain.
+            models.UniqueConstraint(
+                fields=["scheme"], condition=models.Q(status="draft"), name="scheme_version_one_draft"
+            ),
+        ]
         verbose_name = _("scheme version")
         verbose_name_plural = _("scheme versions")
 

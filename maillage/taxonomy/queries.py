@@ -1,10 +1,17 @@
-"""The read side of taxonomy, used by the helpline, case files and the directory."""
+"""The read side of taxonomy, used by the helpline, case files and the directory.
+
+Categories are reference data shared by the whole network (no organisation owns them):
+anyone signed in may read the published versions; only federation staff see drafts.
+"""
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+import unicodedata
+from dataclasses import dataclass, field
 
-from maillage.taxonomy.models import Category, CategoryMapping, SchemeVersion, VersionStatus
+from django.db.models import Count, Prefetch, QuerySet
+
+from maillage.taxonomy.models import Category, CategoryMapping, Scheme, SchemeVersion, VersionStatus
 
 
 def published_version(scheme_code: str) -> SchemeVersion | None:
@@ -18,22 +25,44 @@ def published_version(scheme_code: str) -> SchemeVersion | None:
 
 
 def active_categories(scheme_code: str) -> QuerySet[Category]:
+    """What a picker offers: the published version's active categories (not those under a retired parent)."""
     version = published_version(scheme_code)
     if version is None:
         return Category.objects.none()
-    return Category.objects.filter(version=version, is_active=True).select_related("parent")
+    return (
+        Category.objects.filter(version=version, is_active=True)
+        .exclude(parent__is_active=False)
+        .select_related("parent")
+    )
+
+
+def _folded(text: str) -> str:
+    """Lower case without accents, so 'epicerie' finds 'Épicerie' on SQLite and PostgreSQL alike."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
 def search_categories(scheme_code: str, text: str, limit: int = 15) -> list[Category]:
-    """Autocomplete: by code prefix or by words of the FR/NL/EN label."""
-    categories = active_categories(scheme_code)
-    text = text.strip()
-    if text:
-        condition = Q(code__istartswith=text)
-        for word in text.split():
-            condition |= Q(label_fr__icontains=word) | Q(label_nl__icontains=word) | Q(label_en__icontains=word)
-        categories = categories.filter(condition)
-    return list(categories.order_by("position", "code")[:limit])
+    """Autocomplete: by code prefix or by words of the FR/NL/EN label (every word must match).
+
+    A scheme holds tens to a few hundred categories, so matching is done in Python after one
+    query: accent- and case-insensitive on every database.
+    """
+    categories = list(active_categories(scheme_code).order_by("position", "code"))
+    words = _folded(text).split()
+    if not words:
+        return categories[:limit]
+    prefix = _folded(text.strip())
+    by_code: list[Category] = []
+    by_label: list[Category] = []
+    for category in categories:
+        if _folded(category.code).startswith(prefix):
+            by_code.append(category)
+            continue
+        haystack = _folded(" ".join((category.code, category.label_fr, category.label_nl, category.label_en)))
+        if all(word in haystack for word in words):
+            by_label.append(category)
+    return (by_code + by_label)[:limit]
 
 
 def mapping_between(old: SchemeVersion, new: SchemeVersion) -> dict[str, str]:
@@ -57,3 +86,43 @@ def mapping_between(old: SchemeVersion, new: SchemeVersion) -> dict[str, str]:
 def descendants_and_self(category: Category) -> list[int]:
     """Ids to match when searching for a need: a level-1 category finds its level-2 children too."""
     return [category.pk, *category.children.values_list("pk", flat=True)]
+
+
+# --- for the pages of federation staff ---
+
+
+def schemes_with_versions() -> QuerySet[Scheme]:
+    """Every scheme with its versions (newest first) and their category counts: two queries."""
+    versions = SchemeVersion.objects.annotate(category_count=Count("categories")).order_by("-number")
+    return Scheme.objects.prefetch_related(Prefetch("versions", queryset=versions)).order_by("code")
+
+
+def get_version(scheme_code: str, number: int) -> SchemeVersion:
+    """One version by its scheme code and number (raises SchemeVersion.DoesNotExist)."""
+    return SchemeVersion.objects.select_related("scheme", "previous").get(scheme__code=scheme_code, number=number)
+
+
+@dataclass
+class TreeNode:
+    category: Category
+    children: list[Category] = field(default_factory=list)
+
+
+def version_tree(version: SchemeVersion) -> list[TreeNode]:
+    """Level 1 with its level-2 categories under it, in file order: one query."""
+    nodes: dict[int, TreeNode] = {}
+    children: list[Category] = []
+    for category in version.categories.order_by("position", "code"):
+        if category.parent_id is None:
+            nodes[category.pk] = TreeNode(category)
+        else:
+            children.append(category)
+    for child in children:
+        nodes[child.parent_id].children.append(child)  # type: ignore[index]
+    return list(nodes.values())
+
+
+def mapping_targets(version: SchemeVersion) -> dict[int, Category]:
+    """For the previous version's categories: old category id → where it goes in `version`."""
+    mappings = CategoryMapping.objects.filter(target__version=version).select_related("target")
+    return {mapping.source_id: mapping.target for mapping in mappings}

@@ -1,6 +1,9 @@
-"""Every change to category schemes: drafts, CSV import, publication, mappings."""
+"""Every change to category schemes: drafts, CSV import, edits, mappings, publication."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -12,36 +15,63 @@ from maillage.core.models import User
 from maillage.taxonomy.csv_format import ParsedCategories, parse_categories, write_categories
 from maillage.taxonomy.models import Category, CategoryMapping, Scheme, SchemeVersion, VersionStatus
 
+# What a draft's category form may change; the code and the place in the tree come from the CSV.
+EDITABLE_FIELDS = ("label_fr", "label_nl", "label_en", "description", "is_active")
+
 
 def _require_draft(version: SchemeVersion) -> None:
     if version.is_frozen:
         raise ValidationError(_("Version %(version)s is published and can no longer change.") % {"version": version})
 
 
+def _locked(version: SchemeVersion) -> SchemeVersion:
+    """Re-read the version under a row lock (inside a transaction) and check it is still a draft."""
+    locked = SchemeVersion.objects.select_for_update().select_related("scheme").get(pk=version.pk)
+    _require_draft(locked)
+    return locked
+
+
 def create_draft(actor: User | None, scheme: Scheme, title: str = "") -> SchemeVersion:
     """A new draft, starting as a copy of the newest version so only the changes need editing."""
     with transaction.atomic():
+        Scheme.objects.select_for_update().filter(pk=scheme.pk).first()
         latest = scheme.versions.order_by("-number").first()
+        if latest is not None and latest.status == VersionStatus.DRAFT:
+            raise ValidationError(
+                _("Version %(version)s is still a draft: publish it before starting another one.")
+                % {"version": latest}
+            )
         version = SchemeVersion.objects.create(
             scheme=scheme, number=(latest.number + 1) if latest else 1, title=title, previous=latest
         )
         if latest is not None:
             _copy_categories(latest, version)
-        log_action(actor, "taxonomy.version.created", version)
+        log_action(actor, "taxonomy.version.created", version, {"copied_from": latest.number if latest else None})
     return version
 
 
 def _copy_categories(source: SchemeVersion, target: SchemeVersion) -> None:
-    parents: dict[int, Category] = {}
-    for category in source.categories.order_by("level", "position", "code"):
-        copy = Category.objects.create(
-            version=target, code=category.code, level=category.level,
-            parent=parents.get(category.parent_id) if category.parent_id else None,
-            label_fr=category.label_fr, label_nl=category.label_nl, label_en=category.label_en,
-            description=category.description, is_active=category.is_active, position=category.position,
+    """Copy the tree; each old category maps to its copy until the draft says otherwise."""
+    copies: dict[int, Category] = {}
+    old_categories = list(source.categories.order_by("level", "position", "code"))
+    for category in old_categories:  # parents first, so children find their copied parent
+        copy = Category(
+            version=target,
+            code=category.code,
+            level=category.level,
+            parent=copies.get(category.parent_id) if category.parent_id else None,
+            label_fr=category.label_fr,
+            label_nl=category.label_nl,
+            label_en=category.label_en,
+            description=category.description,
+            is_active=category.is_active,
+            position=category.position,
         )
-        parents[category.pk] = copy
-        CategoryMapping.objects.create(source=category, target=copy)
+        copy.save(force_insert=True)
+        copies[category.pk] = copy
+    CategoryMapping.objects.bulk_create(
+        CategoryMapping(source=category, target=copies[category.pk]) for category in old_categories
+    )
 
 
 def import_categories_csv(actor: User | None, version: SchemeVersion, text: str) -> ParsedCategories:
@@ -51,17 +81,28 @@ def import_categories_csv(actor: User | None, version: SchemeVersion, text: str)
     if parsed.errors:
         return parsed
     with transaction.atomic():
+        version = _locked(version)
         CategoryMapping.objects.filter(target__version=version).delete()
         version.categories.filter(level=2).delete()
         version.categories.all().delete()
         created: dict[str, Category] = {}
-        for position, row in enumerate(sorted(parsed.rows, key=lambda r: bool(r.parent_code))):
-            created[row.code] = Category.objects.create(
-                version=version, code=row.code, level=2 if row.parent_code else 1,
+        # Parents first; the position keeps the file's order, which export gives back.
+        ordered = sorted(enumerate(parsed.rows), key=lambda item: bool(item[1].parent_code))
+        for position, row in ordered:
+            category = Category(
+                version=version,
+                code=row.code,
+                level=2 if row.parent_code else 1,
                 parent=created[row.parent_code] if row.parent_code else None,
-                label_fr=row.label_fr, label_nl=row.label_nl, label_en=row.label_en,
-                description=row.description, is_active=row.active, position=position,
+                label_fr=row.label_fr,
+                label_nl=row.label_nl,
+                label_en=row.label_en,
+                description=row.description,
+                is_active=row.active,
+                position=position,
             )
+            category.save(force_insert=True)
+            created[row.code] = category
         if version.previous is not None:
             _map_same_codes(version.previous, version)
         log_action(actor, "taxonomy.version.imported", version, {"categories": len(parsed.rows)})
@@ -71,12 +112,15 @@ def import_categories_csv(actor: User | None, version: SchemeVersion, text: str)
 def _map_same_codes(previous: SchemeVersion, version: SchemeVersion) -> None:
     """Codes that survive map to themselves; the rest wait for an explicit mapping."""
     new_by_code = {category.code: category for category in version.categories.all()}
-    for old in previous.categories.all():
-        if old.code in new_by_code:
-            CategoryMapping.objects.update_or_create(source=old, defaults={"target": new_by_code[old.code]})
+    CategoryMapping.objects.bulk_create(
+        CategoryMapping(source=old, target=new_by_code[old.code])
+        for old in previous.categories.all()
+        if old.code in new_by_code
+    )
 
 
 def export_categories_csv(version: SchemeVersion) -> str:
+    """The version as CSV, in tree order, in the format import_categories_csv reads."""
     rows = [
         {
             "code": category.code,
@@ -92,40 +136,79 @@ def export_categories_csv(version: SchemeVersion) -> str:
     return write_categories(rows)
 
 
+def update_category(actor: User | None, category: Category, **changes: Any) -> Category:
+    """Change a draft's category: labels, description, active or retired."""
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"Not editable here: {sorted(unknown)}")
+    with transaction.atomic():
+        _locked(category.version)
+        changed = {name: value for name, value in changes.items() if getattr(category, name) != value}
+        if not changed:
+            return category
+        before = {name: getattr(category, name) for name in changed}
+        for name, value in changed.items():
+            setattr(category, name, value)
+        category.clean_fields(exclude=[f.name for f in Category._meta.fields if f.name not in EDITABLE_FIELDS])
+        category.save(update_fields=list(changed))
+        log_action(
+            actor,
+            "taxonomy.category.updated",
+            category,
+            {"version": category.version.number, "before": before, "after": changed},
+        )
+    return category
+
+
 def record_mapping(actor: User | None, source: Category, target: Category) -> CategoryMapping:
     """Say where an old category goes in the next version."""
     if target.version.previous_id != source.version_id:
         raise ValidationError(_("A mapping goes from one version to the next one of the same scheme."))
-    _require_draft(target.version)
     with transaction.atomic():
+        _locked(target.version)
         mapping, _created = CategoryMapping.objects.update_or_create(source=source, defaults={"target": target})
         log_action(actor, "taxonomy.mapping.recorded", target.version, {"from": source.code, "to": target.code})
     return mapping
 
 
+def record_mappings(actor: User | None, pairs: Iterable[tuple[Category, Category]]) -> int:
+    """Several mappings at once, all or none; returns how many were recorded."""
+    count = 0
+    with transaction.atomic():
+        for source, target in pairs:
+            record_mapping(actor, source, target)
+            count += 1
+    return count
+
+
 def unmapped_categories(version: SchemeVersion) -> list[Category]:
+    """The previous version's categories that do not yet say where they go in this one."""
     if version.previous is None:
         return []
-    return list(version.previous.categories.filter(mapped_to__isnull=True).order_by("position", "code"))
+    return list(
+        version.previous.categories.exclude(mapped_to__target__version=version).order_by("position", "code")
+    )
 
 
 def publish_version(actor: User | None, version: SchemeVersion) -> SchemeVersion:
     """Freeze a draft and make it the version in force; the previous one is retired."""
-    _require_draft(version)
-    if not version.categories.exists():
-        raise ValidationError(_("An empty version cannot be published."))
-    missing = unmapped_categories(version)
-    if missing:
-        codes = ", ".join(category.code for category in missing[:10])
-        raise ValidationError(
-            _("Say where these old categories go before publishing: %(codes)s.") % {"codes": codes}
-        )
     with transaction.atomic():
+        version = _locked(version)
+        if not version.categories.exists():
+            raise ValidationError(_("An empty version cannot be published."))
+        missing = unmapped_categories(version)
+        if missing:
+            codes = ", ".join(category.code for category in missing[:10])
+            if len(missing) > 10:
+                codes += ", …"
+            raise ValidationError(
+                _("Say where these old categories go before publishing: %(codes)s.") % {"codes": codes}
+            )
+        SchemeVersion.objects.filter(scheme=version.scheme, status=VersionStatus.PUBLISHED).update(
+            status=VersionStatus.RETIRED
+        )
         version.status = VersionStatus.PUBLISHED
         version.published_at = timezone.now()
         version.save(update_fields=["status", "published_at"])
-        SchemeVersion.objects.filter(scheme=version.scheme, status=VersionStatus.PUBLISHED).exclude(pk=version.pk).update(
-            status=VersionStatus.RETIRED
-        )
         log_action(actor, "taxonomy.version.published", version)
     return version
