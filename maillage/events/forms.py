@@ -1,0 +1,201 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from maillage.core.models import Organisation, Sector
+from maillage.events.models import Audience, Breakout, Event, Group, NotePoint, Question, Recommendation, Session, Theme
+from maillage.events.services import RegistrationData
+
+
+class RegistrationForm(forms.Form):
+    full_name = forms.CharField(label=_("Your full name"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    email = forms.EmailField(
+        label=_("Your email address"),
+        error_messages={"invalid": _("This is not an email address, e.g. name@example.org.")},
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    organisation = forms.ModelChoiceField(
+        label=_("Your organisation"),
+        queryset=Organisation.objects.none(),
+        required=False,
+        empty_label=_("Not in the list"),
+    )
+    organisation_name = forms.CharField(
+        label=_("Organisation (if not in the list)"),
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "organization"}),
+    )
+    function = forms.CharField(label=_("Your function"), max_length=150, required=False)
+    sector = forms.ChoiceField(label=_("Your sector"), choices=[("", "—"), *Sector.choices], required=False)
+    frontline = forms.BooleanField(label=_("I work on the front line"), required=False)
+    themes = forms.ModelMultipleChoiceField(
+        label=_("Themes"),
+        queryset=Theme.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("Following a whole theme is recommended; you may choose several."),
+    )
+    preferred_group = forms.ModelChoiceField(
+        label=_("Preferred group"), queryset=Group.objects.none(), required=False, empty_label=_("No preference")
+    )
+    commitment = forms.BooleanField(label=_("I commit to take part in the whole cycle"), required=False)
+    accessibility_needs = forms.CharField(
+        label=_("Accessibility needs"), widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=1000
+    )
+
+    def __init__(self, *args: Any, event: Event, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.event = event
+        organisations = Organisation.objects.order_by("short_name")
+        if event.audience == Audience.MEMBERS:
+            organisations = organisations.filter(is_member=True)
+            self.fields["organisation"].required = True
+            del self.fields["organisation_name"]
+        self.fields["organisation"].queryset = organisations
+        if not event.ask_function:
+            del self.fields["function"]
+        if not event.ask_sector and not event.audience_sector:
+            del self.fields["sector"]
+        if not event.ask_accessibility:
+            del self.fields["accessibility_needs"]
+        if event.audience != Audience.FRONTLINE:
+            del self.fields["frontline"]
+        else:
+            self.fields["frontline"].required = True
+        if event.has_themes:
+            self.fields["themes"].queryset = event.themes.all()
+            self.fields["themes"].required = True
+        else:
+            del self.fields["themes"]
+        if event.has_groups:
+            self.fields["preferred_group"].queryset = event.groups.all()
+            self.fields["commitment"].required = True
+        else:
+            del self.fields["preferred_group"]
+            del self.fields["commitment"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if "organisation_name" in self.fields and not cleaned.get("organisation") and not cleaned.get("organisation_name"):
+            self.add_error("organisation_name", _("Choose your organisation in the list or type its name."))
+        return cleaned
+
+    def to_data(self) -> RegistrationData:
+        cleaned = self.cleaned_data
+        return RegistrationData(
+            full_name=cleaned["full_name"],
+            email=cleaned["email"],
+            language=(get_language() or "fr")[:2],
+            organisation=cleaned.get("organisation"),
+            organisation_name=cleaned.get("organisation_name", ""),
+            function=cleaned.get("function", ""),
+            sector=cleaned.get("sector", ""),
+            accessibility_needs=cleaned.get("accessibility_needs", ""),
+            themes=list(cleaned.get("themes") or []),
+            preferred_group=cleaned.get("preferred_group"),
+            frontline=bool(cleaned.get("frontline")),
+        )
+
+
+class CheckInCodeForm(forms.Form):
+    code = forms.CharField(label=_("Invitation code (scan the QR code)"), max_length=500)
+
+
+class MessageForm(forms.Form):
+    audience = forms.ChoiceField(label=_("To"))
+    subject = forms.CharField(label=_("Subject"), max_length=200)
+    body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 8}))
+
+    def __init__(self, *args: Any, event: Event, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.event = event
+        choices: list[tuple[str, str]] = [("event", str(_("Every confirmed participant")))]
+        choices += [(f"group-{group.pk}", str(group)) for group in event.groups.all()]
+        choices += [(f"session-{session.pk}", str(session)) for session in event.sessions.select_related("theme", "group")]
+        self.fields["audience"].choices = choices
+
+    def target(self) -> dict[str, Any]:
+        kind, _sep, pk = self.cleaned_data["audience"].partition("-")
+        if kind == "group":
+            return {"group": self.event.groups.get(pk=pk)}
+        if kind == "session":
+            return {"session": self.event.sessions.get(pk=pk)}
+        return {}
+
+
+class MoveForm(forms.Form):
+    group = forms.ModelChoiceField(label=_("Group"), queryset=Group.objects.none(), required=False, empty_label=_("No group"))
+
+    def __init__(self, *args: Any, event: Event, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["group"].queryset = event.groups.all()
+
+
+class BreakoutForm(forms.ModelForm):
+    class Meta:
+        model = Breakout
+        fields = ("name", "rapporteur", "theme")
+
+    def __init__(self, *args: Any, event: Event, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["theme"].queryset = event.themes.all()
+
+
+class PointsForm(forms.Form):
+    breakout = forms.ModelChoiceField(label=_("Group"), queryset=Breakout.objects.none())
+    question = forms.ModelChoiceField(label=_("Question"), queryset=Question.objects.none())
+    text = forms.CharField(
+        label=_("Points, one per line"), widget=forms.Textarea(attrs={"rows": 6}), help_text=_("Each line becomes a bullet point.")
+    )
+
+    def __init__(self, *args: Any, event: Event, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["breakout"].queryset = event.breakouts.all()
+        self.fields["question"].queryset = event.questions.all()
+
+
+class MergeForm(forms.Form):
+    points = forms.ModelMultipleChoiceField(queryset=NotePoint.objects.none(), widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args: Any, event: Event, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["points"].queryset = NotePoint.objects.filter(breakout__event=event).select_related("breakout")
+
+    def clean_points(self) -> list[NotePoint]:
+        points = sorted(self.cleaned_data["points"], key=lambda point: point.pk)
+        if len(points) < 2:
+            raise forms.ValidationError(_("Tick at least two points to merge."))
+        return points
+
+
+class SynthesisEditForm(forms.Form):
+    text = forms.CharField(label=_("Wording in the synthesis"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+
+class RecommendationForm(forms.ModelForm):
+    class Meta:
+        model = Recommendation
+        fields = ("theme", "position", "diagnosis", "recommendation", "implementation", "addressed_to", "sources")
+        widgets = {
+            "diagnosis": forms.Textarea(attrs={"rows": 3}),
+            "recommendation": forms.Textarea(attrs={"rows": 3}),
+            "implementation": forms.Textarea(attrs={"rows": 3}),
+            "sources": forms.CheckboxSelectMultiple,
+        }
+
+    def __init__(self, *args: Any, event: Event, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["theme"].queryset = event.themes.all()
+        self.fields["sources"].queryset = NotePoint.objects.filter(
+            breakout__event=event, merged_into__isnull=True
+        ).select_related("breakout")
+        self.fields["sources"].required = False
+
+
+def session_choices(event: Event) -> list[Session]:
+    return list(event.sessions.select_related("theme", "group"))

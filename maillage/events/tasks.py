@@ -1,0 +1,17 @@
+"""Scheduled work through django-tasks: enqueue these from a scheduler (cron: `maillage events_expire`, etc.)."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+from maillage.events import services
+
+
+@task()
+def expire_registrations() -> int:
+    return services.expire_registrations()
+
+
+@task()
+def send_reminders() -> int:
+    return services.send_reminders()

@@ -1,0 +1,572 @@
+"""Public pages (event, registration, confirmation, the participant's own page) and the organisers' pages."""
+
+from __future__ import annotations
+
+import csv
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from maillage.core.forms import add_service_error
+from maillage.core.http import AuthenticatedRequest
+from maillage.events import queries, services
+from maillage.events.forms import (
+    BreakoutForm,
+    CheckInCodeForm,
+    MergeForm,
+    MessageForm,
+    MoveForm,
+    PointsForm,
+    RecommendationForm,
+    RegistrationForm,
+    SynthesisEditForm,
+)
+from maillage.events.models import ACTIVE, Attendance, NotePoint, Recommendation, Registration, Status
+
+DOOR_SESSION_KEY = "events_door_session"
+REGISTERED_KEY = "events_registered"
+
+
+# -- public ------------------------------------------------------------------------------------------
+
+
+def event_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "events/event_list.html", {"events": queries.public_events()})
+
+
+def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    """The public page and its registration form (no account needed; works without JavaScript)."""
+    event = queries.public_event_or_404(slug)
+    form = RegistrationForm(request.POST or None, event=event)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                result = services.register(event, form.to_data())
+            except services.Busy:
+                form.add_error(None, _("Many people are registering right now. Please send the form again."))
+                status = 409
+            except ValidationError as error:
+                add_service_error(form, error)
+                status = 422
+            else:
+                # The personal link travels only by email: this page shows the outcome, never the link.
+                request.session[REGISTERED_KEY] = [r.pk for r in result.registrations]
+                request.session[REGISTERED_KEY + "_new"] = result.created
+                return redirect("events:registered", slug=event.slug)
+        else:
+            status = 422
+    now = timezone.now()
+    closed = services.registration_window_problem(event, now)
+    return render(
+        request,
+        "events/event_detail.html",
+        {
+            "event": event,
+            "form": form,
+            "closed": closed,
+            "sessions": event.sessions.select_related("theme", "group"),
+            "themes": event.themes.prefetch_related("sessions"),
+            "groups": event.groups.all(),
+            "organisers": event.organisers.all(),
+            "seats": queries.seat_summaries(event),
+        },
+        status=status,
+    )
+
+
+def registered(request: HttpRequest, slug: str) -> HttpResponse:
+    event = queries.public_event_or_404(slug)
+    ids = request.session.get(REGISTERED_KEY) or []
+    registrations = list(
+        Registration.objects.filter(pk__in=ids, event=event).select_related("participant", "theme").order_by("pk")
+    )
+    if not registrations:
+        return redirect("events:event", slug=event.slug)
+    return render(
+        request,
+        "events/registered.html",
+        {
+            "event": event,
+            "participant": registrations[0].participant,
+            "registrations": registrations,
+            "created": request.session.get(REGISTERED_KEY + "_new", True),
+        },
+    )
+
+
+def _registrations_of(participant: Any) -> list[Registration]:
+    return list(participant.registrations.select_related("theme", "group").order_by("theme__position", "pk"))
+
+
+def confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows a button (mail scanners follow links); POST confirms."""
+    if request.method == "POST":
+        try:
+            participant = services.confirm_email(token)
+        except ValidationError as error:
+            return render(request, "events/link_problem.html", {"reason": error.messages[0]}, status=410)
+        messages.success(request, _("Thank you, your email address is confirmed."))
+        return redirect("events:participant", token=participant.token)
+    return render(request, "events/confirm.html", {"token": token})
+
+
+def participant_page(request: HttpRequest, token: str) -> HttpResponse:
+    participant = queries.participant_by_token_or_404(token)
+    registrations = _registrations_of(participant)
+    event = participant.event
+    confirmed = [registration for registration in registrations if registration.status == Status.CONFIRMED]
+    entries = []
+    for registration in confirmed:
+        for session in services.sessions_of(registration):
+            qr = (
+                services.qr_svg_data_uri(services.checkin_url(registration, session)) if event.invitation_only else ""
+            )
+            entries.append({"registration": registration, "session": session, "qr": qr})
+    entries.sort(key=lambda entry: entry["session"].starts_at)
+    others = (
+        queries.Participant.objects.filter(email=participant.email)
+        .exclude(pk=participant.pk)
+        .select_related("event")
+        .order_by("-created_at")
+    )
+    return render(
+        request,
+        "events/participant.html",
+        {
+            "participant": participant,
+            "event": event,
+            "registrations": registrations,
+            "confirmed": bool(confirmed),
+            "entries": entries,
+            "others": others,
+            "active": ACTIVE,
+        },
+    )
+
+
+def _participant_registration(token: str, registration_id: int) -> Registration:
+    participant = queries.participant_by_token_or_404(token)
+    return get_object_or_404(Registration.objects.select_related("event"), pk=registration_id, participant=participant)
+
+
+@require_POST
+def participant_cancel(request: HttpRequest, token: str, registration_id: int) -> HttpResponse:
+    registration = _participant_registration(token, registration_id)
+    services.cancel_registration(registration)
+    messages.success(request, _("Your registration is cancelled. Thank you for freeing the place."))
+    return redirect("events:participant", token=token)
+
+
+@require_POST
+def participant_accept(request: HttpRequest, token: str, registration_id: int) -> HttpResponse:
+    registration = _participant_registration(token, registration_id)
+    try:
+        services.accept_offer(registration)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, _("The place is yours. Your invitation is on its way."))
+    return redirect("events:participant", token=token)
+
+
+def certificate(request: HttpRequest, token: str, registration_id: int) -> HttpResponse:
+    registration = _participant_registration(token, registration_id)
+    return _certificate(request, registration)
+
+
+def _certificate(request: HttpRequest, registration: Registration) -> HttpResponse:
+    attended = list(
+        registration.attendances.select_related("session", "session__theme", "session__group").order_by(
+            "session__starts_at"
+        )
+    )
+    if not attended:
+        raise Http404
+    hours = sum((a.session.ends_at - a.session.starts_at).total_seconds() for a in attended) / 3600
+    return render(
+        request,
+        "events/certificate.html",
+        {
+            "registration": registration,
+            "participant": registration.participant,
+            "event": registration.event,
+            "attended": attended,
+            "hours": round(hours, 1),
+            "organisers": registration.event.organisers.all(),
+        },
+    )
+
+
+# -- organisers --------------------------------------------------------------------------------------
+
+
+@login_required
+def manage_list(request: AuthenticatedRequest) -> HttpResponse:
+    events = (
+        queries.events_managed_by(request.user)
+        .annotate(
+            confirmed=Count("registrations", filter=Q(registrations__status=Status.CONFIRMED)),
+            waiting=Count("registrations", filter=Q(registrations__status=Status.WAITING)),
+        )
+        .order_by("-created_at")
+    )
+    return render(request, "events/manage_list.html", {"events": events})
+
+
+@login_required
+def manage_event(request: AuthenticatedRequest, event_id: int) -> HttpResponse:
+    event = queries.managed_event_or_404(request.user, event_id)
+    registrations = queries.registrations_for(event).order_by("theme__position", "status", "created_at", "pk")
+    status = request.GET.get("status", "")
+    if status in Status.values:
+        registrations = registrations.filter(status=status)
+    return render(
+        request,
+        "events/manage_event.html",
+        {
+            "event": event,
+            "registrations": registrations,
+            "waiting": queries.waiting_list(event),
+            "seats": queries.seat_summaries(event),
+            "statuses": Status.choices,
+            "status": status,
+            "sessions": queries.sessions_for_event(event),
+        },
+    )
+
+
+@login_required
+@require_POST
+def manage_registration(request: AuthenticatedRequest, event_id: int, registration_id: int, action: str) -> HttpResponse:
+    event = queries.managed_event_or_404(request.user, event_id)
+    registration = get_object_or_404(Registration.objects.select_related("participant"), pk=registration_id, event=event)
+    try:
+        if action == "approve":
+            services.approve_registration(request.user, registration)
+            messages.success(request, _("%(person)s is confirmed and invited.") % {"person": registration.participant})
+        elif action == "refuse":
+            services.refuse_registration(request.user, registration)
+            messages.success(request, _("The registration of %(person)s is refused.") % {"person": registration.participant})
+        elif action == "cancel":
+            services.cancel_registration(registration, actor=request.user)
+            messages.success(request, _("The registration of %(person)s is cancelled.") % {"person": registration.participant})
+        elif action == "invite":
+            services.send_invitation(registration)
+            messages.success(request, _("Invitation sent again to %(person)s.") % {"person": registration.participant})
+        else:
+            raise Http404
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    return redirect("events:manage_event", event_id=event.pk)
+
+
+@login_required
+def manage_groups(request: AuthenticatedRequest, event_id: int) -> HttpResponse:
+    event = queries.managed_event_or_404(request.user, event_id)
+    if not event.has_groups:
+        raise Http404
+    if request.method == "POST":
+        result = services.place_in_groups(request.user, event)
+        messages.success(
+            request,
+            _("%(placed)s people placed (%(kept)s in the group they asked for); %(unplaced)s could not be placed.")
+            % {"placed": result.placed, "kept": result.preferences_kept, "unplaced": len(result.unplaced)},
+        )
+        return redirect("events:manage_groups", event_id=event.pk)
+    registrations = list(
+        queries.registrations_for(event).filter(status=Status.CONFIRMED).order_by("group__position", "participant__full_name")
+    )
+    groups = list(event.groups.all())
+    members: dict[int | None, list[Registration]] = {group.pk: [] for group in groups}
+    members[None] = []
+    for registration in registrations:
+        members.setdefault(registration.group_id, []).append(registration)
+    return render(
+        request,
+        "events/manage_groups.html",
+        {
+            "event": event,
+            "groups": [(group, members[group.pk]) for group in groups],
+            "unplaced": members[None],
+            "move_form": MoveForm(event=event),
+        },
+    )
+
+
+@login_required
+@require_POST
+def move_registration(request: AuthenticatedRequest, event_id: int, registration_id: int) -> HttpResponse:
+    event = queries.managed_event_or_404(request.user, event_id)
+    registration = get_object_or_404(Registration, pk=registration_id, event=event)
+    form = MoveForm(request.POST, event=event)
+    if form.is_valid():
+        try:
+            services.move_to_group(request.user, registration, form.cleaned_data["group"])
+        except ValidationError as error:
+            messages.error(request, error.messages[0])
+        else:
+            messages.success(request, _("Moved."))
+    else:
+        messages.error(request, _("Choose a group of this event."))
+    return redirect("events:manage_groups", event_id=event.pk)
+
+
+@login_required
+def door(request: AuthenticatedRequest, event_id: int, session_id: int) -> HttpResponse:
+    """Check-in at the door of one session: scan (or type) the invitation code, or tick a name on a tablet."""
+    event = queries.managed_event_or_404(request.user, event_id)
+    session = get_object_or_404(event.sessions.select_related("theme", "group"), pk=session_id)
+    request.session[DOOR_SESSION_KEY] = session.pk
+    form = CheckInCodeForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        try:
+            if "registration" in request.POST:
+                registration = get_object_or_404(Registration.objects.select_related("participant"), pk=request.POST["registration"], event=event)
+                result = services.check_in_by_name(request.user, session, registration)
+            elif form.is_valid():
+                result = services.check_in_by_code(request.user, session, form.cleaned_data["code"])
+            else:
+                raise ValidationError(_("Scan or type the invitation code."))
+        except ValidationError as error:
+            messages.error(request, error.messages[0])
+            status = 422
+        else:
+            _checked_in_message(request, result)
+            return redirect(f"{request.path}?q={request.GET.get('q', '')}")
+    expected = [r for r in services.confirmed_registrations(event, session=session)]
+    query = request.GET.get("q", "").strip().casefold()
+    if query:
+        expected = [r for r in expected if query in r.participant.full_name.casefold()]
+    present = dict(Attendance.objects.filter(session=session).values_list("registration_id", "checked_in_at"))
+    expected.sort(key=lambda r: r.participant.full_name.casefold())
+    return render(
+        request,
+        "events/door.html",
+        {
+            "event": event,
+            "session": session,
+            "form": CheckInCodeForm() if status == 200 else form,
+            "expected": [(r, present.get(r.pk)) for r in expected],
+            "present_count": len(present),
+            "query": request.GET.get("q", ""),
+        },
+        status=status,
+    )
+
+
+def _checked_in_message(request: HttpRequest, result: services.CheckIn) -> None:
+    if result.created:
+        messages.success(request, _("Welcome, %(person)s: checked in.") % {"person": result.registration.participant})
+    else:
+        messages.info(
+            request,
+            _("%(person)s was already checked in at %(time)s.")
+            % {
+                "person": result.registration.participant,
+                "time": timezone.localtime(result.attendance.checked_in_at).strftime("%H:%M"),
+            },
+        )
+
+
+@login_required
+def checkin_scan(request: AuthenticatedRequest, token: str) -> HttpResponse:
+    """The URL inside the QR code, opened by an organiser's phone camera at the door they have open."""
+    try:
+        value = services.read_checkin_code(token)
+    except ValidationError as error:
+        return render(request, "events/link_problem.html", {"reason": error.messages[0]}, status=400)
+    registration = Registration.objects.select_related("event").filter(pk=value["r"]).first()
+    if registration is None:
+        raise Http404
+    event = queries.managed_event_or_404(request.user, registration.event_id)
+    session_id = request.session.get(DOOR_SESSION_KEY) or value["s"]
+    session = event.sessions.filter(pk=session_id).first() or get_object_or_404(event.sessions, pk=value["s"])
+    if request.method == "POST":
+        try:
+            result = services.check_in_by_code(request.user, session, token)
+        except ValidationError as error:
+            messages.error(request, error.messages[0])
+        else:
+            _checked_in_message(request, result)
+        return redirect("events:door", event_id=event.pk, session_id=session.pk)
+    return render(
+        request, "events/checkin_scan.html", {"event": event, "session": session, "registration": registration, "token": token}
+    )
+
+
+@login_required
+def attendance_csv(request: AuthenticatedRequest, event_id: int) -> HttpResponse:
+    event = queries.managed_event_or_404(request.user, event_id)
+    sessions = list(event.sessions.select_related("theme", "group"))
+    registrations = list(queries.registrations_for(event).filter(status=Status.CONFIRMED).order_by("participant__full_name"))
+    present = set(Attendance.objects.filter(session__event=event).values_list("registration_id", "session_id"))
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="attendance-{event.slug}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(
+        [_("Name"), _("Email"), _("Organisation"), _("Theme"), _("Group")]
+        + [str(session) for session in sessions]
+    )
+    for registration in registrations:
+        row = [
+            registration.participant.full_name,
+            registration.participant.email,
+            registration.participant.organisation_label,
+            registration.theme.title if registration.theme else "",
+            registration.group.name if registration.group else "",
+        ]
+        for session in sessions:
+            if not services.covers(registration, session):
+                row.append("")
+            else:
+                row.append(_("present") if (registration.pk, session.pk) in present else _("absent"))
+        writer.writerow(row)
+    return response
+
+
+@login_required
+def manage_certificate(request: AuthenticatedRequest, event_id: int, registration_id: int) -> HttpResponse:
+    event = queries.managed_event_or_404(request.user, event_id)
+    registration = get_object_or_404(Registration.objects.select_related("participant", "event"), pk=registration_id, event=event)
+    return _certificate(request, registration)
+
+
+@login_required
+def send_message(request: AuthenticatedRequest, event_id: int) -> HttpResponse:
+    event = queries.managed_event_or_404(request.user, event_id)
+    form = MessageForm(request.POST or None, event=event)
+    if request.method == "POST" and form.is_valid():
+        count = services.send_message(
+            request.user, event, form.cleaned_data["subject"], form.cleaned_data["body"], **form.target()
+        )
+        messages.success(request, _("Message sent to %(count)s people.") % {"count": count})
+        return redirect("events:manage_event", event_id=event.pk)
+    return render(request, "events/message.html", {"event": event, "form": form})
+
+
+@login_required
+@require_POST
+def send_invitations(request: AuthenticatedRequest, event_id: int) -> HttpResponse:
+    event = queries.managed_event_or_404(request.user, event_id)
+    count = services.resend_invitations(request.user, event)
+    messages.success(request, _("Invitations sent to %(count)s people.") % {"count": count})
+    return redirect("events:manage_event", event_id=event.pk)
+
+
+@login_required
+def notes(request: AuthenticatedRequest, event_id: int) -> HttpResponse:
+    """Rapporteurs' notes per breakout group, question by question."""
+    event = queries.managed_event_or_404(request.user, event_id)
+    services.ensure_questions(event)
+    breakout_form = BreakoutForm(prefix="breakout", event=event)
+    points_form = PointsForm(prefix="points", event=event)
+    if request.method == "POST":
+        try:
+            if "breakout-name" in request.POST:
+                breakout_form = BreakoutForm(request.POST, prefix="breakout", event=event)
+                if breakout_form.is_valid():
+                    services.add_breakout(request.user, event, **breakout_form.cleaned_data)
+                    return redirect("events:notes", event_id=event.pk)
+            else:
+                points_form = PointsForm(request.POST, prefix="points", event=event)
+                if points_form.is_valid():
+                    services.add_points(request.user, **points_form.cleaned_data)
+                    messages.success(request, _("Points added."))
+                    return redirect("events:notes", event_id=event.pk)
+        except ValidationError as error:
+            add_service_error(breakout_form if "breakout-name" in request.POST else points_form, error)
+    return render(
+        request,
+        "events/notes.html",
+        {
+            "event": event,
+            "breakouts": queries.breakouts_with_points(event),
+            "questions": event.questions.all(),
+            "breakout_form": breakout_form,
+            "points_form": points_form,
+        },
+    )
+
+
+@login_required
+def synthesis(request: AuthenticatedRequest, event_id: int) -> HttpResponse:
+    event = queries.managed_event_or_404(request.user, event_id)
+    if request.method == "POST":
+        form = MergeForm(request.POST, event=event)
+        if form.is_valid():
+            points = form.cleaned_data["points"]
+            try:
+                services.merge_points(request.user, points[0], points[1:])
+            except ValidationError as error:
+                messages.error(request, error.messages[0])
+            else:
+                messages.success(request, _("Points merged."))
+        else:
+            messages.error(request, _("Tick at least two points of the same question to merge."))
+        return redirect("events:synthesis", event_id=event.pk)
+    return render(request, "events/synthesis.html", {"event": event, "questions": queries.synthesis(event)})
+
+
+@login_required
+def synthesis_point(request: AuthenticatedRequest, event_id: int, point_id: int) -> HttpResponse:
+    event = queries.managed_event_or_404(request.user, event_id)
+    point = get_object_or_404(NotePoint.objects.select_related("breakout", "question"), pk=point_id, breakout__event=event)
+    form = SynthesisEditForm(request.POST or None, initial={"text": point.shown_text})
+    if request.method == "POST":
+        if "split" in request.POST:
+            services.split_point(request.user, point)
+            return redirect("events:synthesis", event_id=event.pk)
+        if form.is_valid():
+            services.edit_synthesis_point(request.user, point, form.cleaned_data["text"])
+            return redirect("events:synthesis", event_id=event.pk)
+    return render(request, "events/synthesis_point.html", {"event": event, "point": point, "form": form})
+
+
+@login_required
+def recommendations(request: AuthenticatedRequest, event_id: int, recommendation_id: int | None = None) -> HttpResponse:
+    event = queries.managed_event_or_404(request.user, event_id)
+    instance = (
+        get_object_or_404(Recommendation, pk=recommendation_id, event=event) if recommendation_id is not None else None
+    )
+    form = RecommendationForm(request.POST or None, instance=instance, event=event)
+    if request.method == "POST":
+        if "delete" in request.POST and instance is not None:
+            services.delete_recommendation(request.user, instance)
+            return redirect("events:recommendations", event_id=event.pk)
+        if form.is_valid():
+            try:
+                services.save_recommendation(request.user, event, dict(form.cleaned_data), recommendation=instance)
+            except ValidationError as error:
+                add_service_error(form, error)
+            else:
+                messages.success(request, _("Recommendation saved."))
+                return redirect("events:recommendations", event_id=event.pk)
+    return render(
+        request,
+        "events/recommendations.html",
+        {"event": event, "form": form, "instance": instance, "recommendations": queries.recommendations_book(event)},
+    )
+
+
+@login_required
+def book(request: AuthenticatedRequest, event_id: int) -> HttpResponse:
+    """The book of recommendations, ordered by theme; printable (print stylesheet)."""
+    event = queries.managed_event_or_404(request.user, event_id)
+    chapters: list[tuple[Any, list[Recommendation]]] = []
+    for recommendation in queries.recommendations_book(event):
+        if not chapters or chapters[-1][0] != recommendation.theme:
+            chapters.append((recommendation.theme, []))
+        chapters[-1][1].append(recommendation)
+    return render(
+        request, "events/book.html", {"event": event, "chapters": chapters, "organisers": event.organisers.all()}
+    )
