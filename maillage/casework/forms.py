@@ -1,0 +1,242 @@
+"""Forms of case work. Category fields take a code (or a label) typed from a list: fast by keyboard."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from maillage.casework.models import (
+    AXES,
+    ActionKind,
+    Activity,
+    AgeBand,
+    ClosingReason,
+    Household,
+    ImportKind,
+    IncomeSource,
+    Mode,
+    NationalityGroup,
+    Sex,
+    Subsidy,
+)
+from maillage.core.models import Organisation, Role, User
+from maillage.taxonomy.models import Category
+from maillage.taxonomy.queries import active_categories
+
+
+def resolve_category(axis: str, text: str) -> Category | None:
+    """A category of the version in force from its code, 'code — label', or its label."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    code = text.split(" — ", 1)[0].strip()
+    categories = active_categories(AXES[axis])
+    found = categories.filter(code__iexact=code).first()
+    if found is None:
+        lowered = text.lower()
+        for category in categories:
+            if lowered in {category.label_fr.lower(), category.label_nl.lower(), (category.label_en or "").lower()}:
+                return category
+    return found
+
+
+class PersonForm(forms.Form):
+    birth_year = forms.IntegerField(label=_("Year of birth"), required=False, min_value=1900)
+    age_band = forms.ChoiceField(
+        label=_("Age band"),
+        choices=AgeBand.choices,
+        initial=AgeBand.UNKNOWN,
+        required=False,
+        help_text=_("Used when the year of birth is not given."),
+    )
+    sex = forms.ChoiceField(label=_("Sex / gender"), choices=Sex.choices, initial=Sex.UNKNOWN)
+    postal_code = forms.CharField(label=_("Postal code"), max_length=4, required=False)
+    household = forms.ChoiceField(label=_("Household type"), choices=Household.choices, initial=Household.UNKNOWN)
+    children = forms.IntegerField(label=_("Number of children"), required=False, min_value=0, max_value=30)
+    income_source = forms.ChoiceField(
+        label=_("Main income source"), choices=IncomeSource.choices, initial=IncomeSource.UNKNOWN
+    )
+    nationality_group = forms.ChoiceField(
+        label=_("Nationality group"), choices=NationalityGroup.choices, initial=NationalityGroup.UNKNOWN
+    )
+    language = forms.CharField(label=_("Language"), max_length=20, required=False)
+    first_name = forms.CharField(label=_("First name"), max_length=100, required=False)
+    last_name = forms.CharField(label=_("Last name"), max_length=100, required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
+    email = forms.EmailField(label=_("Email"), required=False)
+    address = forms.CharField(label=_("Address"), max_length=200, required=False)
+    confirm_new = forms.BooleanField(label=_("This is a different person: create anyway"), required=False)
+
+    def __init__(self, *args: Any, store_identities: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not store_identities:
+            for name in ("first_name", "last_name", "phone", "email", "address"):
+                del self.fields[name]
+
+    def clean_birth_year(self) -> int | None:
+        year: int | None = self.cleaned_data.get("birth_year")
+        if year is not None and year > timezone.localdate().year:
+            raise forms.ValidationError(_("The year of birth %(year)s is in the future.") % {"year": year})
+        return year
+
+    def clean_age_band(self) -> str:
+        return self.cleaned_data.get("age_band") or AgeBand.UNKNOWN
+
+
+class CategoryInput(forms.TextInput):
+    def __init__(self, axis: str) -> None:
+        super().__init__(attrs={"list": f"datalist-{axis}", "autocomplete": "off", "class": "category-input"})
+
+
+class RequestForm(forms.Form):
+    theme = forms.CharField(label=_("Theme"), widget=CategoryInput("theme"))
+    institution = forms.CharField(label=_("Institution concerned"), required=False, widget=CategoryInput("institution"))
+    stage = forms.CharField(label=_("Stage"), required=False, widget=CategoryInput("stage"))
+    is_open = forms.BooleanField(label=_("Still open"), required=False, initial=True)
+
+    def _category(self, axis: str) -> Category | None:
+        text = self.cleaned_data.get(axis, "")
+        category = resolve_category(axis, text)
+        if text and category is None:
+            raise forms.ValidationError(
+                _("%(text)s is not a category in force; type a code from the list.") % {"text": text}
+            )
+        return category
+
+    def clean_theme(self) -> Category | None:
+        return self._category("theme")
+
+    def clean_institution(self) -> Category | None:
+        return self._category("institution")
+
+    def clean_stage(self) -> Category | None:
+        return self._category("stage")
+
+
+class BaseRequestFormSet(forms.BaseFormSet):  # type: ignore[type-arg]
+    def clean(self) -> None:
+        if any(self.errors):
+            return
+        filled = [form for form in self.forms if form.cleaned_data and not form.cleaned_data.get("DELETE")]
+        if not filled:
+            raise forms.ValidationError(_("Code at least one request."))
+
+
+RequestFormSet = forms.formset_factory(RequestForm, formset=BaseRequestFormSet, extra=1, can_delete=True)
+
+
+class FollowUpForm(forms.Form):
+    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date", "autofocus": True}))
+    mode = forms.ChoiceField(label=_("Mode"), choices=Mode.choices, initial=Mode.APPOINTMENT)
+    duration = forms.IntegerField(label=_("Duration (minutes)"), required=False, min_value=1, max_value=600)
+    worker = forms.ModelChoiceField(label=_("Worker"), queryset=User.objects.none())
+    subsidy = forms.ModelChoiceField(label=_("Subsidy"), queryset=Subsidy.objects.all(), required=False)
+    actions = forms.MultipleChoiceField(
+        label=_("Actions taken"), choices=ActionKind.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    referred_to = forms.CharField(label=_("Referred to"), max_length=200, required=False)
+    aid_amount = forms.DecimalField(
+        label=_("Financial aid (EUR)"), required=False, min_value=0, max_digits=8, decimal_places=2
+    )
+    note = forms.CharField(
+        label=_("Private note"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Visible only to you and the coordinator."),
+    )
+
+    def __init__(self, *args: Any, organisation: Organisation, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["worker"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = User.objects.filter(
+            memberships__organisation=organisation,
+            memberships__role__in=[Role.WORKER, Role.COORDINATOR],
+            memberships__is_active=True,
+        ).distinct()
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if ActionKind.REFERRAL in cleaned.get("actions", []) and not cleaned.get("referred_to"):
+            self.add_error("referred_to", _("Say to which service the person was referred."))
+        return cleaned
+
+
+class CloseForm(forms.Form):
+    closed_on = forms.DateField(label=_("Closed on"), widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.ChoiceField(label=_("Reason"), choices=ClosingReason.choices)
+
+
+class CentreSettingsForm(forms.Form):
+    store_identities = forms.BooleanField(
+        label=_("Store names and contact details of persons"),
+        required=False,
+        help_text=_("Visible only to the worker in charge and the coordinator."),
+    )
+
+
+class ActivityForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = Activity
+        fields = ["title", "kind", "description", "themes", "partners", "workers", "subsidy"]
+        widgets = {
+            "themes": forms.CheckboxSelectMultiple,
+            "workers": forms.CheckboxSelectMultiple,
+            "description": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args: Any, organisation: Organisation, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        themes = self.fields["themes"]
+        workers = self.fields["workers"]
+        assert isinstance(themes, forms.ModelMultipleChoiceField)
+        assert isinstance(workers, forms.ModelMultipleChoiceField)
+        themes.queryset = active_categories(AXES["theme"]).filter(level=1).order_by("position")
+        workers.queryset = User.objects.filter(
+            memberships__organisation=organisation,
+            memberships__role__in=[Role.WORKER, Role.COORDINATOR],
+            memberships__is_active=True,
+        ).distinct()
+
+
+class SessionForm(forms.Form):
+    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    duration = forms.IntegerField(label=_("Duration (minutes)"), required=False, min_value=1, max_value=1440)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for sex, sex_label in Sex.choices:
+            for band, band_label in AgeBand.choices:
+                self.fields[f"n_{sex}_{band}"] = forms.IntegerField(
+                    label=f"{sex_label} · {band_label}", required=False, min_value=0, max_value=10000
+                )
+
+    def counts(self) -> dict[tuple[str, str], int]:
+        return {
+            (sex, band): self.cleaned_data.get(f"n_{sex}_{band}") or 0
+            for sex, _sex_label in Sex.choices
+            for band, _band_label in AgeBand.choices
+        }
+
+    def grid(self) -> list[tuple[str, list[forms.BoundField]]]:
+        return [
+            (str(sex_label), [self[f"n_{sex}_{band}"] for band, _band_label in AgeBand.choices])
+            for sex, sex_label in Sex.choices
+        ]
+
+
+class ImportForm(forms.Form):
+    kind = forms.ChoiceField(label=_("The file holds"), choices=ImportKind.choices)
+    file = forms.FileField(label=_("CSV or XLSX file"))
+
+
+class ColumnMappingForm(forms.Form):
+    """For each of our fields, the column name in the centre's file."""
+
+    def __init__(self, *args: Any, fields: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, label in fields:
+            self.fields[name] = forms.CharField(label=label, required=False, max_length=100)
