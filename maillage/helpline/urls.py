@@ -1,5 +1,26 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from maillage.helpline import views
 
 app_name = "helpline"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.home_redirect, name="home"),
+    path("calls/", views.call_list, name="calls"),
+    path("calls/new/", views.call_new, name="call_new"),
+    path("calls/<int:pk>/", views.call_detail, name="call_detail"),
+    path("calls/<int:pk>/edit/", views.call_edit, name="call_edit"),
+    path("calls/request-row/", views.request_row, name="request_row"),
+    path("options/categories/", views.category_options, name="category_options"),
+    path("options/postal-codes/", views.postal_options, name="postal_options"),
+    path("options/services/", views.referral_options, name="referral_options"),
+    path("callbacks/", views.callback_list, name="callbacks"),
+    path("callbacks/<int:pk>/done/", views.callback_done, name="callback_done"),
+    path("shifts/", views.shift_list, name="shifts"),
+    path("my-shift/", views.my_shift, name="my_shift"),
+    path("shifts/<int:pk>/debriefing/", views.debriefing, name="debriefing"),
+    path("debriefings/", views.debriefing_week, name="debriefings"),
+    path("hours/", views.opening_hours, name="hours"),
+    path("import/", views.import_journal, name="import"),
+    path("import/<int:pk>/", views.import_status, name="import_status"),
+]

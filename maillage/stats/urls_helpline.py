@@ -1,3 +1,11 @@
 """Routes of the helpline reports (weekly synthesis, bilan, exports)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from maillage.stats import views_helpline
+
+urlpatterns: list = [
+    path("helpline/weekly/", views_helpline.weekly, name="helpline_weekly"),
+    path("helpline/bilan/", views_helpline.bilan, name="helpline_bilan"),
+    path("helpline/calls-export/", views_helpline.research_export, name="helpline_research_export"),
+]

@@ -1,0 +1,175 @@
+"""Forms of the helpline. They parse; the rules live in services.clean_call_data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from maillage.helpline.models import (
+    Action,
+    CallbackOutcome,
+    CallerSex,
+    CallerType,
+    HeardVia,
+    LineLanguage,
+    Urgency,
+    Weekday,
+)
+
+DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%dT%H:%M")
+
+
+class CallForm(forms.Form):
+    started_at = forms.DateTimeField(
+        label=_("Start of the call"), widget=DateTimeLocalInput(), input_formats=DATETIME_FORMATS
+    )
+    duration_minutes = forms.IntegerField(
+        label=_("Duration (minutes)"),
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "autofocus": True}),
+        error_messages={"invalid": _("The duration is a whole number of minutes.")},
+    )
+    language = forms.ChoiceField(label=_("Language of the call"), choices=LineLanguage.choices, initial="fr")
+    caller_sex = forms.ChoiceField(label=_("Caller sex"), choices=CallerSex.choices, initial=CallerSex.UNKNOWN)
+    postal_code = forms.CharField(
+        label=_("Caller postal code"),
+        required=False,
+        max_length=10,
+        help_text=_("Four digits; leave empty if unknown."),
+        widget=forms.TextInput(attrs={"list": "postal-options", "autocomplete": "off", "inputmode": "numeric"}),
+    )
+    caller_area = forms.ChoiceField(
+        label=_("Where the caller lives"),
+        required=False,
+        choices=[
+            ("", _("From the postal code")),
+            ("outside", _("Outside Brussels (code not given)")),
+            ("unknown", _("Unknown")),
+        ],
+    )
+    caller_type = forms.ChoiceField(label=_("Caller"), choices=CallerType.choices, initial=CallerType.CONCERNED)
+    heard_via = forms.ChoiceField(
+        label=_("Heard of the line through"), required=False, choices=[("", "—"), *HeardVia.choices]
+    )
+    urgency = forms.ChoiceField(label=_("Urgency"), choices=Urgency.choices, initial=Urgency.LOW)
+    comment = forms.CharField(
+        label=_("Comment"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "aria-describedby": "comment-warning"}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound and "started_at" not in self.initial:
+            self.initial["started_at"] = timezone.localtime().replace(second=0, microsecond=0)
+
+
+class RequestForm(forms.Form):
+    category = forms.CharField(
+        label=_("Category"),
+        max_length=250,
+        help_text=_("Type a code or words of the label."),
+        widget=forms.TextInput(attrs={"list": "category-options", "autocomplete": "off"}),
+    )
+    note = forms.CharField(label=_("Short note"), required=False, max_length=300)
+    action = forms.ChoiceField(label=_("Action taken"), choices=[("", "—"), *Action.choices], required=False)
+    service = forms.CharField(label=_("Service referred to"), required=False, widget=forms.Select())
+    callback_at = forms.DateTimeField(
+        label=_("Call back on"), required=False, widget=DateTimeLocalInput(), input_formats=DATETIME_FORMATS
+    )
+
+    def set_service_choices(self, choices: list[tuple[str, str]]) -> None:
+        self.fields["service"].widget.choices = [("", _("— no service —")), *choices]
+
+
+class BaseRequestFormSet(forms.BaseFormSet):
+    def non_empty_data(self) -> list[dict[str, Any]]:
+        return [
+            form.cleaned_data
+            for form in self.forms
+            if form.has_changed() and not getattr(form, "cleaned_data", {}).get("DELETE")
+        ]
+
+
+RequestFormSet = forms.formset_factory(RequestForm, formset=BaseRequestFormSet, extra=1, can_delete=True)
+
+
+class CallbackDoneForm(forms.Form):
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=CallbackOutcome.choices)
+    outcome_note = forms.CharField(label=_("Note on the outcome"), required=False, max_length=300)
+
+
+class ShiftForm(forms.Form):
+    starts_at = forms.DateTimeField(label=_("Starts at"), widget=DateTimeLocalInput(), input_formats=DATETIME_FORMATS)
+    ends_at = forms.DateTimeField(label=_("Ends at"), widget=DateTimeLocalInput(), input_formats=DATETIME_FORMATS)
+    languages = forms.MultipleChoiceField(
+        label=_("Languages of the line"),
+        choices=LineLanguage.choices,
+        widget=forms.CheckboxSelectMultiple,
+        initial=["fr", "nl"],
+    )
+    responders = forms.MultipleChoiceField(label=_("Responders"), required=False, widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args: Any, responders: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["responders"].choices = responders
+
+
+class DebriefingForm(forms.Form):
+    stood_out = forms.CharField(label=_("What stood out"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    difficult_situations = forms.CharField(
+        label=_("Difficult situations"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    signals = forms.CharField(label=_("Signals to pass on"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    calls_felt_heavy = forms.BooleanField(label=_("It was a heavy shift"), required=False)
+
+
+class WeeklyNoteForm(forms.Form):
+    text = forms.CharField(
+        label=_("Note of the weekly collective debriefing"), widget=forms.Textarea(attrs={"rows": 6})
+    )
+
+
+class OpeningHoursForm(forms.Form):
+    """A new set of opening hours: one range per weekday (empty = closed)."""
+
+    valid_from = forms.DateField(label=_("In force from"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for value, label in Weekday.choices:
+            self.fields[f"opens_{value}"] = forms.TimeField(label=_("%(day)s opens") % {"day": label}, required=False)
+            self.fields[f"closes_{value}"] = forms.TimeField(label=_("%(day)s closes") % {"day": label}, required=False)
+
+    def day_fields(self) -> list[tuple[Any, Any]]:
+        return [(self[f"opens_{value}"], self[f"closes_{value}"]) for value, _label in Weekday.choices]
+
+    def ranges(self) -> list[tuple[int, Any, Any]]:
+        result = []
+        for value, _label in Weekday.choices:
+            opens = self.cleaned_data.get(f"opens_{value}")
+            closes = self.cleaned_data.get(f"closes_{value}")
+            if opens and closes:
+                result.append((value, opens, closes))
+            elif opens or closes:
+                raise ValidationError(_("Give both the opening and the closing time, or neither."))
+        return result
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label=_("Journal file (CSV or XLSX)"))
+    skip_bad_rows = forms.BooleanField(
+        label=_("Import the good rows and leave out the bad ones"),
+        required=False,
+        help_text=_("By default nothing is imported when one row is wrong."),
+    )

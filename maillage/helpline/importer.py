@@ -1,0 +1,363 @@
+"""Import of a past call journal (CSV or XLSX): one row per request, calls grouped by identifier.
+
+Every bad row is reported with its line number and reason. By default nothing is imported
+when one row is wrong; the person may choose to import only the calls whose rows are all good.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_tasks import task
+
+from maillage.core.audit import log_action
+from maillage.core.models import Organisation, User
+from maillage.helpline import services
+from maillage.helpline.models import (
+    Action,
+    Call,
+    Callback,
+    CallerSex,
+    CallerType,
+    HeardVia,
+    ImportStatus,
+    JournalImport,
+    LineLanguage,
+    Request,
+    Urgency,
+)
+
+# name, required, what it holds — shown on the import page.
+COLUMNS: list[tuple[str, bool, Any]] = [
+    ("call_id", True, gettext_lazy("Identifier of the call in your journal; the rows of one call share it.")),
+    ("started_at", True, gettext_lazy("Date and time the call started, e.g. 2021-01-29 14:05.")),
+    ("duration_minutes", True, gettext_lazy("Whole minutes.")),
+    ("language", True, gettext_lazy("fr, nl, en or other.")),
+    ("caller_sex", False, gettext_lazy("woman, man, other or unknown (empty = unknown).")),
+    ("postal_code", False, gettext_lazy("Four digits; empty = unknown.")),
+    ("caller_type", False, gettext_lazy("concerned, relative, professional or other (empty = concerned).")),
+    ("heard_via", False, gettext_lazy("media, social_media, poster, service, relative, internet or other.")),
+    ("urgency", False, gettext_lazy("low, medium or high (empty = low).")),
+    ("category", True, gettext_lazy("Code or label (French, Dutch or English) of a current request theme.")),
+    ("action", True, gettext_lazy("information, referral, warm_transfer, callback, nothing or other.")),
+    ("note", False, gettext_lazy("Short note on the request.")),
+    ("comment", False, gettext_lazy("Free comment on the call (first row of the call).")),
+]
+REQUIRED = [name for name, required, _help in COLUMNS if required]
+PROGRESS_EVERY = 500
+
+
+class FileProblem(Exception):
+    """The file as a whole cannot be read: wrong encoding, missing columns, not a spreadsheet."""
+
+
+@dataclass
+class Row:
+    line: int
+    values: dict[str, str]
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _check_header(header: list[str]) -> list[str]:
+    names = [name.strip().lower() for name in header]
+    missing = [name for name in REQUIRED if name not in names]
+    if missing:
+        raise FileProblem(
+            _("Columns missing from the first line: %(columns)s. Expected columns: %(expected)s.")
+            % {"columns": ", ".join(missing), "expected": ", ".join(name for name, _r, _h in COLUMNS)}
+        )
+    return names
+
+
+def read_rows(filename: str, content: bytes) -> list[Row]:
+    """The rows of a CSV (UTF-8, comma or semicolon) or XLSX file, with their line numbers."""
+    if filename.lower().endswith(".xlsx"):
+        return list(_xlsx_rows(content))
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise FileProblem(
+            _("The file is not readable UTF-8 text (byte %(position)s). Save it again as “CSV UTF-8” and retry.")
+            % {"position": error.start + 1}
+        ) from None
+    if not text.strip():
+        raise FileProblem(_("The file is empty."))
+    first_line = text.splitlines()[0]
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    header = _check_header(next(reader))
+    rows = []
+    for values in reader:
+        if not any(value.strip() for value in values):
+            continue
+        rows.append(
+            Row(
+                reader.line_num, {name: (values[i].strip() if i < len(values) else "") for i, name in enumerate(header)}
+            )
+        )
+    return rows
+
+
+def _xlsx_rows(content: bytes) -> Iterator[Row]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many kinds for a file that is not a workbook
+        raise FileProblem(_("This file is not an Excel workbook (.xlsx) we can read.")) from None
+    sheet = workbook.worksheets[0]
+    lines = sheet.iter_rows(values_only=True)
+    try:
+        header = _check_header([_cell(value) for value in next(lines)])
+    except StopIteration:
+        raise FileProblem(_("The file is empty.")) from None
+    for number, values in enumerate(lines, start=2):
+        cells = [_cell(value) for value in values]
+        if any(cells):
+            yield Row(number, {name: (cells[i] if i < len(cells) else "") for i, name in enumerate(header)})
+
+
+def _row_to_call_fields(row: Row) -> dict[str, Any]:
+    values = row.values
+    started = parse_datetime(values.get("started_at", "").replace("/", "-"))
+    return {
+        "started_at": started if started is not None else "invalid",
+        "duration_minutes": values.get("duration_minutes", ""),
+        "language": values.get("language", "").lower(),
+        "caller_sex": values.get("caller_sex", "").lower() or CallerSex.UNKNOWN,
+        "postal_code": values.get("postal_code", ""),
+        "caller_area": "unknown",
+        "caller_type": values.get("caller_type", "").lower() or CallerType.CONCERNED,
+        "heard_via": values.get("heard_via", "").lower(),
+        "urgency": values.get("urgency", "").lower() or Urgency.LOW,
+        "comment": values.get("comment", ""),
+    }
+
+
+FIELD_LABELS = {
+    "started_at": "started_at",
+    "duration_minutes": "duration_minutes",
+    "language": "language",
+    "caller_sex": "caller_sex",
+    "postal_code": "postal_code",
+    "caller_type": "caller_type",
+    "heard_via": "heard_via",
+    "urgency": "urgency",
+}
+
+
+def validate(
+    organisation: Organisation, rows: list[Row], progress: Any = None
+) -> tuple[list[tuple[str, list[Row], Any]], list[dict[str, Any]]]:
+    """Group rows into calls and check each; returns the good calls and the errors by line."""
+    groups: dict[str, list[Row]] = {}
+    errors: list[dict[str, Any]] = []
+    for row in rows:
+        call_id = row.values.get("call_id", "").strip()
+        if not call_id:
+            errors.append({"line": row.line, "column": "call_id", "message": _("The call identifier is empty.")})
+            continue
+        groups.setdefault(call_id, []).append(row)
+    already = set(
+        Call.objects.filter(organisation=organisation, external_ref__in=list(groups)).values_list(
+            "external_ref", flat=True
+        )
+    )
+    category_cache: dict[str, Any] = {}
+    good: list[tuple[str, list[Row], Any]] = []
+    done = 0
+    for call_id, group in groups.items():
+        done += len(group)
+        if progress is not None and done // PROGRESS_EVERY != (done - len(group)) // PROGRESS_EVERY:
+            progress(done)
+        if call_id in already:
+            errors.extend(
+                {
+                    "line": row.line,
+                    "column": "call_id",
+                    "message": _("Call %(id)s was already imported.") % {"id": call_id},
+                }
+                for row in group
+            )
+            continue
+        data = _row_to_call_fields(group[0])
+        if data["started_at"] == "invalid":
+            data["started_at"] = None
+            errors.append(
+                {
+                    "line": group[0].line,
+                    "column": "started_at",
+                    "message": _("The date and time cannot be read; write e.g. 2021-01-29 14:05."),
+                }
+            )
+            continue
+        requests = []
+        for row in group:
+            text = row.values.get("category", "")
+            if text not in category_cache:
+                try:
+                    category_cache[text] = services.find_category(text)
+                except ValidationError as error:
+                    category_cache[text] = error
+            requests.append(
+                {
+                    "category": category_cache[text] if not isinstance(category_cache[text], ValidationError) else text,
+                    "action": row.values.get("action", "").lower(),
+                    "note": row.values.get("note", ""),
+                }
+            )
+        data["requests"] = requests
+        try:
+            clean = services.clean_call_data(organisation, data, require_service=False)
+        except ValidationError as error:
+            for key, field_errors in error.error_dict.items():
+                messages = [message for item in field_errors for message in item.messages]
+                if key.startswith("requests-"):
+                    _prefix, index, name = key.split("-", 2)
+                    line, column = group[int(index)].line, name
+                else:
+                    line, column = group[0].line, FIELD_LABELS.get(key, key)
+                errors.extend({"line": line, "column": column, "message": message} for message in messages)
+            continue
+        good.append((call_id, group, clean))
+    errors.sort(key=lambda error: (error["line"], error["column"]))
+    return good, errors
+
+
+def write(organisation: Organisation, good: list[tuple[str, list[Row], Any]]) -> tuple[int, int]:
+    """Insert the good calls in bulk; the caller holds the transaction."""
+    now = timezone.now()
+    calls = [
+        Call(
+            organisation=organisation,
+            started_at=clean.started_at,
+            duration_minutes=clean.duration_minutes,
+            language=clean.language,
+            caller_sex=clean.caller_sex,
+            caller_area=clean.caller_area,
+            postal_code=clean.postal_code,
+            commune=clean.commune,
+            caller_type=clean.caller_type,
+            heard_via=clean.heard_via,
+            urgency=clean.urgency,
+            comment=clean.comment,
+            external_ref=call_id,
+            created_at=now,
+            updated_at=now,
+        )
+        for call_id, _group, clean in good
+    ]
+    Call.objects.bulk_create(calls, batch_size=1000)
+    requests = [
+        Request(
+            organisation=organisation,
+            call=call,
+            position=position,
+            category=item.category,
+            theme=item.category.top,
+            note=item.note,
+            action=item.action,
+            started_at=call.started_at,
+        )
+        for call, (_id, _group, clean) in zip(calls, good, strict=True)
+        for position, item in enumerate(clean.requests)
+    ]
+    Request.objects.bulk_create(requests, batch_size=1000)
+    Callback.objects.bulk_create(
+        [
+            Callback(organisation=organisation, request=request, due_at=request.started_at, done_at=now)
+            for request in requests
+            if request.action == Action.CALLBACK
+        ],
+        batch_size=1000,
+    )
+    return len(calls), len(requests)
+
+
+def run(run_id: int) -> JournalImport:
+    """Read, check and (if allowed) write one uploaded journal. Running it twice does the work once."""
+    job = JournalImport.objects.select_related("organisation", "uploaded_by").get(pk=run_id)
+    if job.status in (ImportStatus.DONE, ImportStatus.FAILED):
+        return job
+    job.status = ImportStatus.RUNNING
+    job.save(update_fields=["status"])
+
+    def progress(done: int) -> None:
+        JournalImport.objects.filter(pk=job.pk).update(processed_rows=done)
+
+    try:
+        rows = read_rows(job.filename, bytes(job.content))
+    except FileProblem as problem:
+        return _finish(job, ImportStatus.FAILED, [{"line": 1, "column": "", "message": str(problem)}])
+    job.total_rows = len(rows)
+    job.save(update_fields=["total_rows"])
+    good, errors = validate(job.organisation, rows, progress)
+    if not rows:
+        return _finish(job, ImportStatus.FAILED, [{"line": 1, "column": "", "message": _("The file has no rows.")}])
+    if errors and not job.skip_bad_rows:
+        return _finish(job, ImportStatus.FAILED, errors)
+    with transaction.atomic():
+        calls, requests = write(job.organisation, good)
+        job.calls_created, job.requests_created = calls, requests
+        log_action(
+            job.uploaded_by,
+            "helpline.journal.imported",
+            job,
+            {"calls": calls, "requests": requests, "rows_left_out": len({e["line"] for e in errors})},
+            organisation=job.organisation,
+        )
+        return _finish(job, ImportStatus.DONE, errors)
+
+
+def _finish(job: JournalImport, status: str, errors: list[dict[str, Any]]) -> JournalImport:
+    job.status = status
+    job.errors = errors[:1000]
+    job.processed_rows = job.total_rows
+    job.finished_at = timezone.now()
+    job.save(update_fields=["status", "errors", "processed_rows", "finished_at", "calls_created", "requests_created"])
+    return job
+
+
+@task()
+def import_journal_task(run_id: int) -> None:
+    run(run_id)
+
+
+def start_import(
+    user: User, organisation: Organisation, filename: str, content: bytes, skip_bad_rows: bool
+) -> JournalImport:
+    job = JournalImport.objects.create(
+        organisation=organisation,
+        uploaded_by=user,
+        filename=filename[:200],
+        content=content,
+        skip_bad_rows=skip_bad_rows,
+    )
+    import_journal_task.enqueue(job.pk)
+    job.refresh_from_db()
+    return job
+
+
+__all__ = ["COLUMNS", "Action", "HeardVia", "LineLanguage", "import_journal_task", "run", "start_import"]

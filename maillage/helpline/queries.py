@@ -1,0 +1,168 @@
+"""The read side of the helpline, scoped to the line(s) a user works for.
+
+A line is run by an organisation; its responders and the federation staff of that
+organisation see its calls. Anyone else, including a responder of another line, gets 404.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+
+from maillage.core.models import Organisation, Role, User
+from maillage.core.tenancy import AnyUser, organisation_ids
+from maillage.helpline.models import (
+    OWN_EDIT_WINDOW,
+    Call,
+    Callback,
+    JournalImport,
+    OpeningHours,
+    Request,
+    Shift,
+    ShiftDebriefing,
+    WeeklyNote,
+)
+
+LINE_ROLES = (Role.RESPONDER, Role.FEDERATION_STAFF, Role.ADMINISTRATOR)
+STAFF_ROLES = (Role.FEDERATION_STAFF, Role.ADMINISTRATOR)
+
+
+def line_ids(user: AnyUser) -> set[int]:
+    """Organisations whose line the user works for (as responder or staff)."""
+    return organisation_ids(user, LINE_ROLES)
+
+
+def staff_line_ids(user: AnyUser) -> set[int]:
+    return organisation_ids(user, STAFF_ROLES)
+
+
+def responder_line_ids(user: AnyUser) -> set[int]:
+    return organisation_ids(user, [Role.RESPONDER])
+
+
+def lines_of(user: AnyUser) -> QuerySet[Organisation]:
+    return Organisation.objects.filter(id__in=line_ids(user)).order_by("short_name")
+
+
+def calls_visible_to(user: AnyUser) -> QuerySet[Call]:
+    return (
+        Call.objects.filter(organisation_id__in=line_ids(user))
+        .select_related("responder", "commune", "organisation")
+        .prefetch_related(
+            Prefetch(
+                "requests",
+                queryset=Request.objects.select_related("category", "theme", "service").order_by("position", "id"),
+            )
+        )
+    )
+
+
+def can_edit_call(user: User, call: Call, now: datetime | None = None) -> bool:
+    """Staff of the line correct any call; a responder their own for 24 hours."""
+    if call.organisation_id in staff_line_ids(user):
+        return True
+    now = now or timezone.now()
+    return (
+        call.responder_id == user.pk
+        and call.organisation_id in responder_line_ids(user)
+        and now - call.created_at <= OWN_EDIT_WINDOW
+    )
+
+
+def requests_of_lines(organisation_ids: set[int]) -> QuerySet[Request]:
+    return Request.objects.filter(organisation_id__in=organisation_ids)
+
+
+def shifts_visible_to(user: AnyUser) -> QuerySet[Shift]:
+    return Shift.objects.filter(organisation_id__in=line_ids(user)).prefetch_related("responders")
+
+
+def my_shifts(user: User, now: datetime | None = None) -> QuerySet[Shift]:
+    """The user's current and coming shifts."""
+    now = now or timezone.now()
+    return (
+        Shift.objects.filter(organisation_id__in=responder_line_ids(user), responders=user, ends_at__gte=now)
+        .prefetch_related("responders")
+        .order_by("starts_at")
+    )
+
+
+def current_shift(user: User, organisation_id: int, at: datetime) -> Shift | None:
+    """The shift covering `at` on that line, the user's own first."""
+    shifts = Shift.objects.filter(organisation_id=organisation_id, starts_at__lte=at, ends_at__gt=at)
+    return shifts.filter(responders=user).first() or shifts.first()
+
+
+def open_callbacks(user: AnyUser) -> QuerySet[Callback]:
+    return (
+        Callback.objects.filter(organisation_id__in=line_ids(user), done_at__isnull=True)
+        .select_related("request__call", "request__category")
+        .order_by("due_at", "id")
+    )
+
+
+def done_callbacks(user: AnyUser, since: datetime) -> QuerySet[Callback]:
+    return (
+        Callback.objects.filter(organisation_id__in=line_ids(user), done_at__gte=since)
+        .select_related("request__call", "request__category", "done_by")
+        .order_by("-done_at")
+    )
+
+
+def debriefings_visible_to(user: AnyUser) -> QuerySet[ShiftDebriefing]:
+    """Staff read every debriefing of their line; a responder reads their own."""
+    staff = staff_line_ids(user)
+    queryset = ShiftDebriefing.objects.select_related("shift", "author")
+    if staff:
+        return queryset.filter(organisation_id__in=staff)
+    return queryset.filter(organisation_id__in=line_ids(user), author_id=user.pk)
+
+
+def weekly_notes_visible_to(user: AnyUser) -> QuerySet[WeeklyNote]:
+    return WeeklyNote.objects.filter(organisation_id__in=line_ids(user)).select_related("author")
+
+
+def week_bounds(day: date) -> tuple[date, date]:
+    """Monday and the next Monday of the week holding `day`."""
+    monday = day - timedelta(days=day.weekday())
+    return monday, monday + timedelta(days=7)
+
+
+def debriefings_of_week(organisation_id: int, monday: date) -> QuerySet[ShiftDebriefing]:
+    start = timezone.make_aware(datetime.combine(monday, datetime.min.time()))
+    return (
+        ShiftDebriefing.objects.filter(
+            organisation_id=organisation_id, shift__starts_at__gte=start, shift__starts_at__lt=start + timedelta(days=7)
+        )
+        .select_related("shift", "author")
+        .order_by("shift__starts_at")
+    )
+
+
+def hours_in_force(organisation_id: int, day: date) -> list[OpeningHours]:
+    """The opening hours in force on `day` (the newest set that started on or before it)."""
+    valid_from = (
+        OpeningHours.objects.filter(organisation_id=organisation_id, valid_from__lte=day)
+        .order_by("-valid_from")
+        .values_list("valid_from", flat=True)
+        .first()
+    )
+    if valid_from is None:
+        return []
+    return list(
+        OpeningHours.objects.filter(organisation_id=organisation_id, valid_from=valid_from).order_by("weekday", "opens")
+    )
+
+
+def is_line_open(organisation_id: int, at: datetime) -> bool:
+    local = timezone.localtime(at)
+    return any(
+        hours.weekday == local.weekday() and hours.opens <= local.time() < hours.closes
+        for hours in hours_in_force(organisation_id, local.date())
+    )
+
+
+def imports_visible_to(user: AnyUser) -> QuerySet[JournalImport]:
+    return JournalImport.objects.filter(organisation_id__in=staff_line_ids(user)).defer("content")
