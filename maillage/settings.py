@@ -50,14 +50,14 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "maillage.core",  # before allauth, so our templates override its layouts
     "django_htmx",
     "django_tasks",
     "django_tasks_db",
     "allauth",
     "allauth.account",
     "allauth.mfa",
-    # ours, from the bottom of the dependency arrow to the top
-    "maillage.core",
+    # ours, from the bottom of the dependency arrow to the top (core is above)
     "maillage.taxonomy",
     "maillage.directory",
     "maillage.helpline",

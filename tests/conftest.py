@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 import socket
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -12,6 +13,7 @@ from email.message import EmailMessage
 import pytest
 from aiosmtpd.controller import Controller
 from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
 from django.core.cache import cache
 from django.test import Client
 
@@ -26,10 +28,18 @@ def _fresh_cache() -> Iterator[None]:
     cache.clear()
 
 
+TOTP_SECRET = "JBSWY3DPEHPK3PXP"
+
+
 def give_totp(user: User) -> None:
-    """Mark the person as having set up TOTP, as the 2FA requirement checks."""
+    """Set up TOTP for the person with a known secret (see totp_code)."""
     if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
-        Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={"secret": "JBSWY3DPEHPK3PXP"})
+        TOTP.activate(user, TOTP_SECRET)
+
+
+def totp_code() -> str:
+    """The current code of TOTP_SECRET, as an authenticator app would show it."""
+    return format_hotp_value(hotp_value(TOTP_SECRET, int(time.time()) // 30))
 
 
 def client_for(user: User) -> Client:
@@ -98,7 +108,7 @@ class SMTPInbox:
     port: int
     messages: list[EmailMessage] = field(default_factory=list)
 
-    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # noqa: N802
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
         content = envelope.content  # type: ignore[attr-defined]
         self.messages.append(email.message_from_bytes(content, policy=email.policy.default))  # type: ignore[arg-type]
         return "250 Message accepted for delivery"

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from maillage.core.demo import ACCOUNTS
+from maillage.core.demo_context import DEMO_PASSWORD
+from maillage.core.models import Membership, Organisation, User
+from maillage.taxonomy.models import Category, VersionStatus
+
+
+@pytest.mark.django_db(transaction=True)
+def test_demo_loads_once_and_keeps_data_when_run_again() -> None:
+    out = StringIO()
+    call_command("demo", "--no-serve", stdout=out)
+    assert "Demo data loaded." in out.getvalue()
+    assert Organisation.objects.filter(sector="federation").get().short_name == "FdSS"
+    assert User.objects.count() == len(ACCOUNTS)
+    for key, _name, email, roles in ACCOUNTS:
+        user = User.objects.get(email=email)
+        assert user.check_password(DEMO_PASSWORD), key
+        assert sorted(Membership.objects.filter(user=user).values_list("organisation__short_name", "role")) == sorted(
+            (short, str(role)) for short, role in roles
+        )
+        assert email in out.getvalue()
+    themes = Category.objects.filter(version__scheme__code="request-themes", version__status=VersionStatus.PUBLISHED)
+    assert themes.filter(level=1).count() == 14
+    again = StringIO()
+    User.objects.filter(email=ACCOUNTS[0][2]).update(full_name="Renamed")
+    call_command("demo", "--no-serve", stdout=again)
+    assert "Demo data already there: kept as it is" in again.getvalue()
+    assert User.objects.get(email=ACCOUNTS[0][2]).full_name == "Renamed"
