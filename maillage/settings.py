@@ -254,6 +254,10 @@ if PRODUCTION:
 
 # Domain settings
 MAILLAGE_INVITATION_DAYS = env_int("MAILLAGE_INVITATION_DAYS", 7, minimum=1)
+# Helpline comments are erased after this many days; the coded call data stays.
+MAILLAGE_HELPLINE_COMMENT_RETENTION_DAYS = env_int("MAILLAGE_HELPLINE_COMMENT_RETENTION_DAYS", 365, minimum=1)
+# Closed case files lose their identifying data after this many years.
+MAILLAGE_CASEWORK_RETENTION_YEARS = env_int("MAILLAGE_CASEWORK_RETENTION_YEARS", 5, minimum=1)
 
 LOGGING = {
     "version": 1,
