@@ -48,8 +48,7 @@ def decode(raw: bytes) -> str:
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
         raise ValueError(
-            _("Line %(line)s: the file is not UTF-8 text. Save it as 'CSV UTF-8' and upload it again.")
-            % {"line": line}
+            _("Line %(line)s: the file is not UTF-8 text. Save it as 'CSV UTF-8' and upload it again.") % {"line": line}
         ) from None
 
 

@@ -37,8 +37,12 @@ class MappingForm(forms.Form):
     """One select per old category without a counterpart: where it goes in the new version."""
 
     def __init__(
-        self, *args: Any, old_categories: list[Category], new_categories: list[Category],
-        current: dict[int, Category], **kwargs: Any,
+        self,
+        *args: Any,
+        old_categories: list[Category],
+        new_categories: list[Category],
+        current: dict[int, Category],
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.old_categories = old_categories

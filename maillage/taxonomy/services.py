@@ -38,8 +38,7 @@ def create_draft(actor: User | None, scheme: Scheme, title: str = "") -> SchemeV
         latest = scheme.versions.order_by("-number").first()
         if latest is not None and latest.status == VersionStatus.DRAFT:
             raise ValidationError(
-                _("Version %(version)s is still a draft: publish it before starting another one.")
-                % {"version": latest}
+                _("Version %(version)s is still a draft: publish it before starting another one.") % {"version": latest}
             )
         version = SchemeVersion.objects.create(
             scheme=scheme, number=(latest.number + 1) if latest else 1, title=title, previous=latest
@@ -185,9 +184,7 @@ def unmapped_categories(version: SchemeVersion) -> list[Category]:
     """The previous version's categories that do not yet say where they go in this one."""
     if version.previous is None:
         return []
-    return list(
-        version.previous.categories.exclude(mapped_to__target__version=version).order_by("position", "code")
-    )
+    return list(version.previous.categories.exclude(mapped_to__target__version=version).order_by("position", "code"))
 
 
 def publish_version(actor: User | None, version: SchemeVersion) -> SchemeVersion:

@@ -47,9 +47,7 @@ def _version_or_404(scheme_code: str, number: int) -> SchemeVersion:
 def _draft_or_redirect(request: AuthenticatedRequest, version: SchemeVersion) -> HttpResponse | None:
     """A frozen version cannot change: say so and go back to it."""
     if version.is_frozen:
-        messages.error(
-            request, _("Version %(version)s is published and can no longer change.") % {"version": version}
-        )
+        messages.error(request, _("Version %(version)s is published and can no longer change.") % {"version": version})
         return redirect("taxonomy:version", scheme_code=version.scheme.code, number=version.number)
     return None
 
@@ -101,24 +99,23 @@ def upload(request: AuthenticatedRequest, scheme_code: str, number: int) -> Http
     version = _version_or_404(scheme_code, number)
     if refused := _draft_or_redirect(request, version):
         return refused
-    form = UploadCategoriesForm(request.POST or None, request.FILES or None)
+    form = UploadCategoriesForm(request.POST, request.FILES) if request.method == "POST" else UploadCategoriesForm()
     row_errors: list[tuple[int, str]] = []
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                text = decode(form.cleaned_data["file"].read())
-            except ValueError as error:
-                form.add_error("file", str(error))
-            else:
-                parsed = services.import_categories_csv(request.user, version, text)
-                if not parsed.errors:
-                    messages.success(
-                        request,
-                        _("%(count)s categories imported into %(version)s.")
-                        % {"count": len(parsed.rows), "version": version},
-                    )
-                    return _to_version(version)
-                row_errors = parsed.errors
+    if request.method == "POST" and form.is_valid():
+        try:
+            text = decode(form.cleaned_data["file"].read())
+        except ValueError as error:
+            form.add_error("file", str(error))
+        else:
+            parsed = services.import_categories_csv(request.user, version, text)
+            if not parsed.errors:
+                messages.success(
+                    request,
+                    _("%(count)s categories imported into %(version)s.")
+                    % {"count": len(parsed.rows), "version": version},
+                )
+                return _to_version(version)
+            row_errors = parsed.errors
     return render(
         request,
         "taxonomy/upload.html",
@@ -143,7 +140,10 @@ def edit_category(request: AuthenticatedRequest, scheme_code: str, number: int, 
     category = get_object_or_404(Category.objects.select_related("parent"), version=version, pk=category_id)
     if refused := _draft_or_redirect(request, version):
         return refused
-    form = CategoryForm(request.POST or None, instance=Category.objects.get(pk=category.pk))
+    # The form edits its own copy, so the service sees what changed against the stored category.
+    form = CategoryForm(
+        request.POST if request.method == "POST" else None, instance=Category.objects.get(pk=category.pk)
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.update_category(request.user, category, **form.cleaned_data)
@@ -178,15 +178,16 @@ def mapping(request: AuthenticatedRequest, scheme_code: str, number: int) -> Htt
         else []
     )
     form = MappingForm(
-        request.POST or None, old_categories=old_categories, new_categories=new_categories, current=current
+        request.POST if request.method == "POST" else None,
+        old_categories=old_categories,
+        new_categories=new_categories,
+        current=current,
     )
     if request.method == "POST" and form.is_valid():
         count = services.record_mappings(request.user, form.changed_pairs())
         messages.success(request, _("%(count)s mapping(s) recorded.") % {"count": count})
         return redirect("taxonomy:mapping", scheme_code=scheme_code, number=number)
-    rows = [
-        (old, form[f"map_{old.pk}"], current.get(old.pk)) for old in old_categories
-    ]
+    rows = [(old, form[f"map_{old.pk}"], current.get(old.pk)) for old in old_categories]
     return render(
         request,
         "taxonomy/mapping.html",

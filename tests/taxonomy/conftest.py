@@ -53,6 +53,12 @@ def v2_draft(v1: SchemeVersion) -> SchemeVersion:
 
 
 @pytest.fixture(autouse=True)
+def _fast_passwords(settings) -> None:  # type: ignore[no-untyped-def]
+    """Argon2 is slow on purpose; these tests sign in with force_login and never check a password."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _english() -> Iterator[None]:
     """Messages are asserted in English, the source language."""
     with translation.override("en"):

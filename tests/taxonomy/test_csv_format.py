@@ -53,8 +53,10 @@ def test_parse_several_problems_on_one_line_are_joined() -> None:
     assert parsed.errors == [
         (
             3,
-            "code A already appears on line 2; the French and Dutch labels are required; "
-            "'active' must be yes or no, not maybe; parent code MISSING does not exist in this file.",
+            (
+                "code A already appears on line 2; the French and Dutch labels are required; "
+                "'active' must be yes or no, not maybe; parent code MISSING does not exist in this file."
+            ),
         )
     ]
 
@@ -151,11 +153,24 @@ def test_decode_accepts_utf8_with_and_without_bom() -> None:
 
 
 def test_decode_refuses_latin1() -> None:
-    with pytest.raises(ValueError, match=r"^Line 2: the file is not UTF-8 text\. Save it as 'CSV UTF-8' and upload it again\.$"):
+    with pytest.raises(
+        ValueError, match=r"^Line 2: the file is not UTF-8 text\. Save it as 'CSV UTF-8' and upload it again\.$"
+    ):
         decode("code\nA,,Épicerie".encode("latin-1"))
 
 
 def test_write_categories_has_header_and_rows() -> None:
-    text = write_categories([{"code": "A", "parent_code": "", "label_fr": "a, b", "label_nl": "c", "label_en": "",
-                              "description": "", "active": "yes"}])
+    text = write_categories(
+        [
+            {
+                "code": "A",
+                "parent_code": "",
+                "label_fr": "a, b",
+                "label_nl": "c",
+                "label_en": "",
+                "description": "",
+                "active": "yes",
+            }
+        ]
+    )
     assert text == HEADER + 'A,,"a, b",c,,,yes\n'

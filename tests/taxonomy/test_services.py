@@ -17,8 +17,14 @@ def tree_of(version: SchemeVersion) -> list[tuple]:
     """The whole tree as plain values, to compare two versions."""
     return [
         (
-            (node.category.code, node.category.label_fr, node.category.label_nl, node.category.label_en,
-             node.category.description, node.category.is_active),
+            (
+                node.category.code,
+                node.category.label_fr,
+                node.category.label_nl,
+                node.category.label_en,
+                node.category.description,
+                node.category.is_active,
+            ),
             [(c.code, c.label_fr, c.label_nl, c.label_en, c.description, c.is_active) for c in node.children],
         )
         for node in version_tree(version)
@@ -34,7 +40,10 @@ def test_create_first_draft_is_empty_version_1(scheme: Scheme, staff: User) -> N
     assert (version.number, version.status, version.previous, version.categories.count()) == (1, "draft", None, 0)
     entry = AuditEntry.objects.get()
     assert (entry.actor, entry.code, entry.target_repr, entry.data) == (
-        staff, "taxonomy.version.created", "themes v1", {"copied_from": None}
+        staff,
+        "taxonomy.version.created",
+        "themes v1",
+        {"copied_from": None},
     )
 
 
@@ -44,8 +53,13 @@ def test_create_draft_copies_newest_version_and_maps_each_category_to_its_copy(v
     assert tree_of(draft) == tree_of(v1)
     assert sorted(
         CategoryMapping.objects.filter(target__version=draft).values_list("source__code", "target__code")
-    ) == [("FOOD", "FOOD"), ("FOOD.PARCEL", "FOOD.PARCEL"), ("FOOD.SHOP", "FOOD.SHOP"),
-          ("HOUSING", "HOUSING"), ("HOUSING.RENT", "HOUSING.RENT")]
+    ) == [
+        ("FOOD", "FOOD"),
+        ("FOOD.PARCEL", "FOOD.PARCEL"),
+        ("FOOD.SHOP", "FOOD.SHOP"),
+        ("HOUSING", "HOUSING"),
+        ("HOUSING.RENT", "HOUSING.RENT"),
+    ]
     assert services.unmapped_categories(draft) == []
 
 
@@ -65,10 +79,15 @@ def test_import_writes_the_tree_in_file_order(scheme: Scheme, staff: User) -> No
     version = services.create_draft(None, scheme)
     parsed = services.import_categories_csv(staff, version, V1_CSV)
     assert parsed.errors == []
-    assert [(c.code, c.level, c.parent.code if c.parent else "", c.position) for c in
-            version.categories.select_related("parent").order_by("position")] == [
-        ("FOOD", 1, "", 0), ("FOOD.PARCEL", 2, "FOOD", 1), ("FOOD.SHOP", 2, "FOOD", 2),
-        ("HOUSING", 1, "", 3), ("HOUSING.RENT", 2, "HOUSING", 4),
+    assert [
+        (c.code, c.level, c.parent.code if c.parent else "", c.position)
+        for c in version.categories.select_related("parent").order_by("position")
+    ] == [
+        ("FOOD", 1, "", 0),
+        ("FOOD.PARCEL", 2, "FOOD", 1),
+        ("FOOD.SHOP", 2, "FOOD", 2),
+        ("HOUSING", 1, "", 3),
+        ("HOUSING.RENT", 2, "HOUSING", 4),
     ]
     assert audit_codes()[-1] == ("taxonomy.version.imported", "themes v1", {"categories": 5})
 
@@ -78,7 +97,8 @@ def test_import_child_before_parent_is_fine(scheme: Scheme) -> None:
     text = "code,parent_code,label_fr,label_nl\nA.1,A,Un,Een\nA,,A,A\n"
     assert services.import_categories_csv(None, version, text).errors == []
     assert [(c.code, c.parent_id is not None) for c in version.categories.order_by("position")] == [
-        ("A.1", True), ("A", False)
+        ("A.1", True),
+        ("A", False),
     ]
 
 
@@ -105,7 +125,11 @@ def test_import_into_published_version_refused(v1: SchemeVersion) -> None:
         services.import_categories_csv(None, v1, V2_CSV)
     assert error.value.messages == ["Version themes v1 is published and can no longer change."]
     assert sorted(v1.categories.values_list("code", flat=True)) == [
-        "FOOD", "FOOD.PARCEL", "FOOD.SHOP", "HOUSING", "HOUSING.RENT"
+        "FOOD",
+        "FOOD.PARCEL",
+        "FOOD.SHOP",
+        "HOUSING",
+        "HOUSING.RENT",
     ]
 
 
@@ -182,7 +206,9 @@ def test_publish_refused_while_old_categories_are_unmapped(v2_draft: SchemeVersi
 def test_publish_refusal_lists_ten_codes_then_an_ellipsis(scheme: Scheme) -> None:
     rows = "".join(f"C{n:02},,c{n},c{n},,,\n" for n in range(12))
     version = services.create_draft(None, scheme)
-    services.import_categories_csv(None, version, "code,parent_code,label_fr,label_nl,label_en,description,active\n" + rows)
+    services.import_categories_csv(
+        None, version, "code,parent_code,label_fr,label_nl,label_en,description,active\n" + rows
+    )
     services.publish_version(None, version)
     draft = services.create_draft(None, scheme)
     services.import_categories_csv(None, draft, "code,parent_code,label_fr,label_nl\nNEW,,n,n\n")
@@ -222,8 +248,11 @@ def test_update_category_changes_labels_and_retires(v2_draft: SchemeVersion, sta
     assert audit_codes()[-1] == (
         "taxonomy.category.updated",
         "HOUSING.RENT Rent",
-        {"version": 2, "before": {"label_fr": "Loyer impayé", "label_en": "Unpaid rent", "is_active": True},
-         "after": {"label_fr": "Loyer", "label_en": "Rent", "is_active": False}},
+        {
+            "version": 2,
+            "before": {"label_fr": "Loyer impayé", "label_en": "Unpaid rent", "is_active": True},
+            "after": {"label_fr": "Loyer", "label_en": "Rent", "is_active": False},
+        },
     )
 
 
