@@ -1,5 +1,29 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from maillage.directory import views
+from maillage.directory.api import api
 
 app_name = "directory"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.public_search, name="search"),
+    path("pro/", views.professional_search, name="pro"),
+    path("services/new/", views.service_edit, name="service_new"),
+    path("services/<int:pk>/", views.service_detail, name="service"),
+    path("services/<int:pk>/edit/", views.service_edit, name="service_edit"),
+    path("services/<int:pk>/hours/", views.schedule_add, name="hours"),
+    path("services/<int:pk>/hours/<int:schedule_pk>/delete/", views.schedule_delete, name="schedule_delete"),
+    path("services/<int:pk>/closures/", views.closure_add, name="closure_add"),
+    path("services/<int:pk>/status/", views.status_edit, name="status"),
+    path("services/<int:pk>/verify/", views.verify, name="verify"),
+    path("services/<int:pk>/workers/new/", views.worker_edit, name="worker_new"),
+    path("services/<int:pk>/workers/<int:worker_pk>/", views.worker_edit, name="worker_edit"),
+    path("services/<int:pk>/history/", views.history, name="history"),
+    path("changes/", views.changes, name="changes"),
+    path("changes/feed/", views.ChangesFeed(), name="feed"),
+    path("sheet/", views.sheet, name="sheet"),
+    path("export/hsds.json", views.export_json, name="export_json"),
+    path("export/datapackage.zip", views.export_datapackage, name="export_datapackage"),
+    path("import/", views.import_view, name="import"),
+    path("api/", api.urls),
+]

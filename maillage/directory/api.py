@@ -1,0 +1,168 @@
+"""Read-only JSON API following the HSDS 3.0 API reference, with its OpenAPI document at api/openapi.json."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from typing import Any
+
+from django.db.models import Exists, OuterRef, QuerySet
+from django.http import Http404, HttpRequest
+from ninja import NinjaAPI, Query, Schema
+
+from maillage.directory.exchange import (
+    SCHEME,
+    _id,
+    _organisation_core,
+    export_organizations,
+    service_document,
+    taxonomy_document,
+)
+from maillage.directory.exchange import _prefetched as prefetched_services
+from maillage.directory.models import DirectoryOrganisation, Service
+from maillage.directory.queries import published_services
+from maillage.directory.textsearch import words
+from maillage.taxonomy.models import Category
+from maillage.taxonomy.queries import active_categories, published_version
+
+api = NinjaAPI(
+    title="maillage directory — HSDS 3.0 API",
+    version="3.0",
+    description="Read-only Open Referral HSDS 3.0 API of the published Brussels social services directory.",
+    urls_namespace="directory_api",
+    docs_url=None,
+)
+
+MAX_PER_PAGE = 100
+
+
+class Page(Schema):
+    """The HSDS paginated envelope."""
+
+    total_items: int
+    total_pages: int
+    page_number: int
+    size: int
+    first_page: bool
+    last_page: bool
+    empty: bool
+    contents: list[dict[str, Any]]
+
+
+class PageParams(Schema):
+    page: int = 1
+    per_page: int = 50
+
+
+class ServiceFilters(PageParams):
+    search: str | None = None
+    taxonomy_term_id: str | None = None
+    taxonomy_id: str | None = None
+    organization_id: str | None = None
+    postcode: str | None = None
+    modified_after: str | None = None
+
+
+def _page(items: list[Any] | QuerySet[Any], params: PageParams, render: Any) -> dict[str, Any]:
+    per_page = max(1, min(params.per_page, MAX_PER_PAGE))
+    total = items.count() if isinstance(items, QuerySet) else len(items)
+    pages = max(1, math.ceil(total / per_page))
+    number = max(1, params.page)
+    chunk = list(items[(number - 1) * per_page : number * per_page])
+    return {
+        "total_items": total,
+        "total_pages": pages,
+        "page_number": number,
+        "size": len(chunk),
+        "first_page": number == 1,
+        "last_page": number >= pages,
+        "empty": not chunk,
+        "contents": render(chunk),
+    }
+
+
+def _category_for_term(term_id: str) -> list[int]:
+    return [c.pk for c in active_categories(SCHEME) if _id("term", c.version_id, c.code) == term_id]
+
+
+@api.get("/services", response=Page, summary="List services")
+def list_services(request: HttpRequest, filters: Query[ServiceFilters]) -> dict[str, Any]:
+    services = published_services().order_by("name_fr", "id")
+    if filters.search:
+        for term in words(filters.search):
+            services = services.filter(search_text__contains=term)
+    if filters.taxonomy_term_id:
+        ids = _category_for_term(filters.taxonomy_term_id)
+        services = services.filter(
+            Exists(Service.needs.through.objects.filter(service_id=OuterRef("pk"), category_id__in=ids))
+        )
+    if filters.organization_id:
+        key = _uuid_or_none(filters.organization_id)
+        services = services.filter(organisation__uuid=key) if key else services.none()
+    if filters.postcode:
+        services = services.filter(service_at_locations__location__postal_code=filters.postcode).distinct()
+    if filters.modified_after:
+        services = services.filter(updated_at__gte=filters.modified_after)
+    return _page(
+        services,
+        filters,
+        lambda chunk: [
+            service_document(s)
+            for s in prefetched_services(Service.objects.filter(pk__in=[s.pk for s in chunk]).order_by("name_fr", "id"))
+        ],
+    )
+
+
+def _uuid_or_none(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+@api.get("/services/{service_id}", response=dict[str, Any], summary="One service, full")
+def get_service(request: HttpRequest, service_id: str) -> dict[str, Any]:
+    key = _uuid_or_none(service_id)
+    service = prefetched_services(published_services().filter(uuid=key)).first() if key else None
+    if service is None:
+        raise Http404
+    return service_document(service)
+
+
+@api.get("/organizations", response=Page, summary="List organizations")
+def list_organizations(request: HttpRequest, params: Query[PageParams]) -> dict[str, Any]:
+    organisations = DirectoryOrganisation.objects.filter(
+        Exists(published_services().filter(organisation=OuterRef("pk")))
+    ).order_by("name_fr", "id")
+    return _page(organisations, params, lambda chunk: [_organisation_core(o) for o in chunk])
+
+
+@api.get("/organizations/{organization_id}", response=dict[str, Any], summary="One organization, full")
+def get_organization(request: HttpRequest, organization_id: str) -> dict[str, Any]:
+    key = _uuid_or_none(organization_id)
+    documents = export_organizations(published_services().filter(organisation__uuid=key)) if key else []
+    if not documents:
+        raise Http404
+    return documents[0]
+
+
+@api.get("/taxonomies", response=Page, summary="List taxonomies")
+def list_taxonomies(request: HttpRequest, params: Query[PageParams]) -> dict[str, Any]:
+    version = published_version(SCHEME)
+    items = []
+    if version is not None:
+        items = [
+            {
+                "id": _id("taxonomy", version.pk),
+                "name": version.scheme.label_en or version.scheme.code,
+                "description": version.scheme.label_fr,
+                "version": str(version.number),
+            }
+        ]
+    return _page(items, params, lambda chunk: chunk)
+
+
+@api.get("/taxonomy_terms", response=Page, summary="List taxonomy terms")
+def list_taxonomy_terms(request: HttpRequest, params: Query[PageParams]) -> dict[str, Any]:
+    categories: QuerySet[Category] = active_categories(SCHEME).order_by("position", "code")
+    return _page(categories, params, lambda chunk: [taxonomy_document(c) for c in chunk])

@@ -1,0 +1,333 @@
+"""Search and editing forms, with clear translated errors next to the fields."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from maillage.core.geography import resolve_postal_code
+from maillage.core.models import Commune, PostalCode
+from maillage.directory.models import (
+    CrisisStatus,
+    Frequency,
+    Modality,
+    Schedule,
+    ScheduleException,
+    Service,
+    ServiceStatus,
+    Worker,
+)
+from maillage.directory.opening import BRUSSELS, validate_recurrence
+from maillage.taxonomy.models import Category
+from maillage.taxonomy.queries import active_categories
+
+SCHEME = "request-themes"
+LANGUAGE_CHOICES = [
+    ("fr", _("French")),
+    ("nl", _("Dutch")),
+    ("en", _("English")),
+    ("ar", _("Arabic")),
+    ("es", _("Spanish")),
+    ("tr", _("Turkish")),
+    ("pt", _("Portuguese")),
+    ("ro", _("Romanian")),
+    ("ru", _("Russian")),
+    ("uk", _("Ukrainian")),
+]
+# Belgian numbers: +32 or 0, then 8 or 9 digits, spaces, dots, slashes and dashes allowed.
+_PHONE = re.compile(r"^(\+32|0032|0)[1-9][0-9]{7,8}$")
+
+
+def validate_phone(value: str) -> str:
+    compact = re.sub(r"[\s./()-]", "", value or "")
+    if not _PHONE.match(compact):
+        raise ValidationError(
+            _("Enter a Belgian phone number, e.g. 02 512 34 56 or +32 470 12 34 56."), code="phone_format"
+        )
+    return value.strip()
+
+
+class CategoryChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Category) -> str:  # type: ignore[override]
+        return f"— {obj.label}" if obj.level == 2 else obj.label
+
+
+class CategoryMultipleField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Category) -> str:  # type: ignore[override]
+        return f"{obj.code} {obj.label}"
+
+
+class PostalCodeField(forms.CharField):
+    def clean(self, value: Any) -> str:
+        value = super().clean(value)
+        if value:
+            resolve_postal_code(value)
+        return str(value or "")
+
+
+class SearchForm(forms.Form):
+    need = CategoryChoiceField(
+        label=_("Need"), queryset=Category.objects.none(), required=False, empty_label=_("Any need")
+    )
+    postal_code = PostalCodeField(
+        label=_("Postal code"), required=False, max_length=4, widget=forms.TextInput(attrs={"inputmode": "numeric"})
+    )
+    q = forms.CharField(
+        label=_("Words"), required=False, max_length=100, widget=forms.TextInput(attrs={"type": "search"})
+    )
+    language = forms.ChoiceField(label=_("Language spoken"), required=False, choices=[("", _("Any language"))])
+    modality = forms.ChoiceField(
+        label=_("How to get in"), required=False, choices=[("", _("Any way")), *Modality.choices]
+    )
+    open_now = forms.BooleanField(label=_("Open now"), required=False)
+    at = forms.DateTimeField(
+        label=_("Or open at"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    free = forms.BooleanField(label=_("Free only"), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["need"].queryset = active_categories(SCHEME).order_by("position", "code")  # type: ignore[attr-defined]
+        self.fields["language"].choices = [("", _("Any language")), *LANGUAGE_CHOICES]  # type: ignore[attr-defined]
+
+    def moment(self) -> datetime:
+        at: datetime | None = self.cleaned_data.get("at")
+        if at is None:
+            return timezone.now()
+        return at if timezone.is_aware(at) else at.replace(tzinfo=BRUSSELS)
+
+
+def _https_urls(field: Any, **kwargs: Any) -> Any:
+    if isinstance(field, models.URLField):
+        kwargs["assume_scheme"] = "https"
+    return field.formfield(**kwargs)
+
+
+class ServiceForm(forms.ModelForm):
+    needs = CategoryMultipleField(label=_("Needs served"), queryset=Category.objects.none(), required=False)
+    area_communes = forms.ModelMultipleChoiceField(
+        label=_("Communes served"),
+        queryset=Commune.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    languages = forms.MultipleChoiceField(
+        label=_("Languages spoken"), choices=LANGUAGE_CHOICES, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    modality_choices = forms.MultipleChoiceField(
+        label=_("Access modalities"), choices=Modality.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = Service
+        formfield_callback = _https_urls
+        fields = (
+            "name_fr",
+            "name_nl",
+            "description_fr",
+            "description_nl",
+            "status",
+            "is_free",
+            "fees_fr",
+            "fees_nl",
+            "eligibility_fr",
+            "eligibility_nl",
+            "required_documents_fr",
+            "required_documents_nl",
+            "email",
+            "website",
+            "serves_whole_region",
+            "extra_postal_codes",
+        )
+        widgets = {name: forms.Textarea(attrs={"rows": 3}) for name in ("description_fr", "description_nl")}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["needs"].queryset = active_categories(SCHEME).order_by("position", "code")  # type: ignore[attr-defined]
+        self.fields["status"].choices = ServiceStatus.choices  # type: ignore[attr-defined]
+        if self.instance.pk:
+            self.initial.update(
+                needs=list(self.instance.needs.all()),
+                area_communes=list(self.instance.area_communes.all()),
+                languages=self.instance.languages,
+                modality_choices=self.instance.modality_list,
+            )
+
+    def clean_extra_postal_codes(self) -> str:
+        codes = self.cleaned_data.get("extra_postal_codes", "").replace(",", " ").split()
+        errors = []
+        for code in codes:
+            try:
+                resolve_postal_code(code)
+            except ValidationError as error:
+                errors.extend(error.messages)
+        if errors:
+            raise ValidationError(errors)
+        return " ".join(codes)
+
+    def service_data(self) -> dict[str, Any]:
+        data = {name: self.cleaned_data[name] for name in self.Meta.fields}
+        data["modalities"] = " ".join(self.cleaned_data["modality_choices"])
+        return data
+
+
+class ScheduleForm(forms.ModelForm):
+    days = forms.MultipleChoiceField(
+        label=_("Days"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        choices=[
+            ("MO", _("Monday")),
+            ("TU", _("Tuesday")),
+            ("WE", _("Wednesday")),
+            ("TH", _("Thursday")),
+            ("FR", _("Friday")),
+            ("SA", _("Saturday")),
+            ("SU", _("Sunday")),
+        ],
+    )
+    rule = forms.CharField(
+        label=_("Or an RFC 5545 recurrence"),
+        required=False,
+        max_length=120,
+        help_text=_("For example FREQ=MONTHLY;BYDAY=1WE (first Wednesday of the month)."),
+    )
+
+    class Meta:
+        model = Schedule
+        fields = ("opens_at", "closes_at", "valid_from", "valid_to", "description")
+        widgets = {
+            "opens_at": forms.TimeInput(attrs={"type": "time"}),
+            "closes_at": forms.TimeInput(attrs={"type": "time"}),
+            "valid_from": forms.DateInput(attrs={"type": "date"}),
+            "valid_to": forms.DateInput(attrs={"type": "date"}),
+        }
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        opens, closes = data.get("opens_at"), data.get("closes_at")
+        if opens and closes and closes <= opens:
+            self.add_error("closes_at", _("The closing time must be after the opening time."))
+        start, end = data.get("valid_from"), data.get("valid_to")
+        if start and end and end < start:
+            self.add_error("valid_to", _("The end of validity must be after its start."))
+        rule = (data.get("rule") or "").strip().upper()
+        days = data.get("days") or []
+        if rule.startswith("RRULE:"):
+            rule = rule[6:]
+        if rule:
+            try:
+                validate_recurrence(rule)
+            except ValidationError as error:
+                self.add_error("rule", error)
+                return data
+            parts = dict(part.split("=", 1) for part in rule.split(";") if "=" in part)
+            data["recurrence"] = {
+                "freq": parts.get("FREQ", Frequency.WEEKLY),
+                "interval": int(parts.get("INTERVAL", "1")),
+                "byday": parts.get("BYDAY", ""),
+                "bymonthday": parts.get("BYMONTHDAY", ""),
+            }
+            if data["recurrence"]["freq"] not in Frequency.values:
+                self.add_error("rule", _("Only weekly and monthly recurrences are supported."))
+        elif days:
+            data["recurrence"] = {"freq": Frequency.WEEKLY, "interval": 1, "byday": ",".join(days), "bymonthday": ""}
+        else:
+            self.add_error("days", _("Choose at least one day, or give a recurrence."))
+        return data
+
+    def schedule_data(self) -> dict[str, Any]:
+        fields = {name: self.cleaned_data[name] for name in self.Meta.fields}
+        return {**fields, **self.cleaned_data["recurrence"]}
+
+
+class ClosureForm(forms.ModelForm):
+    class Meta:
+        model = ScheduleException
+        fields = ("start_date", "end_date", "closed", "opens_at", "closes_at", "reason")
+        widgets = {
+            "start_date": forms.DateInput(attrs={"type": "date"}),
+            "end_date": forms.DateInput(attrs={"type": "date"}),
+            "opens_at": forms.TimeInput(attrs={"type": "time"}),
+            "closes_at": forms.TimeInput(attrs={"type": "time"}),
+        }
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("start_date"), data.get("end_date")
+        if start and end and end < start:
+            self.add_error("end_date", _("The last day must be on or after the first day."))
+        if not data.get("closed"):
+            opens, closes = data.get("opens_at"), data.get("closes_at")
+            if not opens or not closes:
+                self.add_error("opens_at", _("Give the special opening and closing times, or tick closed all day."))
+            elif closes <= opens:
+                self.add_error("closes_at", _("The closing time must be after the opening time."))
+        return data
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(label=_("Current status"), choices=CrisisStatus.choices)
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    until = forms.DateField(label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class WorkerForm(forms.ModelForm):
+    class Meta:
+        model = Worker
+        fields = ("full_name", "function_fr", "function_nl", "email", "phone", "consent", "is_active")
+
+    def clean_phone(self) -> str:
+        phone = self.cleaned_data.get("phone", "")
+        return validate_phone(phone) if phone else ""
+
+
+class LocationForm(forms.Form):
+    address = forms.CharField(label=_("Street and number"), max_length=200)
+    postal_code = forms.CharField(label=_("Postal code"), max_length=4)
+
+    def clean_postal_code(self) -> str:
+        code = self.cleaned_data["postal_code"].strip()
+        resolve_postal_code(code)
+        return code
+
+    def commune(self) -> Commune | None:
+        postal = PostalCode.objects.select_related("commune").filter(code=self.cleaned_data["postal_code"]).first()
+        return postal.commune if postal else None
+
+
+class SheetForm(forms.Form):
+    commune = forms.ModelChoiceField(label=_("Commune"), queryset=Commune.objects.all())
+    needs = CategoryMultipleField(
+        label=_("Needs"), queryset=Category.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["needs"].queryset = active_categories(SCHEME).filter(level=1).order_by("position")  # type: ignore[attr-defined]
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label=_("HSDS file (JSON, or a ZIP of the tabular datapackage)"))
+
+
+class ChangesFilterForm(forms.Form):
+    commune = forms.ModelChoiceField(
+        label=_("Commune"), queryset=Commune.objects.all(), required=False, empty_label=_("All communes")
+    )
+    need = CategoryChoiceField(
+        label=_("Need"), queryset=Category.objects.none(), required=False, empty_label=_("Any need")
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["need"].queryset = active_categories(SCHEME).order_by("position", "code")  # type: ignore[attr-defined]

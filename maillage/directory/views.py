@@ -1,0 +1,366 @@
+"""Directory pages: public search for phones, professional search with workers, editing, sheet, changes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+import segno
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.syndication.views import Feed
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.feedgenerator import Atom1Feed
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from maillage.core.models import AuditEntry, Commune
+from maillage.core.tenancy import active_memberships, get_object_for_user_or_404, is_federation_staff
+from maillage.directory import exchange, services
+from maillage.directory.forms import (
+    ChangesFilterForm,
+    ClosureForm,
+    ImportForm,
+    ScheduleForm,
+    SearchForm,
+    ServiceForm,
+    SheetForm,
+    StatusForm,
+    WorkerForm,
+)
+from maillage.directory.models import DirectoryOrganisation, Service, ServiceChange, Worker
+from maillage.directory.opening import is_open as service_is_open
+from maillage.directory.opening import next_opening
+from maillage.directory.queries import (
+    STALE_AFTER_DAYS,
+    SearchCriteria,
+    editable_services,
+    is_stale,
+    published_services,
+    recent_changes,
+    search,
+    services_visible_to,
+    workers_of,
+)
+from maillage.taxonomy.models import Category
+
+
+def _is_professional(request: HttpRequest) -> bool:
+    return request.user.is_authenticated and active_memberships(request.user).exists()
+
+
+def _search_page(request: HttpRequest, *, professional: bool) -> HttpResponse:
+    form = SearchForm(request.GET or None)
+    results = None
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        at = form.moment()
+        criteria = SearchCriteria(
+            category=data["need"],
+            postal_code=data["postal_code"] or None,
+            language=data["language"] or None,
+            modality=data["modality"] or None,
+            text=data["q"],
+            free_only=data["free"],
+            open_now=data["open_now"] or data["at"] is not None,
+            at=at,
+        )
+        results = search(criteria)
+    workers: dict[int, list[Worker]] = {}
+    if professional and results:
+        for worker in Worker.objects.filter(
+            service__in=[r.service for r in results], consent=True, is_active=True
+        ).order_by("full_name"):
+            workers.setdefault(worker.service_id, []).append(worker)
+    template = "directory/_results.html" if getattr(request, "htmx", False) else "directory/search.html"
+    return render(
+        request,
+        template,
+        {
+            "form": form,
+            "results": results,
+            "rows": [(r, workers.get(r.service.pk, [])) for r in results or []],
+            "professional": professional,
+        },
+    )
+
+
+def public_search(request: HttpRequest) -> HttpResponse:
+    """Anonymous and phone-sized: published services only, never workers."""
+    return _search_page(request, professional=False)
+
+
+@login_required
+def professional_search(request: HttpRequest) -> HttpResponse:
+    if not _is_professional(request):
+        raise Http404
+    return _search_page(request, professional=True)
+
+
+def service_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    service = get_object_for_user_or_404(
+        services_visible_to(request.user)
+        .select_related("organisation", "verified_by")
+        .prefetch_related("schedules", "schedule_exceptions", "phones", "needs", "service_at_locations__location"),
+        pk=pk,
+    )
+    now = timezone.now()
+    can_edit = editable_services(request.user).filter(pk=service.pk).exists()
+    return render(
+        request,
+        "directory/service_detail.html",
+        {
+            "service": service,
+            "is_open": service_is_open(service, now),
+            "next_opening": next_opening(service, now),
+            "stale": is_stale(service, now),
+            "stale_days": STALE_AFTER_DAYS,
+            "workers": workers_of(service) if _is_professional(request) else None,
+            "can_edit": can_edit,
+            "can_verify": can_edit,
+        },
+    )
+
+
+def _editable_or_404(request: HttpRequest, pk: int) -> Service:
+    return get_object_for_user_or_404(editable_services(request.user), pk=pk)
+
+
+@login_required
+def service_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    service = _editable_or_404(request, pk) if pk is not None else None
+    organisations = _organisations_for(request)
+    if service is None and not organisations:
+        raise Http404
+    form = ServiceForm(request.POST or None, instance=service)
+    organisation_id = request.POST.get("organisation") if request.method == "POST" else None
+    if request.method == "POST" and form.is_valid():
+        if service is not None:
+            organisation = service.organisation
+        else:
+            organisation = next((o for o in organisations if str(o.pk) == organisation_id), organisations[0])
+        saved = services.save_service(
+            request.user,  # type: ignore[arg-type]
+            organisation,
+            form.service_data(),
+            service=service,
+            needs=form.cleaned_data["needs"],
+            communes=form.cleaned_data["area_communes"],
+            languages=form.cleaned_data["languages"],
+        )
+        messages.success(request, _("The service is saved."))
+        return redirect("directory:service", pk=saved.pk)
+    return render(
+        request,
+        "directory/service_form.html",
+        {"form": form, "service": service, "organisations": organisations if service is None else []},
+    )
+
+
+def _organisations_for(request: HttpRequest) -> list[DirectoryOrganisation]:
+    from maillage.core.models import Role
+    from maillage.core.tenancy import organisation_ids
+
+    if is_federation_staff(request.user):
+        return list(DirectoryOrganisation.objects.all())
+    ids = organisation_ids(request.user, [Role.COORDINATOR])
+    return list(DirectoryOrganisation.objects.filter(organisation_id__in=ids))
+
+
+@login_required
+def schedule_add(request: HttpRequest, pk: int) -> HttpResponse:
+    service = _editable_or_404(request, pk)
+    form = ScheduleForm(request.POST or None)
+    closure = ClosureForm(prefix="closure")
+    if request.method == "POST" and form.is_valid():
+        services.add_schedule(request.user, service, form.schedule_data())  # type: ignore[arg-type]
+        messages.success(request, _("The opening hours are added."))
+        return redirect("directory:hours", pk=service.pk)
+    return render(request, "directory/hours.html", {"service": service, "form": form, "closure_form": closure})
+
+
+@login_required
+@require_POST
+def schedule_delete(request: HttpRequest, pk: int, schedule_pk: int) -> HttpResponse:
+    service = _editable_or_404(request, pk)
+    schedule = get_object_or_404(service.schedules, pk=schedule_pk)
+    services.delete_schedule(request.user, schedule)  # type: ignore[arg-type]
+    messages.success(request, _("The opening hours are removed."))
+    return redirect("directory:hours", pk=service.pk)
+
+
+@login_required
+def closure_add(request: HttpRequest, pk: int) -> HttpResponse:
+    service = _editable_or_404(request, pk)
+    closure = ClosureForm(request.POST or None, prefix="closure")
+    if request.method == "POST" and closure.is_valid():
+        services.add_exception(request.user, service, closure.cleaned_data)  # type: ignore[arg-type]
+        messages.success(request, _("The closure is added."))
+        return redirect("directory:hours", pk=service.pk)
+    return render(
+        request, "directory/hours.html", {"service": service, "form": ScheduleForm(), "closure_form": closure}
+    )
+
+
+@login_required
+def status_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    service = _editable_or_404(request, pk)
+    form = StatusForm(
+        request.POST or None,
+        initial={"status": service.crisis_status, "note": service.crisis_note, "until": service.crisis_until},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        services.set_crisis_status(request.user, service, data["status"], data["note"], data["until"])  # type: ignore[arg-type]
+        messages.success(request, _("The status is updated."))
+        return redirect("directory:service", pk=service.pk)
+    return render(request, "directory/status_form.html", {"service": service, "form": form})
+
+
+@login_required
+@require_POST
+def verify(request: HttpRequest, pk: int) -> HttpResponse:
+    service = _editable_or_404(request, pk)
+    services.confirm_still_accurate(request.user, service)  # type: ignore[arg-type]
+    messages.success(request, _("Thank you: the information is confirmed as still accurate."))
+    return redirect("directory:service", pk=service.pk)
+
+
+@login_required
+def worker_edit(request: HttpRequest, pk: int, worker_pk: int | None = None) -> HttpResponse:
+    service = _editable_or_404(request, pk)
+    worker = get_object_or_404(service.workers, pk=worker_pk) if worker_pk else None
+    form = WorkerForm(request.POST or None, instance=worker)
+    if request.method == "POST" and form.is_valid():
+        services.save_worker(request.user, service, form.cleaned_data, worker=worker)  # type: ignore[arg-type]
+        messages.success(request, _("The worker is saved."))
+        return redirect("directory:service", pk=service.pk)
+    return render(request, "directory/worker_form.html", {"service": service, "form": form, "worker": worker})
+
+
+@login_required
+def history(request: HttpRequest, pk: int) -> HttpResponse:
+    service = _editable_or_404(request, pk)
+    worker_ids = [str(i) for i in Worker.objects.filter(service=service).values_list("pk", flat=True)]
+    entries = (
+        AuditEntry.objects.filter(target_type="directory.service", target_id=str(service.pk))
+        | AuditEntry.objects.filter(target_type="directory.worker", target_id__in=worker_ids)
+    ).select_related("actor")
+    return render(request, "directory/history.html", {"service": service, "entries": entries})
+
+
+def changes(request: HttpRequest) -> HttpResponse:
+    form = ChangesFilterForm(request.GET or None)
+    commune, need = _change_filters(form)
+    feed_query = urlencode({k: v for k, v in (("commune", commune and commune.pk), ("need", need and need.pk)) if v})
+    return render(
+        request,
+        "directory/changes.html",
+        {
+            "form": form,
+            "changes": recent_changes(commune=commune, category=need),
+            "feed_url": reverse("directory:feed") + (f"?{feed_query}" if feed_query else ""),
+        },
+    )
+
+
+def _change_filters(form: ChangesFilterForm) -> tuple[Commune | None, Category | None]:
+    if form.is_bound and form.is_valid():
+        return form.cleaned_data["commune"], form.cleaned_data["need"]
+    return None, None
+
+
+class ChangesFeed(Feed):  # type: ignore[type-arg]
+    """Atom feed of directory changes, for those who follow a commune or a need."""
+
+    feed_type = Atom1Feed
+    title = gettext_lazy("Directory: recent changes")
+    description = gettext_lazy("New services, changed hours and status updates.")
+
+    def get_object(self, request: HttpRequest, *args: Any, **kwargs: Any) -> tuple[Commune | None, Category | None]:
+        return _change_filters(ChangesFilterForm(request.GET or None))
+
+    def link(self) -> str:
+        return reverse("directory:changes")
+
+    def items(self, obj: tuple[Commune | None, Category | None]) -> Any:
+        commune, need = obj
+        return recent_changes(commune=commune, category=need)
+
+    def item_title(self, item: ServiceChange) -> str:
+        return f"{item.service.name} — {item.get_kind_display()}"
+
+    def item_description(self, item: ServiceChange) -> str:
+        return item.summary
+
+    def item_link(self, item: ServiceChange) -> str:
+        return reverse("directory:service", args=[item.service_id]) + f"#change-{item.pk}"
+
+    def item_pubdate(self, item: ServiceChange) -> Any:
+        return item.created_at
+
+
+def sheet(request: HttpRequest) -> HttpResponse:
+    """An A4 sheet for a commune and some needs, with a QR code to the online search."""
+    form = SheetForm(request.GET or None)
+    rows = None
+    qr = ""
+    if form.is_bound and form.is_valid():
+        commune: Commune = form.cleaned_data["commune"]
+        needs = list(form.cleaned_data["needs"])
+        postal = commune.postal_codes.order_by("code").first()
+        rows = []
+        for need in needs or [None]:
+            found = search(
+                SearchCriteria(category=need, postal_code=postal.code if postal else None, commune=commune, limit=12)
+            )
+            rows.append((need, [r for r in found if r.serves_area or r.distance_km == 0.0] or found[:6]))
+        query = {"postal_code": postal.code if postal else ""}
+        if len(needs) == 1:
+            query["need"] = str(needs[0].pk)
+        link = request.build_absolute_uri(reverse("directory:search")) + "?" + urlencode(query)
+        qr = segno.make(link, error="m").svg_data_uri(scale=4, border=2)
+        return render(request, "directory/sheet.html", {"commune": commune, "rows": rows, "qr": qr, "link": link})
+    return render(request, "directory/sheet_form.html", {"form": form})
+
+
+def export_json(request: HttpRequest) -> HttpResponse:
+    """HSDS 3.0 organisation "full" documents of the published directory."""
+    payload = exchange.export_organizations(published_services())
+    response = HttpResponse(json.dumps(payload, ensure_ascii=False, indent=1), content_type="application/json")
+    response["Content-Disposition"] = 'attachment; filename="directory-hsds.json"'
+    return response
+
+
+def export_datapackage(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse(exchange.datapackage_zip(published_services()), content_type="application/zip")
+    response["Content-Disposition"] = 'attachment; filename="directory-hsds-datapackage.zip"'
+    return response
+
+
+@login_required
+def import_view(request: HttpRequest) -> HttpResponse:
+    if not is_federation_staff(request.user):
+        raise Http404
+    form = ImportForm(request.POST or None, request.FILES or None)
+    errors: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            report = exchange.import_upload(request.user, upload.name, upload.read())  # type: ignore[arg-type]
+        except ValidationError as error:
+            errors = error.messages
+        else:
+            messages.success(
+                request,
+                _("Imported %(organisations)d organisations and %(services)d services.")
+                % {"organisations": report.organisations, "services": report.services},
+            )
+            return redirect("directory:import")
+    return render(request, "directory/import.html", {"form": form, "errors": errors})
