@@ -29,5 +29,6 @@ def _english(settings):  # type: ignore[no-untyped-def]
     from django.utils import translation
 
     settings.LANGUAGE_CODE = "en"
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast test users
     with translation.override("en"):
         yield

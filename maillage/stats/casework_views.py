@@ -1,0 +1,158 @@
+"""Case-work statistics: a centre's cross-tab builder and saved reports; sector extraction for the federation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from maillage.casework import services as casework_services
+from maillage.casework.models import SavedReport
+from maillage.casework.queries import casework_organisations
+from maillage.core.audit import log_action
+from maillage.core.models import Organisation, Sector, User
+from maillage.core.tenancy import get_object_for_user_or_404, is_federation_staff
+from maillage.stats import crosstab_output
+from maillage.stats.crosstab import CrossTabError, Params, Scope, build
+from maillage.stats.crosstab_forms import CrossTabForm, SaveReportForm, initial_from
+
+
+def _centre(request: HttpRequest) -> Organisation:
+    centres = list(casework_organisations(request.user).order_by("short_name"))
+    if not centres:
+        raise Http404
+    chosen = request.GET.get("centre") or request.session.get("casework_centre")
+    return next((c for c in centres if str(c.pk) == str(chosen)), centres[0])
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+def _render_or_export(
+    request: HttpRequest,
+    form: CrossTabForm,
+    scope: Scope | None,
+    context: dict[str, Any],
+    *,
+    suppress: bool,
+    organisation: Organisation | None,
+    template: str,
+) -> HttpResponse:
+    result = None
+    error = ""
+    if scope is not None and form.is_bound and form.is_valid():
+        try:
+            result = build(form.params(), scope)
+        except CrossTabError as problem:
+            error = str(problem)
+    export_format = request.GET.get("export")
+    if result is not None and export_format in {"csv", "xlsx"}:
+        log_action(
+            _user(request),
+            "stats.crosstab.exported",
+            None,
+            {"format": export_format, **form.params().to_json(), "suppressed": suppress},
+            organisation=organisation,
+        )
+        return crosstab_output.export(export_format, result, suppress=suppress)
+    query = request.GET.copy()
+    query.pop("export", None)
+    context.update(
+        {
+            "form": form,
+            "result": result,
+            "error": error,
+            "grids": crosstab_output.grids(result, suppress=suppress) if result else [],
+            "chart": crosstab_output.chart(result, suppress=suppress) if result else None,
+            "query": query.urlencode(),
+            "suppress": suppress,
+        }
+    )
+    return render(request, template, context)
+
+
+@login_required
+def crosstab(request: HttpRequest) -> HttpResponse:
+    centre = _centre(request)
+    if request.GET.get("report"):
+        report = get_object_for_user_or_404(SavedReport.objects.filter(organisation=centre), pk=request.GET["report"])
+        params = Params.from_json(report.params)
+        query = urlencode({k: v for k, v in initial_from(params).items() if v not in (None, "", [])}, doseq=True)
+        return redirect(f"{reverse('stats:casework_crosstab')}?{query}&run=1")
+    bound = "run" in request.GET
+    form = CrossTabForm(request.GET if bound else None)
+    reports = SavedReport.objects.filter(organisation=centre).select_related("owner")
+    return _render_or_export(
+        request,
+        form,
+        Scope([centre.pk]),
+        {"centre": centre, "reports": reports, "save_form": SaveReportForm()},
+        suppress=False,
+        organisation=centre,
+        template="stats/casework/crosstab.html",
+    )
+
+
+@login_required
+@require_POST
+def save_report(request: HttpRequest) -> HttpResponse:
+    centre = _centre(request)
+    form = CrossTabForm(request.POST)
+    save_form = SaveReportForm(request.POST)
+    if form.is_valid() and save_form.is_valid():
+        try:
+            casework_services.save_report(
+                _user(request), centre, save_form.cleaned_data["name"], form.params().to_json()
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("Report saved."))
+    else:
+        messages.error(request, _("The report could not be saved: give it a name and valid settings."))
+    return redirect("stats:casework_crosstab")
+
+
+@login_required
+@require_POST
+def delete_report(request: HttpRequest, report_id: int) -> HttpResponse:
+    centre = _centre(request)
+    report = get_object_for_user_or_404(SavedReport.objects.filter(organisation=centre), pk=report_id)
+    casework_services.delete_report(_user(request), report)
+    messages.success(request, _("Report deleted."))
+    return redirect("stats:casework_crosstab")
+
+
+@login_required
+def sector(request: HttpRequest) -> HttpResponse:
+    """Federation staff: figures across the centres of a sector or of a subsidy, small cells hidden."""
+    if not is_federation_staff(request.user):
+        raise Http404
+    bound = "run" in request.GET
+    form = CrossTabForm(request.GET if bound else None, sector_mode=True)
+    scope = None
+    if bound and form.is_valid():
+        centres = Organisation.objects.filter(is_member=True).exclude(sector=Sector.FEDERATION)
+        if form.cleaned_data.get("sector"):
+            centres = centres.filter(sector=form.cleaned_data["sector"])
+        subsidy = form.cleaned_data.get("subsidy")
+        scope = Scope(list(centres.values_list("pk", flat=True)), int(subsidy) if subsidy else None)
+    return _render_or_export(
+        request,
+        form,
+        scope,
+        {"sector_mode": True},
+        suppress=True,
+        organisation=None,
+        template="stats/casework/sector.html",
+    )

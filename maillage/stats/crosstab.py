@@ -1,0 +1,521 @@
+"""The case-work cross-tab engine: one measure, one to three dimensions, filters, read in any scheme version.
+
+Everything is counted by the database (GROUP BY through the ORM); Python only pivots the
+grouped result, whose size is the number of cells, never the number of rows.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+from django.db.models import Case, CharField, Count, Expression, F, Model, QuerySet, Sum, Value, When
+from django.db.models.functions import Cast, ExtractYear, TruncMonth, TruncQuarter
+from django.utils.translation import gettext_lazy as _
+
+from maillage.casework.models import (
+    AXES,
+    AgeBand,
+    FollowUp,
+    Household,
+    IncomeSource,
+    Mode,
+    NationalityGroup,
+    Participation,
+    Request,
+    Sex,
+    Subsidy,
+)
+from maillage.core.models import Commune, Organisation, User
+from maillage.taxonomy.models import Category, SchemeVersion, VersionStatus
+from maillage.taxonomy.queries import mapping_between
+
+SMALL_CELL = 5
+UNMAPPED = "?"
+
+# Base querysets: follow-ups, requests, activity participations.
+FOLLOWUPS, REQUESTS, PARTICIPANTS = "followups", "requests", "participants"
+
+
+@dataclass(frozen=True)
+class Measure:
+    key: str
+    label: Any
+    base: str
+    aggregate: Callable[[bool], Any]
+
+
+MEASURES: dict[str, Measure] = {
+    m.key: m
+    for m in [
+        Measure("persons", _("Persons"), FOLLOWUPS, lambda distinct: Count("case_file__person_id", distinct=True)),
+        Measure("case_files", _("Case files"), FOLLOWUPS, lambda distinct: Count("case_file_id", distinct=True)),
+        Measure("followups", _("Follow-ups"), FOLLOWUPS, lambda distinct: Count("id", distinct=distinct)),
+        Measure("requests", _("Requests"), REQUESTS, lambda distinct: Count("id", distinct=distinct)),
+        Measure("participants", _("Activity participants"), PARTICIPANTS, lambda distinct: Sum("count")),
+    ]
+}
+
+# Paths of plain fields, per base; None: not available for that base.
+_PERSON = "case_file__person__"
+_FIELD_PATHS: dict[str, dict[str, str | None]] = {
+    "age_band": {FOLLOWUPS: "age_band", REQUESTS: "follow_up__age_band", PARTICIPANTS: "age_band"},
+    "sex": {FOLLOWUPS: _PERSON + "sex", REQUESTS: "follow_up__" + _PERSON + "sex", PARTICIPANTS: "sex"},
+    "postal_code": {
+        FOLLOWUPS: _PERSON + "postal_code",
+        REQUESTS: "follow_up__" + _PERSON + "postal_code",
+        PARTICIPANTS: None,
+    },
+    "commune": {
+        FOLLOWUPS: _PERSON + "commune_id",
+        REQUESTS: "follow_up__" + _PERSON + "commune_id",
+        PARTICIPANTS: None,
+    },
+    "household": {
+        FOLLOWUPS: _PERSON + "household",
+        REQUESTS: "follow_up__" + _PERSON + "household",
+        PARTICIPANTS: None,
+    },
+    "income_source": {
+        FOLLOWUPS: _PERSON + "income_source",
+        REQUESTS: "follow_up__" + _PERSON + "income_source",
+        PARTICIPANTS: None,
+    },
+    "nationality_group": {
+        FOLLOWUPS: _PERSON + "nationality_group",
+        REQUESTS: "follow_up__" + _PERSON + "nationality_group",
+        PARTICIPANTS: None,
+    },
+    "mode": {FOLLOWUPS: "mode", REQUESTS: "follow_up__mode", PARTICIPANTS: None},
+    "worker": {FOLLOWUPS: "worker_id", REQUESTS: "follow_up__worker_id", PARTICIPANTS: None},
+    "subsidy": {
+        FOLLOWUPS: "subsidy_id",
+        REQUESTS: "follow_up__subsidy_id",
+        PARTICIPANTS: "session__activity__subsidy_id",
+    },
+    "centre": {FOLLOWUPS: "organisation_id", REQUESTS: "organisation_id", PARTICIPANTS: "session__organisation_id"},
+}
+_DATE_PATHS = {FOLLOWUPS: "date", REQUESTS: "follow_up__date", PARTICIPANTS: "session__date"}
+_ORG_PATHS = {FOLLOWUPS: "organisation_id", REQUESTS: "organisation_id", PARTICIPANTS: "session__organisation_id"}
+# Category axes: path of the category id per base (followups reach requests through a join).
+_AXIS_PATHS: dict[str, dict[str, str | None]] = {
+    "theme": {FOLLOWUPS: "requests__theme_id", REQUESTS: "theme_id", PARTICIPANTS: "session__activity__themes__id"},
+    "institution": {FOLLOWUPS: "requests__institution_id", REQUESTS: "institution_id", PARTICIPANTS: None},
+    "stage": {FOLLOWUPS: "requests__stage_id", REQUESTS: "stage_id", PARTICIPANTS: None},
+}
+_CHOICES: dict[str, Any] = {
+    "age_band": AgeBand,
+    "sex": Sex,
+    "household": Household,
+    "income_source": IncomeSource,
+    "nationality_group": NationalityGroup,
+    "mode": Mode,
+}
+
+DIMENSION_LABELS: dict[str, Any] = {
+    "theme1": _("Theme (level 1)"),
+    "theme2": _("Theme (level 2)"),
+    "institution1": _("Institution (level 1)"),
+    "institution2": _("Institution (level 2)"),
+    "stage1": _("Stage (level 1)"),
+    "stage2": _("Stage (level 2)"),
+    "age_band": _("Age band"),
+    "sex": _("Sex / gender"),
+    "postal_code": _("Postal code"),
+    "commune": _("Commune"),
+    "household": _("Household type"),
+    "income_source": _("Main income source"),
+    "nationality_group": _("Nationality group"),
+    "mode": _("Mode"),
+    "worker": _("Worker"),
+    "month": _("Month"),
+    "quarter": _("Quarter"),
+    "year": _("Year"),
+    "subsidy": _("Subsidy"),
+    "centre": _("Centre"),
+}
+# Dimensions federation staff may use across centres (nothing that points at a worker).
+SECTOR_DIMENSIONS = [key for key in DIMENSION_LABELS if key not in {"worker", "postal_code"}]
+
+
+class CrossTabError(ValueError):
+    pass
+
+
+@dataclass
+class Scope:
+    """Which rows a cross-tab may count: some centres, optionally only one subsidy's."""
+
+    organisation_ids: list[int]
+    subsidy_id: int | None = None
+
+
+@dataclass
+class Params:
+    measure: str = "followups"
+    dimensions: list[str] = field(default_factory=lambda: ["theme1"])
+    date_from: datetime.date | None = None
+    date_to: datetime.date | None = None
+    filters: dict[str, list[str]] = field(default_factory=dict)
+    percent: str = ""  # "", "row", "column", "total"
+    compare: bool = False
+    versions: dict[str, int] = field(default_factory=dict)  # axis → version number to read in
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "measure": self.measure,
+            "dimensions": self.dimensions,
+            "date_from": self.date_from.isoformat() if self.date_from else None,
+            "date_to": self.date_to.isoformat() if self.date_to else None,
+            "filters": self.filters,
+            "percent": self.percent,
+            "compare": self.compare,
+            "versions": self.versions,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Params:
+        def day(value: str | None) -> datetime.date | None:
+            return datetime.date.fromisoformat(value) if value else None
+
+        return cls(
+            measure=data.get("measure", "followups"),
+            dimensions=list(data.get("dimensions", ["theme1"])),
+            date_from=day(data.get("date_from")),
+            date_to=day(data.get("date_to")),
+            filters={k: list(v) for k, v in (data.get("filters") or {}).items()},
+            percent=data.get("percent", ""),
+            compare=bool(data.get("compare")),
+            versions={k: int(v) for k, v in (data.get("versions") or {}).items()},
+        )
+
+
+# Reading categories in a chosen version ----------------------------------------------------------------
+
+
+def target_version(axis: str, number: int | None) -> SchemeVersion | None:
+    versions = SchemeVersion.objects.filter(scheme__code=AXES[axis]).exclude(status=VersionStatus.DRAFT)
+    if number:
+        return versions.filter(number=number).first()
+    return versions.filter(status=VersionStatus.PUBLISHED).order_by("-number").first()
+
+
+def category_codes_in(axis: str, level: int, version: SchemeVersion) -> tuple[dict[int, str], dict[str, str]]:
+    """Every category id of the axis (any version) → its code at `level` in `version`; and code → label."""
+    in_version = {c.code: c for c in Category.objects.filter(version=version).select_related("parent")}
+    labels = {code: c.label for code, c in in_version.items()}
+
+    def at_level(code: str | None) -> str:
+        category = in_version.get(code or "")
+        if category is None:
+            return UNMAPPED
+        return category.top.code if level == 1 else category.code
+
+    result: dict[int, str] = {}
+    others = SchemeVersion.objects.filter(scheme=version.scheme).exclude(status=VersionStatus.DRAFT)
+    for other in others:
+        pairs = Category.objects.filter(version=other).values_list("pk", "code")
+        if other.pk == version.pk:
+            result.update({pk: at_level(code) for pk, code in pairs})
+        elif other.number < version.number:
+            mapping = mapping_between(other, version)
+            result.update({pk: at_level(mapping.get(code)) for pk, code in pairs})
+        else:
+            reverse: dict[str, str] = {}
+            for old_code, new_code in mapping_between(version, other).items():
+                reverse.setdefault(new_code, old_code)
+            result.update({pk: at_level(reverse.get(code)) for pk, code in pairs})
+    labels[UNMAPPED] = str(_("No equivalent in this version"))
+    return result, labels
+
+
+def _case_for(path: str, codes: Mapping[int, str]) -> Expression:
+    by_code: dict[str, list[int]] = {}
+    for pk, code in codes.items():
+        by_code.setdefault(code, []).append(pk)
+    whens = [When(**{f"{path}__in": ids}, then=Value(code)) for code, ids in sorted(by_code.items())]
+    if not whens:
+        return Value(None, output_field=CharField())
+    return Case(*whens, default=Value(None), output_field=CharField())
+
+
+# Building the query -------------------------------------------------------------------------------------
+
+
+@dataclass
+class DimensionSpec:
+    key: str
+    expression: Any
+    labels: dict[str, str]
+    order: list[str]
+    uses_requests: bool = False
+
+
+def _dimension(key: str, base: str, versions: Mapping[str, int]) -> DimensionSpec:
+    if key not in DIMENSION_LABELS:
+        raise CrossTabError(_("Unknown dimension: %(key)s.") % {"key": key})
+    date_path = _DATE_PATHS[base]
+    if key == "month":
+        return DimensionSpec(key, Cast(TruncMonth(date_path), CharField()), {}, [])
+    if key == "quarter":
+        return DimensionSpec(key, Cast(TruncQuarter(date_path), CharField()), {}, [])
+    if key == "year":
+        return DimensionSpec(key, ExtractYear(date_path), {}, [])
+    if key[:-1] in _AXIS_PATHS:
+        axis, level = key[:-1], int(key[-1])
+        path = _AXIS_PATHS[axis][base]
+        if path is None:
+            raise CrossTabError(
+                _("%(dimension)s cannot be crossed with this measure.") % {"dimension": DIMENSION_LABELS[key]}
+            )
+        version = target_version(axis, versions.get(axis))
+        if version is None:
+            raise CrossTabError(_("No published version of this category scheme."))
+        codes, labels = category_codes_in(axis, level, version)
+        order = list(
+            Category.objects.filter(version=version, level__lte=level)
+            .order_by("position", "code")
+            .values_list("code", flat=True)
+        )
+        if level == 1:
+            order = [c for c in order if "." not in c] or order
+        return DimensionSpec(key, _case_for(path, codes), labels, [*order, UNMAPPED], uses_requests=base == FOLLOWUPS)
+    path = _FIELD_PATHS[key][base]
+    if path is None:
+        raise CrossTabError(
+            _("%(dimension)s cannot be crossed with this measure.") % {"dimension": DIMENSION_LABELS[key]}
+        )
+    if key in _CHOICES:
+        choices = _CHOICES[key]
+        return DimensionSpec(key, F(path), {v: str(label) for v, label in choices.choices}, list(choices.values))
+    if key == "worker":
+        return DimensionSpec(key, F(path), {}, [])
+    if key == "subsidy":
+        subsidies = list(Subsidy.objects.order_by("name"))
+        return DimensionSpec(key, F(path), {str(s.pk): s.name for s in subsidies}, [str(s.pk) for s in subsidies])
+    if key == "commune":
+        communes = list(Commune.objects.all())
+        return DimensionSpec(
+            key,
+            F(path),
+            {str(c.pk): c.name for c in communes},
+            [str(c.pk) for c in sorted(communes, key=lambda c: c.name)],
+        )
+    return DimensionSpec(key, F(path), {}, [])
+
+
+def base_queryset(base: str, scope: Scope) -> QuerySet[Any]:
+    model: type[Model] = {FOLLOWUPS: FollowUp, REQUESTS: Request, PARTICIPANTS: Participation}[base]
+    queryset = model.objects.filter(**{f"{_ORG_PATHS[base]}__in": scope.organisation_ids})
+    if scope.subsidy_id is not None:
+        queryset = queryset.filter(**{f"{_FIELD_PATHS['subsidy'][base]}": scope.subsidy_id})
+    return queryset
+
+
+def grouped(
+    params: Params, scope: Scope, date_from: datetime.date | None, date_to: datetime.date | None
+) -> tuple[list[DimensionSpec], list[dict[str, Any]]]:
+    """The measure per combination of dimension values, counted by the database."""
+    measure = MEASURES.get(params.measure)
+    if measure is None:
+        raise CrossTabError(_("Unknown measure: %(key)s.") % {"key": params.measure})
+    if not 1 <= len(params.dimensions) <= 3 or len(set(params.dimensions)) != len(params.dimensions):
+        raise CrossTabError(_("Choose one to three different dimensions."))
+    base = measure.base
+    specs = [_dimension(key, base, params.versions) for key in params.dimensions]
+    queryset = base_queryset(base, scope)
+    if date_from:
+        queryset = queryset.filter(**{f"{_DATE_PATHS[base]}__gte": date_from})
+    if date_to:
+        queryset = queryset.filter(**{f"{_DATE_PATHS[base]}__lte": date_to})
+    uses_requests = any(spec.uses_requests for spec in specs)
+    for key, values in params.filters.items():
+        if not values:
+            continue
+        spec = _dimension(key, base, params.versions)
+        uses_requests = uses_requests or spec.uses_requests
+        queryset = queryset.alias(**{f"f_{key}": spec.expression}).filter(**{f"f_{key}__in": [str(v) for v in values]})
+    aliases = {f"d{index}": spec.expression for index, spec in enumerate(specs)}
+    rows = list(
+        queryset.annotate(**aliases).values(*aliases).annotate(value=measure.aggregate(uses_requests)).order_by()
+    )
+    for row in rows:
+        for alias in aliases:
+            row[alias] = "" if row[alias] is None else str(row[alias])
+    return specs, rows
+
+
+# The table ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Table:
+    """One two-way table (dimension 3, if any, gives one table per value)."""
+
+    title: str
+    row_keys: list[str]
+    col_keys: list[str]
+    cells: dict[tuple[str, str], int]
+    previous: dict[tuple[str, str], int] | None = None
+
+    def value(self, row: str, col: str) -> int:
+        return self.cells.get((row, col), 0)
+
+    def row_total(self, row: str) -> int:
+        return sum(self.value(row, col) for col in self.col_keys)
+
+    def col_total(self, col: str) -> int:
+        return sum(self.value(row, col) for row in self.row_keys)
+
+    @property
+    def total(self) -> int:
+        return sum(self.cells.values())
+
+
+@dataclass
+class CrossTab:
+    params: Params
+    measure_label: str
+    dimension_labels: list[str]
+    row_labels: dict[str, str]
+    col_labels: dict[str, str]
+    tables: list[Table]
+    previous_range: tuple[datetime.date, datetime.date] | None = None
+
+    def percent(self, table: Table, row: str, col: str) -> float | None:
+        value = table.value(row, col)
+        denominator = {
+            "row": table.row_total(row),
+            "column": table.col_total(col),
+            "total": table.total,
+        }.get(self.params.percent)
+        if not denominator:
+            return None
+        return round(100 * value / denominator, 1)
+
+
+def _ordered(keys: Iterable[str], order: Sequence[str]) -> list[str]:
+    keys = set(keys)
+    position = {key: index for index, key in enumerate(order)}
+    return sorted(keys, key=lambda k: (position.get(k, len(position)), k))
+
+
+def _labels(spec: DimensionSpec, keys: Iterable[str]) -> dict[str, str]:
+    labels = dict(spec.labels)
+    keys = list(keys)
+    if spec.key == "worker":
+        labels.update({str(u.pk): str(u) for u in User.objects.filter(pk__in=[k for k in keys if k.isdigit()])})
+    if spec.key == "centre":
+        labels.update(
+            {str(o.pk): o.short_name for o in Organisation.objects.filter(pk__in=[k for k in keys if k.isdigit()])}
+        )
+    if spec.key == "month":
+        labels.update({k: k[:7] for k in keys})
+    if spec.key == "quarter":
+        labels.update({k: f"{k[:4]} Q{(int(k[5:7]) - 1) // 3 + 1}" for k in keys if len(k) >= 7})
+    result = {}
+    for key in keys:
+        label = labels.get(key, key) or str(_("Not coded"))
+        result[key] = f"{key} — {label}" if spec.key[:-1] in _AXIS_PATHS and key != UNMAPPED else label
+    return result
+
+
+def previous_period(date_from: datetime.date, date_to: datetime.date) -> tuple[datetime.date, datetime.date]:
+    """The period of the same length just before; whole months shift by months (a half-year by a half-year)."""
+    after_end = date_to + datetime.timedelta(days=1)
+    if date_from.day == 1 and after_end.day == 1:
+        months = relativedelta(after_end, date_from)
+        length = relativedelta(months=months.years * 12 + months.months)
+        return date_from - length, date_from - datetime.timedelta(days=1)
+    days = (date_to - date_from).days + 1
+    return date_from - datetime.timedelta(days=days), date_from - datetime.timedelta(days=1)
+
+
+TOTAL = "__total__"
+
+
+def build(params: Params, scope: Scope) -> CrossTab:
+    specs, rows = grouped(params, scope, params.date_from, params.date_to)
+    previous_rows: list[dict[str, Any]] | None = None
+    previous_range = None
+    if params.compare and params.date_from and params.date_to:
+        previous_range = previous_period(params.date_from, params.date_to)
+        _specs, previous_rows = grouped(params, scope, *previous_range)
+    row_spec = specs[0]
+    col_spec = specs[1] if len(specs) > 1 else None
+    page_spec = specs[2] if len(specs) > 2 else None
+
+    def key(row: dict[str, Any], index: int) -> str:
+        return row[f"d{index}"] if index < len(specs) else TOTAL
+
+    all_rows = rows + (previous_rows or [])
+    row_keys = _ordered((key(r, 0) for r in all_rows), row_spec.order)
+    col_keys = _ordered((key(r, 1) for r in all_rows), col_spec.order) if col_spec else [TOTAL]
+    page_keys = _ordered((key(r, 2) for r in all_rows), page_spec.order) if page_spec else [TOTAL]
+    row_labels = _labels(row_spec, row_keys)
+    col_labels = _labels(col_spec, col_keys) if col_spec else {TOTAL: str(MEASURES[params.measure].label)}
+    page_labels = _labels(page_spec, page_keys) if page_spec else {TOTAL: ""}
+    tables = []
+    for page in page_keys:
+        cells: dict[tuple[str, str], int] = {}
+        for r in rows:
+            if key(r, 2) == page:
+                cells[(key(r, 0), key(r, 1))] = int(r["value"] or 0)
+        previous = None
+        if previous_rows is not None:
+            previous = {}
+            for r in previous_rows:
+                if key(r, 2) == page:
+                    previous[(key(r, 0), key(r, 1))] = int(r["value"] or 0)
+        title = f"{DIMENSION_LABELS[page_spec.key]}: {page_labels[page]}" if page_spec else ""
+        tables.append(Table(title, row_keys, col_keys, cells, previous))
+    return CrossTab(
+        params=params,
+        measure_label=str(MEASURES[params.measure].label),
+        dimension_labels=[str(DIMENSION_LABELS[s.key]) for s in specs],
+        row_labels=row_labels,
+        col_labels=col_labels,
+        tables=tables,
+        previous_range=previous_range,
+    )
+
+
+# Small cells --------------------------------------------------------------------------------------------
+
+
+def shown(value: int, suppress: bool) -> str:
+    """A count as shown: below the threshold, '<5' so that no person can be singled out."""
+    if suppress and 0 < value < SMALL_CELL:
+        return f"<{SMALL_CELL}"
+    return str(value)
+
+
+def suppressed_table(table: Table) -> dict[tuple[str, str], str]:
+    """Cells as shown to federation staff: small counts hidden, and a second cell hidden in a row or
+    column where only one was, so the hidden one cannot be worked out from the total."""
+    hidden = {cell for cell, value in table.cells.items() if 0 < value < SMALL_CELL}
+    changed = True
+    while changed:
+        changed = False
+        for line_cells in [
+            *([(row, col) for col in table.col_keys] for row in table.row_keys),
+            *([(row, col) for row in table.row_keys] for col in table.col_keys),
+        ]:
+            in_line = [cell for cell in line_cells if cell in hidden]
+            if len(in_line) == 1 and len(line_cells) > 1:
+                others = sorted(
+                    (table.value(*cell), cell) for cell in line_cells if cell not in hidden and table.value(*cell) > 0
+                )
+                if others:
+                    hidden.add(others[0][1])
+                    changed = True
+    return {
+        (row, col): (f"<{SMALL_CELL}" if 0 < table.value(row, col) < SMALL_CELL else "x")
+        if (row, col) in hidden
+        else str(table.value(row, col))
+        for row in table.row_keys
+        for col in table.col_keys
+    }

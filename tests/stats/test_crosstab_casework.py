@@ -1,0 +1,192 @@
+"""The case-work cross-tab: figures equal those counted independently here, in Python."""
+
+from __future__ import annotations
+
+import datetime
+import random
+from collections import Counter
+
+import pytest
+from django.urls import reverse
+
+from maillage.casework.models import FollowUp, Request
+from maillage.core.models import AuditEntry, Role
+from maillage.stats.crosstab import Params, Scope, build, suppressed_table
+from tests.casework.factories import (
+    CaseFileFactory,
+    FollowUpFactory,
+    PersonFactory,
+    RequestFactory,
+    SubsidyFactory,
+    category,
+)
+from tests.conftest import client_for
+from tests.factories import OrganisationFactory, member
+
+THEMES = ["FOOD.PARCEL", "FOOD.MEALS", "HOUSING.RENT", "FOREIGN.RESIDENCE", "INCOME.DEBT"]
+
+
+@pytest.fixture(autouse=True)
+def _english(settings):  # type: ignore[no-untyped-def]
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast test users
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def schemes(db):  # type: ignore[no-untyped-def]
+    from maillage.casework.schemes import ensure_casework_schemes
+
+    return ensure_casework_schemes()
+
+
+@pytest.fixture
+def seeded(schemes, organisation, worker):  # type: ignore[no-untyped-def]
+    rng = random.Random(7)
+    themes = {code: category("request-themes", code) for code in THEMES}
+    persons = [
+        PersonFactory(organisation=organisation, sex=rng.choice("fmx"), reference=f"P-{i:06d}") for i in range(12)
+    ]
+    files = [CaseFileFactory(person=p) for p in persons]
+    for _ in range(60):
+        follow_up = FollowUpFactory(
+            case_file=rng.choice(files),
+            worker=worker,
+            mode=rng.choice(["phone", "walk_in", "appointment"]),
+            date=datetime.date(2024, rng.randint(1, 12), rng.randint(1, 28)),
+        )
+        for code in rng.sample(THEMES, rng.randint(1, 2)):
+            RequestFactory(follow_up=follow_up, theme=themes[code])
+    # Another centre's rows must never be counted.
+    other = OrganisationFactory(short_name="Ailleurs")
+    RequestFactory(follow_up=FollowUpFactory(case_file=CaseFileFactory(person=PersonFactory(organisation=other))))
+    return organisation
+
+
+def test_requests_by_theme_level1_and_sex_equal_an_independent_count(seeded):
+    result = build(Params(measure="requests", dimensions=["theme1", "sex"]), Scope([seeded.pk]))
+    expected = Counter(
+        (r.theme.parent.code, r.follow_up.case_file.person.sex)
+        for r in Request.objects.filter(organisation=seeded).select_related(
+            "theme__parent", "follow_up__case_file__person"
+        )
+    )
+    table = result.tables[0]
+    assert {key: value for key, value in table.cells.items() if value} == dict(expected)
+    assert table.total == Request.objects.filter(organisation=seeded).count()
+
+
+def test_persons_by_month_and_distinct_follow_ups_by_theme(seeded):
+    result = build(
+        Params(
+            measure="persons",
+            dimensions=["month"],
+            date_from=datetime.date(2024, 4, 1),
+            date_to=datetime.date(2024, 9, 30),
+        ),
+        Scope([seeded.pk]),
+    )
+    expected: dict[str, set[int]] = {}
+    for f in FollowUp.objects.filter(
+        organisation=seeded, date__range=(datetime.date(2024, 4, 1), datetime.date(2024, 9, 30))
+    ).select_related("case_file"):
+        expected.setdefault(f.date.replace(day=1).isoformat(), set()).add(f.case_file.person_id)
+    assert {row: result.tables[0].value(row, "__total__") for row in result.tables[0].row_keys} == {
+        month: len(persons) for month, persons in expected.items()
+    }
+    by_theme = build(Params(measure="followups", dimensions=["theme1"]), Scope([seeded.pk]))
+    counted: dict[str, set[int]] = {}
+    for r in Request.objects.filter(organisation=seeded).select_related("theme__parent"):
+        counted.setdefault(r.theme.parent.code, set()).add(r.follow_up_id)
+    assert {row: by_theme.tables[0].value(row, "__total__") for row in by_theme.tables[0].row_keys} == {
+        code: len(ids) for code, ids in counted.items()
+    }
+
+
+def test_percentages_and_comparison_with_previous_period(seeded):
+    params = Params(
+        measure="followups",
+        dimensions=["mode"],
+        date_from=datetime.date(2024, 7, 1),
+        date_to=datetime.date(2024, 12, 31),
+        percent="total",
+        compare=True,
+    )
+    result = build(params, Scope([seeded.pk]))
+    table = result.tables[0]
+    now = Counter(FollowUp.objects.filter(organisation=seeded, date__gte="2024-07-01").values_list("mode", flat=True))
+    before = Counter(FollowUp.objects.filter(organisation=seeded, date__lt="2024-07-01").values_list("mode", flat=True))
+    assert result.previous_range == (datetime.date(2024, 1, 1), datetime.date(2024, 6, 30))
+    assert {row: table.value(row, "__total__") for row in table.row_keys if table.value(row, "__total__")} == dict(now)
+    assert table.previous == {(mode, "__total__"): count for mode, count in before.items()}
+    assert result.percent(table, "phone", "__total__") == round(100 * now["phone"] / sum(now.values()), 1)
+
+
+def test_small_cells_are_hidden_with_a_second_cell_in_their_row():
+    from maillage.stats.crosstab import Table
+
+    table = Table(
+        "",
+        ["a", "b"],
+        ["x", "y", "z"],
+        {("a", "x"): 3, ("a", "y"): 40, ("a", "z"): 12, ("b", "x"): 9, ("b", "y"): 7, ("b", "z"): 30},
+    )
+    assert suppressed_table(table) == {
+        ("a", "x"): "<5",
+        ("a", "y"): "40",
+        ("a", "z"): "x",
+        ("b", "x"): "x",
+        ("b", "y"): "7",
+        ("b", "z"): "x",
+    }
+
+
+def test_crosstab_page_export_and_saved_report(seeded, worker, coordinator):
+    client = client_for(worker)
+    url = reverse("stats:casework_crosstab")
+    response = client.get(url, {"run": "1", "measure": "requests", "rows": "theme1", "columns": "mode"})
+    assert response.status_code == 200
+    assert response.context["result"].tables[0].total == Request.objects.filter(organisation=seeded).count()
+    export = client.get(url, {"run": "1", "measure": "requests", "rows": "theme1", "export": "csv"})
+    assert export["Content-Type"] == "text/csv; charset=utf-8"
+    lines = export.content.decode("utf-8-sig").splitlines()
+    assert (
+        lines[-1]
+        == f"Total,{Request.objects.filter(organisation=seeded).count()},{Request.objects.filter(organisation=seeded).count()}"
+    )
+    assert AuditEntry.objects.filter(code="stats.crosstab.exported", actor=worker, organisation=seeded).count() == 1
+    xlsx = client.get(url, {"run": "1", "measure": "requests", "rows": "theme1", "export": "xlsx"})
+    assert xlsx.content[:2] == b"PK"
+    saved = client.post(
+        reverse("stats:casework_report_save"),
+        {"measure": "requests", "rows": "theme1", "columns": "sex", "name": "Thèmes par sexe"},
+    )
+    assert saved.status_code == 302
+    report = seeded.saved_reports.get()
+    assert (report.name, report.params["dimensions"]) == ("Thèmes par sexe", ["theme1", "sex"])
+    reopened = client.get(url, {"report": report.pk})
+    assert reopened.status_code == 302
+    assert client.get(reopened["Location"]).context["result"].dimension_labels == ["Theme (level 1)", "Sex / gender"]
+
+
+def test_sector_extraction_is_for_federation_staff_with_small_cells_hidden(seeded, worker, federation_staff):
+    assert client_for(worker).get(reverse("stats:casework_sector")).status_code == 404
+    subsidy = SubsidyFactory(code="cocof-casg", name="COCOF CASG")
+    FollowUp.objects.filter(organisation=seeded).update(subsidy=subsidy)
+    response = client_for(federation_staff).get(
+        reverse("stats:casework_sector"),
+        {"run": "1", "measure": "followups", "rows": "sex", "subsidy": str(subsidy.pk)},
+    )
+    assert response.status_code == 200
+    grid = response.context["grids"][0]
+    counts = Counter(FollowUp.objects.filter(subsidy=subsidy).values_list("case_file__person__sex", flat=True))
+    assert grid.total == str(sum(counts.values()))
+    assert all(
+        cell.text != "0" and ((cell.text.isdigit() and int(cell.text) >= 5) or cell.text in {"<5", "x"})
+        for _label, cells, _total in grid.rows
+        for cell in cells
+    )
+    assert member(Role.WORKER).pk  # a worker elsewhere changes nothing
