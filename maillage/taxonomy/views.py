@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from maillage.core.http import AuthenticatedRequest
@@ -111,7 +112,11 @@ def upload(request: AuthenticatedRequest, scheme_code: str, number: int) -> Http
             if not parsed.errors:
                 messages.success(
                     request,
-                    _("%(count)s categories imported into %(version)s.")
+                    ngettext(
+                        "%(count)s category imported into %(version)s.",
+                        "%(count)s categories imported into %(version)s.",
+                        len(parsed.rows),
+                    )
                     % {"count": len(parsed.rows), "version": version},
                 )
                 return _to_version(version)
@@ -185,7 +190,10 @@ def mapping(request: AuthenticatedRequest, scheme_code: str, number: int) -> Htt
     )
     if request.method == "POST" and form.is_valid():
         count = services.record_mappings(request.user, form.changed_pairs())
-        messages.success(request, _("%(count)s mapping(s) recorded.") % {"count": count})
+        messages.success(
+            request,
+            ngettext("%(count)s mapping recorded.", "%(count)s mappings recorded.", count) % {"count": count},
+        )
         return redirect("taxonomy:mapping", scheme_code=scheme_code, number=number)
     rows = [(old, form[f"map_{old.pk}"], current.get(old.pk)) for old in old_categories]
     return render(

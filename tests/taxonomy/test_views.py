@@ -438,7 +438,7 @@ def test_publish_refused_then_map_then_publish(staff_client: Client, staff: User
         "/categories/themes/v2/mapping/", {f"map_{parcel.pk}": str(aid.pk), f"map_{shop.pk}": ""}, follow=True
     )
     assertRedirects(response, "/categories/themes/v2/mapping/")
-    assert messages_of(response) == ["1 mapping(s) recorded."]
+    assert messages_of(response) == ["1 mapping recorded."]
     assert [(o.code, t.code if t else None) for o, _f, t in response.context["rows"]] == [
         ("FOOD.PARCEL", "FOOD.AID"),
         ("FOOD.SHOP", None),
@@ -446,7 +446,7 @@ def test_publish_refused_then_map_then_publish(staff_client: Client, staff: User
     response = staff_client.post(
         "/categories/themes/v2/mapping/", {f"map_{parcel.pk}": str(aid.pk), f"map_{shop.pk}": str(aid.pk)}, follow=True
     )
-    assert messages_of(response) == ["1 mapping(s) recorded."]  # only the select that changed
+    assert messages_of(response) == ["1 mapping recorded."]  # only the select that changed
     assert sorted(
         CategoryMapping.objects.filter(target__version=v2_draft).values_list("source__code", "target__code")
     ) == [
@@ -539,3 +539,27 @@ def test_search_htmx_partial(staff_client: Client, v1: SchemeVersion) -> None:
     )
     response = staff_client.get("/categories/themes/search", {"q": "zzz"}, headers={"HX-Request": "true"})
     assertContains(response, '<p class="empty">No category matches “zzz”.</p>', html=True)
+
+
+# --- home panel ---
+
+
+def test_home_panel_lists_drafts_for_staff(staff_client: Client, v2_draft: SchemeVersion) -> None:
+    assertContains(
+        staff_client.get("/"),
+        '<ul><li><a href="/categories/themes/v2/">Themes, version 2</a></li></ul>',
+        html=True,
+    )
+
+
+def test_home_panel_empty_state(staff_client: Client, v1: SchemeVersion) -> None:
+    assertContains(
+        staff_client.get("/"),
+        '<p class="empty">No draft in progress. When someone starts a new version of a category scheme, '
+        "it appears here until it is published.</p>",
+        html=True,
+    )
+
+
+def test_no_home_panel_for_a_worker(worker: User, v2_draft: SchemeVersion) -> None:
+    assertNotContains(client_for(worker).get("/"), "/categories/themes/v2/")
