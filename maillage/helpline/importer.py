@@ -58,7 +58,7 @@ REQUIRED = [name for name, required, _help in COLUMNS if required]
 PROGRESS_EVERY = 500
 
 
-class FileProblem(Exception):
+class FileProblemError(Exception):
     """The file as a whole cannot be read: wrong encoding, missing columns, not a spreadsheet."""
 
 
@@ -84,7 +84,7 @@ def _check_header(header: list[str]) -> list[str]:
     names = [name.strip().lower() for name in header]
     missing = [name for name in REQUIRED if name not in names]
     if missing:
-        raise FileProblem(
+        raise FileProblemError(
             _("Columns missing from the first line: %(columns)s. Expected columns: %(expected)s.")
             % {"columns": ", ".join(missing), "expected": ", ".join(name for name, _r, _h in COLUMNS)}
         )
@@ -98,12 +98,12 @@ def read_rows(filename: str, content: bytes) -> list[Row]:
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise FileProblem(
+        raise FileProblemError(
             _("The file is not readable UTF-8 text (byte %(position)s). Save it again as “CSV UTF-8” and retry.")
             % {"position": error.start + 1}
         ) from None
     if not text.strip():
-        raise FileProblem(_("The file is empty."))
+        raise FileProblemError(_("The file is empty."))
     first_line = text.splitlines()[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
@@ -126,13 +126,13 @@ def _xlsx_rows(content: bytes) -> Iterator[Row]:
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds for a file that is not a workbook
-        raise FileProblem(_("This file is not an Excel workbook (.xlsx) we can read.")) from None
+        raise FileProblemError(_("This file is not an Excel workbook (.xlsx) we can read.")) from None
     sheet = workbook.worksheets[0]
     lines = sheet.iter_rows(values_only=True)
     try:
         header = _check_header([_cell(value) for value in next(lines)])
     except StopIteration:
-        raise FileProblem(_("The file is empty.")) from None
+        raise FileProblemError(_("The file is empty.")) from None
     for number, values in enumerate(lines, start=2):
         cells = [_cell(value) for value in values]
         if any(cells):
@@ -309,7 +309,7 @@ def run(run_id: int) -> JournalImport:
 
     try:
         rows = read_rows(job.filename, bytes(job.content))
-    except FileProblem as problem:
+    except FileProblemError as problem:
         return _finish(job, ImportStatus.FAILED, [{"line": 1, "column": "", "message": str(problem)}])
     job.total_rows = len(rows)
     job.save(update_fields=["total_rows"])
