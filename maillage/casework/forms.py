@@ -129,7 +129,9 @@ RequestFormSet = forms.formset_factory(RequestForm, formset=BaseRequestFormSet, 
 
 
 class FollowUpForm(forms.Form):
-    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date", "autofocus": True}))
+    date = forms.DateField(
+        label=_("Date"), widget=forms.DateInput(attrs={"type": "date", "autofocus": True}, format="%Y-%m-%d")
+    )
     mode = forms.ChoiceField(label=_("Mode"), choices=Mode.choices, initial=Mode.APPOINTMENT)
     duration = forms.IntegerField(label=_("Duration (minutes)"), required=False, min_value=1, max_value=600)
     worker = forms.ModelChoiceField(label=_("Worker"), queryset=User.objects.none())
@@ -166,7 +168,7 @@ class FollowUpForm(forms.Form):
 
 
 class CloseForm(forms.Form):
-    closed_on = forms.DateField(label=_("Closed on"), widget=forms.DateInput(attrs={"type": "date"}))
+    closed_on = forms.DateField(label=_("Closed on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     reason = forms.ChoiceField(label=_("Reason"), choices=ClosingReason.choices)
 
 
@@ -203,7 +205,7 @@ class ActivityForm(forms.ModelForm):  # type: ignore[type-arg]
 
 
 class SessionForm(forms.Form):
-    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     duration = forms.IntegerField(label=_("Duration (minutes)"), required=False, min_value=1, max_value=1440)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

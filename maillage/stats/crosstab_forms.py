@@ -28,8 +28,12 @@ class CrossTabForm(forms.Form):
     rows = forms.ChoiceField(label=_("Rows"), initial="theme1")
     columns = forms.ChoiceField(label=_("Columns"), required=False)
     pages = forms.ChoiceField(label=_("One table per"), required=False)
-    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    date_to = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     percent = forms.ChoiceField(label=_("Show"), choices=PERCENT_CHOICES, required=False)
     compare = forms.BooleanField(label=_("Compare with the previous period"), required=False)
     f_theme1 = forms.MultipleChoiceField(label=_("Only these themes"), required=False)
