@@ -29,7 +29,7 @@ api = NinjaAPI(
     title="maillage directory — HSDS 3.0 API",
     version="3.0",
     description="Read-only Open Referral HSDS 3.0 API of the published Brussels social services directory.",
-    urls_namespace="directory_api",
+    urls_namespace="directory:api",
     docs_url=None,
 )
 

@@ -310,6 +310,11 @@ def is_stale(service: Service, now: datetime | None = None) -> bool:
     return service.verified_at is None or service.verified_at < now - timedelta(days=STALE_AFTER_DAYS)
 
 
+def stale_filter(now: datetime | None = None) -> Q:
+    now = now or timezone.now()
+    return Q(verified_at__isnull=True) | Q(verified_at__lt=now - timedelta(days=STALE_AFTER_DAYS))
+
+
 def recent_changes(
     *, commune: Commune | None = None, category: Category | None = None, limit: int = 50
 ) -> QuerySet[ServiceChange]:

@@ -255,3 +255,16 @@ def test_history_lists_worker_changes_too(coordinator: User, service: Service) -
     response = client.get(reverse("directory:history", args=[service.pk]))
     assert [e.code for e in response.context["entries"]] == ["directory.worker.created"]
     assert time(0) == time(0)
+
+
+def test_home_panel_lists_stale_services_for_coordinators(coordinator: User, worker: User, service: Service) -> None:
+    response = client_for(coordinator).get(reverse("core:home"))
+    assert response.status_code == 200
+    assert "Permanence sociale" in response.content.decode()
+    from django.test import RequestFactory
+
+    from maillage.directory.home import panels
+
+    request = RequestFactory().get("/")
+    request.user = worker
+    assert panels(request, {"worker"}) == []
