@@ -43,7 +43,7 @@ CSRF_TRUSTED_ORIGINS = env_list("MAILLAGE_CSRF_TRUSTED_ORIGINS")
 SITE_URL = (env_str("MAILLAGE_SITE_URL", "http://127.0.0.1:8000") or "").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "maillage.core.admin_app.MaillageAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -6,17 +6,18 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.http import HttpRequest
 
+from maillage.core.admin_site import FederationStaffCanManage, FederationStaffCanView
 from maillage.core.models import AuditEntry, Commune, Membership, Organisation, PostalCode, User
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(FederationStaffCanManage, admin.TabularInline):
     model = Membership
     extra = 0
     autocomplete_fields = ["user"]
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
+class OrganisationAdmin(FederationStaffCanManage, admin.ModelAdmin):
     list_display = ["short_name", "name_fr", "sector", "region", "commune", "is_member"]
     list_filter = ["sector", "region", "is_member"]
     search_fields = ["short_name", "name_fr", "name_nl"]
@@ -24,7 +25,7 @@ class OrganisationAdmin(admin.ModelAdmin):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(FederationStaffCanView, DjangoUserAdmin):
     ordering = ["email"]
     list_display = ["email", "full_name", "language", "is_active", "is_staff"]
     search_fields = ["email", "full_name"]
@@ -37,17 +38,17 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(Commune)
-class CommuneAdmin(admin.ModelAdmin):
+class CommuneAdmin(FederationStaffCanView, admin.ModelAdmin):
     list_display = ["name_fr", "name_nl", "nis_code"]
 
 
 @admin.register(PostalCode)
-class PostalCodeAdmin(admin.ModelAdmin):
+class PostalCodeAdmin(FederationStaffCanView, admin.ModelAdmin):
     list_display = ["code", "commune", "locality_fr", "locality_nl"]
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(FederationStaffCanView, admin.ModelAdmin):
     """Read-only: the audit log is append-only."""
 
     list_display = ["created_at", "actor", "organisation", "code", "target_repr"]

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils.functional import Promise
 
@@ -36,6 +37,10 @@ class Panel:
     context: dict[str, Any] = field(default_factory=dict)
     link_url: str = ""
     link_label: str | Promise = ""
+
+    def render(self, request: HttpRequest) -> str:
+        """The panel's body: its template sees its context's keys directly, and `panel`."""
+        return render_to_string(self.template, {**self.context, "panel": self}, request=request)
 
 
 @cache

@@ -31,7 +31,8 @@ def home(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return render(request, "core/welcome.html")
     roles = user_roles(request.user)
-    return render(request, "core/home.html", {"panels": home_panels(request, roles)})
+    panels = [(panel, panel.render(request)) for panel in home_panels(request, roles)]
+    return render(request, "core/home.html", {"panels": panels})
 
 
 @require_GET

@@ -54,7 +54,9 @@ def test_env_list_and_choice_and_str(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _django_setup(env: dict[str, str], *command: str) -> subprocess.CompletedProcess[str]:
-    clean = {key: value for key, value in os.environ.items() if not key.startswith(("MAILLAGE_", "DATABASE_URL"))}
+    clean = {
+        key: value for key, value in os.environ.items() if not key.startswith(("MAILLAGE_", "DATABASE_URL", "DJANGO_"))
+    }
     return subprocess.run(
         [sys.executable, "-m", "maillage", *command],
         env={**clean, **env},

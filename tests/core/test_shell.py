@@ -13,7 +13,7 @@ from tests.factories import member
 def test_anonymous_visitor_sees_the_welcome_page_with_security_headers(db: None) -> None:
     response = Client().get("/")
     assert response.status_code == 200
-    assert [t.name for t in response.templates][0] == "core/welcome.html"
+    assert next(t.name for t in response.templates) == "core/welcome.html"
     policy = response["Content-Security-Policy"]
     assert "script-src 'self'" in policy
     assert "style-src 'self'" in policy
@@ -31,7 +31,7 @@ def test_worker_home_says_what_appears_when_there_is_nothing_yet(db: None) -> No
 
 def test_coordinator_home_shows_the_team_panel(coordinator: User) -> None:
     response = client_for(coordinator).get("/")
-    titles = [str(panel.title) for panel in response.context["panels"]]
+    titles = [str(panel.title) for panel, _body in response.context["panels"]]
     assert "Équipe de CSS Test" in titles
 
 
