@@ -36,3 +36,9 @@ def ensure_scheme(code: str, label_fr: str, label_nl: str, label_en: str, filena
 def load(context: DemoContext) -> None:
     for spec in STARTER_SCHEMES:
         ensure_scheme(*spec)
+    staff = context.accounts.get("federation_staff")
+    context.notes.append(
+        "Categories: /categories/ for federation staff and administrators"
+        + (f" ({staff.email})" if staff else "")
+        + " — start a draft of the request themes, upload a CSV, map retired codes, publish."
+    )

@@ -90,7 +90,12 @@ def create_draft(request: AuthenticatedRequest, scheme_code: str) -> HttpRespons
     except ValidationError as error:
         messages.error(request, error.messages[0])
         return redirect("taxonomy:schemes")
-    messages.success(request, _("Draft %(version)s created as a copy of the newest version.") % {"version": version})
+    if version.previous is None:
+        messages.success(request, _("Draft %(version)s created; upload its categories as CSV.") % {"version": version})
+    else:
+        messages.success(
+            request, _("Draft %(version)s created as a copy of the newest version.") % {"version": version}
+        )
     return _to_version(version)
 
 

@@ -65,3 +65,12 @@ def test_category_helpers(request_themes: Scheme) -> None:
     assert str(request_themes.versions.get()) == "request-themes v1"
     mapping = CategoryMapping(source=parcel, target=parcel.parent)
     assert str(mapping) == "FOOD.PARCEL → FOOD"
+
+
+def test_demo_note_names_the_staff_account(federation_staff) -> None:  # type: ignore[no-untyped-def]
+    context = DemoContext(accounts={"federation_staff": federation_staff})
+    demo.load(context)
+    assert context.notes == [
+        f"Categories: /categories/ for federation staff and administrators ({federation_staff.email})"
+        " — start a draft of the request themes, upload a CSV, map retired codes, publish."
+    ]

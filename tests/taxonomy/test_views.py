@@ -563,3 +563,28 @@ def test_home_panel_empty_state(staff_client: Client, v1: SchemeVersion) -> None
 
 def test_no_home_panel_for_a_worker(worker: User, v2_draft: SchemeVersion) -> None:
     assertNotContains(client_for(worker).get("/"), "/categories/themes/v2/")
+
+
+# --- admin: read-only ---
+
+
+def test_admin_shows_categories_read_only(federation_staff: User, v1: SchemeVersion) -> None:
+    client = client_for(federation_staff)
+    food = v1.categories.get(code="FOOD")
+    assert client.get("/admin/taxonomy/category/").status_code == 200
+    assert client.get("/admin/taxonomy/categorymapping/").status_code == 200
+    assert client.get("/admin/taxonomy/scheme/").status_code == 200
+    assert client.get("/admin/taxonomy/schemeversion/").status_code == 200
+    assert client.get("/admin/taxonomy/category/add/").status_code == 403
+    response = client.post(
+        f"/admin/taxonomy/category/{food.pk}/change/", {"label_fr": "Changé", "label_nl": "X", "code": "FOOD"}
+    )
+    assert response.status_code == 403
+    assert client.post(f"/admin/taxonomy/category/{food.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert Category.objects.get(pk=food.pk).label_fr == "Aide alimentaire"
+
+
+def test_create_first_draft_of_an_empty_scheme(staff_client: Client, scheme: Scheme) -> None:
+    response = staff_client.post("/categories/themes/new-draft/", follow=True)
+    assertRedirects(response, "/categories/themes/v1/")
+    assert messages_of(response) == ["Draft themes v1 created; upload its categories as CSV."]
