@@ -71,6 +71,8 @@ def test_demo_note_names_the_staff_account(federation_staff) -> None:  # type: i
     context = DemoContext(accounts={"federation_staff": federation_staff})
     demo.load(context)
     assert context.notes == [
-        f"Categories: /categories/ for federation staff and administrators ({federation_staff.email})"
-        " — start a draft of the request themes, upload a CSV, map retired codes, publish."
+        (
+            f"Categories: /categories/ for federation staff and administrators ({federation_staff.email})"
+            " — start a draft of the request themes, upload a CSV, map retired codes, publish."
+        )
     ]
