@@ -85,7 +85,7 @@ def load(context: DemoContext) -> None:
         CaseworkSettings.objects.get_or_create(
             organisation=centre, defaults={"store_identities": short == "CSS Sud-Est"}
         )
-        workers = [u for u in centre.memberships.filter(role__in=["worker", "coordinator"]).select_related("user")]
+        workers = list(centre.memberships.filter(role__in=["worker", "coordinator"]).select_related("user"))
         staff = [m.user for m in workers]
         if not staff:
             continue

@@ -377,7 +377,7 @@ def _import(run: ImportRun, raw: bytes) -> None:
             plan = None
         seen.setdefault(source_id, line)
         if problems:
-            errors.append((line, "; ".join(problems) + "."))
+            errors.append((line, "; ".join(problem.rstrip(".") for problem in problems) + "."))
         elif plan is not None:
             planned.append(plan)
         if index % PROGRESS_EVERY == 0:

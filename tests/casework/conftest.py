@@ -32,3 +32,18 @@ def _english(settings):  # type: ignore[no-untyped-def]
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast test users
     with translation.override("en"):
         yield
+
+
+@pytest.fixture
+def worker(organisation: Organisation) -> User:
+    """The centre's worker, reading English (the source strings the assertions use)."""
+    from tests.factories import member
+
+    return member("worker", organisation, full_name="Awa Worker", language="en")
+
+
+@pytest.fixture
+def coordinator(organisation: Organisation) -> User:
+    from tests.factories import member
+
+    return member("coordinator", organisation, full_name="Cora Coordinator", language="en")

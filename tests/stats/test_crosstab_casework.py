@@ -37,6 +37,11 @@ def _english(settings):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
+def worker(organisation):  # type: ignore[no-untyped-def]
+    return member(Role.WORKER, organisation, full_name="Awa Worker", language="en")
+
+
+@pytest.fixture
 def schemes(db):  # type: ignore[no-untyped-def]
     from maillage.casework.schemes import ensure_casework_schemes
 

@@ -1,0 +1,136 @@
+"""Fill a PostgreSQL database of its own with case-work rows at scale, through COPY.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/maillage_bench_casework \
+        .venv/bin/python bench/casework/generate.py --followups 1000000
+
+30 centres, 10 years; persons, case files, follow-ups and their requests (1.5 per follow-up).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import random
+import sys
+import time
+from datetime import date, timedelta
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "maillage.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+
+CENTRES = 30
+YEARS = 10
+FIRST_DAY = date(2016, 1, 1)
+
+
+def copy(table: str, columns: list[str], rows) -> None:  # type: ignore[no-untyped-def]
+    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as out:
+        buffer = io.StringIO()
+        for count, row in enumerate(rows, 1):
+            buffer.write("\t".join("\\N" if v is None else str(v) for v in row) + "\n")
+            if count % 100_000 == 0:
+                out.write(buffer.getvalue())
+                buffer = io.StringIO()
+        out.write(buffer.getvalue())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--followups", type=int, default=1_000_000)
+    args = parser.parse_args()
+    assert connection.vendor == "postgresql", "set DATABASE_URL to a PostgreSQL database of your own"
+    started = time.monotonic()
+    call_command("migrate", verbosity=0)
+    from maillage.casework.models import AgeBand, Household, IncomeSource, Mode, NationalityGroup, Subsidy
+    from maillage.casework.schemes import ensure_casework_schemes
+    from maillage.core.models import Membership, Organisation, User
+    from maillage.taxonomy.queries import active_categories
+
+    ensure_casework_schemes()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE casework_request, casework_followup, casework_casefile_workers, casework_casefile, casework_person CASCADE"
+        )
+    rng = random.Random(5)
+    subsidies = [Subsidy.objects.get_or_create(code=c, defaults={"name": c})[0].pk for c in ("cocof", "pus", "fse")]
+    centres, workers = [], {}
+    for index in range(CENTRES):
+        org, _ = Organisation.objects.get_or_create(
+            short_name=f"Bench {index:02d}", defaults={"name_fr": f"Centre {index}", "sector": "casg" if index < 20 else "caw"}
+        )
+        centres.append(org.pk)
+        workers[org.pk] = []
+        for w in range(10):
+            user, _ = User.objects.get_or_create(email=f"bench{index}-{w}@example.org", defaults={"full_name": f"Worker {index}-{w}"})
+            Membership.objects.get_or_create(user=user, organisation=org, role="worker")
+            workers[org.pk].append(user.pk)
+    themes = list(active_categories("request-themes").filter(level=2).values_list("pk", flat=True))
+    institutions = list(active_categories("institution-concerned").filter(level=2).values_list("pk", flat=True))
+    stages = list(active_categories("request-stage").filter(level=2).values_list("pk", flat=True))
+    n_persons = max(args.followups // 12, 1000)
+    persons = []  # (id, org)
+    bands = [b for b in AgeBand.values if b != "unknown"]
+    postal = ["1000", "1030", "1050", "1060", "1070", "1080", "1180", "1190", "1210"]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT coalesce(max(id), 0) FROM casework_person")
+        base = cursor.fetchone()[0]
+
+    def person_rows():  # type: ignore[no-untyped-def]
+        for i in range(n_persons):
+            org = centres[i % CENTRES]
+            persons.append((base + i + 1, org))
+            year = rng.randint(1940, 2008)
+            yield (base + i + 1, org, f"P-{i:07d}", "", year, rng.choice(bands), rng.choice("fmxu"), rng.choice(postal), None,
+                   rng.choice(Household.values), rng.randint(0, 4), rng.choice(IncomeSource.values),
+                   rng.choice(NationalityGroup.values), "fr", "", "", "", "", "", "2016-01-01 00:00:00+00", None)
+
+    copy("casework_person", ["id", "organisation_id", "reference", "source_id", "birth_year", "age_band", "sex", "postal_code",
+                             "commune_id", "household", "children", "income_source", "nationality_group", "language",
+                             "first_name", "last_name", "phone", "email", "address", "created_at", "erased_at"], person_rows())
+    copy("casework_casefile", ["id", "organisation_id", "person_id", "opened_on", "closed_on", "closing_reason"],
+         ((pid, org, pid, FIRST_DAY.isoformat(), None, "") for pid, org in persons))
+    print(f"persons and case files: {n_persons} in {time.monotonic() - started:.0f}s", flush=True)
+    days = YEARS * 365
+    modes = Mode.values
+
+    def followup_rows():  # type: ignore[no-untyped-def]
+        for i in range(1, args.followups + 1):
+            pid, org = persons[rng.randrange(n_persons)]
+            day = FIRST_DAY + timedelta(days=rng.randrange(days))
+            yield (i, org, pid, day.isoformat(), rng.choice(modes), 30, rng.choice(workers[org]),
+                   rng.choice(subsidies) if rng.random() < 0.7 else None, rng.choice(bands), "[]", "", None, "", "",
+                   "2016-01-01 00:00:00+00")
+
+    copy("casework_followup", ["id", "organisation_id", "case_file_id", "date", "mode", "duration", "worker_id", "subsidy_id",
+                               "age_band", "actions", "referred_to", "aid_amount", "note", "source_id", "created_at"],
+         followup_rows())
+    print(f"follow-ups: {args.followups} in {time.monotonic() - started:.0f}s", flush=True)
+
+    def request_rows():  # type: ignore[no-untyped-def]
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT id, organisation_id FROM casework_followup ORDER BY id")
+            for fid, org in cursor.fetchall():
+                for _ in range(1 if rng.random() < 0.6 else 2):
+                    yield (fid, org, rng.choice(themes), rng.choice(institutions), rng.choice(stages), "f")
+
+    copy("casework_request", ["follow_up_id", "organisation_id", "theme_id", "institution_id", "stage_id", "is_open"], request_rows())
+    with connection.cursor() as cursor:
+        for table in ("casework_person", "casework_casefile", "casework_followup", "casework_request"):
+            cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+        cursor.execute("VACUUM ANALYZE casework_followup")
+        cursor.execute("VACUUM ANALYZE casework_request")
+        cursor.execute("VACUUM ANALYZE casework_person")
+        cursor.execute("VACUUM ANALYZE casework_casefile")
+    print(f"done in {time.monotonic() - started:.0f}s", flush=True)
+
+
+if __name__ == "__main__":
+    main()
