@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 COLUMNS = ["code", "parent_code", "label_fr", "label_nl", "label_en", "description", "active"]
 REQUIRED_COLUMNS = ["code", "parent_code", "label_fr", "label_nl"]
@@ -152,7 +153,7 @@ def parse_categories(text: str) -> ParsedCategories:
 
     for line, row_problems in sorted(problems.items()):
         if row_problems:
-            result.errors.append((line, "; ".join(row_problems) + "."))
+            result.errors.append((line, pgettext("between two problems of a CSV row", "; ").join(row_problems) + "."))
     if not result.rows:
         result.errors.append((1, _("the file holds no category.")))
     return result

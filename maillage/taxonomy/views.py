@@ -85,8 +85,9 @@ def version_detail(request: AuthenticatedRequest, scheme_code: str, number: int)
 @federation_staff_required
 def create_draft(request: AuthenticatedRequest, scheme_code: str) -> HttpResponse:
     scheme = get_object_or_404(Scheme, code=scheme_code)
+    title = request.POST.get("title", "").strip()[: SchemeVersion._meta.get_field("title").max_length]
     try:
-        version = services.create_draft(request.user, scheme)
+        version = services.create_draft(request.user, scheme, title=title)
     except ValidationError as error:
         messages.error(request, error.messages[0])
         return redirect("taxonomy:schemes")

@@ -66,6 +66,7 @@ def test_staff_fix_a_bad_csv_map_and_publish(page, v1: SchemeVersion) -> None:  
     assert_no_axe_violations(page)
     upload(page, BAD_CSV)
     assert page.locator("#errors-title").inner_text() == "Le fichier n'a pas été importé : 1 problème à corriger"
+    assert page.evaluate("document.activeElement.id") == "upload-errors"  # read first by screen readers
     assert page.locator(".taxonomy-errors li").all_inner_texts() == [
         "Ligne 6 : le code parent SCHOOL n'existe pas dans ce fichier."
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import translation
 
 from maillage.taxonomy.csv_format import CategoryRow, decode, parse_categories, write_categories
 
@@ -174,3 +175,15 @@ def test_write_categories_has_header_and_rows() -> None:
         ]
     )
     assert text == HEADER + 'A,,"a, b",c,,,yes\n'
+
+
+def test_messages_are_translated() -> None:
+    text = HEADER + "FOOD,,Aide,Hulp,,,\nFOOD,MISSING,Encore,Weer,,,\n"
+    with translation.override("fr"):
+        assert parse_categories(text).errors == [
+            (3, "le code FOOD figure déjà à la ligne 2 ; le code parent MISSING n'existe pas dans ce fichier.")
+        ]
+    with translation.override("nl"):
+        assert parse_categories(text).errors == [
+            (3, "code FOOD staat al op regel 2; oudercode MISSING bestaat niet in dit bestand.")
+        ]

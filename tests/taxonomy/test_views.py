@@ -218,11 +218,11 @@ def test_empty_draft_says_so(staff_client: Client, scheme: Scheme) -> None:
 
 
 def test_create_draft_from_the_newest_version(staff_client: Client, staff: User, v1: SchemeVersion) -> None:
-    response = staff_client.post("/categories/themes/new-draft/", follow=True)
+    response = staff_client.post("/categories/themes/new-draft/", {"title": " 2027 revision "}, follow=True)
     assertRedirects(response, "/categories/themes/v2/")
     assert messages_of(response) == ["Draft themes v2 created as a copy of the newest version."]
     draft = SchemeVersion.objects.get(scheme=v1.scheme, number=2)
-    assert (draft.status, draft.previous, draft.categories.count()) == ("draft", v1, 5)
+    assert (draft.status, draft.previous, draft.categories.count(), draft.title) == ("draft", v1, 5, "2027 revision")
     assert AuditEntry.objects.filter(actor=staff, code="taxonomy.version.created").count() == 1
 
 
