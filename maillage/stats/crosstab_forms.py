@@ -15,9 +15,9 @@ from maillage.taxonomy.queries import active_categories
 
 PERCENT_CHOICES = [
     ("", _("Counts only")),
-    ("row", _("% of row")),
-    ("column", _("% of column")),
-    ("total", _("% of total")),
+    ("row", _("Share of the row (%)")),
+    ("column", _("Share of the column (%)")),
+    ("total", _("Share of the total (%)")),
 ]
 
 

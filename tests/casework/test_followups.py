@@ -122,11 +122,11 @@ def test_encode_without_javascript(case_file, worker):
     assert sorted(r.theme.code for r in follow_up.requests.all()) == ["FOOD.PARCEL", "HOUSING.RENT"]
     page = client.get(url)
     # Only the request left open is offered again; recently used categories come first.
-    assert [f.initial["theme"] for f in page.context["formset"].initial_forms] == ["FOOD.PARCEL — Colis alimentaire"]
+    assert [f.initial["theme"] for f in page.context["formset"].initial_forms] == ["FOOD.PARCEL — Food parcel"]
     recent_group, recent = page.context["datalists"]["theme"][0]
     assert (recent_group, sorted(label for _pk, label in recent)) == (
         "Recently used",
-        ["FOOD.PARCEL — Colis alimentaire", "HOUSING.RENT — Loyer impayé / expulsion"],
+        ["FOOD.PARCEL — Food parcel", "HOUSING.RENT — Unpaid rent / eviction"],
     )
 
 
