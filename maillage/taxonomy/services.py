@@ -51,26 +51,50 @@ def create_draft(actor: User | None, scheme: Scheme, title: str = "") -> SchemeV
 
 def _copy_categories(source: SchemeVersion, target: SchemeVersion) -> None:
     """Copy the tree; each old category maps to its copy until the draft says otherwise."""
-    copies: dict[int, Category] = {}
     old_categories = list(source.categories.order_by("level", "position", "code"))
-    for category in old_categories:  # parents first, so children find their copied parent
-        copy = Category(
-            version=target,
-            code=category.code,
-            level=category.level,
-            parent=copies.get(category.parent_id) if category.parent_id else None,
-            label_fr=category.label_fr,
-            label_nl=category.label_nl,
-            label_en=category.label_en,
-            description=category.description,
-            is_active=category.is_active,
-            position=category.position,
-        )
-        copy.save(force_insert=True)
-        copies[category.pk] = copy
+    copies = _create_tree(
+        [
+            (
+                category.pk,
+                category.parent_id,
+                Category(
+                    version=target,
+                    code=category.code,
+                    label_fr=category.label_fr,
+                    label_nl=category.label_nl,
+                    label_en=category.label_en,
+                    description=category.description,
+                    is_active=category.is_active,
+                    position=category.position,
+                ),
+            )
+            for category in old_categories
+        ],
+    )
     CategoryMapping.objects.bulk_create(
         CategoryMapping(source=category, target=copies[category.pk]) for category in old_categories
     )
+
+
+def _create_tree(items: list[tuple[object, object, Category]]) -> dict[object, Category]:
+    """Insert (key, parent key, unsaved category) items in two statements: level 1, then level 2.
+
+    bulk_create fills in primary keys on PostgreSQL and on SQLite ≥ 3.35, so children can point at them.
+    """
+    created: dict[object, Category] = {}
+    top = [(key, category) for key, parent_key, category in items if parent_key is None]
+    for _key, category in top:
+        category.level = 1
+        category.parent = None
+    Category.objects.bulk_create([category for _key, category in top])
+    created.update(top)
+    children = [(key, parent_key, category) for key, parent_key, category in items if parent_key is not None]
+    for _key, parent_key, category in children:
+        category.level = 2
+        category.parent = created[parent_key]
+    Category.objects.bulk_create([category for _key, _parent, category in children])
+    created.update((key, category) for key, _parent, category in children)
+    return created
 
 
 def import_categories_csv(actor: User | None, version: SchemeVersion, text: str) -> ParsedCategories:
@@ -82,26 +106,29 @@ def import_categories_csv(actor: User | None, version: SchemeVersion, text: str)
     with transaction.atomic():
         version = _locked(version)
         CategoryMapping.objects.filter(target__version=version).delete()
+        # Children first: a parent is protected while it has any.
         version.categories.filter(level=2).delete()
         version.categories.all().delete()
-        created: dict[str, Category] = {}
-        # Parents first; the position keeps the file's order, which export gives back.
-        ordered = sorted(enumerate(parsed.rows), key=lambda item: bool(item[1].parent_code))
-        for position, row in ordered:
-            category = Category(
-                version=version,
-                code=row.code,
-                level=2 if row.parent_code else 1,
-                parent=created[row.parent_code] if row.parent_code else None,
-                label_fr=row.label_fr,
-                label_nl=row.label_nl,
-                label_en=row.label_en,
-                description=row.description,
-                is_active=row.active,
-                position=position,
-            )
-            category.save(force_insert=True)
-            created[row.code] = category
+        # The position keeps the file's order, which export gives back.
+        _create_tree(
+            [
+                (
+                    row.code,
+                    row.parent_code or None,
+                    Category(
+                        version=version,
+                        code=row.code,
+                        label_fr=row.label_fr,
+                        label_nl=row.label_nl,
+                        label_en=row.label_en,
+                        description=row.description,
+                        is_active=row.active,
+                        position=position,
+                    ),
+                )
+                for position, row in enumerate(parsed.rows)
+            ],
+        )
         if version.previous is not None:
             _map_same_codes(version.previous, version)
         log_action(actor, "taxonomy.version.imported", version, {"categories": len(parsed.rows)})
