@@ -148,10 +148,10 @@ def load(context: DemoContext) -> None:
     try:
         from maillage.directory.models import Service, ServiceStatus
 
-        for service in Service.objects.filter(status=ServiceStatus.PUBLISHED).prefetch_related("needs"):
-            for need in service.needs.all():
+        for published in Service.objects.filter(status=ServiceStatus.PUBLISHED).prefetch_related("needs"):
+            for need in published.needs.all():
                 theme = need.parent.code if need.parent_id and need.parent else need.code
-                services_by_theme.setdefault(theme, []).append(service.pk)
+                services_by_theme.setdefault(theme, []).append(published.pk)
     except ImportError:  # pragma: no cover - the directory is installed with the project
         pass
     postal_codes = list(PostalCode.objects.values_list("code", "commune_id"))
@@ -220,11 +220,11 @@ def load(context: DemoContext) -> None:
                 theme = str(_weighted(rng, THEME_WEIGHTS))
                 if theme not in themes:
                     themes.append(theme)
-            items = []
+            items: list[tuple[Category, str, int | None]] = []
             for theme in themes:
                 category = rng.choice(children.get(theme) or [c for c in categories if c.code == theme])
                 action = str(_weighted(rng, ACTION_WEIGHTS))
-                service = None
+                service: int | None = None
                 if action in (Action.REFERRAL, Action.WARM_TRANSFER):
                     options = services_by_theme.get(theme)
                     if options:

@@ -89,7 +89,8 @@ class RequestForm(forms.Form):
     )
 
     def set_service_choices(self, choices: list[tuple[str, str]]) -> None:
-        self.fields["service"].widget.choices = [("", _("— no service —")), *choices]
+        widget: Any = self.fields["service"].widget
+        widget.choices = [("", _("— no service —")), *choices]
 
 
 class BaseRequestFormSet(forms.BaseFormSet):
@@ -122,7 +123,8 @@ class ShiftForm(forms.Form):
 
     def __init__(self, *args: Any, responders: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["responders"].choices = responders
+        field: Any = self.fields["responders"]
+        field.choices = responders
 
 
 class DebriefingForm(forms.Form):

@@ -184,9 +184,10 @@ def clean_call_data(organisation: Organisation, data: Mapping[str, Any], *, requ
         started_at = timezone.now()
     elif started_at > timezone.now() + timedelta(minutes=5):
         errors["started_at"] = [_("The call cannot start in the future.")]
-    duration = data.get("duration_minutes")
+    raw_duration: Any = data.get("duration_minutes")
+    duration: int | None = None
     try:
-        duration = int(duration) if duration not in (None, "") else None
+        duration = int(raw_duration) if raw_duration not in (None, "") else None
     except (TypeError, ValueError):
         duration = None
         errors["duration_minutes"] = [_("The duration is a whole number of minutes.")]

@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import Http404, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -39,6 +39,10 @@ from maillage.taxonomy.models import Category
 from maillage.taxonomy.queries import active_categories, search_categories
 
 PAGE_SIZE = 50
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return bool(getattr(request, "htmx", False))
 
 
 def _line_or_404(request: AuthenticatedRequest) -> Organisation:
@@ -160,7 +164,7 @@ def _call_form_page(request: AuthenticatedRequest, line: Organisation, call: Cal
     saved: Call | None = None
     request_errors: list[str] = []
     if request.method == "POST":
-        data = request.POST
+        data: QueryDict = request.POST
         if "add_request" in data:
             data = _with_more_rows(data)
         form = CallForm(data)
@@ -187,7 +191,7 @@ def _call_form_page(request: AuthenticatedRequest, line: Organisation, call: Cal
                     if call is not None:
                         messages.success(request, _("Call #%(id)s corrected.") % {"id": saved.pk})
                         return redirect("helpline:call_detail", pk=saved.pk)
-                    if not request.htmx:
+                    if not _is_htmx(request):
                         messages.success(request, _("Call #%(id)s saved.") % {"id": saved.pk})
                         return redirect("helpline:call_new")
                     form = CallForm(initial={"language": saved.language})
@@ -212,7 +216,7 @@ def _call_form_page(request: AuthenticatedRequest, line: Organisation, call: Cal
         "categories": active_categories(REQUEST_SCHEME).order_by("position", "code")[:60],
         "postal_codes": PostalCode.objects.select_related("commune").order_by("code"),
     }
-    if request.htmx and request.method == "POST":
+    if _is_htmx(request) and request.method == "POST":
         return render(request, "helpline/_call_form.html", context)
     return render(request, "helpline/call_form.html", context)
 
@@ -250,10 +254,10 @@ def request_row(request: AuthenticatedRequest) -> HttpResponse:
 @require_GET
 def category_options(request: AuthenticatedRequest) -> HttpResponse:
     _line_or_404(request)
-    text = request.GET.get("q", "")
-    for key, value in request.GET.items():
+    text = str(request.GET.get("q", ""))
+    for key in request.GET:
         if key.endswith("-category"):
-            text = value
+            text = str(request.GET.get(key, ""))
     text = text.split(" — ")[0] if " — " in text else text
     return render(
         request, "helpline/_category_options.html", {"categories": search_categories(REQUEST_SCHEME, text, 20)}
@@ -536,7 +540,7 @@ def import_journal(request: AuthenticatedRequest) -> HttpResponse:
 @login_required
 def import_status(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     run = get_object_for_user_or_404(queries.imports_visible_to(request.user), pk=pk)
-    template = "helpline/_import_progress.html" if request.htmx else "helpline/import_status.html"
+    template = "helpline/_import_progress.html" if _is_htmx(request) else "helpline/import_status.html"
     return render(request, template, {"run": run})
 
 

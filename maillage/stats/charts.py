@@ -6,19 +6,24 @@ Every chart is shown next to the table of its figures; the alt text says what it
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 import matplotlib
+from django.core.cache import cache
+from django.utils.translation import get_language
 
 matplotlib.use("Agg")
 from matplotlib import pyplot as plt
 from matplotlib.figure import Figure
 
 matplotlib.rcParams["svg.hashsalt"] = "maillage"  # same figures, same file
+matplotlib.rcParams["svg.fonttype"] = "none"  # text stays text: smaller, faster, readable by assistive tools
 matplotlib.rcParams["font.size"] = 9
+CACHE_SECONDS = 24 * 3600
 
 ACCENT = "#0b5e7a"
 SECOND = "#b6c8d1"
@@ -33,10 +38,21 @@ class Chart:
 
 def _to_chart(figure: Figure, alt: str) -> Chart:
     out = io.BytesIO()
-    figure.savefig(out, format="svg", bbox_inches="tight", metadata={"Date": None})
+    figure.tight_layout()
+    figure.savefig(out, format="svg", metadata={"Date": None})
     plt.close(figure)
     encoded = base64.b64encode(out.getvalue()).decode("ascii")
     return Chart(f"data:image/svg+xml;base64,{encoded}", alt)
+
+
+def _cached(kind: str, draw: Callable[[], Chart], *parts: object) -> Chart:
+    """Drawing is the slow part: the same figures give the same image, so it is kept by its figures."""
+    key = "maillage-chart:" + hashlib.sha256(repr((kind, get_language(), parts)).encode()).hexdigest()
+    chart = cache.get(key)
+    if chart is None:
+        chart = draw()
+        cache.set(key, chart, CACHE_SECONDS)
+    return chart
 
 
 def _number(value: float | int | Decimal) -> str:
@@ -70,6 +86,10 @@ def horizontal_bars(
 
 def columns(title: str, labels: Sequence[str], values: Sequence[float | int | Decimal]) -> Chart:
     """Counts over an ordered axis (hours of the day, weekdays)."""
+    return _cached("columns", lambda: _columns(title, labels, values), title, list(labels), list(values))
+
+
+def _columns(title: str, labels: Sequence[str], values: Sequence[float | int | Decimal]) -> Chart:
     figure, axes = plt.subplots(figsize=(7, 2.6))
     axes.bar([str(label) for label in labels], [float(v) for v in values], color=ACCENT)
     axes.set_title(title, loc="left")
@@ -87,6 +107,22 @@ def comparison_bars(
     unit: str = "%",
 ) -> Chart:
     """Two periods side by side for each category."""
+    return _cached(
+        "comparison",
+        lambda: _comparison_bars(title, labels, now, before, now_label, before_label, unit),
+        title, list(labels), list(now), list(before), now_label, before_label, unit,
+    )  # fmt: skip
+
+
+def _comparison_bars(
+    title: str,
+    labels: Sequence[str],
+    now: Sequence[float | int | Decimal],
+    before: Sequence[float | int | Decimal],
+    now_label: str,
+    before_label: str,
+    unit: str,
+) -> Chart:
     height = max(1.8, 0.45 * len(labels) + 0.8)
     figure, axes = plt.subplots(figsize=(7, height))
     positions = list(range(len(labels)))

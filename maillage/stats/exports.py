@@ -27,7 +27,7 @@ CSV_TYPE = "text/csv; charset=utf-8"
 class Table:
     title: str
     headers: Sequence[Any]
-    rows: list[Sequence[Any]] = field(default_factory=list)
+    rows: Sequence[Sequence[Any]] = field(default_factory=list)
     note: str = ""
 
 

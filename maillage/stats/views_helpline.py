@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.dateparse import parse_date
@@ -137,7 +137,7 @@ def bilan(request: AuthenticatedRequest) -> HttpResponse:
 
 
 @login_required
-def research_export(request: AuthenticatedRequest) -> HttpResponse:
+def research_export(request: AuthenticatedRequest) -> HttpResponse | StreamingHttpResponse:
     """Anonymised call rows (one per request) for researchers: no comments, no notes, no people."""
     line = _line(request)
     period, errors = _period(request)

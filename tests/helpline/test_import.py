@@ -135,7 +135,7 @@ def test_import_is_for_staff_only(responder_client, outsider_client, staff_clien
     listing = staff_client.get(reverse("helpline:import"))
     assert [r.pk for r in listing.context["runs"]] == [run.pk]
     fragment = staff_client.get(reverse("helpline:import_status", args=[run.pk]), headers={"HX-Request": "true"})
-    assert [t.name for t in fragment.templates][0] == "helpline/_import_progress.html"
+    assert next(t.name for t in fragment.templates) == "helpline/_import_progress.html"
     # Running a finished import again does nothing.
     assert importer.run(run.pk).calls_created == 2
     assert Call.objects.count() == 2

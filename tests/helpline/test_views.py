@@ -80,7 +80,7 @@ def test_post_without_javascript_saves_and_redirects(responder_client, responder
 def test_htmx_post_returns_a_fresh_form_with_the_saved_call(responder_client, themes):
     response = responder_client.post(reverse("helpline:call_new"), _post_data(), headers={"HX-Request": "true"})
     assert response.status_code == 200
-    assert [t.name for t in response.templates][0] == "helpline/_call_form.html"
+    assert next(t.name for t in response.templates) == "helpline/_call_form.html"
     assert response.context["saved_call"] == Call.objects.get()
     assert response.context["form"].is_bound is False
 

@@ -1,0 +1,259 @@
+"""Log a call (three requests, one referral) over HTTP with N concurrent responders; compare with raw inserts.
+
+Starts gunicorn on loopback against the bench database, gives each client its own signed-in
+session, and posts the real call form (the htmx path) in a loop. Then the same rows are
+inserted raw (psycopg, one transaction per call, same audit row) with the same concurrency.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/maillage_bench_helpline \
+        .venv/bin/python bench/helpline/log_call_load.py --clients 20 --calls-per-client 50
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from http.cookies import SimpleCookie
+
+from common import ROOT, setup_django
+
+PORT = 8765
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def _summary(name: str, latencies: list[float], wall: float) -> str:
+    return (
+        f"{name}: {len(latencies)} calls in {wall:.1f} s ({len(latencies) / wall:.0f} calls/s); "
+        f"p50 {statistics.median(latencies) * 1000:.1f} ms, p95 {_percentile(latencies, 0.95) * 1000:.1f} ms, "
+        f"p99 {_percentile(latencies, 0.99) * 1000:.1f} ms, max {max(latencies) * 1000:.1f} ms"
+    )
+
+
+def _sessions(count: int) -> list[str]:
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from maillage.core.models import User
+
+    keys = []
+    for number in range(count):
+        user = User.objects.get(email=f"responder{number % 20}@bench.example")
+        session = SessionStore()
+        session[SESSION_KEY] = str(user.pk)
+        session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        session.set_expiry(3600)
+        session.save()
+        keys.append(session.session_key)
+    return keys
+
+
+def _form(service_id: int) -> dict[str, str]:
+    data = {
+        "started_at": time.strftime("%Y-%m-%dT%H:%M"),
+        "duration_minutes": "8",
+        "language": "fr",
+        "caller_sex": "woman",
+        "postal_code": "1070",
+        "caller_area": "",
+        "caller_type": "concerned",
+        "heard_via": "",
+        "urgency": "medium",
+        "comment": "",
+        "requests-TOTAL_FORMS": "3",
+        "requests-INITIAL_FORMS": "0",
+        "requests-MIN_NUM_FORMS": "0",
+        "requests-MAX_NUM_FORMS": "1000",
+        "save": "1",
+    }
+    rows = [
+        ("FOOD.PARCEL", "referral", str(service_id)),
+        ("INCOME.DEBT", "information", ""),
+        ("HOUSING.RENT", "callback", ""),
+    ]
+    for index, (category, action, service) in enumerate(rows):
+        data.update(
+            {
+                f"requests-{index}-category": category,
+                f"requests-{index}-note": "",
+                f"requests-{index}-action": action,
+                f"requests-{index}-service": service,
+                f"requests-{index}-callback_at": "",
+            }
+        )
+    return data
+
+
+def http_run(clients: int, per_client: int, service_id: int) -> tuple[list[float], float, int]:
+    sessions = _sessions(clients)
+    latencies: list[float] = []
+    failures = [0]
+    lock = threading.Lock()
+    barrier = threading.Barrier(clients + 1)
+
+    def worker(session_key: str) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
+        cookie = f"sessionid={session_key}"
+        connection.request("GET", "/helpline/calls/new/", headers={"Cookie": cookie})
+        response = connection.getresponse()
+        response.read()
+        jar = SimpleCookie()
+        for header in response.headers.get_all("Set-Cookie") or []:
+            jar.load(header)
+        csrf = jar["csrftoken"].value
+        cookie = f"sessionid={session_key}; csrftoken={csrf}"
+        body = urllib.parse.urlencode(_form(service_id))
+        headers = {
+            "Cookie": cookie,
+            "X-CSRFToken": csrf,
+            "HX-Request": "true",
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Referer": f"http://127.0.0.1:{PORT}/helpline/calls/new/",
+        }
+        mine = []
+        barrier.wait()
+        for _ in range(per_client):
+            started = time.perf_counter()
+            connection.request("POST", "/helpline/calls/new/", body=body, headers=headers)
+            response = connection.getresponse()
+            content = response.read()
+            mine.append(time.perf_counter() - started)
+            if response.status != 200 or b'id="call-saved"' not in content:
+                with lock:
+                    failures[0] += 1
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=worker, args=(key,)) for key in sessions]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    return latencies, time.perf_counter() - started, failures[0]
+
+
+def raw_run(
+    clients: int, per_client: int, line_id: int, service_id: int, categories: dict[str, tuple[int, int]]
+) -> tuple[list[float], float]:
+    import psycopg
+
+    url = os.environ["DATABASE_URL"]
+    latencies: list[float] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(clients + 1)
+    rows = [
+        ("FOOD.PARCEL", "referral", service_id),
+        ("INCOME.DEBT", "information", None),
+        ("HOUSING.RENT", "callback", None),
+    ]
+
+    def worker(number: int) -> None:
+        mine = []
+        with psycopg.connect(url) as connection:
+            responder = connection.execute(
+                "SELECT id FROM core_user WHERE email = %s", [f"responder{number % 20}@bench.example"]
+            ).fetchone()[0]
+            barrier.wait()
+            for _ in range(per_client):
+                started = time.perf_counter()
+                with connection.transaction():
+                    call_id = connection.execute(
+                        "INSERT INTO helpline_call (organisation_id, responder_id, started_at, duration_minutes, language,"
+                        " caller_sex, caller_area, postal_code, commune_id, caller_type, heard_via, urgency, comment,"
+                        " external_ref, created_at, updated_at) VALUES (%s, %s, now(), 8, 'fr', 'woman', 'brussels', '1070',"
+                        " (SELECT commune_id FROM core_postalcode WHERE code = '1070'), 'concerned', '', 'medium', '', '', now(), now())"
+                        " RETURNING id",
+                        [line_id, responder],
+                    ).fetchone()[0]
+                    with connection.cursor() as cursor:
+                        cursor.executemany(
+                            "INSERT INTO helpline_request (organisation_id, call_id, position, category_id, theme_id, note,"
+                            " action, service_id, started_at) VALUES (%s, %s, %s, %s, %s, '', %s, %s, now())",
+                            [
+                                (line_id, call_id, position, *categories[code], action, service)
+                                for position, (code, action, service) in enumerate(rows)
+                            ],
+                        )
+                    connection.execute(
+                        "INSERT INTO core_auditentry (created_at, actor_id, organisation_id, code, target_type, target_id,"
+                        " target_repr, data) VALUES (now(), %s, %s, 'helpline.call.logged', 'helpline.call', %s, '', %s)",
+                        [responder, line_id, str(call_id), json.dumps({"requests": [r[0] for r in rows]})],
+                    )
+                mine.append(time.perf_counter() - started)
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    return latencies, time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--calls-per-client", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=4)
+    args = parser.parse_args()
+    setup_django()
+    from maillage.core.models import Organisation
+    from maillage.directory.models import Service
+    from maillage.taxonomy.queries import active_categories
+
+    line = Organisation.objects.get(short_name="FdSS")
+    service = Service.objects.get(name_fr="Bench FOOD")
+    categories = {c.code: (c.pk, c.parent_id or c.pk) for c in active_categories("request-themes")}
+    env = {**os.environ, "MAILLAGE_DEBUG": "false", "PYTHONPATH": str(ROOT)}
+    server = subprocess.Popen(
+        [
+            str(ROOT / ".venv/bin/gunicorn"), "maillage.wsgi:application", "-b", f"127.0.0.1:{PORT}",
+            "-w", str(args.workers), "-k", "gthread", "--threads", str(args.threads), "--log-level", "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )  # fmt: skip
+    try:
+        for _ in range(100):
+            try:
+                probe = http.client.HTTPConnection("127.0.0.1", PORT, timeout=2)
+                probe.request("GET", "/healthz")
+                if probe.getresponse().status == 200:
+                    break
+            except OSError:
+                time.sleep(0.2)
+        http_run(args.clients, 3, service.pk)  # warm every worker
+        latencies, wall, failures = http_run(args.clients, args.calls_per_client, service.pk)
+        print(
+            f"gunicorn {args.workers} workers x {args.threads} threads (gthread), {args.clients} concurrent clients, loopback"
+        )
+        print(_summary("HTTP log_call (htmx POST, 3 requests + referral)", latencies, wall) + f"; failures {failures}")
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    raw, raw_wall = raw_run(args.clients, args.calls_per_client, line.pk, service.pk, categories)
+    print(_summary("raw insert (psycopg, same rows + audit row, one transaction)", raw, raw_wall))
+    print(f"ratio p95 HTTP / raw: {_percentile(latencies, 0.95) / _percentile(raw, 0.95):.1f}x")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
