@@ -27,19 +27,75 @@ from maillage.events.models import (
 )
 
 FIRST_NAMES = [
-    "Amina", "Lucas", "Fatima", "Pieter", "Sarah", "Youssef", "Marie", "Koen", "Inès", "Mehdi", "Julie", "Bram",
-    "Nadia", "Thomas", "Aïcha", "Hanne", "Samir", "Claire", "Emre", "Sofie", "Moussa", "Elise", "Karim", "Laura",
+    "Amina",
+    "Lucas",
+    "Fatima",
+    "Pieter",
+    "Sarah",
+    "Youssef",
+    "Marie",
+    "Koen",
+    "Inès",
+    "Mehdi",
+    "Julie",
+    "Bram",
+    "Nadia",
+    "Thomas",
+    "Aïcha",
+    "Hanne",
+    "Samir",
+    "Claire",
+    "Emre",
+    "Sofie",
+    "Moussa",
+    "Elise",
+    "Karim",
+    "Laura",
 ]
 LAST_NAMES = [
-    "Benali", "Dupont", "Peeters", "El Amrani", "Janssens", "Diallo", "Maes", "Lambert", "Yilmaz", "Claes",
-    "Nkosi", "Dubois", "Willems", "Haddad", "Goossens", "Martin", "Bouzid", "De Smet", "Mertens", "Lejeune",
+    "Benali",
+    "Dupont",
+    "Peeters",
+    "El Amrani",
+    "Janssens",
+    "Diallo",
+    "Maes",
+    "Lambert",
+    "Yilmaz",
+    "Claes",
+    "Nkosi",
+    "Dubois",
+    "Willems",
+    "Haddad",
+    "Goossens",
+    "Martin",
+    "Bouzid",
+    "De Smet",
+    "Mertens",
+    "Lejeune",
 ]
 OTHER_ASSOCIATIONS = [
-    "Maison médicale du Nord", "AMO Rythme", "Lire et Écrire Bruxelles", "Maison de Jeunes Chicago",
-    "Restos du Cœur de Saint-Gilles", "Infirmiers de rue", "Le Pivot", "Samusocial", "Syndicat des Locataires",
-    "Stics", "Centre de planning familial Marolles", "Maison de quartier Bonnevie",
+    "Maison médicale du Nord",
+    "AMO Rythme",
+    "Lire et Écrire Bruxelles",
+    "Maison de Jeunes Chicago",
+    "Restos du Cœur de Saint-Gilles",
+    "Infirmiers de rue",
+    "Le Pivot",
+    "Samusocial",
+    "Syndicat des Locataires",
+    "Stics",
+    "Centre de planning familial Marolles",
+    "Maison de quartier Bonnevie",
 ]
-FUNCTIONS = ["Assistant·e social·e", "Éducateur·rice", "Coordinateur·rice", "Psychologue", "Animateur·rice", "Infirmier·e"]
+FUNCTIONS = [
+    "Assistant·e social·e",
+    "Éducateur·rice",
+    "Coordinateur·rice",
+    "Psychologue",
+    "Animateur·rice",
+    "Infirmier·e",
+]
 
 WEBINAR_FR = (
     "On a peu fait appel, jusqu'ici, à l'expérience des actrices et des acteurs de terrain pour construire la "
@@ -78,14 +134,21 @@ ASSISES_NL = (
     "de eerste 40 inschrijvingen per workshop, maximaal twee vertegenwoordigers per vereniging."
 )
 THEMES = [
-    ("L'utilisateur et son habitat au centre des préoccupations", "De gebruiker en zijn woning centraal",
-     [(0, time(13), time(16, 30)), (18, time(9), time(12, 30)), (53, time(9), time(12, 30))]),
-    ("La formation professionnelle et continue comme levier de la transformation sociale",
-     "Beroeps- en bijscholing als hefboom voor sociale transformatie",
-     [(4, time(9), time(12, 30)), (20, time(13), time(16, 30)), (56, time(13), time(16, 30))]),
-    ("Travailler en réseaux pour mieux répondre à la complexité des situations sociales",
-     "Netwerken om beter in te spelen op complexe sociale situaties",
-     [(7, time(13), time(16, 30)), (25, time(13), time(16, 30)), (60, time(9), time(12, 30))]),
+    (
+        "L'utilisateur et son habitat au centre des préoccupations",
+        "De gebruiker en zijn woning centraal",
+        [(0, time(13), time(16, 30)), (18, time(9), time(12, 30)), (53, time(9), time(12, 30))],
+    ),
+    (
+        "La formation professionnelle et continue comme levier de la transformation sociale",
+        "Beroeps- en bijscholing als hefboom voor sociale transformatie",
+        [(4, time(9), time(12, 30)), (20, time(13), time(16, 30)), (56, time(13), time(16, 30))],
+    ),
+    (
+        "Travailler en réseaux pour mieux répondre à la complexité des situations sociales",
+        "Netwerken om beter in te spelen op complexe sociale situaties",
+        [(7, time(13), time(16, 30)), (25, time(13), time(16, 30)), (60, time(9), time(12, 30))],
+    ),
 ]
 
 # The webinar's rapporteurs' notes (seed 000), per question, per breakout group.
@@ -140,7 +203,8 @@ def _people(context: DemoContext, count: int, organisations: list[Organisation],
     rng = context.rng
     sources: list[tuple[Organisation | None, str]] = [(o, o.short_name) for o in organisations]
     sources += [(None, name) for name in OTHER_ASSOCIATIONS]
-    people, used = [], {}
+    people: list[dict] = []
+    used: dict[str, int] = {}
     while len(people) < count:
         organisation, label = rng.choice(sources)
         key = services.organisation_key(organisation, label)
@@ -154,13 +218,18 @@ def _people(context: DemoContext, count: int, organisations: list[Organisation],
         people.append(
             {
                 "full_name": f"{first} {last}",
-                "email": f"{first}.{last}.{n}@demo-participant.be".lower().replace(" ", "").replace("ï", "i").replace("è", "e"),
+                "email": f"{first}.{last}.{n}@demo-participant.be".lower()
+                .replace(" ", "")
+                .replace("ï", "i")
+                .replace("è", "e"),
                 "organisation": organisation,
                 "organisation_name": label,
                 "organisation_key": key,
                 "function": rng.choice(FUNCTIONS),
                 "sector": organisation.sector if organisation else "other",
-                "language": "nl" if organisation and organisation.languages[:1] == ["nl"] else rng.choice(["fr", "fr", "nl"]),
+                "language": "nl"
+                if organisation and organisation.languages[:1] == ["nl"]
+                else rng.choice(["fr", "fr", "nl"]),
             }
         )
     return people
@@ -208,15 +277,26 @@ def _webinar(context: DemoContext, fdss: Organisation, partners: list[Organisati
     for index, person in enumerate(people):
         participant = _participant(event, person, held - timedelta(days=10), confirmed=True)
         registration = Registration.objects.create(
-            event=event, participant=participant, status=Status.CONFIRMED, confirmed_at=held - timedelta(days=10),
-            created_at=held - timedelta(days=10), invited_at=held - timedelta(days=1),
+            event=event,
+            participant=participant,
+            status=Status.CONFIRMED,
+            confirmed_at=held - timedelta(days=10),
+            created_at=held - timedelta(days=10),
+            invited_at=held - timedelta(days=1),
         )
         if index % 5:
-            Attendance.objects.create(session=session, registration=registration, method=Attendance.Method.NAME,
-                                      checked_in_at=session.starts_at, checked_in_by=organiser)
+            Attendance.objects.create(
+                session=session,
+                registration=registration,
+                method=Attendance.Method.NAME,
+                checked_in_at=session.starts_at,
+                checked_in_by=organiser,
+            )
     questions = services.ensure_questions(event)
-    breakouts = {name: services.add_breakout(organiser, event, name, rapporteur=context.rng.choice(people)["full_name"])
-                 for name in ("Sous-groupe 1", "Sous-groupe 2", "Sous-groupe 3", "Sous-groupe 4")}
+    breakouts = {
+        name: services.add_breakout(organiser, event, name, rapporteur=context.rng.choice(people)["full_name"])
+        for name in ("Sous-groupe 1", "Sous-groupe 2", "Sous-groupe 3", "Sous-groupe 4")
+    }
     for question_index, by_group in NOTES.items():
         for group_name, points in by_group.items():
             services.add_points(organiser, breakouts[group_name], questions[question_index], "\n".join(points))
@@ -226,22 +306,30 @@ def _webinar(context: DemoContext, fdss: Organisation, partners: list[Organisati
     services.edit_synthesis_point(organiser, cpas[0], "Augmentation des demandes adressées aux CPAS")
     access = list(questions[4].points.filter(text__startswith="Simplifier").order_by("pk"))
     services.merge_points(organiser, access[0], access[1:])
-    services.save_recommendation(organiser, event, {
-        "position": 1,
-        "diagnosis": "Les démarches passent par Internet et le téléphone ; une partie du public décroche.",
-        "recommendation": "Maintenir des points de contact physiques dans chaque service public",
-        "implementation": "Une permanence d'accueil sans rendez-vous par commune, au moins trois demi-jours par semaine.",
-        "addressed_to": "Communes, CPAS, Région bruxelloise",
-        "sources": list(questions[4].points.filter(text__icontains="contact physiques")) + access[:1],
-    })
-    services.save_recommendation(organiser, event, {
-        "position": 2,
-        "diagnosis": "Les travailleurs d'un même quartier ne savent pas qui fait quoi.",
-        "recommendation": "Créer un répertoire des travailleurs sociaux par quartier",
-        "implementation": "S'appuyer sur les contrats locaux social-santé ; mise à jour continue par les services.",
-        "addressed_to": "Fédérations, COCOM",
-        "sources": list(questions[4].points.filter(text__icontains="base de données")),
-    })
+    services.save_recommendation(
+        organiser,
+        event,
+        {
+            "position": 1,
+            "diagnosis": "Les démarches passent par Internet et le téléphone ; une partie du public décroche.",
+            "recommendation": "Maintenir des points de contact physiques dans chaque service public",
+            "implementation": "Une permanence d'accueil sans rendez-vous par commune, au moins trois demi-jours par semaine.",
+            "addressed_to": "Communes, CPAS, Région bruxelloise",
+            "sources": list(questions[4].points.filter(text__icontains="contact physiques")) + access[:1],
+        },
+    )
+    services.save_recommendation(
+        organiser,
+        event,
+        {
+            "position": 2,
+            "diagnosis": "Les travailleurs d'un même quartier ne savent pas qui fait quoi.",
+            "recommendation": "Créer un répertoire des travailleurs sociaux par quartier",
+            "implementation": "S'appuyer sur les contrats locaux social-santé ; mise à jour continue par les services.",
+            "addressed_to": "Fédérations, COCOM",
+            "sources": list(questions[4].points.filter(text__icontains="base de données")),
+        },
+    )
     return event
 
 
@@ -265,23 +353,35 @@ def _intervision(context: DemoContext, organiser_org: Organisation, now: datetim
     groups = []
     for number in range(1, 11):
         group = Group.objects.create(
-            event=event, position=number, name=f"Groupe {number}", capacity=15, per_organisation=2,
+            event=event,
+            position=number,
+            name=f"Groupe {number}",
+            capacity=15,
+            per_organisation=2,
             facilitators=f"{context.rng.choice(FIRST_NAMES)} (psy) et {context.rng.choice(FIRST_NAMES)} (social)",
         )
         groups.append(group)
         for month in range(5):
             day = start + timedelta(days=30 * month + number % 5)
-            Session.objects.create(event=event, group=group, title=f"Séance {month + 1}",
-                                   starts_at=_at(day, time(9, 30)), ends_at=_at(day, time(11, 30)))
+            Session.objects.create(
+                event=event,
+                group=group,
+                title=f"Séance {month + 1}",
+                starts_at=_at(day, time(9, 30)),
+                ends_at=_at(day, time(11, 30)),
+            )
     people = _people(context, 48, list(context.organisations.values()), per_organisation=6)
     for index, person in enumerate(people):
         confirmed = index < 42
         participant = _participant(event, person, now - timedelta(days=3), confirmed=confirmed)
         Registration.objects.create(
-            event=event, participant=participant, status=Status.CONFIRMED if confirmed else Status.PENDING,
+            event=event,
+            participant=participant,
+            status=Status.CONFIRMED if confirmed else Status.PENDING,
             preferred_group=groups[index % 3] if index % 2 else None,
             confirmed_at=now - timedelta(days=2) if confirmed else None,
-            expires_at=None if confirmed else now + timedelta(hours=40), created_at=now - timedelta(days=3),
+            expires_at=None if confirmed else now + timedelta(hours=40),
+            created_at=now - timedelta(days=3),
         )
     services.place_in_groups(context.accounts["organiser"], event)
     return event
@@ -311,15 +411,26 @@ def _assises(context: DemoContext, lead: Organisation, partners: list[Organisati
         themes.append(theme)
         for number, (offset, begins, ends) in enumerate(dates, start=1):
             day = start + timedelta(days=offset)
-            Session.objects.create(event=event, theme=theme, title=f"Atelier {position}.{number}",
-                                   starts_at=_at(day, begins), ends_at=_at(day, ends))
+            Session.objects.create(
+                event=event,
+                theme=theme,
+                title=f"Atelier {position}.{number}",
+                starts_at=_at(day, begins),
+                ends_at=_at(day, ends),
+            )
     people = _people(context, 30, list(context.organisations.values()), per_organisation=2)
     for index, person in enumerate(people):
         participant = _participant(event, person, now - timedelta(days=2), confirmed=True)
         chosen = [themes[index % 3]] + ([themes[(index + 1) % 3]] if index % 4 == 0 else [])
         for theme in chosen:
-            Registration.objects.create(event=event, participant=participant, theme=theme, status=Status.CONFIRMED,
-                                        confirmed_at=now - timedelta(days=2), created_at=now - timedelta(days=2))
+            Registration.objects.create(
+                event=event,
+                participant=participant,
+                theme=theme,
+                status=Status.CONFIRMED,
+                confirmed_at=now - timedelta(days=2),
+                created_at=now - timedelta(days=2),
+            )
     return event
 
 

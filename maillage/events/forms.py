@@ -1,18 +1,27 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from maillage.core.models import Organisation, Sector
-from maillage.events.models import Audience, Breakout, Event, Group, NotePoint, Question, Recommendation, Session, Theme
+from maillage.events.models import Audience, Breakout, Event, Group, NotePoint, Question, Recommendation, Theme
 from maillage.events.services import RegistrationData
 
 
+def _queryset(form: forms.BaseForm, name: str) -> forms.ModelChoiceField:
+    """The model choice field `name`, to narrow its queryset to one event."""
+    field = form.fields[name]
+    assert isinstance(field, forms.ModelChoiceField)
+    return field
+
+
 class RegistrationForm(forms.Form):
-    full_name = forms.CharField(label=_("Your full name"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    full_name = forms.CharField(
+        label=_("Your full name"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
     email = forms.EmailField(
         label=_("Your email address"),
         error_messages={"invalid": _("This is not an email address, e.g. name@example.org.")},
@@ -56,7 +65,7 @@ class RegistrationForm(forms.Form):
             organisations = organisations.filter(is_member=True)
             self.fields["organisation"].required = True
             del self.fields["organisation_name"]
-        self.fields["organisation"].queryset = organisations
+        _queryset(self, "organisation").queryset = organisations
         if not event.ask_function:
             del self.fields["function"]
         if not event.ask_sector and not event.audience_sector:
@@ -68,12 +77,12 @@ class RegistrationForm(forms.Form):
         else:
             self.fields["frontline"].required = True
         if event.has_themes:
-            self.fields["themes"].queryset = event.themes.all()
+            _queryset(self, "themes").queryset = event.themes.all()
             self.fields["themes"].required = True
         else:
             del self.fields["themes"]
         if event.has_groups:
-            self.fields["preferred_group"].queryset = event.groups.all()
+            _queryset(self, "preferred_group").queryset = event.groups.all()
             self.fields["commitment"].required = True
         else:
             del self.fields["preferred_group"]
@@ -81,7 +90,11 @@ class RegistrationForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        if "organisation_name" in self.fields and not cleaned.get("organisation") and not cleaned.get("organisation_name"):
+        if (
+            "organisation_name" in self.fields
+            and not cleaned.get("organisation")
+            and not cleaned.get("organisation_name")
+        ):
             self.add_error("organisation_name", _("Choose your organisation in the list or type its name."))
         return cleaned
 
@@ -116,8 +129,10 @@ class MessageForm(forms.Form):
         self.event = event
         choices: list[tuple[str, str]] = [("event", str(_("Every confirmed participant")))]
         choices += [(f"group-{group.pk}", str(group)) for group in event.groups.all()]
-        choices += [(f"session-{session.pk}", str(session)) for session in event.sessions.select_related("theme", "group")]
-        self.fields["audience"].choices = choices
+        choices += [
+            (f"session-{session.pk}", str(session)) for session in event.sessions.select_related("theme", "group")
+        ]
+        cast(forms.ChoiceField, self.fields["audience"]).choices = choices
 
     def target(self) -> dict[str, Any]:
         kind, _sep, pk = self.cleaned_data["audience"].partition("-")
@@ -129,11 +144,13 @@ class MessageForm(forms.Form):
 
 
 class MoveForm(forms.Form):
-    group = forms.ModelChoiceField(label=_("Group"), queryset=Group.objects.none(), required=False, empty_label=_("No group"))
+    group = forms.ModelChoiceField(
+        label=_("Group"), queryset=Group.objects.none(), required=False, empty_label=_("No group")
+    )
 
     def __init__(self, *args: Any, event: Event, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["group"].queryset = event.groups.all()
+        _queryset(self, "group").queryset = event.groups.all()
 
 
 class BreakoutForm(forms.ModelForm):
@@ -143,20 +160,22 @@ class BreakoutForm(forms.ModelForm):
 
     def __init__(self, *args: Any, event: Event, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["theme"].queryset = event.themes.all()
+        _queryset(self, "theme").queryset = event.themes.all()
 
 
 class PointsForm(forms.Form):
     breakout = forms.ModelChoiceField(label=_("Group"), queryset=Breakout.objects.none())
     question = forms.ModelChoiceField(label=_("Question"), queryset=Question.objects.none())
     text = forms.CharField(
-        label=_("Points, one per line"), widget=forms.Textarea(attrs={"rows": 6}), help_text=_("Each line becomes a bullet point.")
+        label=_("Points, one per line"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("Each line becomes a bullet point."),
     )
 
     def __init__(self, *args: Any, event: Event, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["breakout"].queryset = event.breakouts.all()
-        self.fields["question"].queryset = event.questions.all()
+        _queryset(self, "breakout").queryset = event.breakouts.all()
+        _queryset(self, "question").queryset = event.questions.all()
 
 
 class MergeForm(forms.Form):
@@ -164,7 +183,7 @@ class MergeForm(forms.Form):
 
     def __init__(self, *args: Any, event: Event, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["points"].queryset = NotePoint.objects.filter(breakout__event=event).select_related("breakout")
+        _queryset(self, "points").queryset = NotePoint.objects.filter(breakout__event=event).select_related("breakout")
 
     def clean_points(self) -> list[NotePoint]:
         points = sorted(self.cleaned_data["points"], key=lambda point: point.pk)
@@ -174,7 +193,9 @@ class MergeForm(forms.Form):
 
 
 class SynthesisEditForm(forms.Form):
-    text = forms.CharField(label=_("Wording in the synthesis"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    text = forms.CharField(
+        label=_("Wording in the synthesis"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
 
 
 class RecommendationForm(forms.ModelForm):
@@ -190,12 +211,8 @@ class RecommendationForm(forms.ModelForm):
 
     def __init__(self, *args: Any, event: Event, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["theme"].queryset = event.themes.all()
-        self.fields["sources"].queryset = NotePoint.objects.filter(
+        _queryset(self, "theme").queryset = event.themes.all()
+        _queryset(self, "sources").queryset = NotePoint.objects.filter(
             breakout__event=event, merged_into__isnull=True
         ).select_related("breakout")
         self.fields["sources"].required = False
-
-
-def session_choices(event: Event) -> list[Session]:
-    return list(event.sessions.select_related("theme", "group"))

@@ -248,7 +248,9 @@ class Registration(models.Model):
         constraints: ClassVar = [
             # A double click lands on the same row, never a second one.
             models.UniqueConstraint(
-                fields=["participant", "theme"], name="events_registration_once_per_theme", condition=Q(theme__isnull=False)
+                fields=["participant", "theme"],
+                name="events_registration_once_per_theme",
+                condition=Q(theme__isnull=False),
             ),
             models.UniqueConstraint(
                 fields=["participant"], name="events_registration_once_per_event", condition=Q(theme__isnull=True)
@@ -283,6 +285,9 @@ class Attendance(models.Model):
             models.UniqueConstraint(fields=["session", "registration"], name="events_attendance_once"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.registration_id} @ {self.session_id}"
+
 
 class Reminder(models.Model):
     """The day-before reminder sent for one session to one registration (sent once)."""
@@ -295,6 +300,9 @@ class Reminder(models.Model):
         constraints: ClassVar = [
             models.UniqueConstraint(fields=["session", "registration"], name="events_reminder_once"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.registration_id} @ {self.session_id}"
 
 
 class Question(models.Model):

@@ -46,7 +46,9 @@ def public_event_or_404(slug: str) -> Event:
 def events_managed_by(user: AnyUser) -> QuerySet[Event]:
     """Events one of whose organiser organisations gives the user the organiser or federation staff role."""
     ids = organisation_ids(user, ORGANISER_ROLES)
-    return Event.objects.filter(pk__in=Event.organisers.through.objects.filter(organisation_id__in=ids).values("event_id"))
+    return Event.objects.filter(
+        pk__in=Event.organisers.through.objects.filter(organisation_id__in=ids).values("event_id")
+    )
 
 
 def managed_event_or_404(user: AnyUser, event_id: int) -> Event:
@@ -83,11 +85,7 @@ def seat_summaries(event: Event) -> list[SeatSummary]:
     """Seats held and waiting, for the event and each theme (one query each level)."""
     holding = Q(registrations__status__in=HOLDING)
     waiting = Q(registrations__status=Status.WAITING)
-    people = (
-        Registration.objects.filter(event=event)
-        .values("status")
-        .annotate(n=Count("participant", distinct=True))
-    )
+    people = Registration.objects.filter(event=event).values("status").annotate(n=Count("participant", distinct=True))
     counts = {row["status"]: row["n"] for row in people}
     summaries = [
         SeatSummary(
@@ -110,9 +108,7 @@ def waiting_list(event: Event) -> QuerySet[Registration]:
 
 
 def sessions_for_event(event: Event) -> QuerySet[Session]:
-    return event.sessions.select_related("theme", "group").annotate(
-        present=Count("attendances", distinct=True)
-    )
+    return event.sessions.select_related("theme", "group").annotate(present=Count("attendances", distinct=True))
 
 
 @dataclass
@@ -145,15 +141,15 @@ def synthesis(event: Event) -> list[SynthesisQuestion]:
         if point.merged_into_id is not None:
             continue
         sources = [point.breakout.name] + [other.breakout.name for other in merged[point.pk]]
-        by_question[point.question_id].append(
-            SynthesisPoint(point, sorted(set(sources)), merged[point.pk])
-        )
+        by_question[point.question_id].append(SynthesisPoint(point, sorted(set(sources)), merged[point.pk]))
     return [SynthesisQuestion(question, by_question[question.pk]) for question in questions]
 
 
 def breakouts_with_points(event: Event) -> QuerySet[Breakout]:
     return event.breakouts.select_related("theme").prefetch_related(
-        Prefetch("points", queryset=NotePoint.objects.select_related("question").order_by("question__position", "position"))
+        Prefetch(
+            "points", queryset=NotePoint.objects.select_related("question").order_by("question__position", "position")
+        )
     )
 
 

@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import segno
@@ -64,7 +65,7 @@ DEFAULT_QUESTIONS = [
 ]
 
 
-class Busy(Exception):
+class BusyError(Exception):
     """The capacity rows stayed locked longer than the lock timeout: ask the person to try again."""
 
 
@@ -125,10 +126,13 @@ def _lock(event_id: int, theme_ids: Iterable[int] = (), group_ids: Iterable[int]
             cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
     try:
         event = Event.objects.select_for_update().get(pk=event_id)
-        list(Theme.objects.select_for_update().filter(pk__in=sorted(set(theme_ids))).order_by("pk").values("pk"))
-        list(Group.objects.select_for_update().filter(pk__in=sorted(set(group_ids))).order_by("pk").values("pk"))
+        theme_ids, group_ids = sorted(set(theme_ids)), sorted(set(group_ids))
+        if theme_ids:
+            list(Theme.objects.select_for_update().filter(pk__in=theme_ids).order_by("pk").values("pk"))
+        if group_ids:
+            list(Group.objects.select_for_update().filter(pk__in=group_ids).order_by("pk").values("pk"))
     except OperationalError as error:
-        raise Busy from error
+        raise BusyError from error
     return event
 
 
@@ -256,7 +260,7 @@ def register(event: Event, data: RegistrationData, *, now: datetime | None = Non
     now = now or timezone.now()
     data.email = data.email.strip().lower()
     _check_request(event, data, now)
-    themes = sorted(data.themes, key=lambda theme: theme.pk) if event.has_themes else [None]
+    themes: list[Theme | None] = [*sorted(data.themes, key=lambda theme: theme.pk)] if event.has_themes else [None]
     for attempt in range(3):
         try:
             return _register_locked(event, data, themes, now)
@@ -264,7 +268,7 @@ def register(event: Event, data: RegistrationData, *, now: datetime | None = Non
             # A twin request won the race past the lock (cannot happen with it, kept as the last guard).
             if attempt == 2:
                 raise
-        except Busy:
+        except BusyError:
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")  # pragma: no cover
@@ -341,7 +345,7 @@ def _register_locked(
         else:
             for registration in touched:
                 if registration.status == Status.CONFIRMED:
-                    transaction.on_commit(lambda registration=registration: send_invitation(registration))
+                    transaction.on_commit(partial(send_invitation, registration))
         return RegistrationResult(participant, touched, created_participant or bool(touched))
 
 
@@ -400,7 +404,7 @@ def confirm_email(token: str, *, now: datetime | None = None) -> Participant:
                 if registration.status == Status.CONFIRMED:
                     registration.confirmed_at = now
                     fields.append("confirmed_at")
-                    transaction.on_commit(lambda registration=registration: send_invitation(registration))
+                    transaction.on_commit(partial(send_invitation, registration))
             registration.save(update_fields=fields)
             log_action(
                 None,
@@ -418,10 +422,11 @@ def confirm_email(token: str, *, now: datetime | None = None) -> Participant:
 def _offer_freed_seats(event: Event, theme_ids: Iterable[int | None], now: datetime) -> list[Registration]:
     """Inside the lock: offer every free seat to the next people on the waiting list, in order."""
     offered: list[Registration] = []
-    for theme_id in sorted({t for t in theme_ids}, key=lambda t: t or 0):
+    for theme_id in sorted(set(theme_ids), key=lambda t: t or 0):
+        same_theme = Q(theme_id=theme_id) if theme_id is not None else Q(theme__isnull=True)
         waiting = (
             Registration.objects.filter(
-                event=event, theme_id=theme_id, status=Status.WAITING, participant__email_confirmed_at__isnull=False
+                same_theme, event=event, status=Status.WAITING, participant__email_confirmed_at__isnull=False
             )
             .select_related("participant", "theme")
             .order_by("waiting_since", "id")
@@ -436,7 +441,7 @@ def _offer_freed_seats(event: Event, theme_ids: Iterable[int | None], now: datet
             candidate.expires_at = now + timedelta(hours=event.offer_hours)
             candidate.save(update_fields=["status", "expires_at"])
             log_action(None, "events.registration.offered", candidate, organisation=event.organisation)
-            transaction.on_commit(lambda candidate=candidate: _send_offer(candidate))
+            transaction.on_commit(partial(_send_offer, candidate))
             offered.append(candidate)
     return offered
 
@@ -663,7 +668,10 @@ def session_calendar(session: Session, event: Event, registration: Registration)
     item.add("dtend", session.ends_at)
     item.add("summary", f"{event.title} · {session.title or session}")
     item.add("location", session.place or event.place or event.online_link)
-    item.add("description", "\n".join(filter(None, [event.online_link, event.practical_details, personal_url(registration.participant)])))
+    item.add(
+        "description",
+        "\n".join(filter(None, [event.online_link, event.practical_details, personal_url(registration.participant)])),
+    )
     calendar.add_component(item)
     return calendar.to_ical()
 
@@ -717,7 +725,9 @@ def resend_invitations(actor: User, event: Event) -> int:
     return len(registrations)
 
 
-def confirmed_registrations(event: Event, *, group: Group | None = None, session: Session | None = None) -> list[Registration]:
+def confirmed_registrations(
+    event: Event, *, group: Group | None = None, session: Session | None = None
+) -> list[Registration]:
     registrations = event.registrations.filter(status=Status.CONFIRMED).select_related("participant")
     if group is not None:
         registrations = registrations.filter(group=group)
@@ -739,19 +749,31 @@ def send_message(
     session: Session | None = None,
 ) -> int:
     """One email to every confirmed participant of the event, a group or a session (each person once)."""
-    participants = {r.participant_id: r.participant for r in confirmed_registrations(event, group=group, session=session)}
+    participants = {
+        r.participant_id: r.participant for r in confirmed_registrations(event, group=group, session=session)
+    }
     for participant in participants.values():
         send_templated_mail(
             "events/emails/message",
             [participant.email],
-            {"participant": participant, "event": event, "subject": subject, "body": body, "personal_link": personal_url(participant)},
+            {
+                "participant": participant,
+                "event": event,
+                "subject": subject,
+                "body": body,
+                "personal_link": personal_url(participant),
+            },
             language=participant.language,
         )
     log_action(
         actor,
         "events.message.sent",
         event,
-        {"recipients": len(participants), "group": group.pk if group else None, "session": session.pk if session else None},
+        {
+            "recipients": len(participants),
+            "group": group.pk if group else None,
+            "session": session.pk if session else None,
+        },
     )
     return len(participants)
 
@@ -768,23 +790,30 @@ def send_reminders(*, now: datetime | None = None) -> int:
                 _reminder, created = Reminder.objects.get_or_create(session=session, registration=registration)
                 if not created:
                     continue
-                log_action(None, "events.reminder.sent", registration, {"session": session.pk}, organisation=session.event.organisation)
-                participant = registration.participant
-                transaction.on_commit(
-                    lambda participant=participant, session=session: send_templated_mail(
-                        "events/emails/reminder",
-                        [participant.email],
-                        {
-                            "participant": participant,
-                            "event": session.event,
-                            "session": session,
-                            "personal_link": personal_url(participant),
-                        },
-                        language=participant.language,
-                    )
+                log_action(
+                    None,
+                    "events.reminder.sent",
+                    registration,
+                    {"session": session.pk},
+                    organisation=session.event.organisation,
                 )
+                transaction.on_commit(partial(_send_reminder, registration.participant, session))
             sent += 1
     return sent
+
+
+def _send_reminder(participant: Participant, session: Session) -> None:
+    send_templated_mail(
+        "events/emails/reminder",
+        [participant.email],
+        {
+            "participant": participant,
+            "event": session.event,
+            "session": session,
+            "personal_link": personal_url(participant),
+        },
+        language=participant.language,
+    )
 
 
 # -- attendance -------------------------------------------------------------------------------------
@@ -955,5 +984,7 @@ def save_recommendation(
 
 def delete_recommendation(actor: User, recommendation: Recommendation) -> None:
     with transaction.atomic():
-        log_action(actor, "events.recommendation.deleted", recommendation, organisation=recommendation.event.organisation)
+        log_action(
+            actor, "events.recommendation.deleted", recommendation, organisation=recommendation.event.organisation
+        )
         recommendation.delete()

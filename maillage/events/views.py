@@ -51,7 +51,7 @@ def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
         if form.is_valid():
             try:
                 result = services.register(event, form.to_data())
-            except services.Busy:
+            except services.BusyError:
                 form.add_error(None, _("Many people are registering right now. Please send the form again."))
                 status = 409
             except ValidationError as error:
@@ -124,12 +124,10 @@ def participant_page(request: HttpRequest, token: str) -> HttpResponse:
     registrations = _registrations_of(participant)
     event = participant.event
     confirmed = [registration for registration in registrations if registration.status == Status.CONFIRMED]
-    entries = []
+    entries: list[dict[str, Any]] = []
     for registration in confirmed:
         for session in services.sessions_of(registration):
-            qr = (
-                services.qr_svg_data_uri(services.checkin_url(registration, session)) if event.invitation_only else ""
-            )
+            qr = services.qr_svg_data_uri(services.checkin_url(registration, session)) if event.invitation_only else ""
             entries.append({"registration": registration, "session": session, "qr": qr})
     entries.sort(key=lambda entry: entry["session"].starts_at)
     others = (
@@ -246,19 +244,27 @@ def manage_event(request: AuthenticatedRequest, event_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def manage_registration(request: AuthenticatedRequest, event_id: int, registration_id: int, action: str) -> HttpResponse:
+def manage_registration(
+    request: AuthenticatedRequest, event_id: int, registration_id: int, action: str
+) -> HttpResponse:
     event = queries.managed_event_or_404(request.user, event_id)
-    registration = get_object_or_404(Registration.objects.select_related("participant"), pk=registration_id, event=event)
+    registration = get_object_or_404(
+        Registration.objects.select_related("participant"), pk=registration_id, event=event
+    )
     try:
         if action == "approve":
             services.approve_registration(request.user, registration)
             messages.success(request, _("%(person)s is confirmed and invited.") % {"person": registration.participant})
         elif action == "refuse":
             services.refuse_registration(request.user, registration)
-            messages.success(request, _("The registration of %(person)s is refused.") % {"person": registration.participant})
+            messages.success(
+                request, _("The registration of %(person)s is refused.") % {"person": registration.participant}
+            )
         elif action == "cancel":
             services.cancel_registration(registration, actor=request.user)
-            messages.success(request, _("The registration of %(person)s is cancelled.") % {"person": registration.participant})
+            messages.success(
+                request, _("The registration of %(person)s is cancelled.") % {"person": registration.participant}
+            )
         elif action == "invite":
             services.send_invitation(registration)
             messages.success(request, _("Invitation sent again to %(person)s.") % {"person": registration.participant})
@@ -283,7 +289,9 @@ def manage_groups(request: AuthenticatedRequest, event_id: int) -> HttpResponse:
         )
         return redirect("events:manage_groups", event_id=event.pk)
     registrations = list(
-        queries.registrations_for(event).filter(status=Status.CONFIRMED).order_by("group__position", "participant__full_name")
+        queries.registrations_for(event)
+        .filter(status=Status.CONFIRMED)
+        .order_by("group__position", "participant__full_name")
     )
     groups = list(event.groups.all())
     members: dict[int | None, list[Registration]] = {group.pk: [] for group in groups}
@@ -331,7 +339,9 @@ def door(request: AuthenticatedRequest, event_id: int, session_id: int) -> HttpR
     if request.method == "POST":
         try:
             if "registration" in request.POST:
-                registration = get_object_or_404(Registration.objects.select_related("participant"), pk=request.POST["registration"], event=event)
+                registration = get_object_or_404(
+                    Registration.objects.select_related("participant"), pk=request.POST["registration"], event=event
+                )
                 result = services.check_in_by_name(request.user, session, registration)
             elif form.is_valid():
                 result = services.check_in_by_code(request.user, session, form.cleaned_data["code"])
@@ -343,7 +353,7 @@ def door(request: AuthenticatedRequest, event_id: int, session_id: int) -> HttpR
         else:
             _checked_in_message(request, result)
             return redirect(f"{request.path}?q={request.GET.get('q', '')}")
-    expected = [r for r in services.confirmed_registrations(event, session=session)]
+    expected = list(services.confirmed_registrations(event, session=session))
     query = request.GET.get("q", "").strip().casefold()
     if query:
         expected = [r for r in expected if query in r.participant.full_name.casefold()]
@@ -400,7 +410,9 @@ def checkin_scan(request: AuthenticatedRequest, token: str) -> HttpResponse:
             _checked_in_message(request, result)
         return redirect("events:door", event_id=event.pk, session_id=session.pk)
     return render(
-        request, "events/checkin_scan.html", {"event": event, "session": session, "registration": registration, "token": token}
+        request,
+        "events/checkin_scan.html",
+        {"event": event, "session": session, "registration": registration, "token": token},
     )
 
 
@@ -408,14 +420,15 @@ def checkin_scan(request: AuthenticatedRequest, token: str) -> HttpResponse:
 def attendance_csv(request: AuthenticatedRequest, event_id: int) -> HttpResponse:
     event = queries.managed_event_or_404(request.user, event_id)
     sessions = list(event.sessions.select_related("theme", "group"))
-    registrations = list(queries.registrations_for(event).filter(status=Status.CONFIRMED).order_by("participant__full_name"))
+    registrations = list(
+        queries.registrations_for(event).filter(status=Status.CONFIRMED).order_by("participant__full_name")
+    )
     present = set(Attendance.objects.filter(session__event=event).values_list("registration_id", "session_id"))
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="attendance-{event.slug}.csv"'
     writer = csv.writer(response)
     writer.writerow(
-        [_("Name"), _("Email"), _("Organisation"), _("Theme"), _("Group")]
-        + [str(session) for session in sessions]
+        [_("Name"), _("Email"), _("Organisation"), _("Theme"), _("Group")] + [str(session) for session in sessions]
     )
     for registration in registrations:
         row = [
@@ -437,7 +450,9 @@ def attendance_csv(request: AuthenticatedRequest, event_id: int) -> HttpResponse
 @login_required
 def manage_certificate(request: AuthenticatedRequest, event_id: int, registration_id: int) -> HttpResponse:
     event = queries.managed_event_or_404(request.user, event_id)
-    registration = get_object_or_404(Registration.objects.select_related("participant", "event"), pk=registration_id, event=event)
+    registration = get_object_or_404(
+        Registration.objects.select_related("participant", "event"), pk=registration_id, event=event
+    )
     return _certificate(request, registration)
 
 
@@ -484,7 +499,7 @@ def notes(request: AuthenticatedRequest, event_id: int) -> HttpResponse:
                     messages.success(request, _("Points added."))
                     return redirect("events:notes", event_id=event.pk)
         except ValidationError as error:
-            add_service_error(breakout_form if "breakout-name" in request.POST else points_form, error)
+            add_service_error(breakout_form if "breakout-name" in request.POST else points_form, error)  # type: ignore[arg-type]
     return render(
         request,
         "events/notes.html",
@@ -520,7 +535,9 @@ def synthesis(request: AuthenticatedRequest, event_id: int) -> HttpResponse:
 @login_required
 def synthesis_point(request: AuthenticatedRequest, event_id: int, point_id: int) -> HttpResponse:
     event = queries.managed_event_or_404(request.user, event_id)
-    point = get_object_or_404(NotePoint.objects.select_related("breakout", "question"), pk=point_id, breakout__event=event)
+    point = get_object_or_404(
+        NotePoint.objects.select_related("breakout", "question"), pk=point_id, breakout__event=event
+    )
     form = SynthesisEditForm(request.POST or None, initial={"text": point.shown_text})
     if request.method == "POST":
         if "split" in request.POST:
@@ -547,7 +564,7 @@ def recommendations(request: AuthenticatedRequest, event_id: int, recommendation
             try:
                 services.save_recommendation(request.user, event, dict(form.cleaned_data), recommendation=instance)
             except ValidationError as error:
-                add_service_error(form, error)
+                add_service_error(form, error)  # type: ignore[arg-type]
             else:
                 messages.success(request, _("Recommendation saved."))
                 return redirect("events:recommendations", event_id=event.pk)

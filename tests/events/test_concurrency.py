@@ -42,7 +42,7 @@ def _rush(event, people: list[tuple[str, str]]) -> tuple[Counter[str], list[Base
                     outcome = "refused"
                 with lock:
                     outcomes[outcome] += 1
-        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+        except BaseException as error:
             with lock:
                 errors.append(error)
         finally:
@@ -93,7 +93,7 @@ def test_rush_of_cancellations_and_registrations_keeps_capacity():
         try:
             barrier.wait()
             services.cancel_registration(registration)
-        except BaseException as error:  # noqa: BLE001
+        except BaseException as error:
             errors.append(error)
         finally:
             connection.close()
@@ -101,8 +101,10 @@ def test_rush_of_cancellations_and_registrations_keeps_capacity():
     def join(n: int) -> None:
         try:
             barrier.wait()
-            services.register(event, services.RegistrationData(full_name="n", email=f"n{n}@x.org", organisation_name="N"))
-        except BaseException as error:  # noqa: BLE001
+            services.register(
+                event, services.RegistrationData(full_name="n", email=f"n{n}@x.org", organisation_name="N")
+            )
+        except BaseException as error:
             errors.append(error)
         finally:
             connection.close()

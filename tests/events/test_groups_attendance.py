@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from maillage.events import services
-from maillage.events.models import Attendance, EventKind, Reminder, Status
+from maillage.events.models import Attendance, EventKind, Reminder
 from tests.events.conftest import confirm
 from tests.events.factories import EventFactory, GroupFactory, SessionFactory, ThemeFactory
 
@@ -39,7 +39,10 @@ def test_placement_keeps_preferences_and_respects_capacity_and_cap(cycle, regist
     people += [confirmed(register, event, organisation_name=f"Other {n}", preferred_group=first) for n in range(4)]
     result = services.place_in_groups(organiser, event)
     assert (result.placed, result.preferences_kept, [r.pk for r in result.unplaced]) == (6, 3, [people[-1].pk])
-    members = {group.pk: sorted(group.registrations.values_list("participant__organisation_name", flat=True)) for group in (first, second)}
+    members = {
+        group.pk: sorted(group.registrations.values_list("participant__organisation_name", flat=True))
+        for group in (first, second)
+    }
     assert members == {first.pk: ["Other 0", "Same", "Same"], second.pk: ["Other 1", "Other 2", "Same"]}
     # Running it again places nobody twice.
     assert services.place_in_groups(organiser, event).placed == 0
@@ -66,9 +69,13 @@ def test_manual_move_is_rechecked(cycle, register, organiser):
 
 
 def test_invitation_has_every_session_as_ics_and_qr_codes(register, django_capture_on_commit_callbacks):
-    event = EventFactory(kind=EventKind.WORKSHOP_SERIES, invitation_only=True, place="COOP, Quai Fernand Demets 23, 1070 Anderlecht")
+    event = EventFactory(
+        kind=EventKind.WORKSHOP_SERIES, invitation_only=True, place="COOP, Quai Fernand Demets 23, 1070 Anderlecht"
+    )
     theme, other = ThemeFactory(event=event), ThemeFactory(event=event)
-    sessions = [SessionFactory(event=event, theme=theme, starts_at=timezone.now() + timedelta(days=d)) for d in (5, 20, 40)]
+    sessions = [
+        SessionFactory(event=event, theme=theme, starts_at=timezone.now() + timedelta(days=d)) for d in (5, 20, 40)
+    ]
     SessionFactory(event=event, theme=other)
     result = register(event, themes=[theme])
     with django_capture_on_commit_callbacks(execute=True):
@@ -76,7 +83,12 @@ def test_invitation_has_every_session_as_ics_and_qr_codes(register, django_captu
     invitation = mail.outbox[-1]
     names = [name for name, _c, _t in invitation.attachments]
     assert names == [
-        "session-1.ics", "entry-session-1.png", "session-2.ics", "entry-session-2.png", "session-3.ics", "entry-session-3.png",
+        "session-1.ics",
+        "entry-session-1.png",
+        "session-2.ics",
+        "entry-session-2.png",
+        "session-3.ics",
+        "entry-session-3.png",
     ]
     assert invitation.attachments[1][1][:8] == b"\x89PNG\r\n\x1a\n"
     assert "COOP, Quai Fernand Demets 23, 1070 Anderlecht" in invitation.body

@@ -65,7 +65,12 @@ def test_confirming_twice_is_harmless(event, register):
 def test_full_event_puts_people_on_the_waiting_list_in_order(register):
     event = EventFactory(capacity=2)
     results = [register(event) for _ in range(4)]
-    assert [r.registrations[0].status for r in results] == [Status.PENDING, Status.PENDING, Status.WAITING, Status.WAITING]
+    assert [r.registrations[0].status for r in results] == [
+        Status.PENDING,
+        Status.PENDING,
+        Status.WAITING,
+        Status.WAITING,
+    ]
     waiting = [r.registrations[0] for r in results[2:]]
     assert waiting[0].waiting_since <= waiting[1].waiting_since
 
@@ -77,8 +82,10 @@ def test_third_person_of_the_same_organisation_is_refused(register):
     with pytest.raises(ValidationError) as error:
         register(event, organisation_name="asbl les Amis!")
     assert error.value.messages == [
-        f"{event.title_fr} compte déjà le nombre maximum de personnes de votre organisation. "
-        "Demandez à un·e collègue qui ne peut pas venir d'annuler, ou contactez les organisateurs."
+        (
+            f"{event.title_fr} compte déjà le nombre maximum de personnes de votre organisation. "
+            "Demandez à un·e collègue qui ne peut pas venir d'annuler, ou contactez les organisateurs."
+        )
     ]
     assert Registration.objects.filter(event=event).count() == 2
 
@@ -180,7 +187,9 @@ def test_invalid_and_expired_confirmation_links(event, register):
     participant = register(event).participant
     with pytest.raises(ValidationError) as error:
         services.confirm_email("nonsense")
-    assert error.value.messages == ["Ce lien de confirmation n'est pas valable. Copiez le lien complet depuis l'e-mail."]
+    assert error.value.messages == [
+        "Ce lien de confirmation n'est pas valable. Copiez le lien complet depuis l'e-mail."
+    ]
     token = services.confirmation_token(participant)
     with time_machine.travel(timezone.now() + timedelta(hours=49)), pytest.raises(ValidationError) as error:
         services.confirm_email(token)
@@ -264,7 +273,9 @@ def test_registering_again_after_cancelling_reuses_the_row(event, register):
     )
 
 
-def test_confirmed_person_registering_for_another_theme_is_confirmed_at_once(register, django_capture_on_commit_callbacks):
+def test_confirmed_person_registering_for_another_theme_is_confirmed_at_once(
+    register, django_capture_on_commit_callbacks
+):
     event = EventFactory(kind=EventKind.WORKSHOP_SERIES)
     one, two = ThemeFactory(event=event), ThemeFactory(event=event)
     first = register(event, email="x@example.org", themes=[one])
@@ -326,5 +337,5 @@ def test_lock_timeout_surfaces_as_busy(event, register, monkeypatch):
         raise OperationalError("canceling statement due to lock timeout")
 
     monkeypatch.setattr(services.Event.objects, "select_for_update", locked)
-    with pytest.raises(services.Busy):
+    with pytest.raises(services.BusyError):
         register(event)

@@ -102,8 +102,10 @@ def test_missing_organisation_and_third_person(client, register):
     response = client.post(url, form_data(email="third@example.org"))
     assert response.status_code == 422
     assert response.context["form"].non_field_errors() == [
-        f"{event.title_fr} compte déjà le nombre maximum de personnes de votre organisation. "
-        "Demandez à un·e collègue qui ne peut pas venir d'annuler, ou contactez les organisateurs."
+        (
+            f"{event.title_fr} compte déjà le nombre maximum de personnes de votre organisation. "
+            "Demandez à un·e collègue qui ne peut pas venir d'annuler, ou contactez les organisateurs."
+        )
     ]
 
 
@@ -140,7 +142,10 @@ def test_workshop_form_with_themes_and_intervision_form_with_groups(client):
 def test_invalid_and_expired_confirmation_pages(client, event, register):
     response = client.post(reverse("events:confirm", args=["bad"]))
     assert response.status_code == 410
-    assert response.context["reason"] == "Ce lien de confirmation n'est pas valable. Copiez le lien complet depuis l'e-mail."
+    assert (
+        response.context["reason"]
+        == "Ce lien de confirmation n'est pas valable. Copiez le lien complet depuis l'e-mail."
+    )
 
 
 def test_participant_cancels_and_the_next_one_is_offered(client, register):
@@ -156,14 +161,21 @@ def test_participant_cancels_and_the_next_one_is_offered(client, register):
     assert offered.status == Status.OFFERED
     page = client.get(reverse("events:participant", args=[waiting.participant.token]))
     assert b"accept/" in page.content
-    response = client.post(reverse("events:participant_accept", args=[waiting.participant.token, offered.pk]), follow=True)
+    response = client.post(
+        reverse("events:participant_accept", args=[waiting.participant.token, offered.pk]), follow=True
+    )
     assert [str(m) for m in response.context["messages"]] == ["La place est à vous. Votre invitation est en route."]
-    response = client.post(reverse("events:participant_accept", args=[waiting.participant.token, offered.pk]), follow=True)
+    response = client.post(
+        reverse("events:participant_accept", args=[waiting.participant.token, offered.pk]), follow=True
+    )
     assert [str(m) for m in response.context["messages"]] == [
         "Cette offre n'est plus ouverte. Contactez les organisateurs si vous souhaitez toujours venir."
     ]
     # Someone else's registration through my link: 404.
-    assert client.post(reverse("events:participant_cancel", args=[holder.participant.token, offered.pk])).status_code == 404
+    assert (
+        client.post(reverse("events:participant_cancel", args=[holder.participant.token, offered.pk])).status_code
+        == 404
+    )
     assert client.get(reverse("events:participant", args=["unknown"])).status_code == 404
 
 
@@ -258,11 +270,17 @@ def test_manage_list_query_count(organiser_client, organisation, django_assert_m
     assert len(response.context["events"]) == 5
 
 
-def test_manage_event_lists_registrations_without_n_plus_one(busy_event, organiser_client, register, django_assert_max_num_queries):
+def test_manage_event_lists_registrations_without_n_plus_one(
+    busy_event, organiser_client, register, django_assert_max_num_queries
+):
     url = reverse("events:manage_event", args=[busy_event.pk])
     with django_assert_max_num_queries(20):
         response = organiser_client.get(url)
-    assert [r.participant.full_name for r in response.context["registrations"]] == ["Claire Confirmée", "Paul Pending", "Wendy Waiting"]
+    assert [r.participant.full_name for r in response.context["registrations"]] == [
+        "Claire Confirmée",
+        "Paul Pending",
+        "Wendy Waiting",
+    ]
     for _ in range(10):
         register(busy_event)
     with django_assert_max_num_queries(20):
@@ -333,7 +351,7 @@ def test_door_checks_in_by_code_and_name_and_refuses_other_sessions(organisation
     response = organiser_client.post(url, {"code": services.checkin_url(people[0], session)}, follow=True)
     assert [str(m) for m in response.context["messages"]] == ["Bienvenue, Bea : présence enregistrée."]
     response = organiser_client.post(url, {"code": services.checkin_url(people[0], session)}, follow=True)
-    assert str(list(response.context["messages"])[0]).startswith("Bea était déjà enregistré·e à ")
+    assert str(next(iter(response.context["messages"]))).startswith("Bea était déjà enregistré·e à ")
     wrong = organiser_client.post(url, {"code": services.checkin_token(people[1], other_session)})
     assert wrong.status_code == 422
     assert [str(m) for m in wrong.context["messages"]] == [
@@ -385,7 +403,9 @@ def test_message_form(busy_event, organiser_client):
     url = reverse("events:message", args=[busy_event.pk])
     assert organiser_client.get(url).status_code == 200
     session = busy_event.sessions.first()
-    response = organiser_client.post(url, {"audience": f"session-{session.pk}", "subject": "Salle", "body": "Salle 2"}, follow=True)
+    response = organiser_client.post(
+        url, {"audience": f"session-{session.pk}", "subject": "Salle", "body": "Salle 2"}, follow=True
+    )
     assert [str(m) for m in response.context["messages"]] == ["Message envoyé à 1 personnes."]
     response = organiser_client.post(url, {"audience": "event", "subject": "Tous", "body": "Bonjour"}, follow=True)
     assert mail.outbox[-1].subject == f"{busy_event.title_fr}: Tous"
@@ -395,7 +415,9 @@ def test_message_to_a_group(organisation, organiser_client):
     event = EventFactory(kind=EventKind.INTERVISION, organisation=organisation)
     group = GroupFactory(event=event)
     response = organiser_client.post(
-        reverse("events:message", args=[event.pk]), {"audience": f"group-{group.pk}", "subject": "s", "body": "b"}, follow=True
+        reverse("events:message", args=[event.pk]),
+        {"audience": f"group-{group.pk}", "subject": "s", "body": "b"},
+        follow=True,
     )
     assert [str(m) for m in response.context["messages"]] == ["Message envoyé à 0 personnes."]
 
@@ -410,14 +432,22 @@ def test_notes_synthesis_and_book_pages(organisation, organiser_client):
     assert response.context["breakout_form"].errors == {"name": ["Un groupe de cet événement porte déjà ce nom."]}
     a, b = event.breakouts.order_by("name")
     question = event.questions.first()
-    organiser_client.post(url, {"points-breakout": a.pk, "points-question": question.pk, "points-text": "- Plus de demandes\n- Isolement"})
-    organiser_client.post(url, {"points-breakout": b.pk, "points-question": question.pk, "points-text": "- Hausse des demandes"})
-    response = organiser_client.post(url, {"points-breakout": b.pk, "points-question": question.pk, "points-text": " - "})
+    organiser_client.post(
+        url, {"points-breakout": a.pk, "points-question": question.pk, "points-text": "- Plus de demandes\n- Isolement"}
+    )
+    organiser_client.post(
+        url, {"points-breakout": b.pk, "points-question": question.pk, "points-text": "- Hausse des demandes"}
+    )
+    response = organiser_client.post(
+        url, {"points-breakout": b.pk, "points-question": question.pk, "points-text": " - "}
+    )
     assert response.context["points_form"].errors == {"text": ["Écrivez au moins un point."]}
     first, _isolement, third = NotePoint.objects.order_by("pk")
     synthesis_url = reverse("events:synthesis", args=[event.pk])
     response = organiser_client.post(synthesis_url, {"points": [first.pk]}, follow=True)
-    assert [str(m) for m in response.context["messages"]] == ["Cochez au moins deux points de la même question pour les fusionner."]
+    assert [str(m) for m in response.context["messages"]] == [
+        "Cochez au moins deux points de la même question pour les fusionner."
+    ]
     organiser_client.post(synthesis_url, {"points": [first.pk, third.pk]})
     point_url = reverse("events:synthesis_point", args=[event.pk, first.pk])
     assert organiser_client.get(point_url).status_code == 200
@@ -434,10 +464,20 @@ def test_notes_synthesis_and_book_pages(organisation, organiser_client):
     other_question = event.questions.last()
     foreign = services.add_points(None, a, other_question, "autre")[0]
     response = organiser_client.post(synthesis_url, {"points": [first.pk, foreign.pk]}, follow=True)
-    assert [str(m) for m in response.context["messages"]] == ["Seuls des points de la même question d'un événement peuvent être fusionnés."]
+    assert [str(m) for m in response.context["messages"]] == [
+        "Seuls des points de la même question d'un événement peuvent être fusionnés."
+    ]
 
     rec_url = reverse("events:recommendations", args=[event.pk])
-    values = {"theme": theme.pk, "position": 1, "diagnosis": "Silos", "recommendation": "Financer la coordination", "implementation": "Par quartier", "addressed_to": "Région", "sources": [first.pk]}
+    values = {
+        "theme": theme.pk,
+        "position": 1,
+        "diagnosis": "Silos",
+        "recommendation": "Financer la coordination",
+        "implementation": "Par quartier",
+        "addressed_to": "Région",
+        "sources": [first.pk],
+    }
     response = organiser_client.post(rec_url, values, follow=True)
     assert [str(m) for m in response.context["messages"]] == ["Recommandation enregistrée."]
     recommendation = Recommendation.objects.get()

@@ -1,0 +1,109 @@
+"""Time the taxonomy operations at a few sizes, on a throw-away database.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/maillage_bench_taxonomy \
+        .venv/bin/python bench/taxonomy/run.py [--sizes 45,1000,5000] [--repeat 5]
+
+Creates the test database test_<name>, runs the scenarios, prints a Markdown table and drops it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "maillage.settings")
+
+import django
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.test.utils import setup_test_environment  # noqa: E402
+
+from maillage.taxonomy import queries, services  # noqa: E402
+from maillage.taxonomy.csv_format import parse_categories  # noqa: E402
+from maillage.taxonomy.models import Scheme  # noqa: E402
+
+
+def make_csv(size: int) -> str:
+    """`size` categories: one level-1 per ten, nine level-2 under each."""
+    lines = ["code,parent_code,label_fr,label_nl,label_en,description,active"]
+    top = ""
+    for n in range(size):
+        if n % 10 == 0:
+            top = f"T{n:05}"
+            lines.append(f"{top},,Thème {n} alimentaire,Thema {n} voedsel,Theme {n} food,,yes")
+        else:
+            lines.append(f"{top}.S{n:05},{top},Sous-thème {n} épicerie,Subthema {n} kruidenier,Sub-theme {n},,yes")
+    return "\n".join(lines) + "\n"
+
+
+def timed(function: Callable[[], object], repeat: int) -> tuple[float, object]:
+    """Median wall time in milliseconds over `repeat` runs, and the last result."""
+    times, result = [], None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = function()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times), result
+
+
+def scenario(size: int, repeat: int) -> list[tuple[str, float]]:
+    text = make_csv(size)
+    scheme = Scheme.objects.create(code=f"bench-{size}", label_fr="Banc", label_nl="Bank")
+    rows: list[tuple[str, float]] = []
+    parse_ms, _ = timed(lambda: parse_categories(text), repeat)
+    rows.append(("parse CSV", parse_ms))
+    draft = services.create_draft(None, scheme)
+    import_ms, parsed = timed(lambda: services.import_categories_csv(None, draft, text), repeat)
+    assert not parsed.errors  # type: ignore[union-attr]
+    rows.append(("import CSV into a draft (replace)", import_ms))
+    services.publish_version(None, draft)
+    export_ms, _ = timed(lambda: services.export_categories_csv(draft), repeat)
+    rows.append(("export CSV", export_ms))
+    versions = [draft]
+    copy_times = []
+    for _ in range(4):  # five versions in a chain, each a copy of the one before
+        start = time.perf_counter()
+        version = services.create_draft(None, scheme)
+        copy_times.append((time.perf_counter() - start) * 1000)
+        services.publish_version(None, version)
+        versions.append(version)
+    rows.append(("create draft (copy + same-code mappings)", statistics.median(copy_times)))
+    tree_ms, _ = timed(lambda: queries.version_tree(versions[-1]), repeat)
+    rows.append(("version tree (one query)", tree_ms))
+    search_ms, _ = timed(lambda: queries.search_categories(scheme.code, "kruidenier 5"), repeat)
+    rows.append(("search_categories (one call)", search_ms))
+    mapping_ms, mapping = timed(lambda: queries.mapping_between(versions[0], versions[-1]), repeat)
+    assert len(mapping) == size  # type: ignore[arg-type]
+    rows.append(("mapping_between across 5 versions", mapping_ms))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="45,1000,5000")
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    sizes = [int(size) for size in args.sizes.split(",")]
+    setup_test_environment()
+    old_name = connection.settings_dict["NAME"]
+    connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        results = {size: scenario(size, args.repeat) for size in sizes}
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+    print(f"| operation (median ms, {connection.vendor}) | " + " | ".join(f"{s} categories" for s in sizes) + " |")
+    print("|---|" + "---:|" * len(sizes))
+    for index, (label, _ms) in enumerate(results[sizes[0]]):
+        print(f"| {label} | " + " | ".join(f"{results[s][index][1]:.1f}" for s in sizes) + " |")
+
+
+if __name__ == "__main__":
+    main()
