@@ -191,6 +191,29 @@ def test_version_tree_shows_levels_labels_and_retired(staff_client: Client, v2_d
     )
 
 
+def _count_queries(client: Client, url: str) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+def test_version_tree_queries_do_not_grow_with_categories(
+    staff_client: Client, scheme: Scheme, django_assert_max_num_queries
+) -> None:  # type: ignore[no-untyped-def]
+    small = services.create_draft(None, scheme)
+    services.import_categories_csv(None, small, "code,parent_code,label_fr,label_nl\nA,,a,a\n")
+    services.publish_version(None, small)
+    services.create_draft(None, scheme)
+    one = _count_queries(staff_client, "/categories/themes/v2/")
+    rows = "".join(f"T{n},,t{n},t{n}\n" + "".join(f"T{n}.{m},T{n},s{m},s{m}\n" for m in range(5)) for n in range(8))
+    services.import_categories_csv(
+        None, SchemeVersion.objects.get(number=2), "code,parent_code,label_fr,label_nl\n" + rows
+    )
+    with django_assert_max_num_queries(one):
+        response = staff_client.get("/categories/themes/v2/")
+    assert [len(node.children) for node in response.context["tree"]] == [5] * 8
+
+
 def test_published_version_has_no_edit_links(staff_client: Client, v1: SchemeVersion) -> None:
     response = staff_client.get("/categories/themes/v1/")
     assertNotContains(response, "/edit/")
