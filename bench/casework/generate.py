@@ -57,19 +57,23 @@ def main() -> None:
     ensure_casework_schemes()
     with connection.cursor() as cursor:
         cursor.execute(
-            "TRUNCATE casework_request, casework_followup, casework_casefile_workers, casework_casefile, casework_person CASCADE"
+            "TRUNCATE casework_request, casework_followup, casework_casefile_workers, casework_casefile, casework_person,"
+            " casework_savedreport, casework_activitysession, casework_participation, casework_activity CASCADE"
         )
     rng = random.Random(5)
     subsidies = [Subsidy.objects.get_or_create(code=c, defaults={"name": c})[0].pk for c in ("cocof", "pus", "fse")]
     centres, workers = [], {}
     for index in range(CENTRES):
         org, _ = Organisation.objects.get_or_create(
-            short_name=f"Bench {index:02d}", defaults={"name_fr": f"Centre {index}", "sector": "casg" if index < 20 else "caw"}
+            short_name=f"Bench {index:02d}",
+            defaults={"name_fr": f"Centre {index}", "sector": "casg" if index < 20 else "caw"},
         )
         centres.append(org.pk)
         workers[org.pk] = []
         for w in range(10):
-            user, _ = User.objects.get_or_create(email=f"bench{index}-{w}@example.org", defaults={"full_name": f"Worker {index}-{w}"})
+            user, _ = User.objects.get_or_create(
+                email=f"bench{index}-{w}@example.org", defaults={"full_name": f"Worker {index}-{w}"}
+            )
             Membership.objects.get_or_create(user=user, organisation=org, role="worker")
             workers[org.pk].append(user.pk)
     themes = list(active_categories("request-themes").filter(level=2).values_list("pk", flat=True))
@@ -88,15 +92,62 @@ def main() -> None:
             org = centres[i % CENTRES]
             persons.append((base + i + 1, org))
             year = rng.randint(1940, 2008)
-            yield (base + i + 1, org, f"P-{i:07d}", "", year, rng.choice(bands), rng.choice("fmxu"), rng.choice(postal), None,
-                   rng.choice(Household.values), rng.randint(0, 4), rng.choice(IncomeSource.values),
-                   rng.choice(NationalityGroup.values), "fr", "", "", "", "", "", "2016-01-01 00:00:00+00", None)
+            yield (
+                base + i + 1,
+                org,
+                f"P-{i:07d}",
+                "",
+                year,
+                rng.choice(bands),
+                rng.choice("fmxu"),
+                rng.choice(postal),
+                None,
+                rng.choice(Household.values),
+                rng.randint(0, 4),
+                rng.choice(IncomeSource.values),
+                rng.choice(NationalityGroup.values),
+                "fr",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "2016-01-01 00:00:00+00",
+                None,
+            )
 
-    copy("casework_person", ["id", "organisation_id", "reference", "source_id", "birth_year", "age_band", "sex", "postal_code",
-                             "commune_id", "household", "children", "income_source", "nationality_group", "language",
-                             "first_name", "last_name", "phone", "email", "address", "created_at", "erased_at"], person_rows())
-    copy("casework_casefile", ["id", "organisation_id", "person_id", "opened_on", "closed_on", "closing_reason"],
-         ((pid, org, pid, FIRST_DAY.isoformat(), None, "") for pid, org in persons))
+    copy(
+        "casework_person",
+        [
+            "id",
+            "organisation_id",
+            "reference",
+            "source_id",
+            "birth_year",
+            "age_band",
+            "sex",
+            "postal_code",
+            "commune_id",
+            "household",
+            "children",
+            "income_source",
+            "nationality_group",
+            "language",
+            "first_name",
+            "last_name",
+            "phone",
+            "email",
+            "address",
+            "created_at",
+            "erased_at",
+        ],
+        person_rows(),
+    )
+    copy(
+        "casework_casefile",
+        ["id", "organisation_id", "person_id", "opened_on", "closed_on", "closing_reason"],
+        ((pid, org, pid, FIRST_DAY.isoformat(), None, "") for pid, org in persons),
+    )
     print(f"persons and case files: {n_persons} in {time.monotonic() - started:.0f}s", flush=True)
     days = YEARS * 365
     modes = Mode.values
@@ -105,23 +156,61 @@ def main() -> None:
         for i in range(1, args.followups + 1):
             pid, org = persons[rng.randrange(n_persons)]
             day = FIRST_DAY + timedelta(days=rng.randrange(days))
-            yield (i, org, pid, day.isoformat(), rng.choice(modes), 30, rng.choice(workers[org]),
-                   rng.choice(subsidies) if rng.random() < 0.7 else None, rng.choice(bands), "[]", "", None, "", "",
-                   "2016-01-01 00:00:00+00")
+            yield (
+                i,
+                org,
+                pid,
+                day.isoformat(),
+                rng.choice(modes),
+                30,
+                rng.choice(workers[org]),
+                rng.choice(subsidies) if rng.random() < 0.7 else None,
+                rng.choice(bands),
+                "[]",
+                "",
+                None,
+                "",
+                "",
+                "2016-01-01 00:00:00+00",
+            )
 
-    copy("casework_followup", ["id", "organisation_id", "case_file_id", "date", "mode", "duration", "worker_id", "subsidy_id",
-                               "age_band", "actions", "referred_to", "aid_amount", "note", "source_id", "created_at"],
-         followup_rows())
+    copy(
+        "casework_followup",
+        [
+            "id",
+            "organisation_id",
+            "case_file_id",
+            "date",
+            "mode",
+            "duration",
+            "worker_id",
+            "subsidy_id",
+            "age_band",
+            "actions",
+            "referred_to",
+            "aid_amount",
+            "note",
+            "source_id",
+            "created_at",
+        ],
+        followup_rows(),
+    )
     print(f"follow-ups: {args.followups} in {time.monotonic() - started:.0f}s", flush=True)
 
-    def request_rows():  # type: ignore[no-untyped-def]
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT id, organisation_id FROM casework_followup ORDER BY id")
-            for fid, org in cursor.fetchall():
-                for _ in range(1 if rng.random() < 0.6 else 2):
-                    yield (fid, org, rng.choice(themes), rng.choice(institutions), rng.choice(stages), "f")
+    with connection.cursor() as cursor:  # read before the COPY: one connection does one thing at a time
+        cursor.execute("SELECT id, organisation_id FROM casework_followup ORDER BY id")
+        followups = cursor.fetchall()
 
-    copy("casework_request", ["follow_up_id", "organisation_id", "theme_id", "institution_id", "stage_id", "is_open"], request_rows())
+    def request_rows():  # type: ignore[no-untyped-def]
+        for fid, org in followups:
+            for _ in range(1 if rng.random() < 0.6 else 2):
+                yield (fid, org, rng.choice(themes), rng.choice(institutions), rng.choice(stages), "f")
+
+    copy(
+        "casework_request",
+        ["follow_up_id", "organisation_id", "theme_id", "institution_id", "stage_id", "is_open"],
+        request_rows(),
+    )
     with connection.cursor() as cursor:
         for table in ("casework_person", "casework_casefile", "casework_followup", "casework_request"):
             cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")

@@ -23,6 +23,7 @@ from maillage.casework.models import (
     Subsidy,
 )
 from maillage.core.models import Organisation, Role, User
+from maillage.directory.models import Service, ServiceStatus
 from maillage.taxonomy.models import Category
 from maillage.taxonomy.queries import active_categories
 
@@ -139,6 +140,12 @@ class FollowUpForm(forms.Form):
     actions = forms.MultipleChoiceField(
         label=_("Actions taken"), choices=ActionKind.choices, required=False, widget=forms.CheckboxSelectMultiple
     )
+    referred_service = forms.ModelChoiceField(
+        label=_("Service of the directory"),
+        queryset=Service.objects.none(),
+        required=False,
+        help_text=_("For a referral: the service in the directory, or type it below if it is not there."),
+    )
     referred_to = forms.CharField(label=_("Referred to"), max_length=200, required=False)
     aid_amount = forms.DecimalField(
         label=_("Financial aid (EUR)"), required=False, min_value=0, max_digits=8, decimal_places=2
@@ -159,10 +166,14 @@ class FollowUpForm(forms.Form):
             memberships__role__in=[Role.WORKER, Role.COORDINATOR],
             memberships__is_active=True,
         ).distinct()
+        services = self.fields["referred_service"]
+        assert isinstance(services, forms.ModelChoiceField)
+        services.queryset = Service.objects.filter(status=ServiceStatus.PUBLISHED).order_by("name_fr")
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        if ActionKind.REFERRAL in cleaned.get("actions", []) and not cleaned.get("referred_to"):
+        referral = cleaned.get("referred_to") or cleaned.get("referred_service")
+        if ActionKind.REFERRAL in cleaned.get("actions", []) and not referral:
             self.add_error("referred_to", _("Say to which service the person was referred."))
         return cleaned
 

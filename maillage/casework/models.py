@@ -241,6 +241,14 @@ class FollowUp(models.Model):
     age_band = models.CharField(_("age band"), max_length=10, choices=AgeBand.choices, default=AgeBand.UNKNOWN)
     actions = models.JSONField(_("actions taken"), default=list, blank=True)
     referred_to = models.CharField(_("referred to"), max_length=200, blank=True)
+    referred_service = models.ForeignKey(
+        "directory.Service",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("service referred to"),
+    )
     aid_amount = models.DecimalField(_("financial aid (EUR)"), max_digits=8, decimal_places=2, null=True, blank=True)
     note = models.TextField(_("private note"), blank=True, help_text=_("Visible only to you and the coordinator."))
     source_id = models.CharField(_("identifier in the source system"), max_length=64, blank=True)
@@ -261,6 +269,11 @@ class FollowUp(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date:%Y-%m-%d} {self.get_mode_display()}"
+
+    @property
+    def action_labels(self) -> list[str]:
+        labels = dict(ActionKind.choices)
+        return [str(labels.get(code, code)) for code in self.actions]
 
 
 class Request(models.Model):

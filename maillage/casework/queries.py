@@ -68,7 +68,7 @@ def activities_visible_to(user: AnyUser) -> QuerySet[Activity]:
 def followups_of(case_file: CaseFile) -> QuerySet[FollowUp]:
     requests = Request.objects.select_related("theme__parent", "institution__parent", "stage__parent")
     return (
-        case_file.followups.select_related("worker", "subsidy")
+        case_file.followups.select_related("worker", "subsidy", "referred_service")
         .prefetch_related(Prefetch("requests", queryset=requests))
         .order_by("-date", "-id")
     )

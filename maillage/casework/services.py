@@ -258,6 +258,7 @@ class FollowUpData:
     subsidy_id: int | None = None
     actions: list[str] = field(default_factory=list)
     referred_to: str = ""
+    referred_service_id: int | None = None
     aid_amount: Decimal | None = None
     note: str = ""
     source_id: str = ""
@@ -308,6 +309,7 @@ def record_follow_up(actor: User, case_file: CaseFile, data: FollowUpData, reque
             age_band=age_band_for(person.birth_year, data.date.year) if person.birth_year else person.age_band,
             actions=list(data.actions),
             referred_to=data.referred_to,
+            referred_service_id=data.referred_service_id,
             aid_amount=data.aid_amount,
             note=data.note,
             source_id=data.source_id,
@@ -356,7 +358,7 @@ def export_person(actor: User, person: Person) -> dict[str, Any]:
         "case_files": [],
     }
     for case_file in files:
-        followups = case_file.followups.select_related("worker", "subsidy").prefetch_related(
+        followups = case_file.followups.select_related("worker", "subsidy", "referred_service").prefetch_related(
             "requests__theme__version__scheme",
             "requests__institution__version__scheme",
             "requests__stage__version__scheme",
@@ -376,6 +378,7 @@ def export_person(actor: User, person: Person) -> dict[str, Any]:
                         "subsidy": f.subsidy.code if f.subsidy else None,
                         "actions": f.actions,
                         "referred_to": f.referred_to,
+                        "referred_service": str(f.referred_service) if f.referred_service else None,
                         "aid_amount": str(f.aid_amount) if f.aid_amount is not None else None,
                         "note": f.note,
                         "requests": [

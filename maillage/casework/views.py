@@ -218,6 +218,7 @@ def followup_create(request: HttpRequest, case_file_id: int) -> HttpResponse:
                         subsidy_id=data["subsidy"].pk if data["subsidy"] else None,
                         actions=data["actions"],
                         referred_to=data["referred_to"],
+                        referred_service_id=data["referred_service"].pk if data["referred_service"] else None,
                         aid_amount=data["aid_amount"],
                         note=data["note"],
                     ),

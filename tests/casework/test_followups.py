@@ -148,3 +148,54 @@ def test_unknown_category_is_reported_next_to_the_field(case_file, worker):
         "NOPE is not a category in force; type a code from the list."
     ]
     assert Request.objects.count() == 0
+
+
+def test_referral_to_a_directory_service(case_file, worker):
+    from tests.directory.factories import ServiceFactory
+
+    service = ServiceFactory(name_fr="Service de médiation de dettes", status="published")
+    client = client_for(worker)
+    url = reverse("casework:followup_create", args=[case_file.pk])
+    base = {
+        "date": "2024-03-05",
+        "mode": "walk_in",
+        "worker": worker.pk,
+        "requests-TOTAL_FORMS": "1",
+        "requests-INITIAL_FORMS": "0",
+        "requests-0-theme": "FOOD.PARCEL",
+        "actions": ["referral"],
+    }
+    missing = client.post(url, base)
+    assert missing.context["form"].errors["referred_to"] == ["Say to which service the person was referred."]
+    response = client.post(url, {**base, "referred_service": service.pk})
+    assert response.status_code == 302, response.context["form"].errors
+    assert FollowUp.objects.get().referred_service == service
+    assert response.status_code == 302
+    assert client.get(reverse("casework:case_file", args=[case_file.pk])).context["followups"][0].action_labels == [
+        "Referral to another service"
+    ]
+
+
+def test_htmx_encoding_and_request_row(case_file, worker):
+    client = client_for(worker)
+    row = client.get(reverse("casework:request_row", args=[case_file.pk]), {"index": "3"}, HTTP_HX_REQUEST="true")
+    assert row.context["request_form"].prefix == "requests-3"
+    assert (
+        'name="requests-TOTAL_FORMS" id="id_requests-TOTAL_FORMS" value="4" hx-swap-oob="true"' in row.content.decode()
+    )
+    saved = client.post(
+        reverse("casework:followup_create", args=[case_file.pk]),
+        {
+            "date": "2024-03-05",
+            "mode": "walk_in",
+            "worker": worker.pk,
+            "requests-TOTAL_FORMS": "1",
+            "requests-INITIAL_FORMS": "0",
+            "requests-0-theme": "FOOD.PARCEL",
+            "requests-0-is_open": "on",
+        },
+        HTTP_HX_REQUEST="true",
+    )
+    assert saved.templates[0].name == "casework/_followup_encoding.html"
+    assert saved.context["saved_message"] == "Follow-up of 05/03/2024 recorded with 1 request(s)."
+    assert [f.initial["theme"] for f in saved.context["formset"].initial_forms] == ["FOOD.PARCEL — Food parcel"]
