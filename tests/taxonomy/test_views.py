@@ -611,3 +611,16 @@ def test_create_first_draft_of_an_empty_scheme(staff_client: Client, scheme: Sch
     response = staff_client.post("/categories/themes/new-draft/", follow=True)
     assertRedirects(response, "/categories/themes/v1/")
     assert messages_of(response) == ["Draft themes v1 created; upload its categories as CSV."]
+
+
+def test_pages_in_french_and_dutch(v2_draft: SchemeVersion, federation: Organisation) -> None:
+    services.update_category(None, v2_draft.categories.get(code="HOUSING.RENT"), is_active=False)
+    for language, active, retired, title in [
+        ("fr", "active", "retirée", 'Thèmes · version 2 <span class="badge badge--warn">Brouillon</span>'),
+        ("nl", "actief", "buiten gebruik", 'Thema&#x27;s · versie 2 <span class="badge badge--warn">Ontwerp</span>'),
+    ]:
+        person = member(Role.FEDERATION_STAFF, federation, language=language)
+        response = client_for(person).get("/categories/themes/v2/")
+        assertContains(response, f"<td>{active}</td>", count=3, html=True)
+        assertContains(response, f'<td><span class="badge badge--warn">{retired}</span></td>', html=True)
+        assertContains(response, f"<h1>{title}</h1>", html=True)
