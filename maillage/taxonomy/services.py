@@ -105,6 +105,10 @@ def import_categories_csv(actor: User | None, version: SchemeVersion, text: str)
         return parsed
     with transaction.atomic():
         version = _locked(version)
+        # Mappings already recorded survive a new upload when their target's code is still there.
+        recorded = dict(
+            CategoryMapping.objects.filter(target__version=version).values_list("source_id", "target__code")
+        )
         CategoryMapping.objects.filter(target__version=version).delete()
         # Children first: a parent is protected while it has any.
         version.categories.filter(level=2).delete()
@@ -130,19 +134,20 @@ def import_categories_csv(actor: User | None, version: SchemeVersion, text: str)
             ],
         )
         if version.previous is not None:
-            _map_same_codes(version.previous, version)
+            _map_after_import(version.previous, version, recorded)
         log_action(actor, "taxonomy.version.imported", version, {"categories": len(parsed.rows)})
     return parsed
 
 
-def _map_same_codes(previous: SchemeVersion, version: SchemeVersion) -> None:
-    """Codes that survive map to themselves; the rest wait for an explicit mapping."""
+def _map_after_import(previous: SchemeVersion, version: SchemeVersion, recorded: dict[int, str]) -> None:
+    """Codes that survive map to themselves; others keep a recorded target if its code is still there."""
     new_by_code = {category.code: category for category in version.categories.all()}
-    CategoryMapping.objects.bulk_create(
-        CategoryMapping(source=old, target=new_by_code[old.code])
-        for old in previous.categories.all()
-        if old.code in new_by_code
-    )
+    mappings = []
+    for old in previous.categories.all():
+        target = new_by_code.get(old.code) or new_by_code.get(recorded.get(old.pk, ""))
+        if target is not None:
+            mappings.append(CategoryMapping(source=old, target=target))
+    CategoryMapping.objects.bulk_create(mappings)
 
 
 def export_categories_csv(version: SchemeVersion) -> str:

@@ -271,3 +271,32 @@ def test_update_category_refuses_empty_labels_and_other_fields(v2_draft: SchemeV
     with pytest.raises(ValueError, match=r"Not editable here: \['code'\]"):
         services.update_category(None, rent, code="X")
     assert Category.objects.get(pk=rent.pk).label_nl == "Onbetaalde huur"
+
+
+def test_reimport_keeps_recorded_mappings_whose_target_is_still_there(v2_draft: SchemeVersion) -> None:
+    old = v2_draft.previous
+    parcel, shop = old.categories.get(code="FOOD.PARCEL"), old.categories.get(code="FOOD.SHOP")
+    services.record_mapping(None, parcel, v2_draft.categories.get(code="FOOD.AID"))
+    services.record_mapping(None, shop, v2_draft.categories.get(code="HOUSING"))
+    # A label fixed in the file; FOOD.AID and HOUSING are still there.
+    assert (
+        services.import_categories_csv(None, v2_draft, V2_CSV.replace("Colis et épicerie", "Colis ou épicerie")).errors
+        == []
+    )
+    assert sorted(
+        CategoryMapping.objects.filter(target__version=v2_draft).values_list("source__code", "target__code")
+    ) == [
+        ("FOOD", "FOOD"),
+        ("FOOD.PARCEL", "FOOD.AID"),
+        ("FOOD.SHOP", "HOUSING"),
+        ("HOUSING", "HOUSING"),
+        ("HOUSING.RENT", "HOUSING.RENT"),
+    ]
+    # FOOD.AID gone, FOOD.SHOP back with its own code: PARCEL waits again, SHOP maps to itself.
+    without_aid = V2_CSV.replace(
+        "FOOD.AID,FOOD,Colis et épicerie,Pakketten en kruidenier,Parcels and grocery,,yes",
+        "FOOD.SHOP,FOOD,Épicerie sociale,Sociale kruidenier,Social grocery,,yes",
+    )
+    assert services.import_categories_csv(None, v2_draft, without_aid).errors == []
+    assert [c.code for c in services.unmapped_categories(v2_draft)] == ["FOOD.PARCEL"]
+    assert CategoryMapping.objects.get(source=shop).target.code == "FOOD.SHOP"
