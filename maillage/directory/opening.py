@@ -8,7 +8,6 @@ Closures and special hours replace the regular slots of their days; a crisis sta
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -81,6 +80,14 @@ def _slot(day: date, opens: time, closes: time) -> Slot:
     return Slot(_aware(start), _aware(end))
 
 
+def _anchor(schedule: Schedule, start: date) -> date:
+    """Where the recurrence starts counting: near the window when every period repeats (fast),
+    at valid_from (or a fixed Monday) when INTERVAL skips periods and the phase matters."""
+    if schedule.interval == 1:
+        return start.replace(day=1)
+    return schedule.valid_from or ANCHOR
+
+
 def slots_between(target: Service | Location, first: date, last: date) -> list[Slot]:
     """Every opening slot starting on a Brussels date from `first` to `last`, in order."""
     crisis_closed, crisis_until = _crisis_closed_until(target)
@@ -91,7 +98,7 @@ def slots_between(target: Service | Location, first: date, last: date) -> list[S
         end = min(last, schedule.valid_to) if schedule.valid_to else last
         if start > end:
             continue
-        rule = _rule(schedule.rrule_text, datetime.combine(schedule.valid_from or ANCHOR, schedule.opens_at))
+        rule = _rule(schedule.rrule_text, datetime.combine(_anchor(schedule, start), schedule.opens_at))
         for occurrence in rule.between(datetime.combine(start, time.min), datetime.combine(end, time.max), inc=True):
             by_day.setdefault(occurrence.date(), []).append(
                 _slot(occurrence.date(), schedule.opens_at, schedule.closes_at)
@@ -121,12 +128,22 @@ def is_open(target: Service | Location, at: datetime) -> bool:
 def next_opening(target: Service | Location, after: datetime) -> datetime | None:
     """Start of the first slot at or after `after` within HORIZON_DAYS, in Europe/Brussels."""
     local = _local(after).date()
-    for slot in slots_between(target, local, local + timedelta(days=HORIZON_DAYS)):
-        if slot.start >= after:
-            return slot.start
+    # Most services open every week: look at the coming week first, then up to the horizon.
+    for first, last in (
+        (local, local + timedelta(days=7)),
+        (local + timedelta(days=8), local + timedelta(days=HORIZON_DAYS)),
+    ):
+        for slot in slots_between(target, first, last):
+            if slot.start >= after:
+                return slot.start
     return None
 
 
-def weekly_summary(schedules: Iterable[Schedule]) -> list[tuple[str, str]]:
-    """(days, hours) lines for display, e.g. ("MO,TU,WE,TH,FR", "09:00–17:00")."""
-    return [(s.byday or s.bymonthday or s.freq, f"{s.opens_at:%H:%M}–{s.closes_at:%H:%M}") for s in schedules]
+def opening_state(target: Service | Location, at: datetime) -> tuple[bool, datetime | None]:
+    """(is_open(at), next_opening(at)) computed from one pass over the coming week when possible."""
+    local = _local(at).date()
+    week = slots_between(target, local - timedelta(days=1), local + timedelta(days=7))
+    open_now = any(slot.start <= at < slot.end for slot in week)
+    upcoming = next((slot.start for slot in week if slot.start >= at), None)
+    return open_now, upcoming if upcoming is not None else next_opening(target, at)
+

@@ -26,13 +26,14 @@ from maillage.directory.models import (
     ServiceStatus,
     Worker,
 )
-from maillage.directory.opening import BRUSSELS, is_open, next_opening
+from maillage.directory.opening import BRUSSELS, opening_state
 from maillage.directory.textsearch import words
 from maillage.taxonomy.models import Category
 
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 # How many communes count as "nearby" when ranking services outside the area served.
-NEARBY_COMMUNES = 6
+# At most this many services outside the area are ranked by distance (the rest by name).
+OTHERS_CAP = 500
 # Crisis status not confirmed for this many days is flagged as stale.
 STALE_AFTER_DAYS = 14
 
@@ -98,14 +99,6 @@ def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     dp, dl = p2 - p1, math.radians(lon2 - lon1)
     a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
     return 6371.0 * 2 * math.asin(math.sqrt(a))
-
-
-def _nearby_commune_ids(centre: Commune) -> list[int]:
-    communes = list(Commune.objects.only("id", "latitude", "longitude"))
-    communes.sort(
-        key=lambda c: _km(float(centre.latitude), float(centre.longitude), float(c.latitude), float(c.longitude))
-    )
-    return [c.pk for c in communes[:NEARBY_COMMUNES]]
 
 
 def _distance(service: Service, centre: Commune | None) -> float | None:
@@ -194,42 +187,66 @@ def _serves_area(commune: Commune | None, postal_code: str | None) -> Q:
 
 
 def _candidates(criteria: SearchCriteria, pool: int) -> tuple[list[Service], Commune | None]:
+    """Up to `pool` services: those serving the area first, then the nearest others.
+
+    Ids are chosen with light indexed queries (flags and coordinates, no details),
+    then only the chosen services are loaded with their schedules and contacts.
+    """
     commune = _commune_for(criteria)
     services = _filtered(criteria, commune)
-    ordering = []
-    if commune is not None or criteria.postal_code:
-        services = services.annotate(
-            serves_area=Case(
-                When(_serves_area(commune, criteria.postal_code), then=Value(True)),
-                default=Value(False),
-                output_field=BooleanOutput(),
-            )
-        )
-        ordering.append("-serves_area")
-    else:
-        services = services.annotate(serves_area=Value(False, output_field=BooleanOutput()))
-    if commune is not None:
-        near = ServiceAtLocation.objects.filter(
-            service=OuterRef("pk"), location__commune_id__in=_nearby_commune_ids(commune)
-        )
-        services = services.annotate(near=Exists(near))
-        ordering.append("-near")
+    ordering = ["name_fr", "id"]
     if not criteria.open_now:
         services = services.annotate(
             maybe_open=Case(
                 When(_open_hint(criteria.at), then=Value(True)), default=Value(False), output_field=BooleanOutput()
             )
         )
-        ordering.append("-maybe_open")
-    ordering += ["name_fr", "id"]
-    return list(_with_details(services.order_by(*ordering))[:pool]), commune
+        ordering.insert(0, "-maybe_open")
+    serving: list[int] = []
+    others = services
+    if commune is not None or criteria.postal_code:
+        area = _serves_area(commune, criteria.postal_code)
+        serving = list(services.filter(area).order_by(*ordering).values_list("pk", flat=True)[:pool])
+        others = services.exclude(area)
+    ids = list(serving)
+    if len(ids) < pool:
+        other_ids = list(others.order_by(*ordering).values_list("pk", flat=True)[: OTHERS_CAP if commune else pool])
+        if commune is not None:
+            other_ids = _nearest(other_ids, commune)
+        ids += other_ids[: pool - len(ids)]
+    loaded = {service.pk: service for service in _with_details(Service.objects.filter(pk__in=ids))}
+    chosen = set(serving)
+    for service in loaded.values():
+        service.serves_area = service.pk in chosen  # type: ignore[attr-defined]
+    return [loaded[pk] for pk in ids if pk in loaded], commune
+
+
+def _nearest(ids: list[int], centre: Commune) -> list[int]:
+    """The ids sorted by the distance of their nearest location to the commune's centre (stable)."""
+    best: dict[int, float] = {}
+    rows = ServiceAtLocation.objects.filter(service_id__in=ids).values_list(
+        "service_id",
+        "location__latitude",
+        "location__longitude",
+        "location__commune__latitude",
+        "location__commune__longitude",
+    )
+    for service_id, lat, lon, commune_lat, commune_lon in rows:
+        lat, lon = (lat, lon) if lat is not None and lon is not None else (commune_lat, commune_lon)
+        if lat is None or lon is None:
+            continue
+        km = _km(float(centre.latitude), float(centre.longitude), float(lat), float(lon))
+        best[service_id] = min(km, best.get(service_id, math.inf))
+    position = {pk: index for index, pk in enumerate(ids)}
+    return sorted(ids, key=lambda pk: (round(best[pk]) if pk in best else math.inf, position[pk]))
 
 
 def _suggest(service: Service, at: datetime, commune: Commune | None) -> ReferralSuggestion:
+    open_now, upcoming = opening_state(service, at)
     return ReferralSuggestion(
         service=service,
-        is_open=is_open(service, at),
-        next_opening=next_opening(service, at),
+        is_open=open_now,
+        next_opening=upcoming,
         serves_area=bool(getattr(service, "serves_area", False)),
         distance_km=_distance(service, commune),
     )
@@ -240,7 +257,7 @@ _FAR = datetime.max.replace(tzinfo=BRUSSELS)
 
 def search(criteria: SearchCriteria) -> list[ReferralSuggestion]:
     """ "Where do I go, for what?": area served first, then nearby; open ones before closed ones."""
-    candidates, commune = _candidates(criteria, pool=max(criteria.limit * 3, 30))
+    candidates, commune = _candidates(criteria, pool=criteria.limit + 10 if criteria.open_now else criteria.limit * 2)
     results = [_suggest(service, criteria.at, commune) for service in candidates]
     if criteria.open_now:
         results = [result for result in results if result.is_open]

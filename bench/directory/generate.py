@@ -1,0 +1,136 @@
+"""Generate a directory at scale on PostgreSQL: N services at 2N locations, with needs, languages, hours.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/maillage_bench_directory \
+        .venv/bin/python bench/directory/generate.py --services 20000
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import time
+from datetime import time as clock
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "maillage.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+
+from maillage.core.models import Commune, PostalCode  # noqa: E402
+from maillage.directory.models import (  # noqa: E402
+    DirectoryOrganisation,
+    Location,
+    Schedule,
+    Service,
+    ServiceAtLocation,
+    ServiceLanguage,
+    ServiceStatus,
+)
+from maillage.directory.textsearch import search_document  # noqa: E402
+from maillage.taxonomy.demo import STARTER_SCHEMES, ensure_scheme  # noqa: E402
+from maillage.taxonomy.queries import active_categories  # noqa: E402
+
+LANGUAGES = ["fr"] * 8 + ["nl"] * 4 + ["en"] * 3 + ["ar", "es", "tr", "ro"]
+WORDS = ["aide", "colis", "épicerie", "logement", "dettes", "énergie", "santé", "écoute", "permanence", "accueil"]
+DAYS = ["MO,TU,WE,TH,FR", "MO,WE,FR", "TU,TH", "MO", "TU", "WE", "TH", "FR", "SA", "MO,TU,WE,TH,FR,SA"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--services", type=int, default=20000)
+    parser.add_argument("--seed", type=int, default=4)
+    args = parser.parse_args()
+    if connection.vendor != "postgresql":
+        sys.exit("Run the bench on PostgreSQL (set DATABASE_URL).")
+    started = time.monotonic()
+    call_command("migrate", verbosity=0)
+    ensure_scheme(*STARTER_SCHEMES[0])
+    rng = random.Random(args.seed)
+    categories = list(active_categories("request-themes"))
+    communes = list(Commune.objects.all())
+    postal = list(PostalCode.objects.select_related("commune"))
+    with transaction.atomic():
+        Service.objects.all().delete()
+        Location.objects.all().delete()
+        DirectoryOrganisation.objects.all().delete()
+        organisations = DirectoryOrganisation.objects.bulk_create(
+            [DirectoryOrganisation(name_fr=f"Association {i}", name_nl=f"Vereniging {i}") for i in range(args.services // 10)],
+            batch_size=5000,
+        )
+        locations = []
+        for i in range(args.services * 2):
+            code = rng.choice(postal)
+            locations.append(
+                Location(
+                    organisation=organisations[(i // 2) // 10],
+                    address=f"Rue {rng.choice(WORDS)} {i % 300}",
+                    postal_code=code.code,
+                    city=code.locality_fr,
+                    commune=code.commune,
+                    latitude=code.commune.latitude + Decimal(rng.randint(-90, 90)) / 10000,
+                    longitude=code.commune.longitude + Decimal(rng.randint(-90, 90)) / 10000,
+                )
+            )
+        locations = Location.objects.bulk_create(locations, batch_size=5000)
+        services = []
+        for i in range(args.services):
+            name = f"{rng.choice(WORDS).capitalize()} {rng.choice(WORDS)} {i}"
+            services.append(
+                Service(
+                    organisation=organisations[i // 10],
+                    name_fr=name,
+                    name_nl=f"Dienst {i}",
+                    status=ServiceStatus.PUBLISHED if rng.random() < 0.95 else ServiceStatus.DRAFT,
+                    modalities=rng.choice(["walk_in", "appointment", "walk_in phone", "referral", "phone"]),
+                    serves_whole_region=rng.random() < 0.1,
+                    is_free=rng.random() < 0.8,
+                    search_text=search_document([name, f"Dienst {i}"]),
+                )
+            )
+        services = Service.objects.bulk_create(services, batch_size=5000)
+        links, needs, areas, languages, schedules = [], [], [], [], []
+        Needs, Areas = Service.needs.through, Service.area_communes.through
+        for i, service in enumerate(services):
+            links += [
+                ServiceAtLocation(service=service, location=locations[2 * i]),
+                ServiceAtLocation(service=service, location=locations[2 * i + 1]),
+            ]
+            for category in rng.sample(categories, rng.randint(1, 2)):
+                needs.append(Needs(service_id=service.pk, category_id=category.pk))
+            home = locations[2 * i].commune
+            for commune in {home, *rng.sample(communes, rng.randint(0, 2))}:
+                areas.append(Areas(service_id=service.pk, commune_id=commune.pk))
+            for code in {rng.choice(LANGUAGES) for _ in range(rng.randint(1, 3))}:
+                languages.append(ServiceLanguage(service=service, code=code))
+            opens = rng.choice([8, 9, 9, 10, 13, 14])
+            schedules.append(
+                Schedule(service=service, byday=rng.choice(DAYS), opens_at=clock(opens), closes_at=clock(min(opens + rng.choice([3, 4, 8]), 23)))
+            )
+            if rng.random() < 0.5:
+                schedules.append(Schedule(service=service, byday=rng.choice(DAYS), opens_at=clock(14), closes_at=clock(17)))
+        ServiceAtLocation.objects.bulk_create(links, batch_size=5000)
+        Needs.objects.bulk_create(needs, batch_size=5000)
+        Areas.objects.bulk_create(areas, batch_size=5000)
+        ServiceLanguage.objects.bulk_create(languages, batch_size=5000)
+        Schedule.objects.bulk_create(schedules, batch_size=5000)
+        for service in services:
+            service.languages = []
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    print(
+        f"{len(services)} services, {len(locations)} locations, {len(schedules)} schedules, "
+        f"{len(needs)} needs, {len(languages)} languages in {time.monotonic() - started:.1f} s"
+    )
+
+
+if __name__ == "__main__":
+    main()
