@@ -219,6 +219,17 @@ def unmapped_categories(version: SchemeVersion) -> list[Category]:
     return list(version.previous.categories.exclude(mapped_to__target__version=version).order_by("position", "code"))
 
 
+def discard_draft(actor: User | None, version: SchemeVersion) -> None:
+    """Throw a draft away, its categories and mappings with it; published versions stay forever."""
+    with transaction.atomic():
+        version = _locked(version)
+        log_action(actor, "taxonomy.version.discarded", version, {"categories": version.categories.count()})
+        CategoryMapping.objects.filter(target__version=version).delete()
+        version.categories.filter(level=2).delete()
+        version.categories.all().delete()
+        version.delete()
+
+
 def publish_version(actor: User | None, version: SchemeVersion) -> SchemeVersion:
     """Freeze a draft and make it the version in force; the previous one is retired."""
     with transaction.atomic():

@@ -13,6 +13,7 @@ urlpatterns = [
     path("<slug:scheme_code>/v<int:number>/export.csv", views.download, name="download"),
     path("<slug:scheme_code>/v<int:number>/mapping/", views.mapping, name="mapping"),
     path("<slug:scheme_code>/v<int:number>/publish/", views.publish, name="publish"),
+    path("<slug:scheme_code>/v<int:number>/discard/", views.discard, name="discard"),
     path(
         "<slug:scheme_code>/v<int:number>/categories/<int:category_id>/edit/",
         views.edit_category,

@@ -224,6 +224,19 @@ def publish(request: AuthenticatedRequest, scheme_code: str, number: int) -> Htt
     return _to_version(version)
 
 
+@require_POST
+@federation_staff_required
+def discard(request: AuthenticatedRequest, scheme_code: str, number: int) -> HttpResponse:
+    version = _version_or_404(scheme_code, number)
+    try:
+        services.discard_draft(request.user, version)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+        return _to_version(version)
+    messages.success(request, _("Draft %(version)s discarded.") % {"version": version})
+    return redirect("taxonomy:schemes")
+
+
 @require_GET
 @login_required
 def search(request: AuthenticatedRequest, scheme_code: str) -> HttpResponse:

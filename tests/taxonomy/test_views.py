@@ -50,6 +50,7 @@ def post_urls(version: SchemeVersion) -> list[str]:
         base + "upload/",
         base + "mapping/",
         base + "publish/",
+        base + "discard/",
         base + f"categories/{category.pk}/edit/",
     ]
 
@@ -624,3 +625,22 @@ def test_pages_in_french_and_dutch(v2_draft: SchemeVersion, federation: Organisa
         assertContains(response, f"<td>{active}</td>", count=3, html=True)
         assertContains(response, f'<td><span class="badge badge--warn">{retired}</span></td>', html=True)
         assertContains(response, f"<h1>{title}</h1>", html=True)
+
+
+def test_discard_a_draft(staff_client: Client, staff: User, v2_draft: SchemeVersion) -> None:
+    response = staff_client.post("/categories/themes/v2/discard/", follow=True)
+    assertRedirects(response, "/categories/")
+    assert messages_of(response) == ["Draft themes v2 discarded."]
+    assert list(SchemeVersion.objects.values_list("number", "status")) == [(1, "published")]
+    assert v2_draft.previous.categories.count() == 5
+    entry = AuditEntry.objects.filter(code="taxonomy.version.discarded").get()
+    assert (entry.actor, entry.target_repr, entry.data) == (staff, "themes v2", {"categories": 4})
+    # A new draft can start again.
+    assert staff_client.post("/categories/themes/new-draft/").status_code == 302
+
+
+def test_discard_a_published_version_refused(staff_client: Client, v1: SchemeVersion) -> None:
+    response = staff_client.post("/categories/themes/v1/discard/", follow=True)
+    assertRedirects(response, "/categories/themes/v1/")
+    assert messages_of(response) == ["Version themes v1 is published and can no longer change."]
+    assert SchemeVersion.objects.filter(pk=v1.pk).exists()
