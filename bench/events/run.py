@@ -57,7 +57,7 @@ class Client:
     def __init__(self, port: int) -> None:
         self.port = port
         self.cookies: dict[str, str] = {}
-        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
 
     def request(self, method: str, path: str, form: dict[str, str] | None = None) -> tuple[int, str]:
         headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()), "Accept-Language": "fr"}
@@ -71,11 +71,11 @@ class Client:
                 response = self.connection.getresponse()
                 text = response.read().decode("utf-8", "replace")
                 break
-            except (ConnectionError, http.client.HTTPException):
+            except (OSError, http.client.HTTPException):
                 if attempt == 2:
                     raise
                 self.connection.close()
-                self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+                self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=300)
         for header, value in response.getheaders():
             if header.lower() == "set-cookie":
                 name, _sep, rest = value.partition("=")
@@ -84,6 +84,8 @@ class Client:
 
     def csrf(self, path: str) -> str:
         status, text = self.request("GET", path)
+        # Let the server drop this idle connection; the POST opens a fresh one.
+        self.connection.close()
         assert status == 200, (status, text[:300])
         return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', text).group(1)
 
@@ -282,7 +284,8 @@ def run(args, event, port: int, sink: Sink) -> None:
         "gunicorn": f"{args.workers} workers × {args.threads} threads (gthread)",
         "registration_statuses": dict(sorted(statuses.items())),
         "rush_seconds": round(rush_seconds, 2),
-        "registrations_per_second": round(args.people / rush_seconds, 1),
+        "registrations_posted": sum(statuses.values()),
+        "registrations_per_second": round(sum(statuses.values()) / rush_seconds, 1),
         "held_after_rush": held_count,
         "max_held_per_organisation": max(held_per_org.values()) if held_per_org else 0,
         "waiting_after_rush": waiting,
@@ -293,7 +296,7 @@ def run(args, event, port: int, sink: Sink) -> None:
         "confirmed": confirmed_count,
         "max_confirmed_per_organisation": max(confirmed_per_org.values()) if confirmed_per_org else 0,
         "server_errors": server_errors,
-        "client_errors": errors,
+        "client_errors": len(errors),
     }
     ok = (
         confirmed_count == args.seats
@@ -301,6 +304,7 @@ def run(args, event, port: int, sink: Sink) -> None:
         and max(confirmed_per_org.values()) <= args.per_organisation
         and server_errors == 0
         and not errors
+        and sum(statuses.values()) == args.people
     )
     for key, value in figures.items():
         print(f"{key}: {value}")

@@ -178,6 +178,19 @@ class PointsForm(forms.Form):
         _queryset(self, "question").queryset = event.questions.all()
 
 
+class RapporteurForm(forms.Form):
+    question = forms.ModelChoiceField(label=_("Question"), queryset=Question.objects.none())
+    text = forms.CharField(
+        label=_("Points, one per line"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("Each line becomes a bullet point."),
+    )
+
+    def __init__(self, *args: Any, event: Event, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _queryset(self, "question").queryset = event.questions.all()
+
+
 class MergeForm(forms.Form):
     points = forms.ModelMultipleChoiceField(queryset=NotePoint.objects.none(), widget=forms.CheckboxSelectMultiple)
 

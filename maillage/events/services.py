@@ -878,10 +878,29 @@ def check_in_by_name(actor: User, session: Session, registration: Registration) 
 
 
 def ensure_questions(event: Event) -> list[Question]:
+    """The rapporteurs' questions; an event without its own gets the five of the seeds."""
     if not event.questions.exists():
-        for position, (label_fr, label_nl) in enumerate(DEFAULT_QUESTIONS):
-            Question.objects.create(event=event, position=position, label_fr=label_fr, label_nl=label_nl)
+        with transaction.atomic():
+            for position, (label_fr, label_nl) in enumerate(DEFAULT_QUESTIONS):
+                Question.objects.create(event=event, position=position, label_fr=label_fr, label_nl=label_nl)
+            log_action(None, "events.questions.created", event, {"questions": len(DEFAULT_QUESTIONS)})
     return list(event.questions.all())
+
+
+RAPPORTEUR_SALT = "maillage.events.rapporteur"
+
+
+def rapporteur_token(breakout: Breakout) -> str:
+    """The link a rapporteur without an account uses to write their group's notes."""
+    return signing.dumps(breakout.pk, salt=RAPPORTEUR_SALT)
+
+
+def breakout_for_token(token: str) -> Breakout | None:
+    try:
+        breakout_id = int(signing.loads(token, salt=RAPPORTEUR_SALT))
+    except (signing.BadSignature, TypeError, ValueError):
+        return None
+    return Breakout.objects.select_related("event").filter(pk=breakout_id).first()
 
 
 def add_breakout(actor: User, event: Event, name: str, rapporteur: str = "", theme: Theme | None = None) -> Breakout:

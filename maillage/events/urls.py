@@ -12,6 +12,7 @@ urlpatterns = [
     path("me/<str:token>/<int:registration_id>/accept/", views.participant_accept, name="participant_accept"),
     path("me/<str:token>/<int:registration_id>/certificate/", views.certificate, name="certificate"),
     path("checkin/<str:token>/", views.checkin_scan, name="checkin_scan"),
+    path("rapporteur/<str:token>/", views.rapporteur, name="rapporteur"),
     path("manage/", views.manage_list, name="manage_list"),
     path("manage/<int:event_id>/", views.manage_event, name="manage_event"),
     path(

@@ -5,12 +5,14 @@ from __future__ import annotations
 import csv
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -25,6 +27,7 @@ from maillage.events.forms import (
     MessageForm,
     MoveForm,
     PointsForm,
+    RapporteurForm,
     RecommendationForm,
     RegistrationForm,
     SynthesisEditForm,
@@ -482,7 +485,6 @@ def send_invitations(request: AuthenticatedRequest, event_id: int) -> HttpRespon
 def notes(request: AuthenticatedRequest, event_id: int) -> HttpResponse:
     """Rapporteurs' notes per breakout group, question by question."""
     event = queries.managed_event_or_404(request.user, event_id)
-    services.ensure_questions(event)
     breakout_form = BreakoutForm(prefix="breakout", event=event)
     points_form = PointsForm(prefix="points", event=event)
     if request.method == "POST":
@@ -505,11 +507,35 @@ def notes(request: AuthenticatedRequest, event_id: int) -> HttpResponse:
         "events/notes.html",
         {
             "event": event,
-            "breakouts": queries.breakouts_with_points(event),
-            "questions": event.questions.all(),
+            "breakouts": [
+                (breakout, settings.SITE_URL + reverse("events:rapporteur", args=[services.rapporteur_token(breakout)]))
+                for breakout in queries.breakouts_with_points(event)
+            ],
             "breakout_form": breakout_form,
             "points_form": points_form,
         },
+    )
+
+
+def rapporteur(request: HttpRequest, token: str) -> HttpResponse:
+    """A rapporteur's page, reached by the link the organisers send: the group's notes, question by question."""
+    breakout = services.breakout_for_token(token)
+    if breakout is None:
+        raise Http404
+    form = RapporteurForm(request.POST or None, event=breakout.event)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.add_points(None, breakout, form.cleaned_data["question"], form.cleaned_data["text"])
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, _("Points added."))
+            return redirect("events:rapporteur", token=token)
+    points = breakout.points.select_related("question").order_by("question__position", "position")
+    return render(
+        request,
+        "events/rapporteur.html",
+        {"breakout": breakout, "event": breakout.event, "form": form, "points": points},
     )
 
 

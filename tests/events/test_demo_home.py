@@ -21,10 +21,14 @@ def test_demo_loads_the_seeds_events_within_the_rules():
     context = DemoContext()
     core_demo.load(context)
     demo.load(context)
-    webinar, cycle, assises = (Event.objects.get(kind=kind) for kind in (EventKind.WEBINAR, EventKind.INTERVISION, EventKind.WORKSHOP_SERIES))
+    webinar, cycle, assises = (
+        Event.objects.get(kind=kind) for kind in (EventKind.WEBINAR, EventKind.INTERVISION, EventKind.WORKSHOP_SERIES)
+    )
     assert (webinar.capacity, webinar.registrations.filter(status=Status.CONFIRMED).count()) == (100, 100)
     assert [(g.capacity, g.per_organisation, g.sessions.count()) for g in cycle.groups.all()] == [(15, 2, 5)] * 10
-    placed = Registration.objects.filter(event=cycle, group__isnull=False).values_list("group_id", "participant__organisation_key")
+    placed = Registration.objects.filter(event=cycle, group__isnull=False).values_list(
+        "group_id", "participant__organisation_key"
+    )
     assert max(Counter(group for group, _key in placed).values()) <= 15
     assert max(Counter(placed).values()) <= 2
     assert [(t.capacity, t.sessions.count()) for t in assises.themes.all()] == [(40, 3)] * 3
