@@ -19,7 +19,7 @@ from datetime import date, timedelta
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "maillage.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -160,6 +160,7 @@ def main() -> None:
                 i,
                 org,
                 pid,
+                pid,
                 day.isoformat(),
                 rng.choice(modes),
                 30,
@@ -180,6 +181,7 @@ def main() -> None:
             "id",
             "organisation_id",
             "case_file_id",
+            "person_id",
             "date",
             "mode",
             "duration",
@@ -198,17 +200,17 @@ def main() -> None:
     print(f"follow-ups: {args.followups} in {time.monotonic() - started:.0f}s", flush=True)
 
     with connection.cursor() as cursor:  # read before the COPY: one connection does one thing at a time
-        cursor.execute("SELECT id, organisation_id FROM casework_followup ORDER BY id")
+        cursor.execute("SELECT id, organisation_id, date FROM casework_followup ORDER BY id")
         followups = cursor.fetchall()
 
     def request_rows():  # type: ignore[no-untyped-def]
-        for fid, org in followups:
+        for fid, org, day in followups:
             for _ in range(1 if rng.random() < 0.6 else 2):
-                yield (fid, org, rng.choice(themes), rng.choice(institutions), rng.choice(stages), "f")
+                yield (fid, org, day, rng.choice(themes), rng.choice(institutions), rng.choice(stages), "f")
 
     copy(
         "casework_request",
-        ["follow_up_id", "organisation_id", "theme_id", "institution_id", "stage_id", "is_open"],
+        ["follow_up_id", "organisation_id", "date", "theme_id", "institution_id", "stage_id", "is_open"],
         request_rows(),
     )
     with connection.cursor() as cursor:

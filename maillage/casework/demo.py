@@ -142,6 +142,7 @@ def load(context: DemoContext) -> None:
                 FollowUp(
                     organisation=centre,
                     case_file=case_file,
+                    person=case_file.person,
                     date=date,
                     mode=rng.choice(Mode.values),
                     duration=rng.choice([15, 20, 30, 45, 60, 90]),
@@ -170,6 +171,7 @@ def load(context: DemoContext) -> None:
                     Request(
                         follow_up=follow_up,
                         organisation=centre,
+                        date=follow_up.date,
                         theme=theme,
                         institution=institution,
                         stage=rng.choice(stages),

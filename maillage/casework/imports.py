@@ -458,6 +458,7 @@ def _write_follow_ups(run: ImportRun, planned: list[Planned]) -> tuple[int, int]
                     Request(
                         follow_up=follow_up,
                         organisation_id=run.organisation_id,
+                        date=follow_up.date,
                         theme=r.theme,
                         institution=r.institution,
                         stage=r.stage,

@@ -231,6 +231,8 @@ class FollowUp(models.Model):
 
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="casework_followups")
     case_file = models.ForeignKey(CaseFile, on_delete=models.PROTECT, related_name="followups")
+    # Copied from the case file: counting persons needs no join.
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+", verbose_name=_("person"))
     date = models.DateField(_("date"))
     mode = models.CharField(_("mode"), max_length=20, choices=Mode.choices)
     duration = models.PositiveSmallIntegerField(_("duration (minutes)"), null=True, blank=True)
@@ -281,6 +283,8 @@ class Request(models.Model):
 
     follow_up = models.ForeignKey(FollowUp, on_delete=models.CASCADE, related_name="requests")
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    # Copied from the follow-up: statistics by period need no join.
+    date = models.DateField(_("date"))
     theme = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+", verbose_name=_("theme"))
     institution = models.ForeignKey(
         Category,
@@ -297,6 +301,7 @@ class Request(models.Model):
 
     class Meta:
         ordering: ClassVar = ["id"]
+        indexes: ClassVar = [models.Index(fields=["organisation", "date"], name="request_org_date")]
         verbose_name = _("request")
         verbose_name_plural = _("requests")
 

@@ -301,6 +301,7 @@ def record_follow_up(actor: User, case_file: CaseFile, data: FollowUpData, reque
         follow_up = FollowUp.objects.create(
             organisation_id=case_file.organisation_id,
             case_file=case_file,
+            person_id=case_file.person_id,
             date=data.date,
             mode=data.mode,
             duration=data.duration,
@@ -318,6 +319,7 @@ def record_follow_up(actor: User, case_file: CaseFile, data: FollowUpData, reque
             Request(
                 follow_up=follow_up,
                 organisation_id=case_file.organisation_id,
+                date=follow_up.date,
                 theme=request.theme,
                 institution=request.institution,
                 stage=request.stage,

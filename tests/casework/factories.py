@@ -60,6 +60,7 @@ class FollowUpFactory(factory.django.DjangoModelFactory):
 
     case_file = factory.SubFactory(CaseFileFactory)
     organisation = factory.SelfAttribute("case_file.organisation")
+    person = factory.SelfAttribute("case_file.person")
     date = datetime.date(2024, 3, 1)
     mode = "appointment"
     worker = factory.SubFactory(UserFactory)
@@ -72,4 +73,5 @@ class RequestFactory(factory.django.DjangoModelFactory):
 
     follow_up = factory.SubFactory(FollowUpFactory)
     organisation = factory.SelfAttribute("follow_up.organisation")
+    date = factory.SelfAttribute("follow_up.date")
     theme = factory.LazyFunction(lambda: category("request-themes", "FOOD.PARCEL"))

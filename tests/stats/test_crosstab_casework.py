@@ -195,3 +195,75 @@ def test_sector_extraction_is_for_federation_staff_with_small_cells_hidden(seede
         for cell in cells
     )
     assert member(Role.WORKER).pk  # a worker elsewhere changes nothing
+
+
+def test_statistics_read_in_either_version_of_the_themes(schemes, organisation, worker):
+    from maillage.taxonomy import services as taxonomy
+    from maillage.taxonomy.models import Category, Scheme
+
+    v1_parcel = category("request-themes", "FOOD.PARCEL")
+    v1_rent = category("request-themes", "HOUSING.RENT")
+    case_file = CaseFileFactory(person=PersonFactory(organisation=organisation))
+    RequestFactory(follow_up=FollowUpFactory(case_file=case_file, worker=worker), theme=v1_parcel)
+    RequestFactory(follow_up=FollowUpFactory(case_file=case_file, worker=worker), theme=v1_rent)
+    draft = taxonomy.create_draft(None, Scheme.objects.get(code="request-themes"), title="v2")
+    Category.objects.get(version=draft, code="FOOD.PARCEL").delete()  # merged into the social grocery
+    taxonomy.record_mapping(None, v1_parcel, Category.objects.get(version=draft, code="FOOD.SOCIALSHOP"))
+    taxonomy.publish_version(None, draft)
+    RequestFactory(
+        follow_up=FollowUpFactory(case_file=case_file, worker=worker),
+        theme=category("request-themes", "FOOD.SOCIALSHOP"),
+    )
+    scope = Scope([organisation.pk])
+    in_v2 = build(Params(measure="requests", dimensions=["theme2"]), scope).tables[0]
+    assert {k[0]: v for k, v in in_v2.cells.items()} == {"FOOD.SOCIALSHOP": 2, "HOUSING.RENT": 1}
+    in_v1 = build(
+        Params(measure="requests", dimensions=["theme2"], versions={"theme": v1_parcel.version.number}), scope
+    ).tables[0]
+    assert {k[0]: v for k, v in in_v1.cells.items()} == {"FOOD.PARCEL": 2, "HOUSING.RENT": 1}
+    by_top = build(Params(measure="requests", dimensions=["theme1", "quarter", "worker"]), scope)
+    assert [t.title for t in by_top.tables] == ["Worker: Awa Worker"]
+    assert by_top.col_labels == {"2024-01-01": "2024 Q1"}
+
+
+def test_bad_parameters_are_explained(seeded, worker):
+    from maillage.stats.crosstab import CrossTabError
+
+    with pytest.raises(CrossTabError) as error:
+        build(Params(measure="participants", dimensions=["postal_code"]), Scope([seeded.pk]))
+    assert str(error.value) == "Postal code cannot be crossed with this measure."
+    with pytest.raises(CrossTabError):
+        build(Params(measure="nope", dimensions=["sex"]), Scope([seeded.pk]))
+    with pytest.raises(CrossTabError):
+        build(Params(measure="followups", dimensions=["sex", "sex"]), Scope([seeded.pk]))
+    response = client_for(worker).get(
+        reverse("stats:casework_crosstab"),
+        {
+            "run": "1",
+            "measure": "participants",
+            "rows": "postal_code",
+            "date_from": "2024-05-01",
+            "date_to": "2024-01-01",
+            "compare": "on",
+        },
+    )
+    assert response.context["form"].errors == {"date_to": ["The end of the period is before its start."]}
+    response = client_for(worker).get(
+        reverse("stats:casework_crosstab"), {"run": "1", "measure": "participants", "rows": "postal_code"}
+    )
+    assert response.context["error"] == "Postal code cannot be crossed with this measure."
+
+
+def test_filters_and_three_dimensions(seeded):
+    params = Params(
+        measure="followups", dimensions=["mode", "sex", "year"], filters={"theme1": ["FOOD"], "mode": ["phone"]}
+    )
+    result = build(params, Scope([seeded.pk]))
+    expected = Counter(
+        (f.mode, f.case_file.person.sex)
+        for f in FollowUp.objects.filter(organisation=seeded, mode="phone", requests__theme__parent__code="FOOD")
+        .distinct()
+        .select_related("case_file__person")
+    )
+    assert {k: v for k, v in result.tables[0].cells.items() if v} == dict(expected)
+    assert Params.from_json(params.to_json()) == params
