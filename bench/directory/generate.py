@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "maillage.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -63,7 +63,10 @@ def main() -> None:
         Location.objects.all().delete()
         DirectoryOrganisation.objects.all().delete()
         organisations = DirectoryOrganisation.objects.bulk_create(
-            [DirectoryOrganisation(name_fr=f"Association {i}", name_nl=f"Vereniging {i}") for i in range(args.services // 10)],
+            [
+                DirectoryOrganisation(name_fr=f"Association {i}", name_nl=f"Vereniging {i}")
+                for i in range(args.services // 10)
+            ],
             batch_size=5000,
         )
         locations = []
@@ -98,28 +101,35 @@ def main() -> None:
             )
         services = Service.objects.bulk_create(services, batch_size=5000)
         links, needs, areas, languages, schedules = [], [], [], [], []
-        Needs, Areas = Service.needs.through, Service.area_communes.through
+        needs_model, areas_model = Service.needs.through, Service.area_communes.through
         for i, service in enumerate(services):
             links += [
                 ServiceAtLocation(service=service, location=locations[2 * i]),
                 ServiceAtLocation(service=service, location=locations[2 * i + 1]),
             ]
             for category in rng.sample(categories, rng.randint(1, 2)):
-                needs.append(Needs(service_id=service.pk, category_id=category.pk))
+                needs.append(needs_model(service_id=service.pk, category_id=category.pk))
             home = locations[2 * i].commune
             for commune in {home, *rng.sample(communes, rng.randint(0, 2))}:
-                areas.append(Areas(service_id=service.pk, commune_id=commune.pk))
+                areas.append(areas_model(service_id=service.pk, commune_id=commune.pk))
             for code in {rng.choice(LANGUAGES) for _ in range(rng.randint(1, 3))}:
                 languages.append(ServiceLanguage(service=service, code=code))
             opens = rng.choice([8, 9, 9, 10, 13, 14])
             schedules.append(
-                Schedule(service=service, byday=rng.choice(DAYS), opens_at=clock(opens), closes_at=clock(min(opens + rng.choice([3, 4, 8]), 23)))
+                Schedule(
+                    service=service,
+                    byday=rng.choice(DAYS),
+                    opens_at=clock(opens),
+                    closes_at=clock(min(opens + rng.choice([3, 4, 8]), 23)),
+                )
             )
             if rng.random() < 0.5:
-                schedules.append(Schedule(service=service, byday=rng.choice(DAYS), opens_at=clock(14), closes_at=clock(17)))
+                schedules.append(
+                    Schedule(service=service, byday=rng.choice(DAYS), opens_at=clock(14), closes_at=clock(17))
+                )
         ServiceAtLocation.objects.bulk_create(links, batch_size=5000)
-        Needs.objects.bulk_create(needs, batch_size=5000)
-        Areas.objects.bulk_create(areas, batch_size=5000)
+        needs_model.objects.bulk_create(needs, batch_size=5000)
+        areas_model.objects.bulk_create(areas, batch_size=5000)
         ServiceLanguage.objects.bulk_create(languages, batch_size=5000)
         Schedule.objects.bulk_create(schedules, batch_size=5000)
         for service in services:

@@ -37,7 +37,7 @@ PORT = 8765
 
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def main() -> None:
@@ -63,8 +63,18 @@ def main() -> None:
     ]
     env = {**os.environ, "MAILLAGE_DEBUG": "false", "MAILLAGE_ALLOWED_HOSTS": "127.0.0.1"}
     server = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "maillage.wsgi", "-b", f"127.0.0.1:{PORT}", "-w", str(args.workers),
-         "--threads", "2", "--log-level", "warning"],
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            "maillage.wsgi",
+            "-b",
+            f"127.0.0.1:{PORT}",
+            "-w",
+            str(args.workers),
+            "--threads",
+            "2",
+            "--log-level",
+            "warning",
+        ],
         cwd=ROOT,
         env=env,
     )
@@ -109,9 +119,13 @@ def main() -> None:
         for thread in threads:
             thread.join()
         wall = time.perf_counter() - started
-        print(f"requests={len(timings)} clients={args.clients} gunicorn_workers={args.workers}x2 threads statuses={statuses}")
-        print(f"p50={statistics.median(timings):.1f} ms p95={percentile(timings, 0.95):.1f} ms "
-              f"p99={percentile(timings, 0.99):.1f} ms max={max(timings):.1f} ms throughput={len(timings) / wall:.0f} req/s")
+        print(
+            f"requests={len(timings)} clients={args.clients} gunicorn_workers={args.workers}x2 threads statuses={statuses}"
+        )
+        print(
+            f"p50={statistics.median(timings):.1f} ms p95={percentile(timings, 0.95):.1f} ms "
+            f"p99={percentile(timings, 0.99):.1f} ms max={max(timings):.1f} ms throughput={len(timings) / wall:.0f} req/s"
+        )
     finally:
         server.terminate()
         server.wait(timeout=10)

@@ -271,6 +271,17 @@ class Frequency(models.TextChoices):
     MONTHLY = "MONTHLY", _("Every month")
 
 
+WEEKDAY_ABBREVIATIONS = (
+    ("MO", _("Mon")),
+    ("TU", _("Tue")),
+    ("WE", _("Wed")),
+    ("TH", _("Thu")),
+    ("FR", _("Fri")),
+    ("SA", _("Sat")),
+    ("SU", _("Sun")),
+)
+
+
 class Schedule(models.Model):
     """HSDS schedule: an RFC 5545 recurrence with opening and closing times, in Europe/Brussels."""
 
@@ -300,6 +311,21 @@ class Schedule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rrule_text} {self.opens_at:%H:%M}–{self.closes_at:%H:%M}"
+
+    @property
+    def days_display(self) -> str:
+        """The days in the reader's language, e.g. "Mon, Tue" or "1st Wed of the month"."""
+        names = {code: str(label) for code, label in WEEKDAY_ABBREVIATIONS}
+        days = []
+        for part in filter(None, self.byday.split(",")):
+            code, ordinal = part[-2:], part[:-2]
+            days.append(f"{ordinal}. {names.get(code, code)}" if ordinal else names.get(code, code))
+        text = ", ".join(days) or self.bymonthday
+        if self.freq == Frequency.MONTHLY:
+            text = _("%(days)s of the month") % {"days": text}
+        if self.interval > 1:
+            text = _("%(days)s, every %(interval)s periods") % {"days": text, "interval": self.interval}
+        return text
 
     @property
     def rrule_text(self) -> str:

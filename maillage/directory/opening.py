@@ -146,4 +146,3 @@ def opening_state(target: Service | Location, at: datetime) -> tuple[bool, datet
     open_now = any(slot.start <= at < slot.end for slot in week)
     upcoming = next((slot.start for slot in week if slot.start >= at), None)
     return open_now, upcoming if upcoming is not None else next_opening(target, at)
-

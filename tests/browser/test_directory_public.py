@@ -14,7 +14,8 @@ from tests.directory.factories import make_service
 MONDAY_10 = "2026-11-23 09:00:00+00:00"
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_phone_finds_open_food_aid_in_1070(phone_page, request_themes) -> None:  # type: ignore[no-untyped-def]
     from maillage.taxonomy.models import Category
 

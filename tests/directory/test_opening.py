@@ -161,3 +161,14 @@ def test_validate_recurrence_refuses_garbage(rule: str) -> None:
     with pytest.raises(ValidationError) as error:
         validate_recurrence(rule)
     assert error.value.code == "invalid_recurrence"
+
+
+def test_days_display_in_french() -> None:
+    weekly = Schedule(byday="MO,TU", opens_at=time(9), closes_at=time(12))
+    monthly = Schedule(freq=Frequency.MONTHLY, byday="1WE", opens_at=time(9), closes_at=time(12))
+    fortnightly = Schedule(byday="TU", interval=2, opens_at=time(9), closes_at=time(12))
+    assert (weekly.days_display, monthly.days_display, fortnightly.days_display) == (
+        "lun., mar.",
+        "1. mer. du mois",
+        "mar., toutes les 2 périodes",
+    )
