@@ -12,7 +12,7 @@ from maillage.core.navigation import Panel
 def panels(request: HttpRequest, roles: set[str]) -> list[Panel]:
     if not roles & {Role.WORKER, Role.COORDINATOR}:
         return []
-    files = list(case_file_list(request.user, open_only=True).filter(workers=request.user)[:5])
+    files = list(case_file_list(request.user, open_only=True).filter(workers__pk=request.user.pk or 0)[:5])
     return [
         Panel(
             title=_("My open case files"),

@@ -38,6 +38,10 @@ def _user(request: HttpRequest) -> User:
     return request.user
 
 
+def _htmx(request: HttpRequest) -> bool:
+    return bool(getattr(request, "htmx", False))
+
+
 def _centre(request: HttpRequest) -> Organisation:
     """The centre the person works in (the first one; the picker chooses among several)."""
     centres = list(queries.casework_organisations(request.user).order_by("short_name"))
@@ -63,7 +67,7 @@ def case_file_list(request: HttpRequest) -> HttpResponse:
     text = request.GET.get("q", "")
     open_only = request.GET.get("open") == "1"
     files = queries.case_file_list(request.user, text=text, open_only=open_only).filter(organisation=centre)[:100]
-    template = "casework/_case_file_rows.html" if request.htmx else "casework/case_file_list.html"
+    template = "casework/_case_file_rows.html" if _htmx(request) else "casework/case_file_list.html"
     return render(
         request,
         template,
@@ -205,22 +209,22 @@ def followup_create(request: HttpRequest, case_file_id: int) -> HttpResponse:
                 for f in formset.forms
                 if f.cleaned_data and not f.cleaned_data.get("DELETE")
             ]
-            data = form.cleaned_data
+            cleaned = form.cleaned_data
             try:
                 follow_up = services.record_follow_up(
                     user,
                     case_file,
                     services.FollowUpData(
-                        date=data["date"],
-                        mode=data["mode"],
-                        worker=data["worker"],
-                        duration=data["duration"],
-                        subsidy_id=data["subsidy"].pk if data["subsidy"] else None,
-                        actions=data["actions"],
-                        referred_to=data["referred_to"],
-                        referred_service_id=data["referred_service"].pk if data["referred_service"] else None,
-                        aid_amount=data["aid_amount"],
-                        note=data["note"],
+                        date=cleaned["date"],
+                        mode=cleaned["mode"],
+                        worker=cleaned["worker"],
+                        duration=cleaned["duration"],
+                        subsidy_id=cleaned["subsidy"].pk if cleaned["subsidy"] else None,
+                        actions=cleaned["actions"],
+                        referred_to=cleaned["referred_to"],
+                        referred_service_id=cleaned["referred_service"].pk if cleaned["referred_service"] else None,
+                        aid_amount=cleaned["aid_amount"],
+                        note=cleaned["note"],
                     ),
                     requests,
                 )
@@ -231,7 +235,7 @@ def followup_create(request: HttpRequest, case_file_id: int) -> HttpResponse:
                     "date": follow_up.date.strftime("%d/%m/%Y"),
                     "count": len(requests),
                 }
-                if request.htmx:
+                if _htmx(request):
                     form = FollowUpForm(
                         initial={"date": timezone.localdate(), "worker": user}, organisation=case_file.organisation
                     )
@@ -244,7 +248,7 @@ def followup_create(request: HttpRequest, case_file_id: int) -> HttpResponse:
     else:
         form = FollowUpForm(initial={"date": timezone.localdate(), "worker": user}, organisation=case_file.organisation)
         formset = RequestFormSet(prefix="requests", initial=_initial_requests(case_file))
-    template = "casework/_followup_encoding.html" if request.htmx else "casework/followup_form.html"
+    template = "casework/_followup_encoding.html" if _htmx(request) else "casework/followup_form.html"
     return render(request, template, _encoding_context(request, case_file, form, formset))
 
 
@@ -257,7 +261,8 @@ def request_row(request: HttpRequest, case_file_id: int) -> HttpResponse:
     except ValueError:
         index = 0
     formset = RequestFormSet(prefix="requests")
-    form = formset._construct_form(index, empty_permitted=True)
+    form = formset.form(prefix=formset.add_prefix(index), empty_permitted=True, use_required_attribute=False)
+    formset.add_fields(form, index)
     return render(
         request,
         "casework/_request_row.html",
@@ -419,5 +424,5 @@ def import_run(request: HttpRequest, run_id: int) -> HttpResponse:
     )
     if not queries.is_coordinator_of(request.user, run.organisation_id):
         raise Http404
-    template = "casework/_import_progress.html" if request.htmx else "casework/import_run.html"
+    template = "casework/_import_progress.html" if _htmx(request) else "casework/import_run.html"
     return render(request, template, {"run": run})

@@ -13,7 +13,7 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from django.db import connections, transaction
-from django.db.models import Case, CharField, Count, Expression, F, Model, QuerySet, Sum, Value, When
+from django.db.models import Case, CharField, Count, Expression, F, QuerySet, Sum, Value, When
 from django.db.models.functions import Cast, ExtractYear, TruncMonth, TruncQuarter
 from django.utils.translation import gettext_lazy as _
 
@@ -320,7 +320,7 @@ def _dimension(key: str, base: str, versions: Mapping[str, int]) -> DimensionSpe
 
 
 def base_queryset(base: str, scope: Scope) -> QuerySet[Any]:
-    model: type[Model] = {FOLLOWUPS: FollowUp, REQUESTS: Request, PARTICIPANTS: Participation}[base]
+    model: Any = {FOLLOWUPS: FollowUp, REQUESTS: Request, PARTICIPANTS: Participation}[base]
     queryset = model.objects.filter(**{f"{_ORG_PATHS[base]}__in": scope.organisation_ids})
     if scope.subsidy_id is not None:
         queryset = queryset.filter(**{f"{_FIELD_PATHS['subsidy'][base]}": scope.subsidy_id})
@@ -367,15 +367,15 @@ def grouped(
         )
     merged: dict[tuple[str, ...], int] = {}
     for row in rows:
-        key = []
+        parts = []
         for index, spec in enumerate(specs):
             value = row[f"d{index}"]
             if additive and spec.codes is not None and value is not None:
                 value = spec.codes.get(value, UNMAPPED)
-            key.append("" if value is None else str(value))
-        merged[tuple(key)] = merged.get(tuple(key), 0) + int(row["value"] or 0)
+            parts.append("" if value is None else str(value))
+        merged[tuple(parts)] = merged.get(tuple(parts), 0) + int(row["value"] or 0)
     return specs, [
-        {**{f"d{index}": part for index, part in enumerate(key)}, "value": value} for key, value in merged.items()
+        {**{f"d{index}": part for index, part in enumerate(cell)}, "value": value} for cell, value in merged.items()
     ]
 
 

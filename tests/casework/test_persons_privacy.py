@@ -6,6 +6,7 @@ import json
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from maillage.casework import services
 from maillage.casework.models import CaseFile, CaseworkSettings, FollowUp, Person
@@ -69,7 +70,7 @@ def test_duplicate_warning_then_create_anyway(organisation, worker, casework_sch
 
 
 def test_bad_birth_year_and_postal_code_are_reported_at_their_field(organisation, worker, casework_schemes):
-    future = datetime.date.today().year + 1
+    future = timezone.localdate().year + 1
     response = client_for(worker).post(
         reverse("casework:person_create"), {**CODED, "birth_year": future, "postal_code": "1299"}
     )
