@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import importlib
 import socket
 import time
 from collections.abc import Iterator
@@ -19,6 +20,22 @@ from django.test import Client
 
 from maillage.core.models import ROLES_REQUIRING_2FA, Organisation, Role, User
 from tests.factories import OrganisationFactory, member
+
+
+@pytest.fixture(autouse=True)
+def _reference_geography(request: pytest.FixtureRequest) -> None:
+    """Put back the communes and postal codes of the data migration after a transactional test flushed them."""
+    uses_db = request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(request.fixturenames)
+    if not uses_db:
+        return
+    request.getfixturevalue("transactional_db" if "transactional_db" in request.fixturenames else "db")
+    from maillage.core.models import Commune
+
+    if not Commune.objects.exists():
+        from django.apps import apps
+
+        migration = importlib.import_module("maillage.core.migrations.0002_load_geography")
+        migration.load(apps, None)
 
 
 @pytest.fixture(autouse=True)
