@@ -46,6 +46,7 @@ from maillage.taxonomy.queries import active_categories, published_version
 SCHEME = "request-themes"
 # The namespace for ids derived from our own keys (taxonomy terms, service areas).
 NAMESPACE = uuid.UUID("6f1c6a54-0e55-4e34-9a8a-2b8c5d0f6a01")
+HSDS_STATUSES = ("active", "inactive", "defunct", "temporarily closed")
 LANGUAGE_NAMES = {"fr": "French", "nl": "Dutch", "en": "English", "ar": "Arabic", "es": "Spanish", "tr": "Turkish"}
 
 
@@ -652,6 +653,9 @@ class _Importer:
             self.error(f"{path}.name", _("a name is required"))
             return
         status = data.get("status")
+        if status not in HSDS_STATUSES:
+            self.error(f"{path}.status", _("must be one of %(values)s") % {"values": ", ".join(HSDS_STATUSES)})
+            return
         service, _created = Service.objects.update_or_create(
             uuid=key,
             defaults={

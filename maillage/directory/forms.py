@@ -300,9 +300,17 @@ class LocationForm(forms.Form):
         resolve_postal_code(code)
         return code
 
-    def commune(self) -> Commune | None:
+    def place(self) -> tuple[Commune | None, str]:
         postal = PostalCode.objects.select_related("commune").filter(code=self.cleaned_data["postal_code"]).first()
-        return postal.commune if postal else None
+        return (postal.commune, postal.locality_fr) if postal else (None, "")
+
+
+class PhoneForm(forms.Form):
+    number = forms.CharField(label=_("Phone number"), max_length=30)
+    description = forms.CharField(label=_("Description"), max_length=200, required=False)
+
+    def clean_number(self) -> str:
+        return validate_phone(self.cleaned_data["number"])
 
 
 class SheetForm(forms.Form):

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from maillage.core.models import Role
 from maillage.core.navigation import Panel
-from maillage.directory.queries import STALE_AFTER_DAYS, editable_services, stale_filter
+from maillage.directory.queries import editable_services, stale_after_days, stale_filter
 
 
 def panels(request: HttpRequest, roles: set[str]) -> list[Panel]:
@@ -18,7 +18,7 @@ def panels(request: HttpRequest, roles: set[str]) -> list[Panel]:
         Panel(
             title=_("Directory: information to confirm"),
             template="directory/panels/stale.html",
-            context={"services": stale, "days": STALE_AFTER_DAYS},
+            context={"services": stale, "days": stale_after_days()},
             link_url=reverse("directory:changes"),
             link_label=_("Recent changes"),
         )

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import BooleanField as BooleanOutput
 from django.db.models import Case, Exists, F, OuterRef, Prefetch, Q, QuerySet, Value, When
@@ -34,8 +35,12 @@ WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 # How many communes count as "nearby" when ranking services outside the area served.
 # At most this many services outside the area are ranked by distance (the rest by name).
 OTHERS_CAP = 500
-# Crisis status not confirmed for this many days is flagged as stale.
+# Crisis status not confirmed for this many days is flagged as stale (settings.MAILLAGE_DIRECTORY_STALE_DAYS overrides).
 STALE_AFTER_DAYS = 14
+
+
+def stale_after_days() -> int:
+    return int(getattr(settings, "MAILLAGE_DIRECTORY_STALE_DAYS", STALE_AFTER_DAYS))
 
 
 @dataclass(frozen=True)
@@ -322,14 +327,14 @@ def workers_of(service: Service) -> QuerySet[Worker]:
 
 
 def is_stale(service: Service, now: datetime | None = None) -> bool:
-    """Not confirmed for STALE_AFTER_DAYS days (never confirmed counts as stale)."""
+    """Not confirmed for stale_after_days() days (never confirmed counts as stale)."""
     now = now or timezone.now()
-    return service.verified_at is None or service.verified_at < now - timedelta(days=STALE_AFTER_DAYS)
+    return service.verified_at is None or service.verified_at < now - timedelta(days=stale_after_days())
 
 
 def stale_filter(now: datetime | None = None) -> Q:
     now = now or timezone.now()
-    return Q(verified_at__isnull=True) | Q(verified_at__lt=now - timedelta(days=STALE_AFTER_DAYS))
+    return Q(verified_at__isnull=True) | Q(verified_at__lt=now - timedelta(days=stale_after_days()))
 
 
 def recent_changes(

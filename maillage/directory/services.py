@@ -14,9 +14,12 @@ from maillage.directory.models import (
     ChangeKind,
     CrisisStatus,
     DirectoryOrganisation,
+    Location,
+    Phone,
     Schedule,
     ScheduleException,
     Service,
+    ServiceAtLocation,
     ServiceChange,
     ServiceLanguage,
     Worker,
@@ -178,6 +181,47 @@ def add_exception(actor: User | None, service: Service, data: Mapping[str, Any])
         )
         _record(service, ChangeKind.UPDATED)
     return exception
+
+
+def add_location(
+    actor: User | None, service: Service, address: str, postal_code: str, commune: Commune | None, city: str
+) -> ServiceAtLocation:
+    """Link the service to an address of its organisation (reusing the same address if it exists)."""
+    with transaction.atomic():
+        location, _created = Location.objects.get_or_create(
+            organisation=service.organisation,
+            address=address,
+            postal_code=postal_code,
+            defaults={"commune": commune, "city": city},
+        )
+        link, _created = ServiceAtLocation.objects.get_or_create(service=service, location=location)
+        _audit(actor, "directory.location.added", service, {"location": location.pk, "postal_code": postal_code})
+        _record(service, ChangeKind.UPDATED)
+    return link
+
+
+def remove_location(actor: User | None, link: ServiceAtLocation) -> None:
+    with transaction.atomic():
+        _audit(actor, "directory.location.removed", link.service, {"location": link.location_id})
+        _record(link.service, ChangeKind.UPDATED)
+        link.delete()
+
+
+def add_phone(actor: User | None, service: Service, number: str, description: str = "") -> Phone:
+    with transaction.atomic():
+        phone = Phone.objects.create(service=service, number=number, description=description)
+        _audit(actor, "directory.phone.added", service, {"phone_id": phone.pk})
+        _record(service, ChangeKind.UPDATED)
+    return phone
+
+
+def remove_phone(actor: User | None, phone: Phone) -> None:
+    service = phone.service
+    with transaction.atomic():
+        if service is not None:
+            _audit(actor, "directory.phone.removed", service, {"phone_id": phone.pk})
+            _record(service, ChangeKind.UPDATED)
+        phone.delete()
 
 
 def save_worker(

@@ -14,6 +14,7 @@ urlpatterns = [
     path("services/<int:pk>/hours/", views.schedule_add, name="hours"),
     path("services/<int:pk>/hours/<int:schedule_pk>/delete/", views.schedule_delete, name="schedule_delete"),
     path("services/<int:pk>/closures/", views.closure_add, name="closure_add"),
+    path("services/<int:pk>/contacts/", views.contacts, name="contacts"),
     path("services/<int:pk>/status/", views.status_edit, name="status"),
     path("services/<int:pk>/verify/", views.verify, name="verify"),
     path("services/<int:pk>/workers/new/", views.worker_edit, name="worker_new"),

@@ -20,13 +20,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from maillage.core.models import AuditEntry, Commune
+from maillage.core.models import AuditEntry, Commune, User
 from maillage.core.tenancy import active_memberships, get_object_for_user_or_404, is_federation_staff
 from maillage.directory import exchange, services
 from maillage.directory.forms import (
     ChangesFilterForm,
     ClosureForm,
     ImportForm,
+    LocationForm,
+    PhoneForm,
     ScheduleForm,
     SearchForm,
     ServiceForm,
@@ -38,7 +40,6 @@ from maillage.directory.models import DirectoryOrganisation, Service, ServiceCha
 from maillage.directory.opening import is_open as service_is_open
 from maillage.directory.opening import next_opening
 from maillage.directory.queries import (
-    STALE_AFTER_DAYS,
     SearchCriteria,
     editable_services,
     is_stale,
@@ -46,6 +47,7 @@ from maillage.directory.queries import (
     recent_changes,
     search,
     services_visible_to,
+    stale_after_days,
     workers_of,
 )
 from maillage.taxonomy.models import Category
@@ -120,7 +122,7 @@ def service_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "is_open": service_is_open(service, now),
             "next_opening": next_opening(service, now),
             "stale": is_stale(service, now),
-            "stale_days": STALE_AFTER_DAYS,
+            "stale_days": stale_after_days(),
             "workers": workers_of(service) if _is_professional(request) else None,
             "can_edit": can_edit,
             "can_verify": can_edit,
@@ -230,6 +232,57 @@ def verify(request: HttpRequest, pk: int) -> HttpResponse:
     services.confirm_still_accurate(request.user, service)  # type: ignore[arg-type]
     messages.success(request, _("Thank you: the information is confirmed as still accurate."))
     return redirect("directory:service", pk=service.pk)
+
+
+@login_required
+def contacts(request: HttpRequest, pk: int) -> HttpResponse:
+    """Addresses and phone numbers of a service: add with clear errors, remove."""
+    service = _editable_or_404(request, pk)
+    location_form = LocationForm(prefix="location")
+    phone_form = PhoneForm(prefix="phone")
+    if request.method == "POST":
+        actor: User = request.user  # type: ignore[assignment]  # login_required
+        if "location-address" in request.POST:
+            location_form = LocationForm(request.POST, prefix="location")
+            if location_form.is_valid():
+                commune, city = location_form.place()
+                services.add_location(
+                    actor,
+                    service,
+                    location_form.cleaned_data["address"],
+                    location_form.cleaned_data["postal_code"],
+                    commune,
+                    city,
+                )
+                messages.success(request, _("The address is added."))
+                return redirect("directory:contacts", pk=service.pk)
+        elif "phone-number" in request.POST:
+            phone_form = PhoneForm(request.POST, prefix="phone")
+            if phone_form.is_valid():
+                services.add_phone(
+                    actor, service, phone_form.cleaned_data["number"], phone_form.cleaned_data["description"]
+                )
+                messages.success(request, _("The phone number is added."))
+                return redirect("directory:contacts", pk=service.pk)
+        elif "remove_location" in request.POST:
+            link = get_object_or_404(service.service_at_locations, pk=request.POST["remove_location"])
+            services.remove_location(actor, link)
+            return redirect("directory:contacts", pk=service.pk)
+        elif "remove_phone" in request.POST:
+            phone = get_object_or_404(service.phones, pk=request.POST["remove_phone"])
+            services.remove_phone(actor, phone)
+            return redirect("directory:contacts", pk=service.pk)
+    return render(
+        request,
+        "directory/contacts.html",
+        {
+            "service": service,
+            "links": service.service_at_locations.select_related("location"),
+            "phones": service.phones.all(),
+            "location_form": location_form,
+            "phone_form": phone_form,
+        },
+    )
 
 
 @login_required

@@ -234,3 +234,13 @@ def test_export_views(client, directory: Service) -> None:  # type: ignore[no-un
     assert [d["name"] for d in json.loads(response.content)] == [directory.organisation.name_fr]
     archive = zipfile.ZipFile(io.BytesIO(client.get(reverse("directory:export_datapackage")).content))
     assert "datapackage.json" in archive.namelist()
+
+
+def test_unknown_status_is_reported() -> None:
+    payload = json.loads((HSDS / "examples" / "service_full.json").read_text())
+    payload["status"] = "open"
+    with pytest.raises(ValidationError) as error:
+        exchange.import_documents(None, payload)
+    assert error.value.messages == [
+        "[0].status: doit être l'une des valeurs active, inactive, defunct, temporarily closed"
+    ]

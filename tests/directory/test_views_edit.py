@@ -268,3 +268,56 @@ def test_home_panel_lists_stale_services_for_coordinators(coordinator: User, wor
     request = RequestFactory().get("/")
     request.user = worker
     assert panels(request, {"worker"}) == []
+
+
+def test_contacts_add_and_remove_address_and_phone(coordinator: User, service: Service) -> None:
+    client = client_for(coordinator)
+    url = reverse("directory:contacts", args=[service.pk])
+    bad = client.post(url, {"location-address": "Rue Wayez 1", "location-postal_code": "1299"})
+    assert bad.context["location_form"].errors == {
+        "postal_code": ["1299 n'est pas un code postal de la Région de Bruxelles-Capitale."]
+    }
+    client.post(url, {"location-address": "Rue Wayez 1", "location-postal_code": "1070"})
+    link = service.service_at_locations.select_related("location__commune").get()
+    assert (link.location.address, link.location.city, link.location.commune.name_fr) == (  # type: ignore[union-attr]
+        "Rue Wayez 1",
+        "Anderlecht",
+        "Anderlecht",
+    )
+    bad_phone = client.post(url, {"phone-number": "123"})
+    assert bad_phone.context["phone_form"].errors == {
+        "number": ["Saisissez un numéro de téléphone belge, par ex. 02 512 34 56 ou +32 470 12 34 56."]
+    }
+    client.post(url, {"phone-number": "+32 470 12 34 56", "phone-description": "Accueil"})
+    phone = service.phones.get()
+    assert (phone.number, phone.description) == ("+32 470 12 34 56", "Accueil")
+    page = client.get(url)
+    assert [p.number for p in page.context["phones"]] == ["+32 470 12 34 56"]
+    client.post(url, {"remove_phone": phone.pk})
+    client.post(url, {"remove_location": link.pk})
+    assert (service.phones.count(), service.service_at_locations.count()) == (0, 0)
+    assert list(
+        AuditEntry.objects.filter(code__startswith="directory.").order_by("id").values_list("code", flat=True)
+    ) == ["directory.location.added", "directory.phone.added", "directory.phone.removed", "directory.location.removed"]
+
+
+def test_outsider_gets_404_on_contacts(outsider_client, service: Service) -> None:  # type: ignore[no-untyped-def]
+    url = reverse("directory:contacts", args=[service.pk])
+    assert_outsider_gets_404(outsider_client, url)
+    assert_outsider_gets_404(outsider_client, url, method="post")
+
+
+def test_stale_after_configurable_days(settings, service: Service) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from maillage.directory.queries import is_stale
+
+    now = timezone.now()
+    service.verified_at = now - timedelta(days=5)
+    assert is_stale(service, now) is False
+    settings.MAILLAGE_DIRECTORY_STALE_DAYS = 3
+    assert is_stale(service, now) is True
+    service.verified_at = None
+    assert is_stale(service, now) is True
