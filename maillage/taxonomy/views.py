@@ -172,9 +172,9 @@ def edit_category(request: AuthenticatedRequest, scheme_code: str, number: int, 
 
 @federation_staff_required
 def mapping(request: AuthenticatedRequest, scheme_code: str, number: int) -> HttpResponse:
-    """Where each old category without a counterpart goes in this draft."""
+    """Where each old category without a counterpart goes: a form on a draft, a table once published."""
     version = _version_or_404(scheme_code, number)
-    if refused := _draft_or_redirect(request, version):
+    if request.method == "POST" and (refused := _draft_or_redirect(request, version)):
         return refused
     new_categories = list(version.categories.order_by("position", "code"))
     new_codes = {category.code for category in new_categories}
@@ -205,7 +205,7 @@ def mapping(request: AuthenticatedRequest, scheme_code: str, number: int) -> Htt
     return render(
         request,
         "taxonomy/mapping.html",
-        {"version": version, "scheme": version.scheme, "form": form, "rows": rows},
+        {"version": version, "scheme": version.scheme, "form": form, "rows": rows, "frozen": version.is_frozen},
     )
 
 

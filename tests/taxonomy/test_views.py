@@ -486,7 +486,23 @@ def test_publish_refused_then_map_then_publish(staff_client: Client, staff: User
     v2_draft.refresh_from_db()
     old.refresh_from_db()
     assert (old.status, v2_draft.status) == ("retired", "published")
-    assert staff_client.get("/categories/themes/v2/mapping/").status_code == 302
+    # Once published, the mapping reads as a table; changing it is refused.
+    response = staff_client.get("/categories/themes/v2/mapping/")
+    assertContains(
+        response,
+        "<tbody><tr><td><code>FOOD.PARCEL</code> Food parcel</td><td><code>FOOD.AID</code> Parcels and grocery</td></tr>"
+        "<tr><td><code>FOOD.SHOP</code> Social grocery</td><td><code>FOOD.AID</code> Parcels and grocery</td></tr></tbody>",
+        html=True,
+    )
+    assertNotContains(response, 'name="map_')
+    response = staff_client.post(
+        "/categories/themes/v2/mapping/",
+        {f"map_{parcel.pk}": str(v2_draft.categories.get(code="FOOD").pk)},
+        follow=True,
+    )
+    assertRedirects(response, "/categories/themes/v2/")
+    assert messages_of(response) == ["Version themes v2 is published and can no longer change."]
+    assert CategoryMapping.objects.get(source=parcel).target == aid
 
 
 def test_mapping_select_with_unknown_category_refused(staff_client: Client, v2_draft: SchemeVersion) -> None:
