@@ -344,6 +344,7 @@ def _intervision(context: DemoContext, organiser_org: Organisation, now: datetim
         description_nl=INTERVISION_NL,
         place="Ligue Bruxelloise pour la Santé Mentale, Rue du Président 53, 1050 Ixelles",
         closes_at=now + timedelta(days=12),
+        capacity=150,
         audience=Audience.FRONTLINE,
         ask_sector=True,
         is_published=True,

@@ -10,13 +10,14 @@ event's `confirmation_hours` and its seat goes to the waiting list.
 from __future__ import annotations
 
 import io
+import logging
 import re
 import secrets
+import smtplib
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 
 import segno
@@ -63,6 +64,21 @@ DEFAULT_QUESTIONS = [
     ("Ce qui a moins bien fonctionné", "Wat minder goed werkte"),
     ("Actions prioritaires", "Prioritaire acties"),
 ]
+
+
+logger = logging.getLogger(__name__)
+
+
+def _after_commit(send: Callable[..., None], *args: Any) -> None:
+    """Send an email once the change is committed; a mail server failure is logged, never undoes the change."""
+
+    def run() -> None:
+        try:
+            send(*args)
+        except (smtplib.SMTPException, OSError):
+            logger.exception("events: could not send %s", getattr(send, "__name__", send))
+
+    transaction.on_commit(run)
 
 
 class BusyError(Exception):
@@ -341,11 +357,11 @@ def _register_locked(
         if not touched:
             return RegistrationResult(participant, list(participant.registrations.filter(status__in=ACTIVE)), False)
         if participant.email_confirmed_at is None:
-            transaction.on_commit(lambda: _send_confirmation(participant))
+            _after_commit(_send_confirmation, participant)
         else:
             for registration in touched:
                 if registration.status == Status.CONFIRMED:
-                    transaction.on_commit(partial(send_invitation, registration))
+                    _after_commit(send_invitation, registration)
         return RegistrationResult(participant, touched, created_participant or bool(touched))
 
 
@@ -404,7 +420,7 @@ def confirm_email(token: str, *, now: datetime | None = None) -> Participant:
                 if registration.status == Status.CONFIRMED:
                     registration.confirmed_at = now
                     fields.append("confirmed_at")
-                    transaction.on_commit(partial(send_invitation, registration))
+                    _after_commit(send_invitation, registration)
             registration.save(update_fields=fields)
             log_action(
                 None,
@@ -441,7 +457,7 @@ def _offer_freed_seats(event: Event, theme_ids: Iterable[int | None], now: datet
             candidate.expires_at = now + timedelta(hours=event.offer_hours)
             candidate.save(update_fields=["status", "expires_at"])
             log_action(None, "events.registration.offered", candidate, organisation=event.organisation)
-            transaction.on_commit(partial(_send_offer, candidate))
+            _after_commit(_send_offer, candidate)
             offered.append(candidate)
     return offered
 
@@ -493,7 +509,7 @@ def accept_offer(registration: Registration, *, now: datetime | None = None) -> 
         registration.save(update_fields=["status", "confirmed_at", "expires_at"])
         log_action(None, "events.registration.offer_accepted", registration, organisation=event.organisation)
         if registration.status == Status.CONFIRMED:
-            transaction.on_commit(lambda: send_invitation(registration))
+            _after_commit(send_invitation, registration)
     return registration
 
 
@@ -503,7 +519,9 @@ def approve_registration(actor: User, registration: Registration, *, now: dateti
     with transaction.atomic():
         event = _lock(registration.event_id, [registration.theme_id] if registration.theme_id else [])
         registration = (
-            Registration.objects.select_for_update().select_related("participant", "theme").get(pk=registration.pk)
+            Registration.objects.select_for_update(of=("self",))
+            .select_related("participant", "theme")
+            .get(pk=registration.pk)
         )
         if registration.status not in (Status.AWAITING_APPROVAL, Status.WAITING, Status.PENDING):
             raise ValidationError(_("Only waiting or unconfirmed registrations can be approved."))
@@ -518,7 +536,7 @@ def approve_registration(actor: User, registration: Registration, *, now: dateti
         registration.expires_at = None
         registration.save(update_fields=["status", "confirmed_at", "expires_at"])
         log_action(actor, "events.registration.approved", registration, organisation=event.organisation)
-        transaction.on_commit(lambda: send_invitation(registration))
+        _after_commit(send_invitation, registration)
     return registration
 
 
@@ -797,7 +815,7 @@ def send_reminders(*, now: datetime | None = None) -> int:
                     {"session": session.pk},
                     organisation=session.event.organisation,
                 )
-                transaction.on_commit(partial(_send_reminder, registration.participant, session))
+                _after_commit(_send_reminder, registration.participant, session)
             sent += 1
     return sent
 

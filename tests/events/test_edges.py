@@ -116,3 +116,14 @@ def test_rapporteur_link_writes_notes_without_an_account(client, organisation, o
     response = client.post(path, {"question": question.pk, "text": " - "})
     assert response.context["form"].errors == {"text": ["Écrivez au moins un point."]}
     assert client.get(reverse("events:rapporteur", args=["forged"])).status_code == 404
+
+
+def test_a_mail_server_down_never_loses_the_registration(event, register, settings, django_capture_on_commit_callbacks, caplog):
+    from tests.conftest import _free_port
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", _free_port(), 2
+    with django_capture_on_commit_callbacks(execute=True):
+        result = register(event)
+    assert Registration.objects.get().pk == result.registrations[0].pk
+    assert [record.getMessage() for record in caplog.records] == ["events: could not send _send_confirmation"]
