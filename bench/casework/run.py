@@ -67,8 +67,8 @@ def main() -> None:
     folder = tempfile.mkdtemp()
     db = duckdb.connect()
     columns = {
-        "casework_followup": "id, organisation_id, case_file_id, date, mode, worker_id, subsidy_id, age_band",
-        "casework_request": "id, follow_up_id, organisation_id, theme_id",
+        "casework_followup": "id, organisation_id, case_file_id, person_id, date, mode, worker_id, subsidy_id, age_band",
+        "casework_request": "id, follow_up_id, organisation_id, date, theme_id",
         "casework_casefile": "id, person_id",
         "casework_person": "id, sex",
         "taxonomy_category": "id, code, parent_id",
@@ -92,14 +92,14 @@ def main() -> None:
             f"SELECT {top} AS t, date_trunc('month', f.date) AS m, count(DISTINCT f.id) FROM casework_followup f JOIN casework_request r ON r.follow_up_id = f.id JOIN taxonomy_category c ON c.id = r.theme_id LEFT JOIN taxonomy_category p ON p.id = c.parent_id WHERE f.organisation_id = {centres[0]} AND f.date BETWEEN DATE '2024-01-01' AND DATE '2024-12-31' GROUP BY 1, 2"
         ),
         (
-            f"SELECT {top} AS t, f.mode, count(*) FROM casework_request r JOIN casework_followup f ON f.id = r.follow_up_id JOIN taxonomy_category c ON c.id = r.theme_id LEFT JOIN taxonomy_category p ON p.id = c.parent_id WHERE r.organisation_id = {centres[0]} AND f.date BETWEEN DATE '2024-01-01' AND DATE '2024-12-31' GROUP BY 1, 2"
+            f"SELECT {top} AS t, f.mode, count(*) FROM casework_request r JOIN casework_followup f ON f.id = r.follow_up_id JOIN taxonomy_category c ON c.id = r.theme_id LEFT JOIN taxonomy_category p ON p.id = c.parent_id WHERE r.organisation_id = {centres[0]} AND r.date BETWEEN DATE '2024-01-01' AND DATE '2024-12-31' GROUP BY 1, 2"
         ),
         (f"SELECT age_band, mode, count(*) FROM casework_followup WHERE organisation_id IN ({ids}) GROUP BY 1, 2"),
         (
-            f"SELECT c.code, year(f.date), count(*) FROM casework_request r JOIN casework_followup f ON f.id = r.follow_up_id JOIN taxonomy_category c ON c.id = r.theme_id WHERE r.organisation_id IN ({ids}) GROUP BY 1, 2"
+            f"SELECT c.code, year(r.date), count(*) FROM casework_request r JOIN taxonomy_category c ON c.id = r.theme_id WHERE r.organisation_id IN ({ids}) GROUP BY 1, 2"
         ),
         (
-            f"SELECT pe.sex, year(f.date), count(DISTINCT cf.person_id) FROM casework_followup f JOIN casework_casefile cf ON cf.id = f.case_file_id JOIN casework_person pe ON pe.id = cf.person_id WHERE f.organisation_id IN ({ids}) GROUP BY 1, 2"
+            f"SELECT pe.sex, year(f.date), count(DISTINCT f.person_id) FROM casework_followup f JOIN casework_person pe ON pe.id = f.person_id WHERE f.organisation_id IN ({ids}) GROUP BY 1, 2"
         ),
     ]
     for (label, median_pg, _worst), sql in zip(results, duck, strict=True):
