@@ -87,10 +87,15 @@ def main() -> None:
                 break
             except OSError:
                 time.sleep(0.2)
-        for url in urls[:50]:  # warm-up: connections, caches, compiled templates
-            connection = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
-            connection.request("GET", url)
-            connection.getresponse().read()
+        for url in urls[:50]:  # warm-up: every worker's connection, caches, compiled templates
+            for _retry in range(20):
+                try:
+                    connection = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
+                    connection.request("GET", url)
+                    connection.getresponse().read()
+                    break
+                except OSError:
+                    time.sleep(0.5)
         timings: list[float] = []
         statuses: dict[int, int] = {}
         lock = threading.Lock()
