@@ -49,7 +49,7 @@ def _draft_or_redirect(request: AuthenticatedRequest, version: SchemeVersion) ->
     """A frozen version cannot change: say so and go back to it."""
     if version.is_frozen:
         messages.error(request, _("Version %(version)s is published and can no longer change.") % {"version": version})
-        return redirect("taxonomy:version", scheme_code=version.scheme.code, number=version.number)
+        return _to_version(version)
     return None
 
 
@@ -76,7 +76,6 @@ def version_detail(request: AuthenticatedRequest, scheme_code: str, number: int)
             "scheme": version.scheme,
             "tree": queries.version_tree(version),
             "unmapped": unmapped,
-            "upload_form": UploadCategoriesForm() if not version.is_frozen else None,
         },
     )
 
