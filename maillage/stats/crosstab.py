@@ -362,9 +362,16 @@ def grouped(
             with connections[queryset.db].cursor() as cursor:
                 # Room to hash the groups in memory; no JIT compilation for queries of a few hundred ms.
                 cursor.execute("SET LOCAL work_mem = '64MB'; SET LOCAL jit = off")
-        rows = list(
-            queryset.annotate(**aliases).values(*aliases).annotate(value=measure.aggregate(uses_requests)).order_by()
-        )
+        distinct_of = _DISTINCT_TARGET.get(measure.key) if (measure.key != "followups" or uses_requests) else None
+        if distinct_of is None:
+            rows = list(
+                queryset.annotate(**aliases)
+                .values(*aliases)
+                .annotate(value=measure.aggregate(uses_requests))
+                .order_by()
+            )
+        else:
+            rows = _count_distinct(queryset.annotate(**aliases), list(aliases), distinct_of)
     merged: dict[tuple[str, ...], int] = {}
     for row in rows:
         parts = []
@@ -377,6 +384,24 @@ def grouped(
     return specs, [
         {**{f"d{index}": part for index, part in enumerate(cell)}, "value": value} for cell, value in merged.items()
     ]
+
+
+# What a distinct count counts, per measure.
+_DISTINCT_TARGET = {"persons": "person_id", "case_files": "case_file_id", "followups": "id"}
+
+
+def _count_distinct(queryset: QuerySet[Any], aliases: list[str], target: str) -> list[dict[str, Any]]:
+    """COUNT(DISTINCT target) per group, as two hashed GROUP BYs: (groups, target), then groups.
+
+    Databases sort for COUNT(DISTINCT ...) with GROUP BY; grouping twice lets them hash, which is
+    several times faster on millions of rows. The inner query is the ORM's own.
+    """
+    inner = queryset.values(*aliases, target).annotate(n=Count("pk")).order_by()
+    sql, params = inner.query.sql_with_params()
+    columns = ", ".join(connections[queryset.db].ops.quote_name(alias) for alias in aliases)
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(f"SELECT {columns}, COUNT(*) FROM ({sql}) grouped GROUP BY {columns}", params)  # noqa: S608
+        return [{**dict(zip(aliases, row[:-1], strict=True)), "value": row[-1]} for row in cursor.fetchall()]
 
 
 # The table ----------------------------------------------------------------------------------------------
