@@ -337,6 +337,28 @@ def stale_filter(now: datetime | None = None) -> Q:
     return Q(verified_at__isnull=True) | Q(verified_at__lt=now - timedelta(days=stale_after_days()))
 
 
+def status_board_services(*, commune: Commune | None = None, category: Category | None = None) -> QuerySet[Service]:
+    """Published services for the status board, optionally for one commune (served or located) and one need."""
+    services = published_services()
+    if commune is not None:
+        services = services.filter(
+            Q(serves_whole_region=True)
+            | Exists(Service.area_communes.through.objects.filter(service_id=OuterRef("pk"), commune_id=commune.pk))
+            | Exists(ServiceAtLocation.objects.filter(service=OuterRef("pk"), location__commune=commune))
+        )
+    if category is not None:
+        services = services.filter(
+            Exists(
+                Service.needs.through.objects.filter(service_id=OuterRef("pk"), category_id__in=category_ids(category))
+            )
+        )
+    return (
+        services.select_related("organisation", "verified_by")
+        .prefetch_related("schedules", "schedule_exceptions")
+        .order_by("crisis_status", "name_fr", "id")
+    )
+
+
 def recent_changes(
     *, commune: Commune | None = None, category: Category | None = None, limit: int = 50
 ) -> QuerySet[ServiceChange]:

@@ -20,6 +20,7 @@ urlpatterns = [
     path("services/<int:pk>/workers/new/", views.worker_edit, name="worker_new"),
     path("services/<int:pk>/workers/<int:worker_pk>/", views.worker_edit, name="worker_edit"),
     path("services/<int:pk>/history/", views.history, name="history"),
+    path("status/", views.status_board, name="status_board"),
     path("changes/", views.changes, name="changes"),
     path("changes/feed/", views.ChangesFeed(), name="feed"),
     path("sheet/", views.sheet, name="sheet"),

@@ -48,6 +48,7 @@ from maillage.directory.queries import (
     search,
     services_visible_to,
     stale_after_days,
+    status_board_services,
     workers_of,
 )
 from maillage.taxonomy.models import Category
@@ -320,6 +321,20 @@ def changes(request: HttpRequest) -> HttpResponse:
             "changes": recent_changes(commune=commune, category=need),
             "feed_url": reverse("directory:feed") + (f"?{feed_query}" if feed_query else ""),
         },
+    )
+
+
+def status_board(request: HttpRequest) -> HttpResponse:
+    """Which services are open, reduced or closed right now, and how fresh that information is."""
+    form = ChangesFilterForm(request.GET or None)
+    commune, need = _change_filters(form)
+    now = timezone.now()
+    rows = [
+        (service, service_is_open(service, now), is_stale(service, now))
+        for service in status_board_services(commune=commune, category=need)
+    ]
+    return render(
+        request, "directory/status_board.html", {"form": form, "rows": rows, "stale_days": stale_after_days()}
     )
 
 

@@ -26,6 +26,7 @@ def test_public_directory_pages_pass_axe(page, request_themes) -> None:  # type:
     anderlecht = Commune.objects.get(postal_codes__code="1070")
     for url in (
         "/directory/changes/",
+        "/directory/status/",
         f"/directory/sheet/?commune={anderlecht.pk}&needs={food.pk}",
         "/directory/sheet/",
         f"/directory/?postal_code=1070&need={food.pk}",

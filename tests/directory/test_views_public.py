@@ -130,3 +130,31 @@ def test_sheet_has_inline_qr_code(client: Client, themes, food_service) -> None:
 def test_sheet_form_without_parameters(client: Client, themes) -> None:  # type: ignore[no-untyped-def]
     response = client.get(reverse("directory:sheet"))
     assert response.templates[0].name == "directory/sheet_form.html"
+
+
+@time_machine.travel(MONDAY_10, tick=False)
+def test_status_board_by_need_with_flat_queries(client: Client, themes, django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
+    from maillage.directory.services import confirm_still_accurate, set_crisis_status
+
+    staff = member(Role.FEDERATION_STAFF)
+    closed = make_service(name_fr="Fermé", needs=[themes["FOOD.PARCEL"]], hours=[(WEEKDAYS, time(9), time(17))])
+    set_crisis_status(staff, closed, "closed", "Travaux")
+    usual = make_service(name_fr="Ouvert", needs=[themes["FOOD"]], hours=[(WEEKDAYS, time(9), time(17))])
+    confirm_still_accurate(staff, usual)
+    make_service(name_fr="Logement", needs=[themes["HOUSING"]])
+    url = reverse("directory:status_board")
+    with django_assert_max_num_queries(12) as few:
+        response = client.get(url, {"need": themes["FOOD"].pk})
+    assert [(s.name_fr, is_open, stale) for s, is_open, stale in response.context["rows"]] == [
+        ("Fermé", False, False),
+        ("Ouvert", True, False),
+    ]
+    for index in range(5):
+        make_service(name_fr=f"Colis {index}", needs=[themes["FOOD"]], hours=[(WEEKDAYS, time(9), time(17))])
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get(url, {"need": themes["FOOD"].pk})
+    assert len(response.context["rows"]) == 7
+    from maillage.core.models import Commune
+
+    anderlecht = Commune.objects.get(postal_codes__code="1070")
+    assert client.get(url, {"commune": anderlecht.pk}).context["rows"] == []
