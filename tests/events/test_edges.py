@@ -118,7 +118,9 @@ def test_rapporteur_link_writes_notes_without_an_account(client, organisation, o
     assert client.get(reverse("events:rapporteur", args=["forged"])).status_code == 404
 
 
-def test_a_mail_server_down_never_loses_the_registration(event, register, settings, django_capture_on_commit_callbacks, caplog):
+def test_a_mail_server_down_never_loses_the_registration(
+    event, register, settings, django_capture_on_commit_callbacks, caplog
+):
     from tests.conftest import _free_port
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"

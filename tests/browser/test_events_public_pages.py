@@ -1,0 +1,63 @@
+"""The public pages of a workshop series and an intervision cycle on a phone: accessible, usable without an account."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from maillage.events.models import EventKind, Registration, Status
+from tests.browser.conftest import assert_no_axe_violations
+from tests.events.factories import EventFactory, GroupFactory, SessionFactory, ThemeFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_series_and_cycle_pages_on_a_phone(phone_page, live_server, settings):
+    settings.SITE_URL = live_server.url
+    series = EventFactory(
+        kind=EventKind.WORKSHOP_SERIES,
+        slug="assises",
+        title_fr="Assises du Logement et du Travail social",
+        per_organisation=2,
+    )
+    themes = [ThemeFactory(event=series, title_fr=title, capacity=40) for title in ("Habitat", "Formation", "Réseaux")]
+    for theme in themes:
+        SessionFactory(event=series, theme=theme, starts_at=timezone.now() + timedelta(days=7))
+    cycle = EventFactory(kind=EventKind.INTERVISION, slug="intervisions", title_fr="Cycle d'intervisions", capacity=150)
+    GroupFactory(event=cycle, name="Groupe 1")
+
+    phone_page.goto("/events/")
+    assert phone_page.get_by_role("link", name="Assises du Logement et du Travail social").count() == 1
+    assert_no_axe_violations(phone_page)
+
+    phone_page.goto("/events/assises/")
+    assert_no_axe_violations(phone_page)
+    phone_page.get_by_label("Votre nom complet").fill("Karim Haddad")
+    phone_page.get_by_label("Votre adresse e-mail").fill("karim@example.org")
+    phone_page.get_by_label("Organisation (si elle n'est pas dans la liste)").fill("Syndicat des Locataires")
+    phone_page.get_by_role("checkbox", name="Habitat").check()
+    phone_page.get_by_role("checkbox", name="Réseaux").check()
+    phone_page.get_by_role("button", name="S'inscrire").click()
+    phone_page.wait_for_url("**/events/assises/registered/")
+    assert phone_page.locator(".registration-statuses li").all_inner_texts() == [
+        "Habitat: En attente de confirmation par e-mail",
+        "Réseaux: En attente de confirmation par e-mail",
+    ]
+    assert sorted(Registration.objects.filter(event=series).values_list("theme__title_fr", "status")) == [
+        ("Habitat", Status.PENDING),
+        ("Réseaux", Status.PENDING),
+    ]
+
+    phone_page.goto("/events/intervisions/")
+    assert_no_axe_violations(phone_page)
+    phone_page.get_by_label("Votre nom complet").fill("Sofie Maes")
+    phone_page.get_by_label("Votre adresse e-mail").fill("not-an-address")
+    phone_page.get_by_role("button", name="S'inscrire").click()
+    assert phone_page.locator(".errorlist").all_inner_texts()[:2] == [
+        "Ceci n'est pas une adresse e-mail, par ex. nom@exemple.org.",
+        "Choisissez votre organisation dans la liste ou tapez son nom.",
+    ]
+    assert_no_axe_violations(phone_page)
+    assert Registration.objects.filter(event=cycle).count() == 0
