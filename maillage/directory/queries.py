@@ -13,10 +13,11 @@ from django.db.models import BooleanField as BooleanOutput
 from django.db.models import Case, Exists, F, OuterRef, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from maillage.core.models import Commune, PostalCode, Role
+from maillage.core.models import AuditEntry, Commune, PostalCode, Role
 from maillage.core.tenancy import AnyUser, is_federation_staff, organisation_ids
 from maillage.directory.models import (
     CrisisStatus,
+    DirectoryOrganisation,
     Frequency,
     Schedule,
     ScheduleException,
@@ -311,6 +312,26 @@ def editable_services(user: AnyUser) -> QuerySet[Service]:
     if is_federation_staff(user):
         return services
     return services.filter(organisation__organisation_id__in=organisation_ids(user, [Role.COORDINATOR]))
+
+
+def organisations_editable_by(user: AnyUser) -> QuerySet[DirectoryOrganisation]:
+    """Where the user may add services: all for federation staff, their organisations' entries for coordinators."""
+    if is_federation_staff(user):
+        return DirectoryOrganisation.objects.all()
+    return DirectoryOrganisation.objects.filter(organisation_id__in=organisation_ids(user, [Role.COORDINATOR]))
+
+
+def service_history(service: Service) -> QuerySet[AuditEntry]:
+    """The audit entries about this service and its workers, newest first."""
+    worker_ids = [str(pk) for pk in Worker.objects.filter(service=service).values_list("pk", flat=True)]
+    return (
+        AuditEntry.objects.filter(
+            Q(target_type="directory.service", target_id=str(service.pk))
+            | Q(target_type="directory.worker", target_id__in=worker_ids)
+        )
+        .select_related("actor")
+        .order_by("-created_at", "-id")
+    )
 
 
 def services_visible_to(user: AnyUser) -> QuerySet[Service]:

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from maillage.core.models import AuditEntry, Commune, User
+from maillage.core.models import Commune, User
 from maillage.core.tenancy import active_memberships, get_object_for_user_or_404, is_federation_staff
 from maillage.directory import exchange, services
 from maillage.directory.forms import (
@@ -36,16 +36,18 @@ from maillage.directory.forms import (
     StatusForm,
     WorkerForm,
 )
-from maillage.directory.models import DirectoryOrganisation, Service, ServiceChange, Worker
+from maillage.directory.models import Service, ServiceChange, Worker
 from maillage.directory.opening import is_open as service_is_open
 from maillage.directory.opening import next_opening
 from maillage.directory.queries import (
     SearchCriteria,
     editable_services,
     is_stale,
+    organisations_editable_by,
     published_services,
     recent_changes,
     search,
+    service_history,
     services_visible_to,
     stale_after_days,
     status_board_services,
@@ -138,7 +140,7 @@ def _editable_or_404(request: HttpRequest, pk: int) -> Service:
 @login_required
 def service_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     service = _editable_or_404(request, pk) if pk is not None else None
-    organisations = _organisations_for(request)
+    organisations = list(organisations_editable_by(request.user))
     if service is None and not organisations:
         raise Http404
     form = ServiceForm(request.POST or None, instance=service)
@@ -164,16 +166,6 @@ def service_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         "directory/service_form.html",
         {"form": form, "service": service, "organisations": organisations if service is None else []},
     )
-
-
-def _organisations_for(request: HttpRequest) -> list[DirectoryOrganisation]:
-    from maillage.core.models import Role
-    from maillage.core.tenancy import organisation_ids
-
-    if is_federation_staff(request.user):
-        return list(DirectoryOrganisation.objects.all())
-    ids = organisation_ids(request.user, [Role.COORDINATOR])
-    return list(DirectoryOrganisation.objects.filter(organisation_id__in=ids))
 
 
 @login_required
@@ -301,11 +293,7 @@ def worker_edit(request: HttpRequest, pk: int, worker_pk: int | None = None) -> 
 @login_required
 def history(request: HttpRequest, pk: int) -> HttpResponse:
     service = _editable_or_404(request, pk)
-    worker_ids = [str(i) for i in Worker.objects.filter(service=service).values_list("pk", flat=True)]
-    entries = (
-        AuditEntry.objects.filter(target_type="directory.service", target_id=str(service.pk))
-        | AuditEntry.objects.filter(target_type="directory.worker", target_id__in=worker_ids)
-    ).select_related("actor")
+    entries = service_history(service)
     return render(request, "directory/history.html", {"service": service, "entries": entries})
 
 

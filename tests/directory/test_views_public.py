@@ -158,3 +158,17 @@ def test_status_board_by_need_with_flat_queries(client: Client, themes, django_a
 
     anderlecht = Commune.objects.get(postal_codes__code="1070")
     assert client.get(url, {"commune": anderlecht.pk}).context["rows"] == []
+
+
+def test_changes_page_query_count_is_flat(client: Client, themes, django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
+    from maillage.directory.services import confirm_still_accurate
+
+    staff = member(Role.FEDERATION_STAFF)
+    confirm_still_accurate(staff, make_service(needs=[themes["FOOD"]]))
+    with django_assert_max_num_queries(8) as few:
+        client.get(reverse("directory:changes"))
+    for _index in range(5):
+        confirm_still_accurate(staff, make_service(needs=[themes["FOOD"]]))
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get(reverse("directory:changes"))
+    assert len(response.context["changes"]) == 6
