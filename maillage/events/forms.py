@@ -7,7 +7,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from maillage.core.models import Organisation, Sector
-from maillage.events.models import Audience, Breakout, Event, Group, NotePoint, Question, Recommendation, Theme
+from maillage.events.models import Audience, Breakout, Event, Group, NotePoint, Question, Recommendation, Session, Theme
 from maillage.events.services import RegistrationData
 
 
@@ -229,3 +229,66 @@ class RecommendationForm(forms.ModelForm):
             breakout__event=event, merged_into__isnull=True
         ).select_related("breakout")
         self.fields["sources"].required = False
+
+
+def _datetime_widget() -> forms.DateTimeInput:
+    return forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class EventForm(forms.ModelForm):
+    online_link = forms.URLField(label=_("online link"), required=False, assume_scheme="https")
+
+    class Meta:
+        model = Event
+        fields = (
+            "organisation", "organisers", "kind", "slug", "title_fr", "title_nl", "description_fr", "description_nl",
+            "place", "online_link", "practical_details", "contact_email", "opens_at", "closes_at", "capacity",
+            "per_organisation", "audience", "audience_sector", "ask_function", "ask_sector", "ask_accessibility",
+            "requires_approval", "invitation_only", "confirmation_hours", "offer_hours", "is_published",
+        )  # fmt: skip
+        widgets = {
+            "opens_at": _datetime_widget(),
+            "closes_at": _datetime_widget(),
+            "description_fr": forms.Textarea(attrs={"rows": 6}),
+            "description_nl": forms.Textarea(attrs={"rows": 6}),
+            "practical_details": forms.Textarea(attrs={"rows": 3}),
+            "organisers": forms.SelectMultiple(attrs={"size": 6}),
+        }
+
+    def __init__(self, *args: Any, lead_choices: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _queryset(self, "organisation").queryset = lead_choices
+        self.fields["organisers"].required = False
+        self.fields["organisers"].help_text = _("Co-organisers; the lead organiser is always one.")
+
+
+class ThemeForm(forms.ModelForm):
+    class Meta:
+        model = Theme
+        fields = ("position", "title_fr", "title_nl", "capacity", "per_organisation", "closes_at")
+        widgets = {"closes_at": _datetime_widget()}
+
+
+class GroupForm(forms.ModelForm):
+    class Meta:
+        model = Group
+        fields = ("position", "name", "facilitators", "capacity", "per_organisation")
+
+
+class SessionForm(forms.ModelForm):
+    class Meta:
+        model = Session
+        fields = ("title", "starts_at", "ends_at", "theme", "group", "place")
+        widgets = {"starts_at": _datetime_widget(), "ends_at": _datetime_widget()}
+
+    def __init__(self, *args: Any, event: Event, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _queryset(self, "theme").queryset = event.themes.all()
+        _queryset(self, "group").queryset = event.groups.all()
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        starts, ends = cleaned.get("starts_at"), cleaned.get("ends_at")
+        if starts and ends and ends <= starts:
+            self.add_error("ends_at", _("The end must come after the start."))
+        return cleaned

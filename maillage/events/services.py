@@ -1025,3 +1025,33 @@ def delete_recommendation(actor: User, recommendation: Recommendation) -> None:
             actor, "events.recommendation.deleted", recommendation, organisation=recommendation.event.organisation
         )
         recommendation.delete()
+
+
+# -- setting events up ------------------------------------------------------------------------------
+
+
+def save_event(
+    actor: User, values: dict[str, Any], organisers: Iterable[Organisation], *, event: Event | None = None
+) -> Event:
+    """Create or change an event; its lead organisation is always one of its organisers."""
+    with transaction.atomic():
+        if event is None:
+            event = Event.objects.create(**values)
+            code = "events.event.created"
+        else:
+            for name, value in values.items():
+                setattr(event, name, value)
+            event.save(update_fields=list(values))
+            code = "events.event.updated"
+        event.organisers.set({*organisers, event.organisation})
+        ensure_questions(event)
+        log_action(actor, code, event, {"kind": event.kind, "published": event.is_published})
+    return event
+
+
+def add_part(actor: User, event: Event, part: Theme | Group | Session) -> None:
+    """Add a theme, a group or a session to an event."""
+    with transaction.atomic():
+        part.event = event
+        part.save()
+        log_action(actor, f"events.{part._meta.model_name}.created", event, {"id": part.pk})

@@ -14,7 +14,9 @@ urlpatterns = [
     path("checkin/<str:token>/", views.checkin_scan, name="checkin_scan"),
     path("rapporteur/<str:token>/", views.rapporteur, name="rapporteur"),
     path("manage/", views.manage_list, name="manage_list"),
+    path("manage/new/", views.edit_event, name="new_event"),
     path("manage/<int:event_id>/", views.manage_event, name="manage_event"),
+    path("manage/<int:event_id>/edit/", views.edit_event, name="edit_event"),
     path(
         "manage/<int:event_id>/registrations/<int:registration_id>/<slug:action>/",
         views.manage_registration,

@@ -19,10 +19,13 @@ from django.views.decorators.http import require_POST
 
 from maillage.core.forms import add_service_error
 from maillage.core.http import AuthenticatedRequest
+from maillage.core.tenancy import organisations_of
 from maillage.events import queries, services
 from maillage.events.forms import (
     BreakoutForm,
     CheckInCodeForm,
+    EventForm,
+    GroupForm,
     MergeForm,
     MessageForm,
     MoveForm,
@@ -30,7 +33,9 @@ from maillage.events.forms import (
     RapporteurForm,
     RecommendationForm,
     RegistrationForm,
+    SessionForm,
     SynthesisEditForm,
+    ThemeForm,
 )
 from maillage.events.models import ACTIVE, Attendance, NotePoint, Recommendation, Registration, Status
 
@@ -221,6 +226,56 @@ def manage_list(request: AuthenticatedRequest) -> HttpResponse:
         .order_by("-created_at")
     )
     return render(request, "events/manage_list.html", {"events": events})
+
+
+@login_required
+def edit_event(request: AuthenticatedRequest, event_id: int | None = None) -> HttpResponse:
+    """Create or set up an event: its settings, then its themes, groups and sessions."""
+    leads = organisations_of(request.user, queries.ORGANISER_ROLES)
+    if not leads.exists():
+        raise Http404
+    event = queries.managed_event_or_404(request.user, event_id) if event_id is not None else None
+    form = EventForm(
+        request.POST if request.POST.get("part") == "event" else None,
+        instance=event,
+        lead_choices=leads,
+        initial={"organisation": leads.first()},
+    )
+    parts = {
+        "theme": ThemeForm(prefix="theme"),
+        "group": GroupForm(prefix="group"),
+        "session": SessionForm(prefix="session", event=event) if event else None,
+    }
+    if request.method == "POST":
+        part = request.POST.get("part", "")
+        if part == "event" and form.is_valid():
+            values = {name: value for name, value in form.cleaned_data.items() if name != "organisers"}
+            saved = services.save_event(request.user, values, form.cleaned_data["organisers"], event=event)
+            messages.success(request, _("Event saved."))
+            return redirect("events:edit_event", event_id=saved.pk)
+        if event is not None and part in parts:
+            part_form: Any = (
+                SessionForm(request.POST, prefix="session", event=event)
+                if part == "session"
+                else {"theme": ThemeForm, "group": GroupForm}[part](request.POST, prefix=part)
+            )
+            if part_form.is_valid():
+                services.add_part(request.user, event, part_form.save(commit=False))
+                messages.success(request, _("Added."))
+                return redirect("events:edit_event", event_id=event.pk)
+            parts[part] = part_form
+    return render(
+        request,
+        "events/edit_event.html",
+        {
+            "event": event,
+            "form": form,
+            "parts": parts,
+            "sessions": event.sessions.select_related("theme", "group") if event else [],
+            "themes": event.themes.all() if event else [],
+            "groups": event.groups.all() if event else [],
+        },
+    )
 
 
 @login_required
