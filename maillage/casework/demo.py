@@ -61,6 +61,7 @@ INSTITUTION_FOR = {
     "ENERGY": ["UTILITIES.ENERGY", "UTILITIES.WATER"],
     "FOOD": ["PUBLIC.CPAS", "OTHER.ASSOC"],
 }
+NAMES = [("Leila", "Haddad"), ("Jean", "Dupont"), ("Maria", "Popescu"), ("Youssef", "El Amrani"), ("Nadia", "Kabongo")]
 NOTES = ["", "", "", "Rappeler la semaine prochaine.", "Documents à apporter: avertissement-extrait de rôle."]
 
 
@@ -110,6 +111,9 @@ def load(context: DemoContext) -> None:
                     language=rng.choice(["fr", "fr", "nl", "ar", "en", "es"]),
                 )
             )
+        if short == "CSS Sud-Est":  # this centre stores names: a few persons gave theirs
+            for person, (first, last) in zip(persons, NAMES, strict=False):
+                person.first_name, person.last_name = first, last
         Person.objects.bulk_create(persons)
         persons = list(Person.objects.filter(organisation=centre).order_by("reference"))
         files = []

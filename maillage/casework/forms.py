@@ -253,3 +253,19 @@ class ColumnMappingForm(forms.Form):
         super().__init__(*args, **kwargs)
         for name, label in fields:
             self.fields[name] = forms.CharField(label=label, required=False, max_length=100)
+
+
+class WorkersForm(forms.Form):
+    workers = forms.ModelMultipleChoiceField(
+        label=_("Workers in charge"), queryset=User.objects.none(), widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args: Any, organisation: Organisation, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["workers"]
+        assert isinstance(field, forms.ModelMultipleChoiceField)
+        field.queryset = User.objects.filter(
+            memberships__organisation=organisation,
+            memberships__role__in=[Role.WORKER, Role.COORDINATOR],
+            memberships__is_active=True,
+        ).distinct()

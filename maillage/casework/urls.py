@@ -12,6 +12,7 @@ urlpatterns = [
     path("files/<int:case_file_id>/followups/new/", views.followup_create, name="followup_create"),
     path("files/<int:case_file_id>/followups/request-row/", views.request_row, name="request_row"),
     path("files/<int:case_file_id>/close/", views.case_file_close, name="case_file_close"),
+    path("files/<int:case_file_id>/workers/", views.case_file_workers, name="case_file_workers"),
     path("files/<int:case_file_id>/reopen/", views.case_file_reopen, name="case_file_reopen"),
     path("files/<int:case_file_id>/export/", views.person_export, name="person_export"),
     path("files/<int:case_file_id>/erase/", views.person_erase, name="person_erase"),

@@ -25,6 +25,7 @@ from maillage.casework.forms import (
     PersonForm,
     RequestFormSet,
     SessionForm,
+    WorkersForm,
 )
 from maillage.casework.models import AXES, CaseFile, ImportKind, ImportProfile, ImportRun, Person
 from maillage.core.forms import add_service_error
@@ -132,6 +133,9 @@ def case_file_detail(request: HttpRequest, case_file_id: int) -> HttpResponse:
             "show_identity": queries.can_see_identity(user, case_file.person, case_file),
             "is_coordinator": queries.is_coordinator_of(user, case_file.organisation_id),
             "close_form": CloseForm(initial={"closed_on": timezone.localdate()}),
+            "workers_form": WorkersForm(
+                organisation=case_file.organisation, initial={"workers": list(case_file.workers.all())}
+            ),
         },
     )
 
@@ -287,6 +291,23 @@ def case_file_close(request: HttpRequest, case_file_id: int) -> HttpResponse:
             messages.success(request, _("Case file closed."))
     else:
         messages.error(request, _("Give a closing date and a reason."))
+    return redirect("casework:case_file", case_file_id=case_file.pk)
+
+
+@login_required
+@require_POST
+def case_file_workers(request: HttpRequest, case_file_id: int) -> HttpResponse:
+    """The coordinator (or a worker in charge) hands the case file to colleagues."""
+    case_file = _case_file(request, case_file_id)
+    user = _user(request)
+    if not (queries.is_coordinator_of(user, case_file.organisation_id) or user in case_file.workers.all()):
+        raise Http404
+    form = WorkersForm(request.POST, organisation=case_file.organisation)
+    if form.is_valid():
+        services.set_workers(user, case_file, form.cleaned_data["workers"])
+        messages.success(request, _("Saved."))
+    else:
+        messages.error(request, _("Choose at least one worker in charge."))
     return redirect("casework:case_file", case_file_id=case_file.pk)
 
 

@@ -176,3 +176,14 @@ def test_pages_for_activities_erase_and_close(case_file, worker, coordinator, ou
         reverse("casework:case_file_reopen", args=[case_file.pk]),
         method="post",
     )
+
+
+def test_workers_in_charge_are_changed_by_coordinator(case_file, worker, coordinator, organisation, outsider_client):
+    colleague = member(Role.WORKER, organisation, language="en")
+    url = reverse("casework:case_file_workers", args=[case_file.pk])
+    assert client_for(colleague).post(url, {"workers": [colleague.pk]}).status_code == 404
+    client_for(coordinator).post(url, {"workers": [worker.pk, colleague.pk]})
+    assert sorted(case_file.workers.values_list("pk", flat=True)) == sorted([worker.pk, colleague.pk])
+    refused = client_for(worker).post(url, {"workers": []}, follow=True)
+    assert [str(m) for m in refused.context["messages"]] == ["Choose at least one worker in charge."]
+    assert_outsider_gets_404(outsider_client, url, method="post")
