@@ -126,7 +126,12 @@ def service_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "next_opening": next_opening(service, now),
             "stale": is_stale(service, now),
             "stale_days": stale_after_days(),
-            "workers": workers_of(service) if _is_professional(request) else None,
+            # Editors see every worker (to fix consent); other professionals only the consenting ones.
+            "workers": service.workers.all()
+            if can_edit
+            else workers_of(service)
+            if _is_professional(request)
+            else None,
             "can_edit": can_edit,
             "can_verify": can_edit,
         },

@@ -321,3 +321,11 @@ def test_stale_after_configurable_days(settings, service: Service) -> None:  # t
     assert is_stale(service, now) is True
     service.verified_at = None
     assert is_stale(service, now) is True
+
+
+def test_editor_sees_unlisted_workers_on_the_detail_page(coordinator: User, worker: User, service: Service) -> None:
+    Worker.objects.create(service=service, full_name="Non Listé", function_fr="AS", consent=False)
+    Worker.objects.create(service=service, full_name="Listé", function_fr="AS", consent=True)
+    url = reverse("directory:service", args=[service.pk])
+    assert [w.full_name for w in client_for(coordinator).get(url).context["workers"]] == ["Listé", "Non Listé"]
+    assert [w.full_name for w in client_for(worker).get(url).context["workers"]] == ["Listé"]
