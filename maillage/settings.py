@@ -256,6 +256,8 @@ if PRODUCTION:
 MAILLAGE_INVITATION_DAYS = env_int("MAILLAGE_INVITATION_DAYS", 7, minimum=1)
 # Helpline comments are erased after this many days; the coded call data stays.
 MAILLAGE_HELPLINE_COMMENT_RETENTION_DAYS = env_int("MAILLAGE_HELPLINE_COMMENT_RETENTION_DAYS", 365, minimum=1)
+# A service's crisis status not confirmed for this many days is flagged stale.
+MAILLAGE_DIRECTORY_STALE_DAYS = env_int("MAILLAGE_DIRECTORY_STALE_DAYS", 14, minimum=1)
 # Closed case files lose their identifying data after this many years.
 MAILLAGE_CASEWORK_RETENTION_YEARS = env_int("MAILLAGE_CASEWORK_RETENTION_YEARS", 5, minimum=1)
 

@@ -123,5 +123,7 @@ def test_failed_logins_are_throttled(worker: User) -> None:
     ]
 
 
-def test_passwords_are_hashed_with_argon2(worker: User) -> None:
-    assert worker.password.startswith("argon2$")
+@pytest.mark.argon2
+def test_passwords_are_hashed_with_argon2(db: None) -> None:
+    person = User.objects.create_user("hashed@example.org", "a-long-password-2026", full_name="Hashed")
+    assert person.password.startswith("argon2$")
