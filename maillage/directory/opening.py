@@ -139,10 +139,10 @@ def next_opening(target: Service | Location, after: datetime) -> datetime | None
     return None
 
 
-def opening_state(target: Service | Location, at: datetime) -> tuple[bool, datetime | None]:
-    """(is_open(at), next_opening(at)) computed from one pass over the coming week when possible."""
+def opening_state(target: Service | Location, at: datetime) -> tuple[bool, datetime | None, datetime | None]:
+    """(open at `at`, next opening after `at`, end of the current slot) from one pass over the coming week."""
     local = _local(at).date()
     week = slots_between(target, local - timedelta(days=1), local + timedelta(days=7))
-    open_now = any(slot.start <= at < slot.end for slot in week)
+    current = [slot.end for slot in week if slot.start <= at < slot.end]
     upcoming = next((slot.start for slot in week if slot.start >= at), None)
-    return open_now, upcoming if upcoming is not None else next_opening(target, at)
+    return bool(current), upcoming if upcoming is not None else next_opening(target, at), max(current, default=None)

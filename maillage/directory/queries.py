@@ -51,6 +51,7 @@ class ReferralSuggestion:
     next_opening: datetime | None
     serves_area: bool
     distance_km: float | None = None
+    open_until: datetime | None = None
 
 
 @dataclass
@@ -248,11 +249,12 @@ def _nearest(ids: list[int], centre: Commune) -> list[int]:
 
 
 def _suggest(service: Service, at: datetime, commune: Commune | None) -> ReferralSuggestion:
-    open_now, upcoming = opening_state(service, at)
+    open_now, upcoming, until = opening_state(service, at)
     return ReferralSuggestion(
         service=service,
         is_open=open_now,
         next_opening=upcoming,
+        open_until=until,
         serves_area=bool(getattr(service, "serves_area", False)),
         distance_km=_distance(service, commune),
     )

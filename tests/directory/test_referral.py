@@ -26,6 +26,7 @@ def test_level_one_need_finds_level_two_services(themes) -> None:  # type: ignor
         next_opening=datetime(2026, 11, 24, 9, 0, tzinfo=BRUSSELS),
         serves_area=False,
         distance_km=None,
+        open_until=datetime(2026, 11, 23, 17, 0, tzinfo=BRUSSELS),
     )
 
 
