@@ -189,7 +189,7 @@ def _check_seat(
     return result
 
 
-def _over_cap_error(check: SeatCheck, event: Event) -> ValidationError:
+def _over_cap_error(check: SeatCheck) -> ValidationError:
     return ValidationError(
         _(
             "%(scope)s already has the maximum number of people of your organisation. "
@@ -321,7 +321,7 @@ def _register_locked(
                 continue
             check = _check_seat(event, participant, theme, None)
             if check.over_cap:
-                raise _over_cap_error(check, event)
+                raise _over_cap_error(check)
             if check.full:
                 status = Status.WAITING
             elif participant.email_confirmed_at is None:
@@ -528,7 +528,7 @@ def approve_registration(actor: User, registration: Registration, *, now: dateti
         if registration.status == Status.WAITING:
             check = _check_seat(event, registration.participant, registration.theme, None)
             if check.over_cap:
-                raise _over_cap_error(check, event)
+                raise _over_cap_error(check)
             if check.full:
                 raise ValidationError(_("There is no free seat left: cancel or refuse someone first."))
         registration.status = Status.CONFIRMED

@@ -37,7 +37,7 @@ from maillage.events.forms import (
     SynthesisEditForm,
     ThemeForm,
 )
-from maillage.events.models import ACTIVE, Attendance, NotePoint, Recommendation, Registration, Status
+from maillage.events.models import ACTIVE, Attendance, NotePoint, Participant, Recommendation, Registration, Status
 
 DOOR_SESSION_KEY = "events_door_session"
 REGISTERED_KEY = "events_registered"
@@ -139,7 +139,7 @@ def participant_page(request: HttpRequest, token: str) -> HttpResponse:
             entries.append({"registration": registration, "session": session, "qr": qr})
     entries.sort(key=lambda entry: entry["session"].starts_at)
     others = (
-        queries.Participant.objects.filter(email=participant.email)
+        Participant.objects.filter(email=participant.email)
         .exclude(pk=participant.pk)
         .select_related("event")
         .order_by("-created_at")
