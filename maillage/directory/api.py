@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import uuid
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Exists, OuterRef, QuerySet
@@ -60,7 +61,7 @@ class ServiceFilters(PageParams):
     taxonomy_id: str | None = None
     organization_id: str | None = None
     postcode: str | None = None
-    modified_after: str | None = None
+    modified_after: datetime | None = None
 
 
 def _page(items: list[Any] | QuerySet[Any], params: PageParams, render: Any) -> dict[str, Any]:

@@ -65,6 +65,7 @@ def test_api_services_pagination_and_filters(client: Client, api_services, theme
     assert [s["name"] for s in by_org["contents"]] == ["Alpha colis"]
     assert client.get("/directory/api/services", {"organization_id": "x"}).json()["total_items"] == 0
     assert client.get("/directory/api/services", {"modified_after": "2000-01-01T00:00:00Z"}).json()["total_items"] == 2
+    assert client.get("/directory/api/services", {"modified_after": "yesterday"}).status_code == 422
 
 
 def test_api_service_and_organization_detail(client: Client, api_services) -> None:  # type: ignore[no-untyped-def]
