@@ -14,6 +14,7 @@ import argparse
 import http.client
 import json
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -96,7 +97,7 @@ def _form(service_id: int) -> dict[str, str]:
     return data
 
 
-def http_run(clients: int, per_client: int, service_id: int) -> tuple[list[float], float, int]:
+def http_run(clients: int, per_client: int, service_id: int, think: float = 0.0) -> tuple[list[float], float, int]:
     sessions = _sessions(clients)
     latencies: list[float] = []
     failures = [0]
@@ -104,7 +105,16 @@ def http_run(clients: int, per_client: int, service_id: int) -> tuple[list[float
     barrier = threading.Barrier(clients + 1)
 
     def worker(session_key: str) -> None:
-        connection = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
+        try:
+            _worker(session_key)
+        except Exception as error:  # a dead client must not leave the others waiting at the barrier
+            with lock:
+                failures[0] += 1
+            print(f"client failed: {error!r}", file=sys.stderr)
+            barrier.abort()
+
+    def _worker(session_key: str) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", PORT, timeout=60)
         cookie = f"sessionid={session_key}"
         connection.request("GET", "/helpline/calls/new/", headers={"Cookie": cookie})
         response = connection.getresponse()
@@ -123,8 +133,11 @@ def http_run(clients: int, per_client: int, service_id: int) -> tuple[list[float
             "Referer": f"http://127.0.0.1:{PORT}/helpline/calls/new/",
         }
         mine = []
-        barrier.wait()
+        pause = random.Random(session_key)
+        barrier.wait(timeout=300)
         for _ in range(per_client):
+            if think:
+                time.sleep(pause.expovariate(1 / think))  # a responder talks before saving the next call
             started = time.perf_counter()
             connection.request("POST", "/helpline/calls/new/", body=body, headers=headers)
             response = connection.getresponse()
@@ -139,7 +152,7 @@ def http_run(clients: int, per_client: int, service_id: int) -> tuple[list[float
     threads = [threading.Thread(target=worker, args=(key,)) for key in sessions]
     for thread in threads:
         thread.start()
-    barrier.wait()
+    barrier.wait(timeout=300)
     started = time.perf_counter()
     for thread in threads:
         thread.join()
@@ -213,6 +226,9 @@ def main() -> None:
     parser.add_argument("--calls-per-client", type=int, default=50)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument(
+        "--think", type=float, default=0.0, help="mean pause (s) between a client's calls; 0 = closed loop"
+    )
     args = parser.parse_args()
     setup_django()
     from maillage.core.models import Organisation
@@ -226,24 +242,29 @@ def main() -> None:
     server = subprocess.Popen(
         [
             str(ROOT / ".venv/bin/gunicorn"), "maillage.wsgi:application", "-b", f"127.0.0.1:{PORT}",
-            "-w", str(args.workers), "-k", "gthread", "--threads", str(args.threads), "--log-level", "warning",
+            "-w", str(args.workers), "-k", "gthread", "--threads", str(args.threads), "--keep-alive", "75",
+            "--log-level", "warning",
         ],
         cwd=ROOT,
         env=env,
     )  # fmt: skip
     try:
-        for _ in range(100):
+        for _ in range(300):
             try:
-                probe = http.client.HTTPConnection("127.0.0.1", PORT, timeout=2)
+                probe = http.client.HTTPConnection("127.0.0.1", PORT, timeout=5)
                 probe.request("GET", "/healthz")
                 if probe.getresponse().status == 200:
                     break
             except OSError:
-                time.sleep(0.2)
+                time.sleep(0.5)
+        else:
+            raise SystemExit("gunicorn did not start")
         http_run(args.clients, 3, service.pk)  # warm every worker
-        latencies, wall, failures = http_run(args.clients, args.calls_per_client, service.pk)
+        latencies, wall, failures = http_run(args.clients, args.calls_per_client, service.pk, args.think)
+        pace = "none (closed loop)" if not args.think else f"{args.think} s mean"
         print(
-            f"gunicorn {args.workers} workers x {args.threads} threads (gthread), {args.clients} concurrent clients, loopback"
+            f"gunicorn {args.workers} workers x {args.threads} threads (gthread), {args.clients} concurrent clients, "
+            f"loopback, think time {pace}"
         )
         print(_summary("HTTP log_call (htmx POST, 3 requests + referral)", latencies, wall) + f"; failures {failures}")
     finally:

@@ -12,7 +12,7 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from maillage.core.models import Organisation, Role, User
-from maillage.core.tenancy import AnyUser, organisation_ids
+from maillage.core.tenancy import AnyUser, active_memberships
 from maillage.helpline.models import (
     OWN_EDIT_WINDOW,
     Call,
@@ -29,17 +29,31 @@ LINE_ROLES = (Role.RESPONDER, Role.FEDERATION_STAFF, Role.ADMINISTRATOR)
 STAFF_ROLES = (Role.FEDERATION_STAFF, Role.ADMINISTRATOR)
 
 
+def _line_roles(user: AnyUser) -> dict[str, set[int]]:
+    """The user's helpline roles by organisation, read once per loaded user (one query per request)."""
+    cached = getattr(user, "_helpline_roles", None)
+    if cached is None:
+        cached = {role: set() for role in LINE_ROLES}
+        for organisation_id, role in active_memberships(user, LINE_ROLES).values_list("organisation_id", "role"):
+            cached[role].add(organisation_id)
+        if user.is_authenticated:
+            user._helpline_roles = cached  # type: ignore[union-attr,attr-defined]
+    return cached
+
+
 def line_ids(user: AnyUser) -> set[int]:
     """Organisations whose line the user works for (as responder or staff)."""
-    return organisation_ids(user, LINE_ROLES)
+    roles = _line_roles(user)
+    return set().union(*roles.values())
 
 
 def staff_line_ids(user: AnyUser) -> set[int]:
-    return organisation_ids(user, STAFF_ROLES)
+    roles = _line_roles(user)
+    return roles[Role.FEDERATION_STAFF] | roles[Role.ADMINISTRATOR]
 
 
 def responder_line_ids(user: AnyUser) -> set[int]:
-    return organisation_ids(user, [Role.RESPONDER])
+    return set(_line_roles(user)[Role.RESPONDER])
 
 
 def lines_of(user: AnyUser) -> QuerySet[Organisation]:

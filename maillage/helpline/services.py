@@ -36,7 +36,7 @@ from maillage.helpline.models import (
     WeeklyNote,
 )
 from maillage.helpline.queries import can_edit_call, current_shift, responder_line_ids, staff_line_ids
-from maillage.taxonomy.models import Category, VersionStatus
+from maillage.taxonomy.models import Category, SchemeVersion, VersionStatus
 from maillage.taxonomy.queries import published_version
 
 MAX_DURATION_MINUTES = 600
@@ -51,9 +51,9 @@ def comment_retention_days() -> int:
 # Categories and services named in a call
 
 
-def find_category(value: object) -> Category:
+def find_category(value: object, version: SchemeVersion | None = None) -> Category:
     """The category in force for a code, a label (FR/NL/EN), an id or a Category; refuses retired ones."""
-    version = published_version(REQUEST_SCHEME)
+    version = version or published_version(REQUEST_SCHEME)
     if version is None:
         raise ValidationError(_("No version of the request themes is published yet."), code="no_scheme")
     category: Category | None
@@ -67,7 +67,10 @@ def find_category(value: object) -> Category:
             raise ValidationError(_("Choose the category of the request."), code="required")
         # The autocomplete fills "CODE — label"; the code alone is enough.
         code = text.split(" — ")[0].split()[0]
-        category = Category.objects.filter(version=version, code__iexact=code).first()
+        category = (
+            Category.objects.select_related("parent").filter(version=version, code=code).first()
+            or Category.objects.select_related("parent").filter(version=version, code__iexact=code).first()
+        )
         if category is None:
             category = (
                 Category.objects.filter(version=version).filter(label_fr__iexact=text).first()
@@ -223,11 +226,12 @@ def clean_call_data(organisation: Organisation, data: Mapping[str, Any], *, requ
     raw_requests: Sequence[Mapping[str, Any]] = list(data.get("requests") or [])
     if not raw_requests:
         errors["requests"] = [_("A call carries at least one request.")]
+    version = published_version(REQUEST_SCHEME) if raw_requests else None
     for index, raw in enumerate(raw_requests):
         prefix = f"requests-{index}-"
         category = None
         try:
-            category = find_category(raw.get("category"))
+            category = find_category(raw.get("category"), version)
         except ValidationError as error:
             errors[prefix + "category"] = list(error.messages)
         action = str(raw.get("action") or "").strip()

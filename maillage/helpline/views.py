@@ -205,6 +205,7 @@ def _call_form_page(request: AuthenticatedRequest, line: Organisation, call: Cal
         form = CallForm()
         formset = RequestFormSet(prefix="requests")
     _fill_service_choices(form, formset)
+    partial = _is_htmx(request) and request.method == "POST"
     context = {
         "form": form,
         "formset": formset,
@@ -213,11 +214,11 @@ def _call_form_page(request: AuthenticatedRequest, line: Organisation, call: Cal
         "call": call,
         "line": line,
         "action_url": reverse("helpline:call_edit", args=[call.pk]) if call else reverse("helpline:call_new"),
-        "categories": active_categories(REQUEST_SCHEME).order_by("position", "code")[:60],
-        "postal_codes": PostalCode.objects.select_related("commune").order_by("code"),
     }
-    if _is_htmx(request) and request.method == "POST":
+    if partial:
         return render(request, "helpline/_call_form.html", context)
+    context["categories"] = active_categories(REQUEST_SCHEME).order_by("position", "code")[:60]
+    context["postal_codes"] = PostalCode.objects.select_related("commune").order_by("code")
     return render(request, "helpline/call_form.html", context)
 
 

@@ -15,6 +15,14 @@ from tests.helpline.factories import call_data, log
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _english():
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 def _errors(excinfo: pytest.ExceptionInfo[ValidationError]) -> dict[str, list[str]]:
     return {key: [m for e in value for m in e.messages] for key, value in excinfo.value.error_dict.items()}
 

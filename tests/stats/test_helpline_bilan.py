@@ -144,7 +144,7 @@ def test_weekly_synthesis(responder, themes, line, food_service):
     assert [(r.key, r.count) for r in report.hours.rows if r.count] == [(10, 1), (11, 1)]
     assert [(r.key, r.count) for r in report.weekdays.rows if r.count] == [(0, 2)]
     assert [t.title for t in helpline_reports.synthesis_tables(report)][:3] == [
-        "Totals",
-        "Requests by theme",
-        "Requests by category (level 2)",
+        "Totaux",
+        "Demandes par thème",
+        "Demandes par catégorie (niveau 2)",
     ]
