@@ -63,6 +63,9 @@ def test_register_confirm_by_email_and_check_in(phone_page, page, live_server, s
     assert registration.status == Status.CONFIRMED
     sign_in(page, organiser.email, PASSWORD)
     page.goto(f"/events/manage/{event.pk}/sessions/{session.pk}/door/")
+    assert_no_axe_violations(page)
     page.get_by_role("button", name="Awa Diallo est là").click()
     assert page.locator(".messages").inner_text() == "Bienvenue, Awa Diallo : présence enregistrée."
+    page.goto(f"/events/manage/{event.pk}/")
+    assert_no_axe_violations(page)
     assert Attendance.objects.get().registration == registration
