@@ -13,8 +13,8 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from django.db import connections, transaction
-from django.db.models import Case, CharField, Count, Expression, F, QuerySet, Sum, Value, When
-from django.db.models.functions import Cast, ExtractYear, TruncMonth, TruncQuarter
+from django.db.models import Case, CharField, Count, DateField, Expression, F, QuerySet, Sum, Value, When
+from django.db.models.functions import ExtractYear, TruncMonth, TruncQuarter
 from django.utils.translation import gettext_lazy as _
 
 from maillage.casework.models import (
@@ -263,9 +263,9 @@ def _dimension(key: str, base: str, versions: Mapping[str, int]) -> DimensionSpe
         raise CrossTabError(_("Unknown dimension: %(key)s.") % {"key": key})
     date_path = _DATE_PATHS[base]
     if key == "month":
-        return DimensionSpec(key, Cast(TruncMonth(date_path), CharField()), {}, [])
+        return DimensionSpec(key, TruncMonth(date_path, output_field=DateField()), {}, [])
     if key == "quarter":
-        return DimensionSpec(key, Cast(TruncQuarter(date_path), CharField()), {}, [])
+        return DimensionSpec(key, TruncQuarter(date_path, output_field=DateField()), {}, [])
     if key == "year":
         return DimensionSpec(key, ExtractYear(date_path), {}, [])
     if key[:-1] in _AXIS_PATHS:
@@ -379,6 +379,8 @@ def grouped(
             value = row[f"d{index}"]
             if additive and spec.codes is not None and value is not None:
                 value = spec.codes.get(value, UNMAPPED)
+            if isinstance(value, datetime.datetime):  # raw SQL (distinct counts) skips the ORM's converters
+                value = value.date()
             parts.append("" if value is None else str(value))
         merged[tuple(parts)] = merged.get(tuple(parts), 0) + int(row["value"] or 0)
     return specs, [
