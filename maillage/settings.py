@@ -126,6 +126,7 @@ if _default_db["ENGINE"] == "django.db.backends.sqlite3":
     )
 DATABASES = {"default": _default_db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6 behaviour for URL fields in forms
 
 CACHES = {
     "default": {
