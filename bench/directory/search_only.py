@@ -1,0 +1,65 @@
+"""The same search without HTTP and templates: `queries.search()` in-process, sequentially.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/maillage_bench_directory \
+        .venv/bin/python bench/directory/search_only.py --requests 200
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "maillage.settings")
+
+import django
+
+django.setup()
+
+from django.db import connection, reset_queries  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from maillage.core.models import PostalCode  # noqa: E402
+from maillage.directory.queries import SearchCriteria, search  # noqa: E402
+from maillage.taxonomy.queries import active_categories  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=200)
+    args = parser.parse_args()
+    rng = random.Random(7)
+    categories = list(active_categories("request-themes"))
+    codes = list(PostalCode.objects.values_list("code", flat=True))
+    timings, queries, found = [], [], []
+    for index in range(args.requests + 10):
+        criteria = SearchCriteria(
+            category=rng.choice(categories),
+            postal_code=rng.choice(codes),
+            language=rng.choice(["fr", "fr", "nl", "en"]),
+            open_now=True,
+            at=timezone.now(),
+        )
+        reset_queries()
+        start = time.perf_counter()
+        results = search(criteria)
+        elapsed = (time.perf_counter() - start) * 1000
+        if index >= 10:  # the first ten warm caches and connections
+            timings.append(elapsed)
+            queries.append(len(connection.queries))
+            found.append(len(results))
+    timings.sort()
+    print(
+        f"searches={len(timings)} p50={statistics.median(timings):.1f} ms "
+        f"p95={timings[int(0.95 * (len(timings) - 1))]:.1f} ms max={timings[-1]:.1f} ms "
+        f"mean results={statistics.mean(found):.1f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
