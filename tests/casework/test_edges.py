@@ -187,3 +187,19 @@ def test_workers_in_charge_are_changed_by_coordinator(case_file, worker, coordin
     refused = client_for(worker).post(url, {"workers": []}, follow=True)
     assert [str(m) for m in refused.context["messages"]] == ["Choose at least one worker in charge."]
     assert_outsider_gets_404(outsider_client, url, method="post")
+
+
+@pytest.mark.parametrize("count", [1, 5])
+def test_activity_list_queries_do_not_grow(
+    organisation, worker, casework_schemes, django_assert_max_num_queries, count
+):
+    from maillage.casework.models import Activity
+
+    for index in range(count):
+        activity = Activity.objects.create(organisation=organisation, title=f"Atelier {index}", kind="workshop")
+        activity.workers.add(worker)
+        activity.themes.add(category("request-themes", "FOOD"))
+    client = client_for(worker)
+    with django_assert_max_num_queries(13):
+        response = client.get(reverse("casework:activities"))
+    assert len(response.context["activities"]) == count

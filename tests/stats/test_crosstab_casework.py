@@ -267,3 +267,27 @@ def test_filters_and_three_dimensions(seeded):
     )
     assert {k: v for k, v in result.tables[0].cells.items() if v} == dict(expected)
     assert Params.from_json(params.to_json()) == params
+
+
+def test_saved_report_delete_and_sector_filter(seeded, worker, federation_staff, outsider_client):
+    from maillage.casework.services import save_report
+
+    report = save_report(worker, seeded, "Par mode", Params(measure="followups", dimensions=["mode"]).to_json())
+    delete = reverse("stats:casework_report_delete", args=[report.pk])
+    assert outsider_client.post(delete).status_code == 404
+    assert client_for(worker).post(delete).status_code == 302
+    assert seeded.saved_reports.count() == 0
+    bad = client_for(worker).post(
+        reverse("stats:casework_report_save"), {"measure": "followups", "rows": "mode", "name": ""}, follow=True
+    )
+    assert [str(m) for m in bad.context["messages"]] == [
+        "The report could not be saved: give it a name and valid settings."
+    ]
+    response = client_for(federation_staff).get(
+        reverse("stats:casework_sector"),
+        {"run": "1", "measure": "followups", "rows": "centre", "sector": "casg", "export": "csv"},
+    )
+    lines = response.content.decode("utf-8-sig").splitlines()
+    assert lines[1] == "Les nombres inférieurs à 5 sont affichés « <5 »."  # federation staff reads French
+    assert lines[-1] == f"Total,{FollowUp.objects.count()},{FollowUp.objects.count()}"  # both CASG centres
+    assert AuditEntry.objects.filter(code="stats.crosstab.exported", actor=federation_staff).count() == 1
