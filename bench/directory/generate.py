@@ -132,8 +132,12 @@ def main() -> None:
         areas_model.objects.bulk_create(areas, batch_size=5000)
         ServiceLanguage.objects.bulk_create(languages, batch_size=5000)
         Schedule.objects.bulk_create(schedules, batch_size=5000)
+        codes_by_service: dict[int, list[str]] = {}
+        for row in languages:
+            codes_by_service.setdefault(row.service.pk, []).append(row.code)
         for service in services:
-            service.languages = []
+            service.languages = sorted(codes_by_service.get(service.pk, []))
+        Service.objects.bulk_update(services, ["languages"], batch_size=5000)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     print(
