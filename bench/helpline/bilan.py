@@ -101,7 +101,7 @@ def main() -> None:
     assert duck_shares == pg_shares, (duck_shares, pg_shares)
     assert Counter(before_counts) == Counter({row.key: row.count_before for row in report.themes if row.count_before})
     call_counts, call_total = duck_counts(start_now, end_now, True)
-    assert call_total == calls_report.base_now
+    assert call_total == calls_report.base_now == report.totals_now.calls
     assert dict(call_counts) == {row.key: row.count_now for row in calls_report.themes if row.count_now}
 
     with connection.cursor() as cursor:

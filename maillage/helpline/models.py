@@ -215,7 +215,10 @@ class Request(models.Model):
         ordering: ClassVar = ["call", "position", "id"]
         # The reports read only these columns for a period: an index-only scan on PostgreSQL.
         indexes: ClassVar = [
-            models.Index(fields=["organisation", "started_at", "theme", "category", "call"], name="helpline_req_report")
+            models.Index(
+                fields=["organisation", "started_at", "theme", "category", "call", "position"],
+                name="helpline_req_report_pos",
+            )
         ]
         verbose_name = _("request")
         verbose_name_plural = _("requests")

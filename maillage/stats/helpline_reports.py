@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import ExtractHour, ExtractIsoWeekDay
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -300,19 +300,23 @@ class _PeriodCounts:
 def _period_counts(ids: list[int], period: Period, base: str) -> _PeriodCounts:
     """Few queries per period: on the request base one GROUP BY (theme, category) gives both levels and the total."""
     requests = requests_in(ids, period).order_by()
-    calls = calls_in(ids, period).count()
     if base == BASE_REQUESTS:
+        # Every call has exactly one request at position 0 (the services write positions 0..n-1 and refuse
+        # a call without request), so the same index-only scan also counts the calls.
         pairs = list(
             requests.values("theme_id", "category_id")
-            .annotate(n=Count("*"))
-            .values_list("theme_id", "category_id", "n")
+            .annotate(n=Count("*"), first=Count("position", filter=Q(position=0)))
+            .values_list("theme_id", "category_id", "n", "first")
         )
         themes: dict[int, int] = {}
         categories: dict[int, int] = {}
-        for theme_id, category_id, n in pairs:
+        calls = 0
+        for theme_id, category_id, n, first in pairs:
             themes[theme_id] = themes.get(theme_id, 0) + n
             categories[category_id] = categories.get(category_id, 0) + n
+            calls += first
         return _PeriodCounts(calls, sum(categories.values()), list(themes.items()), list(categories.items()))
+    calls = calls_in(ids, period).count()
     distinct = Count("call_id", distinct=True)
     return _PeriodCounts(
         calls,

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from maillage.helpline.models import Request
+from maillage.helpline.models import Call, Request
 from maillage.stats import helpline_reports
 from maillage.stats.shares import Period, default_period
 from tests.helpline.conftest import food_service, line, responder, themes  # noqa: F401
@@ -76,6 +76,14 @@ def test_bilan_matches_an_independent_computation(responder, themes, line, base)
     before, base_before = _expected(PERIOD.previous(), base)
     assert (report.base_now, report.base_before) == (base_now, base_before)
     assert report.previous == Period(date(2020, 12, 1), date(2020, 12, 31))
+    calls_now = sum(
+        1 for c in Call.objects.all() if PERIOD.first <= timezone.localtime(c.started_at).date() <= PERIOD.last
+    )
+    previous = PERIOD.previous()
+    calls_before = sum(
+        1 for c in Call.objects.all() if previous.first <= timezone.localtime(c.started_at).date() <= previous.last
+    )
+    assert (report.totals_now.calls, report.totals_before.calls) == (calls_now, calls_before)
     got = {
         row.key: (row.count_now, row.share_now, row.count_before, row.share_before, row.difference)
         for row in report.themes
