@@ -32,3 +32,20 @@ def test_demo_loads_once_and_keeps_data_when_run_again() -> None:
     call_command("demo", "--no-serve", stdout=again)
     assert "Demo data already there: kept as it is" in again.getvalue()
     assert User.objects.get(email=ACCOUNTS[0][2]).full_name == "Renamed"
+
+
+def test_demo_reset_starts_again_from_a_new_sqlite_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MAILLAGE_", "DATABASE_URL", "DJANGO_"))}
+    env["MAILLAGE_VAR_DIR"] = str(tmp_path)
+    env["MAILLAGE_TASKS_BACKEND"] = "django_tasks.backends.immediate.ImmediateBackend"
+    command = [sys.executable, "-m", "maillage", "demo", "--no-serve"]
+    first = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert first.returncode == 0, first.stderr
+    again = subprocess.run([*command, "--reset"], env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert again.returncode == 0, again.stderr
+    assert "Demo data loaded." in again.stdout
+    assert (tmp_path / "maillage.sqlite3").exists()

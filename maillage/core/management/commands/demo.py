@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import transaction
+from django.db import connection, transaction
 
 from maillage.core.demo_context import DEMO_PASSWORD, DemoContext
 from maillage.core.models import Organisation
@@ -29,7 +30,9 @@ class Command(BaseCommand):
                 raise CommandError(
                     "--reset only deletes the SQLite demo database; drop a PostgreSQL database yourself."
                 )
-            call_command("flush", interactive=False, verbosity=0)
+            # A new file, so reference data of the migrations (communes, postal codes) comes back too.
+            connection.close()
+            Path(database["NAME"]).unlink(missing_ok=True)
         call_command("migrate", interactive=False, verbosity=0)
         if Organisation.objects.exists() and not options["reset"]:
             self.stdout.write("Demo data already there: kept as it is (use --reset to start again).")
