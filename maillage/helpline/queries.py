@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.utils import timezone
 
 from maillage.core.models import Organisation, Role, User
@@ -105,8 +105,13 @@ def my_shifts(user: User, now: datetime | None = None) -> QuerySet[Shift]:
 
 def current_shift(user: User, organisation_id: int, at: datetime) -> Shift | None:
     """The shift covering `at` on that line, the user's own first."""
-    shifts = Shift.objects.filter(organisation_id=organisation_id, starts_at__lte=at, ends_at__gt=at)
-    return shifts.filter(responders=user).first() or shifts.first()
+    mine = Shift.responders.through.objects.filter(shift_id=OuterRef("pk"), user_id=user.pk)
+    return (
+        Shift.objects.filter(organisation_id=organisation_id, starts_at__lte=at, ends_at__gt=at)
+        .annotate(is_mine=Exists(mine))
+        .order_by("-is_mine", "starts_at", "pk")
+        .first()
+    )
 
 
 def open_callbacks(user: AnyUser) -> QuerySet[Callback]:

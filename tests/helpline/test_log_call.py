@@ -211,3 +211,15 @@ def test_call_is_attached_to_the_shift(responder, federation_staff, line, themes
     )
     call = log(responder)
     assert call.shift == shift
+
+
+def test_call_prefers_the_responders_own_shift(responder, other_responder, federation_staff, line, themes):
+    now = timezone.now()
+    services.create_shift(
+        federation_staff, line, now - timedelta(hours=2), now + timedelta(hours=2), ["fr"], [other_responder]
+    )
+    own = services.create_shift(
+        federation_staff, line, now - timedelta(hours=1), now + timedelta(hours=1), ["nl"], [responder]
+    )
+    assert log(responder).shift == own
+    assert log(federation_staff).shift.responders.get() == other_responder
