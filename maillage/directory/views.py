@@ -12,7 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.syndication.views import Feed
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
@@ -189,7 +189,7 @@ def schedule_add(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def schedule_delete(request: HttpRequest, pk: int, schedule_pk: int) -> HttpResponse:
     service = _editable_or_404(request, pk)
-    schedule = get_object_or_404(service.schedules, pk=schedule_pk)
+    schedule = get_object_for_user_or_404(service.schedules.all(), pk=schedule_pk)
     services.delete_schedule(request.user, schedule)  # type: ignore[arg-type]
     messages.success(request, _("The opening hours are removed."))
     return redirect("directory:hours", pk=service.pk)
@@ -263,11 +263,11 @@ def contacts(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("The phone number is added."))
                 return redirect("directory:contacts", pk=service.pk)
         elif "remove_location" in request.POST:
-            link = get_object_or_404(service.service_at_locations, pk=request.POST["remove_location"])
+            link = get_object_for_user_or_404(service.service_at_locations.all(), pk=request.POST["remove_location"])
             services.remove_location(actor, link)
             return redirect("directory:contacts", pk=service.pk)
         elif "remove_phone" in request.POST:
-            phone = get_object_or_404(service.phones, pk=request.POST["remove_phone"])
+            phone = get_object_for_user_or_404(service.phones.all(), pk=request.POST["remove_phone"])
             services.remove_phone(actor, phone)
             return redirect("directory:contacts", pk=service.pk)
     return render(
@@ -286,7 +286,7 @@ def contacts(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def worker_edit(request: HttpRequest, pk: int, worker_pk: int | None = None) -> HttpResponse:
     service = _editable_or_404(request, pk)
-    worker = get_object_or_404(service.workers, pk=worker_pk) if worker_pk else None
+    worker = get_object_for_user_or_404(service.workers.all(), pk=worker_pk) if worker_pk else None
     form = WorkerForm(request.POST or None, instance=worker)
     if request.method == "POST" and form.is_valid():
         services.save_worker(request.user, service, form.cleaned_data, worker=worker)  # type: ignore[arg-type]

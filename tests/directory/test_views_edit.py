@@ -329,3 +329,10 @@ def test_editor_sees_unlisted_workers_on_the_detail_page(coordinator: User, work
     url = reverse("directory:service", args=[service.pk])
     assert [w.full_name for w in client_for(coordinator).get(url).context["workers"]] == ["Listé", "Non Listé"]
     assert [w.full_name for w in client_for(worker).get(url).context["workers"]] == ["Listé"]
+
+
+def test_garbage_ids_in_posts_give_404(coordinator: User, service: Service) -> None:
+    client = client_for(coordinator)
+    url = reverse("directory:contacts", args=[service.pk])
+    assert client.post(url, {"remove_phone": "abc"}).status_code == 404
+    assert client.post(url, {"remove_location": "999"}).status_code == 404
