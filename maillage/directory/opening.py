@@ -84,7 +84,8 @@ def _anchor(schedule: Schedule, start: date) -> date:
     """Where the recurrence starts counting: near the window when every period repeats (fast),
     at valid_from (or a fixed Monday) when INTERVAL skips periods and the phase matters."""
     if schedule.interval == 1:
-        return start.replace(day=1)
+        # The Monday of the window's week (weekly) or the first of its month (monthly).
+        return start - timedelta(days=start.weekday()) if schedule.freq == "WEEKLY" else start.replace(day=1)
     return schedule.valid_from or ANCHOR
 
 
