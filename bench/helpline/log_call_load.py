@@ -25,7 +25,7 @@ from http.cookies import SimpleCookie
 
 from common import ROOT, setup_django
 
-PORT = 8765
+PORT = 8791  # --port to change; pick a free one on a shared machine
 
 
 def _percentile(values: list[float], fraction: float) -> float:
@@ -221,15 +221,18 @@ def raw_run(
 
 
 def main() -> None:
+    global PORT
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--calls-per-client", type=int, default=50)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--port", type=int, default=PORT)
     parser.add_argument(
         "--think", type=float, default=0.0, help="mean pause (s) between a client's calls; 0 = closed loop"
     )
     args = parser.parse_args()
+    PORT = args.port
     setup_django()
     from maillage.core.models import Organisation
     from maillage.directory.models import Service

@@ -11,7 +11,9 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -39,6 +41,11 @@ from maillage.taxonomy.models import Category
 from maillage.taxonomy.queries import active_categories, search_categories
 
 PAGE_SIZE = 50
+
+
+def _fragment(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
+    """A piece of a page for htmx: rendered without the page's context processors (navigation, roles)."""
+    return HttpResponse(render_to_string(template, {**context, "csrf_token": get_token(request)}))
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -216,7 +223,7 @@ def _call_form_page(request: AuthenticatedRequest, line: Organisation, call: Cal
         "action_url": reverse("helpline:call_edit", args=[call.pk]) if call else reverse("helpline:call_new"),
     }
     if partial:
-        return render(request, "helpline/_call_form.html", context)
+        return _fragment(request, "helpline/_call_form.html", context)
     context["categories"] = active_categories(REQUEST_SCHEME).order_by("position", "code")[:60]
     context["postal_codes"] = PostalCode.objects.select_related("commune").order_by("code")
     return render(request, "helpline/call_form.html", context)
@@ -248,7 +255,7 @@ def request_row(request: AuthenticatedRequest) -> HttpResponse:
         index = 1
     form = RequestForm(prefix=f"requests-{index}")
     form.set_service_choices([])
-    return render(request, "helpline/_request_row.html", {"request_form": form, "new_total": index + 1})
+    return _fragment(request, "helpline/_request_row.html", {"request_form": form, "new_total": index + 1})
 
 
 @login_required
@@ -260,7 +267,7 @@ def category_options(request: AuthenticatedRequest) -> HttpResponse:
         if key.endswith("-category"):
             text = str(request.GET.get(key, ""))
     text = text.split(" — ")[0] if " — " in text else text
-    return render(
+    return _fragment(
         request, "helpline/_category_options.html", {"categories": search_categories(REQUEST_SCHEME, text, 20)}
     )
 
@@ -279,7 +286,7 @@ def postal_options(request: AuthenticatedRequest) -> HttpResponse:
             | Q(locality_fr__icontains=text)
             | Q(locality_nl__icontains=text)
         )
-    return render(request, "helpline/_postal_options.html", {"postal_codes": codes[:30]})
+    return _fragment(request, "helpline/_postal_options.html", {"postal_codes": codes[:30]})
 
 
 @login_required
@@ -302,7 +309,7 @@ def referral_options(request: AuthenticatedRequest) -> HttpResponse:
             selected,
         )
     )
-    return render(request, "helpline/_service_field.html", {"request_form": form, "category": category})
+    return _fragment(request, "helpline/_service_field.html", {"request_form": form, "category": category})
 
 
 @login_required
