@@ -191,6 +191,18 @@ class CentreSettingsForm(forms.Form):
     )
 
 
+class WorkerSubsidiesForm(forms.Form):
+    """For each worker of the centre, the subsidy that funds their post (tags their follow-ups)."""
+
+    def __init__(self, *args: Any, workers: list[User], current: dict[int, int], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [("", _("(none)")), *((str(s.pk), s.name) for s in Subsidy.objects.all())]
+        for worker in workers:
+            self.fields[f"worker_{worker.pk}"] = forms.ChoiceField(
+                label=str(worker), choices=choices, required=False, initial=str(current.get(worker.pk, ""))
+            )
+
+
 class ActivityForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = Activity

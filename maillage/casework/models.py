@@ -146,6 +146,24 @@ class Subsidy(models.Model):
         return self.name
 
 
+class WorkerSubsidy(models.Model):
+    """The subsidy that funds a worker's post in a centre: their follow-ups are tagged with it by default."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    subsidy = models.ForeignKey(Subsidy, on_delete=models.PROTECT, related_name="+", verbose_name=_("subsidy"))
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["organisation", "worker"], name="casework_worker_subsidy_unique")
+        ]
+        verbose_name = _("worker's subsidy")
+        verbose_name_plural = _("workers' subsidies")
+
+    def __str__(self) -> str:
+        return f"{self.worker} · {self.subsidy}"
+
+
 class Person(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="casework_persons")
     reference = models.CharField(

@@ -26,6 +26,7 @@ from maillage.casework.models import (
     Person,
     Request,
     SavedReport,
+    WorkerSubsidy,
     age_band_for,
 )
 from maillage.core.audit import log_action
@@ -59,6 +60,17 @@ def set_store_identities(actor: User, organisation: Organisation, store: bool) -
         centre.save(update_fields=["store_identities"])
         log_action(actor, "casework.settings.changed", organisation, {"store_identities": store})
     return centre
+
+
+def set_worker_subsidy(actor: User, organisation: Organisation, worker: User, subsidy_id: int | None) -> None:
+    with transaction.atomic():
+        if subsidy_id is None:
+            WorkerSubsidy.objects.filter(organisation=organisation, worker=worker).delete()
+        else:
+            WorkerSubsidy.objects.update_or_create(
+                organisation=organisation, worker=worker, defaults={"subsidy_id": subsidy_id}
+            )
+        log_action(actor, "casework.worker_subsidy.changed", organisation, {"worker": worker.pk, "subsidy": subsidy_id})
 
 
 # Persons ------------------------------------------------------------------------------------------------
@@ -297,6 +309,12 @@ def record_follow_up(actor: User, case_file: CaseFile, data: FollowUpData, reque
     """A follow-up with its coded requests, all or nothing."""
     cleaned = clean_follow_up(case_file, data, requests)
     person = case_file.person
+    if data.subsidy_id is None:  # by default, the subsidy that funds the worker's post
+        data.subsidy_id = (
+            WorkerSubsidy.objects.filter(organisation_id=case_file.organisation_id, worker=data.worker)
+            .values_list("subsidy_id", flat=True)
+            .first()
+        )
     with transaction.atomic():
         follow_up = FollowUp.objects.create(
             organisation_id=case_file.organisation_id,

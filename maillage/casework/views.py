@@ -26,8 +26,9 @@ from maillage.casework.forms import (
     RequestFormSet,
     SessionForm,
     WorkersForm,
+    WorkerSubsidiesForm,
 )
-from maillage.casework.models import AXES, CaseFile, ImportKind, ImportProfile, ImportRun, Person
+from maillage.casework.models import AXES, CaseFile, ImportKind, ImportProfile, ImportRun, Person, WorkerSubsidy
 from maillage.core.forms import add_service_error
 from maillage.core.models import Organisation, User
 from maillage.core.tenancy import get_object_for_user_or_404
@@ -349,12 +350,31 @@ def person_erase(request: HttpRequest, case_file_id: int) -> HttpResponse:
 @login_required
 def centre_settings(request: HttpRequest, organisation_id: int) -> HttpResponse:
     centre = _coordinated_centre(request, organisation_id)
-    form = CentreSettingsForm(request.POST or None, initial={"store_identities": queries.store_identities(centre)})
-    if request.method == "POST" and form.is_valid():
+    workers = list(
+        User.objects.filter(
+            memberships__organisation=centre, memberships__role__in=queries.CASEWORK_ROLES, memberships__is_active=True
+        ).distinct()
+    )
+    current = dict(WorkerSubsidy.objects.filter(organisation=centre).values_list("worker_id", "subsidy_id"))
+    posted = request.POST if request.method == "POST" else None
+    form = CentreSettingsForm(
+        posted if posted and "store" in posted else None, initial={"store_identities": queries.store_identities(centre)}
+    )
+    subsidies_form = WorkerSubsidiesForm(
+        posted if posted and "subsidies" in posted else None, workers=workers, current=current
+    )
+    if form.is_bound and form.is_valid():
         services.set_store_identities(_user(request), centre, form.cleaned_data["store_identities"])
         messages.success(request, _("Saved."))
         return redirect("casework:settings", organisation_id=centre.pk)
-    return render(request, "casework/settings.html", {"form": form, "centre": centre})
+    if subsidies_form.is_bound and subsidies_form.is_valid():
+        for worker in workers:
+            chosen = subsidies_form.cleaned_data[f"worker_{worker.pk}"]
+            if (int(chosen) if chosen else None) != current.get(worker.pk):
+                services.set_worker_subsidy(_user(request), centre, worker, int(chosen) if chosen else None)
+        messages.success(request, _("Saved."))
+        return redirect("casework:settings", organisation_id=centre.pk)
+    return render(request, "casework/settings.html", {"form": form, "subsidies_form": subsidies_form, "centre": centre})
 
 
 # Collective activities -----------------------------------------------------------------------------------

@@ -203,3 +203,23 @@ def test_activity_list_queries_do_not_grow(
     with django_assert_max_num_queries(13):
         response = client.get(reverse("casework:activities"))
     assert len(response.context["activities"]) == count
+
+
+def test_worker_subsidy_tags_their_follow_ups(case_file, worker, coordinator, organisation):
+    from tests.casework.factories import SubsidyFactory
+
+    subsidy = SubsidyFactory(code="cocof", name="COCOF")
+    url = reverse("casework:settings", args=[organisation.pk])
+    assert client_for(coordinator).get(url).context["subsidies_form"].fields[f"worker_{worker.pk}"].initial == ""
+    client_for(coordinator).post(url, {"subsidies": "1", f"worker_{worker.pk}": str(subsidy.pk)})
+    follow_up = services.record_follow_up(
+        worker,
+        case_file,
+        services.FollowUpData(datetime.date(2024, 3, 1), "phone", worker),
+        [services.RequestData(category("request-themes", "FOOD"))],
+    )
+    assert follow_up.subsidy == subsidy
+    client_for(coordinator).post(url, {"subsidies": "1", f"worker_{worker.pk}": ""})
+    from maillage.casework.models import WorkerSubsidy
+
+    assert WorkerSubsidy.objects.count() == 0

@@ -169,7 +169,7 @@ def test_settings_page_for_coordinator_only(organisation, worker, coordinator, o
     url = reverse("casework:settings", args=[organisation.pk])
     assert_outsider_gets_404(outsider_client, url)
     assert client_for(worker).get(url).status_code == 404
-    client_for(coordinator).post(url, {"store_identities": "on"})
+    client_for(coordinator).post(url, {"store_identities": "on", "store": "1"})
     assert CaseworkSettings.objects.get(organisation=organisation).store_identities is True
 
 
