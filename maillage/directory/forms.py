@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -13,9 +13,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from maillage.core.geography import resolve_postal_code
-from maillage.core.models import Commune, PostalCode
+from maillage.core.models import Commune, Organisation, PostalCode
 from maillage.directory.models import (
     CrisisStatus,
+    DirectoryOrganisation,
     Frequency,
     Modality,
     Schedule,
@@ -339,3 +340,70 @@ class ChangesFilterForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["need"].queryset = active_categories(SCHEME).order_by("position", "code")  # type: ignore[attr-defined]
+
+
+class DirectoryOrganisationForm(forms.ModelForm):
+    """Name, description and contacts; `members` are the member organisations the editor may link."""
+
+    phone = forms.CharField(label=_("Phone"), max_length=30, required=False)
+    organisation = forms.ModelChoiceField(
+        label=_("Member organisation"), queryset=Organisation.objects.none(), required=False
+    )
+
+    class Meta:
+        model = DirectoryOrganisation
+        formfield_callback = _https_urls
+        fields = ("name_fr", "name_nl", "description_fr", "description_nl", "email", "website")
+        widgets: ClassVar = {
+            "description_fr": forms.Textarea(attrs={"rows": 3}),
+            "description_nl": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(
+        self, *args: Any, members: models.QuerySet[Organisation], member_required: bool, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["organisation"]
+        field.queryset = members.order_by("name_fr")  # type: ignore[attr-defined]
+        field.required = member_required
+        field.empty_label = None if member_required else _("None (not a member of the federation)")  # type: ignore[attr-defined]
+        if self.instance.pk:
+            field.initial = self.instance.organisation_id
+            main_phone = self.instance.phones.filter(service__isnull=True, location__isnull=True).first()
+            self.fields["phone"].initial = main_phone.number if main_phone else ""
+
+    def clean_phone(self) -> str:
+        phone = self.cleaned_data.get("phone", "")
+        return validate_phone(phone) if phone else ""
+
+    def clean_organisation(self) -> Organisation | None:
+        member: Organisation | None = self.cleaned_data.get("organisation")
+        if member is not None:
+            taken = DirectoryOrganisation.objects.filter(organisation=member).exclude(pk=self.instance.pk)
+            if taken.exists():
+                raise ValidationError(
+                    _("This member organisation already has a directory entry."), code="organisation_taken"
+                )
+        return member
+
+    def organisation_data(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in self._meta.fields or ()}
+
+
+class SubscriptionForm(forms.Form):
+    commune = forms.ModelChoiceField(
+        label=_("Commune"), queryset=Commune.objects.all(), required=False, empty_label=_("All communes")
+    )
+    need = CategoryChoiceField(
+        label=_("Need"), queryset=Category.objects.none(), required=False, empty_label=_("Any need")
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["need"].queryset = active_categories(SCHEME).order_by("position", "code")  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("commune") and not data.get("need"):
+            raise ValidationError(_("Choose a commune, a need or both to follow."), code="empty_follow")
+        return data

@@ -418,3 +418,32 @@ class ServiceChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.service} {self.kind}"
+
+
+class Subscription(models.Model):
+    """A professional follows a commune and/or a need and gets the matching changes by email."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="directory_subscriptions")
+    commune = models.ForeignKey(
+        "core.Commune", on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("commune")
+    )
+    need = models.ForeignKey(
+        "taxonomy.Category", on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("need")
+    )
+    # Changes after this moment go into the next digest (set to the creation time at first).
+    last_sent_at = models.DateTimeField(_("last digest covers up to"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering: ClassVar = ["id"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["user", "commune", "need"],
+                name="directory_subscription_unique",
+            )
+        ]
+        verbose_name = _("subscription to changes")
+        verbose_name_plural = _("subscriptions to changes")
+
+    def __str__(self) -> str:
+        return " / ".join(str(part) for part in (self.commune, self.need) if part is not None)

@@ -13,9 +13,10 @@ from django.db.models import BooleanField as BooleanOutput
 from django.db.models import Case, Exists, F, OuterRef, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from maillage.core.models import AuditEntry, Commune, PostalCode, Role
+from maillage.core.models import AuditEntry, Commune, PostalCode, Role, User
 from maillage.core.tenancy import AnyUser, is_federation_staff, organisation_ids
 from maillage.directory.models import (
+    ChangeKind,
     CrisisStatus,
     DirectoryOrganisation,
     Frequency,
@@ -26,6 +27,7 @@ from maillage.directory.models import (
     ServiceChange,
     ServiceLanguage,
     ServiceStatus,
+    Subscription,
     Worker,
 )
 from maillage.directory.opening import BRUSSELS, opening_state
@@ -385,9 +387,19 @@ def status_board_services(*, commune: Commune | None = None, category: Category 
 def recent_changes(
     *, commune: Commune | None = None, category: Category | None = None, limit: int = 50
 ) -> QuerySet[ServiceChange]:
-    changes = ServiceChange.objects.filter(service__status=ServiceStatus.PUBLISHED).select_related(
-        "service__organisation"
+    ids = _changes_matching(
+        ServiceChange.objects.filter(service__status=ServiceStatus.PUBLISHED), commune, category
+    ).values("pk")
+    return (
+        ServiceChange.objects.filter(pk__in=ids)
+        .select_related("service__organisation")
+        .order_by("-created_at", "-id")[:limit]
     )
+
+
+def _changes_matching(
+    changes: QuerySet[ServiceChange], commune: Commune | None, category: Category | None
+) -> QuerySet[ServiceChange]:
     if commune is not None:
         changes = changes.filter(
             Q(service__serves_whole_region=True)
@@ -396,9 +408,31 @@ def recent_changes(
         )
     if category is not None:
         changes = changes.filter(service__needs__in=category_ids(category))
-    ids = changes.values("pk")
-    return (
-        ServiceChange.objects.filter(pk__in=ids)
-        .select_related("service__organisation")
-        .order_by("-created_at", "-id")[:limit]
+    return changes
+
+
+# Kinds sent by email: a new service, changed information, a new crisis status (not mere confirmations).
+DIGEST_KINDS = (ChangeKind.CREATED, ChangeKind.UPDATED, ChangeKind.STATUS)
+
+
+def changes_for_subscription(subscription: Subscription, until: datetime) -> QuerySet[ServiceChange]:
+    """Changes of published services matching a follow, after its last digest and up to `until`."""
+    changes = ServiceChange.objects.filter(
+        service__status=ServiceStatus.PUBLISHED,
+        kind__in=DIGEST_KINDS,
+        created_at__gt=subscription.last_sent_at,
+        created_at__lte=until,
     )
+    ids = _changes_matching(changes, subscription.commune, subscription.need).values("pk")
+    return ServiceChange.objects.filter(pk__in=ids).select_related("service").order_by("created_at", "id")
+
+
+def subscriptions_of(user: AnyUser) -> QuerySet[Subscription]:
+    if not user.is_authenticated:
+        return Subscription.objects.none()
+    return Subscription.objects.filter(user=user).select_related("commune", "need").order_by("id")
+
+
+def subscribers() -> QuerySet[User]:
+    """Active users with at least one subscription, for the digest command."""
+    return User.objects.filter(is_active=True, directory_subscriptions__isnull=False).distinct().order_by("id")

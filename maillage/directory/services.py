@@ -9,7 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from maillage.core.audit import log_action
-from maillage.core.models import Commune, User
+from maillage.core.mail import send_templated_mail
+from maillage.core.models import Commune, Organisation, User
 from maillage.directory.models import (
     ChangeKind,
     CrisisStatus,
@@ -22,8 +23,10 @@ from maillage.directory.models import (
     ServiceAtLocation,
     ServiceChange,
     ServiceLanguage,
+    Subscription,
     Worker,
 )
+from maillage.directory.queries import changes_for_subscription
 from maillage.directory.textsearch import search_document
 from maillage.taxonomy.models import Category
 
@@ -252,3 +255,106 @@ def delete_worker(actor: User | None, worker: Worker) -> None:
     with transaction.atomic():
         _audit(actor, "directory.worker.deleted", worker, {"service": worker.service_id})
         worker.delete()
+
+
+ORGANISATION_FIELDS = ("name_fr", "name_nl", "description_fr", "description_nl", "email", "website")
+
+
+def save_directory_organisation(
+    actor: User,
+    data: Mapping[str, Any],
+    *,
+    entry: DirectoryOrganisation | None = None,
+    member: Organisation | None = None,
+    phone: str = "",
+) -> DirectoryOrganisation:
+    """Create or update a directory organisation, its main phone and its link to a member organisation."""
+    with transaction.atomic():
+        created = entry is None
+        # Compare with the stored row: a ModelForm has already copied the new values onto `entry`.
+        entry = DirectoryOrganisation() if entry is None else DirectoryOrganisation.objects.get(pk=entry.pk)
+        changed = [name for name in ORGANISATION_FIELDS if name in data and getattr(entry, name) != data[name]]
+        for name in ORGANISATION_FIELDS:
+            if name in data:
+                setattr(entry, name, data[name])
+        if not created and entry.organisation_id != (member.pk if member else None):
+            changed.append("organisation")
+        entry.organisation = member
+        entry.save()
+        main_phone = entry.phones.filter(service__isnull=True, location__isnull=True).first()
+        if phone and main_phone is None:
+            Phone.objects.create(organisation=entry, number=phone)
+            changed.append("phone")
+        elif phone and main_phone is not None and main_phone.number != phone:
+            main_phone.number = phone
+            main_phone.save(update_fields=["number"])
+            changed.append("phone")
+        elif not phone and main_phone is not None:
+            main_phone.delete()
+            changed.append("phone")
+        if not created and {"name_fr", "name_nl"} & set(changed):
+            for service in entry.services.all():
+                refresh_search_text(service)
+        log_action(
+            actor,
+            "directory.organisation.created" if created else "directory.organisation.updated",
+            entry,
+            {"fields": changed},
+            organisation=member,
+        )
+    return entry
+
+
+def subscribe(user: User, commune: Commune | None, need: Category | None) -> Subscription:
+    """Follow the changes of a commune and/or a need by email (the same follow twice is one subscription)."""
+    with transaction.atomic():
+        subscription, created = Subscription.objects.get_or_create(
+            user=user, commune=commune, need=need, defaults={"last_sent_at": timezone.now()}
+        )
+        if created:
+            log_action(
+                user,
+                "directory.subscription.created",
+                subscription,
+                {"commune": commune.pk if commune else None, "need": need.pk if need else None},
+            )
+    return subscription
+
+
+def unsubscribe(user: User, subscription: Subscription) -> None:
+    with transaction.atomic():
+        log_action(user, "directory.subscription.deleted", subscription)
+        subscription.delete()
+
+
+def send_digest(user: User, base_url: str) -> int:
+    """One email with the changes since the user's last digest; returns how many changes it listed.
+
+    The subscriptions are locked and moved forward in the same transaction, so running
+    the digest twice never sends the same change twice.
+    """
+    with transaction.atomic():
+        subscriptions = list(
+            Subscription.objects.select_for_update(of=("self",))
+            .filter(user=user)
+            .select_related("commune", "need")
+            .order_by("id")
+        )
+        until = timezone.now()
+        changes: dict[int, ServiceChange] = {}
+        for subscription in subscriptions:
+            for change in changes_for_subscription(subscription, until):
+                changes[change.pk] = change
+        for subscription in subscriptions:
+            subscription.last_sent_at = until
+        Subscription.objects.bulk_update(subscriptions, ["last_sent_at"])
+        if not changes:
+            return 0
+        ordered = sorted(changes.values(), key=lambda change: (change.created_at, change.pk))
+        send_templated_mail(
+            "directory/emails/digest",
+            [user.email],
+            {"user": user, "changes": ordered, "subscriptions": subscriptions, "base_url": base_url},
+            language=user.language,
+        )
+    return len(ordered)

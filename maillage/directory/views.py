@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.syndication.views import Feed
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,12 +21,19 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from maillage.core.models import Commune, User
-from maillage.core.tenancy import active_memberships, get_object_for_user_or_404, is_federation_staff
+from maillage.core.http import AuthenticatedRequest
+from maillage.core.models import Commune, Organisation, Role, User
+from maillage.core.tenancy import (
+    active_memberships,
+    get_object_for_user_or_404,
+    is_federation_staff,
+    organisations_of,
+)
 from maillage.directory import exchange, services
 from maillage.directory.forms import (
     ChangesFilterForm,
     ClosureForm,
+    DirectoryOrganisationForm,
     ImportForm,
     LocationForm,
     PhoneForm,
@@ -34,6 +42,7 @@ from maillage.directory.forms import (
     ServiceForm,
     SheetForm,
     StatusForm,
+    SubscriptionForm,
     WorkerForm,
 )
 from maillage.directory.models import Service, ServiceChange, Worker
@@ -51,6 +60,7 @@ from maillage.directory.queries import (
     services_visible_to,
     stale_after_days,
     status_board_services,
+    subscriptions_of,
     workers_of,
 )
 from maillage.taxonomy.models import Category
@@ -92,6 +102,8 @@ def _search_page(request: HttpRequest, *, professional: bool) -> HttpResponse:
             "results": results,
             "rows": [(r, workers.get(r.service.pk, [])) for r in results or []],
             "professional": professional,
+            "can_manage_organisations": professional
+            and (is_federation_staff(request.user) or organisations_of(request.user, [Role.COORDINATOR]).exists()),
         },
     )
 
@@ -306,6 +318,7 @@ def changes(request: HttpRequest) -> HttpResponse:
     form = ChangesFilterForm(request.GET or None)
     commune, need = _change_filters(form)
     feed_query = urlencode({k: v for k, v in (("commune", commune and commune.pk), ("need", need and need.pk)) if v})
+    professional = _is_professional(request)
     return render(
         request,
         "directory/changes.html",
@@ -313,8 +326,71 @@ def changes(request: HttpRequest) -> HttpResponse:
             "form": form,
             "changes": recent_changes(commune=commune, category=need),
             "feed_url": reverse("directory:feed") + (f"?{feed_query}" if feed_query else ""),
+            "can_follow": professional and (commune is not None or need is not None),
+            "subscriptions": subscriptions_of(request.user) if professional else [],
         },
     )
+
+
+@login_required
+@require_POST
+def subscribe(request: AuthenticatedRequest) -> HttpResponse:
+    """Follow the changes of a commune and/or a need by email (signed-in professionals)."""
+    if not _is_professional(request):
+        raise Http404
+    form = SubscriptionForm(request.POST)
+    if form.is_valid():
+        services.subscribe(request.user, form.cleaned_data["commune"], form.cleaned_data["need"])
+        messages.success(request, _("You will receive these changes by email."))
+    else:
+        messages.error(request, " ".join(str(error) for errors in form.errors.values() for error in errors))
+    return redirect("directory:changes")
+
+
+@login_required
+@require_POST
+def unsubscribe(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    subscription = get_object_for_user_or_404(subscriptions_of(request.user), pk=pk)
+    services.unsubscribe(request.user, subscription)
+    messages.success(request, _("You no longer receive these changes by email."))
+    return redirect("directory:changes")
+
+
+def _members_for(user: User) -> QuerySet[Organisation]:
+    """Member organisations an editor may link: any for federation staff, their own for coordinators."""
+    if is_federation_staff(user):
+        return Organisation.objects.all()
+    return organisations_of(user, [Role.COORDINATOR])
+
+
+@login_required
+def organisation_list(request: AuthenticatedRequest) -> HttpResponse:
+    """The directory organisations the user may edit, and a way to add their own."""
+    if not (is_federation_staff(request.user) or _members_for(request.user).exists()):
+        raise Http404
+    entries = list(organisations_editable_by(request.user).select_related("organisation").order_by("name_fr", "id"))
+    return render(request, "directory/organisation_list.html", {"entries": entries})
+
+
+@login_required
+def organisation_edit(request: AuthenticatedRequest, pk: int | None = None) -> HttpResponse:
+    entry = get_object_for_user_or_404(organisations_editable_by(request.user), pk=pk) if pk is not None else None
+    staff = is_federation_staff(request.user)
+    members = _members_for(request.user)
+    if not staff and not members.exists():
+        raise Http404
+    form = DirectoryOrganisationForm(request.POST or None, instance=entry, members=members, member_required=not staff)
+    if request.method == "POST" and form.is_valid():
+        saved = services.save_directory_organisation(
+            request.user,
+            form.organisation_data(),
+            entry=entry,
+            member=form.cleaned_data["organisation"],
+            phone=form.cleaned_data["phone"],
+        )
+        messages.success(request, _("The organisation is saved."))
+        return redirect("directory:organisation_edit", pk=saved.pk)
+    return render(request, "directory/organisation_form.html", {"form": form, "entry": entry})
 
 
 def status_board(request: HttpRequest) -> HttpResponse:

@@ -1,0 +1,22 @@
+"""Email each follower the directory changes since their last digest (run it e.g. every morning)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from maillage.directory.queries import subscribers
+from maillage.directory.services import send_digest
+
+
+class Command(BaseCommand):
+    help = "Send each follower of a commune or a need one email with the directory changes since the last one."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        sent = 0
+        for user in subscribers():
+            if send_digest(user, settings.SITE_URL):
+                sent += 1
+        self.stdout.write(f"{sent} digest(s) sent.")
