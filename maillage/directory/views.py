@@ -159,6 +159,10 @@ def service_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     service = _editable_or_404(request, pk) if pk is not None else None
     organisations = list(organisations_editable_by(request.user))
     if service is None and not organisations:
+        if organisations_of(request.user, [Role.COORDINATOR]).exists():
+            # A coordinator whose organisation is not in the directory yet: create it first.
+            messages.info(request, _("Add your organisation to the directory first, then its services."))
+            return redirect("directory:organisation_new")
         raise Http404
     form = ServiceForm(request.POST or None, instance=service)
     organisation_id = request.POST.get("organisation") if request.method == "POST" else None

@@ -175,3 +175,11 @@ def test_coordinator_sees_their_entry_only_and_links(
     assert client.get(reverse("directory:pro")).context["can_manage_organisations"] is True
     home = client.get(reverse("core:home")).content.decode()
     assert reverse("directory:organisations") in home
+
+
+def test_new_service_without_entry_leads_to_creating_the_organisation(coordinator: User) -> None:
+    response = client_for(coordinator).get(reverse("directory:service_new"), follow=True)
+    assert response.redirect_chain == [(reverse("directory:organisation_new"), 302)]
+    assert [str(m) for m in response.context["messages"]] == [
+        "Ajoutez d'abord votre organisation au répertoire, puis ses services."
+    ]
