@@ -40,7 +40,6 @@ from maillage.casework.models import (
     Mode,
     NationalityGroup,
     Person,
-    Request,
     Sex,
     age_band_for,
 )
@@ -454,18 +453,7 @@ def _write_follow_ups(run: ImportRun, planned: list[Planned]) -> tuple[int, int]
                 follow_up.date, follow_up.mode, follow_up.duration = data.date, data.mode, data.duration
                 follow_up.save(update_fields=["date", "mode", "duration"])
                 follow_up.requests.all().delete()
-                Request.objects.bulk_create(
-                    Request(
-                        follow_up=follow_up,
-                        organisation_id=run.organisation_id,
-                        date=follow_up.date,
-                        theme=r.theme,
-                        institution=r.institution,
-                        stage=r.stage,
-                        is_open=r.is_open,
-                    )
-                    for r in requests
-                )
+                services.create_requests(follow_up, requests)
                 updated += 1
         except ValidationError as error:
             raise ValidationError([f"{_('line')} {plan.line}: {message}" for message in error.messages]) from None

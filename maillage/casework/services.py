@@ -305,6 +305,22 @@ def clean_follow_up(case_file: CaseFile, data: FollowUpData, requests: list[Requ
     return cleaned
 
 
+def create_requests(follow_up: FollowUp, requests: list[RequestData]) -> None:
+    """Write a follow-up's coded requests (the caller holds the transaction)."""
+    Request.objects.bulk_create(
+        Request(
+            follow_up=follow_up,
+            organisation_id=follow_up.organisation_id,
+            date=follow_up.date,
+            theme=request.theme,
+            institution=request.institution,
+            stage=request.stage,
+            is_open=request.is_open,
+        )
+        for request in requests
+    )
+
+
 def record_follow_up(actor: User, case_file: CaseFile, data: FollowUpData, requests: list[RequestData]) -> FollowUp:
     """A follow-up with its coded requests, all or nothing."""
     cleaned = clean_follow_up(case_file, data, requests)
@@ -333,18 +349,7 @@ def record_follow_up(actor: User, case_file: CaseFile, data: FollowUpData, reque
             note=data.note,
             source_id=data.source_id,
         )
-        Request.objects.bulk_create(
-            Request(
-                follow_up=follow_up,
-                organisation_id=case_file.organisation_id,
-                date=follow_up.date,
-                theme=request.theme,
-                institution=request.institution,
-                stage=request.stage,
-                is_open=request.is_open,
-            )
-            for request in cleaned
-        )
+        create_requests(follow_up, cleaned)
         log_action(
             actor,
             "casework.followup.created",
