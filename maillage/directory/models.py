@@ -409,6 +409,9 @@ class ServiceChange(models.Model):
     service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="changes")
     kind = models.CharField(_("change"), max_length=10, choices=ChangeKind.choices)
     summary = models.CharField(_("summary"), max_length=300, blank=True)
+    # For a status change: the new status and its note, so the summary can be shown in each reader's language.
+    new_status = models.CharField(_("new status"), max_length=10, choices=CrisisStatus.choices, blank=True)
+    note = models.CharField(_("status note"), max_length=280, blank=True)
     created_at = models.DateTimeField(_("time"), db_index=True)
 
     class Meta:
@@ -418,6 +421,14 @@ class ServiceChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.service} {self.kind}"
+
+    @property
+    def text(self) -> str:
+        """The summary in the reader's language when the change was recorded with its status."""
+        if not self.new_status:
+            return self.summary
+        label = str(CrisisStatus(self.new_status).label)
+        return f"{label} — {self.note}" if self.note else label
 
 
 class Subscription(models.Model):

@@ -77,8 +77,15 @@ def set_languages(service: Service, codes: Iterable[str]) -> None:
     ServiceLanguage.objects.bulk_create([ServiceLanguage(service=service, code=c) for c in codes if c not in existing])
 
 
-def _record(service: Service, kind: str, summary: str = "") -> None:
-    ServiceChange.objects.create(service=service, kind=kind, summary=summary[:300], created_at=timezone.now())
+def _record(service: Service, kind: str, summary: str = "", *, new_status: str = "", note: str = "") -> None:
+    ServiceChange.objects.create(
+        service=service,
+        kind=kind,
+        summary=summary[:300],
+        new_status=new_status,
+        note=note[:280],
+        created_at=timezone.now(),
+    )
 
 
 def _audit(actor: User | None, code: str, target: Any, data: Mapping[str, Any] | None = None) -> None:
@@ -138,7 +145,13 @@ def set_crisis_status(actor: User | None, service: Service, status: str, note: s
             service,
             {"from": previous, "to": status, "until": until.isoformat() if until else None},
         )
-        _record(service, ChangeKind.STATUS, str(CrisisStatus(status).label) + (f" — {note}" if note else ""))
+        _record(
+            service,
+            ChangeKind.STATUS,
+            str(CrisisStatus(status).label) + (f" — {note}" if note else ""),
+            new_status=status,
+            note=note,
+        )
     return service
 
 

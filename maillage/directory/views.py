@@ -438,7 +438,7 @@ class ChangesFeed(Feed):  # type: ignore[type-arg]
         return f"{item.service.name} — {item.get_kind_display()}"
 
     def item_description(self, item: ServiceChange) -> str:
-        return item.summary
+        return item.text
 
     def item_link(self, item: ServiceChange) -> str:
         return reverse("directory:service", args=[item.service_id]) + f"#change-{item.pk}"

@@ -103,8 +103,7 @@ def test_digest_sends_matching_changes_once_in_the_subscriber_language(
     dutch = smtp_inbox.last_to("volger@example.org")
     assert dutch["Subject"] == "Gids: 1 wijziging voor wat u volgt"
     body = dutch.get_body(("plain",)).get_content()
-    # The kind is translated; the summary keeps the language it was recorded in.
-    assert "Voedselpakket Zuid: Status gewijzigd (Fermé — Grève)" in body
+    assert "Voedselpakket Zuid: Status gewijzigd (Gesloten — Grève)" in body
     assert f"- Anderlecht\r\n- HOUSING {themes['HOUSING'].label_nl}\r\n" in body
     assert "Ver" not in body
     assert "Brouillon" not in body
@@ -124,7 +123,7 @@ def test_digest_sends_matching_changes_once_in_the_subscriber_language(
     assert len(smtp_inbox.messages) == 3
     last = smtp_inbox.messages[-1]
     assert last["To"] == "volger@example.org"
-    assert "Voedselpakket Zuid: Status gewijzigd (Ouvert comme d'habitude)" in last.get_body(("plain",)).get_content()
+    assert "Voedselpakket Zuid: Status gewijzigd (Open zoals gewoonlijk)" in last.get_body(("plain",)).get_content()
 
 
 def test_inactive_followers_get_nothing(smtp_inbox, worker: User, anderlecht: Commune) -> None:  # type: ignore[no-untyped-def]
@@ -135,3 +134,19 @@ def test_inactive_followers_get_nothing(smtp_inbox, worker: User, anderlecht: Co
     directory_services.set_crisis_status(None, service, CrisisStatus.CLOSED)
     call_command("directory_digest")
     assert smtp_inbox.messages == []
+
+
+def test_status_changes_read_in_the_reader_language(client) -> None:  # type: ignore[no-untyped-def]
+    from maillage.directory.models import ChangeKind, ServiceChange
+
+    service = make_service(name_fr="Colis", name_nl="Pakket")
+    directory_services.set_crisis_status(None, service, CrisisStatus.REDUCED, "Sur rendez-vous")
+    older = ServiceChange.objects.create(
+        service=service, kind=ChangeKind.STATUS, summary="Fermé", created_at="2020-01-01T00:00:00Z"
+    )
+    dutch = client.get(reverse("directory:changes"), headers={"accept-language": "nl"}).content.decode()
+    assert "Pakket</a>: Status gewijzigd (Beperkte dienstverlening — Sur rendez-vous)" in dutch
+    assert "Pakket</a>: Status gewijzigd (Fermé)" in dutch
+    feed = client.get(reverse("directory:feed"), headers={"accept-language": "nl"}).content.decode()
+    assert "Beperkte dienstverlening — Sur rendez-vous" in feed
+    assert older.text == "Fermé"
