@@ -739,6 +739,10 @@ def load(context: DemoContext) -> None:
             services.confirm_still_accurate(staff, service)
     # A few crisis statuses and closures, as during the 2020 lockdown.
     by_key = {row[0]: Service.objects.get(name_fr=row[2]) for row in SERVICES}
+    # The worker follows food aid by email: `maillage directory_digest` sends her the status changes below.
+    follower = context.accounts.get("worker")
+    if follower is not None and "FOOD" in categories:
+        services.subscribe(follower, None, categories["FOOD"])
     today = timezone.localdate()
     services.set_crisis_status(
         staff,
@@ -761,5 +765,7 @@ def load(context: DemoContext) -> None:
     )
     context.notes.append(
         "Directory: /directory/ (public search for phones), /directory/pro/ (with workers, signed in), "
-        "/directory/sheet/ (printable sheet), /directory/api/services (HSDS API)."
+        "/directory/sheet/ (printable sheet), /directory/api/services (HSDS API), /directory/organisations/ "
+        "(coordinators and staff edit directory entries); `maillage directory_digest` emails followers of "
+        "a commune or a need (the worker follows food aid)."
     )
