@@ -108,8 +108,8 @@ def save_service(
     """Create or update a service with its needs, areas and languages; audited and traced."""
     with transaction.atomic():
         created = service is None
-        if service is None:
-            service = Service(organisation=organisation)
+        # Compare with the stored row: a ModelForm has already copied the new values onto `service`.
+        service = Service(organisation=organisation) if service is None else Service.objects.get(pk=service.pk)
         changed = [name for name in SERVICE_FIELDS if name in data and getattr(service, name) != data[name]]
         for name in SERVICE_FIELDS:
             if name in data:

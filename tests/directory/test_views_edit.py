@@ -74,6 +74,7 @@ def test_coordinator_edits_their_service_and_it_is_audited(coordinator: User, se
     )
     assert list(service.needs.all()) == [themes["INCOME.DEBT"]]
     entry = AuditEntry.objects.get(code="directory.service.updated")
+    assert entry.data == {"fields": ["name_fr", "name_nl", "modalities", "extra_postal_codes"]}
     assert (entry.actor, entry.organisation, entry.target_id) == (
         coordinator,
         service.organisation.organisation,
