@@ -13,7 +13,7 @@ from django.db.models import BooleanField as BooleanOutput
 from django.db.models import Case, Exists, F, OuterRef, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from maillage.core.models import AuditEntry, Commune, PostalCode, Role, User
+from maillage.core.models import AuditEntry, Commune, Membership, PostalCode, Role, User
 from maillage.core.tenancy import AnyUser, is_federation_staff, organisation_ids
 from maillage.directory.models import (
     ChangeKind,
@@ -434,5 +434,9 @@ def subscriptions_of(user: AnyUser) -> QuerySet[Subscription]:
 
 
 def subscribers() -> QuerySet[User]:
-    """Active users with at least one subscription, for the digest command."""
-    return User.objects.filter(is_active=True, directory_subscriptions__isnull=False).distinct().order_by("id")
+    """Active professionals (an active membership) with at least one subscription, for the digest command."""
+    return User.objects.filter(
+        Exists(Subscription.objects.filter(user=OuterRef("pk"))),
+        Exists(Membership.objects.filter(user=OuterRef("pk"), is_active=True)),
+        is_active=True,
+    ).order_by("id")

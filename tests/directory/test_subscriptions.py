@@ -126,10 +126,13 @@ def test_digest_sends_matching_changes_once_in_the_subscriber_language(
     assert "Voedselpakket Zuid: Status gewijzigd (Open zoals gewoonlijk)" in last.get_body(("plain",)).get_content()
 
 
-def test_inactive_followers_get_nothing(smtp_inbox, worker: User, anderlecht: Commune) -> None:  # type: ignore[no-untyped-def]
+def test_inactive_followers_and_former_members_get_nothing(smtp_inbox, worker: User, anderlecht: Commune) -> None:  # type: ignore[no-untyped-def]
     directory_services.subscribe(worker, anderlecht, None)
     worker.is_active = False
     worker.save(update_fields=["is_active"])
+    former = member(email="ancien@example.org")
+    directory_services.subscribe(former, anderlecht, None)
+    former.memberships.update(is_active=False)
     service = make_service(serves=["1070"])
     directory_services.set_crisis_status(None, service, CrisisStatus.CLOSED)
     call_command("directory_digest")
