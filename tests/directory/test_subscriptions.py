@@ -153,3 +153,25 @@ def test_status_changes_read_in_the_reader_language(client) -> None:  # type: ig
     feed = client.get(reverse("directory:feed"), headers={"accept-language": "nl"}).content.decode()
     assert "Beperkte dienstverlening — Sur rendez-vous" in feed
     assert older.text == "Fermé"
+
+
+def test_a_failed_email_is_retried_next_run(settings, smtp_inbox, worker: User, anderlecht: Commune) -> None:  # type: ignore[no-untyped-def]
+    import io
+    import socket
+
+    subscription = directory_services.subscribe(worker, anderlecht, None)
+    before = subscription.last_sent_at
+    directory_services.set_crisis_status(None, make_service(serves=["1070"]), CrisisStatus.CLOSED)
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        settings.EMAIL_PORT = closed.getsockname()[1]  # nothing listens there
+    out, err = io.StringIO(), io.StringIO()
+    call_command("directory_digest", stdout=out, stderr=err)
+    assert out.getvalue() == "0 digest(s) sent, 1 failed.\n"
+    assert err.getvalue().startswith(f"Digest for user {worker.pk} not sent: ")
+    subscription.refresh_from_db()
+    assert subscription.last_sent_at == before
+
+    settings.EMAIL_PORT = smtp_inbox.port
+    call_command("directory_digest", stdout=out)
+    assert [message["To"] for message in smtp_inbox.messages] == [worker.email]

@@ -15,8 +15,12 @@ class Command(BaseCommand):
     help = "Send each follower of a commune or a need one email with the directory changes since the last one."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        sent = 0
+        sent = failed = 0
         for user in subscribers():
-            if send_digest(user, settings.SITE_URL):
-                sent += 1
-        self.stdout.write(f"{sent} digest(s) sent.")
+            try:
+                if send_digest(user, settings.SITE_URL):
+                    sent += 1
+            except OSError as error:  # SMTP errors too: that digest is rolled back and retried next run.
+                failed += 1
+                self.stderr.write(f"Digest for user {user.pk} not sent: {error}")
+        self.stdout.write(f"{sent} digest(s) sent, {failed} failed.")
