@@ -63,14 +63,18 @@ def test_roles_needing_two_factor_are_sent_to_set_it_up(role: str, organisation)
 def test_workers_do_not_need_two_factor(worker: User) -> None:
     client = Client()
     client.force_login(worker)
-    assert client.get("/").status_code == 200
+    response = client.get("/")
+    assert response.status_code == 200
+    assert "core/home.html" in [template.name for template in response.templates]
 
 
 def test_two_factor_requirement_can_be_switched_off(coordinator: User, settings) -> None:  # type: ignore[no-untyped-def]
     settings.MAILLAGE_REQUIRE_2FA = False
     client = Client()
     client.force_login(coordinator)
-    assert client.get("/").status_code == 200
+    response = client.get("/")
+    assert response.status_code == 200
+    assert "core/home.html" in [template.name for template in response.templates]
 
 
 def test_switching_language_is_remembered_on_the_account(worker: User) -> None:

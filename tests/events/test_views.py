@@ -255,7 +255,7 @@ def test_outsiders_and_workers_get_404(busy_event, outsider_client, organisation
 def test_federation_staff_of_a_co_organiser_manages(busy_event, federation_staff, federation):
     busy_event.organisers.add(federation)
     response = client_for(federation_staff).get(reverse("events:manage_event", args=[busy_event.pk]))
-    assert response.status_code == 200
+    assert (response.status_code, response.context["event"]) == (200, busy_event)
 
 
 def test_manage_list_query_count(organiser_client, organisation, django_assert_max_num_queries):

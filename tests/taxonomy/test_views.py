@@ -80,7 +80,9 @@ def test_anonymous_is_sent_to_sign_in(client: Client, v1: SchemeVersion) -> None
 
 
 def test_administrator_may_come_in(administrator: User, v1: SchemeVersion) -> None:
-    assert client_for(administrator).get("/categories/").status_code == 200
+    response = client_for(administrator).get("/categories/")
+    assert response.status_code == 200
+    assert [scheme.code for scheme in response.context["schemes"]] == [v1.scheme.code]
 
 
 def test_navigation_entry_for_staff_only(staff_client: Client, worker: User) -> None:
