@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
+import time_machine
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import OperationalError
 from django.urls import reverse
+from django.utils import timezone
 
 from maillage.events import services
 from maillage.events.models import EventKind, Registration, Status
@@ -103,9 +105,11 @@ def test_organiser_certificate_and_invalid_forms(organisation, organiser, organi
 def test_rapporteur_link_writes_notes_without_an_account(client, organisation, organiser, organiser_client):
     event = EventFactory(organisation=organisation)
     breakout = services.add_breakout(organiser, event, "Sous-groupe 3", rapporteur="Rita")
-    notes = organiser_client.get(reverse("events:notes", args=[event.pk]))
-    link = notes.context["breakouts"][0][1]
-    assert link == "http://testserver" + reverse("events:rapporteur", args=[services.rapporteur_token(breakout)])
+    # The token carries a timestamp: freeze the clock so the page's link and ours are signed at the same second.
+    with time_machine.travel(timezone.now(), tick=False):
+        notes = organiser_client.get(reverse("events:notes", args=[event.pk]))
+        link = notes.context["breakouts"][0][1]
+        assert link == "http://testserver" + reverse("events:rapporteur", args=[services.rapporteur_token(breakout)])
     path = link.removeprefix("http://testserver")
     assert client.get(path).status_code == 200
     question = event.questions.get(position=4)
