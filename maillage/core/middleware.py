@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from django.conf import settings
@@ -36,4 +37,28 @@ class RequireTwoFactorMiddleware:
         if user.is_authenticated and settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
             translation.activate(user.language)
             request.LANGUAGE_CODE = user.language
+        return self.get_response(request)
+
+
+class SessionIdleTouchMiddleware:
+    """Keep the idle timeout without writing the session on every request.
+
+    `SESSION_COOKIE_AGE` is an idle timeout: a session's expiry must move forward while its
+    owner works. Saving the session on every request did that at the cost of one database
+    write per request; marking it modified at most once per `MAILLAGE_SESSION_TOUCH_SECONDS`
+    keeps the timeout exact to that many seconds. Empty (anonymous) sessions are never
+    touched, so public pages create no session row.
+    """
+
+    KEY = "_maillage_touched"
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        session = request.session
+        if session.session_key and session.keys():
+            now = int(time.time())
+            if now - session.get(self.KEY, 0) >= settings.MAILLAGE_SESSION_TOUCH_SECONDS:
+                session[self.KEY] = now
         return self.get_response(request)
