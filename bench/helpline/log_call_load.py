@@ -15,6 +15,7 @@ import http.client
 import json
 import os
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -39,6 +40,32 @@ def _summary(name: str, latencies: list[float], wall: float) -> str:
         f"p50 {statistics.median(latencies) * 1000:.1f} ms, p95 {_percentile(latencies, 0.95) * 1000:.1f} ms, "
         f"p99 {_percentile(latencies, 0.99) * 1000:.1f} ms, max {max(latencies) * 1000:.1f} ms"
     )
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of one process (all its threads), from /proc."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _server_cpu(master: int) -> float:
+    """CPU of gunicorn: the master and its workers (children listed by the kernel)."""
+    try:
+        with open(f"/proc/{master}/task/{master}/children") as children:
+            pids = [int(pid) for pid in children.read().split()]
+    except OSError:
+        pids = []
+    return sum(_cpu_seconds(pid) for pid in [master, *pids])
+
+
+def _own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _load() -> str:
+    return "/".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def _sessions(count: int) -> list[str]:
@@ -97,7 +124,10 @@ def _form(service_id: int) -> dict[str, str]:
     return data
 
 
-def http_run(clients: int, per_client: int, service_id: int, think: float = 0.0) -> tuple[list[float], float, int]:
+def http_run(
+    clients: int, per_client: int, service_id: int, think: float = 0.0, server_pid: int = 0
+) -> tuple[list[float], float, int, tuple[float, float]]:
+    """Latencies, wall time, failures and the CPU (server, load tool) used by the timed part."""
     sessions = _sessions(clients)
     latencies: list[float] = []
     failures = [0]
@@ -154,13 +184,21 @@ def http_run(clients: int, per_client: int, service_id: int, think: float = 0.0)
         thread.start()
     barrier.wait(timeout=300)
     started = time.perf_counter()
+    server_before, client_before = _server_cpu(server_pid) if server_pid else 0.0, _own_cpu()
     for thread in threads:
         thread.join()
-    return latencies, time.perf_counter() - started, failures[0]
+    wall = time.perf_counter() - started
+    server_cpu = _server_cpu(server_pid) - server_before if server_pid else 0.0
+    return latencies, wall, failures[0], (server_cpu, _own_cpu() - client_before)
 
 
 def raw_run(
-    clients: int, per_client: int, line_id: int, service_id: int, categories: dict[str, tuple[int, int]]
+    clients: int,
+    per_client: int,
+    line_id: int,
+    service_id: int,
+    categories: dict[str, tuple[int, int]],
+    think: float = 0.0,
 ) -> tuple[list[float], float]:
     import psycopg
 
@@ -180,8 +218,11 @@ def raw_run(
             responder = connection.execute(
                 "SELECT id FROM core_user WHERE email = %s", [f"responder{number % 20}@bench.example"]
             ).fetchone()[0]
+            pause = random.Random(number)
             barrier.wait()
             for _ in range(per_client):
+                if think:
+                    time.sleep(pause.expovariate(1 / think))
                 started = time.perf_counter()
                 with connection.transaction():
                     call_id = connection.execute(
@@ -225,12 +266,14 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--calls-per-client", type=int, default=50)
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--port", type=int, default=PORT)
     parser.add_argument(
         "--think", type=float, default=0.0, help="mean pause (s) between a client's calls; 0 = closed loop"
     )
+    parser.add_argument("--no-raw", action="store_true", help="HTTP only")
+    parser.add_argument("--raw-only", action="store_true", help="the raw insert only")
     args = parser.parse_args()
     PORT = args.port
     setup_django()
@@ -241,6 +284,21 @@ def main() -> None:
     line = Organisation.objects.get(short_name="FdSS")
     service = Service.objects.get(name_fr="Bench FOOD")
     categories = {c.code: (c.pk, c.parent_id or c.pk) for c in active_categories("request-themes")}
+    pace = "none (closed loop)" if not args.think else f"{args.think} s mean (exponential)"
+    print(f"load average {_load()} at start; {args.clients} clients x {args.calls_per_client} calls, think {pace}")
+    latencies: list[float] = []
+    if not args.raw_only:
+        latencies = _http(args, service.pk)
+    if not args.no_raw:
+        raw, raw_wall = raw_run(args.clients, args.calls_per_client, line.pk, service.pk, categories, args.think)
+        print(_summary("raw insert (psycopg, same rows + audit row, one transaction)", raw, raw_wall))
+        if latencies:
+            print(f"ratio p95 HTTP / raw: {_percentile(latencies, 0.95) / _percentile(raw, 0.95):.1f}x")
+    print(f"load average {_load()} at end")
+    sys.stdout.flush()
+
+
+def _http(args: argparse.Namespace, service_id: int) -> list[float]:
     env = {**os.environ, "MAILLAGE_DEBUG": "false", "PYTHONPATH": str(ROOT)}
     server = subprocess.Popen(
         [
@@ -262,21 +320,24 @@ def main() -> None:
                 time.sleep(0.5)
         else:
             raise SystemExit("gunicorn did not start")
-        http_run(args.clients, 3, service.pk)  # warm every worker
-        latencies, wall, failures = http_run(args.clients, args.calls_per_client, service.pk, args.think)
-        pace = "none (closed loop)" if not args.think else f"{args.think} s mean"
+        http_run(args.clients, 3, service_id)  # warm every worker
+        latencies, wall, failures, (server_cpu, client_cpu) = http_run(
+            args.clients, args.calls_per_client, service_id, args.think, server.pid
+        )
         print(
             f"gunicorn {args.workers} workers x {args.threads} threads (gthread), {args.clients} concurrent clients, "
-            f"loopback, think time {pace}"
+            f"loopback"
         )
         print(_summary("HTTP log_call (htmx POST, 3 requests + referral)", latencies, wall) + f"; failures {failures}")
+        count = len(latencies)
+        print(
+            f"CPU per logged call: gunicorn {server_cpu / count * 1000:.1f} ms, load tool {client_cpu / count * 1000:.1f} ms"
+            f" (load tool {client_cpu / wall * 100:.0f}% of one core over the run; PostgreSQL not counted)"
+        )
     finally:
         server.terminate()
         server.wait(timeout=20)
-    raw, raw_wall = raw_run(args.clients, args.calls_per_client, line.pk, service.pk, categories)
-    print(_summary("raw insert (psycopg, same rows + audit row, one transaction)", raw, raw_wall))
-    print(f"ratio p95 HTTP / raw: {_percentile(latencies, 0.95) / _percentile(raw, 0.95):.1f}x")
-    sys.stdout.flush()
+    return latencies
 
 
 if __name__ == "__main__":

@@ -29,16 +29,29 @@ LINE_ROLES = (Role.RESPONDER, Role.FEDERATION_STAFF, Role.ADMINISTRATOR)
 STAFF_ROLES = (Role.FEDERATION_STAFF, Role.ADMINISTRATOR)
 
 
-def _line_roles(user: AnyUser) -> dict[str, set[int]]:
-    """The user's helpline roles by organisation, read once per loaded user (one query per request)."""
-    cached = getattr(user, "_helpline_roles", None)
+def _read_lines(user: AnyUser) -> tuple[dict[str, set[int]], list[Organisation]]:
+    """The user's helpline roles by organisation and those organisations, read once per loaded user
+    (one query per request)."""
+    cached = getattr(user, "_helpline_lines", None)
     if cached is None:
-        cached = {role: set() for role in LINE_ROLES}
-        for organisation_id, role in active_memberships(user, LINE_ROLES).values_list("organisation_id", "role"):
-            cached[role].add(organisation_id)
+        roles: dict[str, set[int]] = {role: set() for role in LINE_ROLES}
+        organisations: dict[int, Organisation] = {}
+        for membership in active_memberships(user, LINE_ROLES):
+            roles[membership.role].add(membership.organisation_id)
+            organisations[membership.organisation_id] = membership.organisation
+        cached = (roles, sorted(organisations.values(), key=lambda organisation: organisation.short_name))
         if user.is_authenticated:
-            user._helpline_roles = cached  # type: ignore[union-attr,attr-defined]
+            user._helpline_lines = cached  # type: ignore[union-attr,attr-defined]
     return cached
+
+
+def _line_roles(user: AnyUser) -> dict[str, set[int]]:
+    return _read_lines(user)[0]
+
+
+def line_organisations(user: AnyUser) -> list[Organisation]:
+    """The organisations whose line the user works for, by short name (no query of its own)."""
+    return list(_read_lines(user)[1])
 
 
 def line_ids(user: AnyUser) -> set[int]:

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from maillage.core.audit import log_action
-from maillage.core.geography import resolve_postal_code
+from maillage.core.geography import PostalLocation, resolve_postal_code
 from maillage.core.models import Organisation, Role, User
 from maillage.helpline.models import (
     ACTIONS_WITH_SERVICE,
@@ -51,6 +51,69 @@ def comment_retention_days() -> int:
 # Categories and services named in a call
 
 
+@dataclass(frozen=True)
+class _CategoryIndex:
+    """The categories of one published version by code and by label, as find_category looks them up."""
+
+    key: tuple[int, datetime | None]
+    by_code: dict[str, Category]
+    by_code_upper: dict[str, Category]
+    by_label_upper: tuple[dict[str, Category], ...]  # FR, NL, EN: the order find_category tries them
+
+
+# One per process. A published version never changes (taxonomy services refuse to edit a frozen
+# version), so the index is good for as long as that version is the one in force; the key names
+# the version, and the version in force is read from the database on every call (one query), so a
+# newly published version is seen by every process at once. Saving or deleting a version or a
+# category in this process also drops it (tests, shell edits): see HelplineConfig.ready.
+_category_index: _CategoryIndex | None = None
+
+
+def forget_category_index(**_signal: Any) -> None:
+    global _category_index
+    _category_index = None
+
+
+def _categories_of(version: SchemeVersion) -> _CategoryIndex:
+    global _category_index
+    key = (version.pk, version.published_at)
+    index = _category_index
+    if index is not None and index.key == key:
+        return index
+    by_code: dict[str, Category] = {}
+    by_code_upper: dict[str, Category] = {}
+    by_label_upper: tuple[dict[str, Category], ...] = ({}, {}, {})
+    for category in Category.objects.select_related("parent").filter(version=version).order_by("position", "code"):
+        category.version = version
+        by_code[category.code] = category
+        by_code_upper.setdefault(category.code.upper(), category)
+        for labels, label in zip(
+            by_label_upper, (category.label_fr, category.label_nl, category.label_en), strict=True
+        ):
+            labels.setdefault(label.upper(), category)
+    index = _CategoryIndex(key, by_code, by_code_upper, by_label_upper)
+    _category_index = index
+    return index
+
+
+def _lookup_category(version: SchemeVersion, text: str, code: str) -> Category | None:
+    """By exact code, then code in any case, then a label (FR, NL, EN) in any case."""
+    if version.status == VersionStatus.PUBLISHED:
+        index = _categories_of(version)
+        found = index.by_code.get(code) or index.by_code_upper.get(code.upper())
+        if found is None:
+            wanted = text.upper()
+            found = next((labels[wanted] for labels in index.by_label_upper if wanted in labels), None)
+        return found
+    return (
+        Category.objects.select_related("parent").filter(version=version, code=code).first()
+        or Category.objects.select_related("parent").filter(version=version, code__iexact=code).first()
+        or Category.objects.filter(version=version).filter(label_fr__iexact=text).first()
+        or Category.objects.filter(version=version, label_nl__iexact=text).first()
+        or Category.objects.filter(version=version, label_en__iexact=text).first()
+    )
+
+
 def find_category(value: object, version: SchemeVersion | None = None) -> Category:
     """The category in force for a code, a label (FR/NL/EN), an id or a Category; refuses retired ones."""
     version = version or published_version(REQUEST_SCHEME)
@@ -67,16 +130,7 @@ def find_category(value: object, version: SchemeVersion | None = None) -> Catego
             raise ValidationError(_("Choose the category of the request."), code="required")
         # The autocomplete fills "CODE — label"; the code alone is enough.
         code = text.split(" — ")[0].split()[0]
-        category = (
-            Category.objects.select_related("parent").filter(version=version, code=code).first()
-            or Category.objects.select_related("parent").filter(version=version, code__iexact=code).first()
-        )
-        if category is None:
-            category = (
-                Category.objects.filter(version=version).filter(label_fr__iexact=text).first()
-                or Category.objects.filter(version=version, label_nl__iexact=text).first()
-                or Category.objects.filter(version=version, label_en__iexact=text).first()
-            )
+        category = _lookup_category(version, text, code)
         if category is None:
             old = Category.objects.filter(version__scheme__code=REQUEST_SCHEME, code__iexact=code).exists()
             if old:
@@ -155,6 +209,24 @@ class CleanCall:
     requests: list[CleanRequest] = field(default_factory=list)
 
 
+# Postal code → where it lies, per process. The geography is reference data written by migrations
+# only (so a deployment restarts the processes); saving a postal code, range, commune or province in
+# this process drops it all the same (see HelplineConfig.ready). Only valid codes are kept (< 10,000).
+_postal_locations: dict[str, PostalLocation] = {}
+
+
+def forget_postal_locations(**_signal: Any) -> None:
+    _postal_locations.clear()
+
+
+def _postal_location(code: str) -> PostalLocation:
+    location = _postal_locations.get(code)
+    if location is None:
+        location = resolve_postal_code(code)
+        _postal_locations[location.code] = location
+    return location
+
+
 def _choice(
     data: Mapping[str, Any],
     key: str,
@@ -210,7 +282,7 @@ def clean_call_data(organisation: Organisation, data: Mapping[str, Any], *, requ
     commune = None
     if postal_code:
         try:
-            location = resolve_postal_code(postal_code)
+            location = _postal_location(postal_code)
         except ValidationError as error:
             errors["postal_code"] = list(error.messages)
         else:

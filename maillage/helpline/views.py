@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -17,6 +18,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -48,13 +50,56 @@ def _fragment(request: HttpRequest, template: str, context: dict[str, Any]) -> H
     return HttpResponse(render_to_string(template, {**context, "csrf_token": get_token(request)}))
 
 
+# The empty call form shown after each call saved through htmx is the same for everyone but for three
+# values; it is rendered once per (interface language, call language) with marks in their place.
+_CSRF_MARK = "helpline-csrf-mark"
+_STARTED_AT_MARK = "helpline-started-at-mark"
+_SAVED_MARK = "helpline-saved-call-mark"
+_blank_forms: dict[tuple[str, str], str] = {}
+
+
+def _blank_form_html(call_language: str) -> str:
+    key = (get_language(), call_language)
+    html = _blank_forms.get(key)
+    if html is None:
+        form = CallForm(initial={"language": call_language, "started_at": _STARTED_AT_MARK})
+        formset = RequestFormSet(prefix="requests")
+        for request_form in formset.forms:
+            request_form.set_service_choices([])
+        context = {
+            "form": form,
+            "formset": formset,
+            "request_errors": [],
+            "saved_slot": _SAVED_MARK,
+            "action_url": reverse("helpline:call_new"),
+            "csrf_token": _CSRF_MARK,
+        }
+        html = render_to_string("helpline/_call_form.html", context)
+        if settings.DEBUG:  # templates may change under the development server
+            return html
+        _blank_forms[key] = html
+    return html
+
+
+def _saved_with_blank_form(request: HttpRequest, saved: Call) -> HttpResponse:
+    """The htmx answer to a call saved: the confirmation inside a fresh empty form for the next call."""
+    started_at = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+    html = (
+        _blank_form_html(saved.language)
+        .replace(_CSRF_MARK, get_token(request), 1)
+        .replace(_STARTED_AT_MARK, started_at, 1)
+        .replace(_SAVED_MARK, render_to_string("helpline/_call_saved.html", {"saved_call": saved}), 1)
+    )
+    return HttpResponse(html)
+
+
 def _is_htmx(request: HttpRequest) -> bool:
     return bool(getattr(request, "htmx", False))
 
 
 def _line_or_404(request: AuthenticatedRequest) -> Organisation:
     """The line the user works for; nobody else reaches helpline pages."""
-    lines = list(queries.lines_of(request.user))
+    lines = queries.line_organisations(request.user)
     if not lines:
         raise Http404
     wanted = request.GET.get("line") or request.POST.get("line")
@@ -201,8 +246,7 @@ def _call_form_page(request: AuthenticatedRequest, line: Organisation, call: Cal
                     if not _is_htmx(request):
                         messages.success(request, _("Call #%(id)s saved.") % {"id": saved.pk})
                         return redirect("helpline:call_new")
-                    form = CallForm(initial={"language": saved.language})
-                    formset = RequestFormSet(prefix="requests")
+                    return _saved_with_blank_form(request, saved)
     elif call is not None:
         initial, rows = _call_initial(call)
         form = CallForm(initial=initial)
@@ -217,7 +261,6 @@ def _call_form_page(request: AuthenticatedRequest, line: Organisation, call: Cal
         "form": form,
         "formset": formset,
         "request_errors": request_errors,
-        "saved_call": saved,
         "call": call,
         "line": line,
         "action_url": reverse("helpline:call_edit", args=[call.pk]) if call else reverse("helpline:call_new"),

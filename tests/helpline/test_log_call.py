@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from maillage.core.models import AuditEntry
@@ -186,6 +189,76 @@ def test_old_code_typed_is_reported_as_retired(responder, themes, request_themes
             "OTHER.OTHER belongs to a retired version of the request themes; choose a current category."
         ]
     }
+
+
+def _tables_read(captured: CaptureQueriesContext) -> list[str]:
+    return [
+        re.findall(r'FROM "(\w+)"', query["sql"])[-1]
+        for query in captured.captured_queries
+        if query["sql"].startswith("SELECT")
+    ]
+
+
+def test_categories_and_postal_codes_are_read_once_per_process(responder, themes):
+    log(responder, {"category": "FOOD.PARCEL", "action": "information"})
+    with CaptureQueriesContext(connection) as captured:
+        call = log(
+            responder,
+            {"category": "food.parcel", "action": "information"},
+            {"category": "Logement insalubre", "action": "information"},
+            {"category": "Voedselpakket", "action": "information"},
+        )
+    assert "taxonomy_category" not in _tables_read(captured)
+    assert "core_postalcode" not in _tables_read(captured)
+    assert list(call.requests.order_by("position").values_list("category__code", "theme__code")) == [
+        ("FOOD.PARCEL", "FOOD"),
+        ("HOUSING.CONDITION", "HOUSING"),
+        ("FOOD.PARCEL", "FOOD"),
+    ]
+    assert call.commune.name_fr == "Anderlecht"
+    # A bad code is still refused, every time.
+    for _attempt in range(2):
+        with pytest.raises(ValidationError) as excinfo:
+            log(responder, postal_code="1299")
+        assert _errors(excinfo) == {"postal_code": ["1299 is not a postal code of the Brussels-Capital Region."]}
+
+
+def test_a_version_published_by_another_process_is_used_at_once(responder, themes, request_themes):
+    """The index is keyed by the version in force, read on every call: no signal needs to reach this process."""
+    from maillage.taxonomy.models import Category, SchemeVersion
+
+    draft = taxonomy_services.create_draft(None, request_themes, title="v2")
+    Category.objects.filter(version=draft, code="OTHER.OTHER").delete()
+    taxonomy_services.record_mapping(None, themes["OTHER.OTHER"], Category.objects.get(version=draft, code="OTHER"))
+    before = log(responder, {"category": "OTHER.OTHER", "action": "other"})  # builds the index of version 1
+    assert before.requests.get().category == themes["OTHER.OTHER"]
+    # Published elsewhere: plain UPDATEs, no signal in this process.
+    SchemeVersion.objects.filter(pk=themes["FOOD"].version_id).update(status="retired")
+    SchemeVersion.objects.filter(pk=draft.pk).update(status="published", published_at=timezone.now())
+    with pytest.raises(ValidationError) as excinfo:
+        log(responder, {"category": "OTHER.OTHER", "action": "other"})
+    assert _errors(excinfo) == {
+        "requests-0-category": [
+            "OTHER.OTHER belongs to a retired version of the request themes; choose a current category."
+        ]
+    }
+    after = log(responder, {"category": "FOOD.PARCEL", "action": "information"})
+    assert after.requests.get().category == Category.objects.get(version=draft, code="FOOD.PARCEL")
+    assert after.requests.get().theme == Category.objects.get(version=draft, code="FOOD")
+
+
+def test_a_category_saved_in_this_process_is_seen_at_once(responder, themes):
+    log(responder, {"category": "FOOD.PARCEL", "action": "information"})
+    parcel = themes["FOOD.PARCEL"]
+    parcel.label_fr = "Colis de vivres"
+    parcel.save(update_fields=["label_fr"])  # a shell edit: taxonomy services never change a published version
+    call = log(responder, {"category": "colis de vivres", "action": "information"})
+    assert call.requests.get().category == parcel
+    parcel.is_active = False
+    parcel.save(update_fields=["is_active"])
+    with pytest.raises(ValidationError) as excinfo:
+        log(responder, {"category": "FOOD.PARCEL", "action": "information"})
+    assert _errors(excinfo) == {"requests-0-category": ["FOOD.PARCEL is no longer in use; choose a current category."]}
 
 
 def test_no_published_scheme(responder, db):

@@ -1,10 +1,16 @@
 from __future__ import annotations
 
-from datetime import timedelta
+import re
+from datetime import datetime, timedelta
 
 import pytest
+import time_machine
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from pytest_django.asserts import assertContains
 
 from maillage.core.models import AuditEntry
 from maillage.helpline import services
@@ -77,12 +83,109 @@ def test_post_without_javascript_saves_and_redirects(responder_client, responder
     assert (call.responder, call.urgency, call.commune.nis_code) == (responder, "medium", "21013")
 
 
-def test_htmx_post_returns_a_fresh_form_with_the_saved_call(responder_client, themes):
-    response = responder_client.post(reverse("helpline:call_new"), _post_data(), headers={"HX-Request": "true"})
-    assert response.status_code == 200
-    assert next(t.name for t in response.templates) == "helpline/_call_form.html"
-    assert response.context["saved_call"] == Call.objects.get()
-    assert response.context["form"].is_bound is False
+def _input_names(html: str) -> list[str]:
+    start = html.index('<form id="call-form"')
+    return re.findall(r'name="([^"]+)"', html[start : html.index("</form>", start)])
+
+
+def _value_of(html: str, name: str) -> str:
+    tag = re.search(rf'<(?:input|textarea)[^>]*name="{re.escape(name)}"[^>]*>', html)
+    assert tag is not None, name
+    value = re.search(r'value="([^"]*)"', tag.group(0))
+    return value.group(1) if value else ""
+
+
+def test_htmx_post_answers_the_saved_call_inside_a_fresh_form(responder, themes):
+    responder.language = "en"
+    responder.save()
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(responder)
+    page = client.get(reverse("helpline:call_new"), headers={"Accept-Language": "en"})
+    token = _value_of(page.content.decode(), "csrfmiddlewaretoken")
+    headers = {"HX-Request": "true", "Accept-Language": "en"}
+    with time_machine.travel(timezone.make_aware(datetime(2026, 11, 23, 15, 4, 31)), tick=False):
+        first = client.post(
+            reverse("helpline:call_new"),
+            _post_data(csrfmiddlewaretoken=token, language="nl", started_at="2026-11-23T14:50"),
+            headers=headers,
+        )
+    assert first.status_code == 200
+    call = Call.objects.get()
+    html = first.content.decode()
+    assertContains(
+        first,
+        f'<p class="message message--success" role="status" id="call-saved">Call #{call.pk} saved. '
+        f'<a href="{reverse("helpline:call_detail", args=[call.pk])}">See it</a></p>',
+        html=True,
+    )
+    # The next call starts blank: now as its start, the language of the last call, one empty request.
+    assert _value_of(html, "started_at") == "2026-11-23T15:04"
+    assert _value_of(html, "duration_minutes") == ""
+    assert _value_of(html, "requests-TOTAL_FORMS") == "1"
+    assert _value_of(html, "requests-0-category") == ""
+    assertContains(first, '<option value="nl" selected>Dutch</option>', html=True)
+    assert "helpline-" not in html.replace('id="helpline-', "")  # no placeholder left behind
+    # The token in the fresh form is good for the next call, and the answer names that call.
+    second = client.post(
+        reverse("helpline:call_new"),
+        _post_data(csrfmiddlewaretoken=_value_of(html, "csrfmiddlewaretoken")),
+        headers=headers,
+    )
+    assert second.status_code == 200
+    latest = Call.objects.latest("pk")
+    assert latest.pk != call.pk
+    assert f"Call #{latest.pk} saved." in second.content.decode()
+    assert f"Call #{call.pk} saved." not in second.content.decode()
+    assertContains(second, '<option value="fr" selected>French</option>', html=True)
+
+
+def test_fresh_form_after_a_save_has_the_fields_of_the_page_form(responder_client, themes):
+    page = responder_client.get(reverse("helpline:call_new")).content.decode()
+    saved = responder_client.post(reverse("helpline:call_new"), _post_data(), headers={"HX-Request": "true"})
+    assert _input_names(saved.content.decode()) == _input_names(page)
+
+
+def test_fresh_form_after_a_save_speaks_the_responders_language(responder, other_responder, themes):
+    other_responder.language = "nl"
+    other_responder.save()
+    for user, label, saved in (
+        (responder, "Durée (minutes)", "Appel n° "),
+        (other_responder, "Duur (minuten)", "Oproep nr. "),
+    ):
+        answer = client_for(user).post(reverse("helpline:call_new"), _post_data(), headers={"HX-Request": "true"})
+        html = answer.content.decode()
+        assert f'<label for="id_duration_minutes">{label}</label>' in html
+        assert f'id="call-saved">{saved}{Call.objects.latest("pk").pk} ' in html
+
+
+def test_logging_a_call_through_htmx_reads_little(responder_client, themes, food_service):
+    data = _post_data(
+        **{
+            "requests-1-category": "HOUSING.RENT",
+            "requests-1-action": "referral",
+            "requests-1-service": str(food_service.pk),
+        }
+    )
+    responder_client.post(reverse("helpline:call_new"), data, headers={"HX-Request": "true"})  # warm the lookups
+    with CaptureQueriesContext(connection) as captured:
+        responder_client.post(reverse("helpline:call_new"), data, headers={"HX-Request": "true"})
+    tables = [
+        re.findall(r'(?:FROM|INTO) "(\w+)"', query["sql"])[-1]  # the main table comes after any subquery
+        for query in captured.captured_queries
+        if query["sql"].startswith(("SELECT", "INSERT", "UPDATE", "DELETE"))
+    ]
+    assert tables == [
+        "django_session",
+        "core_user",
+        "core_membership",  # two-factor check (core)
+        "core_membership",  # the helpline roles and their lines, once
+        "taxonomy_schemeversion",  # the version in force; its categories come from the process index
+        "directory_service",
+        "helpline_shift",
+        "helpline_call",
+        "helpline_request",
+        "core_auditentry",
+    ]
 
 
 def test_errors_are_shown_next_to_fields_and_nothing_saved(responder_client, responder, themes):
