@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_tasks import task
 
-from maillage.casework import services
+from maillage.casework import rollups, services
 from maillage.casework.forms import resolve_category
 from maillage.casework.models import (
     AXES,
@@ -420,9 +420,10 @@ def _write_persons(run: ImportRun, planned: list[Planned]) -> tuple[int, int]:
             existing[source_id] = case_file.person
             created += 1
         else:
-            for key, value in values.items():
-                setattr(person, key, value)
-            person.save(update_fields=list(values))
+            with rollups.persons_changing([person.pk]):
+                for key, value in values.items():
+                    setattr(person, key, value)
+                person.save(update_fields=list(values))
             updated += 1
     return created, updated
 
@@ -450,10 +451,11 @@ def _write_follow_ups(run: ImportRun, planned: list[Planned]) -> tuple[int, int]
                 created += 1
             else:
                 requests = services.clean_follow_up(case_file, data, values["requests"])
-                follow_up.date, follow_up.mode, follow_up.duration = data.date, data.mode, data.duration
-                follow_up.save(update_fields=["date", "mode", "duration"])
-                follow_up.requests.all().delete()
-                services.create_requests(follow_up, requests)
+                with rollups.persons_changing([follow_up.person_id]):
+                    follow_up.date, follow_up.mode, follow_up.duration = data.date, data.mode, data.duration
+                    follow_up.save(update_fields=["date", "mode", "duration"])
+                    follow_up.requests.all().delete()
+                    services.create_requests(follow_up, requests)
                 updated += 1
         except ValidationError as error:
             raise ValidationError([f"{_('line')} {plan.line}: {message}" for message in error.messages]) from None

@@ -462,3 +462,39 @@ class ImportRun(models.Model):
     @property
     def percent(self) -> int:
         return int(100 * self.processed_rows / self.total_rows) if self.total_rows else 100
+
+
+class StatCell(models.Model):
+    """A statistics roll-up cell: how many rows (or distinct follow-ups, persons, case files) fall in one
+    (centre, period, value of one or two coded dimensions). Written only by `casework.rollups`, in the same
+    transaction as the rows it counts; read by the cross-tab engine on PostgreSQL. `gset` says which
+    dimensions `a` and `b` hold and the period's grain (see `rollups.SETS`)."""
+
+    kind = models.PositiveSmallIntegerField()
+    gset = models.PositiveSmallIntegerField()
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    period = models.DateField()
+    a = models.CharField(max_length=40, blank=True)
+    b = models.CharField(max_length=40, blank=True)
+    n = models.IntegerField()
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["kind", "gset", "organisation", "period", "a", "b"], name="casework_statcell_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}/{self.gset} {self.organisation_id} {self.period} {self.a} {self.b}: {self.n}"
+
+
+class RollupState(models.Model):
+    """Present (with the current layout version) once the roll-up cells were built from every row; until
+    then the engine reads the raw tables."""
+
+    version = models.PositiveSmallIntegerField()
+    built_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"roll-ups v{self.version} built {self.built_at:%Y-%m-%d %H:%M}"

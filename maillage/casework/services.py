@@ -15,6 +15,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from maillage.casework import rollups
 from maillage.casework.models import (
     AXES,
     Activity,
@@ -179,7 +180,7 @@ def update_person(actor: User, person: Person, data: Mapping[str, Any]) -> Perso
             if key in cleaned:
                 setattr(person, key, (cleaned[key] or "").strip())
                 fields.append(key)
-    with transaction.atomic():
+    with rollups.persons_changing([person.pk]):
         person.save(update_fields=fields)
         log_action(actor, "casework.person.updated", person, {"fields": sorted(set(fields) - set(IDENTITY_FIELDS))})
     return person
@@ -331,7 +332,7 @@ def record_follow_up(actor: User, case_file: CaseFile, data: FollowUpData, reque
             .values_list("subsidy_id", flat=True)
             .first()
         )
-    with transaction.atomic():
+    with rollups.persons_changing([case_file.person_id]):
         follow_up = FollowUp.objects.create(
             organisation_id=case_file.organisation_id,
             case_file=case_file,

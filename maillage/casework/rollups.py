@@ -1,0 +1,238 @@
+"""Statistics roll-ups kept exactly in step with the follow-ups, requests and persons they count.
+
+A cell holds, for one centre and one period (a month, a year, or all time), how many requests or
+follow-ups — or how many distinct persons or case files — have a given value of one or two coded
+dimensions. The cross-tab engine sums cells instead of scanning millions of rows when the asked
+dimensions and filters are covered (see `maillage.stats.crosstab`), and reads the raw tables otherwise.
+
+Exactness: every write that changes a counted row goes through `persons_changing(person_ids)`, which
+locks the persons, subtracts everything their rows contributed, lets the write happen and adds the new
+contributions back, in the same transaction. Every contribution belongs to one person (a request, a
+follow-up, a case file, the person), so this is exact whatever the write. Bulk loads call `rebuild()`.
+Category axes are kept as category ids, so reading in any scheme version stays possible.
+Only on PostgreSQL; on SQLite the engine always reads the raw tables.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from itertools import combinations
+from typing import Any
+
+from django.db import connection, transaction
+
+from maillage.casework.models import RollupState, StatCell
+
+# Bump when the layout below changes; cells of another layout are not read (rebuild them).
+VERSION = 1
+
+REQUESTS, FOLLOWUPS, PERSONS, CASE_FILES = 1, 2, 3, 4
+MONTH, YEAR, ALL = "month", "year", "all"
+ALL_TIME = datetime.date(1900, 1, 1)  # the period of all-time cells
+
+AXES_SQL = {
+    "theme": "coalesce(r.theme_id::text, '')",
+    "institution": "coalesce(r.institution_id::text, '')",
+    "stage": "coalesce(r.stage_id::text, '')",
+}
+FOLLOWUP_SQL = {
+    "age_band": "f.age_band",
+    "mode": "f.mode",
+    "worker": "f.worker_id::text",
+    "subsidy": "coalesce(f.subsidy_id::text, '')",
+}
+PERSON_SQL = {
+    "sex": "p.sex",
+    "postal_code": "p.postal_code",
+    "commune": "coalesce(p.commune_id::text, '')",
+    "household": "p.household",
+    "income_source": "p.income_source",
+    "nationality_group": "p.nationality_group",
+}
+DIMENSION_SQL = {**AXES_SQL, **FOLLOWUP_SQL, **PERSON_SQL}
+PERIOD_SQL = {
+    MONTH: "date_trunc('month', s.d)::date",
+    YEAR: "date_trunc('year', s.d)::date",
+    ALL: f"DATE '{ALL_TIME.isoformat()}'",
+}
+
+
+@dataclass(frozen=True)
+class Kind:
+    code: int
+    source: str  # FROM ... with aliases f, p (and r)
+    organisation: str
+    date: str
+    unit: str | None  # None: count rows; else count distinct units
+    dimensions: tuple[str, ...]
+    single_grains: tuple[str, ...]
+    pair_grains: tuple[str, ...]
+
+
+_FOLLOWUP_SOURCE = "casework_followup f JOIN casework_person p ON p.id = f.person_id"
+KINDS = {
+    kind.code: kind
+    for kind in [
+        Kind(
+            REQUESTS,
+            "casework_request r JOIN casework_followup f ON f.id = r.follow_up_id"
+            " JOIN casework_person p ON p.id = f.person_id",
+            "r.organisation_id",
+            "r.date",
+            None,
+            tuple(DIMENSION_SQL),
+            (MONTH,),
+            (ALL,),
+        ),
+        # Follow-ups by their own and their person's codes (by a request axis they are distinct counts: raw).
+        Kind(
+            FOLLOWUPS,
+            _FOLLOWUP_SOURCE,
+            "f.organisation_id",
+            "f.date",
+            None,
+            (*FOLLOWUP_SQL, *PERSON_SQL),
+            (MONTH,),
+            (ALL,),
+        ),
+        # Distinct counts do not add up across periods: one grain per way of asking.
+        Kind(
+            PERSONS,
+            _FOLLOWUP_SOURCE,
+            "f.organisation_id",
+            "f.date",
+            "f.person_id",
+            (*FOLLOWUP_SQL, *PERSON_SQL),
+            (MONTH, YEAR, ALL),
+            (ALL,),
+        ),
+        Kind(
+            CASE_FILES,
+            _FOLLOWUP_SOURCE,
+            "f.organisation_id",
+            "f.date",
+            "f.case_file_id",
+            (*FOLLOWUP_SQL, *PERSON_SQL),
+            (MONTH, YEAR, ALL),
+            (ALL,),
+        ),
+    ]
+}
+
+
+@dataclass(frozen=True)
+class CellSet:
+    kind: int
+    gset: int
+    dimensions: tuple[str, ...]  # zero, one or two, stored in a, b in this order
+    grain: str
+
+
+def _sets(kind: Kind) -> list[CellSet]:
+    layout: list[tuple[tuple[str, ...], str]] = []
+    for grain in kind.single_grains:
+        layout.append(((), grain))
+        layout.extend(((dimension,), grain) for dimension in kind.dimensions)
+    for grain in kind.pair_grains:
+        layout.extend((pair, grain) for pair in combinations(kind.dimensions, 2))
+    return [CellSet(kind.code, index, dims, grain) for index, (dims, grain) in enumerate(layout)]
+
+
+SETS: dict[int, list[CellSet]] = {code: _sets(kind) for code, kind in KINDS.items()}
+_BY_KEY = {(s.kind, frozenset(s.dimensions), s.grain): s for sets in SETS.values() for s in sets}
+
+
+def find(kind: int, dimensions: Iterable[str], grain: str) -> CellSet | None:
+    """The cell set holding exactly these dimensions at this grain, if any."""
+    return _BY_KEY.get((kind, frozenset(dimensions), grain))
+
+
+def available() -> bool:
+    """Roll-ups are read (and kept) only on PostgreSQL once built with the current layout."""
+    return connection.vendor == "postgresql" and RollupState.objects.filter(version=VERSION).exists()
+
+
+def _contributions_sql(kind: Kind, where: str) -> str:
+    """Cells contributed by the rows matching `where`: (kind, gset, organisation, period, a, b, n)."""
+    columns = ", ".join(f"{sql} AS {name}" for name, sql in DIMENSION_SQL.items() if name in kind.dimensions)
+    values = ", ".join(
+        f"({s.gset}, {PERIOD_SQL[s.grain]}, "
+        + ", ".join([f"s.{d}" for d in s.dimensions] + ["''::text"] * (2 - len(s.dimensions)))
+        + ")"
+        for s in SETS[kind.code]
+    )
+    unit = kind.unit or "NULL::integer"
+    source = (
+        f"SELECT {kind.organisation} AS org, {kind.date} AS d, {unit} AS u, {columns} FROM {kind.source} WHERE {where}"  # noqa: S608
+    )
+    unpivot = f"FROM ({source}) s CROSS JOIN LATERAL (VALUES {values}) AS v(g, p, a, b)"
+    if kind.unit is None:
+        return f"SELECT {kind.code}, v.g, s.org, v.p, v.a, v.b, count(*) {unpivot} GROUP BY v.g, s.org, v.p, v.a, v.b"
+    # Distinct units as two hashed GROUP BYs (COUNT(DISTINCT) would sort).
+    return (
+        f"SELECT {kind.code}, g, org, p, a, b, count(*) FROM (SELECT DISTINCT v.g, s.org, v.p, v.a, v.b, s.u"  # noqa: S608
+        f" {unpivot}) units GROUP BY g, org, p, a, b"
+    )
+
+
+def _apply(where: str, params: list[Any], sign: int) -> None:
+    with connection.cursor() as cursor:
+        for kind in KINDS.values():
+            select = _contributions_sql(kind, where)
+            cursor.execute(
+                "INSERT INTO casework_statcell (kind, gset, organisation_id, period, a, b, n)"  # noqa: S608
+                f" SELECT kind, g, org, p, a, b, {sign} * n FROM ({select}) AS c(kind, g, org, p, a, b, n)"
+                " ON CONFLICT (kind, gset, organisation_id, period, a, b)"
+                " DO UPDATE SET n = casework_statcell.n + EXCLUDED.n",
+                params,
+            )
+
+
+@contextmanager
+def persons_changing(person_ids: Iterable[int]) -> Iterator[None]:
+    """Wrap a write that changes these persons' counted rows (their follow-ups, requests or coded data).
+
+    Opens (or joins) a transaction; a no-op where roll-ups are not kept.
+    """
+    ids = sorted({int(pk) for pk in person_ids if pk is not None})
+    with transaction.atomic():
+        if not ids or not available():
+            yield
+            return
+        with connection.cursor() as cursor:
+            # One writer per person at a time: the subtraction must see what the addition will replace.
+            cursor.execute("SELECT id FROM casework_person WHERE id = ANY(%s) ORDER BY id FOR UPDATE", [ids])
+        where = "f.person_id = ANY(%s)"
+        _apply(where, [ids], -1)
+        yield
+        _apply(where, [ids], 1)
+
+
+def rebuild(*, work_mem: str = "256MB") -> None:
+    """Recount every cell from the raw tables (after a bulk load); writes wait until it is done."""
+    if connection.vendor != "postgresql":
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("LOCK TABLE casework_person, casework_followup, casework_request IN SHARE MODE")
+        cursor.execute(f"SET LOCAL work_mem = '{work_mem}'; SET LOCAL jit = off")
+        cursor.execute("TRUNCATE casework_statcell")
+        RollupState.objects.all().delete()
+        cursor.execute("SELECT DISTINCT organisation_id FROM casework_followup ORDER BY 1")
+        organisations = [row[0] for row in cursor.fetchall()]
+        for organisation in organisations:  # one centre at a time: the hash tables stay small
+            for kind in KINDS.values():
+                cursor.execute(
+                    "INSERT INTO casework_statcell (kind, gset, organisation_id, period, a, b, n) "
+                    + _contributions_sql(kind, f"{kind.organisation} = %s"),
+                    [organisation],
+                )
+        RollupState.objects.create(version=VERSION)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE casework_statcell")
+
+
+def cells_total() -> int:
+    return StatCell.objects.count()
