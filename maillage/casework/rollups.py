@@ -212,7 +212,11 @@ def persons_changing(person_ids: Iterable[int]) -> Iterator[None]:
 
 
 def rebuild(*, work_mem: str = "256MB") -> None:
-    """Recount every cell from the raw tables (after a bulk load); writes wait until it is done."""
+    """Recount every cell from the raw tables (after a bulk load); writes wait until it is done.
+
+    The rows are copied once into a narrow temporary table per source, then each cell set is one
+    GROUP BY over it (several times faster than unpivoting every row into every set).
+    """
     if connection.vendor != "postgresql":
         return
     with transaction.atomic(), connection.cursor() as cursor:
@@ -220,15 +224,42 @@ def rebuild(*, work_mem: str = "256MB") -> None:
         cursor.execute(f"SET LOCAL work_mem = '{work_mem}'; SET LOCAL jit = off")
         cursor.execute("TRUNCATE casework_statcell")
         RollupState.objects.all().delete()
-        cursor.execute("SELECT DISTINCT organisation_id FROM casework_followup ORDER BY 1")
-        organisations = [row[0] for row in cursor.fetchall()]
-        for organisation in organisations:  # one centre at a time: the hash tables stay small
-            for kind in KINDS.values():
+        narrow: dict[str, str] = {}
+        for kind in KINDS.values():
+            if kind.source in narrow:
+                continue
+            table = f"rollup_source_{len(narrow)}"
+            narrow[kind.source] = table
+            columns = ", ".join(f"{sql} AS {name}" for name, sql in DIMENSION_SQL.items() if name in kind.dimensions)
+            units = "f.person_id AS person_id, f.case_file_id AS case_file_id"
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {table} AS SELECT {kind.organisation} AS org,"  # noqa: S608
+                f" date_trunc('month', {kind.date})::date AS month, date_trunc('year', {kind.date})::date AS year,"
+                f" {units}, {columns} FROM {kind.source}"
+            )
+            cursor.execute(f"ANALYZE {table}")
+        for kind in KINDS.values():
+            table = narrow[kind.source]
+            unit = (kind.unit or "").removeprefix("f.")
+            for cells in SETS[kind.code]:
+                period = {MONTH: "month", YEAR: "year", ALL: f"DATE '{ALL_TIME.isoformat()}'"}[cells.grain]
+                a, b = [*cells.dimensions, "''", "''"][:2]
+                if kind.unit is None:
+                    select = (
+                        f"SELECT org, {period} AS p, {a} AS a, {b} AS b, count(*) AS n FROM {table} GROUP BY 1, 2, 3, 4"  # noqa: S608
+                    )
+                else:
+                    select = (
+                        f"SELECT org, p, a, b, count(*) AS n FROM (SELECT DISTINCT org, {period} AS p, {a} AS a,"  # noqa: S608
+                        f" {b} AS b, {unit} FROM {table}) units GROUP BY 1, 2, 3, 4"
+                    )
                 cursor.execute(
-                    "INSERT INTO casework_statcell (kind, gset, organisation_id, period, a, b, n) "
-                    + _contributions_sql(kind, f"{kind.organisation} = %s"),
-                    [organisation],
+                    "INSERT INTO casework_statcell (kind, gset, organisation_id, period, a, b, n)"  # noqa: S608
+                    f" SELECT {kind.code}, {cells.gset}, org, p, a, b, n FROM ({select}) c"
                 )
+        for table in narrow.values():
+            cursor.execute(f"DROP TABLE {table}")
         RollupState.objects.create(version=VERSION)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE casework_statcell")
