@@ -5,6 +5,7 @@ DATABASE_URL=postgres://postgres@127.0.0.1:5432/maillage_bench_casework .venv/bi
 
 from __future__ import annotations
 
+import argparse
 import datetime
 import os
 import statistics
@@ -38,39 +39,204 @@ def timed(function) -> tuple[float, float]:  # type: ignore[no-untyped-def]
     return statistics.median(runs), max(runs)
 
 
+TOP = "coalesce(tp.code, tc.code)"  # a theme's level-1 code
+THEME = "JOIN taxonomy_category tc ON tc.id = r.theme_id LEFT JOIN taxonomy_category tp ON tp.id = tc.parent_id"
+R_F = "casework_request r JOIN casework_followup f ON f.id = r.follow_up_id"
+F_P = "JOIN casework_person pe ON pe.id = f.person_id"
+YEAR_R = "r.organisation_id = {one} AND r.date BETWEEN DATE '2024-01-01' AND DATE '2024-12-31'"
+YEAR_F = "f.organisation_id = {one} AND f.date BETWEEN DATE '2024-01-01' AND DATE '2024-12-31'"
+ALL_R = "r.organisation_id IN ({ids})"
+ALL_F = "f.organisation_id IN ({ids})"
+
+# (label, measure, dimensions, one centre-year?, DuckDB SQL over the same rows)
+SCENARIOS = [
+    (
+        "follow-ups, theme level 1 × month",
+        "followups",
+        ["theme1", "month"],
+        True,
+        f"SELECT {TOP}, date_trunc('month', f.date), count(DISTINCT f.id) FROM {R_F} {THEME} WHERE {YEAR_F} GROUP BY 1, 2",
+    ),
+    (
+        "requests, theme level 1 × mode",
+        "requests",
+        ["theme1", "mode"],
+        True,
+        f"SELECT {TOP}, f.mode, count(*) FROM {R_F} {THEME} WHERE {YEAR_R} GROUP BY 1, 2",
+    ),
+    (
+        "requests, theme level 2 × postal code",
+        "requests",
+        ["theme2", "postal_code"],
+        True,
+        f"SELECT tc.code, pe.postal_code, count(*) FROM {R_F} {F_P} {THEME} WHERE {YEAR_R} GROUP BY 1, 2",
+    ),
+    (
+        "requests, worker × theme level 1",
+        "requests",
+        ["worker", "theme1"],
+        True,
+        f"SELECT f.worker_id, {TOP}, count(*) FROM {R_F} {THEME} WHERE {YEAR_R} GROUP BY 1, 2",
+    ),
+    (
+        "persons, theme level 1 × month",
+        "persons",
+        ["theme1", "month"],
+        True,
+        f"SELECT {TOP}, date_trunc('month', f.date), count(DISTINCT f.person_id) FROM {R_F} {THEME} WHERE {YEAR_F} GROUP BY 1, 2",
+    ),
+    (
+        "case files, mode × month",
+        "case_files",
+        ["mode", "month"],
+        True,
+        f"SELECT f.mode, date_trunc('month', f.date), count(DISTINCT f.case_file_id) FROM casework_followup f WHERE {YEAR_F} GROUP BY 1, 2",
+    ),
+    (
+        "follow-ups, age band × mode",
+        "followups",
+        ["age_band", "mode"],
+        False,
+        f"SELECT f.age_band, f.mode, count(*) FROM casework_followup f WHERE {ALL_F} GROUP BY 1, 2",
+    ),
+    (
+        "follow-ups, theme level 1 × month",
+        "followups",
+        ["theme1", "month"],
+        False,
+        f"SELECT {TOP}, date_trunc('month', f.date), count(DISTINCT f.id) FROM {R_F} {THEME} WHERE {ALL_F} GROUP BY 1, 2",
+    ),
+    (
+        "requests, theme level 2 × year",
+        "requests",
+        ["theme2", "year"],
+        False,
+        f"SELECT tc.code, year(r.date), count(*) FROM casework_request r {THEME} WHERE {ALL_R} GROUP BY 1, 2",
+    ),
+    (
+        "requests, theme level 2 × postal code",
+        "requests",
+        ["theme2", "postal_code"],
+        False,
+        f"SELECT tc.code, pe.postal_code, count(*) FROM {R_F} {F_P} {THEME} WHERE {ALL_R} GROUP BY 1, 2",
+    ),
+    (
+        "requests, worker × theme level 1",
+        "requests",
+        ["worker", "theme1"],
+        False,
+        f"SELECT f.worker_id, {TOP}, count(*) FROM {R_F} {THEME} WHERE {ALL_R} GROUP BY 1, 2",
+    ),
+    (
+        "requests, institution level 2 × stage level 2",
+        "requests",
+        ["institution2", "stage2"],
+        False,
+        "SELECT r.institution_id, r.stage_id, count(*) FROM casework_request r WHERE " + ALL_R + " GROUP BY 1, 2",
+    ),
+    (
+        "persons, sex × year",
+        "persons",
+        ["sex", "year"],
+        False,
+        f"SELECT pe.sex, year(f.date), count(DISTINCT f.person_id) FROM casework_followup f {F_P} WHERE {ALL_F} GROUP BY 1, 2",
+    ),
+    (
+        "persons, sex × postal code",
+        "persons",
+        ["sex", "postal_code"],
+        False,
+        f"SELECT pe.sex, pe.postal_code, count(DISTINCT f.person_id) FROM casework_followup f {F_P} WHERE {ALL_F} GROUP BY 1, 2",
+    ),
+    (
+        "persons, theme level 1 × year",
+        "persons",
+        ["theme1", "year"],
+        False,
+        f"SELECT {TOP}, year(f.date), count(DISTINCT f.person_id) FROM {R_F} {THEME} WHERE {ALL_F} GROUP BY 1, 2",
+    ),
+    (
+        "case files, year × mode",
+        "case_files",
+        ["year", "mode"],
+        False,
+        f"SELECT year(f.date), f.mode, count(DISTINCT f.case_file_id) FROM casework_followup f WHERE {ALL_F} GROUP BY 1, 2",
+    ),
+]
+
+
+def record_follow_up_ms(centre: int) -> tuple[float, float]:
+    """Encoding one follow-up with two requests through the service (roll-ups kept), rolled back."""
+    from django.db import transaction
+
+    from maillage.casework import services
+    from maillage.casework.models import CaseFile
+    from maillage.core.models import User
+    from maillage.taxonomy.queries import active_categories
+
+    case_file = CaseFile.objects.filter(organisation_id=centre).select_related("person").order_by("id").first()
+    assert case_file is not None
+    worker = User.objects.filter(memberships__organisation_id=centre).first()
+    themes = list(active_categories("request-themes").filter(level=2)[:2])
+
+    def once() -> None:
+        with transaction.atomic():
+            services.record_follow_up(
+                worker,
+                case_file,
+                services.FollowUpData(date=datetime.date(2025, 6, 2), mode="phone", worker=worker),
+                [services.RequestData(theme) for theme in themes],
+            )
+            transaction.set_rollback(True)
+
+    return timed(once)
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--no-duckdb", action="store_true")
+    args = parser.parse_args()
+    global REPEAT
+    REPEAT = args.repeat
+    from maillage.casework import rollups
+
     centres = list(
         Organisation.objects.filter(short_name__startswith="Bench").order_by("short_name").values_list("pk", flat=True)
     )
     one = Scope([centres[0]])
     sector = Scope(centres)
     year = (datetime.date(2024, 1, 1), datetime.date(2024, 12, 31))
-    scenarios = [
-        ("follow-ups, theme level 1 × month, one centre-year", Params("followups", ["theme1", "month"], *year), one),
-        ("requests, theme level 1 × mode, one centre-year", Params("requests", ["theme1", "mode"], *year), one),
-        ("follow-ups, age band × mode, whole sector, 10 years", Params("followups", ["age_band", "mode"]), sector),
-        ("requests, theme level 2 × year, whole sector, 10 years", Params("requests", ["theme2", "year"]), sector),
-        ("persons, sex × year, whole sector, 10 years", Params("persons", ["sex", "year"]), sector),
-    ]
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM casework_followup")
         n_followups = cursor.fetchone()[0]
         cursor.execute("SELECT count(*) FROM casework_request")
         n_requests = cursor.fetchone()[0]
-    print(f"rows: {n_followups} follow-ups, {n_requests} requests, {len(centres)} centres")
+        cursor.execute("SELECT count(*) FROM casework_statcell")
+        n_cells = cursor.fetchone()[0]
+    print(
+        f"rows: {n_followups} follow-ups, {n_requests} requests, {len(centres)} centres;"
+        f" roll-up cells {n_cells} (built: {rollups.available()}); load {os.getloadavg()}"
+    )
     results = []
-    for label, params, scope in scenarios:
+    for label, measure, dimensions, centre_year, _sql in SCENARIOS:
+        params = Params(measure, dimensions, *year) if centre_year else Params(measure, dimensions)
+        scope = one if centre_year else sector
+        where = "one centre-year" if centre_year else "whole sector, 10 years"
         median, worst = timed(lambda p=params, s=scope: build(p, s))
-        results.append((label, median, worst))
-        print(f"PostgreSQL  {label}: median {median:.0f} ms, max {worst:.0f} ms", flush=True)
+        results.append((f"{label}, {where}", median, worst))
+        print(f"PostgreSQL  {label}, {where}: median {median:.0f} ms, max {worst:.0f} ms", flush=True)
+    median, worst = record_follow_up_ms(centres[0])
+    print(f"PostgreSQL  record a follow-up with 2 requests (roll-ups kept): median {median:.0f} ms, max {worst:.0f} ms")
+    if args.no_duckdb:
+        return
     # DuckDB: the same rows, copied out of PostgreSQL as CSV.
     folder = tempfile.mkdtemp()
     db = duckdb.connect()
     columns = {
         "casework_followup": "id, organisation_id, case_file_id, person_id, date, mode, worker_id, subsidy_id, age_band",
-        "casework_request": "id, follow_up_id, organisation_id, date, theme_id",
-        "casework_casefile": "id, person_id",
-        "casework_person": "id, sex",
+        "casework_request": "id, follow_up_id, organisation_id, date, theme_id, institution_id, stage_id",
+        "casework_person": "id, sex, postal_code",
         "taxonomy_category": "id, code, parent_id",
     }
     start = time.perf_counter()
@@ -84,30 +250,16 @@ def main() -> None:
             for chunk in copy:
                 out.write(chunk)
         db.execute(f"CREATE TABLE {table} AS SELECT * FROM read_csv_auto('{path}')")
-    print(f"DuckDB load: {time.perf_counter() - start:.1f} s")
+    print(f"DuckDB load: {time.perf_counter() - start:.1f} s; load {os.getloadavg()}")
     ids = ", ".join(str(c) for c in centres)
-    top = "coalesce(p.code, c.code)"
-    duck = [
-        (
-            f"SELECT {top} AS t, date_trunc('month', f.date) AS m, count(DISTINCT f.id) FROM casework_followup f JOIN casework_request r ON r.follow_up_id = f.id JOIN taxonomy_category c ON c.id = r.theme_id LEFT JOIN taxonomy_category p ON p.id = c.parent_id WHERE f.organisation_id = {centres[0]} AND f.date BETWEEN DATE '2024-01-01' AND DATE '2024-12-31' GROUP BY 1, 2"
-        ),
-        (
-            f"SELECT {top} AS t, f.mode, count(*) FROM casework_request r JOIN casework_followup f ON f.id = r.follow_up_id JOIN taxonomy_category c ON c.id = r.theme_id LEFT JOIN taxonomy_category p ON p.id = c.parent_id WHERE r.organisation_id = {centres[0]} AND r.date BETWEEN DATE '2024-01-01' AND DATE '2024-12-31' GROUP BY 1, 2"
-        ),
-        (f"SELECT age_band, mode, count(*) FROM casework_followup WHERE organisation_id IN ({ids}) GROUP BY 1, 2"),
-        (
-            f"SELECT c.code, year(r.date), count(*) FROM casework_request r JOIN taxonomy_category c ON c.id = r.theme_id WHERE r.organisation_id IN ({ids}) GROUP BY 1, 2"
-        ),
-        (
-            f"SELECT pe.sex, year(f.date), count(DISTINCT f.person_id) FROM casework_followup f JOIN casework_person pe ON pe.id = f.person_id WHERE f.organisation_id IN ({ids}) GROUP BY 1, 2"
-        ),
-    ]
-    for (label, median_pg, _worst), sql in zip(results, duck, strict=True):
+    for (label, median_pg, _worst), scenario in zip(results, SCENARIOS, strict=True):
+        sql = scenario[4].format(one=centres[0], ids=ids)
         median, worst = timed(lambda q=sql: db.execute(q).fetchall())
         print(
             f"DuckDB      {label}: median {median:.0f} ms, max {worst:.0f} ms (PostgreSQL {median_pg:.0f} ms)",
             flush=True,
         )
+    print(f"load {os.getloadavg()}")
 
 
 if __name__ == "__main__":

@@ -178,16 +178,32 @@ def _contributions_sql(kind: Kind, where: str) -> str:
     )
 
 
-def _apply(where: str, params: list[Any], sign: int) -> None:
+Cell = tuple[int, int, int, datetime.date, str, str]
+
+
+def _contributions(where: str, params: list[Any]) -> dict[Cell, int]:
+    """What the rows matching `where` put in each cell, read without writing anything."""
+    counts: dict[Cell, int] = {}
     with connection.cursor() as cursor:
         for kind in KINDS.values():
-            select = _contributions_sql(kind, where)
+            cursor.execute(_contributions_sql(kind, where), params)
+            for kind_code, gset, organisation, period, a, b, n in cursor.fetchall():
+                counts[(kind_code, gset, organisation, period, a, b)] = n
+    return counts
+
+
+def _add(changes: dict[Cell, int]) -> None:
+    """Add these (positive or negative) amounts to the cells, creating the missing ones."""
+    rows = [(*cell, n) for cell, n in sorted(changes.items()) if n]
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), 500):
+            chunk = rows[start : start + 500]
+            placeholders = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
             cursor.execute(
                 "INSERT INTO casework_statcell (kind, gset, organisation_id, period, a, b, n)"  # noqa: S608
-                f" SELECT kind, g, org, p, a, b, {sign} * n FROM ({select}) AS c(kind, g, org, p, a, b, n)"
-                " ON CONFLICT (kind, gset, organisation_id, period, a, b)"
+                f" VALUES {placeholders} ON CONFLICT (kind, gset, organisation_id, period, a, b)"
                 " DO UPDATE SET n = casework_statcell.n + EXCLUDED.n",
-                params,
+                [value for row in chunk for value in row],
             )
 
 
@@ -195,7 +211,8 @@ def _apply(where: str, params: list[Any], sign: int) -> None:
 def persons_changing(person_ids: Iterable[int]) -> Iterator[None]:
     """Wrap a write that changes these persons' counted rows (their follow-ups, requests or coded data).
 
-    Opens (or joins) a transaction; a no-op where roll-ups are not kept.
+    Opens (or joins) a transaction; a no-op where roll-ups are not kept. Only the cells whose count
+    changes are written (a new follow-up touches a few hundred, not every cell of the person).
     """
     ids = sorted({int(pk) for pk in person_ids if pk is not None})
     with transaction.atomic():
@@ -203,12 +220,15 @@ def persons_changing(person_ids: Iterable[int]) -> Iterator[None]:
             yield
             return
         with connection.cursor() as cursor:
-            # One writer per person at a time: the subtraction must see what the addition will replace.
+            # One writer per person at a time: what is subtracted is what the addition replaces.
             cursor.execute("SELECT id FROM casework_person WHERE id = ANY(%s) ORDER BY id FOR UPDATE", [ids])
         where = "f.person_id = ANY(%s)"
-        _apply(where, [ids], -1)
+        before = _contributions(where, [ids])
         yield
-        _apply(where, [ids], 1)
+        after = _contributions(where, [ids])
+        changes = {cell: n - before.get(cell, 0) for cell, n in after.items()}
+        changes.update({cell: -n for cell, n in before.items() if cell not in after})
+        _add(changes)
 
 
 def rebuild(*, work_mem: str = "256MB") -> None:
