@@ -231,7 +231,7 @@ def persons_changing(person_ids: Iterable[int]) -> Iterator[None]:
         _add(changes)
 
 
-def rebuild(*, work_mem: str = "256MB") -> None:
+def rebuild(*, work_mem: str = "256MB", kinds: Iterable[int] | None = None, mark_built: bool = True) -> None:
     """Recount every cell from the raw tables (after a bulk load); writes wait until it is done.
 
     The rows are copied once into a narrow temporary table per source, then each cell set is one
@@ -239,13 +239,17 @@ def rebuild(*, work_mem: str = "256MB") -> None:
     """
     if connection.vendor != "postgresql":
         return
+    chosen = [KINDS[code] for code in (kinds or KINDS)]
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("LOCK TABLE casework_person, casework_followup, casework_request IN SHARE MODE")
         cursor.execute(f"SET LOCAL work_mem = '{work_mem}'; SET LOCAL jit = off")
-        cursor.execute("TRUNCATE casework_statcell")
         RollupState.objects.all().delete()
+        if kinds is None:
+            cursor.execute("TRUNCATE casework_statcell")
+        else:  # a part of the kinds (a bulk load split over several connections)
+            cursor.execute("DELETE FROM casework_statcell WHERE kind = ANY(%s)", [[kind.code for kind in chosen]])
         narrow: dict[str, str] = {}
-        for kind in KINDS.values():
+        for kind in chosen:
             if kind.source in narrow:
                 continue
             table = f"rollup_source_{len(narrow)}"
@@ -259,7 +263,7 @@ def rebuild(*, work_mem: str = "256MB") -> None:
                 f" {units}, {columns} FROM {kind.source}"
             )
             cursor.execute(f"ANALYZE {table}")
-        for kind in KINDS.values():
+        for kind in chosen:
             table = narrow[kind.source]
             unit = (kind.unit or "").removeprefix("f.")
             for cells in SETS[kind.code]:
@@ -280,9 +284,16 @@ def rebuild(*, work_mem: str = "256MB") -> None:
                 )
         for table in narrow.values():
             cursor.execute(f"DROP TABLE {table}")
-        RollupState.objects.create(version=VERSION)
+        if mark_built:
+            RollupState.objects.create(version=VERSION)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE casework_statcell")
+
+
+def mark_built() -> None:
+    """Declare the cells complete (after `rebuild(kinds=..., mark_built=False)` for every kind)."""
+    RollupState.objects.all().delete()
+    RollupState.objects.create(version=VERSION)
 
 
 def cells_total() -> int:

@@ -1,0 +1,33 @@
+"""Rebuild the statistics roll-ups of a bench database after a bulk load, in two parallel connections.
+
+DATABASE_URL=postgres://postgres@127.0.0.1:5432/maillage_bench_casework .venv/bin/python bench/casework/rebuild_rollups.py
+(no writer may run meanwhile: the bench databases have none)
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "maillage.settings")
+
+import django
+
+django.setup()
+
+from maillage.casework import rollups  # noqa: E402
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1:  # a worker: these kinds only
+        rollups.rebuild(kinds=[int(k) for k in sys.argv[1].split(",")], mark_built=False)
+        sys.exit(0)
+    started = time.monotonic()
+    parts = [f"{rollups.REQUESTS},{rollups.FOLLOWUPS}", f"{rollups.PERSONS},{rollups.CASE_FILES}"]
+    workers = [subprocess.Popen([sys.executable, __file__, part]) for part in parts]
+    codes = [worker.wait() for worker in workers]
+    assert codes == [0, 0], codes
+    rollups.mark_built()
+    print(f"roll-ups rebuilt in {time.monotonic() - started:.0f} s: {rollups.cells_total()} cells", flush=True)
