@@ -255,21 +255,38 @@ def rebuild(*, work_mem: str = "256MB", kinds: Iterable[int] | None = None, mark
             table = f"rollup_source_{len(narrow)}"
             narrow[kind.source] = table
             columns = ", ".join(f"{sql} AS {name}" for name, sql in DIMENSION_SQL.items() if name in kind.dimensions)
-            units = "f.person_id AS person_id, f.case_file_id AS case_file_id"
+            unit_columns = "f.person_id AS person_id, f.case_file_id AS case_file_id"
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
             cursor.execute(
                 f"CREATE TEMPORARY TABLE {table} AS SELECT {kind.organisation} AS org,"  # noqa: S608
                 f" date_trunc('month', {kind.date})::date AS month, date_trunc('year', {kind.date})::date AS year,"
-                f" {units}, {columns} FROM {kind.source}"
+                f" {unit_columns}, {columns} FROM {kind.source}"
             )
             cursor.execute(f"ANALYZE {table}")
         for kind in chosen:
             table = narrow[kind.source]
             unit = (kind.unit or "").removeprefix("f.")
+            units: dict[str, str] = {}
             for cells in SETS[kind.code]:
                 period = {MONTH: "month", YEAR: "year", ALL: f"DATE '{ALL_TIME.isoformat()}'"}[cells.grain]
                 a, b = [*cells.dimensions, "''", "''"][:2]
-                if kind.unit is None:
+                own = [d for d in cells.dimensions if d in FOLLOWUP_SQL]
+                if kind.unit is not None and cells.grain == ALL and len(cells.dimensions) == 2 and len(own) < 2:
+                    # A unit's person codes never vary: distinct (unit, follow-up code, person codes) once,
+                    # then each pair is a plain count over that smaller set.
+                    key = own[0] if own else "person"
+                    if key not in units:
+                        units[key] = f"rollup_units_{kind.code}_{key}"
+                        cursor.execute(f"DROP TABLE IF EXISTS {units[key]}")
+                        cursor.execute(
+                            f"CREATE TEMPORARY TABLE {units[key]} AS SELECT DISTINCT org, {unit},"  # noqa: S608
+                            f" {', '.join([*own, *PERSON_SQL])} FROM {table}"
+                        )
+                    select = (
+                        f"SELECT org, {period} AS p, {a} AS a, {b} AS b, count(*) AS n"  # noqa: S608
+                        f" FROM {units[key]} GROUP BY 1, 2, 3, 4"
+                    )
+                elif kind.unit is None:
                     select = (
                         f"SELECT org, {period} AS p, {a} AS a, {b} AS b, count(*) AS n FROM {table} GROUP BY 1, 2, 3, 4"  # noqa: S608
                     )
@@ -282,6 +299,8 @@ def rebuild(*, work_mem: str = "256MB", kinds: Iterable[int] | None = None, mark
                     "INSERT INTO casework_statcell (kind, gset, organisation_id, period, a, b, n)"  # noqa: S608
                     f" SELECT {kind.code}, {cells.gset}, org, p, a, b, n FROM ({select}) c"
                 )
+            for table in units.values():
+                cursor.execute(f"DROP TABLE {table}")
         for table in narrow.values():
             cursor.execute(f"DROP TABLE {table}")
         if mark_built:
