@@ -35,6 +35,7 @@ from maillage.directory.models import (  # noqa: E402
     ServiceLanguage,
     ServiceStatus,
 )
+from maillage.directory.searchindex import reindex_all  # noqa: E402
 from maillage.directory.textsearch import search_document  # noqa: E402
 from maillage.taxonomy.demo import STARTER_SCHEMES, ensure_scheme  # noqa: E402
 from maillage.taxonomy.queries import active_categories  # noqa: E402
@@ -138,6 +139,7 @@ def main() -> None:
         for service in services:
             service.languages = sorted(codes_by_service.get(service.pk, []))
         Service.objects.bulk_update(services, ["languages"], batch_size=5000)
+    reindex_all()  # search keys and weekly opening slots, as services.py keeps them
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     print(

@@ -1,22 +1,30 @@
 """Timed search over HTTP: "need + postal code + open now + language", N concurrent clients on loopback.
 
-Starts gunicorn on 127.0.0.1 against the bench database, then fires requests at
-/directory/?need=…&postal_code=…&open_now=on&language=… and reports p50/p95.
+Starts gunicorn on 127.0.0.1 against the bench database and fires requests at
+/directory/?need=…&postal_code=…&open_now=on&language=… from N clients. The load generator
+is one asyncio process speaking plain HTTP/1.1 with keep-alive (no threads, no client library),
+so it takes little of the CPU it shares with the server. Two load models:
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/maillage_bench_directory \
-        .venv/bin/python bench/directory/run.py --clients 20 --requests 2000
+  --think 1.0   each client waits an exponential think time (mean 1 s) between searches
+                (a worker or a person reading the results): about N requests/s in all;
+  --think 0     closed loop: each client fires its next search as soon as it has the answer.
+
+Reports p50/p95/p99 of the response time (send → last byte), throughput, and the server's
+CPU milliseconds per request (gunicorn workers' user+system time from /proc).
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/maillage_bench_directory \\
+        .venv/bin/python bench/directory/run.py --clients 20 --requests 2000 --think 1.0
 """
 
 from __future__ import annotations
 
 import argparse
-import http.client
+import asyncio
 import os
 import random
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from urllib.parse import urlencode
@@ -33,6 +41,7 @@ from maillage.core.models import PostalCode  # noqa: E402
 from maillage.taxonomy.queries import active_categories  # noqa: E402
 
 PORT = 8765
+TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -40,17 +49,103 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system time of these processes (the gunicorn workers)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / TICKS
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection; reopened when the server closes it."""
+
+    def __init__(self) -> None:
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def get(self, path: str) -> tuple[int, int]:
+        for attempt in range(3):
+            try:
+                if self.writer is None:
+                    self.reader, self.writer = await asyncio.open_connection("127.0.0.1", PORT)
+                assert self.reader is not None
+                self.writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+                head = await self.reader.readuntil(b"\r\n\r\n")
+                lines = head.decode("latin-1").split("\r\n")
+                status = int(lines[0].split()[1])
+                headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:] if line)}
+                body = await self.reader.readexactly(int(headers.get("content-length", "0")))
+                if headers.get("connection", "").lower() == "close":
+                    self.close()
+                return status, len(body)
+            except (OSError, asyncio.IncompleteReadError, ValueError):
+                self.close()
+                if attempt == 2:
+                    raise
+        raise RuntimeError("unreachable")
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+
+async def load(urls: list[str], clients: int, think: float, seed: int) -> tuple[list[float], dict[int, int], float]:
+    timings: list[float] = []
+    statuses: dict[int, int] = {}
+    queue = iter(urls)
+    rng = random.Random(seed)
+
+    async def client() -> None:
+        connection = Connection()
+        if think:
+            await asyncio.sleep(rng.expovariate(1 / think))  # spread the starts
+        for url in queue:
+            start = time.perf_counter()
+            status, _size = await connection.get(url)
+            timings.append((time.perf_counter() - start) * 1000)
+            statuses[status] = statuses.get(status, 0) + 1
+            if think:
+                await asyncio.sleep(rng.expovariate(1 / think))
+        connection.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(clients)))
+    return timings, statuses, time.perf_counter() - started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--think", type=float, default=1.0, help="mean think time in seconds; 0 = closed loop")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--path", default="/directory/", help="/directory/ (public) or /directory/pro/")
     args = parser.parse_args()
     categories = [c.pk for c in active_categories("request-themes")]
     codes = list(PostalCode.objects.values_list("code", flat=True))
     rng = random.Random(7)
     urls = [
-        "/directory/?"
+        args.path
+        + "?"
         + urlencode(
             {
                 "need": rng.choice(categories),
@@ -59,7 +154,7 @@ def main() -> None:
                 "language": rng.choice(["fr", "fr", "nl", "en"]),
             }
         )
-        for _ in range(args.requests)
+        for _ in range(args.requests + 50)
     ]
     env = {**os.environ, "MAILLAGE_DEBUG": "false", "MAILLAGE_ALLOWED_HOSTS": "127.0.0.1"}
     server = subprocess.Popen(
@@ -71,7 +166,9 @@ def main() -> None:
             "-w",
             str(args.workers),
             "--threads",
-            "2",
+            str(args.threads),
+            "--keep-alive",
+            "5",
             "--log-level",
             "warning",
         ],
@@ -79,57 +176,27 @@ def main() -> None:
         env=env,
     )
     try:
-        for _attempt in range(100):
+        for _attempt in range(150):
             try:
-                connection = http.client.HTTPConnection("127.0.0.1", PORT, timeout=5)
-                connection.request("GET", "/directory/")
-                connection.getresponse().read()
+                asyncio.run(load(["/directory/"], 1, 0, 0))
                 break
             except OSError:
                 time.sleep(0.2)
-        for url in urls[:50]:  # warm-up: every worker's connection, caches, compiled templates
-            for _retry in range(20):
-                try:
-                    connection = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
-                    connection.request("GET", url)
-                    connection.getresponse().read()
-                    break
-                except OSError:
-                    time.sleep(0.5)
-        timings: list[float] = []
-        statuses: dict[int, int] = {}
-        lock = threading.Lock()
-        queue = iter(urls)
-
-        def client() -> None:
-            while True:
-                with lock:
-                    url = next(queue, None)
-                if url is None:
-                    return
-                start = time.perf_counter()
-                connection = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
-                connection.request("GET", url)
-                response = connection.getresponse()
-                response.read()
-                elapsed = (time.perf_counter() - start) * 1000
-                with lock:
-                    timings.append(elapsed)
-                    statuses[response.status] = statuses.get(response.status, 0) + 1
-
-        started = time.perf_counter()
-        threads = [threading.Thread(target=client) for _ in range(args.clients)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        wall = time.perf_counter() - started
+        asyncio.run(load(urls[:50], 4, 0, 0))  # warm-up: every worker's connection, caches, compiled templates
+        workers = children(server.pid)
+        cpu_before, client_before = cpu_seconds(workers), time.process_time()
+        timings, statuses, wall = asyncio.run(load(urls[50:], args.clients, args.think, 11))
+        server_cpu, client_cpu = cpu_seconds(workers) - cpu_before, time.process_time() - client_before
+        model = f"think time exp. mean {args.think:g} s" if args.think else "closed loop"
         print(
-            f"requests={len(timings)} clients={args.clients} gunicorn_workers={args.workers}x2 threads statuses={statuses}"
+            f"requests={len(timings)} clients={args.clients} ({model}) gunicorn={args.workers} workers x "
+            f"{args.threads} threads statuses={statuses} load={os.getloadavg()[0]:.2f}"
         )
         print(
             f"p50={statistics.median(timings):.1f} ms p95={percentile(timings, 0.95):.1f} ms "
-            f"p99={percentile(timings, 0.99):.1f} ms max={max(timings):.1f} ms throughput={len(timings) / wall:.0f} req/s"
+            f"p99={percentile(timings, 0.99):.1f} ms max={max(timings):.1f} ms "
+            f"throughput={len(timings) / wall:.1f} req/s server_cpu={server_cpu / len(timings) * 1000:.1f} ms/req "
+            f"client_cpu={client_cpu / len(timings) * 1000:.2f} ms/req"
         )
     finally:
         server.terminate()

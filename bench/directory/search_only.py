@@ -36,7 +36,7 @@ def main() -> None:
     rng = random.Random(7)
     categories = list(active_categories("request-themes"))
     codes = list(PostalCode.objects.values_list("code", flat=True))
-    timings, queries, found = [], [], []
+    timings, cpu, queries, found, serving = [], [], [], [], []
     for index in range(args.requests + 10):
         criteria = SearchCriteria(
             category=rng.choice(categories),
@@ -46,18 +46,24 @@ def main() -> None:
             at=timezone.now(),
         )
         reset_queries()
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         results = search(criteria)
         elapsed = (time.perf_counter() - start) * 1000
         if index >= 10:  # the first ten warm caches and connections
             timings.append(elapsed)
+            cpu.append((time.process_time() - start_cpu) * 1000)
+            serving.append(sum(r.serves_area for r in results))
             queries.append(len(connection.queries))
             found.append(len(results))
     timings.sort()
+    cpu.sort()
     print(
         f"searches={len(timings)} p50={statistics.median(timings):.1f} ms "
         f"p95={timings[int(0.95 * (len(timings) - 1))]:.1f} ms max={timings[-1]:.1f} ms "
-        f"mean results={statistics.mean(found):.1f}"
+        f"cpu p50={statistics.median(cpu):.1f} ms p95={cpu[int(0.95 * (len(cpu) - 1))]:.1f} ms "
+        f"queries={statistics.mean(queries):.1f} mean results={statistics.mean(found):.1f} "
+        f"of which serving the area={statistics.mean(serving):.1f}; searches with fewer than 20 serving: "
+        f"{sum(count < 20 for count in serving)}"
     )
 
 

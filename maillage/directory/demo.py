@@ -22,6 +22,7 @@ from maillage.directory.models import (
     ServiceStatus,
     Worker,
 )
+from maillage.directory.searchindex import refresh_search_index
 from maillage.taxonomy.queries import active_categories
 
 WEEKDAYS = "MO,TU,WE,TH,FR"
@@ -719,6 +720,7 @@ def load(context: DemoContext) -> None:
                 )
             else:
                 Schedule.objects.create(service=service, byday=byday, opens_at=_time(opens), closes_at=_time(closes))
+        refresh_search_index(service)
         Phone.objects.create(
             service=service, number=f"02 5{index % 10}{rng.randint(0, 9)} {rng.randint(10, 99)} {rng.randint(10, 99)}"
         )

@@ -39,6 +39,7 @@ from maillage.directory.models import (
     ServiceStatus,
 )
 from maillage.directory.opening import BRUSSELS, validate_recurrence
+from maillage.directory.searchindex import refresh_search_index
 from maillage.directory.services import refresh_search_text
 from maillage.taxonomy.models import Category
 from maillage.taxonomy.queries import active_categories, published_version
@@ -708,6 +709,7 @@ class _Importer:
             service.area_communes.add(*communes)
         service.save(update_fields=["languages", "serves_whole_region"])
         refresh_search_text(service)
+        refresh_search_index(service)
 
     def service_at_location(
         self, data: Mapping[str, Any], service: Service, organisation: DirectoryOrganisation, path: str

@@ -60,6 +60,35 @@ class CategoryChoiceField(forms.ModelChoiceField):
         return f"— {obj.label}" if obj.level == 2 else obj.label
 
 
+class LoadedCategoryField(forms.Field):
+    """A need picked among categories loaded once by the form: validating and listing them costs no more queries."""
+
+    widget = forms.Select
+    default_error_messages = forms.ModelChoiceField.default_error_messages
+
+    def __init__(self, *, empty_label: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.empty_label = empty_label
+        self.categories: dict[str, Category] = {}
+        self.choices: list[tuple[str, str]] = []
+
+    def load(self, categories: list[Category]) -> None:
+        self.categories = {str(category.pk): category for category in categories}
+        self.choices = [
+            ("", str(self.empty_label)),
+            *((str(c.pk), f"— {c.label}" if c.level == 2 else c.label) for c in categories),
+        ]
+        self.widget.choices = self.choices  # type: ignore[attr-defined]
+
+    def to_python(self, value: Any) -> Category | None:
+        if value in self.empty_values:
+            return None
+        category = self.categories.get(str(value))
+        if category is None:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return category
+
+
 class CategoryMultipleField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: Category) -> str:  # type: ignore[override]
         return f"{obj.code} {obj.label}"
@@ -74,10 +103,8 @@ class PostalCodeField(forms.CharField):
 
 
 class SearchForm(forms.Form):
-    need = CategoryChoiceField(
-        label=_("Need"), queryset=Category.objects.none(), required=False, empty_label=_("Any need")
-    )
-    postal_code = PostalCodeField(
+    need = LoadedCategoryField(label=_("Need"), required=False, empty_label=_("Any need"))
+    postal_code = forms.CharField(  # resolved in clean_postal_code(), which keeps the commune
         label=_("Postal code"), required=False, max_length=4, widget=forms.TextInput(attrs={"inputmode": "numeric"})
     )
     q = forms.CharField(
@@ -97,8 +124,16 @@ class SearchForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["need"].queryset = active_categories(SCHEME).order_by("position", "code")  # type: ignore[attr-defined]
+        self.fields["need"].load(list(active_categories(SCHEME).order_by("position", "code")))  # type: ignore[attr-defined]
         self.fields["language"].choices = [("", _("Any language")), *LANGUAGE_CHOICES]  # type: ignore[attr-defined]
+        # The commune of the postal code, once the form is valid (resolved once, reused by the search).
+        self.commune: Commune | None = None
+
+    def clean_postal_code(self) -> str:
+        code: str = self.cleaned_data["postal_code"].strip()
+        if code:
+            self.commune = resolve_postal_code(code).commune
+        return code
 
     def moment(self) -> datetime:
         at: datetime | None = self.cleaned_data.get("at")

@@ -131,6 +131,10 @@ class Service(models.Model):
     )
     # Lower-case, accent-free copy of the FR/NL texts, kept by services.py for full-text search.
     search_text = models.TextField(blank=True, editable=False)
+    # Derived by searchindex.refresh_search_index(): need, area and language tokens for one indexed filter,
+    # and whether every schedule is a plain weekly one, copied into OpeningSlot (else rrule decides).
+    search_keys = models.TextField(blank=True, default="", editable=False)
+    hours_in_slots = models.BooleanField(default=False, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -338,6 +342,28 @@ class Schedule(models.Model):
         if self.bymonthday:
             parts.append(f"BYMONTHDAY={self.bymonthday}")
         return ";".join(parts)
+
+
+class OpeningSlot(models.Model):
+    """A weekly opening slot of a service, derived from its plain weekly schedules (searchindex.py).
+
+    Minutes of the week on the Brussels wall clock (Monday 00:00 = 0); `end` is `start` plus
+    the duration, so a slot past midnight runs into the next day (and past 10080 on Sunday).
+    The validity dates are the schedule's and apply to the day the slot starts.
+    """
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="opening_slots")
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    valid_from = models.DateField(null=True, blank=True)
+    valid_to = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["start", "end"]
+        indexes: ClassVar = [models.Index(fields=["service", "start", "end"], name="directory_slot_service")]
+
+    def __str__(self) -> str:
+        return f"{self.service_id} {self.start}–{self.end}"
 
 
 class ScheduleException(models.Model):

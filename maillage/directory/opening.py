@@ -8,6 +8,7 @@ Closures and special hours replace the regular slots of their days; a crisis sta
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -140,10 +141,48 @@ def next_opening(target: Service | Location, after: datetime) -> datetime | None
     return None
 
 
-def opening_state(target: Service | Location, at: datetime) -> tuple[bool, datetime | None, datetime | None]:
-    """(open at `at`, next opening after `at`, end of the current slot) from one pass over the coming week."""
+OpeningState = tuple[bool, datetime | None, datetime | None]
+
+
+def _state(slots_for: Callable[[date, date], list[Slot]], at: datetime) -> OpeningState:
     local = _local(at).date()
-    week = slots_between(target, local - timedelta(days=1), local + timedelta(days=7))
+    week = slots_for(local - timedelta(days=1), local + timedelta(days=7))
     current = [slot.end for slot in week if slot.start <= at < slot.end]
     upcoming = next((slot.start for slot in week if slot.start >= at), None)
-    return bool(current), upcoming if upcoming is not None else next_opening(target, at), max(current, default=None)
+    if upcoming is None:
+        later = slots_for(local + timedelta(days=8), local + timedelta(days=HORIZON_DAYS))
+        upcoming = next((slot.start for slot in later if slot.start >= at), None)
+    return bool(current), upcoming, max(current, default=None)
+
+
+def opening_state(target: Service | Location, at: datetime) -> OpeningState:
+    """(open at `at`, next opening after `at`, end of the current slot) from one pass over the coming week."""
+    return _state(lambda first, last: slots_between(target, first, last), at)
+
+
+# (start, end, valid_from, valid_to): a weekly slot in minutes of the week, as stored in OpeningSlot.
+WeeklySlot = tuple[int, int, date | None, date | None]
+
+
+def weekly_slots_between(weekly: Iterable[WeeklySlot], first: date, last: date) -> list[Slot]:
+    """The same slots as slots_between() for plain weekly schedules, from their precomputed weekly slots."""
+    by_weekday: dict[int, list[WeeklySlot]] = {}
+    for row in weekly:
+        by_weekday.setdefault(row[0] // 1440, []).append(row)
+    slots = []
+    day = first
+    while day <= last:
+        for start, end, valid_from, valid_to in by_weekday.get(day.weekday(), ()):
+            if (valid_from is not None and day < valid_from) or (valid_to is not None and day > valid_to):
+                continue
+            minute = start % 1440
+            opens = datetime.combine(day, time(minute // 60, minute % 60))
+            slots.append(Slot(_aware(opens), _aware(opens + timedelta(minutes=end - start))))
+        day += timedelta(days=1)
+    return sorted(slots, key=lambda slot: (slot.start, slot.end))
+
+
+def weekly_opening_state(weekly: Iterable[WeeklySlot], at: datetime) -> OpeningState:
+    """opening_state() of a service whose hours are all plain weekly slots, with no closure or crisis closing."""
+    rows = list(weekly)
+    return _state(lambda first, last: weekly_slots_between(rows, first, last), at)

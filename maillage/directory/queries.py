@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
 from django.db.models import BooleanField as BooleanOutput
-from django.db.models import Case, Exists, F, OuterRef, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Value, When, prefetch_related_objects
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from maillage.core.models import AuditEntry, Commune, Membership, PostalCode, Role, User
@@ -20,17 +22,19 @@ from maillage.directory.models import (
     CrisisStatus,
     DirectoryOrganisation,
     Frequency,
+    OpeningSlot,
+    Phone,
     Schedule,
     ScheduleException,
     Service,
     ServiceAtLocation,
     ServiceChange,
-    ServiceLanguage,
     ServiceStatus,
     Subscription,
     Worker,
 )
-from maillage.directory.opening import BRUSSELS, opening_state
+from maillage.directory.opening import BRUSSELS, WeeklySlot, opening_state, weekly_opening_state
+from maillage.directory.searchindex import WEEK_MINUTES, area_tokens, language_token, need_tokens
 from maillage.directory.textsearch import words
 from maillage.taxonomy.models import Category
 
@@ -38,6 +42,8 @@ WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 # How many communes count as "nearby" when ranking services outside the area served.
 # At most this many services outside the area are ranked by distance (the rest by name).
 OTHERS_CAP = 500
+# An "open now" search reads the matching services by name in batches of this size until it has enough open ones.
+OPEN_BATCH = 1000
 # Crisis status not confirmed for this many days is flagged as stale (settings.MAILLAGE_DIRECTORY_STALE_DAYS overrides).
 STALE_AFTER_DAYS = 14
 
@@ -77,16 +83,70 @@ def category_ids(category: Category) -> list[int]:
     return [category.pk, category.parent_id] if category.parent_id else [category.pk]
 
 
-def _with_details(services: QuerySet[Service]) -> QuerySet[Service]:
-    return services.select_related("organisation").prefetch_related(
-        "schedules",
-        "schedule_exceptions",
-        "phones",
-        Prefetch(
-            "service_at_locations",
-            queryset=ServiceAtLocation.objects.select_related("location__commune").order_by("id"),
-        ),
+# What a result needs of a service (wide text fields stay unloaded).
+RESULT_FIELDS = (
+    "id",
+    "uuid",
+    "organisation",
+    "name_fr",
+    "name_nl",
+    "status",
+    "modalities",
+    "is_free",
+    "crisis_status",
+    "crisis_note",
+    "crisis_until",
+    "verified_at",
+    "hours_in_slots",
+)
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a search result is: an address line and the point used for distances."""
+
+    address: str
+    postal_code: str
+    city: str
+    latitude: Decimal | None
+    longitude: Decimal | None
+
+
+def _load_results(ids: list[int]) -> dict[int, Service]:
+    """The chosen services with their organisation, and what a result shows as plain values
+    (`places`, `phone_numbers`): two light queries instead of model instances per address."""
+    services = (
+        Service.objects.filter(pk__in=ids)
+        .select_related("organisation")
+        .only(*RESULT_FIELDS, "organisation__name_fr", "organisation__name_nl")
     )
+    loaded = {service.pk: service for service in services}
+    for service in loaded.values():
+        service.places = []  # type: ignore[attr-defined]
+        service.phone_numbers = []  # type: ignore[attr-defined]
+    rows = (
+        ServiceAtLocation.objects.filter(service_id__in=ids)
+        .order_by("id")
+        .values_list(
+            "service_id",
+            "location__address",
+            "location__postal_code",
+            "location__city",
+            "location__latitude",
+            "location__longitude",
+            "location__commune__latitude",
+            "location__commune__longitude",
+        )
+    )
+    for service_id, address, postal_code, city, lat, lon, commune_lat, commune_lon in rows:
+        if lat is None or lon is None:
+            lat, lon = commune_lat, commune_lon
+        loaded[service_id].places.append(Place(address, postal_code, city, lat, lon))  # type: ignore[attr-defined]
+    for service_id, number in (
+        Phone.objects.filter(service_id__in=ids).order_by("id").values_list("service_id", "number")
+    ):
+        loaded[service_id].phone_numbers.append(number)  # type: ignore[attr-defined]
+    return loaded
 
 
 def published_services() -> QuerySet[Service]:
@@ -113,23 +173,36 @@ def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 def _distance(service: Service, centre: Commune | None) -> float | None:
     if centre is None:
         return None
-    distances = []
-    for link in service.service_at_locations.all():
-        location = link.location
-        lat: Decimal | None = location.latitude
-        lon: Decimal | None = location.longitude
-        if (lat is None or lon is None) and location.commune is not None:
-            lat, lon = location.commune.latitude, location.commune.longitude
-        if lat is not None and lon is not None:
-            distances.append(_km(float(centre.latitude), float(centre.longitude), float(lat), float(lon)))
+    lat0, lon0 = float(centre.latitude), float(centre.longitude)
+    distances = [
+        _km(lat0, lon0, float(place.latitude), float(place.longitude))
+        for place in getattr(service, "places", ())
+        if place.latitude is not None and place.longitude is not None
+    ]
     return min(distances) if distances else None
 
 
-def _open_hint(at: datetime) -> Q:
-    """SQL pre-check for "maybe open at `at`": a plain weekly slot now, or anything rrule must decide."""
+def _valid_on(day: date) -> Q:
+    return (Q(valid_from__isnull=True) | Q(valid_from__lte=day)) & (Q(valid_to__isnull=True) | Q(valid_to__gte=day))
+
+
+def _slot_now(at: datetime) -> Q:
+    """OpeningSlot rows open at `at`: a slot of today, or of yesterday running past midnight."""
     local = at.astimezone(BRUSSELS)
-    day, moment = local.date(), local.time().replace(tzinfo=None)
-    valid = (Q(valid_from__isnull=True) | Q(valid_from__lte=day)) & (Q(valid_to__isnull=True) | Q(valid_to__gte=day))
+    today, weekday = local.date(), local.weekday()
+    minute = weekday * 1440 + local.hour * 60 + local.minute
+    previous = (weekday - 1) % 7
+    minute_from_yesterday = minute + WEEK_MINUTES if weekday == 0 else minute
+    return (Q(start__gte=weekday * 1440, start__lte=minute, end__gt=minute) & _valid_on(today)) | (
+        Q(start__gte=previous * 1440, start__lt=previous * 1440 + 1440, end__gt=minute_from_yesterday)
+        & _valid_on(today - timedelta(days=1))
+    )
+
+
+def _schedule_hint(at: datetime) -> Q:
+    """Schedule rows that may be open at `at`: a plain weekly slot now, or anything rrule must decide."""
+    local = at.astimezone(BRUSSELS)
+    moment = local.time().replace(tzinfo=None)
     plain_now = Q(
         freq=Frequency.WEEKLY,
         interval=1,
@@ -138,27 +211,135 @@ def _open_hint(at: datetime) -> Q:
         closes_at__gt=moment,
     )
     irregular = ~Q(freq=Frequency.WEEKLY) | ~Q(interval=1) | Q(closes_at__lte=F("opens_at"))
-    schedules = Schedule.objects.filter(service=OuterRef("pk")).filter(valid & (plain_now | irregular))
-    special = ScheduleException.objects.filter(
-        service=OuterRef("pk"), start_date__lte=day, end_date__gte=day, closed=False
+    return _valid_on(local.date()) & (plain_now | irregular)
+
+
+def _special_hint(at: datetime) -> Q:
+    """Special hours of today or yesterday (rrule decides whether they are open now)."""
+    today = at.astimezone(BRUSSELS).date()
+    return Q(start_date__lte=today, end_date__gte=today - timedelta(days=1), closed=False)
+
+
+def _open_hint(at: datetime) -> Q:
+    """SQL "open at `at`" for one query: exact from the weekly slots of services whose hours are all
+    plain weekly; for the others, and for special hours, "maybe" — rrule decides in _opening_states(),
+    which also applies closures."""
+    slots = OpeningSlot.objects.filter(service=OuterRef("pk")).filter(_slot_now(at))
+    schedules = Schedule.objects.filter(service=OuterRef("pk")).filter(_schedule_hint(at))
+    special = ScheduleException.objects.filter(service=OuterRef("pk")).filter(_special_hint(at))
+    return (
+        (Q(hours_in_slots=True) & Q(Exists(slots)))
+        | (Q(hours_in_slots=False) & Q(Exists(schedules)))
+        | Q(Exists(special))
     )
-    return Q(Exists(schedules)) | Q(Exists(special))
 
 
-def _filtered(criteria: SearchCriteria, commune: Commune | None) -> QuerySet[Service]:
-    services = published_services()
-    if criteria.category is not None:
-        services = services.filter(
-            Exists(
-                Service.needs.through.objects.filter(
-                    service_id=OuterRef("pk"), category_id__in=category_ids(criteria.category)
-                )
+def _id_list(ids: list[int]) -> tuple[str, list[Any]]:
+    """SQL for "service_id among these ids": one array parameter on PostgreSQL, a list on SQLite."""
+    if connection.vendor == "postgresql":
+        return "service_id = ANY(%s)", [ids]
+    return f"service_id IN ({', '.join(['%s'] * len(ids))})", list(ids)
+
+
+def _valid_sql(day: date) -> tuple[str, list[Any]]:
+    return "(valid_from IS NULL OR valid_from <= %s) AND (valid_to IS NULL OR valid_to >= %s)", [day, day]
+
+
+def _open_ids(rows: list[tuple[int, bool]], at: datetime, with_exceptions: set[int]) -> set[int]:
+    """The same test as _open_hint() for a list of (id, hours_in_slots), by id lookups in the indexes
+    (a correlated EXISTS lets PostgreSQL hash the whole slot table instead). Adds to `with_exceptions`
+    the ids with a closure or special hours from yesterday on, for _opening_states().
+
+    Plain SQL: these two statements run for every search, and building them with the ORM cost
+    more CPU than running them."""
+    if not rows:
+        return set()
+    in_slots = [pk for pk, exact in rows if exact]
+    others = [pk for pk, exact in rows if not exact]
+    found: set[int] = set()
+    local = at.astimezone(BRUSSELS)
+    today, weekday = local.date(), local.weekday()
+    with connection.cursor() as cursor:
+        if in_slots:
+            minute = weekday * 1440 + local.hour * 60 + local.minute
+            previous = (weekday - 1) % 7
+            ids_sql, ids_params = _id_list(in_slots)
+            valid_today, today_params = _valid_sql(today)
+            valid_yesterday, yesterday_params = _valid_sql(today - timedelta(days=1))
+            cursor.execute(
+                f"SELECT service_id FROM directory_openingslot WHERE {ids_sql} AND ("  # noqa: S608 (no user text)
+                f'(start >= %s AND start <= %s AND "end" > %s AND {valid_today}) OR '
+                f'(start >= %s AND start < %s AND "end" > %s AND {valid_yesterday}))',
+                [
+                    *ids_params,
+                    weekday * 1440,
+                    minute,
+                    minute,
+                    *today_params,
+                    previous * 1440,
+                    previous * 1440 + 1440,
+                    minute + WEEK_MINUTES if weekday == 0 else minute,
+                    *yesterday_params,
+                ],
+            )
+            found.update(service_id for (service_id,) in cursor.fetchall())
+        ids_sql, ids_params = _id_list([pk for pk, _exact in rows])
+        cursor.execute(
+            f"SELECT service_id, closed, start_date FROM directory_scheduleexception WHERE {ids_sql} "  # noqa: S608
+            "AND end_date >= %s",
+            [*ids_params, today - timedelta(days=1)],
+        )
+        for service_id, closed, start_date in cursor.fetchall():
+            with_exceptions.add(service_id)
+            if not closed and _as_date(start_date) <= today:  # special hours of today or yesterday: rrule decides
+                found.add(service_id)
+    if others:
+        found.update(
+            Schedule.objects.filter(_schedule_hint(at), service_id__in=others).values_list("service_id", flat=True)
+        )
+    return found
+
+
+def _as_date(value: date | str) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def _open_in_order(services: QuerySet[Service], at: datetime, wanted: int, with_exceptions: set[int]) -> list[int]:
+    """The first `wanted` ids of `services` (already ordered) that may be open at `at`, read in batches."""
+    found: list[int] = []
+    offset = 0
+    while len(found) < wanted:
+        rows = list(services.values_list("pk", "hours_in_slots")[offset : offset + OPEN_BATCH])
+        open_ids = _open_ids(rows, at, with_exceptions)
+        found += [pk for pk, _exact in rows if pk in open_ids]
+        if len(rows) < OPEN_BATCH:
+            break
+        offset += OPEN_BATCH
+    return found[:wanted]
+
+
+def _keys_any(tokens: list[str]) -> Q:
+    """The service's search keys hold at least one of these tokens (GIN index on PostgreSQL)."""
+    if connection.vendor == "postgresql":
+        return Q(
+            RawSQL(
+                "string_to_array(directory_service.search_keys, ' ') && %s::text[]",
+                (tokens,),
+                output_field=BooleanOutput(),
             )
         )
+    condition = Q()
+    for token in tokens:
+        condition |= Q(search_keys__contains=f" {token} ")
+    return condition
+
+
+def _filtered(criteria: SearchCriteria, commune: Commune | None, *, open_hint: bool = True) -> QuerySet[Service]:
+    services = published_services()
+    if criteria.category is not None:
+        services = services.filter(_keys_any(need_tokens(criteria.category)))
     if criteria.language:
-        services = services.filter(
-            Exists(ServiceLanguage.objects.filter(service=OuterRef("pk"), code=criteria.language))
-        )
+        services = services.filter(_keys_any([language_token(criteria.language)]))
     if criteria.modality:
         services = services.filter(modalities__contains=criteria.modality)
     if criteria.free_only:
@@ -167,9 +348,9 @@ def _filtered(criteria: SearchCriteria, commune: Commune | None) -> QuerySet[Ser
     if terms:
         services = _text_filter(services, terms)
     if criteria.open_now:
-        services = services.filter(_open_hint(criteria.at)).exclude(
-            crisis_status=CrisisStatus.CLOSED, crisis_until__isnull=True
-        )
+        services = services.exclude(crisis_status=CrisisStatus.CLOSED, crisis_until__isnull=True)
+        if open_hint:
+            services = services.filter(_open_hint(criteria.at))
     return services
 
 
@@ -185,49 +366,64 @@ def _text_filter(services: QuerySet[Service], terms: list[str]) -> QuerySet[Serv
 
 
 def _serves_area(commune: Commune | None, postal_code: str | None) -> Q:
-    condition = Q(serves_whole_region=True)
-    if commune is not None:
-        condition |= Q(
-            Exists(Service.area_communes.through.objects.filter(service_id=OuterRef("pk"), commune_id=commune.pk))
-        )
-    if postal_code:
-        condition |= Q(extra_postal_codes__contains=postal_code.strip())
-    return condition
+    return _keys_any(area_tokens(commune.pk if commune is not None else None, postal_code))
 
 
 def _candidates(criteria: SearchCriteria, pool: int) -> tuple[list[Service], Commune | None]:
     """Up to `pool` services: those serving the area first, then the nearest others.
 
-    Ids are chosen with light indexed queries (flags and coordinates, no details),
-    then only the chosen services are loaded with their schedules and contacts.
+    Ids are chosen with light indexed queries (search keys, flags, weekly slots; no details),
+    then only the chosen services are loaded with their addresses and contacts.
     """
     commune = _commune_for(criteria)
-    services = _filtered(criteria, commune)
-    ordering = ["name_fr", "id"]
-    if not criteria.open_now:
-        services = services.annotate(
-            maybe_open=Case(
-                When(_open_hint(criteria.at), then=Value(True)), default=Value(False), output_field=BooleanOutput()
-            )
-        )
-        ordering.insert(0, "-maybe_open")
-    serving: list[int] = []
-    others = services
-    if commune is not None or criteria.postal_code:
-        area = _serves_area(commune, criteria.postal_code)
-        serving = list(services.filter(area).order_by(*ordering).values_list("pk", flat=True)[:pool])
-        others = services.exclude(area)
-    ids = list(serving)
-    if len(ids) < pool:
-        other_ids = list(others.order_by(*ordering).values_list("pk", flat=True)[: OTHERS_CAP if commune else pool])
-        if commune is not None:
-            other_ids = _nearest(other_ids, commune)
-        ids += other_ids[: pool - len(ids)]
-    loaded = {service.pk: service for service in _with_details(Service.objects.filter(pk__in=ids))}
+    area = _serves_area(commune, criteria.postal_code) if commune is not None or criteria.postal_code else None
+    with_exceptions: set[int] | None = None
+    if criteria.open_now:
+        with_exceptions = set()
+        serving, other_ids = _open_candidates(criteria, commune, area, pool, with_exceptions)
+    else:
+        serving, other_ids = _any_candidates(criteria, commune, area, pool)
+    ids = serving + other_ids[: pool - len(serving)]
+    loaded = _load_results(ids)
+    _opening_states(list(loaded.values()), criteria.at, with_exceptions)
     chosen = set(serving)
     for service in loaded.values():
         service.serves_area = service.pk in chosen  # type: ignore[attr-defined]
     return [loaded[pk] for pk in ids if pk in loaded], commune
+
+
+def _open_candidates(
+    criteria: SearchCriteria, commune: Commune | None, area: Q | None, pool: int, with_exceptions: set[int]
+) -> tuple[list[int], list[int]]:
+    """Open now: the matching ids by name from the search keys, then which are open from their slots."""
+    services = _filtered(criteria, commune, open_hint=False).order_by("name_fr", "id")
+    serving = _open_in_order(services.filter(area), criteria.at, pool, with_exceptions) if area is not None else []
+    if len(serving) >= pool:
+        return serving, []
+    others = services.exclude(area) if area is not None else services
+    other_ids = _open_in_order(others, criteria.at, OTHERS_CAP if commune is not None else pool, with_exceptions)
+    return serving, _nearest(other_ids, commune) if commune is not None else other_ids
+
+
+def _any_candidates(
+    criteria: SearchCriteria, commune: Commune | None, area: Q | None, pool: int
+) -> tuple[list[int], list[int]]:
+    """Open or not: the ones maybe open now first, by name."""
+    services = _filtered(criteria, commune).annotate(
+        maybe_open=Case(
+            When(_open_hint(criteria.at), then=Value(True)), default=Value(False), output_field=BooleanOutput()
+        )
+    )
+    ordering = ["-maybe_open", "name_fr", "id"]
+    serving: list[int] = []
+    others = services
+    if area is not None:
+        serving = list(services.filter(area).order_by(*ordering).values_list("pk", flat=True)[:pool])
+        others = services.exclude(area)
+    if len(serving) >= pool:
+        return serving, []
+    other_ids = list(others.order_by(*ordering).values_list("pk", flat=True)[: OTHERS_CAP if commune else pool])
+    return serving, _nearest(other_ids, commune) if commune is not None else other_ids
 
 
 def _nearest(ids: list[int], centre: Commune) -> list[int]:
@@ -250,8 +446,49 @@ def _nearest(ids: list[int], centre: Commune) -> list[int]:
     return sorted(ids, key=lambda pk: (round(best[pk]) if pk in best else math.inf, position[pk]))
 
 
+def _opening_states(services: list[Service], at: datetime, with_exceptions: set[int] | None = None) -> None:
+    """Sets `service.opening` = (open, next opening, open until) for each service: from the weekly
+    slots when they say it all (one query), with rrule for the others (irregular hours, closures
+    or specials from yesterday on, crisis closing) — their schedules loaded only for them.
+    `with_exceptions`: the ids with closures or specials from yesterday on, when already known."""
+    if not services:
+        return
+    yesterday = _local_date(at) - timedelta(days=1)
+    by_pk = {service.pk: service for service in services}
+    weekly: dict[int, list[WeeklySlot]] = {}
+    for row in OpeningSlot.objects.filter(service_id__in=list(by_pk)).values_list(
+        "service_id", "start", "end", "valid_from", "valid_to"
+    ):
+        weekly.setdefault(row[0], []).append(row[1:])
+    if with_exceptions is None:
+        with_exceptions = set(
+            ScheduleException.objects.filter(service_id__in=list(by_pk), end_date__gte=yesterday).values_list(
+                "service_id", flat=True
+            )
+        )
+    exact = []
+    for service in services:
+        if (
+            service.hours_in_slots
+            and service.pk not in with_exceptions
+            and service.crisis_status != CrisisStatus.CLOSED
+        ):
+            service.opening = weekly_opening_state(weekly.get(service.pk, ()), at)  # type: ignore[attr-defined]
+        else:
+            exact.append(service)
+    if exact:
+        prefetch_related_objects(exact, "schedules", "schedule_exceptions")
+        for service in exact:
+            service.opening = opening_state(service, at)  # type: ignore[attr-defined]
+
+
+def _local_date(at: datetime) -> date:
+    return at.astimezone(BRUSSELS).date()
+
+
 def _suggest(service: Service, at: datetime, commune: Commune | None) -> ReferralSuggestion:
-    open_now, upcoming, until = opening_state(service, at)
+    opening = getattr(service, "opening", None)
+    open_now, upcoming, until = opening if opening is not None else opening_state(service, at)
     return ReferralSuggestion(
         service=service,
         is_open=open_now,

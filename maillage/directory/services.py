@@ -27,6 +27,7 @@ from maillage.directory.models import (
     Worker,
 )
 from maillage.directory.queries import changes_for_subscription
+from maillage.directory.searchindex import refresh_opening_slots, refresh_search_index
 from maillage.directory.textsearch import search_document
 from maillage.taxonomy.models import Category
 
@@ -120,6 +121,7 @@ def save_service(
         service.area_communes.set(list(communes))
         set_languages(service, languages)
         refresh_search_text(service)
+        refresh_search_index(service)
         _audit(
             actor, "directory.service.created" if created else "directory.service.updated", service, {"fields": changed}
         )
@@ -168,6 +170,7 @@ def confirm_still_accurate(actor: User, service: Service) -> Service:
 def add_schedule(actor: User | None, service: Service, data: Mapping[str, Any]) -> Schedule:
     with transaction.atomic():
         schedule = Schedule.objects.create(service=service, **data)
+        refresh_opening_slots(service)
         _audit(actor, "directory.schedule.created", service, {"schedule": schedule.pk, "rule": schedule.rrule_text})
         _record(service, ChangeKind.UPDATED)
     return schedule
@@ -179,6 +182,7 @@ def delete_schedule(actor: User | None, schedule: Schedule) -> None:
         _audit(actor, "directory.schedule.deleted", service, {"schedule": schedule.pk, "rule": schedule.rrule_text})
         schedule.delete()
         if service is not None:
+            refresh_opening_slots(service)
             _record(service, ChangeKind.UPDATED)
 
 

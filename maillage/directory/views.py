@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -11,11 +13,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.syndication.views import Feed
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import QuerySet, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -45,10 +47,11 @@ from maillage.directory.forms import (
     SubscriptionForm,
     WorkerForm,
 )
-from maillage.directory.models import Service, ServiceChange, Worker
+from maillage.directory.models import CrisisStatus, Service, ServiceChange, Worker
 from maillage.directory.opening import is_open as service_is_open
 from maillage.directory.opening import next_opening
 from maillage.directory.queries import (
+    ReferralSuggestion,
     SearchCriteria,
     editable_services,
     is_stale,
@@ -70,6 +73,13 @@ def _is_professional(request: HttpRequest) -> bool:
     return request.user.is_authenticated and active_memberships(request.user).exists()
 
 
+def _options(form: SearchForm, name: str) -> list[tuple[str, str, bool]]:
+    """(value, label, selected) of a choice field, for the hand-written selects of the search form."""
+    current = form[name].value()
+    selected = "" if current is None else str(current)
+    return [(str(value), str(label), str(value) == selected) for value, label in form.fields[name].choices]  # type: ignore[attr-defined]
+
+
 def _search_page(request: HttpRequest, *, professional: bool) -> HttpResponse:
     form = SearchForm(request.GET or None)
     results = None
@@ -79,6 +89,7 @@ def _search_page(request: HttpRequest, *, professional: bool) -> HttpResponse:
         criteria = SearchCriteria(
             category=data["need"],
             postal_code=data["postal_code"] or None,
+            commune=form.commune,
             language=data["language"] or None,
             modality=data["modality"] or None,
             text=data["q"],
@@ -93,19 +104,66 @@ def _search_page(request: HttpRequest, *, professional: bool) -> HttpResponse:
             service__in=[r.service for r in results], consent=True, is_active=True
         ).order_by("full_name"):
             workers.setdefault(worker.service_id, []).append(worker)
-    template = "directory/_results.html" if getattr(request, "htmx", False) else "directory/search.html"
-    return render(
-        request,
-        template,
-        {
-            "form": form,
-            "results": results,
-            "rows": [(r, workers.get(r.service.pk, [])) for r in results or []],
-            "professional": professional,
-            "can_manage_organisations": professional
-            and (is_federation_staff(request.user) or organisations_of(request.user, [Role.COORDINATOR]).exists()),
-        },
+    rows = [(r, workers.get(r.service.pk, [])) for r in results or []]
+    context: dict[str, Any] = {
+        "form": form,
+        "results": results,
+        "rows": rows,
+        "cards": _cards(rows),
+        "professional": professional,
+    }
+    if getattr(request, "htmx", False):
+        return render(request, "directory/_results.html", context)
+    context["selects"] = {name: _options(form, name) for name in ("need", "language", "modality")}
+    context["can_manage_organisations"] = professional and (
+        is_federation_staff(request.user) or organisations_of(request.user, [Role.COORDINATOR]).exists()
     )
+    return render(request, "directory/search.html", context)
+
+
+@dataclass(frozen=True)
+class ResultCard:
+    """One search result as the page prints it, prepared here so the template only writes strings."""
+
+    url: str
+    name: str
+    organisation: str
+    is_open: bool
+    open_until: str
+    serves_area: bool
+    crisis: str
+    next_opening: datetime | None
+    next_opening_text: str
+    modalities: str
+    addresses: list[str]
+    phones: list[tuple[str, str]]
+    workers: list[Worker]
+
+
+def _cards(rows: list[tuple[ReferralSuggestion, list[Worker]]]) -> list[ResultCard]:
+    url = reverse("directory:service", args=[0])[:-2]  # ".../services/0/" → ".../services/"
+    cards = []
+    for result, service_workers in rows:
+        service = result.service
+        upcoming = timezone.localtime(result.next_opening) if result.next_opening else None
+        cards.append(
+            ResultCard(
+                url=f"{url}{service.pk}/",
+                name=service.name,
+                organisation=service.organisation.name,
+                is_open=result.is_open,
+                open_until=timezone.localtime(result.open_until).strftime("%H:%M") if result.open_until else "",
+                serves_area=result.serves_area,
+                crisis=service.get_crisis_status_display() if service.crisis_status != CrisisStatus.USUAL else "",
+                next_opening=upcoming,
+                next_opening_text=dateformat.format(upcoming, "l j F, H:i") if upcoming else "",
+                modalities=", ".join(service.modality_labels),
+                addresses=[f"{place.address}, {place.postal_code} {place.city}" for place in service.places],  # type: ignore[attr-defined]
+                phones=[(number.replace(" ", ""), number) for number in service.phone_numbers],  # type: ignore[attr-defined]
+                workers=service_workers,
+            )
+        )
+    return cards
 
 
 def public_search(request: HttpRequest) -> HttpResponse:
@@ -462,6 +520,7 @@ def sheet(request: HttpRequest) -> HttpResponse:
                 SearchCriteria(category=need, postal_code=postal.code if postal else None, commune=commune, limit=12)
             )
             rows.append((need, [r for r in found if r.serves_area or r.distance_km == 0.0] or found[:6]))
+        prefetch_related_objects([r.service for _need, found in rows for r in found], "schedules")
         query = {"postal_code": postal.code if postal else ""}
         if len(needs) == 1:
             query["need"] = str(needs[0].pk)

@@ -18,6 +18,7 @@ from maillage.directory.models import (
     ServiceAtLocation,
     ServiceStatus,
 )
+from maillage.directory.searchindex import refresh_search_index
 
 
 class DirectoryOrganisationFactory(factory.django.DjangoModelFactory):
@@ -83,4 +84,5 @@ def make_service(
     if phone:
         Phone.objects.create(service=service, number=phone)
     directory_services.refresh_search_text(service)
+    refresh_search_index(service)
     return service

@@ -1,0 +1,86 @@
+"""The search page in-process (django.test.Client, no HTTP): wall and CPU ms per request, SQL queries.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/maillage_bench_directory \
+        .venv/bin/python bench/directory/profile_page.py --requests 200 [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "maillage.settings")
+os.environ.setdefault("MAILLAGE_DEBUG", "false")
+os.environ.setdefault("MAILLAGE_ALLOWED_HOSTS", "testserver")
+
+import django
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from maillage.core.models import PostalCode  # noqa: E402
+from maillage.taxonomy.queries import active_categories  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    rng = random.Random(7)
+    categories = [c.pk for c in active_categories("request-themes")]
+    codes = list(PostalCode.objects.values_list("code", flat=True))
+    urls = [
+        "/directory/?"
+        + urlencode(
+            {
+                "need": rng.choice(categories),
+                "postal_code": rng.choice(codes),
+                "open_now": "on",
+                "language": rng.choice(["fr", "fr", "nl", "en"]),
+            }
+        )
+        for _ in range(args.requests + 10)
+    ]
+    client = Client()
+    for url in urls[:10]:
+        assert client.get(url).status_code == 200
+    wall, cpu, queries, sizes = [], [], [], []
+    profiler = cProfile.Profile(time.process_time) if args.profile else None
+    for url in urls[10:]:
+        with CaptureQueriesContext(connection) as captured:
+            start, start_cpu = time.perf_counter(), time.process_time()
+            if profiler:
+                profiler.enable()
+            response = client.get(url)
+            if profiler:
+                profiler.disable()
+            wall.append((time.perf_counter() - start) * 1000)
+            cpu.append((time.process_time() - start_cpu) * 1000)
+        queries.append(len(captured))
+        sizes.append(len(response.content))
+    wall.sort()
+    cpu.sort()
+    print(
+        f"pages={len(wall)} wall p50={statistics.median(wall):.1f} ms p95={wall[int(0.95 * (len(wall) - 1))]:.1f} ms "
+        f"cpu p50={statistics.median(cpu):.1f} ms p95={cpu[int(0.95 * (len(cpu) - 1))]:.1f} ms "
+        f"queries={statistics.mean(queries):.1f} bytes={statistics.mean(sizes):.0f}"
+    )
+    if profiler:
+        pstats.Stats(profiler).sort_stats(os.environ.get("SORT", "cumulative")).print_stats(int(os.environ.get("TOP", "35")))
+
+
+if __name__ == "__main__":
+    main()
