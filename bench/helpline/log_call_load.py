@@ -1,11 +1,14 @@
 """Log a call (three requests, one referral) over HTTP with N concurrent responders; compare with raw inserts.
 
 Starts gunicorn on loopback against the bench database, gives each client its own signed-in
-session, and posts the real call form (the htmx path) in a loop. Then the same rows are
-inserted raw (psycopg, one transaction per call, same audit row) with the same concurrency.
+session, and posts the real call form (the htmx path) in a loop, each client pausing between
+calls (--think, exponential) or not at all (closed loop). Then the same rows (call on today's
+shift, 3 requests, the callback, the audit row) are inserted raw with psycopg, one transaction
+per call, same clients and pacing. Prints the load average, latencies, and the CPU per call of
+gunicorn and of this load tool.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/maillage_bench_helpline \
-        .venv/bin/python bench/helpline/log_call_load.py --clients 20 --calls-per-client 50
+        .venv/bin/python bench/helpline/log_call_load.py --clients 20 --calls-per-client 25 --think 5
 """
 
 from __future__ import annotations
@@ -199,6 +202,7 @@ def raw_run(
     service_id: int,
     categories: dict[str, tuple[int, int]],
     think: float = 0.0,
+    shift_id: int | None = None,
 ) -> tuple[list[float], float]:
     import psycopg
 
@@ -226,22 +230,29 @@ def raw_run(
                 started = time.perf_counter()
                 with connection.transaction():
                     call_id = connection.execute(
-                        "INSERT INTO helpline_call (organisation_id, responder_id, started_at, duration_minutes, language,"
-                        " caller_sex, caller_area, postal_code, commune_id, caller_type, heard_via, urgency, comment,"
-                        " external_ref, created_at, updated_at) VALUES (%s, %s, now(), 8, 'fr', 'woman', 'brussels', '1070',"
-                        " (SELECT commune_id FROM core_postalcode WHERE code = '1070'), 'concerned', '', 'medium', '', '', now(), now())"
-                        " RETURNING id",
-                        [line_id, responder],
+                        "INSERT INTO helpline_call (organisation_id, responder_id, shift_id, started_at, duration_minutes,"
+                        " language, caller_sex, caller_area, postal_code, commune_id, caller_type, heard_via, urgency,"
+                        " comment, external_ref, created_at, updated_at) VALUES (%s, %s, %s, now(), 8, 'fr', 'woman',"
+                        " 'brussels', '1070', (SELECT commune_id FROM core_postalcode WHERE code = '1070'), 'concerned',"
+                        " '', 'medium', '', '', now(), now()) RETURNING id",
+                        [line_id, responder, shift_id],
                     ).fetchone()[0]
-                    with connection.cursor() as cursor:
-                        cursor.executemany(
-                            "INSERT INTO helpline_request (organisation_id, call_id, position, category_id, theme_id, note,"
-                            " action, service_id, started_at) VALUES (%s, %s, %s, %s, %s, '', %s, %s, now())",
-                            [
-                                (line_id, call_id, position, *categories[code], action, service)
-                                for position, (code, action, service) in enumerate(rows)
-                            ],
-                        )
+                    values = [
+                        (line_id, call_id, position, *categories[code], action, service)
+                        for position, (code, action, service) in enumerate(rows)
+                    ]
+                    request_ids = connection.execute(
+                        "INSERT INTO helpline_request (organisation_id, call_id, position, category_id, theme_id, note,"
+                        " action, service_id, started_at) VALUES "
+                        + ", ".join(["(%s, %s, %s, %s, %s, '', %s, %s, now())"] * len(values))
+                        + " RETURNING id",
+                        [value for row in values for value in row],
+                    ).fetchall()
+                    connection.execute(
+                        "INSERT INTO helpline_callback (organisation_id, request_id, due_at, done_by_id, outcome,"
+                        " outcome_note) VALUES (%s, %s, now() + interval '1 day', NULL, '', '')",
+                        [line_id, request_ids[2][0]],
+                    )
                     connection.execute(
                         "INSERT INTO core_auditentry (created_at, actor_id, organisation_id, code, target_type, target_id,"
                         " target_repr, data) VALUES (now(), %s, %s, 'helpline.call.logged', 'helpline.call', %s, '', %s)",
@@ -284,18 +295,40 @@ def main() -> None:
     line = Organisation.objects.get(short_name="FdSS")
     service = Service.objects.get(name_fr="Bench FOOD")
     categories = {c.code: (c.pk, c.parent_id or c.pk) for c in active_categories("request-themes")}
+    shift_id = _todays_shift(line)
     pace = "none (closed loop)" if not args.think else f"{args.think} s mean (exponential)"
     print(f"load average {_load()} at start; {args.clients} clients x {args.calls_per_client} calls, think {pace}")
     latencies: list[float] = []
     if not args.raw_only:
         latencies = _http(args, service.pk)
     if not args.no_raw:
-        raw, raw_wall = raw_run(args.clients, args.calls_per_client, line.pk, service.pk, categories, args.think)
-        print(_summary("raw insert (psycopg, same rows + audit row, one transaction)", raw, raw_wall))
+        raw, raw_wall = raw_run(
+            args.clients, args.calls_per_client, line.pk, service.pk, categories, args.think, shift_id
+        )
+        print(_summary("raw insert (psycopg: call, 3 requests, callback, audit row; one transaction)", raw, raw_wall))
         if latencies:
             print(f"ratio p95 HTTP / raw: {_percentile(latencies, 0.95) / _percentile(raw, 0.95):.1f}x")
     print(f"load average {_load()} at end")
     sys.stdout.flush()
+
+
+def _todays_shift(line: object) -> int:
+    """A shift covering today with the 20 bench responders on it, as on a real line (calls are attached to it)."""
+    from datetime import datetime, time, timedelta
+
+    from django.utils import timezone
+
+    from maillage.core.models import User
+    from maillage.helpline.models import Shift
+
+    start = timezone.make_aware(datetime.combine(timezone.localdate(), time(0, 0)))
+    shift = Shift.objects.filter(organisation=line, starts_at=start).first()
+    if shift is None:
+        shift = Shift.objects.create(
+            organisation=line, starts_at=start, ends_at=start + timedelta(days=1), languages=["fr", "nl"]
+        )
+        shift.responders.set(User.objects.filter(email__endswith="@bench.example", email__startswith="responder"))
+    return shift.pk
 
 
 def _http(args: argparse.Namespace, service_id: int) -> list[float]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from maillage.core.models import Organisation, Role, User
@@ -116,15 +116,17 @@ def my_shifts(user: User, now: datetime | None = None) -> QuerySet[Shift]:
     )
 
 
-def current_shift(user: User, organisation_id: int, at: datetime) -> Shift | None:
-    """The shift covering `at` on that line, the user's own first."""
-    mine = Shift.responders.through.objects.filter(shift_id=OuterRef("pk"), user_id=user.pk)
-    return (
+def current_shift_id(user: User, organisation_id: int, at: datetime) -> int | None:
+    """The shift covering `at` on that line, the user's own first (then the earliest)."""
+    covering = (
         Shift.objects.filter(organisation_id=organisation_id, starts_at__lte=at, ends_at__gt=at)
-        .annotate(is_mine=Exists(mine))
-        .order_by("-is_mine", "starts_at", "pk")
-        .first()
+        .order_by("starts_at", "pk")
+        .values_list("pk", "responders")  # one row per (shift, responder): a few rows, no subquery
     )
+    rows = list(covering)
+    if not rows:
+        return None
+    return next((shift_id for shift_id, responder_id in rows if responder_id == user.pk), rows[0][0])
 
 
 def open_callbacks(user: AnyUser) -> QuerySet[Callback]:

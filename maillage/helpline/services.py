@@ -35,7 +35,7 @@ from maillage.helpline.models import (
     Urgency,
     WeeklyNote,
 )
-from maillage.helpline.queries import can_edit_call, current_shift, responder_line_ids, staff_line_ids
+from maillage.helpline.queries import can_edit_call, current_shift_id, responder_line_ids, staff_line_ids
 from maillage.taxonomy.models import Category, SchemeVersion, VersionStatus
 from maillage.taxonomy.queries import published_version
 
@@ -414,7 +414,7 @@ def log_call(responder: User, data: Mapping[str, Any], *, organisation: Organisa
         call = Call.objects.create(
             organisation=line,
             responder=responder,
-            shift=current_shift(responder, line.pk, clean.started_at),
+            shift_id=current_shift_id(responder, line.pk, clean.started_at),
             started_at=clean.started_at,
             duration_minutes=clean.duration_minutes,
             language=clean.language,
