@@ -22,7 +22,7 @@ from maillage.casework import rollups  # noqa: E402
 
 if __name__ == "__main__":
     if len(sys.argv) > 1:  # a worker: these kinds only
-        rollups.rebuild(kinds=[int(k) for k in sys.argv[1].split(",")], mark_built=False)
+        rollups.rebuild(kinds=[int(k) for k in sys.argv[1].split(",")], mark_built=False, work_mem="512MB")
         sys.exit(0)
     started = time.monotonic()
     parts = [f"{rollups.REQUESTS},{rollups.FOLLOWUPS}", f"{rollups.PERSONS},{rollups.CASE_FILES}"]
