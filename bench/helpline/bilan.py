@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 import time
@@ -24,6 +25,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()
+    print("load average at start: " + "/".join(f"{value:.2f}" for value in os.getloadavg()))
     setup_django()
     import duckdb
     from allauth.mfa.models import Authenticator
@@ -127,6 +129,7 @@ def main() -> None:
         f"ratio PostgreSQL computation / DuckDB: {report_median / duck_median:.1f}x; page / DuckDB: {page_median / duck_median:.1f}x"
     )
     print("figures identical: yes (themes, counts and shares, both bases)")
+    print("load average at end: " + "/".join(f"{value:.2f}" for value in os.getloadavg()))
 
 
 if __name__ == "__main__":
