@@ -27,7 +27,7 @@ from maillage.directory.models import (
 )
 from maillage.directory.opening import BRUSSELS, validate_recurrence
 from maillage.taxonomy.models import Category
-from maillage.taxonomy.queries import active_categories
+from maillage.taxonomy.queries import active_categories, published_version
 
 SCHEME = "request-themes"
 LANGUAGE_CHOICES = [
@@ -102,6 +102,32 @@ class PostalCodeField(forms.CharField):
         return str(value or "")
 
 
+# The needs offered by the search form, per published version: a published version never changes
+# (taxonomy edits only drafts), so its categories are read once per process. Keyed with the
+# version's timestamps too, so a reused primary key (SQLite test databases) is not mistaken for it.
+_NEED_CATEGORIES: dict[tuple[int, Any, Any], list[Category]] = {}
+
+
+def need_categories() -> list[Category]:
+    """active_categories(SCHEME) in picker order, without reading them again for every search."""
+    version = published_version(SCHEME)
+    if version is None:
+        return []
+    key = (version.pk, version.created_at, version.published_at)
+    categories = _NEED_CATEGORIES.get(key)
+    if categories is None:
+        categories = list(
+            Category.objects.filter(version=version, is_active=True)
+            .exclude(parent__is_active=False)
+            .select_related("parent")
+            .order_by("position", "code")
+        )
+        if len(_NEED_CATEGORIES) > 16:
+            _NEED_CATEGORIES.clear()
+        _NEED_CATEGORIES[key] = categories
+    return categories
+
+
 class SearchForm(forms.Form):
     need = LoadedCategoryField(label=_("Need"), required=False, empty_label=_("Any need"))
     postal_code = forms.CharField(  # resolved in clean_postal_code(), which keeps the commune
@@ -124,7 +150,7 @@ class SearchForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["need"].load(list(active_categories(SCHEME).order_by("position", "code")))  # type: ignore[attr-defined]
+        self.fields["need"].load(need_categories())  # type: ignore[attr-defined]
         self.fields["language"].choices = [("", _("Any language")), *LANGUAGE_CHOICES]  # type: ignore[attr-defined]
         # The commune of the postal code, once the form is valid (resolved once, reused by the search).
         self.commune: Commune | None = None

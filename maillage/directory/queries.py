@@ -456,10 +456,16 @@ def _opening_states(services: list[Service], at: datetime, with_exceptions: set[
     yesterday = _local_date(at) - timedelta(days=1)
     by_pk = {service.pk: service for service in services}
     weekly: dict[int, list[WeeklySlot]] = {}
-    for row in OpeningSlot.objects.filter(service_id__in=list(by_pk)).values_list(
-        "service_id", "start", "end", "valid_from", "valid_to"
-    ):
-        weekly.setdefault(row[0], []).append(row[1:])
+    ids_sql, ids_params = _id_list(list(by_pk))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'SELECT service_id, start, "end", valid_from, valid_to FROM directory_openingslot WHERE {ids_sql}',  # noqa: S608
+            ids_params,
+        )
+        for service_id, start, end, valid_from, valid_to in cursor.fetchall():
+            weekly.setdefault(service_id, []).append(
+                (start, end, valid_from and _as_date(valid_from), valid_to and _as_date(valid_to))
+            )
     if with_exceptions is None:
         with_exceptions = set(
             ScheduleException.objects.filter(service_id__in=list(by_pk), end_date__gte=yesterday).values_list(

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 
 from maillage.core.models import PostalCode
 from maillage.directory import services as directory_services
@@ -187,3 +189,15 @@ def test_refresh_is_idempotent() -> None:
     refresh_search_index(service)
     refresh_search_index(service)
     assert list(service.opening_slots.values_list("start", "end")) == [(540, 720)]
+
+
+def test_reindex_command(themes) -> None:  # type: ignore[no-untyped-def]
+    service = make_service(needs=[themes["FOOD"]], hours=[("MO", time(9), time(12))])
+    Service.objects.filter(pk=service.pk).update(search_keys="")
+    out = StringIO()
+    call_command("directory_reindex", stdout=out)
+    service.refresh_from_db()
+    assert (out.getvalue(), service.search_keys) == (
+        "1 services reindexed.\n",
+        f" d{themes['FOOD'].pk} lfr n{themes['FOOD'].pk} ",
+    )
