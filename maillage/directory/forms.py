@@ -66,7 +66,7 @@ class LoadedCategoryField(forms.Field):
     widget = forms.Select
     default_error_messages = forms.ModelChoiceField.default_error_messages
 
-    def __init__(self, *, empty_label: str, **kwargs: Any) -> None:
+    def __init__(self, *, empty_label: Any, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.empty_label = empty_label
         self.categories: dict[str, Category] = {}
