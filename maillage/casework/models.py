@@ -495,6 +495,8 @@ class RollupState(models.Model):
 
     version = models.PositiveSmallIntegerField()
     built_at = models.DateTimeField(default=timezone.now)
+    # Axis → the scheme version whose codes the by-code cells hold.
+    axis_versions = models.JSONField(default=dict)
 
     def __str__(self) -> str:
         return f"roll-ups v{self.version} built {self.built_at:%Y-%m-%d %H:%M}"

@@ -24,12 +24,20 @@ from typing import Any
 
 from django.db import connection, transaction
 
-from maillage.casework.models import RollupState, StatCell
+from maillage.casework.models import AXES, RollupState, StatCell
+from maillage.taxonomy.models import Category, SchemeVersion, VersionStatus
+from maillage.taxonomy.queries import mapping_between
 
 # Bump when the layout below changes; cells of another layout are not read (rebuild them).
-VERSION = 1
+VERSION = 2
 
 REQUESTS, FOLLOWUPS, PERSONS, CASE_FILES = 1, 2, 3, 4
+# Distinct follow-ups, persons, case files per category code (level 1 or 2) in the version in force
+# when the cells were built (`RollupState.axis_versions`): a code counts a unit once however many of
+# its requests fall under it, so these cells hold codes, not ids.
+FOLLOWUPS_BY_CODE, PERSONS_BY_CODE, CASE_FILES_BY_CODE = 5, 6, 7
+UNMAPPED = "?"
+CODE_DIMENSIONS = ("theme1", "theme2", "institution1", "institution2", "stage1", "stage2")
 MONTH, YEAR, ALL = "month", "year", "all"
 ALL_TIME = datetime.date(1900, 1, 1)  # the period of all-time cells
 
@@ -73,6 +81,7 @@ class Kind:
 
 
 _FOLLOWUP_SOURCE = "casework_followup f JOIN casework_person p ON p.id = f.person_id"
+_CODE_SOURCE = "casework_followup f LEFT JOIN casework_request r ON r.follow_up_id = f.id"
 KINDS = {
     kind.code: kind
     for kind in [
@@ -119,8 +128,100 @@ KINDS = {
             (MONTH, YEAR, ALL),
             (ALL,),
         ),
+        Kind(FOLLOWUPS_BY_CODE, _CODE_SOURCE, "f.organisation_id", "f.date", "f.id", CODE_DIMENSIONS, (MONTH,), ()),
+        Kind(
+            PERSONS_BY_CODE,
+            _CODE_SOURCE,
+            "f.organisation_id",
+            "f.date",
+            "f.person_id",
+            CODE_DIMENSIONS,
+            (MONTH, YEAR, ALL),
+            (),
+        ),
+        Kind(
+            CASE_FILES_BY_CODE,
+            _CODE_SOURCE,
+            "f.organisation_id",
+            "f.date",
+            "f.case_file_id",
+            CODE_DIMENSIONS,
+            (MONTH, YEAR, ALL),
+            (),
+        ),
     ]
 }
+BY_CODE = {FOLLOWUPS: FOLLOWUPS_BY_CODE, PERSONS: PERSONS_BY_CODE, CASE_FILES: CASE_FILES_BY_CODE}
+
+
+# Category codes in a version --------------------------------------------------------------------------
+
+
+def target_version(axis: str, number: int | None) -> SchemeVersion | None:
+    """The version `number` of the axis's scheme, or the latest published one."""
+    versions = SchemeVersion.objects.filter(scheme__code=AXES[axis]).exclude(status=VersionStatus.DRAFT)
+    if number:
+        return versions.filter(number=number).first()
+    return versions.filter(status=VersionStatus.PUBLISHED).order_by("-number").first()
+
+
+def codes_by_id(level: int, version: SchemeVersion) -> dict[int, str]:
+    """Every category id of the scheme (any version) → its code at `level` in `version`, through the mappings."""
+    in_version = {c.code: c for c in Category.objects.filter(version=version).select_related("parent")}
+
+    def at_level(code: str | None) -> str:
+        category = in_version.get(code or "")
+        if category is None:
+            return UNMAPPED
+        return category.top.code if level == 1 else category.code
+
+    result: dict[int, str] = {}
+    others = SchemeVersion.objects.filter(scheme=version.scheme).exclude(status=VersionStatus.DRAFT)
+    for other in others:
+        pairs = Category.objects.filter(version=other).values_list("pk", "code")
+        if other.pk == version.pk:
+            result.update({pk: at_level(code) for pk, code in pairs})
+        elif other.number < version.number:
+            mapping = mapping_between(other, version)
+            result.update({pk: at_level(mapping.get(code)) for pk, code in pairs})
+        else:
+            reverse: dict[str, str] = {}
+            for old_code, new_code in mapping_between(version, other).items():
+                reverse.setdefault(new_code, old_code)
+            result.update({pk: at_level(reverse.get(code)) for pk, code in pairs})
+    return result
+
+
+def _quoted_array(codes: dict[int, str]) -> tuple[str, int]:
+    """A text[] literal indexed by id - offset, and the offset."""
+    low, high = min(codes), max(codes)
+    elements = []
+    for pk in range(low, high + 1):
+        code = codes.get(pk)
+        elements.append("NULL" if code is None else '"' + code.replace("\\", "\\\\").replace('"', '\\"') + '"')
+    literal = "{" + ",".join(elements) + "}"
+    return "'" + literal.replace("'", "''") + "'::text[]", low - 1
+
+
+def current_axis_versions() -> dict[str, int]:
+    versions = {axis: target_version(axis, None) for axis in AXES}
+    return {axis: version.pk for axis, version in versions.items() if version is not None}
+
+
+def _code_sql(axis_versions: dict[str, int]) -> dict[str, str]:
+    """SQL giving each request's code per axis and level in the recorded versions ('' without one)."""
+    result = {}
+    for axis in AXES:
+        pk = axis_versions.get(axis)
+        version = SchemeVersion.objects.filter(pk=pk).first() if pk is not None else None
+        for level in (1, 2):
+            codes = codes_by_id(level, version) if version is not None else {}
+            if not codes:
+                result[f"{axis}{level}"] = "''::text"
+                continue
+            array, offset = _quoted_array(codes)
+            result[f"{axis}{level}"] = f"coalesce(({array})[r.{axis}_id - {offset}], '')"
+    return result
 
 
 @dataclass(frozen=True)
@@ -150,14 +251,24 @@ def find(kind: int, dimensions: Iterable[str], grain: str) -> CellSet | None:
     return _BY_KEY.get((kind, frozenset(dimensions), grain))
 
 
-def available() -> bool:
+def built_state() -> RollupState | None:
     """Roll-ups are read (and kept) only on PostgreSQL once built with the current layout."""
-    return connection.vendor == "postgresql" and RollupState.objects.filter(version=VERSION).exists()
+    if connection.vendor != "postgresql":
+        return None
+    return RollupState.objects.filter(version=VERSION).first()
 
 
-def _contributions_sql(kind: Kind, where: str) -> str:
+def available() -> bool:
+    return built_state() is not None
+
+
+def _columns(kind: Kind, code_sql: dict[str, str]) -> str:
+    return ", ".join(f"{DIMENSION_SQL.get(name) or code_sql[name]} AS {name}" for name in kind.dimensions)
+
+
+def _contributions_sql(kind: Kind, where: str, code_sql: dict[str, str]) -> str:
     """Cells contributed by the rows matching `where`: (kind, gset, organisation, period, a, b, n)."""
-    columns = ", ".join(f"{sql} AS {name}" for name, sql in DIMENSION_SQL.items() if name in kind.dimensions)
+    columns = _columns(kind, code_sql)
     values = ", ".join(
         f"({s.gset}, {PERIOD_SQL[s.grain]}, "
         + ", ".join([f"s.{d}" for d in s.dimensions] + ["''::text"] * (2 - len(s.dimensions)))
@@ -181,12 +292,12 @@ def _contributions_sql(kind: Kind, where: str) -> str:
 Cell = tuple[int, int, int, datetime.date, str, str]
 
 
-def _contributions(where: str, params: list[Any]) -> dict[Cell, int]:
+def _contributions(where: str, params: list[Any], code_sql: dict[str, str]) -> dict[Cell, int]:
     """What the rows matching `where` put in each cell, read without writing anything."""
     counts: dict[Cell, int] = {}
     with connection.cursor() as cursor:
         for kind in KINDS.values():
-            cursor.execute(_contributions_sql(kind, where), params)
+            cursor.execute(_contributions_sql(kind, where, code_sql), params)
             for kind_code, gset, organisation, period, a, b, n in cursor.fetchall():
                 counts[(kind_code, gset, organisation, period, a, b)] = n
     return counts
@@ -216,16 +327,18 @@ def persons_changing(person_ids: Iterable[int]) -> Iterator[None]:
     """
     ids = sorted({int(pk) for pk in person_ids if pk is not None})
     with transaction.atomic():
-        if not ids or not available():
+        state = built_state() if ids else None
+        if state is None:
             yield
             return
+        code_sql = _code_sql(state.axis_versions)
         with connection.cursor() as cursor:
             # One writer per person at a time: what is subtracted is what the addition replaces.
             cursor.execute("SELECT id FROM casework_person WHERE id = ANY(%s) ORDER BY id FOR UPDATE", [ids])
         where = "f.person_id = ANY(%s)"
-        before = _contributions(where, [ids])
+        before = _contributions(where, [ids], code_sql)
         yield
-        after = _contributions(where, [ids])
+        after = _contributions(where, [ids], code_sql)
         changes = {cell: n - before.get(cell, 0) for cell, n in after.items()}
         changes.update({cell: -n for cell, n in before.items() if cell not in after})
         _add(changes)
@@ -244,6 +357,8 @@ def rebuild(*, work_mem: str = "256MB", kinds: Iterable[int] | None = None, mark
         cursor.execute("LOCK TABLE casework_person, casework_followup, casework_request IN SHARE MODE")
         cursor.execute(f"SET LOCAL work_mem = '{work_mem}'; SET LOCAL jit = off")
         RollupState.objects.all().delete()
+        axis_versions = current_axis_versions()
+        code_sql = _code_sql(axis_versions)
         if kinds is None:
             cursor.execute("TRUNCATE casework_statcell")
         else:  # a part of the kinds (a bulk load split over several connections)
@@ -254,8 +369,8 @@ def rebuild(*, work_mem: str = "256MB", kinds: Iterable[int] | None = None, mark
                 continue
             table = f"rollup_source_{len(narrow)}"
             narrow[kind.source] = table
-            columns = ", ".join(f"{sql} AS {name}" for name, sql in DIMENSION_SQL.items() if name in kind.dimensions)
-            unit_columns = "f.person_id AS person_id, f.case_file_id AS case_file_id"
+            columns = _columns(kind, code_sql)
+            unit_columns = "f.id AS id, f.person_id AS person_id, f.case_file_id AS case_file_id"
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
             cursor.execute(
                 f"CREATE TEMPORARY TABLE {table} AS SELECT {kind.organisation} AS org,"  # noqa: S608
@@ -304,7 +419,7 @@ def rebuild(*, work_mem: str = "256MB", kinds: Iterable[int] | None = None, mark
         for table in narrow.values():
             cursor.execute(f"DROP TABLE {table}")
         if mark_built:
-            RollupState.objects.create(version=VERSION)
+            RollupState.objects.create(version=VERSION, axis_versions=axis_versions)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE casework_statcell")
 
@@ -312,7 +427,7 @@ def rebuild(*, work_mem: str = "256MB", kinds: Iterable[int] | None = None, mark
 def mark_built() -> None:
     """Declare the cells complete (after `rebuild(kinds=..., mark_built=False)` for every kind)."""
     RollupState.objects.all().delete()
-    RollupState.objects.create(version=VERSION)
+    RollupState.objects.create(version=VERSION, axis_versions=current_axis_versions())
 
 
 def cells_total() -> int:

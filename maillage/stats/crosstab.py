@@ -19,7 +19,6 @@ from django.utils.translation import gettext_lazy as _
 
 from maillage.casework import rollups
 from maillage.casework.models import (
-    AXES,
     AgeBand,
     FollowUp,
     Household,
@@ -32,11 +31,10 @@ from maillage.casework.models import (
     Subsidy,
 )
 from maillage.core.models import Commune, Organisation, User
-from maillage.taxonomy.models import Category, SchemeVersion, VersionStatus
-from maillage.taxonomy.queries import mapping_between
+from maillage.taxonomy.models import Category, SchemeVersion
 
 SMALL_CELL = 5
-UNMAPPED = "?"
+UNMAPPED = rollups.UNMAPPED
 
 # Base querysets: follow-ups, requests, activity participations.
 FOLLOWUPS, REQUESTS, PARTICIPANTS = "followups", "requests", "participants"
@@ -199,39 +197,14 @@ class Params:
 
 
 def target_version(axis: str, number: int | None) -> SchemeVersion | None:
-    versions = SchemeVersion.objects.filter(scheme__code=AXES[axis]).exclude(status=VersionStatus.DRAFT)
-    if number:
-        return versions.filter(number=number).first()
-    return versions.filter(status=VersionStatus.PUBLISHED).order_by("-number").first()
+    return rollups.target_version(axis, number)
 
 
 def category_codes_in(axis: str, level: int, version: SchemeVersion) -> tuple[dict[int, str], dict[str, str]]:
     """Every category id of the axis (any version) → its code at `level` in `version`; and code → label."""
-    in_version = {c.code: c for c in Category.objects.filter(version=version).select_related("parent")}
-    labels = {code: c.label for code, c in in_version.items()}
-
-    def at_level(code: str | None) -> str:
-        category = in_version.get(code or "")
-        if category is None:
-            return UNMAPPED
-        return category.top.code if level == 1 else category.code
-
-    result: dict[int, str] = {}
-    others = SchemeVersion.objects.filter(scheme=version.scheme).exclude(status=VersionStatus.DRAFT)
-    for other in others:
-        pairs = Category.objects.filter(version=other).values_list("pk", "code")
-        if other.pk == version.pk:
-            result.update({pk: at_level(code) for pk, code in pairs})
-        elif other.number < version.number:
-            mapping = mapping_between(other, version)
-            result.update({pk: at_level(mapping.get(code)) for pk, code in pairs})
-        else:
-            reverse: dict[str, str] = {}
-            for old_code, new_code in mapping_between(version, other).items():
-                reverse.setdefault(new_code, old_code)
-            result.update({pk: at_level(reverse.get(code)) for pk, code in pairs})
+    labels = {c.code: c.label for c in Category.objects.filter(version=version)}
     labels[UNMAPPED] = str(_("No equivalent in this version"))
-    return result, labels
+    return rollups.codes_by_id(level, version), labels
 
 
 class _CodeAt(Func):
@@ -493,19 +466,32 @@ def _from_rollup(
     if scope.subsidy_id is not None:
         filters.append(("subsidy", {str(scope.subsidy_id)}))
     keys = [*params.dimensions, *(key for key, _values in filters)]
-    if kind != rollups.REQUESTS and any(key[:-1] in _AXIS_PATHS for key in keys):
-        return None  # distinct follow-ups/persons per category code: counted from the rows
+    by_code = kind != rollups.REQUESTS and any(key[:-1] in _AXIS_PATHS for key in keys)
+    if by_code:  # distinct follow-ups/persons/case files per code: cells of codes in the version they were built in
+        axes = {key for key in keys if key[:-1] in _AXIS_PATHS}
+        state = rollups.built_state()
+        if len(axes) != 1 or state is None:
+            return None
+        axis = next(iter(axes))[:-1]
+        version = target_version(axis, params.versions.get(axis))
+        if version is None or state.axis_versions.get(axis) != version.pk:
+            return None
+        kind = rollups.BY_CODE[kind]
+
+    def dimension_name(key: str) -> str | None:
+        return key if by_code and key[:-1] in _AXIS_PATHS else _rollup_dimension(key)
+
     times = [key for key in params.dimensions if key in _TIME]
     if len(times) > 1 or any(key in _TIME for key, _values in filters):
         return None
     coded: list[str] = []
     for key in keys:
-        name = _rollup_dimension(key)
+        name = dimension_name(key)
         if name is not None and name not in coded:
             coded.append(name)
     if len(coded) > 2:
         return None
-    additive = kind in {rollups.REQUESTS, rollups.FOLLOWUPS}
+    additive = kind in {rollups.REQUESTS, rollups.FOLLOWUPS, rollups.FOLLOWUPS_BY_CODE}
     if not additive and any(len(values) != 1 for key, values in filters if key not in params.dimensions):
         return None  # a person in two of the filtered values would be counted twice
     grain = _rollup_grain(additive, coded, times[0] if times else None, date_from, date_to)
@@ -549,8 +535,10 @@ def _from_rollup(
             return str(row[2])
         if key in _TIME:
             return str(row[-2])
-        name = _rollup_dimension(key)
+        name = dimension_name(key)
         raw = row[0] if column[name] == "a" else row[1]  # type: ignore[index]
+        if by_code and name == key:  # already a code
+            return (None if for_filter else "") if raw == "" else raw
         if key in codes:
             if raw == "":
                 return None if for_filter else ""
