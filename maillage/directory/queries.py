@@ -23,7 +23,6 @@ from maillage.directory.models import (
     DirectoryOrganisation,
     Frequency,
     OpeningSlot,
-    Phone,
     Schedule,
     ScheduleException,
     Service,
@@ -83,24 +82,6 @@ def category_ids(category: Category) -> list[int]:
     return [category.pk, category.parent_id] if category.parent_id else [category.pk]
 
 
-# What a result needs of a service (wide text fields stay unloaded).
-RESULT_FIELDS = (
-    "id",
-    "uuid",
-    "organisation",
-    "name_fr",
-    "name_nl",
-    "status",
-    "modalities",
-    "is_free",
-    "crisis_status",
-    "crisis_note",
-    "crisis_until",
-    "verified_at",
-    "hours_in_slots",
-)
-
-
 @dataclass(frozen=True)
 class Place:
     """Where a search result is: an address line and the point used for distances."""
@@ -114,39 +95,41 @@ class Place:
 
 def _load_results(ids: list[int]) -> dict[int, Service]:
     """The chosen services with their organisation, and what a result shows as plain values
-    (`places`, `phone_numbers`): two light queries instead of model instances per address."""
-    services = (
-        Service.objects.filter(pk__in=ids)
-        .select_related("organisation")
-        .only(*RESULT_FIELDS, "organisation__name_fr", "organisation__name_nl")
-    )
-    loaded = {service.pk: service for service in services}
+    (`places`, `phone_numbers`) read with plain SQL: no model instance per address or phone."""
+    loaded = {service.pk: service for service in Service.objects.filter(pk__in=ids).select_related("organisation")}
     for service in loaded.values():
         service.places = []  # type: ignore[attr-defined]
         service.phone_numbers = []  # type: ignore[attr-defined]
-    rows = (
-        ServiceAtLocation.objects.filter(service_id__in=ids)
-        .order_by("id")
-        .values_list(
-            "service_id",
-            "location__address",
-            "location__postal_code",
-            "location__city",
-            "location__latitude",
-            "location__longitude",
-            "location__commune__latitude",
-            "location__commune__longitude",
+    if not ids:
+        return loaded
+    ids_sql, ids_params = _id_list(ids, "sal.service_id")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT sal.service_id, l.address, l.postal_code, l.city, l.latitude, l.longitude, c.latitude, c.longitude "  # noqa: S608
+            "FROM directory_serviceatlocation sal JOIN directory_location l ON l.id = sal.location_id "
+            f"LEFT JOIN core_commune c ON c.id = l.commune_id WHERE {ids_sql} ORDER BY sal.id",
+            ids_params,
         )
-    )
-    for service_id, address, postal_code, city, lat, lon, commune_lat, commune_lon in rows:
-        if lat is None or lon is None:
-            lat, lon = commune_lat, commune_lon
-        loaded[service_id].places.append(Place(address, postal_code, city, lat, lon))  # type: ignore[attr-defined]
-    for service_id, number in (
-        Phone.objects.filter(service_id__in=ids).order_by("id").values_list("service_id", "number")
-    ):
-        loaded[service_id].phone_numbers.append(number)  # type: ignore[attr-defined]
+        for service_id, address, postal_code, city, lat, lon, commune_lat, commune_lon in cursor.fetchall():
+            if lat is None or lon is None:
+                lat, lon = commune_lat, commune_lon
+            place = Place(address, postal_code, city, _decimal(lat), _decimal(lon))
+            loaded[service_id].places.append(place)  # type: ignore[attr-defined]
+        ids_sql, ids_params = _id_list(ids)
+        cursor.execute(
+            f"SELECT service_id, number FROM directory_phone WHERE {ids_sql} ORDER BY id",  # noqa: S608
+            ids_params,
+        )
+        for service_id, number in cursor.fetchall():
+            loaded[service_id].phone_numbers.append(number)  # type: ignore[attr-defined]
     return loaded
+
+
+def _decimal(value: Decimal | str | float | None) -> Decimal | None:
+    """Coordinates as Decimal on both databases (SQLite's plain SQL gives them as text or float)."""
+    if value is None or isinstance(value, Decimal):
+        return value
+    return Decimal(str(value))
 
 
 def published_services() -> QuerySet[Service]:
@@ -234,11 +217,11 @@ def _open_hint(at: datetime) -> Q:
     )
 
 
-def _id_list(ids: list[int]) -> tuple[str, list[Any]]:
+def _id_list(ids: list[int], column: str = "service_id") -> tuple[str, list[Any]]:
     """SQL for "service_id among these ids": one array parameter on PostgreSQL, a list on SQLite."""
     if connection.vendor == "postgresql":
-        return "service_id = ANY(%s)", [ids]
-    return f"service_id IN ({', '.join(['%s'] * len(ids))})", list(ids)
+        return f"{column} = ANY(%s)", [ids]
+    return f"{column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
 
 
 def _valid_sql(day: date) -> tuple[str, list[Any]]:
