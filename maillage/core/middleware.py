@@ -9,7 +9,7 @@ from django.shortcuts import redirect
 from django.utils import translation
 
 from maillage.core.models import ROLES_REQUIRING_2FA
-from maillage.core.tenancy import has_role
+from maillage.core.tenancy import has_role, remember_roles_for_this_request
 
 # Paths a person without 2FA may still reach: signing in and out, setting up 2FA, static files.
 _OPEN_PREFIXES = ("/accounts/", "/static/", "/i18n/", "/healthz")
@@ -18,7 +18,8 @@ _OPEN_PREFIXES = ("/accounts/", "/static/", "/i18n/", "/healthz")
 class RequireTwoFactorMiddleware:
     """Coordinators, federation staff and administrators must set up TOTP before anything else.
 
-    Also applies a signed-in person's saved language when they have not picked one in this browser.
+    Also applies a signed-in person's saved language when they have not picked one in this browser,
+    and turns on the per-request memo of their roles (one membership query per request).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -26,6 +27,8 @@ class RequireTwoFactorMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
+        if user.is_authenticated:
+            remember_roles_for_this_request(user)
         if settings.MAILLAGE_REQUIRE_2FA and user.is_authenticated and not request.path.startswith(_OPEN_PREFIXES):
             from allauth.mfa.models import Authenticator
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from maillage.core.audit import log_action
 from maillage.core.mail import send_templated_mail
 from maillage.core.models import Invitation, Membership, Organisation, Role, User
+from maillage.core.tenancy import forget_roles
 
 
 def invite_member(inviter: User, organisation: Organisation, email: str, role: str, language: str) -> Invitation:
@@ -78,6 +79,7 @@ def accept_invitation(token: str, *, user: User | None, full_name: str = "", pas
         if not membership.is_active:
             membership.is_active = True
             membership.save(update_fields=["is_active"])
+        forget_roles(user)
         invitation.accepted_at = timezone.now()
         invitation.save(update_fields=["accepted_at"])
         log_action(
@@ -102,6 +104,8 @@ def remove_member(actor: User, membership: Membership) -> None:
     with transaction.atomic():
         membership.is_active = False
         membership.save(update_fields=["is_active"])
+        if membership.user_id == actor.pk:
+            forget_roles(actor)
         log_action(
             actor,
             "core.membership.removed",

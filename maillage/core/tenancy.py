@@ -30,9 +30,39 @@ def active_memberships(user: AnyUser, roles: Iterable[str] | None = None) -> mod
     return memberships
 
 
+# Role questions asked during one request are answered from one query: the middleware turns the
+# memo on for request.user only, so a user object held elsewhere (a test, a job) always reads afresh.
+_MEMO = "_maillage_active_roles"
+
+
+def remember_roles_for_this_request(user: AnyUser) -> None:
+    setattr(user, _MEMO, None)
+
+
+def forget_roles(user: AnyUser) -> None:
+    """After changing this person's memberships, so that the same request sees the change."""
+    if hasattr(user, _MEMO):
+        setattr(user, _MEMO, None)
+
+
+def _active_roles(user: AnyUser) -> frozenset[tuple[int, str]] | None:
+    """(organisation id, role) pairs from the request memo, or None when the memo is off."""
+    if not hasattr(user, _MEMO):
+        return None
+    pairs: frozenset[tuple[int, str]] | None = getattr(user, _MEMO)
+    if pairs is None:
+        pairs = frozenset(active_memberships(user).values_list("organisation_id", "role"))
+        setattr(user, _MEMO, pairs)
+    return pairs
+
+
 def organisation_ids(user: AnyUser, roles: Iterable[str] | None = None) -> set[int]:
     """Ids of the organisations where the user holds one of `roles` (any role if None)."""
-    return set(active_memberships(user, roles).values_list("organisation_id", flat=True))
+    pairs = _active_roles(user)
+    if pairs is None:
+        return set(active_memberships(user, roles).values_list("organisation_id", flat=True))
+    wanted = None if roles is None else set(roles)
+    return {organisation for organisation, role in pairs if wanted is None or role in wanted}
 
 
 def organisations_of(user: AnyUser, roles: Iterable[str] | None = None) -> models.QuerySet[Organisation]:
@@ -40,11 +70,17 @@ def organisations_of(user: AnyUser, roles: Iterable[str] | None = None) -> model
 
 
 def user_roles(user: AnyUser) -> set[str]:
-    return set(active_memberships(user).values_list("role", flat=True))
+    pairs = _active_roles(user)
+    if pairs is None:
+        return set(active_memberships(user).values_list("role", flat=True))
+    return {role for _organisation, role in pairs}
 
 
 def has_role(user: AnyUser, *roles: str) -> bool:
-    return active_memberships(user, roles).exists()
+    pairs = _active_roles(user)
+    if pairs is None:
+        return active_memberships(user, roles).exists()
+    return any(role in roles for _organisation, role in pairs)
 
 
 def is_federation_staff(user: AnyUser) -> bool:

@@ -6,10 +6,12 @@ from django.http import Http404
 
 from maillage.core.models import Membership, Organisation, Role, User
 from maillage.core.tenancy import (
+    forget_roles,
     get_object_for_user_or_404,
     has_role,
     is_federation_staff,
     organisation_ids,
+    remember_roles_for_this_request,
     scope_to_organisations,
     user_roles,
 )
@@ -48,3 +50,31 @@ def test_get_object_for_user_or_404_hides_other_organisations(worker: User, othe
     with pytest.raises(Http404):
         get_object_for_user_or_404(visible, pk="not-a-number")
     assert get_object_for_user_or_404(visible, pk=worker.memberships.get().organisation_id).short_name == "CSS Test"
+
+
+def test_the_request_memo_answers_every_role_question_from_one_query(
+    worker: User, organisation: Organisation, other_organisation: Organisation, django_assert_num_queries
+) -> None:
+    MembershipFactory(user=worker, organisation=other_organisation, role=Role.COORDINATOR)
+    remember_roles_for_this_request(worker)
+    with django_assert_num_queries(1):
+        assert has_role(worker, Role.COORDINATOR)
+        assert not has_role(worker, Role.FEDERATION_STAFF)
+        assert organisation_ids(worker) == {organisation.pk, other_organisation.pk}
+        assert organisation_ids(worker, [Role.WORKER]) == {organisation.pk}
+        assert user_roles(worker) == {Role.WORKER, Role.COORDINATOR}
+
+
+def test_forgetting_the_memo_reads_the_changed_memberships(worker: User, other_organisation: Organisation) -> None:
+    remember_roles_for_this_request(worker)
+    assert not has_role(worker, Role.COORDINATOR)
+    MembershipFactory(user=worker, organisation=other_organisation, role=Role.COORDINATOR)
+    assert not has_role(worker, Role.COORDINATOR)  # the memo holds for the rest of the request
+    forget_roles(worker)
+    assert has_role(worker, Role.COORDINATOR)
+
+
+def test_without_the_memo_every_question_reads_afresh(worker: User, other_organisation: Organisation) -> None:
+    assert not has_role(worker, Role.COORDINATOR)
+    MembershipFactory(user=worker, organisation=other_organisation, role=Role.COORDINATOR)
+    assert has_role(worker, Role.COORDINATOR)
