@@ -19,15 +19,23 @@ import django
 django.setup()
 
 from maillage.casework import rollups  # noqa: E402
+from maillage.casework.models import RollupState  # noqa: E402
 
 if __name__ == "__main__":
     if len(sys.argv) > 1:  # a worker: these kinds only
         rollups.rebuild(kinds=[int(k) for k in sys.argv[1].split(",")], mark_built=False, work_mem="512MB")
         sys.exit(0)
     started = time.monotonic()
-    parts = [f"{rollups.REQUESTS},{rollups.FOLLOWUPS}", f"{rollups.PERSONS},{rollups.CASE_FILES}"]
+    parts = [
+        f"{rollups.REQUESTS},{rollups.FOLLOWUPS},{rollups.FOLLOWUPS_BY_CODE}",
+        f"{rollups.PERSONS},{rollups.CASE_FILES},{rollups.PERSONS_BY_CODE},{rollups.CASE_FILES_BY_CODE}",
+    ]
+    if os.environ.get("ROLLUP_KINDS"):  # only these kinds (e.g. new ones), the others kept
+        parts = os.environ["ROLLUP_KINDS"].split("/")
+    else:
+        RollupState.objects.all().delete()
     workers = [subprocess.Popen([sys.executable, __file__, part]) for part in parts]
     codes = [worker.wait() for worker in workers]
-    assert codes == [0, 0], codes
+    assert set(codes) == {0}, codes
     rollups.mark_built()
     print(f"roll-ups rebuilt in {time.monotonic() - started:.0f} s: {rollups.cells_total()} cells", flush=True)

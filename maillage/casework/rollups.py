@@ -356,7 +356,8 @@ def rebuild(*, work_mem: str = "256MB", kinds: Iterable[int] | None = None, mark
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("LOCK TABLE casework_person, casework_followup, casework_request IN SHARE MODE")
         cursor.execute(f"SET LOCAL work_mem = '{work_mem}'; SET LOCAL jit = off")
-        RollupState.objects.all().delete()
+        if kinds is None:  # a partial rebuild is bracketed by its caller (state removed, then `mark_built`)
+            RollupState.objects.all().delete()
         axis_versions = current_axis_versions()
         code_sql = _code_sql(axis_versions)
         if kinds is None:
