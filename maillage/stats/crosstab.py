@@ -359,8 +359,11 @@ def grouped(
     with transaction.atomic(using=queryset.db):
         if connections[queryset.db].vendor == "postgresql":
             with connections[queryset.db].cursor() as cursor:
-                # Room to hash the groups in memory; no JIT compilation for queries of a few hundred ms.
-                cursor.execute("SET LOCAL work_mem = '64MB'; SET LOCAL jit = off")
+                # Room to hash the groups in memory; no JIT compilation for queries of a few hundred ms; parallel
+                # workers only for big scans (a centre-year is an index range: starting workers costs more).
+                cursor.execute(
+                    "SET LOCAL work_mem = '64MB'; SET LOCAL jit = off; SET LOCAL parallel_setup_cost = 20000"
+                )
         distinct_of = _DISTINCT_TARGET.get(measure.key) if (measure.key != "followups" or uses_requests) else None
         if distinct_of is None:
             rows = list(
