@@ -21,9 +21,13 @@ django.setup()
 from maillage.casework import rollups  # noqa: E402
 from maillage.casework.models import RollupState  # noqa: E402
 
+# By-code cells for these axes only (e.g. ROLLUP_AXES=theme); the others are read from the rows.
+AXES = os.environ["ROLLUP_AXES"].split(",") if os.environ.get("ROLLUP_AXES") else None
+
 if __name__ == "__main__":
     if len(sys.argv) > 1:  # a worker: these kinds only
-        rollups.rebuild(kinds=[int(k) for k in sys.argv[1].split(",")], mark_built=False, work_mem="512MB")
+        kinds = [int(k) for k in sys.argv[1].split(",")]
+        rollups.rebuild(kinds=kinds, mark_built=False, work_mem="512MB", axes=AXES)
         sys.exit(0)
     started = time.monotonic()
     parts = [
@@ -37,5 +41,5 @@ if __name__ == "__main__":
     workers = [subprocess.Popen([sys.executable, __file__, part]) for part in parts]
     codes = [worker.wait() for worker in workers]
     assert set(codes) == {0}, codes
-    rollups.mark_built()
+    rollups.mark_built(AXES)
     print(f"roll-ups rebuilt in {time.monotonic() - started:.0f} s: {rollups.cells_total()} cells", flush=True)

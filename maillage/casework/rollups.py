@@ -203,8 +203,8 @@ def _quoted_array(codes: dict[int, str]) -> tuple[str, int]:
     return "'" + literal.replace("'", "''") + "'::text[]", low - 1
 
 
-def current_axis_versions() -> dict[str, int]:
-    versions = {axis: target_version(axis, None) for axis in AXES}
+def current_axis_versions(axes: Iterable[str] | None = None) -> dict[str, int]:
+    versions = {axis: target_version(axis, None) for axis in (axes or AXES)}
     return {axis: version.pk for axis, version in versions.items() if version is not None}
 
 
@@ -292,11 +292,13 @@ def _contributions_sql(kind: Kind, where: str, code_sql: dict[str, str]) -> str:
 Cell = tuple[int, int, int, datetime.date, str, str]
 
 
-def _contributions(where: str, params: list[Any], code_sql: dict[str, str]) -> dict[Cell, int]:
+def _contributions(where: str, params: list[Any], code_sql: dict[str, str], by_code: bool) -> dict[Cell, int]:
     """What the rows matching `where` put in each cell, read without writing anything."""
     counts: dict[Cell, int] = {}
     with connection.cursor() as cursor:
         for kind in KINDS.values():
+            if kind.code in BY_CODE.values() and not by_code:
+                continue
             cursor.execute(_contributions_sql(kind, where, code_sql), params)
             for kind_code, gset, organisation, period, a, b, n in cursor.fetchall():
                 counts[(kind_code, gset, organisation, period, a, b)] = n
@@ -336,15 +338,22 @@ def persons_changing(person_ids: Iterable[int]) -> Iterator[None]:
             # One writer per person at a time: what is subtracted is what the addition replaces.
             cursor.execute("SELECT id FROM casework_person WHERE id = ANY(%s) ORDER BY id FOR UPDATE", [ids])
         where = "f.person_id = ANY(%s)"
-        before = _contributions(where, [ids], code_sql)
+        by_code = bool(state.axis_versions)
+        before = _contributions(where, [ids], code_sql, by_code)
         yield
-        after = _contributions(where, [ids], code_sql)
+        after = _contributions(where, [ids], code_sql, by_code)
         changes = {cell: n - before.get(cell, 0) for cell, n in after.items()}
         changes.update({cell: -n for cell, n in before.items() if cell not in after})
         _add(changes)
 
 
-def rebuild(*, work_mem: str = "256MB", kinds: Iterable[int] | None = None, mark_built: bool = True) -> None:
+def rebuild(
+    *,
+    work_mem: str = "256MB",
+    kinds: Iterable[int] | None = None,
+    mark_built: bool = True,
+    axes: Iterable[str] | None = None,
+) -> None:
     """Recount every cell from the raw tables (after a bulk load); writes wait until it is done.
 
     The rows are copied once into a narrow temporary table per source, then each cell set is one
@@ -358,8 +367,9 @@ def rebuild(*, work_mem: str = "256MB", kinds: Iterable[int] | None = None, mark
         cursor.execute(f"SET LOCAL work_mem = '{work_mem}'; SET LOCAL jit = off")
         if kinds is None:  # a partial rebuild is bracketed by its caller (state removed, then `mark_built`)
             RollupState.objects.all().delete()
-        axis_versions = current_axis_versions()
+        axis_versions = current_axis_versions(axes)
         code_sql = _code_sql(axis_versions)
+        code_dimensions = {f"{axis}{level}" for axis in axis_versions for level in (1, 2)}
         if kinds is None:
             cursor.execute("TRUNCATE casework_statcell")
         else:  # a part of the kinds (a bulk load split over several connections)
@@ -384,6 +394,8 @@ def rebuild(*, work_mem: str = "256MB", kinds: Iterable[int] | None = None, mark
             unit = (kind.unit or "").removeprefix("f.")
             units: dict[str, str] = {}
             for cells in SETS[kind.code]:
+                if kind.code in BY_CODE.values() and not set(cells.dimensions) <= code_dimensions:
+                    continue  # an axis left out (`axes`): its by-code cells are not read
                 period = {MONTH: "month", YEAR: "year", ALL: f"DATE '{ALL_TIME.isoformat()}'"}[cells.grain]
                 a, b = [*cells.dimensions, "''", "''"][:2]
                 own = [d for d in cells.dimensions if d in FOLLOWUP_SQL]
@@ -425,10 +437,11 @@ def rebuild(*, work_mem: str = "256MB", kinds: Iterable[int] | None = None, mark
         cursor.execute("ANALYZE casework_statcell")
 
 
-def mark_built() -> None:
-    """Declare the cells complete (after `rebuild(kinds=..., mark_built=False)` for every kind)."""
+def mark_built(axes: Iterable[str] | None = None) -> None:
+    """Declare the cells complete (after `rebuild(kinds=..., mark_built=False)` for every kind); by-code
+    cells are read for `axes` only (all by default)."""
     RollupState.objects.all().delete()
-    RollupState.objects.create(version=VERSION, axis_versions=current_axis_versions())
+    RollupState.objects.create(version=VERSION, axis_versions=current_axis_versions(axes))
 
 
 def cells_total() -> int:

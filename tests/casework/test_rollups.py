@@ -246,3 +246,25 @@ def test_rollups_are_not_read_before_they_are_built_nor_after_a_layout_change(wo
     RollupState.objects.update(version=rollups.VERSION + 1)
     assert not _used_rollup(params, scope)
     assert build(params, scope).tables[0].total == FollowUp.objects.count()
+
+
+def test_by_code_cells_can_be_built_for_some_axes_only(world, monkeypatch):
+    scope = world["scope"]
+    rollups.rebuild(axes=["theme"])
+    by_theme = Params("persons", ["theme1", "year"])
+    by_stage = Params("persons", ["stage1", "year"])
+    assert _used_rollup(by_theme, scope)
+    assert not _used_rollup(by_stage, scope)
+    case_file = world["files"][3]
+    worker = world["workers"][case_file.organisation_id][0]
+    services.record_follow_up(
+        worker,
+        case_file,
+        services.FollowUpData(date=datetime.date(2025, 2, 3), mode="phone", worker=worker),
+        [services.RequestData(world["themes"][4])],
+    )
+    for params in (by_theme, by_stage):
+        assert _figures(build(params, scope)) == _raw(params, scope, monkeypatch), params
+    kept = {cell for cell in _cells() if cell[0] in {1, 2, 3, 4} or cell[1] < 3}
+    rollups.rebuild(axes=["theme"])
+    assert kept == {cell for cell in _cells() if cell[0] in {1, 2, 3, 4} or cell[1] < 3}
