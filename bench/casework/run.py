@@ -156,6 +156,18 @@ SCENARIOS = [
         f"SELECT {TOP}, year(f.date), count(DISTINCT f.person_id) FROM {R_F} {THEME} WHERE {ALL_F} GROUP BY 1, 2",
     ),
     (
+        "persons, stage level 1 × year",
+        "persons",
+        ["stage1", "year"],
+        False,
+        "SELECT coalesce(sp.code, sc.code), year(f.date), count(DISTINCT f.person_id) FROM "
+        + R_F
+        + " JOIN taxonomy_category sc ON sc.id = r.stage_id LEFT JOIN taxonomy_category sp ON sp.id = sc.parent_id"
+        + " WHERE "
+        + ALL_F
+        + " GROUP BY 1, 2",
+    ),
+    (
         "case files, year × mode",
         "case_files",
         ["year", "mode"],
