@@ -132,6 +132,7 @@ async def load(urls: list[str], clients: int, think: float, seed: int) -> tuple[
 
 
 def main() -> None:
+    global PORT  # the connections read it
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--requests", type=int, default=2000)
@@ -139,7 +140,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--path", default="/directory/", help="/directory/ (public) or /directory/pro/")
+    parser.add_argument("--port", type=int, default=PORT)
     args = parser.parse_args()
+    PORT = args.port
     categories = [c.pk for c in active_categories("request-themes")]
     codes = list(PostalCode.objects.values_list("code", flat=True))
     rng = random.Random(7)
