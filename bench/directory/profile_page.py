@@ -79,7 +79,9 @@ def main() -> None:
         f"queries={statistics.mean(queries):.1f} bytes={statistics.mean(sizes):.0f}"
     )
     if profiler:
-        pstats.Stats(profiler).sort_stats(os.environ.get("SORT", "cumulative")).print_stats(int(os.environ.get("TOP", "35")))
+        pstats.Stats(profiler).sort_stats(os.environ.get("SORT", "cumulative")).print_stats(
+            int(os.environ.get("TOP", "35"))
+        )
 
 
 if __name__ == "__main__":
