@@ -173,9 +173,11 @@ def find_service(value: object) -> Any:
         service_id = int(str(value).strip())
     except (TypeError, ValueError):
         service_id = None
-    published = Service.objects.filter(pk=service_id, status=ServiceStatus.PUBLISHED)
-    # A referral keeps only the service's id; its names suffice to show it (a full row is wide).
-    service = published.only("id", "name_fr", "name_nl").first() if service_id else None
+    service = None
+    if service_id:
+        # A referral keeps only the service's id; its names suffice to show it (a full row is wide).
+        published = Service.objects.filter(pk=service_id, status=ServiceStatus.PUBLISHED)
+        service = published.only("id", "name_fr", "name_nl").first()
     if service is None:
         raise ValidationError(_("This service does not exist in the directory."), code="unknown_service")
     return service
