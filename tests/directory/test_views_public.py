@@ -125,6 +125,12 @@ def test_sheet_has_inline_qr_code(client: Client, themes, food_service) -> None:
     assert response.context["qr"].startswith("data:image/svg+xml")
     assert [r.service for need, results in response.context["rows"] for r in results] == [food_service]
     assert response.context["link"] == f"http://testserver/directory/?postal_code=1070&need={themes['FOOD'].pk}"
+    # Address and phone from the search's plain rows, hours from the schedules.
+    line = " ".join(response.content.decode().split("<strong>Colis du Midi</strong>")[1].split("</li>")[0].split())
+    assert (
+        line
+        == '— Rue Wayez 1, 1070 — ☎ 02 555 12 34 <br><span class="meta">lun., mar., mer., jeu., ven. 09:00–17:00</span>'
+    )
 
 
 def test_sheet_form_without_parameters(client: Client, themes) -> None:  # type: ignore[no-untyped-def]
