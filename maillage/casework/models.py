@@ -497,6 +497,8 @@ class RollupState(models.Model):
     built_at = models.DateTimeField(default=timezone.now)
     # Axis → the scheme version whose codes the by-code cells hold.
     axis_versions = models.JSONField(default=dict)
+    # The kinds of cells built (`rollups.KINDS`): the others are neither read nor kept until built.
+    kinds = models.JSONField(default=list)
 
     def __str__(self) -> str:
         return f"roll-ups v{self.version} built {self.built_at:%Y-%m-%d %H:%M}"

@@ -36,6 +36,10 @@ REQUESTS, FOLLOWUPS, PERSONS, CASE_FILES = 1, 2, 3, 4
 # when the cells were built (`RollupState.axis_versions`): a code counts a unit once however many of
 # its requests fall under it, so these cells hold codes, not ids.
 FOLLOWUPS_BY_CODE, PERSONS_BY_CODE, CASE_FILES_BY_CODE = 5, 6, 7
+# Two dimensions per year for requests and follow-ups (the annual sector report); distinct follow-ups,
+# persons and case files by a category code and another (not category) dimension, all time.
+REQUESTS_YEAR_PAIRS, FOLLOWUPS_YEAR_PAIRS = 8, 9
+FOLLOWUPS_BY_CODE_PAIRS, PERSONS_BY_CODE_PAIRS, CASE_FILES_BY_CODE_PAIRS = 10, 11, 12
 UNMAPPED = "?"
 CODE_DIMENSIONS = ("theme1", "theme2", "institution1", "institution2", "stage1", "stage2")
 MONTH, YEAR, ALL = "month", "year", "all"
@@ -78,17 +82,35 @@ class Kind:
     dimensions: tuple[str, ...]
     single_grains: tuple[str, ...]
     pair_grains: tuple[str, ...]
+    # The measure these cells count, when a kind of its own (built and rebuilt on its own) adds cells to it.
+    measure: int = 0
+    # Pairs only of one of these with one of the other dimensions (every pair when empty).
+    paired_with: tuple[str, ...] = ()
+
+    @property
+    def counts(self) -> int:
+        return self.measure or self.code
+
+    @property
+    def by_code(self) -> bool:
+        return any(dimension in CODE_DIMENSIONS for dimension in self.dimensions)
 
 
 _FOLLOWUP_SOURCE = "casework_followup f JOIN casework_person p ON p.id = f.person_id"
 _CODE_SOURCE = "casework_followup f LEFT JOIN casework_request r ON r.follow_up_id = f.id"
+_CODE_PERSON_SOURCE = _FOLLOWUP_SOURCE + " LEFT JOIN casework_request r ON r.follow_up_id = f.id"
+_REQUEST_SOURCE = (
+    "casework_request r JOIN casework_followup f ON f.id = r.follow_up_id JOIN casework_person p ON p.id = f.person_id"
+)
+# Year pairs: the sector's annual report. Not by worker or postal code (not sector dimensions; one centre's
+# year is an index range, read from the rows quickly), which keeps them to about 2 million cells.
+_YEAR_PAIR_EXCLUDED = ("worker", "postal_code")
 KINDS = {
     kind.code: kind
     for kind in [
         Kind(
             REQUESTS,
-            "casework_request r JOIN casework_followup f ON f.id = r.follow_up_id"
-            " JOIN casework_person p ON p.id = f.person_id",
+            _REQUEST_SOURCE,
             "r.organisation_id",
             "r.date",
             None,
@@ -148,6 +170,48 @@ KINDS = {
             CODE_DIMENSIONS,
             (MONTH, YEAR, ALL),
             (),
+        ),
+        # Kinds added later, so that they can be built without recounting the others.
+        Kind(
+            REQUESTS_YEAR_PAIRS,
+            _REQUEST_SOURCE,
+            "r.organisation_id",
+            "r.date",
+            None,
+            tuple(d for d in DIMENSION_SQL if d not in _YEAR_PAIR_EXCLUDED),
+            (),
+            (YEAR,),
+            measure=REQUESTS,
+        ),
+        Kind(
+            FOLLOWUPS_YEAR_PAIRS,
+            _FOLLOWUP_SOURCE,
+            "f.organisation_id",
+            "f.date",
+            None,
+            tuple(d for d in (*FOLLOWUP_SQL, *PERSON_SQL) if d not in _YEAR_PAIR_EXCLUDED),
+            (),
+            (YEAR,),
+            measure=FOLLOWUPS,
+        ),
+        *(
+            Kind(
+                code,
+                _CODE_PERSON_SOURCE,
+                "f.organisation_id",
+                "f.date",
+                unit,
+                (*CODE_DIMENSIONS, *FOLLOWUP_SQL, *PERSON_SQL),
+                (),
+                (ALL,),
+                measure=measure,
+                paired_with=CODE_DIMENSIONS,
+            )
+            for code, measure, unit in [
+                (FOLLOWUPS_BY_CODE_PAIRS, FOLLOWUPS_BY_CODE, "f.id"),
+                (PERSONS_BY_CODE_PAIRS, PERSONS_BY_CODE, "f.person_id"),
+                (CASE_FILES_BY_CODE_PAIRS, CASE_FILES_BY_CODE, "f.case_file_id"),
+            ]
         ),
     ]
 }
@@ -237,17 +301,24 @@ def _sets(kind: Kind) -> list[CellSet]:
     for grain in kind.single_grains:
         layout.append(((), grain))
         layout.extend(((dimension,), grain) for dimension in kind.dimensions)
+    pairs = [
+        pair
+        for pair in combinations(kind.dimensions, 2)
+        if not kind.paired_with or (pair[0] in kind.paired_with) != (pair[1] in kind.paired_with)
+    ]
     for grain in kind.pair_grains:
-        layout.extend((pair, grain) for pair in combinations(kind.dimensions, 2))
+        layout.extend((pair, grain) for pair in pairs)
     return [CellSet(kind.code, index, dims, grain) for index, (dims, grain) in enumerate(layout)]
 
 
 SETS: dict[int, list[CellSet]] = {code: _sets(kind) for code, kind in KINDS.items()}
-_BY_KEY = {(s.kind, frozenset(s.dimensions), s.grain): s for sets in SETS.values() for s in sets}
+# Keyed by the measure counted (a kind's cells may be kept under a kind of its own).
+_BY_KEY = {(KINDS[s.kind].counts, frozenset(s.dimensions), s.grain): s for sets in SETS.values() for s in sets}
 
 
 def find(kind: int, dimensions: Iterable[str], grain: str) -> CellSet | None:
-    """The cell set holding exactly these dimensions at this grain, if any."""
+    """The cell set counting measure `kind` by exactly these dimensions at this grain, if any (its own
+    `kind` says where its cells are kept)."""
     return _BY_KEY.get((kind, frozenset(dimensions), grain))
 
 
@@ -258,8 +329,10 @@ def built_state() -> RollupState | None:
     return RollupState.objects.filter(version=VERSION).first()
 
 
-def available() -> bool:
-    return built_state() is not None
+def available(kind: int | None = None) -> bool:
+    """Whether the cells are complete (those kept under `kind`, if given)."""
+    state = built_state()
+    return state is not None and (kind is None or kind in state.kinds)
 
 
 def _columns(kind: Kind, code_sql: dict[str, str]) -> str:
@@ -292,12 +365,14 @@ def _contributions_sql(kind: Kind, where: str, code_sql: dict[str, str]) -> str:
 Cell = tuple[int, int, int, datetime.date, str, str]
 
 
-def _contributions(where: str, params: list[Any], code_sql: dict[str, str], by_code: bool) -> dict[Cell, int]:
-    """What the rows matching `where` put in each cell, read without writing anything."""
+def _contributions(
+    where: str, params: list[Any], code_sql: dict[str, str], by_code: bool, kinds: Iterable[int]
+) -> dict[Cell, int]:
+    """What the rows matching `where` put in each cell of these kinds, read without writing anything."""
     counts: dict[Cell, int] = {}
     with connection.cursor() as cursor:
-        for kind in KINDS.values():
-            if kind.code in BY_CODE.values() and not by_code:
+        for kind in (KINDS[code] for code in sorted(kinds) if code in KINDS):
+            if kind.by_code and not by_code:
                 continue
             cursor.execute(_contributions_sql(kind, where, code_sql), params)
             for kind_code, gset, organisation, period, a, b, n in cursor.fetchall():
@@ -339,9 +414,10 @@ def persons_changing(person_ids: Iterable[int]) -> Iterator[None]:
             cursor.execute("SELECT id FROM casework_person WHERE id = ANY(%s) ORDER BY id FOR UPDATE", [ids])
         where = "f.person_id = ANY(%s)"
         by_code = bool(state.axis_versions)
-        before = _contributions(where, [ids], code_sql, by_code)
+        # Only the kinds that are built: a kind being built for the first time is counted whole by its rebuild.
+        before = _contributions(where, [ids], code_sql, by_code, state.kinds)
         yield
-        after = _contributions(where, [ids], code_sql, by_code)
+        after = _contributions(where, [ids], code_sql, by_code, state.kinds)
         changes = {cell: n - before.get(cell, 0) for cell, n in after.items()}
         changes.update({cell: -n for cell, n in before.items() if cell not in after})
         _add(changes)
@@ -394,21 +470,24 @@ def rebuild(
             unit = (kind.unit or "").removeprefix("f.")
             units: dict[str, str] = {}
             for cells in SETS[kind.code]:
-                if kind.code in BY_CODE.values() and not set(cells.dimensions) <= code_dimensions:
+                if kind.by_code and not set(cells.dimensions) & set(CODE_DIMENSIONS) <= code_dimensions:
                     continue  # an axis left out (`axes`): its by-code cells are not read
                 period = {MONTH: "month", YEAR: "year", ALL: f"DATE '{ALL_TIME.isoformat()}'"}[cells.grain]
                 a, b = [*cells.dimensions, "''", "''"][:2]
-                own = [d for d in cells.dimensions if d in FOLLOWUP_SQL]
-                if kind.unit is not None and cells.grain == ALL and len(cells.dimensions) == 2 and len(own) < 2:
-                    # A unit's person codes never vary: distinct (unit, follow-up code, person codes) once,
-                    # then each pair is a plain count over that smaller set.
-                    key = own[0] if own else "person"
+                # A person's (and a case file's) person codes never vary, nor a follow-up's own codes.
+                constant = [*FOLLOWUP_SQL, *PERSON_SQL] if unit == "id" else list(PERSON_SQL)
+                constant = [d for d in kind.dimensions if d in constant]
+                varying = [d for d in cells.dimensions if d not in constant]
+                if kind.unit is not None and cells.grain == ALL and len(cells.dimensions) == 2 and len(varying) < 2:
+                    # Distinct (unit, the varying code, the constant codes) once, then each pair is a plain
+                    # count over that smaller set.
+                    key = varying[0] if varying else "person"
                     if key not in units:
                         units[key] = f"rollup_units_{kind.code}_{key}"
                         cursor.execute(f"DROP TABLE IF EXISTS {units[key]}")
                         cursor.execute(
                             f"CREATE TEMPORARY TABLE {units[key]} AS SELECT DISTINCT org, {unit},"  # noqa: S608
-                            f" {', '.join([*own, *PERSON_SQL])} FROM {table}"
+                            f" {', '.join([*varying, *constant])} FROM {table}"
                         )
                     select = (
                         f"SELECT org, {period} AS p, {a} AS a, {b} AS b, count(*) AS n"  # noqa: S608
@@ -431,8 +510,10 @@ def rebuild(
                 cursor.execute(f"DROP TABLE {table}")
         for table in narrow.values():
             cursor.execute(f"DROP TABLE {table}")
-        if mark_built:
-            RollupState.objects.create(version=VERSION, axis_versions=axis_versions)
+        if mark_built and kinds is None:
+            RollupState.objects.create(version=VERSION, axis_versions=axis_versions, kinds=sorted(KINDS))
+        elif mark_built:
+            add_built([kind.code for kind in chosen])
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE casework_statcell")
 
@@ -441,7 +522,16 @@ def mark_built(axes: Iterable[str] | None = None) -> None:
     """Declare the cells complete (after `rebuild(kinds=..., mark_built=False)` for every kind); by-code
     cells are read for `axes` only (all by default)."""
     RollupState.objects.all().delete()
-    RollupState.objects.create(version=VERSION, axis_versions=current_axis_versions(axes))
+    RollupState.objects.create(version=VERSION, axis_versions=current_axis_versions(axes), kinds=sorted(KINDS))
+
+
+def add_built(kinds: Iterable[int]) -> None:
+    """Declare these kinds complete too (a kind added to built roll-ups, after `rebuild(kinds=...)`); from
+    then on they are read and kept. No writer may run between their rebuild and this call."""
+    state = built_state()
+    if state is not None:
+        state.kinds = sorted({*state.kinds, *kinds})
+        state.save(update_fields=["kinds"])
 
 
 def cells_total() -> int:

@@ -431,6 +431,8 @@ def _rollup_grain(
             return rollups.MONTH
         if time is None and date_from is None and date_to is None:
             return rollups.ALL
+        if time in {None, "year"} and _year_aligned(date_from, date_to):  # pairs per year
+            return rollups.YEAR
         return None
     # Distinct counts: the cells' periods must be the asked periods.
     if time == "month":
@@ -495,11 +497,15 @@ def _from_rollup(
     if len(coded) > 2:
         return None
     additive = kind in {rollups.REQUESTS, rollups.FOLLOWUPS, rollups.FOLLOWUPS_BY_CODE}
-    if not additive and any(len(values) != 1 for key, values in filters if key not in params.dimensions):
-        return None  # a person in two of the filtered values would be counted twice
+    if any(
+        len(values) != 1
+        for key, values in filters
+        if key not in params.dimensions and (not additive or (by_code and key[:-1] in _AXIS_PATHS))
+    ):
+        return None  # a person (or a follow-up in two codes) in two of the filtered values would be counted twice
     grain = _rollup_grain(additive, coded, times[0] if times else None, date_from, date_to)
     cells = rollups.find(kind, coded, grain) if grain else None
-    if cells is None or not rollups.available():
+    if cells is None or not rollups.available(cells.kind):
         return None
     # Which cell column holds each coded dimension, and how a value reads.
     column = {name: ("a", "b")[index] for index, name in enumerate(cells.dimensions)}
