@@ -30,16 +30,20 @@ if __name__ == "__main__":
         rollups.rebuild(kinds=kinds, mark_built=False, work_mem="512MB", axes=AXES)
         sys.exit(0)
     started = time.monotonic()
-    parts = [
-        f"{rollups.REQUESTS},{rollups.FOLLOWUPS},{rollups.FOLLOWUPS_BY_CODE}",
-        f"{rollups.PERSONS},{rollups.CASE_FILES},{rollups.PERSONS_BY_CODE},{rollups.CASE_FILES_BY_CODE}",
-    ]
-    if os.environ.get("ROLLUP_KINDS"):  # only these kinds (e.g. new ones), the others kept
+    first = [rollups.REQUESTS, rollups.FOLLOWUPS, rollups.FOLLOWUPS_BY_CODE, rollups.REQUESTS_YEAR_PAIRS]
+    parts = [",".join(map(str, first)), ",".join(str(kind) for kind in rollups.KINDS if kind not in first)]
+    # Only these kinds (e.g. ROLLUP_KINDS=8,9/10,11,12 after adding them: one connection per part), the
+    # others kept; they are read once all are rebuilt.
+    partial = bool(os.environ.get("ROLLUP_KINDS"))
+    if partial:
         parts = os.environ["ROLLUP_KINDS"].split("/")
     else:
         RollupState.objects.all().delete()
     workers = [subprocess.Popen([sys.executable, __file__, part]) for part in parts]
     codes = [worker.wait() for worker in workers]
     assert set(codes) == {0}, codes
-    rollups.mark_built(AXES)
+    if partial:
+        rollups.add_built(int(kind) for part in parts for kind in part.split(","))
+    else:
+        rollups.mark_built(AXES)
     print(f"roll-ups rebuilt in {time.monotonic() - started:.0f} s: {rollups.cells_total()} cells", flush=True)

@@ -47,119 +47,122 @@ YEAR_R = "r.organisation_id = {one} AND r.date BETWEEN DATE '2024-01-01' AND DAT
 YEAR_F = "f.organisation_id = {one} AND f.date BETWEEN DATE '2024-01-01' AND DATE '2024-12-31'"
 ALL_R = "r.organisation_id IN ({ids})"
 ALL_F = "f.organisation_id IN ({ids})"
+SECTOR_YEAR_R = ALL_R + " AND r.date BETWEEN DATE '2024-01-01' AND DATE '2024-12-31'"
+SECTOR_YEAR_F = ALL_F + " AND f.date BETWEEN DATE '2024-01-01' AND DATE '2024-12-31'"
+CENTRE_YEAR, SECTOR, SECTOR_YEAR = "one centre-year", "whole sector, 10 years", "whole sector, 2024"
 
-# (label, measure, dimensions, one centre-year?, DuckDB SQL over the same rows)
+# (label, measure, dimensions, which rows, DuckDB SQL over the same rows)
 SCENARIOS = [
     (
         "follow-ups, theme level 1 × month",
         "followups",
         ["theme1", "month"],
-        True,
+        CENTRE_YEAR,
         f"SELECT {TOP}, date_trunc('month', f.date), count(DISTINCT f.id) FROM {R_F} {THEME} WHERE {YEAR_F} GROUP BY 1, 2",
     ),
     (
         "requests, theme level 1 × mode",
         "requests",
         ["theme1", "mode"],
-        True,
+        CENTRE_YEAR,
         f"SELECT {TOP}, f.mode, count(*) FROM {R_F} {THEME} WHERE {YEAR_R} GROUP BY 1, 2",
     ),
     (
         "requests, theme level 2 × postal code",
         "requests",
         ["theme2", "postal_code"],
-        True,
+        CENTRE_YEAR,
         f"SELECT tc.code, pe.postal_code, count(*) FROM {R_F} {F_P} {THEME} WHERE {YEAR_R} GROUP BY 1, 2",
     ),
     (
         "requests, worker × theme level 1",
         "requests",
         ["worker", "theme1"],
-        True,
+        CENTRE_YEAR,
         f"SELECT f.worker_id, {TOP}, count(*) FROM {R_F} {THEME} WHERE {YEAR_R} GROUP BY 1, 2",
     ),
     (
         "persons, theme level 1 × month",
         "persons",
         ["theme1", "month"],
-        True,
+        CENTRE_YEAR,
         f"SELECT {TOP}, date_trunc('month', f.date), count(DISTINCT f.person_id) FROM {R_F} {THEME} WHERE {YEAR_F} GROUP BY 1, 2",
     ),
     (
         "case files, mode × month",
         "case_files",
         ["mode", "month"],
-        True,
+        CENTRE_YEAR,
         f"SELECT f.mode, date_trunc('month', f.date), count(DISTINCT f.case_file_id) FROM casework_followup f WHERE {YEAR_F} GROUP BY 1, 2",
     ),
     (
         "follow-ups, age band × mode",
         "followups",
         ["age_band", "mode"],
-        False,
+        SECTOR,
         f"SELECT f.age_band, f.mode, count(*) FROM casework_followup f WHERE {ALL_F} GROUP BY 1, 2",
     ),
     (
         "follow-ups, theme level 1 × month",
         "followups",
         ["theme1", "month"],
-        False,
+        SECTOR,
         f"SELECT {TOP}, date_trunc('month', f.date), count(DISTINCT f.id) FROM {R_F} {THEME} WHERE {ALL_F} GROUP BY 1, 2",
     ),
     (
         "requests, theme level 2 × year",
         "requests",
         ["theme2", "year"],
-        False,
+        SECTOR,
         f"SELECT tc.code, year(r.date), count(*) FROM casework_request r {THEME} WHERE {ALL_R} GROUP BY 1, 2",
     ),
     (
         "requests, theme level 2 × postal code",
         "requests",
         ["theme2", "postal_code"],
-        False,
+        SECTOR,
         f"SELECT tc.code, pe.postal_code, count(*) FROM {R_F} {F_P} {THEME} WHERE {ALL_R} GROUP BY 1, 2",
     ),
     (
         "requests, worker × theme level 1",
         "requests",
         ["worker", "theme1"],
-        False,
+        SECTOR,
         f"SELECT f.worker_id, {TOP}, count(*) FROM {R_F} {THEME} WHERE {ALL_R} GROUP BY 1, 2",
     ),
     (
         "requests, institution level 2 × stage level 2",
         "requests",
         ["institution2", "stage2"],
-        False,
+        SECTOR,
         "SELECT r.institution_id, r.stage_id, count(*) FROM casework_request r WHERE " + ALL_R + " GROUP BY 1, 2",
     ),
     (
         "persons, sex × year",
         "persons",
         ["sex", "year"],
-        False,
+        SECTOR,
         f"SELECT pe.sex, year(f.date), count(DISTINCT f.person_id) FROM casework_followup f {F_P} WHERE {ALL_F} GROUP BY 1, 2",
     ),
     (
         "persons, sex × postal code",
         "persons",
         ["sex", "postal_code"],
-        False,
+        SECTOR,
         f"SELECT pe.sex, pe.postal_code, count(DISTINCT f.person_id) FROM casework_followup f {F_P} WHERE {ALL_F} GROUP BY 1, 2",
     ),
     (
         "persons, theme level 1 × year",
         "persons",
         ["theme1", "year"],
-        False,
+        SECTOR,
         f"SELECT {TOP}, year(f.date), count(DISTINCT f.person_id) FROM {R_F} {THEME} WHERE {ALL_F} GROUP BY 1, 2",
     ),
     (
         "persons, stage level 1 × year",
         "persons",
         ["stage1", "year"],
-        False,
+        SECTOR,
         "SELECT coalesce(sp.code, sc.code), year(f.date), count(DISTINCT f.person_id) FROM "
         + R_F
         + " JOIN taxonomy_category sc ON sc.id = r.stage_id LEFT JOIN taxonomy_category sp ON sp.id = sc.parent_id"
@@ -171,10 +174,84 @@ SCENARIOS = [
         "case files, year × mode",
         "case_files",
         ["year", "mode"],
-        False,
+        SECTOR,
         f"SELECT year(f.date), f.mode, count(DISTINCT f.case_file_id) FROM casework_followup f WHERE {ALL_F} GROUP BY 1, 2",
     ),
+    # Session 3: the sector's annual report (pairs per year) and distinct counts by a category and another dimension.
+    (
+        "requests, theme level 1 × mode",
+        "requests",
+        ["theme1", "mode"],
+        SECTOR_YEAR,
+        f"SELECT {TOP}, f.mode, count(*) FROM {R_F} {THEME} WHERE {SECTOR_YEAR_R} GROUP BY 1, 2",
+    ),
+    (
+        "requests, theme level 2 × institution level 1",
+        "requests",
+        ["theme2", "institution1"],
+        SECTOR_YEAR,
+        "SELECT tc.code, coalesce(ip.code, ic.code), count(*) FROM casework_request r "
+        + THEME
+        + " LEFT JOIN taxonomy_category ic ON ic.id = r.institution_id LEFT JOIN taxonomy_category ip ON ip.id = ic.parent_id"
+        + " WHERE "
+        + SECTOR_YEAR_R
+        + " GROUP BY 1, 2",
+    ),
+    (
+        "follow-ups, age band × sex",
+        "followups",
+        ["age_band", "sex"],
+        SECTOR_YEAR,
+        f"SELECT f.age_band, pe.sex, count(*) FROM casework_followup f {F_P} WHERE {SECTOR_YEAR_F} GROUP BY 1, 2",
+    ),
+    (
+        "follow-ups, worker × age band",
+        "followups",
+        ["worker", "age_band"],
+        SECTOR_YEAR,
+        f"SELECT f.worker_id, f.age_band, count(*) FROM casework_followup f WHERE {SECTOR_YEAR_F} GROUP BY 1, 2",
+    ),
+    (
+        "persons, theme level 1 × sex",
+        "persons",
+        ["theme1", "sex"],
+        SECTOR,
+        f"SELECT {TOP}, pe.sex, count(DISTINCT f.person_id) FROM {R_F} {F_P} {THEME} WHERE {ALL_F} GROUP BY 1, 2",
+    ),
+    (
+        "case files, stage level 1 × age band",
+        "case_files",
+        ["stage1", "age_band"],
+        SECTOR,
+        "SELECT coalesce(sp.code, sc.code), f.age_band, count(DISTINCT f.case_file_id) FROM "
+        + R_F
+        + " JOIN taxonomy_category sc ON sc.id = r.stage_id LEFT JOIN taxonomy_category sp ON sp.id = sc.parent_id"
+        + " WHERE "
+        + ALL_F
+        + " GROUP BY 1, 2",
+    ),
+    (
+        "follow-ups, institution level 1 × mode",
+        "followups",
+        ["institution1", "mode"],
+        SECTOR,
+        "SELECT coalesce(ip.code, ic.code), f.mode, count(DISTINCT f.id) FROM "
+        + R_F
+        + " JOIN taxonomy_category ic ON ic.id = r.institution_id LEFT JOIN taxonomy_category ip ON ip.id = ic.parent_id"
+        + " WHERE "
+        + ALL_F
+        + " GROUP BY 1, 2",
+    ),
 ]
+
+
+def _reads_rollups(params: Params, scope: Scope) -> bool:
+    from maillage.stats import crosstab
+
+    base = crosstab.MEASURES[params.measure].base
+    specs = [crosstab._dimension(key, base, params.versions) for key in params.dimensions]
+    rows = crosstab._from_rollup(params.measure, base, specs, params, scope, params.date_from, params.date_to)
+    return rows is not None
 
 
 def record_follow_up_ms(centre: int) -> tuple[float, float]:
@@ -208,6 +285,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--no-duckdb", action="store_true")
+    parser.add_argument("--only", action="append", help="scenarios whose label contains this (repeatable)")
     args = parser.parse_args()
     global REPEAT
     REPEAT = args.repeat
@@ -231,13 +309,14 @@ def main() -> None:
         f" roll-up cells {n_cells} (built: {rollups.available()}); load {os.getloadavg()}"
     )
     results = []
-    for label, measure, dimensions, centre_year, _sql in SCENARIOS:
-        params = Params(measure, dimensions, *year) if centre_year else Params(measure, dimensions)
-        scope = one if centre_year else sector
-        where = "one centre-year" if centre_year else "whole sector, 10 years"
+    chosen = [s for s in SCENARIOS if not args.only or any(word in f"{s[0]}, {s[3]}" for word in args.only)]
+    for label, measure, dimensions, where, _sql in chosen:
+        params = Params(measure, dimensions) if where == SECTOR else Params(measure, dimensions, *year)
+        scope = one if where == CENTRE_YEAR else sector
         median, worst = timed(lambda p=params, s=scope: build(p, s))
+        source = "roll-ups" if _reads_rollups(params, scope) else "raw rows"
         results.append((f"{label}, {where}", median, worst))
-        print(f"PostgreSQL  {label}, {where}: median {median:.0f} ms, max {worst:.0f} ms", flush=True)
+        print(f"PostgreSQL  {label}, {where}: median {median:.0f} ms, max {worst:.0f} ms ({source})", flush=True)
     median, worst = record_follow_up_ms(centres[0])
     print(f"PostgreSQL  record a follow-up with 2 requests (roll-ups kept): median {median:.0f} ms, max {worst:.0f} ms")
     if args.no_duckdb:
@@ -264,7 +343,7 @@ def main() -> None:
         db.execute(f"CREATE TABLE {table} AS SELECT * FROM read_csv_auto('{path}')")
     print(f"DuckDB load: {time.perf_counter() - start:.1f} s; load {os.getloadavg()}")
     ids = ", ".join(str(c) for c in centres)
-    for (label, median_pg, _worst), scenario in zip(results, SCENARIOS, strict=True):
+    for (label, median_pg, _worst), scenario in zip(results, chosen, strict=True):
         sql = scenario[4].format(one=centres[0], ids=ids)
         median, worst = timed(lambda q=sql: db.execute(q).fetchall())
         print(
