@@ -93,35 +93,68 @@ class Place:
     longitude: Decimal | None
 
 
+# What a result reads of its service (the search pages, the sheet, the helpline's referral choices,
+# the opening state): only these columns are loaded (a result reading another one costs a query).
+RESULT_FIELDS = (
+    "id",
+    "name_fr",
+    "name_nl",
+    "organisation__name_fr",
+    "organisation__name_nl",
+    "status",
+    "crisis_status",
+    "crisis_until",
+    "modalities",
+    "hours_in_slots",
+)
+
+
 def _load_results(ids: list[int]) -> dict[int, Service]:
     """The chosen services with their organisation, and what a result shows as plain values
-    (`places`, `phone_numbers`) read with plain SQL: no model instance per address or phone."""
-    loaded = {service.pk: service for service in Service.objects.filter(pk__in=ids).select_related("organisation")}
+    (`places`, `phone_numbers`, `weekly_slots`) read with one plain SQL statement: no model
+    instance per address, phone or slot, one round trip for the three."""
+    loaded = {
+        service.pk: service
+        for service in Service.objects.filter(pk__in=ids).select_related("organisation").only(*RESULT_FIELDS)
+    }
     for service in loaded.values():
         service.places = []  # type: ignore[attr-defined]
         service.phone_numbers = []  # type: ignore[attr-defined]
-    if not ids:
+        service.weekly_slots = []  # type: ignore[attr-defined]
+    if not loaded:
         return loaded
-    ids_sql, ids_params = _id_list(ids, "sal.service_id")
+    found = list(loaded)
+    places_ids, places_params = _id_list(found, "sal.service_id")
+    phones_ids, phones_params = _id_list(found)
+    slots_ids, slots_params = _id_list(found)
     with connection.cursor() as cursor:
+        # Three kinds of rows in one result, every value as text: 1 = a place (address, postal code,
+        # city, latitude, longitude — the commune's centre when the location has no point), 2 = a phone,
+        # 3 = a weekly slot (start, end, valid from, valid to).
         cursor.execute(
-            "SELECT sal.service_id, l.address, l.postal_code, l.city, l.latitude, l.longitude, c.latitude, c.longitude "  # noqa: S608
-            "FROM directory_serviceatlocation sal JOIN directory_location l ON l.id = sal.location_id "
-            f"LEFT JOIN core_commune c ON c.id = l.commune_id WHERE {ids_sql} ORDER BY sal.id",
-            ids_params,
+            "SELECT 1, sal.service_id, l.address, l.postal_code, l.city, "  # noqa: S608 (no user text)
+            "CAST(CASE WHEN l.latitude IS NULL OR l.longitude IS NULL THEN c.latitude ELSE l.latitude END AS TEXT), "
+            "CAST(CASE WHEN l.latitude IS NULL OR l.longitude IS NULL THEN c.longitude ELSE l.longitude END AS TEXT), "
+            "sal.id FROM directory_serviceatlocation sal JOIN directory_location l ON l.id = sal.location_id "
+            f"LEFT JOIN core_commune c ON c.id = l.commune_id WHERE {places_ids} "
+            "UNION ALL SELECT 2, service_id, number, NULL, NULL, NULL, NULL, id "
+            f"FROM directory_phone WHERE {phones_ids} "
+            'UNION ALL SELECT 3, service_id, CAST(start AS TEXT), CAST("end" AS TEXT), CAST(valid_from AS TEXT), '
+            f"CAST(valid_to AS TEXT), NULL, id FROM directory_openingslot WHERE {slots_ids} "
+            "ORDER BY 1, 8",
+            [*places_params, *phones_params, *slots_params],
         )
-        for service_id, address, postal_code, city, lat, lon, commune_lat, commune_lon in cursor.fetchall():
-            if lat is None or lon is None:
-                lat, lon = commune_lat, commune_lon
-            place = Place(address, postal_code, city, _decimal(lat), _decimal(lon))
-            loaded[service_id].places.append(place)  # type: ignore[attr-defined]
-        ids_sql, ids_params = _id_list(ids)
-        cursor.execute(
-            f"SELECT service_id, number FROM directory_phone WHERE {ids_sql} ORDER BY id",  # noqa: S608
-            ids_params,
-        )
-        for service_id, number in cursor.fetchall():
-            loaded[service_id].phone_numbers.append(number)  # type: ignore[attr-defined]
+        for kind, service_id, first, second, third, fourth, fifth, _order in cursor.fetchall():
+            service = loaded[service_id]
+            if kind == 1:
+                place = Place(first, second, third, _decimal(fourth), _decimal(fifth))
+                service.places.append(place)  # type: ignore[attr-defined]
+            elif kind == 2:
+                service.phone_numbers.append(first)  # type: ignore[attr-defined]
+            else:
+                service.weekly_slots.append(  # type: ignore[attr-defined]
+                    (int(first), int(second), third and _as_date(third), fourth and _as_date(fourth))
+                )
     return loaded
 
 
@@ -220,7 +253,9 @@ def _open_hint(at: datetime) -> Q:
 def _id_list(ids: list[int], column: str = "service_id") -> tuple[str, list[Any]]:
     """SQL for "service_id among these ids": one array parameter on PostgreSQL, a list on SQLite."""
     if connection.vendor == "postgresql":
-        return f"{column} = ANY(%s)", [ids]
+        # The ids written as one array literal: psycopg dumping a list of a thousand ints element by
+        # element cost more CPU than the statement. They are ints read from the database.
+        return f"{column} = ANY(%s::bigint[])", ["{" + ",".join(str(int(pk)) for pk in ids) + "}"]
     return f"{column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
 
 
@@ -233,8 +268,8 @@ def _open_ids(rows: list[tuple[int, bool]], at: datetime, with_exceptions: set[i
     (a correlated EXISTS lets PostgreSQL hash the whole slot table instead). Adds to `with_exceptions`
     the ids with a closure or special hours from yesterday on, for _opening_states().
 
-    Plain SQL: these two statements run for every search, and building them with the ORM cost
-    more CPU than running them."""
+    Plain SQL, one statement: it runs for every batch of every search, and building it with the ORM
+    cost more CPU than running it."""
     if not rows:
         return set()
     in_slots = [pk for pk, exact in rows if exact]
@@ -242,37 +277,44 @@ def _open_ids(rows: list[tuple[int, bool]], at: datetime, with_exceptions: set[i
     found: set[int] = set()
     local = at.astimezone(BRUSSELS)
     today, weekday = local.date(), local.weekday()
-    with connection.cursor() as cursor:
-        if in_slots:
-            minute = weekday * 1440 + local.hour * 60 + local.minute
-            previous = (weekday - 1) % 7
-            ids_sql, ids_params = _id_list(in_slots)
-            valid_today, today_params = _valid_sql(today)
-            valid_yesterday, yesterday_params = _valid_sql(today - timedelta(days=1))
-            cursor.execute(
-                f"SELECT service_id FROM directory_openingslot WHERE {ids_sql} AND ("  # noqa: S608 (no user text)
-                f'(start >= %s AND start <= %s AND "end" > %s AND {valid_today}) OR '
-                f'(start >= %s AND start < %s AND "end" > %s AND {valid_yesterday}))',
-                [
-                    *ids_params,
-                    weekday * 1440,
-                    minute,
-                    minute,
-                    *today_params,
-                    previous * 1440,
-                    previous * 1440 + 1440,
-                    minute + WEEK_MINUTES if weekday == 0 else minute,
-                    *yesterday_params,
-                ],
-            )
-            found.update(service_id for (service_id,) in cursor.fetchall())
-        ids_sql, ids_params = _id_list([pk for pk, _exact in rows])
-        cursor.execute(
-            f"SELECT service_id, closed, start_date FROM directory_scheduleexception WHERE {ids_sql} "  # noqa: S608
-            "AND end_date >= %s",
-            [*ids_params, today - timedelta(days=1)],
+    statements: list[str] = []
+    params: list[Any] = []
+    if in_slots:
+        minute = weekday * 1440 + local.hour * 60 + local.minute
+        previous = (weekday - 1) % 7
+        ids_sql, ids_params = _id_list(in_slots)
+        valid_today, today_params = _valid_sql(today)
+        valid_yesterday, yesterday_params = _valid_sql(today - timedelta(days=1))
+        statements.append(
+            f"SELECT service_id, 0, NULL, NULL FROM directory_openingslot WHERE {ids_sql} AND ("  # noqa: S608
+            f'(start >= %s AND start <= %s AND "end" > %s AND {valid_today}) OR '
+            f'(start >= %s AND start < %s AND "end" > %s AND {valid_yesterday}))'
         )
-        for service_id, closed, start_date in cursor.fetchall():
+        params += [
+            *ids_params,
+            weekday * 1440,
+            minute,
+            minute,
+            *today_params,
+            previous * 1440,
+            previous * 1440 + 1440,
+            minute + WEEK_MINUTES if weekday == 0 else minute,
+            *yesterday_params,
+        ]
+    ids_sql, ids_params = _id_list([pk for pk, _exact in rows])
+    statements.append(
+        f"SELECT service_id, 1, closed, start_date FROM directory_scheduleexception WHERE {ids_sql} "  # noqa: S608
+        "AND end_date >= %s"
+    )
+    params += [*ids_params, today - timedelta(days=1)]
+    with connection.cursor() as cursor:
+        # One round trip: the ids open now by their weekly slots (kind 0), then closures and special
+        # hours from yesterday on (kind 1).
+        cursor.execute(" UNION ALL ".join(statements), params)
+        for service_id, kind, closed, start_date in cursor.fetchall():
+            if kind == 0:
+                found.add(service_id)
+                continue
             with_exceptions.add(service_id)
             if not closed and _as_date(start_date) <= today:  # special hours of today or yesterday: rrule decides
                 found.add(service_id)
@@ -438,17 +480,23 @@ def _opening_states(services: list[Service], at: datetime, with_exceptions: set[
         return
     yesterday = _local_date(at) - timedelta(days=1)
     by_pk = {service.pk: service for service in services}
-    weekly: dict[int, list[WeeklySlot]] = {}
-    ids_sql, ids_params = _id_list(list(by_pk))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f'SELECT service_id, start, "end", valid_from, valid_to FROM directory_openingslot WHERE {ids_sql}',  # noqa: S608
-            ids_params,
-        )
-        for service_id, start, end, valid_from, valid_to in cursor.fetchall():
-            weekly.setdefault(service_id, []).append(
-                (start, end, valid_from and _as_date(valid_from), valid_to and _as_date(valid_to))
+    weekly: dict[int, list[WeeklySlot]] = {
+        service.pk: service.weekly_slots  # type: ignore[attr-defined]
+        for service in services
+        if hasattr(service, "weekly_slots")  # read by _load_results()
+    }
+    missing = [pk for pk in by_pk if pk not in weekly]
+    if missing:
+        ids_sql, ids_params = _id_list(missing)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f'SELECT service_id, start, "end", valid_from, valid_to FROM directory_openingslot WHERE {ids_sql}',  # noqa: S608
+                ids_params,
             )
+            for service_id, start, end, valid_from, valid_to in cursor.fetchall():
+                weekly.setdefault(service_id, []).append(
+                    (start, end, valid_from and _as_date(valid_from), valid_to and _as_date(valid_to))
+                )
     if with_exceptions is None:
         with_exceptions = set(
             ScheduleException.objects.filter(service_id__in=list(by_pk), end_date__gte=yesterday).values_list(
