@@ -1,4 +1,6 @@
-"""The search page in-process (django.test.Client, no HTTP): wall and CPU ms per request, SQL queries.
+"""The search in-process (django.test.Client, no HTTP): wall and CPU ms per request, SQL queries.
+
+The htmx results fragment by default (what the page asks for once loaded), the full page with --full.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/maillage_bench_directory \
         .venv/bin/python bench/directory/profile_page.py --requests 200 [--profile]
@@ -38,12 +40,15 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--full", action="store_true", help="the full page (default: the htmx results fragment)")
+    parser.add_argument("--path", default="/directory/", help="/directory/ (public) or /directory/pro/")
     args = parser.parse_args()
     rng = random.Random(7)
     categories = [c.pk for c in active_categories("request-themes")]
     codes = list(PostalCode.objects.values_list("code", flat=True))
     urls = [
-        "/directory/?"
+        args.path
+        + "?"
         + urlencode(
             {
                 "need": rng.choice(categories),
@@ -54,7 +59,7 @@ def main() -> None:
         )
         for _ in range(args.requests + 10)
     ]
-    client = Client()
+    client = Client(headers={} if args.full else {"HX-Request": "true"})
     for url in urls[:10]:
         assert client.get(url).status_code == 200
     wall, cpu, queries, sizes = [], [], [], []

@@ -76,7 +76,8 @@ def children(pid: int) -> list[int]:
 class Connection:
     """One keep-alive HTTP/1.1 connection; reopened when the server closes it."""
 
-    def __init__(self) -> None:
+    def __init__(self, headers: str = "") -> None:
+        self.headers = headers
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
@@ -86,7 +87,7 @@ class Connection:
                 if self.writer is None:
                     self.reader, self.writer = await asyncio.open_connection("127.0.0.1", PORT)
                 assert self.reader is not None
-                self.writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+                self.writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{self.headers}\r\n".encode())
                 head = await self.reader.readuntil(b"\r\n\r\n")
                 lines = head.decode("latin-1").split("\r\n")
                 status = int(lines[0].split()[1])
@@ -107,19 +108,23 @@ class Connection:
         self.reader = self.writer = None
 
 
-async def load(urls: list[str], clients: int, think: float, seed: int) -> tuple[list[float], dict[int, int], float]:
+async def load(
+    urls: list[str], clients: int, think: float, seed: int, headers: str = ""
+) -> tuple[list[float], dict[int, int], float, float]:
     timings: list[float] = []
     statuses: dict[int, int] = {}
+    sizes: list[int] = []
     queue = iter(urls)
     rng = random.Random(seed)
 
     async def client() -> None:
-        connection = Connection()
+        connection = Connection(headers)
         if think:
             await asyncio.sleep(rng.expovariate(1 / think))  # spread the starts
         for url in queue:
             start = time.perf_counter()
-            status, _size = await connection.get(url)
+            status, size = await connection.get(url)
+            sizes.append(size)
             timings.append((time.perf_counter() - start) * 1000)
             statuses[status] = statuses.get(status, 0) + 1
             if think:
@@ -128,7 +133,7 @@ async def load(urls: list[str], clients: int, think: float, seed: int) -> tuple[
 
     started = time.perf_counter()
     await asyncio.gather(*(client() for _ in range(clients)))
-    return timings, statuses, time.perf_counter() - started
+    return timings, statuses, time.perf_counter() - started, statistics.mean(sizes) if sizes else 0.0
 
 
 def main() -> None:
@@ -141,7 +146,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--path", default="/directory/", help="/directory/ (public) or /directory/pro/")
     parser.add_argument("--port", type=int, default=PORT)
+    parser.add_argument(
+        "--htmx", action="store_true", help="send HX-Request: the results fragment, as the page asks once loaded"
+    )
     args = parser.parse_args()
+    headers = "HX-Request: true\r\n" if args.htmx else ""
+    load_before = os.getloadavg()[0]
     PORT = args.port
     categories = [c.pk for c in active_categories("request-themes")]
     codes = list(PostalCode.objects.values_list("code", flat=True))
@@ -185,15 +195,17 @@ def main() -> None:
                 break
             except OSError:
                 time.sleep(0.2)
-        asyncio.run(load(urls[:50], 4, 0, 0))  # warm-up: every worker's connection, caches, compiled templates
+        asyncio.run(load(urls[:50], 4, 0, 0, headers))  # warm-up: every worker's connection, caches, compiled templates
         workers = children(server.pid)
         cpu_before, client_before = cpu_seconds(workers), time.process_time()
-        timings, statuses, wall = asyncio.run(load(urls[50:], args.clients, args.think, 11))
+        timings, statuses, wall, size = asyncio.run(load(urls[50:], args.clients, args.think, 11, headers))
         server_cpu, client_cpu = cpu_seconds(workers) - cpu_before, time.process_time() - client_before
         model = f"think time exp. mean {args.think:g} s" if args.think else "closed loop"
+        page = "htmx fragment" if args.htmx else "full page"
         print(
-            f"requests={len(timings)} clients={args.clients} ({model}) gunicorn={args.workers} workers x "
-            f"{args.threads} threads statuses={statuses} load={os.getloadavg()[0]:.2f}"
+            f"{time.strftime('%H:%M', time.gmtime())} UTC {page} {args.path} requests={len(timings)} "
+            f"clients={args.clients} ({model}) gunicorn={args.workers} workers x {args.threads} threads "
+            f"statuses={statuses} bytes={size:.0f} load(1 min) before={load_before:.2f} after={os.getloadavg()[0]:.2f}"
         )
         print(
             f"p50={statistics.median(timings):.1f} ms p95={percentile(timings, 0.95):.1f} ms "
