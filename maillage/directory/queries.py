@@ -263,10 +263,13 @@ def _valid_sql(day: date) -> tuple[str, list[Any]]:
     return "(valid_from IS NULL OR valid_from <= %s) AND (valid_to IS NULL OR valid_to >= %s)", [day, day]
 
 
-def _open_ids(rows: list[tuple[int, bool]], at: datetime, with_exceptions: set[int]) -> set[int]:
+def _open_ids(
+    rows: list[tuple[int, bool]], at: datetime, with_exceptions: set[int], by_slot: set[int] | None = None
+) -> set[int]:
     """The same test as _open_hint() for a list of (id, hours_in_slots), by id lookups in the indexes
     (a correlated EXISTS lets PostgreSQL hash the whole slot table instead). Adds to `with_exceptions`
-    the ids with a closure or special hours from yesterday on, for _opening_states().
+    the ids with a closure or special hours from yesterday on, for _opening_states(), and to `by_slot`
+    the ids a weekly slot says open now (open for sure unless they have a closure or a crisis closing).
 
     Plain SQL, one statement: it runs for every batch of every search, and building it with the ORM
     cost more CPU than running it."""
@@ -314,6 +317,8 @@ def _open_ids(rows: list[tuple[int, bool]], at: datetime, with_exceptions: set[i
         for service_id, kind, closed, start_date in cursor.fetchall():
             if kind == 0:
                 found.add(service_id)
+                if by_slot is not None:
+                    by_slot.add(service_id)
                 continue
             with_exceptions.add(service_id)
             if not closed and _as_date(start_date) <= today:  # special hours of today or yesterday: rrule decides
@@ -329,18 +334,28 @@ def _as_date(value: date | str) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)
 
 
-def _open_in_order(services: QuerySet[Service], at: datetime, wanted: int, with_exceptions: set[int]) -> list[int]:
-    """The first `wanted` ids of `services` (already ordered) that may be open at `at`, read in batches."""
+def _open_in_order(
+    services: QuerySet[Service], at: datetime, wanted: int, with_exceptions: set[int], sure: set[int] | None = None
+) -> list[int]:
+    """The first `wanted` ids of `services` (already ordered) that may be open at `at`, read in batches.
+    Adds to `sure` those certainly open: a weekly slot now, no closure or special hours from yesterday
+    on, no crisis closing (exactly the ones _opening_states() will find open from their slots)."""
     found: list[int] = []
+    by_slot: set[int] = set()
+    crisis_closed: set[int] = set()
     offset = 0
     while len(found) < wanted:
-        rows = list(services.values_list("pk", "hours_in_slots")[offset : offset + OPEN_BATCH])
-        open_ids = _open_ids(rows, at, with_exceptions)
-        found += [pk for pk, _exact in rows if pk in open_ids]
+        rows = list(services.values_list("pk", "hours_in_slots", "crisis_status")[offset : offset + OPEN_BATCH])
+        crisis_closed.update(pk for pk, _exact, crisis in rows if crisis == CrisisStatus.CLOSED)
+        open_ids = _open_ids([(pk, exact) for pk, exact, _crisis in rows], at, with_exceptions, by_slot)
+        found += [pk for pk, _exact, _crisis in rows if pk in open_ids]
         if len(rows) < OPEN_BATCH:
             break
         offset += OPEN_BATCH
-    return found[:wanted]
+    found = found[:wanted]
+    if sure is not None:
+        sure.update(pk for pk in found if pk in by_slot and pk not in with_exceptions and pk not in crisis_closed)
+    return found
 
 
 def _keys_any(tokens: list[str]) -> Q:
@@ -422,8 +437,13 @@ def _open_candidates(
 ) -> tuple[list[int], list[int]]:
     """Open now: the matching ids by name from the search keys, then which are open from their slots."""
     services = _filtered(criteria, commune, open_hint=False).order_by("name_fr", "id")
-    serving = _open_in_order(services.filter(area), criteria.at, pool, with_exceptions) if area is not None else []
-    if len(serving) >= pool:
+    sure: set[int] = set()
+    serving = (
+        _open_in_order(services.filter(area), criteria.at, pool, with_exceptions, sure) if area is not None else []
+    )
+    # Results list the open ones serving the area first: when at least a page of them is certainly
+    # open, the services elsewhere cannot reach the page, so they are not looked for.
+    if len(serving) >= pool or len(sure) >= criteria.limit:
         return serving, []
     others = services.exclude(area) if area is not None else services
     other_ids = _open_in_order(others, criteria.at, OTHERS_CAP if commune is not None else pool, with_exceptions)

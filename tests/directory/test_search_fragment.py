@@ -148,3 +148,26 @@ def test_one_public_search_runs_few_statements(client: Client, themes, soup_kitc
         "directory_service",
         "directory_serviceatlocation",
     ]
+
+
+@time_machine.travel(MONDAY_10, tick=False)
+def test_a_page_of_services_surely_open_in_the_area_skips_the_others(themes) -> None:  # type: ignore[no-untyped-def]
+    """Open now with a page of services open by their weekly slots in the area: the services elsewhere
+    could not reach the page, so they are not read (same results as reading them)."""
+    from django.utils import timezone
+
+    from maillage.directory.queries import SearchCriteria, search
+
+    hours = [("MO,TU,WE,TH,FR", time(9), time(17))]
+    serving = [
+        make_service(name_fr=name, needs=[themes["FOOD"]], postal_code="1070", serves=["1070"], hours=hours)
+        for name in ("A dans la zone", "B dans la zone")
+    ]
+    make_service(name_fr="C ailleurs", needs=[themes["FOOD"]], postal_code="1000", serves=["1000"], hours=hours)
+    criteria = SearchCriteria(category=themes["FOOD"], postal_code="1070", open_now=True, at=timezone.now(), limit=2)
+    with CaptureQueriesContext(connection) as captured:
+        results = search(criteria)
+    assert [r.service for r in results] == serving
+    assert _tables(captured).count("directory_service") == 2  # the ids serving the area, then the two loaded
+    criteria.limit = 3
+    assert [r.service.name_fr for r in search(criteria)] == ["A dans la zone", "B dans la zone", "C ailleurs"]
