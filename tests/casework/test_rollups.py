@@ -327,3 +327,34 @@ def test_by_code_cells_can_be_built_for_some_axes_only(world, monkeypatch):
     kept = {cell for cell in _cells() if read(cell)}
     rollups.rebuild(axes=["theme"])
     assert kept == {cell for cell in _cells() if read(cell)}
+
+
+def test_follow_ups_coded_in_a_version_published_after_the_build_are_kept_exactly(world, monkeypatch):
+    from maillage.taxonomy import services as taxonomy
+    from maillage.taxonomy.models import Category, Scheme
+    from maillage.taxonomy.queries import active_categories
+
+    scope = world["scope"]
+    case_file = world["files"][5]
+    worker = world["workers"][case_file.organisation_id][1]
+
+    def record(theme: Category) -> None:
+        services.record_follow_up(
+            worker,
+            case_file,
+            services.FollowUpData(date=datetime.date(2025, 3, 4), mode="email", worker=worker),
+            [services.RequestData(theme)],
+        )
+
+    built = active_categories("request-themes").filter(level=2).first()
+    assert built is not None
+    record(built)  # the codes of the version in force are read (and kept for the next writes)
+    draft = taxonomy.create_draft(None, Scheme.objects.get(code="request-themes"), title="v3")
+    taxonomy.publish_version(None, draft)
+    newer = Category.objects.get(version=draft, code=built.code)
+    record(newer)  # a category the cells' version knows through the mapping only
+    params = Params("followups", ["theme2", "mode"], versions={"theme": built.version.number})
+    assert _used_rollup(params, scope)
+    figures = _figures(build(params, scope))
+    assert figures == _raw(params, scope, monkeypatch)
+    assert figures[("", built.code, "email")] >= 2
