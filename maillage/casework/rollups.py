@@ -362,8 +362,10 @@ def _columns(kind: Kind, code_sql: dict[str, str]) -> str:
     return ", ".join(f"{DIMENSION_SQL.get(name) or code_sql[name]} AS {name}" for name in kind.dimensions)
 
 
-def _contributions_sql(kind: Kind, where: str, code_sql: dict[str, str]) -> str:
-    """Cells contributed by the rows matching `where`: (kind, gset, organisation, period, a, b, n)."""
+def _contributions_sql(kinds: list[Kind], where: str, code_sql: dict[str, str]) -> str:
+    """Cells contributed by the rows matching `where`: (gset, organisation, period, a, b, n per kind).
+    Several kinds only if they differ by the unit they count (one unpivot, one distinct count each)."""
+    kind = kinds[0]
     columns = _columns(kind, code_sql)
     values = ", ".join(
         f"({s.gset}, {PERIOD_SQL[s.grain]}, "
@@ -371,35 +373,41 @@ def _contributions_sql(kind: Kind, where: str, code_sql: dict[str, str]) -> str:
         + ")"
         for s in SETS[kind.code]
     )
-    unit = kind.unit or "NULL::integer"
-    source = (
-        f"SELECT {kind.organisation} AS org, {kind.date} AS d, {unit} AS u, {columns} FROM {kind.source} WHERE {where}"  # noqa: S608
-    )
+    units = ", ".join(f"{other.unit or 'NULL::integer'} AS u{index}" for index, other in enumerate(kinds))
+    source = f"SELECT {kind.organisation} AS org, {kind.date} AS d, {units}, {columns} FROM {kind.source} WHERE {where}"  # noqa: S608
     unpivot = f"FROM ({source}) s CROSS JOIN LATERAL (VALUES {values}) AS v(g, p, a, b)"
     if kind.unit is None:
-        return f"SELECT {kind.code}, v.g, s.org, v.p, v.a, v.b, count(*) {unpivot} GROUP BY v.g, s.org, v.p, v.a, v.b"
-    # Distinct units as two hashed GROUP BYs (COUNT(DISTINCT) would sort).
-    return (
-        f"SELECT {kind.code}, g, org, p, a, b, count(*) FROM (SELECT DISTINCT v.g, s.org, v.p, v.a, v.b, s.u"  # noqa: S608
-        f" {unpivot}) units GROUP BY g, org, p, a, b"
-    )
+        return f"SELECT v.g, s.org, v.p, v.a, v.b, count(*) {unpivot} GROUP BY v.g, s.org, v.p, v.a, v.b"
+    # One person's rows: a few hundred, sorting them for COUNT(DISTINCT) costs nothing.
+    counts = ", ".join(f"count(DISTINCT s.u{index})" for index in range(len(kinds)))
+    return f"SELECT v.g, s.org, v.p, v.a, v.b, {counts} {unpivot} GROUP BY v.g, s.org, v.p, v.a, v.b"
 
 
 Cell = tuple[int, int, int, datetime.date, str, str]
+
+
+def _same_cells(kind: Kind) -> tuple[Any, ...]:
+    """Kinds with the same key have the same cell sets over the same rows, and differ by the unit counted."""
+    return (kind.source, kind.dimensions, kind.single_grains, kind.pair_grains, kind.paired_with, kind.unit is None)
 
 
 def _contributions(
     where: str, params: list[Any], code_sql: dict[str, str], by_code: bool, kinds: Iterable[int]
 ) -> dict[Cell, int]:
     """What the rows matching `where` put in each cell of these kinds, read without writing anything."""
+    groups: dict[tuple[Any, ...], list[Kind]] = {}
+    for kind in (KINDS[code] for code in sorted(kinds) if code in KINDS):
+        if kind.by_code and not by_code:
+            continue
+        key = _same_cells(kind) if kind.unit is not None else (kind.code,)
+        groups.setdefault(key, []).append(kind)
     counts: dict[Cell, int] = {}
     with connection.cursor() as cursor:
-        for kind in (KINDS[code] for code in sorted(kinds) if code in KINDS):
-            if kind.by_code and not by_code:
-                continue
-            cursor.execute(_contributions_sql(kind, where, code_sql), params)
-            for kind_code, gset, organisation, period, a, b, n in cursor.fetchall():
-                counts[(kind_code, gset, organisation, period, a, b)] = n
+        for group in groups.values():
+            cursor.execute(_contributions_sql(group, where, code_sql), params)
+            for gset, organisation, period, a, b, *amounts in cursor.fetchall():
+                for kind, n in zip(group, amounts, strict=True):
+                    counts[(kind.code, gset, organisation, period, a, b)] = n
     return counts
 
 
