@@ -358,3 +358,26 @@ def test_follow_ups_coded_in_a_version_published_after_the_build_are_kept_exactl
     figures = _figures(build(params, scope))
     assert figures == _raw(params, scope, monkeypatch)
     assert figures[("", built.code, "email")] >= 2
+
+
+def test_the_daily_command_rebuilds_only_outdated_rollups(world: dict[str, Any]) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    def run() -> str:
+        out = StringIO()
+        call_command("casework_rollups", stdout=out)
+        return out.getvalue()
+
+    built = _cells()
+    first = RollupState.objects.get()
+    assert "up to date" in run()
+    assert RollupState.objects.get().built_at == first.built_at
+
+    # A version published after the build: the by-code cells hold old codes, the command recounts.
+    RollupState.objects.update(axis_versions={**first.axis_versions, "theme": first.axis_versions["theme"] - 1})
+    StatCell.objects.all().delete()
+    assert "Roll-ups rebuilt (a new category version is in force)" in run()
+    assert _cells() == built
+    assert rollups.available()

@@ -1,0 +1,44 @@
+"""Rebuild the statistics roll-ups when they are missing or outdated (a bulk load, a new scheme version).
+
+Services keep the cells exactly in step with every write; what they cannot follow is a bulk load
+outside them or a newly published category version (by-code cells hold the codes of the version in
+force when they were built). Until the rebuild, the cross-tab engine reads the raw rows: exact, slower.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import connection
+
+from maillage.casework import rollups
+
+
+def outdated_reason(state: Any) -> str | None:
+    if state is None:
+        return "not built"
+    if set(state.kinds) != set(rollups.KINDS):
+        return "kinds missing"
+    if state.axis_versions != rollups.current_axis_versions():
+        return "a new category version is in force"
+    return None
+
+
+class Command(BaseCommand):
+    help = "Rebuild the case-work statistics roll-ups if they are missing or outdated (daily; --force: always)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--force", action="store_true", help="rebuild even if the roll-ups are up to date")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if connection.vendor != "postgresql":
+            self.stdout.write("Roll-ups are used on PostgreSQL only: nothing to do.")
+            return
+        state = rollups.built_state()
+        reason = "forced" if options["force"] else outdated_reason(state)
+        if reason is None:
+            self.stdout.write(f"Roll-ups are up to date ({state}).")
+            return
+        rollups.rebuild()
+        self.stdout.write(f"Roll-ups rebuilt ({reason}): {rollups.cells_total()} cells.")
