@@ -34,8 +34,11 @@ def _reference_geography(request: pytest.FixtureRequest) -> None:
     if not Commune.objects.exists():
         from django.apps import apps
 
+        from maillage.core.geography import forget_postal_locations
+
         migration = importlib.import_module("maillage.core.migrations.0002_load_geography")
         migration.load(apps, None)
+        forget_postal_locations()  # the reloaded rows have new ids
 
 
 @pytest.fixture(autouse=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -40,6 +41,26 @@ def resolve_postal_code(code: str) -> PostalLocation:
     if postal_range is None:
         raise ValidationError(_("%(code)s is not a Belgian postal code.") % {"code": code}, code="postal_code_unknown")
     return PostalLocation(code, postal_range.province.region, None, postal_range.province)
+
+
+# Postal code → where it lies, per process: the forms of several apps resolve one on every submission.
+# The geography is reference data written by migrations only (a deployment restarts the processes);
+# saving a postal code, range, commune or province in this process drops it all the same
+# (CoreConfig.ready). Only valid codes are kept (fewer than 10,000); errors are raised afresh.
+_cached_locations: dict[str, PostalLocation] = {}
+
+
+def forget_postal_locations(**_signal: Any) -> None:
+    _cached_locations.clear()
+
+
+def cached_postal_location(code: str) -> PostalLocation:
+    """resolve_postal_code(code), read once per process for a valid code."""
+    location = _cached_locations.get(code)
+    if location is None:
+        location = resolve_postal_code(code)
+        _cached_locations[location.code] = location
+    return location
 
 
 def brussels_postal_codes() -> list[PostalCode]:

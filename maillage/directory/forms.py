@@ -12,7 +12,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from maillage.core.geography import PostalLocation, resolve_postal_code
+from maillage.core.geography import cached_postal_location, resolve_postal_code
 from maillage.core.models import Commune, Organisation, PostalCode
 from maillage.directory.models import (
     CrisisStatus,
@@ -128,26 +128,6 @@ def need_categories() -> list[Category]:
     return categories
 
 
-# Postal code → where it lies, per process, for the search form. The geography is reference data
-# written by migrations only (a deployment restarts the processes); saving a postal code, range,
-# commune or province in this process drops it all the same (DirectoryConfig.ready). Only valid
-# codes are kept (fewer than 10,000).
-_POSTAL_LOCATIONS: dict[str, PostalLocation] = {}
-
-
-def forget_postal_locations(**_signal: Any) -> None:
-    _POSTAL_LOCATIONS.clear()
-
-
-def postal_location(code: str) -> PostalLocation:
-    """resolve_postal_code(code), read once per process for a valid code."""
-    location = _POSTAL_LOCATIONS.get(code)
-    if location is None:
-        location = resolve_postal_code(code)
-        _POSTAL_LOCATIONS[location.code] = location
-    return location
-
-
 class SearchForm(forms.Form):
     need = LoadedCategoryField(label=_("Need"), required=False, empty_label=_("Any need"))
     postal_code = forms.CharField(  # resolved in clean_postal_code(), which keeps the commune
@@ -178,7 +158,7 @@ class SearchForm(forms.Form):
     def clean_postal_code(self) -> str:
         code: str = self.cleaned_data["postal_code"].strip()
         if code:
-            self.commune = postal_location(code).commune
+            self.commune = cached_postal_location(code).commune
         return code
 
     def moment(self) -> datetime:

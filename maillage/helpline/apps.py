@@ -9,17 +9,11 @@ class HelplineConfig(AppConfig):
     verbose_name = _("Helpline")
 
     def ready(self) -> None:
-        from maillage.core.models import Commune, PostalCode, PostalRange, Province
-        from maillage.helpline.services import forget_category_index, forget_postal_locations
+        from maillage.helpline.services import forget_category_index
         from maillage.taxonomy.models import Category, SchemeVersion
 
-        # Not workflows: they only drop this process's cached lookups used when logging a call.
-        receivers = [
-            (forget_category_index, (SchemeVersion, Category)),
-            (forget_postal_locations, (PostalCode, PostalRange, Commune, Province)),
-        ]
-        for receiver, models in receivers:
-            for model in models:
-                uid = f"helpline-forget-{model.__name__}"
-                post_save.connect(receiver, sender=model, weak=False, dispatch_uid=f"{uid}-saved")
-                post_delete.connect(receiver, sender=model, weak=False, dispatch_uid=f"{uid}-deleted")
+        # Not a workflow: it only drops this process's cached category index used when logging a call.
+        for model in (SchemeVersion, Category):
+            uid = f"helpline-forget-{model.__name__}"
+            post_save.connect(forget_category_index, sender=model, weak=False, dispatch_uid=f"{uid}-saved")
+            post_delete.connect(forget_category_index, sender=model, weak=False, dispatch_uid=f"{uid}-deleted")

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from maillage.core.audit import log_action
-from maillage.core.geography import PostalLocation, resolve_postal_code
+from maillage.core.geography import cached_postal_location
 from maillage.core.models import Organisation, Role, User
 from maillage.helpline.models import (
     ACTIONS_WITH_SERVICE,
@@ -213,24 +213,6 @@ class CleanCall:
     requests: list[CleanRequest] = field(default_factory=list)
 
 
-# Postal code → where it lies, per process. The geography is reference data written by migrations
-# only (so a deployment restarts the processes); saving a postal code, range, commune or province in
-# this process drops it all the same (see HelplineConfig.ready). Only valid codes are kept (< 10,000).
-_postal_locations: dict[str, PostalLocation] = {}
-
-
-def forget_postal_locations(**_signal: Any) -> None:
-    _postal_locations.clear()
-
-
-def _postal_location(code: str) -> PostalLocation:
-    location = _postal_locations.get(code)
-    if location is None:
-        location = resolve_postal_code(code)
-        _postal_locations[location.code] = location
-    return location
-
-
 def _choice(
     data: Mapping[str, Any],
     key: str,
@@ -286,7 +268,7 @@ def clean_call_data(organisation: Organisation, data: Mapping[str, Any], *, requ
     commune = None
     if postal_code:
         try:
-            location = _postal_location(postal_code)
+            location = cached_postal_location(postal_code)
         except ValidationError as error:
             errors["postal_code"] = list(error.messages)
         else:

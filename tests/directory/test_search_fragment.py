@@ -13,8 +13,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from maillage.core.geography import forget_postal_locations
 from maillage.core.models import Role
-from maillage.directory.forms import forget_postal_locations
 from maillage.directory.models import CrisisStatus, ServiceStatus, Worker
 from tests.conftest import client_for
 from tests.directory.factories import make_service
