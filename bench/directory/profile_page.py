@@ -12,12 +12,10 @@ import argparse
 import cProfile
 import os
 import pstats
-import random
 import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "maillage.settings")
@@ -31,9 +29,7 @@ django.setup()
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
-
-from maillage.core.models import PostalCode  # noqa: E402
-from maillage.taxonomy.queries import active_categories  # noqa: E402
+from scenario import search_urls  # noqa: E402
 
 
 def main() -> None:
@@ -43,22 +39,7 @@ def main() -> None:
     parser.add_argument("--full", action="store_true", help="the full page (default: the htmx results fragment)")
     parser.add_argument("--path", default="/directory/", help="/directory/ (public) or /directory/pro/")
     args = parser.parse_args()
-    rng = random.Random(7)
-    categories = [c.pk for c in active_categories("request-themes")]
-    codes = list(PostalCode.objects.values_list("code", flat=True))
-    urls = [
-        args.path
-        + "?"
-        + urlencode(
-            {
-                "need": rng.choice(categories),
-                "postal_code": rng.choice(codes),
-                "open_now": "on",
-                "language": rng.choice(["fr", "fr", "nl", "en"]),
-            }
-        )
-        for _ in range(args.requests + 10)
-    ]
+    urls = search_urls(args.path, args.requests + 10)
     client = Client(headers={} if args.full else {"HX-Request": "true"})
     for url in urls[:10]:
         assert client.get(url).status_code == 200

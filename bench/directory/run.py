@@ -27,7 +27,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -37,8 +36,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from maillage.core.models import PostalCode  # noqa: E402
-from maillage.taxonomy.queries import active_categories  # noqa: E402
+from scenario import search_urls  # noqa: E402
 
 PORT = 8765
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -153,22 +151,7 @@ def main() -> None:
     headers = "HX-Request: true\r\n" if args.htmx else ""
     load_before = os.getloadavg()[0]
     PORT = args.port
-    categories = [c.pk for c in active_categories("request-themes")]
-    codes = list(PostalCode.objects.values_list("code", flat=True))
-    rng = random.Random(7)
-    urls = [
-        args.path
-        + "?"
-        + urlencode(
-            {
-                "need": rng.choice(categories),
-                "postal_code": rng.choice(codes),
-                "open_now": "on",
-                "language": rng.choice(["fr", "fr", "nl", "en"]),
-            }
-        )
-        for _ in range(args.requests + 50)
-    ]
+    urls = search_urls(args.path, args.requests + 50)
     env = {**os.environ, "MAILLAGE_DEBUG": "false", "MAILLAGE_ALLOWED_HOSTS": "127.0.0.1"}
     server = subprocess.Popen(
         [
