@@ -390,7 +390,9 @@ class ImportForm(forms.Form):
     file = forms.FileField(label=_("HSDS file (JSON, or a ZIP of the tabular datapackage)"))
 
 
-class ChangesFilterForm(forms.Form):
+class CommuneAndNeedForm(forms.Form):
+    """A commune and a need of the published version, both optional: what one filters or follows."""
+
     commune = forms.ModelChoiceField(
         label=_("Commune"), queryset=Commune.objects.all(), required=False, empty_label=_("All communes")
     )
@@ -401,6 +403,10 @@ class ChangesFilterForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["need"].queryset = active_categories(SCHEME).order_by("position", "code")  # type: ignore[attr-defined]
+
+
+class ChangesFilterForm(CommuneAndNeedForm):
+    """The recent-changes page, narrowed to a commune or a need."""
 
 
 class DirectoryOrganisationForm(forms.ModelForm):
@@ -451,18 +457,7 @@ class DirectoryOrganisationForm(forms.ModelForm):
         return {name: self.cleaned_data[name] for name in self._meta.fields or ()}
 
 
-class SubscriptionForm(forms.Form):
-    commune = forms.ModelChoiceField(
-        label=_("Commune"), queryset=Commune.objects.all(), required=False, empty_label=_("All communes")
-    )
-    need = CategoryChoiceField(
-        label=_("Need"), queryset=Category.objects.none(), required=False, empty_label=_("Any need")
-    )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["need"].queryset = active_categories(SCHEME).order_by("position", "code")  # type: ignore[attr-defined]
-
+class SubscriptionForm(CommuneAndNeedForm):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if not data.get("commune") and not data.get("need"):

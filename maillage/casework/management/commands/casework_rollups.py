@@ -13,9 +13,10 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection
 
 from maillage.casework import rollups
+from maillage.casework.models import RollupState
 
 
-def outdated_reason(state: Any) -> str | None:
+def outdated_reason(state: RollupState | None) -> str | None:
     if state is None:
         return "not built"
     if set(state.kinds) != set(rollups.KINDS):
