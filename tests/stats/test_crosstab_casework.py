@@ -283,6 +283,7 @@ def test_saved_report_delete_and_sector_filter(seeded, worker, federation_staff,
     assert [str(m) for m in bad.context["messages"]] == [
         "The report could not be saved: give it a name and valid settings."
     ]
+    assert "The report could not be saved: give it a name and valid settings." in bad.content.decode()  # shown
     response = client_for(federation_staff).get(
         reverse("stats:casework_sector"),
         {"run": "1", "measure": "followups", "rows": "centre", "sector": "casg", "export": "csv"},
