@@ -26,6 +26,7 @@ import django
 
 django.setup()
 
+from clock import DEFAULT_AT, travel  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
@@ -38,7 +39,11 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--full", action="store_true", help="the full page (default: the htmx results fragment)")
     parser.add_argument("--path", default="/directory/", help="/directory/ (public) or /directory/pro/")
+    parser.add_argument(
+        "--at", default=DEFAULT_AT, help="Brussels moment to search at (clock.py); 'now' for the real clock"
+    )
     args = parser.parse_args()
+    travel(args.at)
     urls = search_urls(args.path, args.requests + 10)
     client = Client(headers={} if args.full else {"HX-Request": "true"})
     for url in urls[:10]:

@@ -36,6 +36,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from clock import DEFAULT_AT, ENV  # noqa: E402
 from scenario import search_urls  # noqa: E402
 
 PORT = 8765
@@ -145,6 +146,9 @@ def main() -> None:
     parser.add_argument("--path", default="/directory/", help="/directory/ (public) or /directory/pro/")
     parser.add_argument("--port", type=int, default=PORT)
     parser.add_argument(
+        "--at", default=DEFAULT_AT, help="Brussels moment the server sees (clock.py); 'now' for the real clock"
+    )
+    parser.add_argument(
         "--htmx", action="store_true", help="send HX-Request: the results fragment, as the page asks once loaded"
     )
     args = parser.parse_args()
@@ -152,11 +156,13 @@ def main() -> None:
     load_before = os.getloadavg()[0]
     PORT = args.port
     urls = search_urls(args.path, args.requests + 50)
-    env = {**os.environ, "MAILLAGE_DEBUG": "false", "MAILLAGE_ALLOWED_HOSTS": "127.0.0.1"}
+    env = {**os.environ, "MAILLAGE_DEBUG": "false", "MAILLAGE_ALLOWED_HOSTS": "127.0.0.1", ENV: args.at}
     server = subprocess.Popen(
         [
             str(ROOT / ".venv/bin/gunicorn"),
             "maillage.wsgi",
+            "-c",
+            str(ROOT / "bench/directory/gunicorn_clock.py"),
             "-b",
             f"127.0.0.1:{PORT}",
             "-w",
@@ -186,7 +192,7 @@ def main() -> None:
         model = f"think time exp. mean {args.think:g} s" if args.think else "closed loop"
         page = "htmx fragment" if args.htmx else "full page"
         print(
-            f"{time.strftime('%H:%M', time.gmtime())} UTC {page} {args.path} requests={len(timings)} "
+            f"{time.strftime('%H:%M', time.gmtime())} UTC (server clock {args.at}) {page} {args.path} requests={len(timings)} "
             f"clients={args.clients} ({model}) gunicorn={args.workers} workers x {args.threads} threads "
             f"statuses={statuses} bytes={size:.0f} load(1 min) before={load_before:.2f} after={os.getloadavg()[0]:.2f}"
         )

@@ -21,6 +21,7 @@ import django
 
 django.setup()
 
+from clock import DEFAULT_AT, travel  # noqa: E402
 from django.db import connection, reset_queries  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
@@ -32,7 +33,11 @@ from maillage.taxonomy.queries import active_categories  # noqa: E402
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument(
+        "--at", default=DEFAULT_AT, help="Brussels moment to search at (clock.py); 'now' for the real clock"
+    )
     args = parser.parse_args()
+    travel(args.at)
     rng = random.Random(7)
     categories = list(active_categories("request-themes"))
     codes = list(PostalCode.objects.values_list("code", flat=True))

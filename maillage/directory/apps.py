@@ -6,3 +6,8 @@ class DirectoryConfig(AppConfig):
     name = "maillage.directory"
     label = "directory"
     verbose_name = _("Directory")
+
+    def ready(self) -> None:
+        from maillage.directory import signals
+
+        signals.connect()

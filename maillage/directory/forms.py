@@ -70,15 +70,18 @@ class LoadedCategoryField(forms.Field):
         super().__init__(**kwargs)
         self.empty_label = empty_label
         self.categories: dict[str, Category] = {}
-        self.choices: list[tuple[str, str]] = []
 
-    def load(self, categories: list[Category]) -> None:
-        self.categories = {str(category.pk): category for category in categories}
-        self.choices = [
+    def load(self, categories: dict[str, Category]) -> None:
+        """The categories by primary key as text, in picker order (shared between forms: read only)."""
+        self.categories = categories
+
+    @property
+    def choices(self) -> list[tuple[str, str]]:
+        """(value, label) in the active language, for the pages that print the select (not for validating)."""
+        return [
             ("", str(self.empty_label)),
-            *((str(c.pk), f"— {c.label}" if c.level == 2 else c.label) for c in categories),
+            *((pk, f"— {c.label}" if c.level == 2 else c.label) for pk, c in self.categories.items()),
         ]
-        self.widget.choices = self.choices  # type: ignore[attr-defined]
 
     def to_python(self, value: Any) -> Category | None:
         if value in self.empty_values:
@@ -105,23 +108,24 @@ class PostalCodeField(forms.CharField):
 # The needs offered by the search form, per published version: a published version never changes
 # (taxonomy edits only drafts), so its categories are read once per process. Keyed with the
 # version's timestamps too, so a reused primary key (SQLite test databases) is not mistaken for it.
-_NEED_CATEGORIES: dict[tuple[int, Any, Any], list[Category]] = {}
+_NEED_CATEGORIES: dict[tuple[int, Any, Any], dict[str, Category]] = {}
 
 
-def need_categories() -> list[Category]:
-    """active_categories(SCHEME) in picker order, without reading them again for every search."""
+def need_categories() -> dict[str, Category]:
+    """active_categories(SCHEME) by primary key as text, in picker order, read once per published version."""
     version = published_version(SCHEME)
     if version is None:
-        return []
+        return {}
     key = (version.pk, version.created_at, version.published_at)
     categories = _NEED_CATEGORIES.get(key)
     if categories is None:
-        categories = list(
-            Category.objects.filter(version=version, is_active=True)
+        categories = {
+            str(category.pk): category
+            for category in Category.objects.filter(version=version, is_active=True)
             .exclude(parent__is_active=False)
             .select_related("parent")
             .order_by("position", "code")
-        )
+        }
         if len(_NEED_CATEGORIES) > 16:
             _NEED_CATEGORIES.clear()
         _NEED_CATEGORIES[key] = categories
@@ -136,7 +140,9 @@ class SearchForm(forms.Form):
     q = forms.CharField(
         label=_("Words"), required=False, max_length=100, widget=forms.TextInput(attrs={"type": "search"})
     )
-    language = forms.ChoiceField(label=_("Language spoken"), required=False, choices=[("", _("Any language"))])
+    language = forms.ChoiceField(
+        label=_("Language spoken"), required=False, choices=[("", _("Any language")), *LANGUAGE_CHOICES]
+    )
     modality = forms.ChoiceField(
         label=_("How to get in"), required=False, choices=[("", _("Any way")), *Modality.choices]
     )
@@ -151,7 +157,6 @@ class SearchForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["need"].load(need_categories())  # type: ignore[attr-defined]
-        self.fields["language"].choices = [("", _("Any language")), *LANGUAGE_CHOICES]  # type: ignore[attr-defined]
         # The commune of the postal code, once the form is valid (resolved once, reused by the search).
         self.commune: Commune | None = None
 

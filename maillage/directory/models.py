@@ -484,3 +484,13 @@ class Subscription(models.Model):
 
     def __str__(self) -> str:
         return " / ".join(str(part) for part in (self.commune, self.need) if part is not None)
+
+
+class SearchGeneration(models.Model):
+    """One row whose value changes whenever something the search reads changes: each process
+    compares it with the one its in-memory search index was built at (searchmemory.py)."""
+
+    value = models.CharField(max_length=32)
+
+    def __str__(self) -> str:
+        return self.value

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrule, rrulestr
@@ -105,6 +106,34 @@ def slots_between(target: Service | Location, first: date, last: date) -> list[S
             by_day.setdefault(occurrence.date(), []).append(
                 _slot(occurrence.date(), schedule.opens_at, schedule.closes_at)
             )
+    return _with_exceptions(by_day, exceptions, crisis_closed, crisis_until, first, last)
+
+
+class ExceptionDays(Protocol):
+    """What a closure or special hours says (a ScheduleException, or the search index's copy of one)."""
+
+    @property
+    def start_date(self) -> date: ...
+    @property
+    def end_date(self) -> date: ...
+    @property
+    def closed(self) -> bool: ...
+    @property
+    def opens_at(self) -> time | None: ...
+    @property
+    def closes_at(self) -> time | None: ...
+
+
+def _with_exceptions(
+    by_day: dict[date, list[Slot]],
+    exceptions: Iterable[ExceptionDays],
+    crisis_closed: bool,
+    crisis_until: date | None,
+    first: date,
+    last: date,
+) -> list[Slot]:
+    """The regular slots by day with closures and special hours replacing their days, and none on
+    the days a crisis closing covers; in order."""
     for exception in exceptions:
         day = max(first, exception.start_date)
         while day <= min(last, exception.end_date):
@@ -164,12 +193,20 @@ def opening_state(target: Service | Location, at: datetime) -> OpeningState:
 WeeklySlot = tuple[int, int, date | None, date | None]
 
 
-def weekly_slots_between(weekly: Iterable[WeeklySlot], first: date, last: date) -> list[Slot]:
-    """The same slots as slots_between() for plain weekly schedules, from their precomputed weekly slots."""
+def weekly_slots_between(
+    weekly: Iterable[WeeklySlot],
+    first: date,
+    last: date,
+    exceptions: Iterable[ExceptionDays] = (),
+    crisis_closed: bool = False,
+    crisis_until: date | None = None,
+) -> list[Slot]:
+    """The same slots as slots_between() for plain weekly schedules, from their precomputed weekly
+    slots, with the same closures, special hours and crisis closing."""
     by_weekday: dict[int, list[WeeklySlot]] = {}
     for row in weekly:
         by_weekday.setdefault(row[0] // 1440, []).append(row)
-    slots = []
+    by_day: dict[date, list[Slot]] = {}
     day = first
     while day <= last:
         for start, end, valid_from, valid_to in by_weekday.get(day.weekday(), ()):
@@ -177,12 +214,18 @@ def weekly_slots_between(weekly: Iterable[WeeklySlot], first: date, last: date) 
                 continue
             minute = start % 1440
             opens = datetime.combine(day, time(minute // 60, minute % 60))
-            slots.append(Slot(_aware(opens), _aware(opens + timedelta(minutes=end - start))))
+            by_day.setdefault(day, []).append(Slot(_aware(opens), _aware(opens + timedelta(minutes=end - start))))
         day += timedelta(days=1)
-    return sorted(slots, key=lambda slot: (slot.start, slot.end))
+    return _with_exceptions(by_day, exceptions, crisis_closed, crisis_until, first, last)
 
 
-def weekly_opening_state(weekly: Iterable[WeeklySlot], at: datetime) -> OpeningState:
-    """opening_state() of a service whose hours are all plain weekly slots, with no closure or crisis closing."""
-    rows = list(weekly)
-    return _state(lambda first, last: weekly_slots_between(rows, first, last), at)
+def weekly_opening_state(
+    weekly: Iterable[WeeklySlot],
+    at: datetime,
+    exceptions: Iterable[ExceptionDays] = (),
+    crisis_closed: bool = False,
+    crisis_until: date | None = None,
+) -> OpeningState:
+    """opening_state() of a service whose hours are all plain weekly slots."""
+    rows, days = list(weekly), list(exceptions)
+    return _state(lambda first, last: weekly_slots_between(rows, first, last, days, crisis_closed, crisis_until), at)

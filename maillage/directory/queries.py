@@ -4,27 +4,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from decimal import Decimal
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import BooleanField as BooleanOutput
-from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Value, When, prefetch_related_objects
-from django.db.models.expressions import RawSQL
+from django.db.models import DEFERRED, Exists, Model, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from maillage.core.models import AuditEntry, Commune, Membership, PostalCode, Role, User
 from maillage.core.tenancy import AnyUser, is_federation_staff, organisation_ids
 from maillage.directory.models import (
     ChangeKind,
-    CrisisStatus,
     DirectoryOrganisation,
-    Frequency,
-    OpeningSlot,
-    Schedule,
-    ScheduleException,
     Service,
     ServiceAtLocation,
     ServiceChange,
@@ -32,17 +24,16 @@ from maillage.directory.models import (
     Subscription,
     Worker,
 )
-from maillage.directory.opening import BRUSSELS, WeeklySlot, opening_state, weekly_opening_state
-from maillage.directory.searchindex import WEEK_MINUTES, area_tokens, language_token, need_tokens
+from maillage.directory.opening import BRUSSELS, opening_state
+from maillage.directory.searchindex import FREE_TOKEN, area_tokens, language_token, modality_token, need_tokens
+from maillage.directory.searchmemory import Entry, Moment, SearchIndex, current_index
 from maillage.directory.textsearch import words
 from maillage.taxonomy.models import Category
 
-WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
-# How many communes count as "nearby" when ranking services outside the area served.
-# At most this many services outside the area are ranked by distance (the rest by name).
+M = TypeVar("M", bound=Model)
+
+# At most this many open services outside the area served are ranked by distance (the rest are not shown).
 OTHERS_CAP = 500
-# An "open now" search reads the matching services by name in batches of this size until it has enough open ones.
-OPEN_BATCH = 1000
 # Crisis status not confirmed for this many days is flagged as stale (settings.MAILLAGE_DIRECTORY_STALE_DAYS overrides).
 STALE_AFTER_DAYS = 14
 
@@ -82,89 +73,6 @@ def category_ids(category: Category) -> list[int]:
     return [category.pk, category.parent_id] if category.parent_id else [category.pk]
 
 
-@dataclass(frozen=True)
-class Place:
-    """Where a search result is: an address line and the point used for distances."""
-
-    address: str
-    postal_code: str
-    city: str
-    latitude: Decimal | None
-    longitude: Decimal | None
-
-
-# What a result reads of its service (the search pages, the sheet, the helpline's referral choices,
-# the opening state): only these columns are loaded (a result reading another one costs a query).
-RESULT_FIELDS = (
-    "id",
-    "name_fr",
-    "name_nl",
-    "organisation__name_fr",
-    "organisation__name_nl",
-    "status",
-    "crisis_status",
-    "crisis_until",
-    "modalities",
-    "hours_in_slots",
-)
-
-
-def _load_results(ids: list[int]) -> dict[int, Service]:
-    """The chosen services with their organisation, and what a result shows as plain values
-    (`places`, `phone_numbers`, `weekly_slots`) read with one plain SQL statement: no model
-    instance per address, phone or slot, one round trip for the three."""
-    loaded = {
-        service.pk: service
-        for service in Service.objects.filter(pk__in=ids).select_related("organisation").only(*RESULT_FIELDS)
-    }
-    for service in loaded.values():
-        service.places = []  # type: ignore[attr-defined]
-        service.phone_numbers = []  # type: ignore[attr-defined]
-        service.weekly_slots = []  # type: ignore[attr-defined]
-    if not loaded:
-        return loaded
-    found = list(loaded)
-    places_ids, places_params = _id_list(found, "sal.service_id")
-    phones_ids, phones_params = _id_list(found)
-    slots_ids, slots_params = _id_list(found)
-    with connection.cursor() as cursor:
-        # Three kinds of rows in one result, every value as text: 1 = a place (address, postal code,
-        # city, latitude, longitude — the commune's centre when the location has no point), 2 = a phone,
-        # 3 = a weekly slot (start, end, valid from, valid to).
-        cursor.execute(
-            "SELECT 1, sal.service_id, l.address, l.postal_code, l.city, "  # noqa: S608 (no user text)
-            "CAST(CASE WHEN l.latitude IS NULL OR l.longitude IS NULL THEN c.latitude ELSE l.latitude END AS TEXT), "
-            "CAST(CASE WHEN l.latitude IS NULL OR l.longitude IS NULL THEN c.longitude ELSE l.longitude END AS TEXT), "
-            "sal.id FROM directory_serviceatlocation sal JOIN directory_location l ON l.id = sal.location_id "
-            f"LEFT JOIN core_commune c ON c.id = l.commune_id WHERE {places_ids} "
-            "UNION ALL SELECT 2, service_id, number, NULL, NULL, NULL, NULL, id "
-            f"FROM directory_phone WHERE {phones_ids} "
-            'UNION ALL SELECT 3, service_id, CAST(start AS TEXT), CAST("end" AS TEXT), CAST(valid_from AS TEXT), '
-            f"CAST(valid_to AS TEXT), NULL, id FROM directory_openingslot WHERE {slots_ids} "
-            "ORDER BY 1, 8",
-            [*places_params, *phones_params, *slots_params],
-        )
-        for kind, service_id, first, second, third, fourth, fifth, _order in cursor.fetchall():
-            service = loaded[service_id]
-            if kind == 1:
-                place = Place(first, second, third, _decimal(fourth), _decimal(fifth))
-                service.places.append(place)  # type: ignore[attr-defined]
-            elif kind == 2:
-                service.phone_numbers.append(first)  # type: ignore[attr-defined]
-            else:
-                service.weekly_slots.append(  # type: ignore[attr-defined]
-                    (int(first), int(second), third and _as_date(third), fourth and _as_date(fourth))
-                )
-    return loaded
-
-
-def _decimal(value: Decimal | str | float | None) -> Decimal | None:
-    """Coordinates as Decimal on both databases (SQLite's plain SQL gives them as text or float)."""
-    if value is None or isinstance(value, Decimal):
-        return value
-    return Decimal(str(value))
-
-
 def published_services() -> QuerySet[Service]:
     return Service.objects.filter(status=ServiceStatus.PUBLISHED)
 
@@ -198,200 +106,117 @@ def _distance(service: Service, centre: Commune | None) -> float | None:
     return min(distances) if distances else None
 
 
-def _valid_on(day: date) -> Q:
-    return (Q(valid_from__isnull=True) | Q(valid_from__lte=day)) & (Q(valid_to__isnull=True) | Q(valid_to__gte=day))
+def _text_matches(text: str) -> set[int] | None:
+    """Published services whose texts hold every word (full-text search on PostgreSQL), or None for no words."""
+    terms = words(text)
+    if not terms:
+        return None
+    return set(_text_filter(published_services(), terms).values_list("pk", flat=True))
 
 
-def _slot_now(at: datetime) -> Q:
-    """OpeningSlot rows open at `at`: a slot of today, or of yesterday running past midnight."""
-    local = at.astimezone(BRUSSELS)
-    today, weekday = local.date(), local.weekday()
-    minute = weekday * 1440 + local.hour * 60 + local.minute
-    previous = (weekday - 1) % 7
-    minute_from_yesterday = minute + WEEK_MINUTES if weekday == 0 else minute
-    return (Q(start__gte=weekday * 1440, start__lte=minute, end__gt=minute) & _valid_on(today)) | (
-        Q(start__gte=previous * 1440, start__lt=previous * 1440 + 1440, end__gt=minute_from_yesterday)
-        & _valid_on(today - timedelta(days=1))
-    )
-
-
-def _schedule_hint(at: datetime) -> Q:
-    """Schedule rows that may be open at `at`: a plain weekly slot now, or anything rrule must decide."""
-    local = at.astimezone(BRUSSELS)
-    moment = local.time().replace(tzinfo=None)
-    plain_now = Q(
-        freq=Frequency.WEEKLY,
-        interval=1,
-        byday__contains=WEEKDAYS[local.weekday()],
-        opens_at__lte=moment,
-        closes_at__gt=moment,
-    )
-    irregular = ~Q(freq=Frequency.WEEKLY) | ~Q(interval=1) | Q(closes_at__lte=F("opens_at"))
-    return _valid_on(local.date()) & (plain_now | irregular)
-
-
-def _special_hint(at: datetime) -> Q:
-    """Special hours of today or yesterday (rrule decides whether they are open now)."""
-    today = at.astimezone(BRUSSELS).date()
-    return Q(start_date__lte=today, end_date__gte=today - timedelta(days=1), closed=False)
-
-
-def _open_hint(at: datetime) -> Q:
-    """SQL "open at `at`" for one query: exact from the weekly slots of services whose hours are all
-    plain weekly; for the others, and for special hours, "maybe" — rrule decides in _opening_states(),
-    which also applies closures."""
-    slots = OpeningSlot.objects.filter(service=OuterRef("pk")).filter(_slot_now(at))
-    schedules = Schedule.objects.filter(service=OuterRef("pk")).filter(_schedule_hint(at))
-    special = ScheduleException.objects.filter(service=OuterRef("pk")).filter(_special_hint(at))
-    return (
-        (Q(hours_in_slots=True) & Q(Exists(slots)))
-        | (Q(hours_in_slots=False) & Q(Exists(schedules)))
-        | Q(Exists(special))
-    )
-
-
-def _id_list(ids: list[int], column: str = "service_id") -> tuple[str, list[Any]]:
-    """SQL for "service_id among these ids": one array parameter on PostgreSQL, a list on SQLite."""
-    if connection.vendor == "postgresql":
-        # The ids written as one array literal: psycopg dumping a list of a thousand ints element by
-        # element cost more CPU than the statement. They are ints read from the database.
-        return f"{column} = ANY(%s::bigint[])", ["{" + ",".join(str(int(pk)) for pk in ids) + "}"]
-    return f"{column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
-
-
-def _valid_sql(day: date) -> tuple[str, list[Any]]:
-    return "(valid_from IS NULL OR valid_from <= %s) AND (valid_to IS NULL OR valid_to >= %s)", [day, day]
-
-
-def _open_ids(
-    rows: list[tuple[int, bool]], at: datetime, with_exceptions: set[int], by_slot: set[int] | None = None
-) -> set[int]:
-    """The same test as _open_hint() for a list of (id, hours_in_slots), by id lookups in the indexes
-    (a correlated EXISTS lets PostgreSQL hash the whole slot table instead). Adds to `with_exceptions`
-    the ids with a closure or special hours from yesterday on, for _opening_states(), and to `by_slot`
-    the ids a weekly slot says open now (open for sure unless they have a closure or a crisis closing).
-
-    Plain SQL, one statement: it runs for every batch of every search, and building it with the ORM
-    cost more CPU than running it."""
-    if not rows:
-        return set()
-    in_slots = [pk for pk, exact in rows if exact]
-    others = [pk for pk, exact in rows if not exact]
-    found: set[int] = set()
-    local = at.astimezone(BRUSSELS)
-    today, weekday = local.date(), local.weekday()
-    statements: list[str] = []
-    params: list[Any] = []
-    if in_slots:
-        minute = weekday * 1440 + local.hour * 60 + local.minute
-        previous = (weekday - 1) % 7
-        ids_sql, ids_params = _id_list(in_slots)
-        valid_today, today_params = _valid_sql(today)
-        valid_yesterday, yesterday_params = _valid_sql(today - timedelta(days=1))
-        statements.append(
-            f"SELECT service_id, 0, NULL, NULL FROM directory_openingslot WHERE {ids_sql} AND ("  # noqa: S608
-            f'(start >= %s AND start <= %s AND "end" > %s AND {valid_today}) OR '
-            f'(start >= %s AND start < %s AND "end" > %s AND {valid_yesterday}))'
-        )
-        params += [
-            *ids_params,
-            weekday * 1440,
-            minute,
-            minute,
-            *today_params,
-            previous * 1440,
-            previous * 1440 + 1440,
-            minute + WEEK_MINUTES if weekday == 0 else minute,
-            *yesterday_params,
-        ]
-    ids_sql, ids_params = _id_list([pk for pk, _exact in rows])
-    statements.append(
-        f"SELECT service_id, 1, closed, start_date FROM directory_scheduleexception WHERE {ids_sql} "  # noqa: S608
-        "AND end_date >= %s"
-    )
-    params += [*ids_params, today - timedelta(days=1)]
-    with connection.cursor() as cursor:
-        # One round trip: the ids open now by their weekly slots (kind 0), then closures and special
-        # hours from yesterday on (kind 1).
-        cursor.execute(" UNION ALL ".join(statements), params)
-        for service_id, kind, closed, start_date in cursor.fetchall():
-            if kind == 0:
-                found.add(service_id)
-                if by_slot is not None:
-                    by_slot.add(service_id)
-                continue
-            with_exceptions.add(service_id)
-            if not closed and _as_date(start_date) <= today:  # special hours of today or yesterday: rrule decides
-                found.add(service_id)
-    if others:
-        found.update(
-            Schedule.objects.filter(_schedule_hint(at), service_id__in=others).values_list("service_id", flat=True)
-        )
-    return found
-
-
-def _as_date(value: date | str) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(value)
-
-
-def _open_in_order(
-    services: QuerySet[Service], at: datetime, wanted: int, with_exceptions: set[int], sure: set[int] | None = None
-) -> list[int]:
-    """The first `wanted` ids of `services` (already ordered) that may be open at `at`, read in batches.
-    Adds to `sure` those certainly open: a weekly slot now, no closure or special hours from yesterday
-    on, no crisis closing (exactly the ones _opening_states() will find open from their slots)."""
-    found: list[int] = []
-    by_slot: set[int] = set()
-    crisis_closed: set[int] = set()
-    offset = 0
-    while len(found) < wanted:
-        rows = list(services.values_list("pk", "hours_in_slots", "crisis_status")[offset : offset + OPEN_BATCH])
-        crisis_closed.update(pk for pk, _exact, crisis in rows if crisis == CrisisStatus.CLOSED)
-        open_ids = _open_ids([(pk, exact) for pk, exact, _crisis in rows], at, with_exceptions, by_slot)
-        found += [pk for pk, _exact, _crisis in rows if pk in open_ids]
-        if len(rows) < OPEN_BATCH:
-            break
-        offset += OPEN_BATCH
-    found = found[:wanted]
-    if sure is not None:
-        sure.update(pk for pk in found if pk in by_slot and pk not in with_exceptions and pk not in crisis_closed)
-    return found
-
-
-def _keys_any(tokens: list[str]) -> Q:
-    """The service's search keys hold at least one of these tokens (GIN index on PostgreSQL)."""
-    if connection.vendor == "postgresql":
-        return Q(
-            RawSQL(
-                "string_to_array(directory_service.search_keys, ' ') && %s::text[]",
-                (tokens,),
-                output_field=BooleanOutput(),
-            )
-        )
-    condition = Q()
-    for token in tokens:
-        condition |= Q(search_keys__contains=f" {token} ")
-    return condition
-
-
-def _filtered(criteria: SearchCriteria, commune: Commune | None, *, open_hint: bool = True) -> QuerySet[Service]:
-    services = published_services()
+def _token_groups(criteria: SearchCriteria) -> list[list[str]]:
+    """The search keys a service must hold: any token of each group (see searchindex and searchmemory)."""
+    groups = []
     if criteria.category is not None:
-        services = services.filter(_keys_any(need_tokens(criteria.category)))
+        groups.append(need_tokens(criteria.category))
     if criteria.language:
-        services = services.filter(_keys_any([language_token(criteria.language)]))
+        groups.append([language_token(criteria.language)])
     if criteria.modality:
-        services = services.filter(modalities__contains=criteria.modality)
+        groups.append([modality_token(criteria.modality)])
     if criteria.free_only:
-        services = services.filter(is_free=True)
-    terms = words(criteria.text)
-    if terms:
-        services = _text_filter(services, terms)
+        groups.append([FREE_TOKEN])
+    return groups
+
+
+def _candidates(criteria: SearchCriteria, pool: int) -> tuple[list[Service], Commune | None]:
+    """Up to `pool` services: those serving the area first, then the nearest others, with their
+    opening state, places and phones — from the process's in-memory index, no query but the
+    generation check (and the free-text match when there are words)."""
+    commune = _commune_for(criteria)
+    index = current_index()
+    matching = index.matching(_token_groups(criteria), among=_text_matches(criteria.text))
     if criteria.open_now:
-        services = services.exclude(crisis_status=CrisisStatus.CLOSED, crisis_until__isnull=True)
-        if open_hint:
-            services = services.filter(_open_hint(criteria.at))
-    return services
+        matching -= index.closed_for_good
+    if commune is not None or criteria.postal_code:
+        area = index.any_of(area_tokens(commune.pk if commune is not None else None, criteria.postal_code))
+        serving_ids, other_ids = index.in_order(matching & area), matching - area
+    else:
+        serving_ids, other_ids = [], matching
+    moment = Moment.of(criteria.at)
+    others_wanted = OTHERS_CAP if commune is not None else pool
+    if criteria.open_now:
+        serving = list(index.first_open(serving_ids, moment, pool))
+        # Results list the open ones serving the area first: with a page of them, the others cannot reach it.
+        others = (
+            []
+            if len(serving) >= criteria.limit
+            else list(index.first_open(index.in_order(other_ids), moment, others_wanted))
+        )
+    else:
+        serving = _open_first(index, serving_ids, moment, pool)
+        others = [] if len(serving) >= pool else _open_first(index, index.in_order(other_ids), moment, others_wanted)
+    if commune is not None:
+        others = _nearest(index, others, commune)
+    chosen = serving + others[: pool - len(serving)]
+    return [_result_service(index.entries[pk], criteria.at, pk in serving) for pk in chosen], commune
+
+
+def _open_first(index: SearchIndex, ordered: list[int], moment: Moment, wanted: int) -> list[int]:
+    """The first `wanted` of `ordered` with the open ones first (each part keeping its order)."""
+    found = list(index.first_open(ordered, moment, wanted))
+    if len(found) < wanted:
+        taken = set(found)
+        found += [pk for pk in ordered if pk not in taken][: wanted - len(found)]
+    return found
+
+
+def _nearest(index: SearchIndex, ids: list[int], centre: Commune) -> list[int]:
+    """The ids sorted by the distance of their nearest place to the commune's centre, in whole km (stable)."""
+    lat0, lon0 = float(centre.latitude), float(centre.longitude)
+
+    def kilometres(pk: int) -> float:
+        places = index.entries[pk].places
+        distances = [
+            _km(lat0, lon0, float(p.latitude), float(p.longitude))
+            for p in places
+            if p.latitude is not None and p.longitude is not None
+        ]
+        return round(min(distances)) if distances else math.inf
+
+    return sorted(ids, key=kilometres)
+
+
+def _result_service(entry: Entry, at: datetime, serves_area: bool) -> Service:
+    """A Service as the results read it: names, status and modalities loaded (the other columns
+    deferred: reading one costs a query), its organisation's names, `places`, `phone_numbers`,
+    `opening` and `serves_area`."""
+    service = _loaded(
+        Service,
+        id=entry.pk,
+        organisation_id=entry.organisation_id,
+        name_fr=entry.name_fr,
+        name_nl=entry.name_nl,
+        status=ServiceStatus.PUBLISHED,
+        crisis_status=entry.crisis_status,
+        crisis_until=entry.crisis_until,
+        modalities=entry.modalities,
+        hours_in_slots=entry.hours_in_slots,
+    )
+    name_fr, name_nl = entry.organisation_names
+    service.organisation = _loaded(DirectoryOrganisation, id=entry.organisation_id, name_fr=name_fr, name_nl=name_nl)
+    service.places = list(entry.places)  # type: ignore[attr-defined]
+    service.phone_numbers = list(entry.phones)  # type: ignore[attr-defined]
+    service.opening = entry.state(at)  # type: ignore[attr-defined]
+    service.serves_area = serves_area  # type: ignore[attr-defined]
+    return service
+
+
+def _loaded(model: type[M], **values: Any) -> M:
+    """An instance as if read from the database with only these columns (the others deferred)."""
+    fields = model._meta.concrete_fields
+    return model.from_db(
+        connection.alias, [f.attname for f in fields], [values.get(f.attname, DEFERRED) for f in fields]
+    )
 
 
 def _text_filter(services: QuerySet[Service], terms: list[str]) -> QuerySet[Service]:
@@ -403,144 +228,6 @@ def _text_filter(services: QuerySet[Service], terms: list[str]) -> QuerySet[Serv
     for term in terms:
         services = services.filter(search_text__contains=term)
     return services
-
-
-def _serves_area(commune: Commune | None, postal_code: str | None) -> Q:
-    return _keys_any(area_tokens(commune.pk if commune is not None else None, postal_code))
-
-
-def _candidates(criteria: SearchCriteria, pool: int) -> tuple[list[Service], Commune | None]:
-    """Up to `pool` services: those serving the area first, then the nearest others.
-
-    Ids are chosen with light indexed queries (search keys, flags, weekly slots; no details),
-    then only the chosen services are loaded with their addresses and contacts.
-    """
-    commune = _commune_for(criteria)
-    area = _serves_area(commune, criteria.postal_code) if commune is not None or criteria.postal_code else None
-    with_exceptions: set[int] | None = None
-    if criteria.open_now:
-        with_exceptions = set()
-        serving, other_ids = _open_candidates(criteria, commune, area, pool, with_exceptions)
-    else:
-        serving, other_ids = _any_candidates(criteria, commune, area, pool)
-    ids = serving + other_ids[: pool - len(serving)]
-    loaded = _load_results(ids)
-    _opening_states(list(loaded.values()), criteria.at, with_exceptions)
-    chosen = set(serving)
-    for service in loaded.values():
-        service.serves_area = service.pk in chosen  # type: ignore[attr-defined]
-    return [loaded[pk] for pk in ids if pk in loaded], commune
-
-
-def _open_candidates(
-    criteria: SearchCriteria, commune: Commune | None, area: Q | None, pool: int, with_exceptions: set[int]
-) -> tuple[list[int], list[int]]:
-    """Open now: the matching ids by name from the search keys, then which are open from their slots."""
-    services = _filtered(criteria, commune, open_hint=False).order_by("name_fr", "id")
-    sure: set[int] = set()
-    serving = (
-        _open_in_order(services.filter(area), criteria.at, pool, with_exceptions, sure) if area is not None else []
-    )
-    # Results list the open ones serving the area first: when at least a page of them is certainly
-    # open, the services elsewhere cannot reach the page, so they are not looked for.
-    if len(serving) >= pool or len(sure) >= criteria.limit:
-        return serving, []
-    others = services.exclude(area) if area is not None else services
-    other_ids = _open_in_order(others, criteria.at, OTHERS_CAP if commune is not None else pool, with_exceptions)
-    return serving, _nearest(other_ids, commune) if commune is not None else other_ids
-
-
-def _any_candidates(
-    criteria: SearchCriteria, commune: Commune | None, area: Q | None, pool: int
-) -> tuple[list[int], list[int]]:
-    """Open or not: the ones maybe open now first, by name."""
-    services = _filtered(criteria, commune).annotate(
-        maybe_open=Case(
-            When(_open_hint(criteria.at), then=Value(True)), default=Value(False), output_field=BooleanOutput()
-        )
-    )
-    ordering = ["-maybe_open", "name_fr", "id"]
-    serving: list[int] = []
-    others = services
-    if area is not None:
-        serving = list(services.filter(area).order_by(*ordering).values_list("pk", flat=True)[:pool])
-        others = services.exclude(area)
-    if len(serving) >= pool:
-        return serving, []
-    other_ids = list(others.order_by(*ordering).values_list("pk", flat=True)[: OTHERS_CAP if commune else pool])
-    return serving, _nearest(other_ids, commune) if commune is not None else other_ids
-
-
-def _nearest(ids: list[int], centre: Commune) -> list[int]:
-    """The ids sorted by the distance of their nearest location to the commune's centre (stable)."""
-    best: dict[int, float] = {}
-    rows = ServiceAtLocation.objects.filter(service_id__in=ids).values_list(
-        "service_id",
-        "location__latitude",
-        "location__longitude",
-        "location__commune__latitude",
-        "location__commune__longitude",
-    )
-    for service_id, lat, lon, commune_lat, commune_lon in rows:
-        lat, lon = (lat, lon) if lat is not None and lon is not None else (commune_lat, commune_lon)
-        if lat is None or lon is None:
-            continue
-        km = _km(float(centre.latitude), float(centre.longitude), float(lat), float(lon))
-        best[service_id] = min(km, best.get(service_id, math.inf))
-    position = {pk: index for index, pk in enumerate(ids)}
-    return sorted(ids, key=lambda pk: (round(best[pk]) if pk in best else math.inf, position[pk]))
-
-
-def _opening_states(services: list[Service], at: datetime, with_exceptions: set[int] | None = None) -> None:
-    """Sets `service.opening` = (open, next opening, open until) for each service: from the weekly
-    slots when they say it all (one query), with rrule for the others (irregular hours, closures
-    or specials from yesterday on, crisis closing) — their schedules loaded only for them.
-    `with_exceptions`: the ids with closures or specials from yesterday on, when already known."""
-    if not services:
-        return
-    yesterday = _local_date(at) - timedelta(days=1)
-    by_pk = {service.pk: service for service in services}
-    weekly: dict[int, list[WeeklySlot]] = {
-        service.pk: service.weekly_slots  # type: ignore[attr-defined]
-        for service in services
-        if hasattr(service, "weekly_slots")  # read by _load_results()
-    }
-    missing = [pk for pk in by_pk if pk not in weekly]
-    if missing:
-        ids_sql, ids_params = _id_list(missing)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f'SELECT service_id, start, "end", valid_from, valid_to FROM directory_openingslot WHERE {ids_sql}',  # noqa: S608
-                ids_params,
-            )
-            for service_id, start, end, valid_from, valid_to in cursor.fetchall():
-                weekly.setdefault(service_id, []).append(
-                    (start, end, valid_from and _as_date(valid_from), valid_to and _as_date(valid_to))
-                )
-    if with_exceptions is None:
-        with_exceptions = set(
-            ScheduleException.objects.filter(service_id__in=list(by_pk), end_date__gte=yesterday).values_list(
-                "service_id", flat=True
-            )
-        )
-    exact = []
-    for service in services:
-        if (
-            service.hours_in_slots
-            and service.pk not in with_exceptions
-            and service.crisis_status != CrisisStatus.CLOSED
-        ):
-            service.opening = weekly_opening_state(weekly.get(service.pk, ()), at)  # type: ignore[attr-defined]
-        else:
-            exact.append(service)
-    if exact:
-        prefetch_related_objects(exact, "schedules", "schedule_exceptions")
-        for service in exact:
-            service.opening = opening_state(service, at)  # type: ignore[attr-defined]
-
-
-def _local_date(at: datetime) -> date:
-    return at.astimezone(BRUSSELS).date()
 
 
 def _suggest(service: Service, at: datetime, commune: Commune | None) -> ReferralSuggestion:
@@ -561,7 +248,8 @@ _FAR = datetime.max.replace(tzinfo=BRUSSELS)
 
 def search(criteria: SearchCriteria) -> list[ReferralSuggestion]:
     """ "Where do I go, for what?": area served first, then nearby; open ones before closed ones."""
-    candidates, commune = _candidates(criteria, pool=criteria.limit + 10 if criteria.open_now else criteria.limit * 2)
+    # Open now: the index knows exactly which are open, a page of them is enough.
+    candidates, commune = _candidates(criteria, pool=criteria.limit if criteria.open_now else criteria.limit * 2)
     results = [_suggest(service, criteria.at, commune) for service in candidates]
     if criteria.open_now:
         results = [result for result in results if result.is_open]

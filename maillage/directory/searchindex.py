@@ -23,6 +23,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
 
+from maillage.directory.generation import bump_generation
 from maillage.directory.models import Frequency, OpeningSlot, Schedule, Service
 from maillage.directory.opening import _rule
 from maillage.taxonomy.models import Category
@@ -52,6 +53,14 @@ def area_tokens(commune_id: int | None, postal_code: str | None) -> list[str]:
 
 def language_token(code: str) -> str:
     return f"l{code.strip().lower()}"
+
+
+# Tokens only the in-memory index adds (searchmemory.py), from the modalities and is_free columns.
+FREE_TOKEN = "free"
+
+
+def modality_token(modality: str) -> str:
+    return f"m{modality}"
 
 
 def search_keys(
@@ -147,6 +156,7 @@ def refresh_search_index(service: Service) -> None:
     with transaction.atomic():
         refresh_search_keys(service)
         refresh_opening_slots(service)
+        bump_generation()  # the keys and flags were written with update(), which sends no signal
 
 
 def reindex_all(batch: int = 2000) -> int:
@@ -188,4 +198,5 @@ def reindex_all(batch: int = 2000) -> int:
             Service.objects.bulk_update(services, ["search_keys", "hours_in_slots"])
             OpeningSlot.objects.bulk_create(slots, batch_size=5000)
             count += len(services)
+    bump_generation()
     return count

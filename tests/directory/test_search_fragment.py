@@ -126,12 +126,10 @@ def _tables(captured: CaptureQueriesContext) -> list[str]:
 
 
 @time_machine.travel(MONDAY_10, tick=False)
-def test_one_public_search_runs_few_statements(client: Client, themes, soup_kitchen) -> None:  # type: ignore[no-untyped-def]
-    """Need + postal code + open now + language through htmx: the published taxonomy version, the
-    matching ids serving the area, which are open (slots and closures in one statement), the matching
-    ids not serving it (fewer than a page serve it here; none match), the services with their
-    organisation, their places, phones and slots in one statement. Nothing about a session or a
-    user; the postal code read once per process."""
+def test_one_public_search_runs_two_statements(client: Client, themes, soup_kitchen) -> None:  # type: ignore[no-untyped-def]
+    """Need + postal code + open now + language through htmx, once the process holds the search
+    index: the published taxonomy version (the form's needs) and the search generation. Nothing
+    about a session or a user; the postal code read once per process."""
     params = {"need": themes["FOOD"].pk, "postal_code": "1070", "open_now": "on", "language": "fr"}
     forget_postal_locations()
     with CaptureQueriesContext(connection) as first:
@@ -140,20 +138,13 @@ def test_one_public_search_runs_few_statements(client: Client, themes, soup_kitc
     with CaptureQueriesContext(connection) as captured:
         response = client.get(reverse("directory:search"), params, headers=HTMX)
     assert len(_items(response.content.decode())) == 1
-    assert _tables(captured) == [
-        "taxonomy_schemeversion",
-        "directory_service",
-        "directory_openingslot",
-        "directory_service",
-        "directory_service",
-        "directory_serviceatlocation",
-    ]
+    assert _tables(captured) == ["taxonomy_schemeversion", "directory_searchgeneration"]
 
 
 @time_machine.travel(MONDAY_10, tick=False)
-def test_a_page_of_services_surely_open_in_the_area_skips_the_others(themes) -> None:  # type: ignore[no-untyped-def]
-    """Open now with a page of services open by their weekly slots in the area: the services elsewhere
-    could not reach the page, so they are not read (same results as reading them)."""
+def test_a_page_of_open_services_in_the_area_comes_before_the_others(themes) -> None:  # type: ignore[no-untyped-def]
+    """Open now: the services serving the area fill the page first; the others come after them,
+    only when the page has room."""
     from django.utils import timezone
 
     from maillage.directory.queries import SearchCriteria, search
@@ -161,13 +152,14 @@ def test_a_page_of_services_surely_open_in_the_area_skips_the_others(themes) -> 
     hours = [("MO,TU,WE,TH,FR", time(9), time(17))]
     serving = [
         make_service(name_fr=name, needs=[themes["FOOD"]], postal_code="1070", serves=["1070"], hours=hours)
-        for name in ("A dans la zone", "B dans la zone")
+        for name in ("B dans la zone", "C dans la zone")
     ]
-    make_service(name_fr="C ailleurs", needs=[themes["FOOD"]], postal_code="1000", serves=["1000"], hours=hours)
+    make_service(name_fr="A ailleurs", needs=[themes["FOOD"]], postal_code="1000", serves=["1000"], hours=hours)
     criteria = SearchCriteria(category=themes["FOOD"], postal_code="1070", open_now=True, at=timezone.now(), limit=2)
-    with CaptureQueriesContext(connection) as captured:
-        results = search(criteria)
-    assert [r.service for r in results] == serving
-    assert _tables(captured).count("directory_service") == 2  # the ids serving the area, then the two loaded
+    assert [r.service for r in search(criteria)] == serving
     criteria.limit = 3
-    assert [r.service.name_fr for r in search(criteria)] == ["A dans la zone", "B dans la zone", "C ailleurs"]
+    assert [(r.service.name_fr, r.serves_area) for r in search(criteria)] == [
+        ("B dans la zone", True),
+        ("C dans la zone", True),
+        ("A ailleurs", False),
+    ]

@@ -10,10 +10,11 @@ from django.core.management import call_command
 
 from maillage.core.models import PostalCode
 from maillage.directory import services as directory_services
-from maillage.directory.models import OpeningSlot, Schedule, ScheduleException, Service
+from maillage.directory.models import CrisisStatus, OpeningSlot, Schedule, ScheduleException, Service
 from maillage.directory.opening import BRUSSELS, opening_state, weekly_opening_state
-from maillage.directory.queries import SearchCriteria, _filtered, _open_ids, search
+from maillage.directory.queries import SearchCriteria, search
 from maillage.directory.searchindex import refresh_search_index, reindex_all, weekly_slots
+from maillage.directory.searchmemory import Moment, current_index
 from tests.directory.factories import DirectoryOrganisationFactory, make_service
 
 pytestmark = pytest.mark.django_db
@@ -68,15 +69,54 @@ def test_weekly_slots_agree_with_rrule(name: str) -> None:
             assert weekly_opening_state(weekly, moment) == opening_state(service, moment), moment
 
 
+# Closures, special hours (one running past midnight) and crisis closings on top of the weekly
+# hours, inside the sampled windows: the in-memory index must still agree with rrule.
+EXCEPTIONS = {
+    "closed day": {"exceptions": [(date(2026, 3, 27), date(2026, 3, 27), True, None, None)]},
+    "special night": {"exceptions": [(date(2026, 10, 24), date(2026, 10, 25), False, time(21), time(4))]},
+    "closed week": {"exceptions": [(date(2026, 3, 28), date(2026, 4, 3), True, None, None)]},
+    "crisis until": {"crisis_until": date(2026, 10, 23)},
+    "crisis for good": {"crisis_until": None},
+}
+
+
+def _index_entry(service: Service):  # type: ignore[no-untyped-def]
+    return current_index().entries[service.pk]
+
+
 @pytest.mark.parametrize("name", sorted(TRICKY))
-def test_sql_open_now_agrees_with_rrule(name: str) -> None:
+def test_index_open_now_agrees_with_rrule(name: str) -> None:
     service = _service(TRICKY[name])
+    service = Service.objects.prefetch_related("schedules", "schedule_exceptions").get(pk=service.pk)
+    entry = _index_entry(service)
     for first in WINDOWS:
         for moment in _instants(first, 9, step_minutes=75):
-            expected = opening_state(service, moment)[0]
-            found = _filtered(SearchCriteria(open_now=True, at=moment), None).filter(pk=service.pk).exists()
-            by_ids = _open_ids([(service.pk, service.hours_in_slots)], moment, set()) == {service.pk}
-            assert (found, by_ids) == (expected, expected), moment
+            expected = opening_state(service, moment)
+            assert (entry.is_open(Moment.of(moment)), entry.state(moment)) == (expected[0], expected), moment
+
+
+@pytest.mark.parametrize("hours", ["two a day", "night"])
+@pytest.mark.parametrize("change", sorted(EXCEPTIONS))
+def test_index_agrees_with_rrule_with_closures_special_hours_and_crisis(hours: str, change: str) -> None:
+    spec = EXCEPTIONS[change]
+    fields = (
+        {"crisis_status": CrisisStatus.CLOSED, "crisis_until": spec["crisis_until"]} if "crisis_until" in spec else {}
+    )
+    service = _service(TRICKY[hours], **fields)
+    for start, end, closed, opens, closes in spec.get("exceptions", []):
+        ScheduleException.objects.create(
+            service=service, start_date=start, end_date=end, closed=closed, opens_at=opens, closes_at=closes
+        )
+    service = Service.objects.prefetch_related("schedules", "schedule_exceptions").get(pk=service.pk)
+    entry = _index_entry(service)
+    disagreements = [
+        moment
+        for first in WINDOWS
+        for moment in _instants(first, 9, step_minutes=45)
+        if (entry.is_open(Moment.of(moment)), entry.state(moment))
+        != (opening_state(service, moment)[0], opening_state(service, moment))
+    ]
+    assert disagreements == []
 
 
 def test_weekly_slots_in_minutes_of_the_week() -> None:
