@@ -29,6 +29,7 @@ urlpatterns = [
     path("organisations/<int:pk>/", views.organisation_edit, name="organisation_edit"),
     path("changes/feed/", views.ChangesFeed(), name="feed"),
     path("sheet/", views.sheet, name="sheet"),
+    path("sheet.pdf", views.sheet_pdf, name="sheet_pdf"),
     path("export/hsds.json", views.export_json, name="export_json"),
     path("export/datapackage.zip", views.export_datapackage, name="export_datapackage"),
     path("import/", views.import_view, name="import"),

@@ -22,6 +22,7 @@ from django.utils import dateformat, timezone
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
 from django.utils.safestring import SafeString
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -567,29 +568,62 @@ class ChangesFeed(Feed):  # type: ignore[type-arg]
         return item.created_at
 
 
+@dataclass(frozen=True)
+class SheetContent:
+    """What the HTML and the PDF sheets show: per need (None: all services) its results, and the online search."""
+
+    commune: Commune
+    rows: list[tuple[Category | None, list[ReferralSuggestion]]]
+    link: str
+
+
+def _sheet_content(request: HttpRequest, form: SheetForm) -> SheetContent:
+    commune: Commune = form.cleaned_data["commune"]
+    needs = list(form.cleaned_data["needs"])
+    postal = commune.postal_codes.order_by("code").first()
+    rows: list[tuple[Category | None, list[ReferralSuggestion]]] = []
+    for need in needs or [None]:
+        found = search(
+            SearchCriteria(category=need, postal_code=postal.code if postal else None, commune=commune, limit=12)
+        )
+        rows.append((need, [r for r in found if r.serves_area or r.distance_km == 0.0] or found[:6]))
+    prefetch_related_objects([r.service for _need, found in rows for r in found], "schedules")
+    query = {"postal_code": postal.code if postal else ""}
+    if len(needs) == 1:
+        query["need"] = str(needs[0].pk)
+    link = request.build_absolute_uri(reverse("directory:search")) + "?" + urlencode(query)
+    return SheetContent(commune=commune, rows=rows, link=link)
+
+
 def sheet(request: HttpRequest) -> HttpResponse:
     """An A4 sheet for a commune and some needs, with a QR code to the online search."""
     form = SheetForm(request.GET or None)
-    rows = None
-    qr = ""
     if form.is_bound and form.is_valid():
-        commune: Commune = form.cleaned_data["commune"]
-        needs = list(form.cleaned_data["needs"])
-        postal = commune.postal_codes.order_by("code").first()
-        rows = []
-        for need in needs or [None]:
-            found = search(
-                SearchCriteria(category=need, postal_code=postal.code if postal else None, commune=commune, limit=12)
-            )
-            rows.append((need, [r for r in found if r.serves_area or r.distance_km == 0.0] or found[:6]))
-        prefetch_related_objects([r.service for _need, found in rows for r in found], "schedules")
-        query = {"postal_code": postal.code if postal else ""}
-        if len(needs) == 1:
-            query["need"] = str(needs[0].pk)
-        link = request.build_absolute_uri(reverse("directory:search")) + "?" + urlencode(query)
-        qr = segno.make(link, error="m").svg_data_uri(scale=4, border=2)
-        return render(request, "directory/sheet.html", {"commune": commune, "rows": rows, "qr": qr, "link": link})
+        content = _sheet_content(request, form)
+        context = {
+            "commune": content.commune,
+            "rows": content.rows,
+            "link": content.link,
+            "qr": segno.make(content.link, error="m").svg_data_uri(scale=4, border=2),
+            "pdf_url": reverse("directory:sheet_pdf") + "?" + request.GET.urlencode(),
+        }
+        return render(request, "directory/sheet.html", context)
     return render(request, "directory/sheet_form.html", {"form": form})
+
+
+def sheet_pdf(request: HttpRequest) -> HttpResponse:
+    """The same sheet as a PDF, for printing or sending; an invalid request gets the form, as the HTML sheet does."""
+    # Imported here: fpdf2 and its font tools take a second to import, and only this page needs them.
+    from maillage.directory.sheet_pdf import sheet_pdf_bytes
+
+    form = SheetForm(request.GET or None)
+    if not (form.is_bound and form.is_valid()):
+        return render(request, "directory/sheet_form.html", {"form": form})
+    content = _sheet_content(request, form)
+    pdf = sheet_pdf_bytes(content.commune, content.rows, content.link, timezone.localdate())
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="maillage-{slugify(content.commune.name)}.pdf"'
+    return response
 
 
 def export_json(request: HttpRequest) -> HttpResponse:
