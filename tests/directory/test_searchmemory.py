@@ -1,0 +1,120 @@
+"""The search's in-memory index: every change to what a search filters on or prints shows in the very
+next search, through the services and through plain model saves, and a rolled-back change leaves nothing."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+import pytest
+from django.db import transaction
+
+from maillage.directory import services as directory_services
+from maillage.directory.generation import current_generation
+from maillage.directory.models import CrisisStatus, Location, Phone, ServiceAtLocation, ServiceStatus
+from maillage.directory.opening import BRUSSELS
+from maillage.directory.queries import ReferralSuggestion, SearchCriteria, search
+from maillage.directory.searchmemory import SearchIndex, current_index
+from tests.directory.factories import make_service
+
+pytestmark = pytest.mark.django_db
+
+MONDAY_10 = datetime(2026, 11, 23, 10, tzinfo=BRUSSELS)
+WEEKDAYS = [("MO,TU,WE,TH,FR", time(9), time(17))]
+
+
+@pytest.fixture
+def parcels(themes):  # type: ignore[no-untyped-def]
+    return make_service(
+        name_fr="Colis du lundi",
+        needs=[themes["FOOD.PARCEL"]],
+        postal_code="1070",
+        serves=["1070"],
+        hours=WEEKDAYS,
+        phone="02 555 00 01",
+    )
+
+
+def _open_in_1070(themes) -> list[ReferralSuggestion]:  # type: ignore[no-untyped-def]
+    return search(SearchCriteria(category=themes["FOOD"], postal_code="1070", open_now=True, at=MONDAY_10))
+
+
+def test_a_search_reads_the_index_again_only_after_a_change(themes, parcels) -> None:  # type: ignore[no-untyped-def]
+    _open_in_1070(themes)
+    held = current_index()
+    _open_in_1070(themes)
+    assert current_index() is held
+    before = current_generation()
+    directory_services.add_phone(None, parcels, "02 555 00 02")
+    assert current_generation() not in ("", before)
+    [result] = _open_in_1070(themes)
+    assert current_index() is not held
+    assert result.service.phone_numbers == ["02 555 00 01", "02 555 00 02"]  # type: ignore[attr-defined]
+
+
+def test_what_a_result_prints_follows_plain_saves(themes, parcels) -> None:  # type: ignore[no-untyped-def]
+    _open_in_1070(themes)
+    organisation = parcels.organisation
+    organisation.name_fr = "Nouvelle association"
+    organisation.save()
+    location = Location.objects.get(service_at_locations__service=parcels)
+    location.address = "Rue Nouvelle 9"
+    location.save()
+    Phone.objects.filter(service=parcels).update(number="unused")  # update() sends no signal ...
+    Phone.objects.create(service=parcels, number="0470 00 00 00")  # ... the next save does
+    [result] = _open_in_1070(themes)
+    assert (result.service.organisation.name, [p.address for p in result.service.places]) == (  # type: ignore[attr-defined]
+        "Nouvelle association",
+        ["Rue Nouvelle 9"],
+    )
+    assert result.service.phone_numbers == ["unused", "0470 00 00 00"]  # type: ignore[attr-defined]
+
+
+def test_closing_unpublishing_and_deleting_show_at_once(themes, parcels) -> None:  # type: ignore[no-untyped-def]
+    other = make_service(
+        name_fr="Épicerie", needs=[themes["FOOD"]], postal_code="1070", serves=["1070"], hours=WEEKDAYS
+    )
+    assert [r.service for r in _open_in_1070(themes)] == [parcels, other]
+    directory_services.set_crisis_status(None, parcels, CrisisStatus.CLOSED, "Travaux")
+    assert [r.service for r in _open_in_1070(themes)] == [other]
+    directory_services.set_crisis_status(None, parcels, CrisisStatus.USUAL)
+    directory_services.add_exception(None, other, {"start_date": date(2026, 11, 23), "end_date": date(2026, 11, 23)})
+    assert [r.service for r in _open_in_1070(themes)] == [parcels]
+    parcels.status = ServiceStatus.DRAFT
+    parcels.save()
+    assert _open_in_1070(themes) == []
+    parcels.status = ServiceStatus.PUBLISHED
+    parcels.save()
+    assert [r.service for r in _open_in_1070(themes)] == [parcels]
+    ServiceAtLocation.objects.filter(service=parcels).delete()
+    [result] = _open_in_1070(themes)
+    assert result.service.places == []  # type: ignore[attr-defined]
+    parcels.delete()
+    assert _open_in_1070(themes) == []
+
+
+def test_needs_areas_and_hours_saved_through_the_services(themes, parcels) -> None:  # type: ignore[no-untyped-def]
+    assert [r.service for r in _open_in_1070(themes)] == [parcels]
+    directory_services.save_service(
+        None,
+        parcels.organisation,
+        {"name_fr": "Colis du lundi", "status": "published"},
+        service=parcels,
+        needs=[themes["HOUSING"]],
+        languages=["fr"],
+    )
+    assert _open_in_1070(themes) == []
+
+
+def test_a_rolled_back_change_is_not_searched(themes, parcels) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(RuntimeError), transaction.atomic():
+        make_service(name_fr="Fantôme", needs=[themes["FOOD"]], postal_code="1070", serves=["1070"], hours=WEEKDAYS)
+        assert [r.service.name_fr for r in _open_in_1070(themes)] == ["Colis du lundi", "Fantôme"]
+        raise RuntimeError
+    assert [r.service.name_fr for r in _open_in_1070(themes)] == ["Colis du lundi"]
+
+
+def test_only_published_services_are_held(themes, parcels) -> None:  # type: ignore[no-untyped-def]
+    draft = make_service(name_fr="Brouillon", needs=[themes["FOOD"]], status=ServiceStatus.DRAFT)
+    index = SearchIndex.build(current_generation())
+    assert (parcels.pk in index.entries, draft.pk in index.entries) == (True, False)
+    assert index.any_of([f"n{themes['FOOD'].pk}"]) == {parcels.pk}
