@@ -27,7 +27,7 @@ from maillage.directory.models import (
 )
 from maillage.directory.opening import BRUSSELS, validate_recurrence
 from maillage.taxonomy.models import Category
-from maillage.taxonomy.queries import active_categories, published_version
+from maillage.taxonomy.queries import active_categories, published_version_stamp
 
 SCHEME = "request-themes"
 LANGUAGE_CHOICES = [
@@ -108,27 +108,26 @@ class PostalCodeField(forms.CharField):
 # The needs offered by the search form, per published version: a published version never changes
 # (taxonomy edits only drafts), so its categories are read once per process. Keyed with the
 # version's timestamps too, so a reused primary key (SQLite test databases) is not mistaken for it.
-_NEED_CATEGORIES: dict[tuple[int, Any, Any], dict[str, Category]] = {}
+_NEED_CATEGORIES: dict[tuple[int, str, str], dict[str, Category]] = {}
 
 
 def need_categories() -> dict[str, Category]:
     """active_categories(SCHEME) by primary key as text, in picker order, read once per published version."""
-    version = published_version(SCHEME)
-    if version is None:
+    stamp = published_version_stamp(SCHEME)
+    if stamp is None:
         return {}
-    key = (version.pk, version.created_at, version.published_at)
-    categories = _NEED_CATEGORIES.get(key)
+    categories = _NEED_CATEGORIES.get(stamp)
     if categories is None:
         categories = {
             str(category.pk): category
-            for category in Category.objects.filter(version=version, is_active=True)
+            for category in Category.objects.filter(version_id=stamp[0], is_active=True)
             .exclude(parent__is_active=False)
             .select_related("parent")
             .order_by("position", "code")
         }
         if len(_NEED_CATEGORIES) > 16:
             _NEED_CATEGORIES.clear()
-        _NEED_CATEGORIES[key] = categories
+        _NEED_CATEGORIES[stamp] = categories
     return categories
 
 

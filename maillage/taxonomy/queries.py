@@ -9,6 +9,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.db.models import Count, Prefetch, QuerySet
 
 from maillage.taxonomy.models import Category, CategoryMapping, Scheme, SchemeVersion, VersionStatus
@@ -22,6 +23,21 @@ def published_version(scheme_code: str) -> SchemeVersion | None:
         .order_by("-number")
         .first()
     )
+
+
+def published_version_stamp(scheme_code: str) -> tuple[int, str, str] | None:
+    """Which version is in force, as (id, created at, published at), for what is cached per version
+    (a published version never changes). One plain statement: for the search form, read on every
+    search, building the ORM query cost more than running it."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT v.id, v.created_at, v.published_at FROM taxonomy_schemeversion v "
+            "JOIN taxonomy_scheme s ON s.id = v.scheme_id WHERE s.code = %s AND v.status = %s "
+            "ORDER BY v.number DESC LIMIT 1",
+            [scheme_code, VersionStatus.PUBLISHED],
+        )
+        row = cursor.fetchone()
+    return None if row is None else (row[0], str(row[1]), str(row[2]))
 
 
 def active_categories(scheme_code: str) -> QuerySet[Category]:
