@@ -25,6 +25,7 @@ import random
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -135,6 +136,34 @@ async def load(
     return timings, statuses, time.perf_counter() - started, statistics.mean(sizes) if sizes else 0.0
 
 
+class CrisisUpdates(threading.Thread):
+    """A coordinator changing a service's crisis status every `every` seconds, through services.py
+    (as the status page does): each change is a new search generation, so every worker reads its
+    in-memory index again at its next search."""
+
+    def __init__(self, every: float) -> None:
+        super().__init__(daemon=True)
+        self.every, self.count, self.done = every, 0, threading.Event()
+        self.start()
+
+    def run(self) -> None:
+        from maillage.directory import services
+        from maillage.directory.models import CrisisStatus, Service
+
+        rng = random.Random(5)
+        ids = list(Service.objects.filter(status="published").values_list("pk", flat=True)[:2000])
+        while not self.done.wait(self.every):
+            service = Service.objects.get(pk=rng.choice(ids))
+            status = CrisisStatus.USUAL if service.crisis_status != CrisisStatus.USUAL else CrisisStatus.REDUCED
+            services.set_crisis_status(None, service, status, "bench")
+            self.count += 1
+
+    def stop(self) -> int:
+        self.done.set()
+        self.join()
+        return self.count
+
+
 def main() -> None:
     global PORT  # the connections read it
     parser = argparse.ArgumentParser()
@@ -150,6 +179,12 @@ def main() -> None:
     )
     parser.add_argument(
         "--htmx", action="store_true", help="send HX-Request: the results fragment, as the page asks once loaded"
+    )
+    parser.add_argument(
+        "--change-every",
+        type=float,
+        default=0,
+        help="seconds between crisis-status changes made during the run (each makes every worker rebuild its index)",
     )
     args = parser.parse_args()
     headers = "HX-Request: true\r\n" if args.htmx else ""
@@ -187,7 +222,9 @@ def main() -> None:
         asyncio.run(load(urls[:50], 4, 0, 0, headers))  # warm-up: every worker's connection, caches, compiled templates
         workers = children(server.pid)
         cpu_before, client_before = cpu_seconds(workers), time.process_time()
+        changes = CrisisUpdates(args.change_every) if args.change_every else None
         timings, statuses, wall, size = asyncio.run(load(urls[50:], args.clients, args.think, 11, headers))
+        changed = changes.stop() if changes else 0
         server_cpu, client_cpu = cpu_seconds(workers) - cpu_before, time.process_time() - client_before
         model = f"think time exp. mean {args.think:g} s" if args.think else "closed loop"
         page = "htmx fragment" if args.htmx else "full page"
@@ -200,7 +237,7 @@ def main() -> None:
             f"p50={statistics.median(timings):.1f} ms p95={percentile(timings, 0.95):.1f} ms "
             f"p99={percentile(timings, 0.99):.1f} ms max={max(timings):.1f} ms "
             f"throughput={len(timings) / wall:.1f} req/s server_cpu={server_cpu / len(timings) * 1000:.1f} ms/req "
-            f"client_cpu={client_cpu / len(timings) * 1000:.2f} ms/req"
+            f"client_cpu={client_cpu / len(timings) * 1000:.2f} ms/req directory changes during the run={changed}"
         )
     finally:
         server.terminate()
