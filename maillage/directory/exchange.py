@@ -39,7 +39,7 @@ from maillage.directory.models import (
     ServiceStatus,
 )
 from maillage.directory.opening import BRUSSELS, validate_recurrence
-from maillage.directory.searchindex import refresh_search_index
+from maillage.directory.searchindex import refresh_search_index, refresh_services_at
 from maillage.directory.services import refresh_search_text
 from maillage.taxonomy.models import Category
 from maillage.taxonomy.queries import active_categories, published_version
@@ -488,6 +488,8 @@ class _Importer:
         self.postal = {p.code: p for p in PostalCode.objects.select_related("commune")}
         self.communes = {c.name_fr.lower(): c for c in Commune.objects.all()}
         self.categories = {c.code: c for c in active_categories(SCHEME)}
+        # Locations whose own schedules were imported: the services there may take their hours.
+        self.locations_with_hours: set[int] = set()
 
     def error(self, path: str, message: str) -> None:
         self.errors.append(f"{path}: {message}")
@@ -636,6 +638,8 @@ class _Importer:
             },
         )
         self.report.schedules += 1
+        if set(owner) == {"location"}:
+            self.locations_with_hours.add(owner["location"].pk)
 
     def service(self, data: Mapping[str, Any], organisation: DirectoryOrganisation | None, path: str) -> None:
         key = self.uuid(data.get("id"), path)
@@ -755,6 +759,8 @@ def import_documents(actor: User | None, payload: Any) -> ImportReport:
         if importer.errors:
             transaction.set_rollback(True)
             raise ValidationError(importer.errors)
+        # A location's hours may come after a service there was indexed (or in another document).
+        refresh_services_at(importer.locations_with_hours)
         log_action(actor, "directory.import.completed", None, importer.report.__dict__)
     return importer.report
 

@@ -8,7 +8,7 @@ schedules and communes are mapped on export.
 from __future__ import annotations
 
 import uuid
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from django.conf import settings
 from django.db import models
@@ -182,6 +182,22 @@ class Service(models.Model):
     @property
     def is_published(self) -> bool:
         return self.status == ServiceStatus.PUBLISHED
+
+    def location_hours(self) -> list[LocationHours]:
+        """The hours the service takes from its locations: none when it has a schedule of its own, else
+        each location's schedules with no service (HSDS lets hours belong to the building only).
+
+        Reads prefetched rows when the caller prefetched HOURS_PREFETCH (one query per level otherwise)."""
+        if self.schedules.all():
+            return []
+        hours = []
+        for link in sorted(self.service_at_locations.all(), key=lambda link: link.pk):
+            location = link.location
+            schedules = [schedule for schedule in location.schedules.all() if schedule.service_id is None]
+            if schedules:
+                closures = [e for e in location.schedule_exceptions.all() if e.service_id is None]
+                hours.append(LocationHours(location, schedules, closures))
+        return hours
 
 
 class ServiceLanguage(models.Model):
@@ -394,6 +410,23 @@ class ScheduleException(models.Model):
 
     def __str__(self) -> str:
         return f"{self.start_date}–{self.end_date} {self.reason}"
+
+
+class LocationHours(NamedTuple):
+    """A location's own schedules and closures, taken by a service that gives no hours (Service.location_hours)."""
+
+    location: Location
+    schedules: list[Schedule]
+    exceptions: list[ScheduleException]
+
+
+# What opening.py and Service.location_hours() read, to prefetch for lists of services.
+HOURS_PREFETCH = (
+    "schedules",
+    "schedule_exceptions",
+    "service_at_locations__location__schedules",
+    "service_at_locations__location__schedule_exceptions",
+)
 
 
 class Worker(models.Model):

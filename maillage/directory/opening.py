@@ -3,7 +3,8 @@
 Recurrences are evaluated on Brussels wall-clock time (naive datetimes), then made
 aware in Europe/Brussels, so "Monday 9:00" stays 9:00 across daylight-saving changes.
 Closures and special hours replace the regular slots of their days; a crisis status
-"closed" closes the service until its end date (or until further notice).
+"closed" closes the service until its end date (or until further notice). A service with
+no schedule of its own keeps the hours (and closures) of its locations.
 """
 
 from __future__ import annotations
@@ -50,12 +51,17 @@ def validate_recurrence(rrule_text: str) -> None:
         ) from None
 
 
-def _schedules(target: Service | Location) -> list[Schedule]:
-    return list(target.schedules.all())
-
-
-def _exceptions(target: Service | Location) -> list[ScheduleException]:
-    return list(target.schedule_exceptions.all())
+def _hours(target: Service | Location) -> tuple[list[Schedule], list[ScheduleException]]:
+    """The schedules and closures that decide: a service with no schedule of its own takes its locations'."""
+    if isinstance(target, Service):
+        borrowed = target.location_hours()
+        if borrowed:
+            # Location closures count only when the service takes the location's hours (kept simple: a
+            # closure empties the whole day); the service's own closures come last, so they win on their days.
+            schedules = [schedule for hours in borrowed for schedule in hours.schedules]
+            closures = [closure for hours in borrowed for closure in hours.exceptions]
+            return schedules, closures + list(target.schedule_exceptions.all())
+    return list(target.schedules.all()), list(target.schedule_exceptions.all())
 
 
 def _crisis_closed_until(target: Service | Location) -> tuple[bool, date | None]:
@@ -94,9 +100,9 @@ def _anchor(schedule: Schedule, start: date) -> date:
 def slots_between(target: Service | Location, first: date, last: date) -> list[Slot]:
     """Every opening slot starting on a Brussels date from `first` to `last`, in order."""
     crisis_closed, crisis_until = _crisis_closed_until(target)
-    exceptions = _exceptions(target)
+    schedules, exceptions = _hours(target)
     by_day: dict[date, list[Slot]] = {}
-    for schedule in _schedules(target):
+    for schedule in schedules:
         start = max(first, schedule.valid_from) if schedule.valid_from else first
         end = min(last, schedule.valid_to) if schedule.valid_to else last
         if start > end:

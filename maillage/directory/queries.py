@@ -361,7 +361,12 @@ def status_board_services(*, commune: Commune | None = None, category: Category 
         )
     return (
         services.select_related("organisation", "verified_by")
-        .prefetch_related("schedules", "schedule_exceptions")
+        .prefetch_related(
+            "schedules",
+            "schedule_exceptions",
+            "service_at_locations__location__schedules",  # hours of the location (Service.location_hours)
+            "service_at_locations__location__schedule_exceptions",
+        )
         .order_by("crisis_status", "name_fr", "id")
     )
 

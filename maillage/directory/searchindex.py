@@ -5,7 +5,9 @@ import or the demo change a service's needs, areas, languages or schedules (and 
 `directory_reindex` command for everything at once). The schedules stay the source of
 truth: rrule computes the weekly slots, and a service with any schedule that is not a
 plain weekly one (monthly, every other week, ordinals) keeps `hours_in_slots=False`,
-so the search asks rrule for it.
+so the search asks rrule for it. A service with no schedule of its own takes its locations'
+(Service.location_hours()): their slots are its slots, and the slots of the services at a
+location are rebuilt when its schedules or links change (refresh_services_at()).
 
 Search keys are space-separated tokens in `Service.search_keys` (" n12 n3 d3 lfr c5 p1090 r "):
   n<id>  serves this need or one of its level-2 needs (a level-1 search matches it),
@@ -18,13 +20,13 @@ PostgreSQL filters them through a GIN index on string_to_array(search_keys, ' ')
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
 
 from maillage.directory.generation import bump_generation
-from maillage.directory.models import Frequency, OpeningSlot, Schedule, Service
+from maillage.directory.models import HOURS_PREFETCH, Frequency, OpeningSlot, Schedule, Service
 from maillage.directory.opening import _rule
 from maillage.taxonomy.models import Category
 
@@ -118,24 +120,51 @@ def weekly_slots(schedule: Schedule) -> list[tuple[int, int]]:
     ]
 
 
+def hours_for_slots(service: Service) -> tuple[list[Schedule], bool]:
+    """The schedules the service's weekly slots come from (its own, else its locations'), and whether
+    the slots say it all: every schedule plain weekly, and no location closure (the in-memory search
+    copies only the service's own closures, so rrule decides for those)."""
+    borrowed = service.location_hours()
+    if not borrowed:
+        schedules = list(service.schedules.all())
+        return schedules, all(is_plain_weekly(schedule) for schedule in schedules)
+    schedules = [schedule for hours in borrowed for schedule in hours.schedules]
+    closures = any(hours.exceptions for hours in borrowed)
+    return schedules, not closures and all(is_plain_weekly(schedule) for schedule in schedules)
+
+
+def _slot_rows(service: Service, schedules: Iterable[Schedule]) -> list[OpeningSlot]:
+    return [
+        OpeningSlot(service=service, start=start, end=end, valid_from=schedule.valid_from, valid_to=schedule.valid_to)
+        for schedule in schedules
+        for start, end in weekly_slots(schedule)
+    ]
+
+
 def refresh_opening_slots(service: Service) -> None:
-    """Rebuild the service's weekly slots from its schedules (inside the caller's transaction)."""
-    schedules = list(Schedule.objects.filter(service=service))
-    plain = all(is_plain_weekly(schedule) for schedule in schedules)
+    """Rebuild the service's weekly slots from its schedules, or its locations' (inside the caller's transaction)."""
+    own = list(Schedule.objects.filter(service=service))
+    if own:
+        schedules, plain = own, all(is_plain_weekly(schedule) for schedule in own)
+    else:  # read afresh: the caller's service may hold prefetched rows from before the change
+        schedules, plain = hours_for_slots(Service.objects.prefetch_related(*HOURS_PREFETCH).get(pk=service.pk))
     OpeningSlot.objects.filter(service=service).delete()
     if plain:
-        OpeningSlot.objects.bulk_create(
-            [
-                OpeningSlot(
-                    service=service, start=start, end=end, valid_from=schedule.valid_from, valid_to=schedule.valid_to
-                )
-                for schedule in schedules
-                for start, end in weekly_slots(schedule)
-            ]
-        )
+        OpeningSlot.objects.bulk_create(_slot_rows(service, schedules))
     if service.hours_in_slots != plain:
         service.hours_in_slots = plain
         Service.objects.filter(pk=service.pk).update(hours_in_slots=plain)
+
+
+def refresh_services_at(location_ids: Collection[int]) -> None:
+    """The slots of every service at these locations, after the locations' schedules, closures or links
+    changed (the services without hours of their own take them); inside the caller's transaction."""
+    if not location_ids:
+        return
+    services = Service.objects.filter(service_at_locations__location_id__in=list(location_ids)).distinct()
+    for service in services.order_by("pk"):
+        refresh_opening_slots(service)
+    bump_generation()  # hours_in_slots was written with update(), which sends no signal
 
 
 def refresh_search_keys(service: Service) -> None:
@@ -168,7 +197,7 @@ def reindex_all(batch: int = 2000) -> int:
         with transaction.atomic():
             services = list(
                 Service.objects.filter(pk__in=chunk).prefetch_related(
-                    "needs", "area_communes", "language_rows", "schedules"
+                    "needs", "area_communes", "language_rows", *HOURS_PREFETCH
                 )
             )
             OpeningSlot.objects.filter(service_id__in=chunk).delete()
@@ -181,20 +210,9 @@ def reindex_all(batch: int = 2000) -> int:
                     [row.code for row in service.language_rows.all()],
                     service.serves_whole_region,
                 )
-                schedules = list(service.schedules.all())
-                service.hours_in_slots = all(is_plain_weekly(schedule) for schedule in schedules)
+                schedules, service.hours_in_slots = hours_for_slots(service)
                 if service.hours_in_slots:
-                    slots += [
-                        OpeningSlot(
-                            service=service,
-                            start=start,
-                            end=end,
-                            valid_from=schedule.valid_from,
-                            valid_to=schedule.valid_to,
-                        )
-                        for schedule in schedules
-                        for start, end in weekly_slots(schedule)
-                    ]
+                    slots += _slot_rows(service, schedules)
             Service.objects.bulk_update(services, ["search_keys", "hours_in_slots"])
             OpeningSlot.objects.bulk_create(slots, batch_size=5000)
             count += len(services)

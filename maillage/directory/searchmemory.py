@@ -307,7 +307,10 @@ class SearchIndex:
             entry.index_days()
         irregular = [pk for pk, entry in entries.items() if not entry.hours_in_slots]
         for service in Service.objects.filter(published, pk__in=irregular).prefetch_related(
-            "schedules", "schedule_exceptions"
+            "schedules",
+            "schedule_exceptions",
+            "service_at_locations__location__schedules",  # hours of the location (Service.location_hours)
+            "service_at_locations__location__schedule_exceptions",
         ):
             entries[service.pk].rrule_copy = service
 

@@ -27,7 +27,7 @@ from maillage.directory.models import (
     Worker,
 )
 from maillage.directory.queries import changes_for_subscription
-from maillage.directory.searchindex import refresh_opening_slots, refresh_search_index
+from maillage.directory.searchindex import refresh_opening_slots, refresh_search_index, refresh_services_at
 from maillage.directory.textsearch import search_document
 from maillage.taxonomy.models import Category
 
@@ -176,14 +176,57 @@ def add_schedule(actor: User | None, service: Service, data: Mapping[str, Any]) 
     return schedule
 
 
+def add_location_schedule(actor: User | None, location: Location, data: Mapping[str, Any]) -> Schedule:
+    """Hours of the location itself (HSDS): those of every service there that gives none of its own."""
+    with transaction.atomic():
+        schedule = Schedule.objects.create(location=location, **data)
+        _audit(actor, "directory.schedule.created", location, {"schedule": schedule.pk, "rule": schedule.rrule_text})
+        _location_hours_changed(location)
+    return schedule
+
+
 def delete_schedule(actor: User | None, schedule: Schedule) -> None:
     service = schedule.service
     with transaction.atomic():
-        _audit(actor, "directory.schedule.deleted", service, {"schedule": schedule.pk, "rule": schedule.rrule_text})
+        location = schedule.location if service is None else None
+        _audit(
+            actor,
+            "directory.schedule.deleted",
+            location or service,
+            {"schedule": schedule.pk, "rule": schedule.rrule_text},
+        )
         schedule.delete()
+        if location is not None:
+            _location_hours_changed(location)
         if service is not None:
             refresh_opening_slots(service)
             _record(service, ChangeKind.UPDATED)
+
+
+def add_location_exception(actor: User | None, location: Location, data: Mapping[str, Any]) -> ScheduleException:
+    """A closure or special hours of the location: it applies to the services that take the location's hours."""
+    with transaction.atomic():
+        exception = ScheduleException.objects.create(location=location, **data)
+        _audit(
+            actor,
+            "directory.closure.created",
+            location,
+            {
+                "from": exception.start_date.isoformat(),
+                "to": exception.end_date.isoformat(),
+                "closed": exception.closed,
+            },
+        )
+        _location_hours_changed(location)
+    return exception
+
+
+def _location_hours_changed(location: Location) -> None:
+    """Rebuild the slots of the services at the location and trace the change on those that take its
+    hours (in the caller's transaction)."""
+    refresh_services_at([location.pk])
+    for service in Service.objects.filter(service_at_locations__location=location, schedules__isnull=True).distinct():
+        _record(service, ChangeKind.UPDATED)
 
 
 def add_exception(actor: User | None, service: Service, data: Mapping[str, Any]) -> ScheduleException:
@@ -215,6 +258,7 @@ def add_location(
             defaults={"commune": commune, "city": city},
         )
         link, _created = ServiceAtLocation.objects.get_or_create(service=service, location=location)
+        refresh_search_index(service)  # it may take the hours of this location
         _audit(actor, "directory.location.added", service, {"location": location.pk, "postal_code": postal_code})
         _record(service, ChangeKind.UPDATED)
     return link
@@ -225,6 +269,7 @@ def remove_location(actor: User | None, link: ServiceAtLocation) -> None:
         _audit(actor, "directory.location.removed", link.service, {"location": link.location_id})
         _record(link.service, ChangeKind.UPDATED)
         link.delete()
+        refresh_search_index(link.service)  # it may have taken the hours of this location
 
 
 def add_phone(actor: User | None, service: Service, number: str, description: str = "") -> Phone:
