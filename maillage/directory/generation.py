@@ -1,30 +1,101 @@
-"""The search generation: one value that changes whenever something the search reads changes.
+"""The search generation: what tells each process that the directory it holds in memory has changed.
 
 Each process holds an in-memory search index (searchmemory.py) built at one generation and
-compares it with the current one before every search.
+compares it with the current one before every search (one small statement). Every change
+takes the next number and a random token, and writes one `SearchChange` row per service it
+touched (or one with no service for "everything", e.g. a commune moved). A process behind by a
+few numbers reads those rows and reloads just those services; one that cannot follow the chain
+(rows pruned, or the token at its own number differs because the change it saw was rolled back)
+reads everything again.
+
+The row of SearchGeneration is locked by each change until its transaction ends, so numbers
+are given in commit order and a reader never sees number n+1 without n.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
 
-from django.db import connection
+from django.db import connection, transaction
 
-from maillage.directory.models import SearchGeneration
+from maillage.directory.models import SearchChange, SearchGeneration
 
-
-def bump_generation() -> None:
-    """Something the search reads has changed: every process reads the directory again.
-
-    A random value, not a counter: a rolled-back change (a test, a failed import) must not leave
-    a process with an index built inside that transaction under the value that is current again."""
-    value = uuid.uuid4().hex
-    if not SearchGeneration.objects.filter(pk=1).update(value=value):
-        SearchGeneration.objects.create(pk=1, value=value)
+# Changes kept for processes that are behind; one further behind reads everything again.
+KEEP_CHANGES = 5000
 
 
-def current_generation() -> str:
+@dataclass(frozen=True)
+class Generation:
+    token: str
+    number: int
+
+
+def bump_generation(service_ids: Iterable[int] | None = None) -> None:
+    """Something the search reads has changed: for these services, or for all when None.
+
+    The token is random, not derived from the number: a rolled-back change (a test, a failed
+    import) gives its number back, and the next change must not look like it to a process
+    that saw the rolled-back one."""
+    ids = sorted(set(service_ids)) if service_ids is not None else None
+    if ids == []:
+        return
+    token = uuid.uuid4().hex
+    with transaction.atomic():
+        row = SearchGeneration.objects.select_for_update().filter(pk=1).first()
+        if row is None:
+            row = SearchGeneration.objects.create(pk=1, value=token, number=1)
+        else:
+            row.value, row.number = token, row.number + 1
+            row.save(update_fields=["value", "number"])
+        SearchChange.objects.bulk_create(
+            [SearchChange(number=row.number, token=token, service_id=pk) for pk in ids]
+            if ids is not None
+            else [SearchChange(number=row.number, token=token, service_id=None)]
+        )
+        if row.number % 500 == 0:
+            SearchChange.objects.filter(number__lte=row.number - KEEP_CHANGES).delete()
+
+
+def lock_generation() -> None:
+    """Take the generation row's lock now, before the directory row about to be written (PostgreSQL,
+    inside a transaction; SQLite has one writer at a time anyway). Every directory write taking it
+    first, two transactions never each hold a row the other waits for."""
+    if connection.vendor == "postgresql" and connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT id FROM directory_searchgeneration WHERE id = 1 FOR UPDATE")
+
+
+def current_generation() -> Generation:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT value FROM directory_searchgeneration WHERE id = 1")
+        cursor.execute("SELECT value, number FROM directory_searchgeneration WHERE id = 1")
         row = cursor.fetchone()
-    return row[0] if row else ""
+    return Generation(row[0], row[1]) if row else Generation("", 0)
+
+
+def changed_since(held: Generation) -> tuple[set[int], Generation] | None:
+    """The services changed after `held` and the generation they lead to, or None when the
+    process must read everything (a change to everything, a broken or pruned chain)."""
+    if held.number == 0:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT number, token, service_id FROM directory_searchchange WHERE number >= %s ORDER BY number",
+            [held.number],
+        )
+        rows = cursor.fetchall()
+    if not rows or (rows[0][0], rows[0][1]) != (held.number, held.token):
+        return None
+    changed: set[int] = set()
+    expected = held.number
+    for number, _token, service_id in rows:
+        if number not in (expected, expected + 1):
+            return None  # a gap: pruned, or a transaction still holding its number
+        expected = number
+        if number == held.number:
+            continue
+        if service_id is None:
+            return None
+        changed.add(service_id)
+    return changed, Generation(rows[-1][1], rows[-1][0])

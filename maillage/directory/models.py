@@ -520,10 +520,25 @@ class Subscription(models.Model):
 
 
 class SearchGeneration(models.Model):
-    """One row whose value changes whenever something the search reads changes: each process
-    compares it with the one its in-memory search index was built at (searchmemory.py)."""
+    """One row: the number and random token of the latest change to what the search reads. Each
+    process compares it with the one its in-memory search index holds (generation.py)."""
 
     value = models.CharField(max_length=32)
+    number = models.BigIntegerField(default=0)
 
     def __str__(self) -> str:
-        return self.value
+        return f"{self.number} {self.value}"
+
+
+class SearchChange(models.Model):
+    """A service whose search entry changed at this generation (no service: all of them)."""
+
+    number = models.BigIntegerField()
+    token = models.CharField(max_length=32)
+    service_id = models.BigIntegerField(null=True)  # not a foreign key: deleted services are named too
+
+    class Meta:
+        indexes: ClassVar = [models.Index(fields=["number"], name="directory_searchchange_number")]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.service_id or 'all'}"

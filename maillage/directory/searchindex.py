@@ -161,10 +161,12 @@ def refresh_services_at(location_ids: Collection[int]) -> None:
     changed (the services without hours of their own take them); inside the caller's transaction."""
     if not location_ids:
         return
-    services = Service.objects.filter(service_at_locations__location_id__in=list(location_ids)).distinct()
-    for service in services.order_by("pk"):
+    services = list(
+        Service.objects.filter(service_at_locations__location_id__in=list(location_ids)).distinct().order_by("pk")
+    )
+    for service in services:
         refresh_opening_slots(service)
-    bump_generation()  # hours_in_slots was written with update(), which sends no signal
+    bump_generation([service.pk for service in services])  # slots and flags written in bulk: no signal
 
 
 def refresh_search_keys(service: Service) -> None:
@@ -185,7 +187,7 @@ def refresh_search_index(service: Service) -> None:
     with transaction.atomic():
         refresh_search_keys(service)
         refresh_opening_slots(service)
-        bump_generation()  # the keys and flags were written with update(), which sends no signal
+        bump_generation([service.pk])  # the keys and flags were written with update(), which sends no signal
 
 
 def reindex_all(batch: int = 2000) -> int:
@@ -216,5 +218,5 @@ def reindex_all(batch: int = 2000) -> int:
             Service.objects.bulk_update(services, ["search_keys", "hours_in_slots"])
             OpeningSlot.objects.bulk_create(slots, batch_size=5000)
             count += len(services)
-    bump_generation()
+    bump_generation(None)  # everything
     return count

@@ -18,6 +18,7 @@ Irregular schedules (monthly, every other week) stay with rrule, on a copy of th
 from __future__ import annotations
 
 import threading
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -26,7 +27,7 @@ from typing import Any
 
 from django.db.models import Q
 
-from maillage.directory.generation import current_generation
+from maillage.directory.generation import Generation, changed_since, current_generation
 from maillage.directory.models import (
     CrisisStatus,
     OpeningSlot,
@@ -103,6 +104,8 @@ class Entry:
         "pk",
         "places",
         "rrule_copy",
+        "sort_key",
+        "tokens",
         "weekly",
     )
 
@@ -117,6 +120,11 @@ class Entry:
         self.crisis_closed = self.crisis_status == CrisisStatus.CLOSED
         self.organisation_id: int = row[7]
         self.organisation_names: tuple[str, str] = (row[8], row[9])
+        # Search keys (searchindex), plus the modalities and "free" the index adds.
+        tokens = row[10].split() + [modality_token(modality) for modality in self.modalities.split()]
+        self.tokens: tuple[str, ...] = (*tokens, FREE_TOKEN) if row[11] else tuple(tokens)
+        # Name order the same on every database: accents and case folded, then as written, then id.
+        self.sort_key = (_folded(self.name_fr), self.name_fr, self.pk)
         self.places: list[Place] = []
         self.phones: list[str] = []
         self.weekly: list[WeeklySlot] = []
@@ -167,6 +175,10 @@ class Entry:
         self.days = days
 
 
+def _folded(text: str) -> str:
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+
+
 def _weekly_open(weekly: list[WeeklySlot], moment: Moment) -> bool:
     """A slot of today running now, or one of yesterday running past midnight, valid on its day."""
     minute, weekday = moment.minute, moment.weekday
@@ -212,107 +224,57 @@ def _aware(naive: datetime) -> datetime:
 
 
 class SearchIndex:
-    """Published services by search token, in name order, with what their results print."""
+    """Published services by search token, in name order, with what their results print.
 
-    def __init__(self, generation: str) -> None:
+    Never changed once published to the process: a change makes a new index (built, or updated
+    from this one for the services it names), so a search in another thread keeps a consistent one."""
+
+    def __init__(self, generation: Generation, entries: dict[int, Entry]) -> None:
         self.generation = generation
-        self.entries: dict[int, Entry] = {}
+        self.entries = entries
         self.by_token: dict[str, frozenset[int]] = {}
-        self.rank: dict[int, int] = {}  # position in (name_fr, id) order
+        self.rank: dict[int, int] = {}  # position in name order (accents and case folded)
         self.closed_for_good: frozenset[int] = frozenset()  # crisis "closed" with no end date
         self._unions: dict[tuple[str, ...], frozenset[int]] = {}
         self._lock = threading.Lock()
 
     @classmethod
-    def build(cls, generation: str) -> SearchIndex:
-        index = cls(generation)
-        index._load()
+    def build(cls, generation: Generation) -> SearchIndex:
+        index = cls(generation, _read_entries(None))
+        tokens: dict[str, set[int]] = {}
+        for pk, entry in index.entries.items():
+            for token in entry.tokens:
+                tokens.setdefault(token, set()).add(pk)
+        index.by_token = {token: frozenset(ids) for token, ids in tokens.items()}
+        index._order()
         return index
 
-    def _load(self) -> None:
-        published = Q(status=ServiceStatus.PUBLISHED)
-        tokens: dict[str, set[int]] = {}
-        rows = (
-            Service.objects.filter(published)
-            .order_by("name_fr", "id")
-            .values_list(
-                "id",
-                "name_fr",
-                "name_nl",
-                "crisis_status",
-                "crisis_until",
-                "modalities",
-                "hours_in_slots",
-                "organisation_id",
-                "organisation__name_fr",
-                "organisation__name_nl",
-                "search_keys",
-                "is_free",
-            )
-        )
-        for position, row in enumerate(rows):
-            entry = Entry(row)
-            self.entries[entry.pk] = entry
-            self.rank[entry.pk] = position
-            keys = row[10].split()
-            keys += [modality_token(modality) for modality in row[5].split()]
-            if row[11]:
-                keys.append(FREE_TOKEN)
-            for token in keys:
-                tokens.setdefault(token, set()).add(entry.pk)
-        self.by_token = {token: frozenset(ids) for token, ids in tokens.items()}
+    def updated(self, changed: set[int], generation: Generation) -> SearchIndex:
+        """A new index with these services read again (gone when deleted or no longer published)."""
+        fresh = _read_entries(changed)
+        entries = {pk: entry for pk, entry in self.entries.items() if pk not in changed}
+        entries.update(fresh)
+        index = SearchIndex(generation, entries)
+        touched = {token for pk in changed if pk in self.entries for token in self.entries[pk].tokens}
+        touched.update(token for entry in fresh.values() for token in entry.tokens)
+        index.by_token = dict(self.by_token)
+        for token in touched:
+            ids = (self.by_token.get(token, frozenset()) - changed) | {
+                pk for pk, e in fresh.items() if token in e.tokens
+            }
+            if ids:
+                index.by_token[token] = frozenset(ids)
+            else:
+                index.by_token.pop(token, None)
+        index._order()
+        return index
+
+    def _order(self) -> None:
+        ordered = sorted(self.entries.values(), key=lambda entry: entry.sort_key)
+        self.rank = {entry.pk: position for position, entry in enumerate(ordered)}
         self.closed_for_good = frozenset(
             pk for pk, entry in self.entries.items() if entry.crisis_closed and entry.crisis_until is None
         )
-        self._load_details(published)
-
-    def _load_details(self, published: Q) -> None:
-        entries = self.entries
-        for service_id, address, postal_code, city, lat, lon, commune_lat, commune_lon in (
-            ServiceAtLocation.objects.filter(service__status=ServiceStatus.PUBLISHED)
-            .order_by("id")
-            .values_list(
-                "service_id",
-                "location__address",
-                "location__postal_code",
-                "location__city",
-                "location__latitude",
-                "location__longitude",
-                "location__commune__latitude",
-                "location__commune__longitude",
-            )
-        ):
-            if lat is None or lon is None:
-                lat, lon = commune_lat, commune_lon
-            entries[service_id].places.append(Place(address, postal_code, city, lat, lon))
-        for service_id, number in (
-            Phone.objects.filter(service__status=ServiceStatus.PUBLISHED)
-            .order_by("id")
-            .values_list("service_id", "number")
-        ):
-            entries[service_id].phones.append(number)
-        for service_id, start, end, valid_from, valid_to in (
-            OpeningSlot.objects.filter(service__status=ServiceStatus.PUBLISHED)
-            .order_by("id")
-            .values_list("service_id", "start", "end", "valid_from", "valid_to")
-        ):
-            entries[service_id].weekly.append((start, end, valid_from, valid_to))
-        for service_id, start_date, end_date, closed, opens_at, closes_at in (
-            ScheduleException.objects.filter(service__status=ServiceStatus.PUBLISHED)
-            .order_by("id")
-            .values_list("service_id", "start_date", "end_date", "closed", "opens_at", "closes_at")
-        ):
-            entries[service_id].exceptions.append(ExceptionCopy(start_date, end_date, closed, opens_at, closes_at))
-        for entry in entries.values():
-            entry.index_days()
-        irregular = [pk for pk, entry in entries.items() if not entry.hours_in_slots]
-        for service in Service.objects.filter(published, pk__in=irregular).prefetch_related(
-            "schedules",
-            "schedule_exceptions",
-            "service_at_locations__location__schedules",  # hours of the location (Service.location_hours)
-            "service_at_locations__location__schedule_exceptions",
-        ):
-            entries[service.pk].rrule_copy = service
 
     # --- filtering ---
 
@@ -354,13 +316,81 @@ class SearchIndex:
                     return
 
 
+def _read_entries(pks: set[int] | None) -> dict[int, Entry]:
+    """The published services (all, or those of `pks`) with their places, phones, slots and closures."""
+    published = Q(status=ServiceStatus.PUBLISHED) if pks is None else Q(status=ServiceStatus.PUBLISHED, pk__in=pks)
+    of_published = Q(service__status=ServiceStatus.PUBLISHED)
+    if pks is not None:
+        of_published &= Q(service_id__in=pks)
+    entries = {
+        row[0]: Entry(row)
+        for row in Service.objects.filter(published).values_list(
+            "id",
+            "name_fr",
+            "name_nl",
+            "crisis_status",
+            "crisis_until",
+            "modalities",
+            "hours_in_slots",
+            "organisation_id",
+            "organisation__name_fr",
+            "organisation__name_nl",
+            "search_keys",
+            "is_free",
+        )
+    }
+    for service_id, address, postal_code, city, lat, lon, commune_lat, commune_lon in (
+        ServiceAtLocation.objects.filter(of_published)
+        .order_by("id")
+        .values_list(
+            "service_id",
+            "location__address",
+            "location__postal_code",
+            "location__city",
+            "location__latitude",
+            "location__longitude",
+            "location__commune__latitude",
+            "location__commune__longitude",
+        )
+    ):
+        if lat is None or lon is None:
+            lat, lon = commune_lat, commune_lon
+        entries[service_id].places.append(Place(address, postal_code, city, lat, lon))
+    for service_id, number in Phone.objects.filter(of_published).order_by("id").values_list("service_id", "number"):
+        entries[service_id].phones.append(number)
+    for service_id, start, end, valid_from, valid_to in (
+        OpeningSlot.objects.filter(of_published)
+        .order_by("id")
+        .values_list("service_id", "start", "end", "valid_from", "valid_to")
+    ):
+        entries[service_id].weekly.append((start, end, valid_from, valid_to))
+    for service_id, start_date, end_date, closed, opens_at, closes_at in (
+        ScheduleException.objects.filter(of_published)
+        .order_by("id")
+        .values_list("service_id", "start_date", "end_date", "closed", "opens_at", "closes_at")
+    ):
+        entries[service_id].exceptions.append(ExceptionCopy(start_date, end_date, closed, opens_at, closes_at))
+    for entry in entries.values():
+        entry.index_days()
+    irregular = [pk for pk, entry in entries.items() if not entry.hours_in_slots]
+    for service in Service.objects.filter(published, pk__in=irregular).prefetch_related(
+        "schedules",
+        "schedule_exceptions",
+        "service_at_locations__location__schedules",  # hours of the location (Service.location_hours)
+        "service_at_locations__location__schedule_exceptions",
+    ):
+        entries[service.pk].rrule_copy = service
+    return entries
+
+
 _INDEX: SearchIndex | None = None
 _BUILDING = threading.Lock()
 
 
 def current_index() -> SearchIndex:
-    """The index of the directory as it is now: rebuilt by the first search after a change
-    (other threads of the process wait for it rather than build it twice)."""
+    """The index of the directory as it is now. After changes, the first search reads again just
+    the services they name (or everything when it cannot follow them); the other threads of the
+    process wait for it rather than do it twice."""
     global _INDEX
     generation = current_generation()
     index = _INDEX
@@ -368,9 +398,19 @@ def current_index() -> SearchIndex:
         return index
     with _BUILDING:
         index = _INDEX
-        if index is None or index.generation != generation:
+        if index is not None and index.generation == generation:
+            return index
+        followed = (
+            changed_since(index.generation)
+            if index is not None and index.generation.number < generation.number
+            else None
+        )
+        if index is not None and followed is not None:
+            changed, reached = followed
+            index = index.updated(changed, reached)
+        else:
             index = SearchIndex.build(generation)
-            _INDEX = index
+        _INDEX = index
     return index
 
 

@@ -1,21 +1,24 @@
-"""Every save or delete of a row the search reads changes the search generation (searchmemory.py, generation.py).
+"""Every save or delete of a row the search reads makes a new search generation, naming the
+services it touches (generation.py), so each process reloads just those into its index.
 
+Before the write, the generation row is locked (in a transaction): every directory write then
+takes that lock before any directory row, so two writers never wait on each other crosswise.
 Bulk writes that send no signal (QuerySet.update, bulk_create) bump it themselves: see
-searchindex.refresh_search_index() and reindex_all().
+searchindex.refresh_search_index() and reindex_all(), which also write the weekly slots
+(OpeningSlot, derived data, so not followed here: their bulk deletes stay one statement).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 
 from maillage.core.models import Commune, PostalCode
-from maillage.directory.generation import bump_generation
+from maillage.directory.generation import bump_generation, lock_generation
 from maillage.directory.models import (
     DirectoryOrganisation,
     Location,
-    OpeningSlot,
     Phone,
     Schedule,
     ScheduleException,
@@ -23,6 +26,26 @@ from maillage.directory.models import (
     ServiceAtLocation,
     ServiceLanguage,
 )
+
+
+def _services_of(instance: Any) -> list[int] | None:
+    """The services whose search entry this row changes; None for all of them."""
+    if isinstance(instance, Service):
+        return [instance.pk]
+    if isinstance(instance, DirectoryOrganisation):
+        return list(Service.objects.filter(organisation_id=instance.pk).values_list("pk", flat=True))
+    if isinstance(instance, Location):
+        return _at_location(instance.pk)
+    if isinstance(instance, Commune | PostalCode):
+        return None  # areas and distances of every service
+    ids = [instance.service_id] if getattr(instance, "service_id", None) else []
+    location_id = getattr(instance, "location_id", None)
+    return ids + _at_location(location_id) if location_id else ids
+
+
+def _at_location(location_id: int) -> list[int]:
+    return list(ServiceAtLocation.objects.filter(location_id=location_id).values_list("service_id", flat=True))
+
 
 # What a search filters on or prints; communes and postal codes for areas and distances.
 READ_BY_SEARCH = (
@@ -33,25 +56,42 @@ READ_BY_SEARCH = (
     Phone,
     Schedule,
     ScheduleException,
-    OpeningSlot,
     ServiceLanguage,
     Commune,
     PostalCode,
 )
 
 
-def _changed(sender: Any, **kwargs: Any) -> None:
-    bump_generation()
+def _before_write(sender: Any, **kwargs: Any) -> None:
+    lock_generation()
 
 
-def _m2m_changed(sender: Any, action: str, **kwargs: Any) -> None:
-    if action in ("post_add", "post_remove", "post_clear"):
-        bump_generation()
+def _saved(sender: Any, instance: Any, **kwargs: Any) -> None:
+    bump_generation(_services_of(instance))
+
+
+def _deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
+    # A deleted location's services are deleted links already (their own signals name them).
+    bump_generation(_services_of(instance) if not isinstance(instance, Location | DirectoryOrganisation) else [])
+
+
+def _links_changed(
+    sender: Any, instance: Any, action: str, reverse: bool, pk_set: set[int] | None, **kwargs: Any
+) -> None:
+    if action.startswith("pre_"):
+        lock_generation()
+    elif reverse:  # from a category or a commune: pk_set holds services (all of them on clear)
+        bump_generation(pk_set if action != "post_clear" else None)
+    else:
+        bump_generation([instance.pk])
 
 
 def connect() -> None:
     for model in READ_BY_SEARCH:
-        post_save.connect(_changed, sender=model, dispatch_uid=f"directory-search-{model.__name__}-save")
-        post_delete.connect(_changed, sender=model, dispatch_uid=f"directory-search-{model.__name__}-delete")
+        name = model.__name__
+        pre_save.connect(_before_write, sender=model, dispatch_uid=f"directory-search-{name}-pre-save")
+        pre_delete.connect(_before_write, sender=model, dispatch_uid=f"directory-search-{name}-pre-delete")
+        post_save.connect(_saved, sender=model, dispatch_uid=f"directory-search-{name}-save")
+        post_delete.connect(_deleted, sender=model, dispatch_uid=f"directory-search-{name}-delete")
     for through in (Service.needs.through, Service.area_communes.through):
-        m2m_changed.connect(_m2m_changed, sender=through, dispatch_uid=f"directory-search-{through.__name__}")
+        m2m_changed.connect(_links_changed, sender=through, dispatch_uid=f"directory-search-{through.__name__}")
