@@ -44,7 +44,7 @@ def bump_generation(service_ids: Iterable[int] | None = None) -> None:
     token = uuid.uuid4().hex
     with transaction.atomic():
         row = SearchGeneration.objects.select_for_update().filter(pk=1).first()
-        if row is None:
+        if row is None:  # tables emptied (a test database flush): start again as the migration does
             row = SearchGeneration.objects.create(pk=1, value=token, number=1)
         else:
             row.value, row.number = token, row.number + 1

@@ -199,6 +199,10 @@ class Service(models.Model):
                 hours.append(LocationHours(location, schedules, closures))
         return hours
 
+    def hours_schedules(self) -> list[Schedule]:
+        """The schedules that give its hours (printed sheets): its own, else its locations' ones."""
+        return list(self.schedules.all()) or [s for hours in self.location_hours() for s in hours.schedules]
+
 
 class ServiceLanguage(models.Model):
     """HSDS `language`: one language a service is offered in (rows make filtering an index lookup)."""

@@ -51,7 +51,7 @@ def _hours(service: Service) -> str:
     """The weekly hours as the HTML sheet shows them: days in the reader's language, then the times."""
     return "; ".join(
         f"{schedule.days_display} {schedule.opens_at:%H:%M}–{schedule.closes_at:%H:%M}"
-        for schedule in service.schedules.all()
+        for schedule in service.hours_schedules()
     )
 
 

@@ -51,7 +51,7 @@ from maillage.directory.forms import (
     SubscriptionForm,
     WorkerForm,
 )
-from maillage.directory.models import CrisisStatus, Modality, Service, ServiceChange, Worker
+from maillage.directory.models import HOURS_PREFETCH, CrisisStatus, Modality, Service, ServiceChange, Worker
 from maillage.directory.opening import is_open as service_is_open
 from maillage.directory.opening import next_opening
 from maillage.directory.queries import (
@@ -252,7 +252,7 @@ def service_detail(request: HttpRequest, pk: int) -> HttpResponse:
     service = get_object_for_user_or_404(
         services_visible_to(request.user)
         .select_related("organisation", "verified_by")
-        .prefetch_related("schedules", "schedule_exceptions", "phones", "needs", "service_at_locations__location"),
+        .prefetch_related(*HOURS_PREFETCH, "phones", "needs", "service_at_locations__location"),
         pk=pk,
     )
     now = timezone.now()
@@ -594,7 +594,7 @@ def _sheet_content(request: HttpRequest, form: SheetForm) -> SheetContent:
             SearchCriteria(category=need, postal_code=postal.code if postal else None, commune=commune, limit=12)
         )
         rows.append((need, [r for r in found if r.serves_area or r.distance_km == 0.0] or found[:6]))
-    prefetch_related_objects([r.service for _need, found in rows for r in found], "schedules")
+    prefetch_related_objects([r.service for _need, found in rows for r in found], *HOURS_PREFETCH)
     query = {"postal_code": postal.code if postal else ""}
     if len(needs) == 1:
         query["need"] = str(needs[0].pk)

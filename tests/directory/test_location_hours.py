@@ -4,6 +4,7 @@ for opening_state, the weekly slots, the in-memory search and the service page; 
 from __future__ import annotations
 
 import copy
+import io
 import json
 import uuid
 from datetime import date, datetime, time, timedelta
@@ -14,6 +15,7 @@ import pytest
 import time_machine
 from django.test import Client
 from django.urls import reverse
+from pypdf import PdfReader
 
 from maillage.directory import exchange
 from maillage.directory import services as directory_services
@@ -270,3 +272,11 @@ def test_the_official_example_with_hours_on_its_location_only() -> None:
     )
     assert opening_state(service, thursday_2nd + timedelta(days=7))[0] is False
     assert Service.objects.get(pk=service.pk).hours_in_slots is False  # BYMONTHDAY: rrule decides
+
+
+def test_the_printed_sheets_list_the_hours_of_the_location(client: Client, themes, building: Service) -> None:  # type: ignore[no-untyped-def]
+    params = {"commune": _location_of(building).commune_id, "needs": [themes["FOOD"].pk]}
+    page = client.get(reverse("directory:sheet"), params).content.decode()
+    assert '<span class="meta">lun., mar., mer., jeu., ven. 09:00–17:00</span>' in page
+    text = PdfReader(io.BytesIO(client.get(reverse("directory:sheet_pdf"), params).content)).pages[0].extract_text()
+    assert "09:00–17:00" in text
