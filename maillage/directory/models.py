@@ -16,10 +16,15 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 
-def _translated(fr: str, nl: str) -> str:
-    if get_language() == "nl" and nl:
+def translated(fr: str, nl: str, language: str | None) -> str:
+    """The Dutch text for Dutch readers when there is one, else the French (else the Dutch)."""
+    if language == "nl" and nl:
         return nl
     return fr or nl
+
+
+def _translated(fr: str, nl: str) -> str:
+    return translated(fr, nl, get_language())
 
 
 class DirectoryOrganisation(models.Model):

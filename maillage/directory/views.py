@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from html import escape  # Django's escape() without its lazy-string wrapper: same output, called ~200 times a page
 from typing import Any
@@ -23,8 +23,8 @@ from django.utils import dateformat, timezone
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.safestring import SafeString
 from django.utils.text import slugify
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from maillage.core.http import AuthenticatedRequest
@@ -51,7 +51,7 @@ from maillage.directory.forms import (
     SubscriptionForm,
     WorkerForm,
 )
-from maillage.directory.models import HOURS_PREFETCH, CrisisStatus, Modality, Service, ServiceChange, Worker
+from maillage.directory.models import HOURS_PREFETCH, CrisisStatus, Modality, Service, ServiceChange, Worker, translated
 from maillage.directory.opening import is_open as service_is_open
 from maillage.directory.opening import next_opening
 from maillage.directory.queries import (
@@ -134,7 +134,7 @@ def _search_page(request: HttpRequest, *, professional: bool) -> HttpResponse:
     return render(request, "directory/search.html", context)
 
 
-@dataclass(frozen=True)
+@dataclass
 class ResultCard:
     """One search result as the page prints it, prepared here so the template only writes strings."""
 
@@ -151,34 +151,36 @@ class ResultCard:
     addresses: list[str]
     phones: list[tuple[str, str]]
     workers: list[Worker]
-    html: SafeString
+    html: SafeString = field(default_factory=SafeString)
 
 
 def _cards(rows: list[tuple[ReferralSuggestion, list[Worker]]], *, professional: bool) -> list[ResultCard]:
     url = reverse("directory:service", args=[0])[:-2]  # ".../services/0/" → ".../services/"
     labels = _CardLabels()
+    language = get_language()
     cards = []
     for result, service_workers in rows:
         service = result.service
-        upcoming = timezone.localtime(result.next_opening) if result.next_opening else None
+        # Only a closed result prints its next opening, only an open one its closing time.
+        upcoming = timezone.localtime(result.next_opening) if result.next_opening and not result.is_open else None
+        until = result.open_until if result.is_open else None
         card = ResultCard(
             url=f"{url}{service.pk}/",
-            name=service.name,
-            organisation=service.organisation.name,
+            name=translated(service.name_fr, service.name_nl, language),
+            organisation=translated(service.organisation.name_fr, service.organisation.name_nl, language),
             is_open=result.is_open,
-            open_until=timezone.localtime(result.open_until).strftime("%H:%M") if result.open_until else "",
+            open_until=timezone.localtime(until).strftime("%H:%M") if until else "",
             serves_area=result.serves_area,
             crisis=service.get_crisis_status_display() if service.crisis_status != CrisisStatus.USUAL else "",
             next_opening=upcoming,
-            # Only a closed result prints its next opening ("open now" searches list open ones only).
-            next_opening_text=dateformat.format(upcoming, "l j F, H:i") if upcoming and not result.is_open else "",
+            next_opening_text=dateformat.format(upcoming, "l j F, H:i") if upcoming else "",
             modalities=", ".join(labels.modalities[m] for m in service.modalities.split() if m in labels.modalities),
             addresses=[f"{place.address}, {place.postal_code} {place.city}" for place in service.places],  # type: ignore[attr-defined]
             phones=[(number.replace(" ", ""), number) for number in service.phone_numbers],  # type: ignore[attr-defined]
             workers=service_workers if professional else [],
-            html=SafeString(""),
         )
-        cards.append(replace(card, html=_card_html(card, labels)))
+        card.html = _card_html(card, labels)
+        cards.append(card)
     return cards
 
 
