@@ -120,7 +120,7 @@ def _search_page(request: HttpRequest, *, professional: bool) -> HttpResponse:
         "form": form,
         "results": results,
         "rows": rows,
-        "cards": _cards(rows, professional=professional),
+        "cards": SafeString("".join(card.html for card in _cards(rows, professional=professional))),
         "professional": professional,
     }
     if getattr(request, "htmx", False):

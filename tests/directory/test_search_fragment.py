@@ -163,3 +163,32 @@ def test_a_page_of_open_services_in_the_area_comes_before_the_others(themes) -> 
         ("C dans la zone", True),
         ("A ailleurs", False),
     ]
+
+
+def test_result_services_are_made_without_init_so_nothing_may_listen_to_it() -> None:
+    """queries._loaded() skips Model.__init__ for speed: it would only add the pre_init/post_init signals."""
+    from django.db.models.signals import post_init, pre_init
+
+    from maillage.directory.models import DirectoryOrganisation, Service
+
+    for model in (Service, DirectoryOrganisation):
+        assert (pre_init.has_listeners(model), post_init.has_listeners(model)) == (False, False)
+
+
+@time_machine.travel(MONDAY_10, tick=False)
+def test_a_result_reads_its_other_columns_on_access(themes, soup_kitchen) -> None:  # type: ignore[no-untyped-def]
+    from django.utils import timezone
+
+    from maillage.directory.queries import SearchCriteria, search
+
+    [result] = search(SearchCriteria(category=themes["FOOD"], at=timezone.now()))
+    service = result.service
+    assert service.get_deferred_fields() >= {"description_fr", "email"}
+    assert (service.pk, service.name, service.organisation.name) == (
+        soup_kitchen.pk,
+        "Soupe <chaude> & pain",
+        soup_kitchen.organisation.name,
+    )
+    with CaptureQueriesContext(connection) as captured:
+        assert service.uuid == soup_kitchen.uuid
+    assert len(captured) == 1
