@@ -43,7 +43,7 @@ from maillage.directory.searchindex import FREE_TOKEN, WEEK_MINUTES, modality_to
 # --- what is held per service ---------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Place:
     """Where a search result is: an address line and the point used for distances (the location's,
     else its commune's centre)."""
@@ -55,7 +55,7 @@ class Place:
     longitude: Decimal | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ExceptionCopy:
     """A closure or special hours, as opening.py reads them."""
 

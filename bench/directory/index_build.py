@@ -1,0 +1,54 @@
+"""What the in-memory search index costs a process: a full build, an update after one change, memory.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/maillage_bench_directory \
+        .venv/bin/python bench/directory/index_build.py
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "maillage.settings")
+
+import django
+
+django.setup()
+
+from maillage.directory.generation import current_generation  # noqa: E402
+from maillage.directory.models import Service  # noqa: E402
+from maillage.directory.searchmemory import SearchIndex  # noqa: E402
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def timed(label: str, build):
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = build()
+    print(
+        f"{label}: wall {(time.perf_counter() - wall) * 1000:.0f} ms, cpu {(time.process_time() - cpu) * 1000:.0f} ms"
+    )
+    return result
+
+
+def main() -> None:
+    before = rss_mb()
+    index = timed("full build", lambda: SearchIndex.build(current_generation()))
+    print(f"services held: {len(index.entries)}, tokens: {len(index.by_token)}, RSS +{rss_mb() - before:.0f} MB")
+    timed("second full build", lambda: SearchIndex.build(current_generation()))
+    one = [Service.objects.filter(status="published").order_by("pk").values_list("pk", flat=True)[0]]
+    timed("update after a change to 1 service", lambda: index.updated(set(one), index.generation))
+    some = set(Service.objects.filter(status="published").order_by("pk").values_list("pk", flat=True)[:50])
+    timed("update after changes to 50 services", lambda: index.updated(some, index.generation))
+
+
+if __name__ == "__main__":
+    main()
