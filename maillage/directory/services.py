@@ -207,18 +207,14 @@ def add_location_exception(actor: User | None, location: Location, data: Mapping
     """A closure or special hours of the location: it applies to the services that take the location's hours."""
     with transaction.atomic():
         exception = ScheduleException.objects.create(location=location, **data)
-        _audit(
-            actor,
-            "directory.closure.created",
-            location,
-            {
-                "from": exception.start_date.isoformat(),
-                "to": exception.end_date.isoformat(),
-                "closed": exception.closed,
-            },
-        )
+        _audit_closure(actor, location, exception)
         _location_hours_changed(location)
     return exception
+
+
+def _audit_closure(actor: User | None, target: Service | Location, exception: ScheduleException) -> None:
+    data = {"from": exception.start_date.isoformat(), "to": exception.end_date.isoformat(), "closed": exception.closed}
+    _audit(actor, "directory.closure.created", target, data)
 
 
 def _location_hours_changed(location: Location) -> None:
@@ -232,16 +228,7 @@ def _location_hours_changed(location: Location) -> None:
 def add_exception(actor: User | None, service: Service, data: Mapping[str, Any]) -> ScheduleException:
     with transaction.atomic():
         exception = ScheduleException.objects.create(service=service, **data)
-        _audit(
-            actor,
-            "directory.closure.created",
-            service,
-            {
-                "from": exception.start_date.isoformat(),
-                "to": exception.end_date.isoformat(),
-                "closed": exception.closed,
-            },
-        )
+        _audit_closure(actor, service, exception)
         _record(service, ChangeKind.UPDATED)
     return exception
 

@@ -7,7 +7,6 @@ import io
 import json
 import zipfile
 from datetime import time
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,8 +19,8 @@ from maillage.directory.models import DirectoryOrganisation, Location, Phone, Sc
 from maillage.directory.queries import published_services
 from tests.conftest import client_for
 from tests.directory.factories import make_service
+from tests.reference import HSDS
 
-HSDS = Path("/work/shared/hsds-3.0")
 pytestmark = [
     pytest.mark.django_db,
     pytest.mark.skipif(

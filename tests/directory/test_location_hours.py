@@ -8,7 +8,6 @@ import io
 import json
 import uuid
 from datetime import date, datetime, time, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,7 +26,8 @@ from tests.directory.factories import make_service
 
 pytestmark = pytest.mark.django_db
 
-HSDS = Path("/work/shared/hsds-3.0")
+from tests.reference import HSDS  # noqa: E402
+
 MONDAY_10 = datetime(2026, 11, 23, 10, tzinfo=BRUSSELS)
 MONDAY_20 = datetime(2026, 11, 23, 20, tzinfo=BRUSSELS)
 SATURDAY_10 = datetime(2026, 11, 28, 10, tzinfo=BRUSSELS)
