@@ -18,6 +18,7 @@ from maillage.core.tenancy import AnyUser, is_federation_staff, organisation_ids
 from maillage.directory.models import (
     ChangeKind,
     DirectoryOrganisation,
+    Location,
     Service,
     ServiceAtLocation,
     ServiceChange,
@@ -311,6 +312,11 @@ def organisations_editable_by(user: AnyUser) -> QuerySet[DirectoryOrganisation]:
     if is_federation_staff(user):
         return DirectoryOrganisation.objects.all()
     return DirectoryOrganisation.objects.filter(organisation_id__in=organisation_ids(user, [Role.COORDINATOR]))
+
+
+def editable_locations(user: AnyUser) -> QuerySet[Location]:
+    """The locations of the organisations the user may edit (their own hours, for the services there)."""
+    return Location.objects.filter(organisation__in=organisations_editable_by(user)).select_related("organisation")
 
 
 def service_history(service: Service) -> QuerySet[AuditEntry]:

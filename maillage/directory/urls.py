@@ -20,6 +20,13 @@ urlpatterns = [
     path("services/<int:pk>/workers/new/", views.worker_edit, name="worker_new"),
     path("services/<int:pk>/workers/<int:worker_pk>/", views.worker_edit, name="worker_edit"),
     path("services/<int:pk>/history/", views.history, name="history"),
+    path("locations/<int:pk>/hours/", views.location_hours, name="location_hours"),
+    path(
+        "locations/<int:pk>/hours/<int:schedule_pk>/delete/",
+        views.location_schedule_delete,
+        name="location_schedule_delete",
+    ),
+    path("locations/<int:pk>/closures/", views.location_closure_add, name="location_closure_add"),
     path("status/", views.status_board, name="status_board"),
     path("changes/", views.changes, name="changes"),
     path("changes/follow/", views.subscribe, name="subscribe"),

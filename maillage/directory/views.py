@@ -51,12 +51,22 @@ from maillage.directory.forms import (
     SubscriptionForm,
     WorkerForm,
 )
-from maillage.directory.models import HOURS_PREFETCH, CrisisStatus, Modality, Service, ServiceChange, Worker, translated
+from maillage.directory.models import (
+    HOURS_PREFETCH,
+    CrisisStatus,
+    Location,
+    Modality,
+    Service,
+    ServiceChange,
+    Worker,
+    translated,
+)
 from maillage.directory.opening import is_open as service_is_open
 from maillage.directory.opening import next_opening
 from maillage.directory.queries import (
     ReferralSuggestion,
     SearchCriteria,
+    editable_locations,
     editable_services,
     is_stale,
     organisations_editable_by,
@@ -323,12 +333,11 @@ def service_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 def schedule_add(request: HttpRequest, pk: int) -> HttpResponse:
     service = _editable_or_404(request, pk)
     form = ScheduleForm(request.POST or None)
-    closure = ClosureForm(prefix="closure")
     if request.method == "POST" and form.is_valid():
         services.add_schedule(request.user, service, form.schedule_data())  # type: ignore[arg-type]
         messages.success(request, _("The opening hours are added."))
         return redirect("directory:hours", pk=service.pk)
-    return render(request, "directory/hours.html", {"service": service, "form": form, "closure_form": closure})
+    return _hours_page(request, service, form, ClosureForm(prefix="closure"))
 
 
 @login_required
@@ -349,9 +358,83 @@ def closure_add(request: HttpRequest, pk: int) -> HttpResponse:
         services.add_exception(request.user, service, closure.cleaned_data)  # type: ignore[arg-type]
         messages.success(request, _("The closure is added."))
         return redirect("directory:hours", pk=service.pk)
+    return _hours_page(request, service, ScheduleForm(), closure)
+
+
+def _hours_page(
+    request: HttpRequest, owner: Service | Location, form: ScheduleForm, closure_form: ClosureForm
+) -> HttpResponse:
+    """The hours of a service or of a location (HSDS lets hours belong to the building: the services
+    there that give none of their own take them), with the forms to add hours and closures."""
+    if isinstance(owner, Service):
+        links = {"hours": "directory:hours", "closure": "directory:closure_add", "delete": "directory:schedule_delete"}
+        locations = [link.location for link in owner.service_at_locations.select_related("location").order_by("pk")]
+        back = (reverse("directory:service", args=[owner.pk]), owner.name)
+    else:
+        links = {
+            "hours": "directory:location_hours",
+            "closure": "directory:location_closure_add",
+            "delete": "directory:location_schedule_delete",
+        }
+        locations = []
+        back = (reverse("directory:organisation_edit", args=[owner.organisation_id]), owner.organisation.name)
     return render(
-        request, "directory/hours.html", {"service": service, "form": ScheduleForm(), "closure_form": closure}
+        request,
+        "directory/hours.html",
+        {
+            "owner": owner,
+            "is_location": isinstance(owner, Location),
+            "schedules": owner.schedules.filter(service=None) if isinstance(owner, Location) else owner.schedules.all(),
+            "closures": owner.schedule_exceptions.filter(service=None)
+            if isinstance(owner, Location)
+            else owner.schedule_exceptions.all(),
+            "links": links,
+            "locations": [location for location in locations if _may_edit_location(request, location)],
+            "back": back,
+            "form": form,
+            "closure_form": closure_form,
+        },
     )
+
+
+def _may_edit_location(request: HttpRequest, location: Location) -> bool:
+    return editable_locations(request.user).filter(pk=location.pk).exists()
+
+
+def _editable_location_or_404(request: HttpRequest, pk: int) -> Location:
+    return get_object_for_user_or_404(editable_locations(request.user), pk=pk)
+
+
+@login_required
+def location_hours(request: HttpRequest, pk: int) -> HttpResponse:
+    location = _editable_location_or_404(request, pk)
+    form = ScheduleForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.add_location_schedule(request.user, location, form.schedule_data())  # type: ignore[arg-type]
+        messages.success(request, _("The opening hours are added."))
+        return redirect("directory:location_hours", pk=location.pk)
+    return _hours_page(request, location, form, ClosureForm(prefix="closure"))
+
+
+@login_required
+@require_POST
+def location_schedule_delete(request: HttpRequest, pk: int, schedule_pk: int) -> HttpResponse:
+    location = _editable_location_or_404(request, pk)
+    schedule = get_object_for_user_or_404(location.schedules.filter(service=None), pk=schedule_pk)
+    services.delete_schedule(request.user, schedule)  # type: ignore[arg-type]
+    messages.success(request, _("The opening hours are removed."))
+    return redirect("directory:location_hours", pk=location.pk)
+
+
+@login_required
+def location_closure_add(request: HttpRequest, pk: int) -> HttpResponse:
+    location = _editable_location_or_404(request, pk)
+    closure = ClosureForm(request.POST or None, prefix="closure")
+    if request.method == "POST" and closure.is_valid():
+        services.add_location_exception(request.user, location, closure.cleaned_data)  # type: ignore[arg-type]
+        messages.success(request, _("The closure is added."))
+        return redirect("directory:location_hours", pk=location.pk)
+    return _hours_page(request, location, ScheduleForm(), closure)
 
 
 @login_required
