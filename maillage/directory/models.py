@@ -136,7 +136,7 @@ class Service(models.Model):
     )
     # Lower-case, accent-free copy of the FR/NL texts, kept by services.py for full-text search.
     search_text = models.TextField(blank=True, editable=False)
-    # Derived by searchindex.refresh_search_index(): need, area and language tokens for one indexed filter,
+    # Derived by searchindex.refresh_search_index(): need, area and language tokens the in-memory search index reads,
     # and whether every schedule is a plain weekly one, copied into OpeningSlot (else rrule decides).
     search_keys = models.TextField(blank=True, default="", editable=False)
     hours_in_slots = models.BooleanField(default=False, editable=False)

@@ -14,8 +14,9 @@ Search keys are space-separated tokens in `Service.search_keys` (" n12 n3 d3 lfr
   d<id>  tagged with this level-1 need itself (a level-2 search under it matches it),
   l<code> language spoken, c<id> commune served, p<code> extra postal code served,
   r      serves the whole region.
-PostgreSQL filters them through a GIN index on string_to_array(search_keys, ' ')
-(migration 0005); SQLite with LIKE on the padded text.
+Each process reads them into its in-memory search index (searchmemory.py), which filters by
+them; the GIN index migration 0005 put on them is dropped by migration 0008 (nothing queries
+them in SQL any more, and it cost every write).
 """
 
 from __future__ import annotations
