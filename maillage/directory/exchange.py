@@ -20,7 +20,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -479,6 +479,7 @@ class ImportReport:
     services: int = 0
     locations: int = 0
     schedules: int = 0
+    schedules_removed: int = 0
 
 
 class _Importer:
@@ -490,6 +491,12 @@ class _Importer:
         self.categories = {c.code: c for c in active_categories(SCHEME)}
         # Locations whose own schedules were imported: the services there may take their hours.
         self.locations_with_hours: set[int] = set()
+        # Owners whose document lists their schedules (even none), by level, and every schedule id
+        # the import names: afterwards those owners keep only named schedules, so a re-import drops
+        # the hours a document no longer gives. Ids, not owners: the official examples share one
+        # schedule id between a service, its link and its location.
+        self.listed_for: dict[str, set[int]] = {"service": set(), "link": set(), "location": set()}
+        self.named_schedules: set[uuid.UUID] = set()
 
     def error(self, path: str, message: str) -> None:
         self.errors.append(f"{path}: {message}")
@@ -555,6 +562,8 @@ class _Importer:
         self.report.locations += 1
         for index, phone in enumerate(data.get("phones") or []):
             self.phone(phone, f"{path}.phones[{index}]", location=location)
+        if "schedules" in data:
+            self.listed_for["location"].add(location.pk)
         for index, schedule in enumerate(data.get("schedules") or []):
             self.schedule(schedule, f"{path}.schedules[{index}]", location=location)
         return location
@@ -602,6 +611,7 @@ class _Importer:
         key = self.uuid(data.get("id"), path)
         if key is None:
             return
+        self.named_schedules.add(key)
         if not data.get("opens_at") or not data.get("closes_at"):
             return  # a schedule described only in words: nothing to compute with
         opens = self._time(data.get("opens_at"), f"{path}.opens_at")
@@ -684,6 +694,8 @@ class _Importer:
         self.report.services += 1
         for index, phone in enumerate(data.get("phones") or []):
             self.phone(phone, f"{path}.phones[{index}]", service=service)
+        if "schedules" in data:
+            self.listed_for["service"].add(service.pk)
         for index, schedule in enumerate(data.get("schedules") or []):
             self.schedule(schedule, f"{path}.schedules[{index}]", service=service)
         for index, link in enumerate(data.get("service_at_locations") or []):
@@ -732,8 +744,32 @@ class _Importer:
         link, _created = ServiceAtLocation.objects.update_or_create(
             uuid=key, defaults={"service": service, "location": location, "description": data.get("description") or ""}
         )
+        if "schedules" in data:
+            self.listed_for["link"].add(link.pk)
         for index, schedule in enumerate(data.get("schedules") or []):
             self.schedule(schedule, f"{path}.schedules[{index}]", service=service, service_at_location=link)
+
+    def remove_unnamed_schedules(self) -> None:
+        """The schedules of listed owners that the import did not name, deleted; their services reindexed."""
+        listed = self.listed_for
+        owned = (
+            Q(service_id__in=listed["service"], service_at_location=None)
+            | Q(service_at_location_id__in=listed["link"])
+            | Q(location_id__in=listed["location"], service=None)
+        )
+        stale = [
+            (pk, service_id, location_id)
+            for pk, key, service_id, location_id in Schedule.objects.filter(owned).values_list(
+                "pk", "uuid", "service_id", "location_id"
+            )
+            if key not in self.named_schedules
+        ]
+        for start in range(0, len(stale), 500):
+            Schedule.objects.filter(pk__in=[pk for pk, _service, _location in stale[start : start + 500]]).delete()
+        self.report.schedules_removed = len(stale)
+        for service in Service.objects.filter(pk__in={service for _pk, service, _location in stale if service}):
+            refresh_search_index(service)
+        self.locations_with_hours.update(location for _pk, service, location in stale if location and not service)
 
 
 def _documents(payload: Any) -> list[Any]:
@@ -759,6 +795,7 @@ def import_documents(actor: User | None, payload: Any) -> ImportReport:
         if importer.errors:
             transaction.set_rollback(True)
             raise ValidationError(importer.errors)
+        importer.remove_unnamed_schedules()
         # A location's hours may come after a service there was indexed (or in another document).
         refresh_services_at(importer.locations_with_hours)
         log_action(actor, "directory.import.completed", None, importer.report.__dict__)

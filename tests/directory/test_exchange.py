@@ -131,6 +131,27 @@ def test_export_roundtrip_is_idempotent(directory: Service) -> None:
     assert [c.code for c in service.needs.all()] == ["FOOD.PARCEL"]
 
 
+def test_a_reimport_drops_the_hours_a_document_no_longer_gives(directory: Service) -> None:
+    """The document is the truth for the schedules it lists: one removed there is removed here (and
+    from the search); a document without a "schedules" key leaves them alone."""
+    Schedule.objects.create(service=directory, byday="SA", opens_at=time(9), closes_at=time(12))
+    documents = exchange.export_organizations(published_services())
+    [service_document] = [s for s in documents[0]["services"] if s["id"] == str(directory.uuid)]
+    kept, dropped = service_document["schedules"][0], service_document["schedules"][1]
+    service_document["schedules"] = [kept]
+    report = exchange.import_documents(None, documents)
+    assert report.schedules_removed == 1
+    assert [str(key) for key in Schedule.objects.filter(service=directory).values_list("uuid", flat=True)] == [
+        kept["id"]
+    ]
+    assert (kept["byday"], dropped["byday"]) == ("MO,TU,WE,TH,FR", "SA")
+    # The weekly slots follow: Monday to Friday from 9:00 (minute 540 of each day), no Saturday.
+    assert sorted(directory.opening_slots.values_list("start", flat=True)) == [540 + 1440 * day for day in range(5)]
+    del service_document["schedules"]
+    assert exchange.import_documents(None, documents).schedules_removed == 0
+    assert Schedule.objects.filter(service=directory).count() == 1
+
+
 def test_datapackage_roundtrip(directory: Service) -> None:
     archive = exchange.datapackage_zip(published_services())
     Service.objects.all().delete()
