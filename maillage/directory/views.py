@@ -331,34 +331,52 @@ def service_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 
 @login_required
 def schedule_add(request: HttpRequest, pk: int) -> HttpResponse:
-    service = _editable_or_404(request, pk)
-    form = ScheduleForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        services.add_schedule(request.user, service, form.schedule_data())  # type: ignore[arg-type]
-        messages.success(request, _("The opening hours are added."))
-        return redirect("directory:hours", pk=service.pk)
-    return _hours_page(request, service, form, ClosureForm(prefix="closure"))
+    return _add_hours(request, _editable_or_404(request, pk), services.add_schedule)
 
 
 @login_required
 @require_POST
 def schedule_delete(request: HttpRequest, pk: int, schedule_pk: int) -> HttpResponse:
     service = _editable_or_404(request, pk)
-    schedule = get_object_for_user_or_404(service.schedules.all(), pk=schedule_pk)
-    services.delete_schedule(request.user, schedule)  # type: ignore[arg-type]
-    messages.success(request, _("The opening hours are removed."))
-    return redirect("directory:hours", pk=service.pk)
+    return _delete_hours(request, service, service.schedules.all(), schedule_pk)
 
 
 @login_required
 def closure_add(request: HttpRequest, pk: int) -> HttpResponse:
-    service = _editable_or_404(request, pk)
+    return _add_closure(request, _editable_or_404(request, pk), services.add_exception)
+
+
+def _hours_url(owner: Service | Location) -> str:
+    return reverse("directory:hours" if isinstance(owner, Service) else "directory:location_hours", args=[owner.pk])
+
+
+def _add_hours(request: HttpRequest, owner: Any, add: Any) -> HttpResponse:
+    """Opening hours for a service or a location (`add` is the services.py function for it)."""
+    form = ScheduleForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        add(request.user, owner, form.schedule_data())
+        messages.success(request, _("The opening hours are added."))
+        return redirect(_hours_url(owner))
+    return _hours_page(request, owner, form, ClosureForm(prefix="closure"))
+
+
+def _delete_hours(
+    request: HttpRequest, owner: Service | Location, schedules: QuerySet, schedule_pk: int
+) -> HttpResponse:
+    schedule = get_object_for_user_or_404(schedules, pk=schedule_pk)
+    services.delete_schedule(request.user, schedule)  # type: ignore[arg-type]
+    messages.success(request, _("The opening hours are removed."))
+    return redirect(_hours_url(owner))
+
+
+def _add_closure(request: HttpRequest, owner: Any, add: Any) -> HttpResponse:
+    """A closure or special hours for a service or a location (`add` is the services.py function for it)."""
     closure = ClosureForm(request.POST or None, prefix="closure")
     if request.method == "POST" and closure.is_valid():
-        services.add_exception(request.user, service, closure.cleaned_data)  # type: ignore[arg-type]
+        add(request.user, owner, closure.cleaned_data)
         messages.success(request, _("The closure is added."))
-        return redirect("directory:hours", pk=service.pk)
-    return _hours_page(request, service, ScheduleForm(), closure)
+        return redirect(_hours_url(owner))
+    return _hours_page(request, owner, ScheduleForm(), closure)
 
 
 def _hours_page(
@@ -407,34 +425,19 @@ def _editable_location_or_404(request: HttpRequest, pk: int) -> Location:
 
 @login_required
 def location_hours(request: HttpRequest, pk: int) -> HttpResponse:
-    location = _editable_location_or_404(request, pk)
-    form = ScheduleForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        services.add_location_schedule(request.user, location, form.schedule_data())  # type: ignore[arg-type]
-        messages.success(request, _("The opening hours are added."))
-        return redirect("directory:location_hours", pk=location.pk)
-    return _hours_page(request, location, form, ClosureForm(prefix="closure"))
+    return _add_hours(request, _editable_location_or_404(request, pk), services.add_location_schedule)
 
 
 @login_required
 @require_POST
 def location_schedule_delete(request: HttpRequest, pk: int, schedule_pk: int) -> HttpResponse:
     location = _editable_location_or_404(request, pk)
-    schedule = get_object_for_user_or_404(location.schedules.filter(service=None), pk=schedule_pk)
-    services.delete_schedule(request.user, schedule)  # type: ignore[arg-type]
-    messages.success(request, _("The opening hours are removed."))
-    return redirect("directory:location_hours", pk=location.pk)
+    return _delete_hours(request, location, location.schedules.filter(service=None), schedule_pk)
 
 
 @login_required
 def location_closure_add(request: HttpRequest, pk: int) -> HttpResponse:
-    location = _editable_location_or_404(request, pk)
-    closure = ClosureForm(request.POST or None, prefix="closure")
-    if request.method == "POST" and closure.is_valid():
-        services.add_location_exception(request.user, location, closure.cleaned_data)  # type: ignore[arg-type]
-        messages.success(request, _("The closure is added."))
-        return redirect("directory:location_hours", pk=location.pk)
-    return _hours_page(request, location, ScheduleForm(), closure)
+    return _add_closure(request, _editable_location_or_404(request, pk), services.add_location_exception)
 
 
 @login_required
