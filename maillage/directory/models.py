@@ -204,9 +204,11 @@ class Service(models.Model):
                 hours.append(LocationHours(location, schedules, closures))
         return hours
 
-    def hours_schedules(self) -> list[Schedule]:
-        """The schedules that give its hours (printed sheets): its own, else its locations' ones."""
-        return list(self.schedules.all()) or [s for hours in self.location_hours() for s in hours.schedules]
+    def hours_line(self) -> str:
+        """Its weekly hours on one line, as the printed sheets (HTML and PDF) show them: its own
+        schedules, else its locations'; days in the reader's language."""
+        schedules = list(self.schedules.all()) or [s for hours in self.location_hours() for s in hours.schedules]
+        return "; ".join(f"{s.days_display} {s.opens_at:%H:%M}–{s.closes_at:%H:%M}" for s in schedules)
 
 
 class ServiceLanguage(models.Model):

@@ -76,7 +76,8 @@ def _local(moment: datetime) -> datetime:
     return moment.astimezone(BRUSSELS).replace(tzinfo=None)
 
 
-def _aware(naive: datetime) -> datetime:
+def brussels_time(naive: datetime) -> datetime:
+    """A Brussels wall-clock time made aware (the recurrences and weekly slots count wall-clock time)."""
     return naive.replace(tzinfo=BRUSSELS)
 
 
@@ -85,7 +86,7 @@ def _slot(day: date, opens: time, closes: time) -> Slot:
     end = datetime.combine(day, closes)
     if end <= start:  # closes after midnight
         end += timedelta(days=1)
-    return Slot(_aware(start), _aware(end))
+    return Slot(brussels_time(start), brussels_time(end))
 
 
 def _anchor(schedule: Schedule, start: date) -> date:
@@ -220,7 +221,9 @@ def weekly_slots_between(
                 continue
             minute = start % 1440
             opens = datetime.combine(day, time(minute // 60, minute % 60))
-            by_day.setdefault(day, []).append(Slot(_aware(opens), _aware(opens + timedelta(minutes=end - start))))
+            by_day.setdefault(day, []).append(
+                Slot(brussels_time(opens), brussels_time(opens + timedelta(minutes=end - start)))
+            )
         day += timedelta(days=1)
     return _with_exceptions(by_day, exceptions, crisis_closed, crisis_until, first, last)
 

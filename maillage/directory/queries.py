@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -28,7 +29,7 @@ from maillage.directory.models import (
 )
 from maillage.directory.opening import BRUSSELS, opening_state
 from maillage.directory.searchindex import FREE_TOKEN, area_tokens, language_token, modality_token, need_tokens
-from maillage.directory.searchmemory import Entry, Moment, SearchIndex, current_index
+from maillage.directory.searchmemory import Entry, Moment, Place, SearchIndex, current_index
 from maillage.directory.textsearch import words
 from maillage.taxonomy.models import Category
 
@@ -96,16 +97,19 @@ def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 6371.0 * 2 * math.asin(math.sqrt(a))
 
 
-def _distance(service: Service, centre: Commune | None) -> float | None:
-    if centre is None:
-        return None
+def _nearest_km(places: Iterable[Place], centre: Commune) -> float | None:
+    """Kilometres from the commune's centre to the nearest of these places with a point."""
     lat0, lon0 = float(centre.latitude), float(centre.longitude)
     distances = [
         _km(lat0, lon0, float(place.latitude), float(place.longitude))
-        for place in getattr(service, "places", ())
+        for place in places
         if place.latitude is not None and place.longitude is not None
     ]
     return min(distances) if distances else None
+
+
+def _distance(service: Service, centre: Commune | None) -> float | None:
+    return None if centre is None else _nearest_km(getattr(service, "places", ()), centre)
 
 
 def _text_matches(text: str) -> set[int] | None:
@@ -174,16 +178,10 @@ def _open_first(index: SearchIndex, ordered: list[int], moment: Moment, wanted: 
 
 def _nearest(index: SearchIndex, ids: list[int], centre: Commune) -> list[int]:
     """The ids sorted by the distance of their nearest place to the commune's centre, in whole km (stable)."""
-    lat0, lon0 = float(centre.latitude), float(centre.longitude)
 
     def kilometres(pk: int) -> float:
-        places = index.entries[pk].places
-        distances = [
-            _km(lat0, lon0, float(p.latitude), float(p.longitude))
-            for p in places
-            if p.latitude is not None and p.longitude is not None
-        ]
-        return round(min(distances)) if distances else math.inf
+        km = _nearest_km(index.entries[pk].places, centre)
+        return math.inf if km is None else round(km)
 
     return sorted(ids, key=kilometres)
 

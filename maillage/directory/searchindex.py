@@ -144,11 +144,8 @@ def _slot_rows(service: Service, schedules: Iterable[Schedule]) -> list[OpeningS
 
 def refresh_opening_slots(service: Service) -> None:
     """Rebuild the service's weekly slots from its schedules, or its locations' (inside the caller's transaction)."""
-    own = list(Schedule.objects.filter(service=service))
-    if own:
-        schedules, plain = own, all(is_plain_weekly(schedule) for schedule in own)
-    else:  # read afresh: the caller's service may hold prefetched rows from before the change
-        schedules, plain = hours_for_slots(Service.objects.prefetch_related(*HOURS_PREFETCH).get(pk=service.pk))
+    # Read afresh: the caller's service may hold prefetched rows from before the change.
+    schedules, plain = hours_for_slots(Service.objects.prefetch_related(*HOURS_PREFETCH).get(pk=service.pk))
     OpeningSlot.objects.filter(service=service).delete()
     if plain:
         OpeningSlot.objects.bulk_create(_slot_rows(service, schedules))

@@ -37,7 +37,14 @@ from maillage.directory.models import (
     ServiceAtLocation,
     ServiceStatus,
 )
-from maillage.directory.opening import BRUSSELS, OpeningState, WeeklySlot, opening_state, weekly_opening_state
+from maillage.directory.opening import (
+    BRUSSELS,
+    OpeningState,
+    WeeklySlot,
+    brussels_time,
+    opening_state,
+    weekly_opening_state,
+)
 from maillage.directory.searchindex import FREE_TOKEN, WEEK_MINUTES, modality_token
 
 # --- what is held per service ---------------------------------------------------------------
@@ -136,9 +143,13 @@ class Entry:
 
     def plain_on(self, moment: Moment) -> bool:
         """Its weekly slots alone decide today and yesterday (no closure, special hours or crisis closing)."""
-        if self.crisis_closed and (self.crisis_until is None or self.crisis_until >= moment.yesterday):
+        if self._crisis_closing_from(moment.yesterday):
             return False
         return not any(e.end_date >= moment.yesterday and e.start_date <= moment.today for e in self.exceptions)
+
+    def _crisis_closing_from(self, day: date) -> bool:
+        """A crisis closing covers `day` or a later one."""
+        return self.crisis_closed and (self.crisis_until is None or self.crisis_until >= day)
 
     def is_open(self, moment: Moment) -> bool:
         """Open at the moment: the same answer as opening.is_open() on the service (tested)."""
@@ -159,7 +170,7 @@ class Entry:
 
     def _nothing_ahead(self, moment: Moment) -> bool:
         """No closure, special hours or crisis closing from yesterday on: the weekly slots say it all."""
-        if self.crisis_closed and (self.crisis_until is None or self.crisis_until >= moment.yesterday):
+        if self._crisis_closing_from(moment.yesterday):
             return False
         return not any(e.end_date >= moment.yesterday for e in self.exceptions)
 
@@ -205,19 +216,15 @@ def _every_week_state(days: list[list[tuple[int, int]]], moment: Moment) -> Open
     for day in (moment.yesterday, moment.today):
         for minute, duration in days[day.weekday()]:
             opens = datetime.combine(day, time(minute // 60, minute % 60))
-            if _aware(opens) <= at < (end := _aware(opens + timedelta(minutes=duration))):
+            if brussels_time(opens) <= at < (end := brussels_time(opens + timedelta(minutes=duration))):
                 ends.append(end)
     for offset in range(8):
         day = moment.today + timedelta(days=offset)
         for minute, _duration in days[day.weekday()]:
-            opens = _aware(datetime.combine(day, time(minute // 60, minute % 60)))
+            opens = brussels_time(datetime.combine(day, time(minute // 60, minute % 60)))
             if opens >= at:
                 return bool(ends), opens, max(ends, default=None)
     return bool(ends), None, max(ends, default=None)
-
-
-def _aware(naive: datetime) -> datetime:
-    return naive.replace(tzinfo=BRUSSELS)
 
 
 # --- the index ------------------------------------------------------------------------------
@@ -412,9 +419,3 @@ def current_index() -> SearchIndex:
             index = SearchIndex.build(generation)
         _INDEX = index
     return index
-
-
-def forget_index() -> None:
-    """Drop the process's index (tests that swap databases under it)."""
-    global _INDEX
-    _INDEX = None

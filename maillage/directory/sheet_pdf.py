@@ -47,19 +47,11 @@ class _SheetDocument(FPDF):
         self.set_text_color(0)
 
 
-def _hours(service: Service) -> str:
-    """The weekly hours as the HTML sheet shows them: days in the reader's language, then the times."""
-    return "; ".join(
-        f"{schedule.days_display} {schedule.opens_at:%H:%M}–{schedule.closes_at:%H:%M}"
-        for schedule in service.hours_schedules()
-    )
-
-
 def _service_lines(service: Service) -> list[tuple[str, str]]:
     """(style, text) lines under the service's name."""
     lines = [("I", service.organisation.name)]
     lines += [("", f"{place.address}, {place.postal_code} {place.city}") for place in getattr(service, "places", [])]
-    if hours := _hours(service):
+    if hours := service.hours_line():
         lines.append(("", hours))
     if phones := getattr(service, "phone_numbers", []):
         lines.append(("B", "☎ " + " — ".join(phones)))

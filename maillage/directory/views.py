@@ -346,8 +346,19 @@ def closure_add(request: HttpRequest, pk: int) -> HttpResponse:
     return _add_closure(request, _editable_or_404(request, pk), services.add_exception)
 
 
+# The hours pages' URL names, for a service and for a location.
+_HOURS_LINKS = {
+    Service: {"hours": "directory:hours", "closure": "directory:closure_add", "delete": "directory:schedule_delete"},
+    Location: {
+        "hours": "directory:location_hours",
+        "closure": "directory:location_closure_add",
+        "delete": "directory:location_schedule_delete",
+    },
+}
+
+
 def _hours_url(owner: Service | Location) -> str:
-    return reverse("directory:hours" if isinstance(owner, Service) else "directory:location_hours", args=[owner.pk])
+    return reverse(_HOURS_LINKS[type(owner)]["hours"], args=[owner.pk])
 
 
 def _add_hours(request: HttpRequest, owner: Any, add: Any) -> HttpResponse:
@@ -385,15 +396,12 @@ def _hours_page(
     """The hours of a service or of a location (HSDS lets hours belong to the building: the services
     there that give none of their own take them), with the forms to add hours and closures."""
     if isinstance(owner, Service):
-        links = {"hours": "directory:hours", "closure": "directory:closure_add", "delete": "directory:schedule_delete"}
-        locations = [link.location for link in owner.service_at_locations.select_related("location").order_by("pk")]
+        links = [link.location_id for link in owner.service_at_locations.order_by("pk")]
+        # The locations of the service whose hours this person may edit, in one query.
+        editable = {location.pk: location for location in editable_locations(request.user).filter(pk__in=links)}
+        locations = [editable[pk] for pk in links if pk in editable]
         back = (reverse("directory:service", args=[owner.pk]), owner.name)
     else:
-        links = {
-            "hours": "directory:location_hours",
-            "closure": "directory:location_closure_add",
-            "delete": "directory:location_schedule_delete",
-        }
         locations = []
         back = (reverse("directory:organisation_edit", args=[owner.organisation_id]), owner.organisation.name)
     return render(
@@ -406,17 +414,13 @@ def _hours_page(
             "closures": owner.schedule_exceptions.filter(service=None)
             if isinstance(owner, Location)
             else owner.schedule_exceptions.all(),
-            "links": links,
-            "locations": [location for location in locations if _may_edit_location(request, location)],
+            "links": _HOURS_LINKS[type(owner)],
+            "locations": locations,
             "back": back,
             "form": form,
             "closure_form": closure_form,
         },
     )
-
-
-def _may_edit_location(request: HttpRequest, location: Location) -> bool:
-    return editable_locations(request.user).filter(pk=location.pk).exists()
 
 
 def _editable_location_or_404(request: HttpRequest, pk: int) -> Location:
@@ -753,5 +757,11 @@ def import_view(request: HttpRequest) -> HttpResponse:
                 _("Imported %(organisations)d organisations and %(services)d services.")
                 % {"organisations": report.organisations, "services": report.services},
             )
+            if report.schedules_removed:
+                messages.info(
+                    request,
+                    _("%(count)d opening hours the files no longer give were removed.")
+                    % {"count": report.schedules_removed},
+                )
             return redirect("directory:import")
     return render(request, "directory/import.html", {"form": form, "errors": errors})

@@ -243,6 +243,21 @@ def test_import_page_for_federation_staff_only(federation_staff: User, coordinat
     assert bad.context["errors"] == ["[0]: un document HSDS doit être un objet JSON"]
 
 
+def test_the_import_page_says_how_many_hours_a_reimport_removed(federation_staff: User, directory: Service) -> None:
+    documents = exchange.export_organizations(published_services())
+    [service_document] = [s for s in documents[0]["services"] if s["id"] == str(directory.uuid)]
+    service_document["schedules"] = []
+    client = client_for(federation_staff)
+    response = client.post(
+        reverse("directory:import"), {"file": _upload("directory.json", json.dumps(documents).encode())}, follow=True
+    )
+    assert [str(message) for message in response.context["messages"]] == [
+        "1 organisations et 2 services importés.",
+        "1 horaires que les fichiers ne donnent plus ont été retirés.",
+    ]
+    assert not Schedule.objects.filter(service=directory).exists()
+
+
 def _upload(name: str, content: bytes) -> Any:
     from django.core.files.uploadedfile import SimpleUploadedFile
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime, time
 
 import pytest
-import time_machine
 from django.urls import reverse
 
 from maillage.core.models import AuditEntry, Organisation, User
@@ -98,9 +97,13 @@ def test_a_service_schedule_cannot_be_deleted_through_its_location(coordinator: 
     assert Schedule.objects.filter(pk=own.pk).exists()
 
 
-@time_machine.travel(MONDAY_10, tick=False)
 def test_federation_staff_edit_any_location(federation_staff: User, service: Service) -> None:
     location = _location(service)
     response = client_for(federation_staff).get(reverse("directory:location_hours", args=[location.pk]))
-    assert response.status_code == 200
     assert response.context["is_location"] is True
+    assert f"Horaires du lieu {location}" in response.content.decode()
+    client_for(federation_staff).post(
+        reverse("directory:location_hours", args=[location.pk]),
+        {"days": ["SA"], "opens_at": "09:00", "closes_at": "12:00"},
+    )
+    assert [s.days_display for s in Schedule.objects.filter(location=location, service=None)] == ["sam."]
