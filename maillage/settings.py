@@ -71,6 +71,7 @@ MAILLAGE_APPS = ["core", "taxonomy", "directory", "helpline", "casework", "event
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "maillage.core.middleware.RejectControlCharactersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "maillage.core.middleware.SessionIdleTouchMiddleware",
@@ -264,6 +265,20 @@ MAILLAGE_HELPLINE_COMMENT_RETENTION_DAYS = env_int("MAILLAGE_HELPLINE_COMMENT_RE
 MAILLAGE_DIRECTORY_STALE_DAYS = env_int("MAILLAGE_DIRECTORY_STALE_DAYS", 14, minimum=1)
 # Closed case files lose their identifying data after this many years.
 MAILLAGE_CASEWORK_RETENTION_YEARS = env_int("MAILLAGE_CASEWORK_RETENTION_YEARS", 5, minimum=1)
+
+# Uploads and request bounds (maillage/core/uploads.py, core/middleware.py). A limit per kind of
+# upload in MB, checked from the declared size before a byte is read; each overridable by
+# MAILLAGE_UPLOAD_MAX_MB_<KIND>, e.g. MAILLAGE_UPLOAD_MAX_MB_HSDS=100.
+_UPLOAD_DEFAULT_MB = {"default": 10, "journal": 20, "casework_import": 20, "hsds": 50, "taxonomy": 5}
+MAILLAGE_UPLOAD_LIMITS = {
+    kind: env_int(f"MAILLAGE_UPLOAD_MAX_MB_{kind.upper()}", megabytes, minimum=1) * 1024 * 1024
+    for kind, megabytes in _UPLOAD_DEFAULT_MB.items()
+}
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024  # a request body apart from its files
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # larger files go to a temporary file, not memory
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+DATA_UPLOAD_MAX_NUMBER_FILES = 20
+MAILLAGE_MAX_QUERY_STRING_CHARS = env_int("MAILLAGE_MAX_QUERY_STRING_CHARS", 4096, minimum=256)
 
 LOGGING = {
     "version": 1,

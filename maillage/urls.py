@@ -12,3 +12,9 @@ urlpatterns = [
     path("events/", include("maillage.events.urls")),
     path("stats/", include("maillage.stats.urls")),
 ]
+
+# Translated error pages with a way back, also when DEBUG is off in the demo (maillage/core/errors.py).
+handler400 = "maillage.core.errors.bad_request_page"
+handler403 = "maillage.core.errors.permission_denied_page"
+handler404 = "maillage.core.errors.page_not_found_page"
+handler500 = "maillage.core.errors.server_error_page"

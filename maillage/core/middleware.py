@@ -65,3 +65,56 @@ class SessionIdleTouchMiddleware:
             if now - session.get(self.KEY, 0) >= settings.MAILLAGE_SESSION_TOUCH_SECONDS:
                 session[self.KEY] = now
         return self.get_response(request)
+
+
+class RejectControlCharactersMiddleware:
+    """Answer 400 to a NUL byte or another control character in the path, the query or a form field.
+
+    PostgreSQL refuses NUL in text and a search box turned it into a server error; refusing it
+    here, once, spares every view. Tab, CR and LF pass in POSTed text fields only (a comment may
+    hold line breaks); uploaded files are not looked at (only `request.POST`, never `FILES`).
+    An over-long query string (`MAILLAGE_MAX_QUERY_STRING_CHARS`) is refused too.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        message = self.problem(request)
+        if message is not None:
+            from maillage.core.errors import render_error
+            from maillage.core.parsing import BadParameter
+
+            # LocaleMiddleware has not run yet: pick the language the same way it would.
+            with translation.override(translation.get_language_from_request(request)):
+                return render_error(request, 400, "400.html", {"error": BadParameter("request", str(message()))})
+        return self.get_response(request)
+
+    @staticmethod
+    def problem(request: HttpRequest) -> Callable[[], str] | None:
+        """None when the request is clean, else a callable giving the translated reason."""
+        from django.utils.translation import gettext
+
+        from maillage.core.parsing import has_control_characters
+
+        def control() -> str:
+            return gettext("The address or the form contains characters that are not allowed.")
+
+        limit = settings.MAILLAGE_MAX_QUERY_STRING_CHARS
+        if len(request.META.get("QUERY_STRING", "")) > limit:
+            return lambda: gettext("The address is too long (more than %(max)d characters).") % {"max": limit}
+        if has_control_characters(request.path):
+            return control
+        for key, values in request.GET.lists():
+            if has_control_characters(key) or any(has_control_characters(value) for value in values):
+                return control
+        if request.method == "POST" and request.content_type in (
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        ):
+            for key, values in request.POST.lists():
+                if has_control_characters(key) or any(
+                    has_control_characters(value, allow_newlines=True) for value in values
+                ):
+                    return control
+        return None
