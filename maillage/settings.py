@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
@@ -126,6 +127,11 @@ if _default_db["ENGINE"] == "django.db.backends.sqlite3":
     _default_db["OPTIONS"].update(
         {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
     )
+    # Tests use a file too (not Django's shared in-memory database, whose table locks fail at once
+    # instead of waiting): concurrent posts then behave as they do in the demo.
+    _test_dir = Path(env_str("MAILLAGE_TEST_DB_DIR", "/dev/shm") or "")  # noqa: S108 - memory-backed, per process
+    _test_dir = _test_dir if _test_dir.is_dir() else VAR_DIR
+    _default_db.setdefault("TEST", {"NAME": str(_test_dir / f"maillage-test-{os.getpid()}.sqlite3")})
 DATABASES = {"default": _default_db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6 behaviour for URL fields in forms

@@ -1,14 +1,15 @@
-"""Emails rendered in the recipient's language from templates/<app>/emails/<name>.{txt,html}."""
+"""Emails rendered in the recipient's language from templates/<app>/emails/<name>.{txt,html}.
+
+Kept as the name apps already call: it records the email in the outbox (core.outbox), which
+the task worker sends after the surrounding transaction commits.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
-from django.utils import translation
+from maillage.core.outbox import queue_email
 
 
 def send_templated_mail(
@@ -19,11 +20,5 @@ def send_templated_mail(
     language: str,
     attachments: Sequence[tuple[str, bytes | str, str]] = (),
 ) -> None:
-    """Render `<template>_subject.txt`, `<template>.txt` (and `.html` if present) in `language`."""
-    with translation.override(language):
-        subject = render_to_string(f"{template}_subject.txt", context).strip()
-        body = render_to_string(f"{template}.txt", context)
-        message = EmailMultiAlternatives(subject, body, settings.DEFAULT_FROM_EMAIL, list(to))
-        for filename, content, mimetype in attachments:
-            message.attach(filename, content, mimetype)
-    message.send()
+    """Record `<template>_subject.txt`, `<template>.txt` (and `.html` if present) in `language` for sending."""
+    queue_email(template, to, context, language=language, attachments=attachments)
