@@ -206,6 +206,8 @@ LANGUAGES = [("fr", _("French")), ("nl", _("Dutch")), ("en", _("English"))]
 # Each app keeps its own catalogue in maillage/<app>/locale/ (French and Dutch; English is the source).
 TIME_ZONE = "Europe/Brussels"
 USE_I18N = True
+# English dates day/month/year as read in Belgium (Django's own `en` formats are US).
+FORMAT_MODULE_PATH = ["maillage.formats"]
 USE_TZ = True
 
 STATIC_URL = "/static/"
