@@ -208,6 +208,8 @@ TIME_ZONE = "Europe/Brussels"
 USE_I18N = True
 # English dates day/month/year as read in Belgium (Django's own `en` formats are US).
 FORMAT_MODULE_PATH = ["maillage.formats"]
+# Strings Django's own Dutch catalogues lack (the admin fell back to French, our LANGUAGE_CODE).
+LOCALE_PATHS = [Path(__file__).resolve().parent / "locale"]
 USE_TZ = True
 
 STATIC_URL = "/static/"

@@ -15,7 +15,7 @@ def problems() -> list[str]:
     import polib
 
     found = []
-    for po_path in sorted(PACKAGE.glob("*/locale/*/LC_MESSAGES/django.po")):
+    for po_path in sorted([*PACKAGE.glob("*/locale/*/LC_MESSAGES/*.po"), *PACKAGE.glob("locale/*/LC_MESSAGES/*.po")]):
         po = polib.pofile(str(po_path))
         language = po_path.parts[-3]
         missing = [
