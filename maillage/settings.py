@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -58,6 +60,8 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.usersessions",
+    "axes",
     # ours, from the bottom of the dependency arrow to the top (core is above)
     "maillage.taxonomy",
     "maillage.directory",
@@ -85,7 +89,11 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
     "maillage.core.middleware.RequireTwoFactorMiddleware",
+    "maillage.core.middleware.PrivateResponseHeadersMiddleware",
+    # Last: turns a sign-in refused for too many failures into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "maillage.urls"
@@ -159,6 +167,8 @@ TASKS = {
 # Users, passwords, sessions, two-factor
 AUTH_USER_MODEL = "core.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out (account, client) pair before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
@@ -191,12 +201,41 @@ ACCOUNT_ADAPTER = "maillage.core.adapters.AccountAdapter"
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = True
 ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
 ACCOUNT_SESSION_REMEMBER = False
+# Sign-in throttling, in two layers (see core.adapters.client_ip for "client"):
+# - django-axes counts failures per (account, client) pair: 5 failures lock that pair out for
+#   MAILLAGE_LOCKOUT_MINUTES, reset by a successful sign-in (with the second factor) or a password
+#   reset. No key is the account alone, so nobody can keep a chosen person locked out from elsewhere.
+# - allauth's rate limit is the softer per-client limit (many accounts tried from one client) and
+#   a generous per-account ceiling against guesses spread over many clients: both slow down for a
+#   few minutes, never lock for good.
 ACCOUNT_RATE_LIMITS = {
-    "login_failed": env_str("MAILLAGE_LOGIN_FAILED_LIMIT", "5/5m/ip,5/5m/key"),
+    "login_failed": env_str("MAILLAGE_LOGIN_FAILED_LIMIT", "30/5m/ip,100/h/key"),
     "reset_password": "5/m/ip,3/5m/key",
 }
+# The client's address: REMOTE_ADDR, or X-Forwarded-For only when REMOTE_ADDR is one of these
+# proxies (addresses or networks), counting MAILLAGE_PROXY_COUNT proxies from the right.
+MAILLAGE_TRUSTED_PROXIES = env_list("MAILLAGE_TRUSTED_PROXIES")
+for _proxy in MAILLAGE_TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(f"MAILLAGE_TRUSTED_PROXIES: {_proxy!r} is not an address or a network.") from None
+MAILLAGE_PROXY_COUNT = env_int("MAILLAGE_PROXY_COUNT", 1 if MAILLAGE_TRUSTED_PROXIES else 0, minimum=0)
+ALLAUTH_TRUSTED_PROXY_COUNT = 0  # allauth asks our adapter (client_ip), never the header itself
+AXES_CLIENT_IP_CALLABLE = "maillage.core.adapters.client_ip"
+AXES_USERNAME_CALLABLE = "maillage.core.adapters.axes_username"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = env_int("MAILLAGE_LOCKOUT_FAILURES", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("MAILLAGE_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # the cool-off ends, whatever the attacker does
+AXES_LOCKOUT_TEMPLATE = "account/locked_out.html"
+AXES_ENABLE_ADMIN = False  # lock-outs expire on their own; no table to manage by hand
+AXES_VERBOSE = False
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "maillage"
+# allauth.usersessions: the "Sessions" page lists a person's sessions and signs the others out.
+USERSESSIONS_TRACK_ACTIVITY = False  # True would write a row on every request
 # Roles whose members must have TOTP before they reach anything else (see core.middleware).
 MAILLAGE_REQUIRE_2FA = env_bool("MAILLAGE_REQUIRE_2FA", True)
 
@@ -258,6 +297,8 @@ CONTENT_SECURITY_POLICY = {
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Sent by core.middleware.PrivateResponseHeadersMiddleware on every response.
+MAILLAGE_PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(self), payment=(), usb=()"
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("MAILLAGE_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -43,6 +43,28 @@ class RequireTwoFactorMiddleware:
         return self.get_response(request)
 
 
+class PrivateResponseHeadersMiddleware:
+    """No copy of a page or file with personal data is kept by a browser or a proxy.
+
+    Every response to a signed-in person, and every download (a response with a
+    Content-Disposition), is `Cache-Control: no-store`; every response carries the
+    Permissions-Policy of settings.MAILLAGE_PERMISSIONS_POLICY. Static files never get here
+    (WhiteNoise answers them earlier), so they stay cacheable.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if (user is not None and user.is_authenticated) or response.has_header("Content-Disposition"):
+            response["Cache-Control"] = "no-store, private"
+            response.headers.pop("Expires", None)
+        response.setdefault("Permissions-Policy", settings.MAILLAGE_PERMISSIONS_POLICY)
+        return response
+
+
 class SessionIdleTouchMiddleware:
     """Keep the idle timeout without writing the session on every request.
 

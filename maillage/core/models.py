@@ -212,7 +212,8 @@ class Invitation(models.Model):
     email = models.EmailField(_("email address"))
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     language = models.CharField(_("language of the email"), max_length=2, choices=Language.choices, default=Language.FR)
-    token = models.CharField(max_length=64, unique=True)
+    # sha256 of the link's token (services.invitation_token_hash): the table gives no usable link.
+    token_hash = models.CharField(max_length=64, unique=True)
     invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()

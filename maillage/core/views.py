@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django.views.i18n import set_language as django_set_language
@@ -15,7 +16,7 @@ from django.views.i18n import set_language as django_set_language
 from maillage.core import services
 from maillage.core.forms import AcceptInvitationForm, AuditFilterForm, InvitationForm, add_service_error
 from maillage.core.http import AuthenticatedRequest
-from maillage.core.models import Invitation, Membership, Role
+from maillage.core.models import Invitation, Membership, Role, User
 from maillage.core.navigation import home_panels
 from maillage.core.queries import (
     audit_entries_visible_to,
@@ -100,27 +101,62 @@ def revoke_invitation(request: AuthenticatedRequest, organisation_id: int, invit
 
 
 def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """Join an organisation from an invitation link.
+
+    Signed in with the invited address: confirm and join. Signed in with another address:
+    refused (audited). Not signed in and the address has an account: sign in first (password
+    and second factor, through allauth), then come back. No account yet: create it, then sign
+    in through allauth's flow so that its stages (second factor) apply.
+    """
     try:
         invitation = services.find_pending_invitation(token)
     except ValidationError as error:
         return render(request, "core/invitation_invalid.html", {"reason": error.messages[0]}, status=410)
+    context: dict[str, object] = {"invitation": invitation, "form": None}
     if request.user.is_authenticated:
+        if request.user.email.strip().lower() != invitation.email:
+            if request.method == "POST":
+                try:
+                    services.check_invitation_is_for(invitation, request.user)
+                except ValidationError as error:
+                    context["refusal"] = error.messages[0]
+            else:
+                context["refusal"] = services.INVITATION_MISMATCH
+            return render(request, "core/accept_invitation.html", context, status=403)
         if request.method == "POST":
-            services.accept_invitation(token, user=request.user)
+            try:
+                services.accept_invitation(token, request.user)
+            except ValidationError as error:
+                return render(request, "core/invitation_invalid.html", {"reason": error.messages[0]}, status=410)
             messages.success(request, _("You joined %(organisation)s.") % {"organisation": invitation.organisation})
             return redirect("core:home")
-        return render(request, "core/accept_invitation.html", {"invitation": invitation, "form": None})
+        return render(request, "core/accept_invitation.html", context)
+    if services.account_exists_for(invitation):
+        context["login_url"] = f"{reverse('account_login')}?{urlencode({'next': request.path})}"
+        return render(request, "core/accept_invitation.html", context)
     form = AcceptInvitationForm(request.POST or None, email=invitation.email)
     if request.method == "POST" and form.is_valid():
-        user = services.accept_invitation(
-            token, user=None, full_name=form.cleaned_data["full_name"], password=form.cleaned_data["password"]
-        )
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        try:
+            user = services.create_account_from_invitation(
+                token, full_name=form.cleaned_data["full_name"], password=form.cleaned_data["password"]
+            )
+        except ValidationError as error:
+            return render(request, "core/invitation_invalid.html", {"reason": error.messages[0]}, status=410)
         messages.success(
             request, _("Welcome! You joined %(organisation)s.") % {"organisation": invitation.organisation}
         )
-        return HttpResponseRedirect("/")
-    return render(request, "core/accept_invitation.html", {"invitation": invitation, "form": form})
+        return sign_in_new_account(request, user)
+    context["form"] = form
+    return render(request, "core/accept_invitation.html", context)
+
+
+def sign_in_new_account(request: HttpRequest, user: User) -> HttpResponse:
+    """Sign a just-created account in through allauth's login flow (its stages, signals, messages)."""
+    from allauth.account.internal.flows.login import record_authentication
+    from allauth.account.utils import perform_login
+
+    record_authentication(request, user, method="password")  # the password typed on the form
+    return perform_login(request, user, email_verification="none", redirect_url=reverse("core:home"))
 
 
 @login_required
