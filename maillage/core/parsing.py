@@ -18,6 +18,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,8 +30,8 @@ MAX_ID = 2**31 - 1  # fits every backend's integer column, SQLite's too
 # C0 controls and DEL; tab, LF and CR are decided by the caller.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CONTROL_STRICT = re.compile(r"[\x00-\x1f\x7f]")
-_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
-_ISO_WEEK = re.compile(r"(\d{4})-?W(\d{1,2})")
+_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII)
+_ISO_WEEK = re.compile(r"(\d{4})-?W(\d{1,2})", re.ASCII)
 
 
 class BadParameter(ValueError):  # noqa: N818 - the name the apps use
@@ -82,8 +83,7 @@ def parse_datetime_local(raw: str | None, *, name: str, default: dt.datetime | N
     text = raw.strip().replace(" ", "T", 1)
     day_part, _sep, time_part = text.partition("T")
     day = parse_date(day_part, name=name)
-    assert day is not None
-    if not re.fullmatch(r"\d{2}:\d{2}(:\d{2})?", time_part):
+    if day is None or not re.fullmatch(r"\d{2}:\d{2}(:\d{2})?", time_part, re.ASCII):
         raise BadParameter(name, _("Enter a date and time as YYYY-MM-DD HH:MM."))
     try:
         moment = dt.time.fromisoformat(time_part)
@@ -140,7 +140,7 @@ def parse_int(
         return default
     assert raw is not None
     text = raw.strip()
-    if len(text) > 20 or not re.fullmatch(r"[+-]?\d+", text):  # the length check keeps int() cheap
+    if len(text) > 20 or not re.fullmatch(r"[+-]?\d+", text, re.ASCII):  # the length check keeps int() cheap
         raise BadParameter(name, _("Enter a whole number."))
     number = int(text)
     if not minimum <= number <= maximum:
@@ -245,6 +245,8 @@ class BoundedCharField(forms.CharField):
 
     def __init__(self, *, max_length: int | None = 200, **kwargs: Any) -> None:
         super().__init__(max_length=max_length, **kwargs)
+        # Ours refuses NUL too; Django's own would add a second message for the same character.
+        self.validators = [v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)]
 
 
 class BoundedIntegerField(forms.IntegerField):

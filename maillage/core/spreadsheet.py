@@ -148,8 +148,10 @@ def _xlsx_cell(sheet: Any, value: Any, *, bold: bool = False) -> Any:
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
-    if isinstance(value, datetime):
-        plain: Any = timezone.localtime(value).replace(tzinfo=None) if timezone.is_aware(value) else value
+    if value is None:
+        plain: Any = None  # an empty cell, not an empty string
+    elif isinstance(value, datetime):
+        plain = timezone.localtime(value).replace(tzinfo=None) if timezone.is_aware(value) else value
     elif isinstance(value, date):
         plain = value
     else:
