@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template import loader
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +49,11 @@ def render_error(
         body = loader.get_template(template_name).render(context, request)
     except Exception:
         logger.exception("The %s page could not render in the site's layout", status)
-        titles = {400: _("The request could not be used"), 403: _("Access denied"), 404: _("Page not found")}
+        titles = {
+            400: _("The request could not be used"),
+            403: _("Access denied"),
+            404: pgettext("error page", "Page not found"),
+        }
         error = context.get("error")
         message = getattr(error, "message", "") or _("Go back, or start again from the home page.")
         body = loader.get_template("500.html").render({**context, "title": titles.get(status, ""), "message": message})
