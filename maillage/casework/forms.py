@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django import forms
-from django.utils import timezone
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
 from maillage.casework.models import (
@@ -22,7 +24,17 @@ from maillage.casework.models import (
     Sex,
     Subsidy,
 )
+from maillage.casework.services.persons import MAX_CHILDREN, check_person
 from maillage.core.models import Organisation, Role, User
+from maillage.core.parsing import (
+    BadParameter,
+    BoundedCharField,
+    BoundedDateField,
+    BoundedIntegerField,
+    no_control_characters,
+    parse_id_list,
+)
+from maillage.core.uploads import UploadSizeValidator
 from maillage.directory.models import Service, ServiceStatus
 from maillage.taxonomy.models import Category
 from maillage.taxonomy.queries import active_categories
@@ -44,8 +56,33 @@ def resolve_category(axis: str, text: str) -> Category | None:
     return found
 
 
+class IdsChoiceField(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
+    """A multi-select whose values are checked as ids before any query (a huge number overflowed SQLite)."""
+
+    def _check_values(self, value: Iterable[Any]) -> Any:
+        try:
+            ids = parse_id_list([str(item) for item in value], name=self.label or "id")
+        except BadParameter:
+            raise ValidationError(
+                self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": "…"}
+            ) from None
+        return super()._check_values([str(pk) for pk in ids])
+
+
+class BoundedModelChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    """A select of records whose value is checked as an id before the query."""
+
+    def to_python(self, value: Any) -> Any:
+        if value not in self.empty_values:
+            try:
+                parse_id_list([str(value)])
+            except BadParameter:
+                raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice") from None
+        return super().to_python(value)
+
+
 class PersonForm(forms.Form):
-    birth_year = forms.IntegerField(label=_("Year of birth"), required=False, min_value=1900)
+    birth_year = BoundedIntegerField(label=_("Year of birth"), required=False, min_value=1900)
     age_band = forms.ChoiceField(
         label=_("Age band"),
         choices=AgeBand.choices,
@@ -54,21 +91,21 @@ class PersonForm(forms.Form):
         help_text=_("Used when the year of birth is not given."),
     )
     sex = forms.ChoiceField(label=_("Sex / gender"), choices=Sex.choices, initial=Sex.UNKNOWN)
-    postal_code = forms.CharField(label=_("Postal code"), max_length=4, required=False)
+    postal_code = BoundedCharField(label=_("Postal code"), max_length=4, required=False)
     household = forms.ChoiceField(label=_("Household type"), choices=Household.choices, initial=Household.UNKNOWN)
-    children = forms.IntegerField(label=_("Number of children"), required=False, min_value=0, max_value=30)
+    children = BoundedIntegerField(label=_("Number of children"), required=False, min_value=0, max_value=MAX_CHILDREN)
     income_source = forms.ChoiceField(
         label=_("Main income source"), choices=IncomeSource.choices, initial=IncomeSource.UNKNOWN
     )
     nationality_group = forms.ChoiceField(
         label=_("Nationality group"), choices=NationalityGroup.choices, initial=NationalityGroup.UNKNOWN
     )
-    language = forms.CharField(label=_("Language"), max_length=20, required=False)
-    first_name = forms.CharField(label=_("First name"), max_length=100, required=False)
-    last_name = forms.CharField(label=_("Last name"), max_length=100, required=False)
-    phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
-    email = forms.EmailField(label=_("Email"), required=False)
-    address = forms.CharField(label=_("Address"), max_length=200, required=False)
+    language = BoundedCharField(label=_("Language"), max_length=20, required=False)
+    first_name = BoundedCharField(label=_("First name"), max_length=100, required=False)
+    last_name = BoundedCharField(label=_("Last name"), max_length=100, required=False)
+    phone = BoundedCharField(label=_("Phone"), max_length=40, required=False)
+    email = forms.EmailField(label=_("Email"), required=False, max_length=254)
+    address = BoundedCharField(label=_("Address"), max_length=200, required=False)
     confirm_new = forms.BooleanField(label=_("This is a different person: create anyway"), required=False)
 
     def __init__(self, *args: Any, store_identities: bool, **kwargs: Any) -> None:
@@ -77,14 +114,21 @@ class PersonForm(forms.Form):
             for name in ("first_name", "last_name", "phone", "email", "address"):
                 del self.fields[name]
 
-    def clean_birth_year(self) -> int | None:
-        year: int | None = self.cleaned_data.get("birth_year")
-        if year is not None and year > timezone.localdate().year:
-            raise forms.ValidationError(_("The year of birth %(year)s is in the future.") % {"year": year})
-        return year
-
     def clean_age_band(self) -> str:
         return self.cleaned_data.get("age_band") or AgeBand.UNKNOWN
+
+    def clean(self) -> dict[str, Any]:
+        """The one check of a person's data, shared with the imports (services.persons.check_person)."""
+        cleaned = super().clean() or {}
+        if self.errors:
+            return cleaned
+        try:
+            self.cleaned_data = check_person(cleaned)
+        except ValidationError as error:
+            for name, messages in error.message_dict.items():
+                for message in messages:
+                    self.add_error(name if name in self.fields else None, message)
+        return self.cleaned_data
 
 
 class CategoryInput(forms.TextInput):
@@ -93,9 +137,11 @@ class CategoryInput(forms.TextInput):
 
 
 class RequestForm(forms.Form):
-    theme = forms.CharField(label=_("Theme"), widget=CategoryInput("theme"))
-    institution = forms.CharField(label=_("Institution concerned"), required=False, widget=CategoryInput("institution"))
-    stage = forms.CharField(label=_("Stage"), required=False, widget=CategoryInput("stage"))
+    theme = BoundedCharField(label=_("Theme"), widget=CategoryInput("theme"))
+    institution = BoundedCharField(
+        label=_("Institution concerned"), required=False, widget=CategoryInput("institution")
+    )
+    stage = BoundedCharField(label=_("Stage"), required=False, widget=CategoryInput("stage"))
     is_open = forms.BooleanField(label=_("Still open"), required=False, initial=True)
 
     def _category(self, axis: str) -> Category | None:
@@ -130,32 +176,34 @@ RequestFormSet = forms.formset_factory(RequestForm, formset=BaseRequestFormSet, 
 
 
 class FollowUpForm(forms.Form):
-    date = forms.DateField(
+    date = BoundedDateField(
         label=_("Date"), widget=forms.DateInput(attrs={"type": "date", "autofocus": True}, format="%Y-%m-%d")
     )
     mode = forms.ChoiceField(label=_("Mode"), choices=Mode.choices, initial=Mode.APPOINTMENT)
-    duration = forms.IntegerField(label=_("Duration (minutes)"), required=False, min_value=1, max_value=600)
-    worker = forms.ModelChoiceField(label=_("Worker"), queryset=User.objects.none())
-    subsidy = forms.ModelChoiceField(label=_("Subsidy"), queryset=Subsidy.objects.all(), required=False)
+    duration = BoundedIntegerField(label=_("Duration (minutes)"), required=False, min_value=1, max_value=600)
+    worker = BoundedModelChoiceField(label=_("Worker"), queryset=User.objects.none())
+    subsidy = BoundedModelChoiceField(label=_("Subsidy"), queryset=Subsidy.objects.all(), required=False)
     actions = forms.MultipleChoiceField(
         label=_("Actions taken"), choices=ActionKind.choices, required=False, widget=forms.CheckboxSelectMultiple
     )
-    referred_service = forms.ModelChoiceField(
+    referred_service = BoundedModelChoiceField(
         label=_("Service of the directory"),
         queryset=Service.objects.none(),
         required=False,
         help_text=_("For a referral: the service in the directory, or type it below if it is not there."),
     )
-    referred_to = forms.CharField(label=_("Referred to"), max_length=200, required=False)
+    referred_to = BoundedCharField(label=_("Referred to"), max_length=200, required=False)
     aid_amount = forms.DecimalField(
         label=_("Financial aid (EUR)"), required=False, min_value=0, max_digits=8, decimal_places=2
     )
-    note = forms.CharField(
+    note = BoundedCharField(
+        max_length=5000,
         label=_("Private note"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Visible only to you and the coordinator."),
     )
+    confirm_same = forms.BooleanField(label=_("This is another follow-up: save it anyway"), required=False)
 
     def __init__(self, *args: Any, organisation: Organisation, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -179,8 +227,14 @@ class FollowUpForm(forms.Form):
 
 
 class CloseForm(forms.Form):
-    closed_on = forms.DateField(label=_("Closed on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    closed_on = BoundedDateField(
+        label=_("Closed on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     reason = forms.ChoiceField(label=_("Reason"), choices=ClosingReason.choices)
+
+    @property
+    def reason_label(self) -> str:
+        return str(dict(ClosingReason.choices).get(self.cleaned_data.get("reason", ""), ""))
 
 
 class CentreSettingsForm(forms.Form):
@@ -207,6 +261,7 @@ class ActivityForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = Activity
         fields = ["title", "kind", "description", "themes", "partners", "workers", "subsidy"]
+        field_classes = {"themes": IdsChoiceField, "workers": IdsChoiceField, "subsidy": BoundedModelChoiceField}
         widgets = {
             "themes": forms.CheckboxSelectMultiple,
             "workers": forms.CheckboxSelectMultiple,
@@ -215,6 +270,11 @@ class ActivityForm(forms.ModelForm):  # type: ignore[type-arg]
 
     def __init__(self, *args: Any, organisation: Organisation, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        for name in ("title", "description", "partners"):
+            self.fields[name].validators.append(no_control_characters)
+        description = self.fields["description"]
+        description.validators.append(MaxLengthValidator(5000))
+        description.widget.attrs["maxlength"] = "5000"
         themes = self.fields["themes"]
         workers = self.fields["workers"]
         assert isinstance(themes, forms.ModelMultipleChoiceField)
@@ -228,14 +288,14 @@ class ActivityForm(forms.ModelForm):  # type: ignore[type-arg]
 
 
 class SessionForm(forms.Form):
-    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    duration = forms.IntegerField(label=_("Duration (minutes)"), required=False, min_value=1, max_value=1440)
+    date = BoundedDateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    duration = BoundedIntegerField(label=_("Duration (minutes)"), required=False, min_value=1, max_value=1440)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for sex, sex_label in Sex.choices:
             for band, band_label in AgeBand.choices:
-                self.fields[f"n_{sex}_{band}"] = forms.IntegerField(
+                self.fields[f"n_{sex}_{band}"] = BoundedIntegerField(
                     label=f"{sex_label} · {band_label}", required=False, min_value=0, max_value=10000
                 )
 
@@ -255,7 +315,7 @@ class SessionForm(forms.Form):
 
 class ImportForm(forms.Form):
     kind = forms.ChoiceField(label=_("The file holds"), choices=ImportKind.choices)
-    file = forms.FileField(label=_("CSV or XLSX file"))
+    file = forms.FileField(label=_("CSV or XLSX file"), validators=[UploadSizeValidator("casework_import")])
 
 
 class ColumnMappingForm(forms.Form):
@@ -264,11 +324,11 @@ class ColumnMappingForm(forms.Form):
     def __init__(self, *args: Any, fields: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for name, label in fields:
-            self.fields[name] = forms.CharField(label=label, required=False, max_length=100)
+            self.fields[name] = BoundedCharField(label=label, required=False, max_length=100)
 
 
 class WorkersForm(forms.Form):
-    workers = forms.ModelMultipleChoiceField(
+    workers = IdsChoiceField(
         label=_("Workers in charge"), queryset=User.objects.none(), widget=forms.CheckboxSelectMultiple
     )
 

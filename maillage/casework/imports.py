@@ -447,7 +447,7 @@ def _write_follow_ups(run: ImportRun, planned: list[Planned]) -> tuple[int, int]
         )
         try:
             if follow_up is None:
-                services.record_follow_up(run.actor, case_file, data, values["requests"])
+                services.record_follow_up(run.actor, case_file, data, values["requests"], allow_same=True)
                 created += 1
             else:
                 requests = services.clean_follow_up(case_file, data, values["requests"])

@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -31,6 +32,8 @@ from maillage.casework.forms import (
 from maillage.casework.models import AXES, CaseFile, ImportKind, ImportProfile, ImportRun, Person, WorkerSubsidy
 from maillage.core.forms import add_service_error
 from maillage.core.models import Organisation, User
+from maillage.core.parsing import bad_parameters_answer_400, clean_query_text, parse_int
+from maillage.core.submission import create_once, previous_result
 from maillage.core.tenancy import get_object_for_user_or_404
 from maillage.taxonomy.queries import active_categories
 
@@ -64,9 +67,10 @@ def _coordinated_centre(request: HttpRequest, organisation_id: int) -> Organisat
 
 
 @login_required
+@bad_parameters_answer_400
 def case_file_list(request: HttpRequest) -> HttpResponse:
     centre = _centre(request)
-    text = request.GET.get("q", "")
+    text = clean_query_text(request.GET.get("q"), max_length=100)
     open_only = request.GET.get("open") == "1"
     files = queries.case_file_list(request.user, text=text, open_only=open_only).filter(organisation=centre)[:100]
     template = "casework/_case_file_rows.html" if _htmx(request) else "casework/case_file_list.html"
@@ -87,29 +91,47 @@ def case_file_list(request: HttpRequest) -> HttpResponse:
 def person_create(request: HttpRequest) -> HttpResponse:
     centre = _centre(request)
     store = queries.store_identities(centre)
+    if request.method == "POST" and (repeat := previous_result(request, "casework.person")) is not None:
+        return repeat.redirect(request)
     form = PersonForm(request.POST or None, store_identities=store)
     duplicates: list[Person] = []
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        duplicates = list(services.similar_persons(centre, data)[:5])
-        if duplicates and not data.get("confirm_new"):
+        user = _user(request)
+        try:
+            outcome = create_once(
+                request,
+                "casework.person",
+                lambda: services.create_person(user, centre, data, allow_similar=bool(data.get("confirm_new"))),
+                _describe_case_file,
+            )
+        except services.DuplicatePerson as duplicate:
+            duplicates = duplicate.similar
             form.add_error(
                 None,
                 _(
                     "A similar person already exists in your centre. Open their case file, or tick the box to create a new person."
                 ),
             )
+        except ValidationError as error:
+            add_service_error(form, error)
         else:
-            try:
-                case_file = services.create_person(_user(request), centre, data)
-            except ValidationError as error:
-                add_service_error(form, error)
-            else:
-                messages.success(
-                    request, _("Case file of %(reference)s opened.") % {"reference": case_file.person.reference}
-                )
-                return redirect("casework:followup_create", case_file_id=case_file.pk)
+            if outcome.repeated:
+                return outcome.redirect(request)
+            case_file = outcome.result
+            assert case_file is not None
+            messages.success(
+                request, _("Case file of %(reference)s opened.") % {"reference": case_file.person.reference}
+            )
+            return redirect("casework:followup_create", case_file_id=case_file.pk)
     return render(request, "casework/person_form.html", {"form": form, "centre": centre, "duplicates": duplicates})
+
+
+def _describe_case_file(case_file: CaseFile) -> tuple[str, str]:
+    return (
+        reverse("casework:followup_create", args=[case_file.pk]),
+        _("The case file of %(reference)s was already saved.") % {"reference": case_file.person.reference},
+    )
 
 
 def _case_file(request: HttpRequest, case_file_id: int) -> CaseFile:
@@ -158,13 +180,16 @@ def person_edit(request: HttpRequest, case_file_id: int) -> HttpResponse:
         else:
             messages.success(request, _("Saved."))
             return redirect("casework:case_file", case_file_id=case_file.pk)
+    services.record_person_viewed(user, person, "person_edit")  # the form is prefilled with their data
     return render(
         request, "casework/person_form.html", {"form": form, "centre": case_file.organisation, "case_file": case_file}
     )
 
 
 def _encoding_context(request: HttpRequest, case_file: CaseFile, form: FollowUpForm, formset: Any) -> dict[str, Any]:
+    """What the encoding page shows, previous follow-ups included: its one read entry is written here."""
     user = _user(request)
+    services.record_case_file_viewed(user, case_file, "followup_form")
     datalists = {}
     for axis in AXES:
         recent = queries.recent_category_ids(user, case_file.organisation, axis)
@@ -189,18 +214,50 @@ def _initial_requests(case_file: CaseFile) -> list[dict[str, Any]]:
     ]
 
 
+def _fresh_encoding(request: HttpRequest, case_file: CaseFile, message: str) -> HttpResponse:
+    """htmx: an empty encoding form (with a new submission key) under the message of what was saved."""
+    form = FollowUpForm(
+        initial={"date": timezone.localdate(), "worker": _user(request)}, organisation=case_file.organisation
+    )
+    formset = RequestFormSet(prefix="requests", initial=_initial_requests(case_file))
+    context = _encoding_context(request, case_file, form, formset)
+    context["saved_message"] = message
+    return render(request, "casework/_followup_encoding.html", context)
+
+
+def _follow_up_data(cleaned: dict[str, Any]) -> services.FollowUpData:
+    return services.FollowUpData(
+        date=cleaned["date"],
+        mode=cleaned["mode"],
+        worker=cleaned["worker"],
+        duration=cleaned["duration"],
+        subsidy_id=cleaned["subsidy"].pk if cleaned["subsidy"] else None,
+        actions=cleaned["actions"],
+        referred_to=cleaned["referred_to"],
+        referred_service_id=cleaned["referred_service"].pk if cleaned["referred_service"] else None,
+        aid_amount=cleaned["aid_amount"],
+        note=cleaned["note"],
+    )
+
+
 @login_required
+@bad_parameters_answer_400
 def followup_create(request: HttpRequest, case_file_id: int) -> HttpResponse:
     case_file = _case_file(request, case_file_id)
     user = _user(request)
     if request.method == "POST" and "add_request" in request.POST:
         # Without JavaScript: one more request row, nothing saved yet.
         data = request.POST.copy()
-        data["requests-TOTAL_FORMS"] = str(int(data.get("requests-TOTAL_FORMS", "1")) + 1)
+        total = parse_int(data.get("requests-TOTAL_FORMS"), name="requests", maximum=50, default=1) or 1
+        data["requests-TOTAL_FORMS"] = str(min(total + 1, 50))
         form = FollowUpForm(data, organisation=case_file.organisation)
         formset = RequestFormSet(data, prefix="requests")
         return render(request, "casework/followup_form.html", _encoding_context(request, case_file, form, formset))
     if request.method == "POST":
+        # "Save the follow-up" pressed again after saving: the first follow-up answers, no second one.
+        repeat = previous_result(request, "casework.followup")
+        if repeat is not None:
+            return _fresh_encoding(request, case_file, repeat.message) if _htmx(request) else repeat.redirect(request)
         form = FollowUpForm(request.POST, organisation=case_file.organisation)
         formset = RequestFormSet(request.POST, prefix="requests")
         if form.is_valid() and formset.is_valid():
@@ -214,40 +271,35 @@ def followup_create(request: HttpRequest, case_file_id: int) -> HttpResponse:
                 for f in formset.forms
                 if f.cleaned_data and not f.cleaned_data.get("DELETE")
             ]
-            cleaned = form.cleaned_data
+            data = _follow_up_data(form.cleaned_data)
             try:
-                follow_up = services.record_follow_up(
-                    user,
-                    case_file,
-                    services.FollowUpData(
-                        date=cleaned["date"],
-                        mode=cleaned["mode"],
-                        worker=cleaned["worker"],
-                        duration=cleaned["duration"],
-                        subsidy_id=cleaned["subsidy"].pk if cleaned["subsidy"] else None,
-                        actions=cleaned["actions"],
-                        referred_to=cleaned["referred_to"],
-                        referred_service_id=cleaned["referred_service"].pk if cleaned["referred_service"] else None,
-                        aid_amount=cleaned["aid_amount"],
-                        note=cleaned["note"],
+                outcome = create_once(
+                    request,
+                    "casework.followup",
+                    lambda: services.record_follow_up(
+                        user, case_file, data, requests, allow_same=form.cleaned_data["confirm_same"]
                     ),
-                    requests,
+                    lambda follow_up: (
+                        reverse("casework:case_file", args=[case_file.pk]),
+                        _("The follow-up of %(date)s was already saved.")
+                        % {"date": follow_up.date.strftime("%d/%m/%Y")},
+                    ),
                 )
             except ValidationError as error:
                 add_service_error(form, error)
             else:
+                if outcome.repeated:
+                    if _htmx(request):
+                        return _fresh_encoding(request, case_file, outcome.message)
+                    return outcome.redirect(request)
+                follow_up = outcome.result
+                assert follow_up is not None
                 message = _("Follow-up of %(date)s recorded with %(count)s request(s).") % {
                     "date": follow_up.date.strftime("%d/%m/%Y"),
                     "count": len(requests),
                 }
                 if _htmx(request):
-                    form = FollowUpForm(
-                        initial={"date": timezone.localdate(), "worker": user}, organisation=case_file.organisation
-                    )
-                    formset = RequestFormSet(prefix="requests", initial=_initial_requests(case_file))
-                    context = _encoding_context(request, case_file, form, formset)
-                    context["saved_message"] = message
-                    return render(request, "casework/_followup_encoding.html", context)
+                    return _fresh_encoding(request, case_file, message)
                 messages.success(request, message)
                 return redirect("casework:case_file", case_file_id=case_file.pk)
     else:
@@ -258,13 +310,11 @@ def followup_create(request: HttpRequest, case_file_id: int) -> HttpResponse:
 
 
 @login_required
+@bad_parameters_answer_400
 def request_row(request: HttpRequest, case_file_id: int) -> HttpResponse:
     """htmx: one empty request row, numbered after the existing ones."""
     _case_file(request, case_file_id)
-    try:
-        index = max(0, min(int(request.GET.get("index", "0")), 50))
-    except ValueError:
-        index = 0
+    index = parse_int(request.GET.get("index"), name="index", maximum=50, default=0) or 0
     formset = RequestFormSet(prefix="requests")
     form = formset.form(prefix=formset.add_prefix(index), empty_permitted=True, use_required_attribute=False)
     formset.add_fields(form, index)
@@ -278,20 +328,21 @@ def request_row(request: HttpRequest, case_file_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def case_file_close(request: HttpRequest, case_file_id: int) -> HttpResponse:
+    """Closing asks first: the detail page's form leads to a confirmation page, whose button closes."""
     case_file = _case_file(request, case_file_id)
     form = CloseForm(request.POST)
-    if form.is_valid():
-        try:
-            services.close_case_file(
-                _user(request), case_file, form.cleaned_data["closed_on"], form.cleaned_data["reason"]
-            )
-        except ValidationError as error:
-            for message in error.messages:
-                messages.error(request, message)
-        else:
-            messages.success(request, _("Case file closed."))
-    else:
+    if not form.is_valid():
         messages.error(request, _("Give a closing date and a reason."))
+        return redirect("casework:case_file", case_file_id=case_file.pk)
+    if request.POST.get("confirmed") != "1":
+        return render(request, "casework/case_file_close.html", {"case_file": case_file, "form": form})
+    try:
+        services.close_case_file(_user(request), case_file, form.cleaned_data["closed_on"], form.cleaned_data["reason"])
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("Case file closed."))
     return redirect("casework:case_file", case_file_id=case_file.pk)
 
 
@@ -344,6 +395,7 @@ def person_erase(request: HttpRequest, case_file_id: int) -> HttpResponse:
         services.erase_person(_user(request), case_file.person)
         messages.success(request, _("Identifying data erased; the coded follow-ups stay for anonymous statistics."))
         return redirect("casework:case_file", case_file_id=case_file.pk)
+    services.record_person_viewed(_user(request), case_file.person, "person_erase")
     return render(request, "casework/person_erase.html", {"case_file": case_file})
 
 
@@ -395,9 +447,27 @@ def activity_edit(request: HttpRequest, activity_id: int | None = None) -> HttpR
         centre = activity.organisation
     else:
         centre = _centre(request)
+    if activity is None and request.method == "POST" and (repeat := previous_result(request, "casework.activity")):
+        return repeat.redirect(request)
     form = ActivityForm(request.POST or None, instance=activity, organisation=centre)
     if request.method == "POST" and form.is_valid():
-        saved = services.save_activity(_user(request), centre, form.cleaned_data, activity)
+        user, data = _user(request), form.cleaned_data
+        if activity is None:
+            outcome = create_once(
+                request,
+                "casework.activity",
+                lambda: services.save_activity(user, centre, data),
+                lambda saved: (
+                    reverse("casework:activity", args=[saved.pk]),
+                    _("The activity %(title)s was already saved.") % {"title": saved.title},
+                ),
+            )
+            if outcome.repeated:
+                return outcome.redirect(request)
+            saved = outcome.result
+            assert saved is not None
+        else:
+            saved = services.save_activity(user, centre, data, activity)
         messages.success(request, _("Activity saved."))
         return redirect("casework:activity", activity_id=saved.pk)
     return render(request, "casework/activity_form.html", {"form": form, "activity": activity, "centre": centre})
@@ -406,15 +476,26 @@ def activity_edit(request: HttpRequest, activity_id: int | None = None) -> HttpR
 @login_required
 def activity_detail(request: HttpRequest, activity_id: int) -> HttpResponse:
     activity = get_object_for_user_or_404(queries.activities_visible_to(request.user), pk=activity_id)
+    if request.method == "POST" and (repeat := previous_result(request, "casework.session")) is not None:
+        return repeat.redirect(request)
     form = SessionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        user, cleaned = _user(request), form.cleaned_data
         try:
-            services.record_session(
-                _user(request), activity, form.cleaned_data["date"], form.cleaned_data["duration"], form.counts()
+            outcome = create_once(
+                request,
+                "casework.session",
+                lambda: services.record_session(user, activity, cleaned["date"], cleaned["duration"], form.counts()),
+                lambda session: (
+                    reverse("casework:activity", args=[activity.pk]),
+                    _("The session of %(date)s was already saved.") % {"date": session.date.strftime("%d/%m/%Y")},
+                ),
             )
         except ValidationError as error:
             add_service_error(form, error)
         else:
+            if outcome.repeated:
+                return outcome.redirect(request)
             messages.success(request, _("Session recorded."))
             return redirect("casework:activity", activity_id=activity.pk)
     sessions = activity.sessions.prefetch_related("participations")

@@ -164,7 +164,8 @@ def test_pages_for_activities_erase_and_close(case_file, worker, coordinator, ou
         == "casework/_case_file_rows.html"
     )
     assert client.get(reverse("casework:person_edit", args=[case_file.pk])).status_code == 200
-    assert client.get(reverse("casework:request_row", args=[case_file.pk]), {"index": "x"}).context["index"] == 0
+    assert client.get(reverse("casework:request_row", args=[case_file.pk]), {"index": "x"}).status_code == 400
+    assert client.get(reverse("casework:request_row", args=[case_file.pk]), {"index": "3"}).context["index"] == 3
     assert_outsider_gets_404(
         outsider_client,
         reverse("casework:person_edit", args=[case_file.pk]),

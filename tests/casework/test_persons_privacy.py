@@ -118,7 +118,7 @@ def test_export_erase_and_audit(case_file, worker, coordinator, outsider_client)
     assert FollowUp.objects.get().requests.count() == 1
     assert list(
         AuditEntry.objects.filter(code__startswith="casework.person.").values_list("code", flat=True).order_by("id")
-    ) == ["casework.person.exported", "casework.person.erased"]
+    ) == ["casework.person.exported", "casework.person.viewed", "casework.person.erased"]
 
 
 def test_retention_erases_files_closed_long_ago(organisation, casework_schemes):
@@ -142,10 +142,10 @@ def test_retention_erases_files_closed_long_ago(organisation, casework_schemes):
 def test_close_and_reopen_case_file(case_file, worker):
     client = client_for(worker)
     url = reverse("casework:case_file_close", args=[case_file.pk])
-    client.post(url, {"closed_on": "2023-01-01", "reason": "resolved"})
+    client.post(url, {"closed_on": "2023-01-01", "reason": "resolved", "confirmed": "1"})
     case_file.refresh_from_db()
     assert case_file.closed_on is None
-    client.post(url, {"closed_on": "2024-02-01", "reason": "resolved"})
+    client.post(url, {"closed_on": "2024-02-01", "reason": "resolved", "confirmed": "1"})
     case_file.refresh_from_db()
     assert (case_file.closed_on, case_file.closing_reason) == (datetime.date(2024, 2, 1), "resolved")
     client.post(reverse("casework:case_file_reopen", args=[case_file.pk]))
@@ -177,3 +177,22 @@ def test_edit_person(case_file, worker):
     response = client_for(worker).post(reverse("casework:person_edit", args=[case_file.pk]), {**CODED, "sex": "m"})
     assert response.status_code == 302
     assert Person.objects.get().sex == "m"
+
+
+def test_closing_a_case_file_asks_for_confirmation_first(case_file, worker):
+    """Regression: one click on "Close the case file" closed it; now a confirmation page comes first."""
+    url = reverse("casework:case_file_close", args=[case_file.pk])
+    page = client_for(worker).post(url, {"closed_on": "2024-02-01", "reason": "moved"})
+    case_file.refresh_from_db()
+    assert (page.status_code, page.templates[0].name, case_file.closed_on) == (
+        200,
+        "casework/case_file_close.html",
+        None,
+    )
+    html = page.content.decode()
+    assert '<input type="hidden" name="closed_on" value="2024-02-01">' in html
+    assert '<input type="hidden" name="reason" value="moved">' in html
+    assert '<input type="hidden" name="confirmed" value="1">' in html
+    client_for(worker).post(url, {"closed_on": "2024-02-01", "reason": "moved", "confirmed": "1"})
+    case_file.refresh_from_db()
+    assert (case_file.closed_on, case_file.closing_reason) == (datetime.date(2024, 2, 1), "moved")
