@@ -9,8 +9,11 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404, HttpRequest
-from ninja import NinjaAPI, Query, Schema
+from django.utils import timezone
+from ninja import Field, NinjaAPI, Query, Schema
+from pydantic import field_validator
 
+from maillage.core.parsing import MAX_YEAR, MIN_YEAR
 from maillage.directory.exchange import (
     SCHEME,
     _id,
@@ -35,6 +38,9 @@ api = NinjaAPI(
 )
 
 MAX_PER_PAGE = 100
+# Paging is bounded in the schema: a page beyond this, or a size beyond MAX_PER_PAGE, is a 422
+# naming the parameter (a huge ?page= used to overflow the database's OFFSET).
+MAX_PAGE = 10_000
 
 
 class Page(Schema):
@@ -51,24 +57,34 @@ class Page(Schema):
 
 
 class PageParams(Schema):
-    page: int = 1
-    per_page: int = 50
+    page: int = Field(1, ge=1, le=MAX_PAGE)
+    per_page: int = Field(50, ge=1, le=MAX_PER_PAGE)
 
 
 class ServiceFilters(PageParams):
-    search: str | None = None
-    taxonomy_term_id: str | None = None
-    taxonomy_id: str | None = None
-    organization_id: str | None = None
-    postcode: str | None = None
+    search: str | None = Field(None, max_length=200)
+    taxonomy_term_id: str | None = Field(None, max_length=100)
+    taxonomy_id: str | None = Field(None, max_length=100)
+    organization_id: str | None = Field(None, max_length=100)
+    postcode: str | None = Field(None, max_length=10)
     modified_after: datetime | None = None
+
+    @field_validator("modified_after")
+    @classmethod
+    def _bounded_moment(cls, value: datetime | None) -> datetime | None:
+        """A year the database and the time zone conversion can hold; a naive time is Brussels time."""
+        if value is None:
+            return None
+        if not MIN_YEAR <= value.year <= MAX_YEAR:
+            raise ValueError(f"the year must be between {MIN_YEAR} and {MAX_YEAR}")
+        return value if timezone.is_aware(value) else timezone.make_aware(value)
 
 
 def _page(items: list[Any] | QuerySet[Any], params: PageParams, render: Any) -> dict[str, Any]:
-    per_page = max(1, min(params.per_page, MAX_PER_PAGE))
+    per_page = params.per_page
     total = items.count() if isinstance(items, QuerySet) else len(items)
     pages = max(1, math.ceil(total / per_page))
-    number = max(1, params.page)
+    number = params.page
     chunk = list(items[(number - 1) * per_page : number * per_page])
     return {
         "total_items": total,

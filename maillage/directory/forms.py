@@ -14,6 +14,14 @@ from django.utils.translation import gettext_lazy as _
 
 from maillage.core.geography import cached_postal_location, resolve_postal_code
 from maillage.core.models import Commune, Organisation, PostalCode
+from maillage.core.parsing import (
+    BoundedCharField,
+    BoundedDateField,
+    BoundedDateTimeField,
+    bounded_year,
+    no_control_characters,
+)
+from maillage.core.uploads import UploadSizeValidator
 from maillage.directory.models import (
     CrisisStatus,
     DirectoryOrganisation,
@@ -133,10 +141,10 @@ def need_categories() -> dict[str, Category]:
 
 class SearchForm(forms.Form):
     need = LoadedCategoryField(label=_("Need"), required=False, empty_label=_("Any need"))
-    postal_code = forms.CharField(  # resolved in clean_postal_code(), which keeps the commune
+    postal_code = BoundedCharField(  # resolved in clean_postal_code(), which keeps the commune
         label=_("Postal code"), required=False, max_length=4, widget=forms.TextInput(attrs={"inputmode": "numeric"})
     )
-    q = forms.CharField(
+    q = BoundedCharField(
         label=_("Words"), required=False, max_length=100, widget=forms.TextInput(attrs={"type": "search"})
     )
     language = forms.ChoiceField(
@@ -146,7 +154,7 @@ class SearchForm(forms.Form):
         label=_("How to get in"), required=False, choices=[("", _("Any way")), *Modality.choices]
     )
     open_now = forms.BooleanField(label=_("Open now"), required=False)
-    at = forms.DateTimeField(
+    at = BoundedDateTimeField(
         label=_("Or open at"),
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
@@ -172,10 +180,28 @@ class SearchForm(forms.Form):
         return at if timezone.is_aware(at) else at.replace(tzinfo=BRUSSELS)
 
 
-def _https_urls(field: Any, **kwargs: Any) -> Any:
+# Longest free text a form accepts (a description, a note): far more than any real one, small enough
+# that pasting a whole document into a field is refused with a message instead of stored.
+MAX_TEXT = 5000
+
+
+def bounded_formfield(field: Any, **kwargs: Any) -> Any:
+    """Model form fields with the edge rules: https assumed for URLs, free text bounded and free of
+    control characters, years of dates within 1900–2100."""
     if isinstance(field, models.URLField):
         kwargs["assume_scheme"] = "https"
-    return field.formfield(**kwargs)
+    if isinstance(field, models.TextField):
+        kwargs.setdefault("max_length", MAX_TEXT)
+    if isinstance(field, models.DateTimeField):
+        kwargs.setdefault("form_class", BoundedDateTimeField)
+    elif isinstance(field, models.DateField):
+        kwargs.setdefault("form_class", BoundedDateField)
+    formfield = field.formfield(**kwargs)
+    if isinstance(formfield, forms.CharField):
+        formfield.validators.append(no_control_characters)
+    if isinstance(formfield, forms.DateField | forms.DateTimeField) and bounded_year not in formfield.validators:
+        formfield.validators.append(bounded_year)
+    return formfield
 
 
 class ServiceForm(forms.ModelForm):
@@ -195,7 +221,7 @@ class ServiceForm(forms.ModelForm):
 
     class Meta:
         model = Service
-        formfield_callback = _https_urls
+        formfield_callback = bounded_formfield
         fields = (
             "name_fr",
             "name_nl",
@@ -261,7 +287,7 @@ class ScheduleForm(forms.ModelForm):
             ("SU", _("Sunday")),
         ],
     )
-    rule = forms.CharField(
+    rule = BoundedCharField(
         label=_("Or an RFC 5545 recurrence"),
         required=False,
         max_length=120,
@@ -270,6 +296,7 @@ class ScheduleForm(forms.ModelForm):
 
     class Meta:
         model = Schedule
+        formfield_callback = bounded_formfield
         fields = ("opens_at", "closes_at", "valid_from", "valid_to", "description")
         widgets = {
             "opens_at": forms.TimeInput(attrs={"type": "time"}),
@@ -319,6 +346,7 @@ class ScheduleForm(forms.ModelForm):
 class ClosureForm(forms.ModelForm):
     class Meta:
         model = ScheduleException
+        formfield_callback = bounded_formfield
         fields = ("start_date", "end_date", "closed", "opens_at", "closes_at", "reason")
         widgets = {
             "start_date": forms.DateInput(attrs={"type": "date"}),
@@ -343,13 +371,16 @@ class ClosureForm(forms.ModelForm):
 
 class StatusForm(forms.Form):
     status = forms.ChoiceField(label=_("Current status"), choices=CrisisStatus.choices)
-    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    until = forms.DateField(label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    note = BoundedCharField(
+        label=_("Note"), required=False, max_length=MAX_TEXT, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    until = BoundedDateField(label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
 
 class WorkerForm(forms.ModelForm):
     class Meta:
         model = Worker
+        formfield_callback = bounded_formfield
         fields = ("full_name", "function_fr", "function_nl", "email", "phone", "consent", "is_active")
 
     def clean_phone(self) -> str:
@@ -358,8 +389,8 @@ class WorkerForm(forms.ModelForm):
 
 
 class LocationForm(forms.Form):
-    address = forms.CharField(label=_("Street and number"), max_length=200)
-    postal_code = forms.CharField(label=_("Postal code"), max_length=4)
+    address = BoundedCharField(label=_("Street and number"), max_length=200)
+    postal_code = BoundedCharField(label=_("Postal code"), max_length=4)
 
     def clean_postal_code(self) -> str:
         code = self.cleaned_data["postal_code"].strip()
@@ -372,8 +403,8 @@ class LocationForm(forms.Form):
 
 
 class PhoneForm(forms.Form):
-    number = forms.CharField(label=_("Phone number"), max_length=30)
-    description = forms.CharField(label=_("Description"), max_length=200, required=False)
+    number = BoundedCharField(label=_("Phone number"), max_length=30)
+    description = BoundedCharField(label=_("Description"), max_length=200, required=False)
 
     def clean_number(self) -> str:
         return validate_phone(self.cleaned_data["number"])
@@ -391,7 +422,9 @@ class SheetForm(forms.Form):
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(label=_("HSDS file (JSON, or a ZIP of the tabular datapackage)"))
+    file = forms.FileField(
+        label=_("HSDS file (JSON, or a ZIP of the tabular datapackage)"), validators=[UploadSizeValidator("hsds")]
+    )
 
 
 class CommuneAndNeedForm(forms.Form):
@@ -416,14 +449,14 @@ class ChangesFilterForm(CommuneAndNeedForm):
 class DirectoryOrganisationForm(forms.ModelForm):
     """Name, description and contacts; `members` are the member organisations the editor may link."""
 
-    phone = forms.CharField(label=_("Phone"), max_length=30, required=False)
+    phone = BoundedCharField(label=_("Phone"), max_length=30, required=False)
     organisation = forms.ModelChoiceField(
         label=_("Member organisation"), queryset=Organisation.objects.none(), required=False
     )
 
     class Meta:
         model = DirectoryOrganisation
-        formfield_callback = _https_urls
+        formfield_callback = bounded_formfield
         fields = ("name_fr", "name_nl", "description_fr", "description_nl", "email", "website")
         widgets: ClassVar = {
             "description_fr": forms.Textarea(attrs={"rows": 3}),
