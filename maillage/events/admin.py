@@ -1,7 +1,15 @@
-"""Event set-up through the admin: events with their themes, groups, sessions and questions."""
+"""Event set-up through the admin: events with their themes, groups, sessions and questions.
+
+Every save and deletion here writes an audit entry in the event's organisation, as the
+services do for the event pages.
+"""
+
+from typing import Any
 
 from django.contrib import admin
+from django.http import HttpRequest
 
+from maillage.core.audit import log_action
 from maillage.events.models import Event, Group, Question, Session, Theme
 
 
@@ -32,3 +40,25 @@ class EventAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ("title_fr",)}
     filter_horizontal = ("organisers",)
     inlines = (ThemeInline, GroupInline, SessionInline, QuestionInline)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        log_action(
+            request.user,  # type: ignore[arg-type]
+            "events.event.changed_in_admin",
+            form.instance,
+            {
+                "added": not change,
+                "fields": sorted(form.changed_data),
+                "parts": sorted(formset.model._meta.model_name for formset in formsets if formset.has_changed()),
+            },
+        )
+
+    def delete_model(self, request: HttpRequest, obj: Event) -> None:
+        log_action(request.user, "events.event.deleted_in_admin", obj)  # type: ignore[arg-type]
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        for event in queryset:
+            log_action(request.user, "events.event.deleted_in_admin", event)  # type: ignore[arg-type]
+        super().delete_queryset(request, queryset)

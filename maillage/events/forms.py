@@ -3,12 +3,45 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
+from django.core.validators import MaxLengthValidator, MaxValueValidator
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from maillage.core.models import Organisation, Sector
+from maillage.core.parsing import MAX_ID, bounded_year, no_control_characters
 from maillage.events.models import Audience, Breakout, Event, Group, NotePoint, Question, Recommendation, Session, Theme
 from maillage.events.services import RegistrationData
+
+
+# A free text (description, notes, message) longer than this is a paste gone wrong, not a text.
+TEXT_MAX = 10_000
+
+
+def bound_fields(form: forms.BaseForm) -> None:
+    """Every text field refuses control characters and has a maximum length; numbers fit a column; years 1900–2100."""
+    for field in form.fields.values():
+        if isinstance(field, forms.CharField):
+            field.validators.append(no_control_characters)
+            if field.max_length is None:
+                field.max_length = TEXT_MAX
+                field.validators.append(MaxLengthValidator(TEXT_MAX))
+                field.widget.attrs.setdefault("maxlength", str(TEXT_MAX))
+        elif isinstance(field, forms.IntegerField):
+            field.validators.append(MaxValueValidator(MAX_ID))
+        elif isinstance(field, forms.DateTimeField | forms.DateField):
+            field.validators.append(bounded_year)
+
+
+class BoundedForm(forms.Form):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        bound_fields(self)
+
+
+class BoundedModelForm(forms.ModelForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        bound_fields(self)
 
 
 def _queryset(form: forms.BaseForm, name: str) -> forms.ModelChoiceField:
@@ -18,7 +51,7 @@ def _queryset(form: forms.BaseForm, name: str) -> forms.ModelChoiceField:
     return field
 
 
-class RegistrationForm(forms.Form):
+class RegistrationForm(BoundedForm):
     full_name = forms.CharField(
         label=_("Your full name"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"})
     )
@@ -115,11 +148,11 @@ class RegistrationForm(forms.Form):
         )
 
 
-class CheckInCodeForm(forms.Form):
+class CheckInCodeForm(BoundedForm):
     code = forms.CharField(label=_("Invitation code (scan the QR code)"), max_length=500)
 
 
-class MessageForm(forms.Form):
+class MessageForm(BoundedForm):
     audience = forms.ChoiceField(label=_("To"))
     subject = forms.CharField(label=_("Subject"), max_length=200)
     body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 8}))
@@ -143,7 +176,7 @@ class MessageForm(forms.Form):
         return {}
 
 
-class MoveForm(forms.Form):
+class MoveForm(BoundedForm):
     group = forms.ModelChoiceField(
         label=_("Group"), queryset=Group.objects.none(), required=False, empty_label=_("No group")
     )
@@ -153,7 +186,7 @@ class MoveForm(forms.Form):
         _queryset(self, "group").queryset = event.groups.all()
 
 
-class BreakoutForm(forms.ModelForm):
+class BreakoutForm(BoundedModelForm):
     class Meta:
         model = Breakout
         fields = ("name", "rapporteur", "theme")
@@ -163,7 +196,7 @@ class BreakoutForm(forms.ModelForm):
         _queryset(self, "theme").queryset = event.themes.all()
 
 
-class PointsForm(forms.Form):
+class PointsForm(BoundedForm):
     breakout = forms.ModelChoiceField(label=_("Group"), queryset=Breakout.objects.none())
     question = forms.ModelChoiceField(label=_("Question"), queryset=Question.objects.none())
     text = forms.CharField(
@@ -178,7 +211,7 @@ class PointsForm(forms.Form):
         _queryset(self, "question").queryset = event.questions.all()
 
 
-class RapporteurForm(forms.Form):
+class RapporteurForm(BoundedForm):
     question = forms.ModelChoiceField(label=_("Question"), queryset=Question.objects.none())
     text = forms.CharField(
         label=_("Points, one per line"),
@@ -191,7 +224,7 @@ class RapporteurForm(forms.Form):
         _queryset(self, "question").queryset = event.questions.all()
 
 
-class MergeForm(forms.Form):
+class MergeForm(BoundedForm):
     points = forms.ModelMultipleChoiceField(queryset=NotePoint.objects.none(), widget=forms.CheckboxSelectMultiple)
 
     def __init__(self, *args: Any, event: Event, **kwargs: Any) -> None:
@@ -205,13 +238,13 @@ class MergeForm(forms.Form):
         return points
 
 
-class SynthesisEditForm(forms.Form):
+class SynthesisEditForm(BoundedForm):
     text = forms.CharField(
         label=_("Wording in the synthesis"), widget=forms.Textarea(attrs={"rows": 3}), required=False
     )
 
 
-class RecommendationForm(forms.ModelForm):
+class RecommendationForm(BoundedModelForm):
     class Meta:
         model = Recommendation
         fields = ("theme", "position", "diagnosis", "recommendation", "implementation", "addressed_to", "sources")
@@ -235,7 +268,7 @@ def _datetime_widget() -> forms.DateTimeInput:
     return forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
-class EventForm(forms.ModelForm):
+class EventForm(BoundedModelForm):
     online_link = forms.URLField(label=_("online link"), required=False, assume_scheme="https")
 
     class Meta:
@@ -262,20 +295,20 @@ class EventForm(forms.ModelForm):
         self.fields["organisers"].help_text = _("Co-organisers; the lead organiser is always one.")
 
 
-class ThemeForm(forms.ModelForm):
+class ThemeForm(BoundedModelForm):
     class Meta:
         model = Theme
         fields = ("position", "title_fr", "title_nl", "capacity", "per_organisation", "closes_at")
         widgets = {"closes_at": _datetime_widget()}
 
 
-class GroupForm(forms.ModelForm):
+class GroupForm(BoundedModelForm):
     class Meta:
         model = Group
         fields = ("position", "name", "facilitators", "capacity", "per_organisation")
 
 
-class SessionForm(forms.ModelForm):
+class SessionForm(BoundedModelForm):
     class Meta:
         model = Session
         fields = ("title", "starts_at", "ends_at", "theme", "group", "place")

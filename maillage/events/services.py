@@ -10,22 +10,20 @@ event's `confirmation_hours` and its seat goes to the waiting list.
 from __future__ import annotations
 
 import io
-import logging
 import re
 import secrets
-import smtplib
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import segno
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, OperationalError, connection, transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -35,6 +33,7 @@ from icalendar import Event as CalendarEvent
 from maillage.core.audit import log_action
 from maillage.core.mail import send_templated_mail
 from maillage.core.models import Organisation, User
+from maillage.env import env_int
 from maillage.events.models import (
     ACTIVE,
     HOLDING,
@@ -54,6 +53,7 @@ from maillage.events.models import (
     Theme,
 )
 
+PartT = TypeVar("PartT", Theme, Group, Session)
 CONFIRM_SALT = "maillage.events.confirm"
 CHECKIN_SALT = "maillage.events.checkin"
 LOCK_TIMEOUT = "5s"
@@ -64,21 +64,6 @@ DEFAULT_QUESTIONS = [
     ("Ce qui a moins bien fonctionné", "Wat minder goed werkte"),
     ("Actions prioritaires", "Prioritaire acties"),
 ]
-
-
-logger = logging.getLogger(__name__)
-
-
-def _after_commit(send: Callable[..., None], *args: Any) -> None:
-    """Send an email once the change is committed; a mail server failure is logged, never undoes the change."""
-
-    def run() -> None:
-        try:
-            send(*args)
-        except (smtplib.SMTPException, OSError):
-            logger.exception("events: could not send %s", getattr(send, "__name__", send))
-
-    transaction.on_commit(run)
 
 
 class BusyError(Exception):
@@ -159,18 +144,24 @@ class SeatCheck:
 
 
 def _check_seat(
-    event: Event, participant: Participant, theme: Theme | None, group: Group | None, *, exclude: int | None = None
+    event: Event,
+    participant: Participant | None,
+    theme: Theme | None,
+    group: Group | None,
+    *,
+    exclude: int | None = None,
+    key: str = "",
 ) -> SeatCheck:
-    """Re-count, inside the lock, whether this participant may take one more seat in each scope."""
+    """Re-count, inside the lock, whether this participant (or a newcomer of `key`) may take one more seat."""
     result = SeatCheck()
     holding = Registration.objects.filter(event=event, status__in=HOLDING)
     if exclude is not None:
         holding = holding.exclude(pk=exclude)
-    same_org = Q(participant__organisation_key=participant.organisation_key)
+    same_org = Q(participant__organisation_key=participant.organisation_key if participant else key)
     scopes: list[tuple[Any, Any, str]] = []
     if event.capacity is not None or event.per_organisation is not None:
         # Event-wide limits count people, not their themes.
-        already = holding.filter(participant=participant).exists()
+        already = participant is not None and holding.filter(participant=participant).exists()
         if not already:
             scopes.append((event, holding, event.title))
     if theme is not None:
@@ -272,7 +263,13 @@ def _check_request(event: Event, data: RegistrationData, now: datetime) -> None:
 
 
 def register(event: Event, data: RegistrationData, *, now: datetime | None = None) -> RegistrationResult:
-    """Register someone without an account; a repeated submission returns the first one unchanged."""
+    """Register someone without an account.
+
+    An email address already registered for the event changes nothing and is answered exactly like a
+    new one: its owner gets their personal link by email (to see, add or take back registrations), and
+    whoever typed it learns nothing about that person (issue 11: re-confirming someone else's
+    cancelled registration, status shown to anyone who knows an email address).
+    """
     now = now or timezone.now()
     data.email = data.email.strip().lower()
     _check_request(event, data, now)
@@ -295,74 +292,131 @@ def _register_locked(
 ) -> RegistrationResult:
     with transaction.atomic():
         event = _lock(event.pk, [theme.pk for theme in themes if theme is not None])
+        key = organisation_key(data.organisation, data.organisation_name)
         participant = Participant.objects.filter(event=event, email=data.email).first()
-        created_participant = participant is None
-        if participant is None:
-            participant = Participant.objects.create(
-                event=event,
-                full_name=data.full_name.strip(),
-                email=data.email,
-                organisation=data.organisation,
-                organisation_name=data.organisation_name.strip()
-                or (data.organisation.short_name if data.organisation else ""),
-                organisation_key=organisation_key(data.organisation, data.organisation_name),
-                function=data.function.strip(),
-                sector=data.sector or (data.organisation.sector if data.organisation else ""),
-                accessibility_needs=data.accessibility_needs.strip(),
-                language=data.language if data.language in {"fr", "nl", "en"} else "fr",
-                token=secrets.token_urlsafe(32),
-                created_at=now,
-            )
-        existing = {reg.theme_id: reg for reg in participant.registrations.all()}
-        touched: list[Registration] = []
-        for theme in themes:
-            registration = existing.get(theme.pk if theme else None)
-            if registration is not None and registration.status in ACTIVE:
-                continue
-            check = _check_seat(event, participant, theme, None)
-            if check.over_cap:
-                raise _over_cap_error(check)
-            if check.full:
-                status = Status.WAITING
-            elif participant.email_confirmed_at is None:
-                status = Status.PENDING
-            else:
-                status = Status.AWAITING_APPROVAL if event.requires_approval else Status.CONFIRMED
-            fields: dict[str, Any] = {
-                "status": status,
-                "created_at": now,
-                "waiting_since": now if status == Status.WAITING else None,
-                "expires_at": now + timedelta(hours=event.confirmation_hours)
-                if participant.email_confirmed_at is None
-                else None,
-                "confirmed_at": now if status == Status.CONFIRMED else None,
-                "cancelled_at": None,
-                "preferred_group": data.preferred_group,
-                "group": None,
-            }
-            if registration is None:
-                registration = Registration.objects.create(event=event, participant=participant, theme=theme, **fields)
-            else:
-                for name, value in fields.items():
-                    setattr(registration, name, value)
-                registration.save(update_fields=list(fields))
-            log_action(
-                None,
-                "events.registration.created",
-                registration,
-                {"status": status, "theme": theme.pk if theme else None},
-                organisation=event.organisation,
-            )
-            touched.append(registration)
-        if not touched:
-            return RegistrationResult(participant, list(participant.registrations.filter(status__in=ACTIVE)), False)
-        if participant.email_confirmed_at is None:
-            _after_commit(_send_confirmation, participant)
-        else:
-            for registration in touched:
-                if registration.status == Status.CONFIRMED:
-                    _after_commit(send_invitation, registration)
-        return RegistrationResult(participant, touched, created_participant or bool(touched))
+        if participant is not None:
+            # The same refusals a newcomer of this organisation would get, so the answer tells nothing more.
+            for theme in themes:
+                check = _check_seat(event, None, theme, None, key=key)
+                if check.over_cap:
+                    raise _over_cap_error(check)
+            _send_personal_link(participant)
+            log_action(None, "events.registration.repeated", participant, organisation=event.organisation)
+            return RegistrationResult(participant, [], False)
+        participant = Participant.objects.create(
+            event=event,
+            full_name=data.full_name.strip(),
+            email=data.email,
+            organisation=data.organisation,
+            organisation_name=data.organisation_name.strip()
+            or (data.organisation.short_name if data.organisation else ""),
+            organisation_key=key,
+            function=data.function.strip(),
+            sector=data.sector or (data.organisation.sector if data.organisation else ""),
+            accessibility_needs=data.accessibility_needs.strip(),
+            language=data.language if data.language in {"fr", "nl", "en"} else "fr",
+            token=secrets.token_urlsafe(32),
+            created_at=now,
+        )
+        touched = [_take_seat(event, participant, theme, data.preferred_group, now) for theme in themes]
+        _announce(participant, touched)
+        return RegistrationResult(participant, touched, True)
+
+
+def _take_seat(
+    event: Event,
+    participant: Participant,
+    theme: Theme | None,
+    preferred_group: Group | None,
+    now: datetime,
+    registration: Registration | None = None,
+) -> Registration:
+    """Inside the lock: a seat (or a place on the waiting list) in one scope, on a new or a reused row."""
+    check = _check_seat(event, participant, theme, None)
+    if check.over_cap:
+        raise _over_cap_error(check)
+    if check.full:
+        status = Status.WAITING
+    elif participant.email_confirmed_at is None:
+        status = Status.PENDING
+    else:
+        status = Status.AWAITING_APPROVAL if event.requires_approval else Status.CONFIRMED
+    fields: dict[str, Any] = {
+        "status": status,
+        "created_at": now,
+        "waiting_since": now if status == Status.WAITING else None,
+        "expires_at": now + timedelta(hours=event.confirmation_hours)
+        if participant.email_confirmed_at is None
+        else None,
+        "confirmed_at": now if status == Status.CONFIRMED else None,
+        "cancelled_at": None,
+        "preferred_group": preferred_group,
+        "group": None,
+    }
+    if registration is None:
+        registration = Registration.objects.create(event=event, participant=participant, theme=theme, **fields)
+    else:
+        for name, value in fields.items():
+            setattr(registration, name, value)
+        registration.save(update_fields=list(fields))
+    log_action(
+        None,
+        "events.registration.created",
+        registration,
+        {"status": status, "theme": theme.pk if theme else None},
+        organisation=event.organisation,
+    )
+    return registration
+
+
+def _announce(participant: Participant, touched: Sequence[Registration]) -> None:
+    """Inside the transaction: the confirmation email, or the invitations of confirmed seats."""
+    if participant.email_confirmed_at is None:
+        _send_confirmation(participant)
+        return
+    for registration in touched:
+        if registration.status == Status.CONFIRMED:
+            send_invitation(registration)
+
+
+def register_again(
+    participant: Participant, theme: Theme | None = None, *, now: datetime | None = None
+) -> Registration:
+    """From the personal link only: take back a cancelled or expired registration, or add a theme of the series."""
+    now = now or timezone.now()
+    if theme is not None and theme.event_id != participant.event_id:
+        raise ValidationError(_("Choose themes of this event."))
+    with transaction.atomic():
+        # The rules as they are now, read inside the lock (the participant's copy of the event may be old).
+        event = _lock(participant.event_id, [theme.pk] if theme else [])
+        if not event.is_published:
+            raise ValidationError(_("This event is not open for registration."))
+        if event.has_themes != (theme is not None):
+            raise ValidationError(_("Choose themes of this event."))
+        problem = registration_window_problem(event, now, theme)
+        if problem:
+            raise ValidationError(problem)
+        participant = Participant.objects.select_for_update().get(pk=participant.pk)
+        same_theme = Q(theme=theme) if theme is not None else Q(theme__isnull=True)
+        registration = participant.registrations.select_for_update().filter(same_theme).first()
+        if registration is not None and registration.status in ACTIVE:
+            return registration
+        if registration is not None and registration.status == Status.REFUSED:
+            raise ValidationError(_("The organisers refused this registration. Contact them if you wish to come."))
+        preferred = registration.preferred_group if registration is not None else None
+        registration = _take_seat(event, participant, theme, preferred, now, registration)
+        _announce(participant, [registration])
+    return registration
+
+
+def _send_personal_link(participant: Participant) -> None:
+    """Someone registered this address again: its owner gets their link; the page shown said nothing."""
+    send_templated_mail(
+        "events/emails/personal_link",
+        [participant.email],
+        {"participant": participant, "event": participant.event, "personal_link": personal_url(participant)},
+        language=participant.language,
+    )
 
 
 def _send_confirmation(participant: Participant) -> None:
@@ -420,7 +474,6 @@ def confirm_email(token: str, *, now: datetime | None = None) -> Participant:
                 if registration.status == Status.CONFIRMED:
                     registration.confirmed_at = now
                     fields.append("confirmed_at")
-                    _after_commit(send_invitation, registration)
             registration.save(update_fields=fields)
             log_action(
                 None,
@@ -429,6 +482,8 @@ def confirm_email(token: str, *, now: datetime | None = None) -> Participant:
                 {"status": registration.status},
                 organisation=event.organisation,
             )
+            if "confirmed_at" in fields:
+                send_invitation(registration)
     return participant
 
 
@@ -457,7 +512,7 @@ def _offer_freed_seats(event: Event, theme_ids: Iterable[int | None], now: datet
             candidate.expires_at = now + timedelta(hours=event.offer_hours)
             candidate.save(update_fields=["status", "expires_at"])
             log_action(None, "events.registration.offered", candidate, organisation=event.organisation)
-            _after_commit(_send_offer, candidate)
+            _send_offer(candidate)
             offered.append(candidate)
     return offered
 
@@ -509,7 +564,7 @@ def accept_offer(registration: Registration, *, now: datetime | None = None) -> 
         registration.save(update_fields=["status", "confirmed_at", "expires_at"])
         log_action(None, "events.registration.offer_accepted", registration, organisation=event.organisation)
         if registration.status == Status.CONFIRMED:
-            _after_commit(send_invitation, registration)
+            send_invitation(registration)
     return registration
 
 
@@ -536,7 +591,7 @@ def approve_registration(actor: User, registration: Registration, *, now: dateti
         registration.expires_at = None
         registration.save(update_fields=["status", "confirmed_at", "expires_at"])
         log_action(actor, "events.registration.approved", registration, organisation=event.organisation)
-        _after_commit(send_invitation, registration)
+        send_invitation(registration)
     return registration
 
 
@@ -705,41 +760,51 @@ def qr_svg_data_uri(data: str) -> str:
 
 
 def send_invitation(registration: Registration) -> None:
-    """The invitation: every session as .ics, the practical details, the personal link, QR codes for the door."""
-    registration = Registration.objects.select_related("participant", "event", "theme", "group").get(pk=registration.pk)
-    if registration.status != Status.CONFIRMED:
-        return
-    participant, event = registration.participant, registration.event
-    sessions = sessions_of(registration)
-    attachments: list[tuple[str, bytes | str, str]] = []
-    for number, session in enumerate(sessions, start=1):
-        attachments.append((f"session-{number}.ics", session_calendar(session, event, registration), "text/calendar"))
-        if event.invitation_only:
-            png = qr_png(checkin_url(registration, session))
-            attachments.append((f"entry-session-{number}.png", png, "image/png"))
-    send_templated_mail(
-        "events/emails/invitation",
-        [participant.email],
-        {
-            "participant": participant,
-            "event": event,
-            "registration": registration,
-            "sessions": sessions,
-            "personal_link": personal_url(participant),
-        },
-        language=participant.language,
-        attachments=attachments,
-    )
+    """The invitation: every session as .ics, the practical details, the personal link, QR codes for the door.
+
+    Recorded in the outbox in the caller's transaction (or its own), so it leaves exactly when the
+    confirmation that decided it is committed.
+    """
     with transaction.atomic():
+        registration = Registration.objects.select_related("participant", "event", "theme", "group").get(
+            pk=registration.pk
+        )
+        if registration.status != Status.CONFIRMED:
+            return
+        participant, event = registration.participant, registration.event
+        sessions = sessions_of(registration)
+        attachments: list[tuple[str, bytes | str, str]] = []
+        for number, session in enumerate(sessions, start=1):
+            attachments.append(
+                (f"session-{number}.ics", session_calendar(session, event, registration), "text/calendar")
+            )
+            if event.invitation_only:
+                png = qr_png(checkin_url(registration, session))
+                attachments.append((f"entry-session-{number}.png", png, "image/png"))
+        send_templated_mail(
+            "events/emails/invitation",
+            [participant.email],
+            {
+                "participant": participant,
+                "event": event,
+                "registration": registration,
+                "sessions": sessions,
+                "personal_link": personal_url(participant),
+            },
+            language=participant.language,
+            attachments=attachments,
+        )
         Registration.objects.filter(pk=registration.pk).update(invited_at=timezone.now())
         log_action(None, "events.registration.invited", registration, organisation=event.organisation)
 
 
 def resend_invitations(actor: User, event: Event) -> int:
-    registrations = list(event.registrations.filter(status=Status.CONFIRMED))
-    for registration in registrations:
-        send_invitation(registration)
-    log_action(actor, "events.invitations.sent", event, {"count": len(registrations)})
+    """Every confirmed participant's invitation again, queued in one transaction with its audit entry."""
+    with transaction.atomic():
+        registrations = list(event.registrations.filter(status=Status.CONFIRMED))
+        for registration in registrations:
+            send_invitation(registration)
+        log_action(actor, "events.invitations.sent", event, {"count": len(registrations)})
     return len(registrations)
 
 
@@ -767,32 +832,34 @@ def send_message(
     session: Session | None = None,
 ) -> int:
     """One email to every confirmed participant of the event, a group or a session (each person once)."""
-    participants = {
-        r.participant_id: r.participant for r in confirmed_registrations(event, group=group, session=session)
-    }
-    for participant in participants.values():
-        send_templated_mail(
-            "events/emails/message",
-            [participant.email],
+    with transaction.atomic():
+        participants = {
+            r.participant_id: r.participant for r in confirmed_registrations(event, group=group, session=session)
+        }
+        for participant in participants.values():
+            # Queued, not sent: the worker sends them after commit, so the request never loops over SMTP.
+            send_templated_mail(
+                "events/emails/message",
+                [participant.email],
+                {
+                    "participant": participant,
+                    "event": event,
+                    "subject": subject,
+                    "body": body,
+                    "personal_link": personal_url(participant),
+                },
+                language=participant.language,
+            )
+        log_action(
+            actor,
+            "events.message.sent",
+            event,
             {
-                "participant": participant,
-                "event": event,
-                "subject": subject,
-                "body": body,
-                "personal_link": personal_url(participant),
+                "recipients": len(participants),
+                "group": group.pk if group else None,
+                "session": session.pk if session else None,
             },
-            language=participant.language,
         )
-    log_action(
-        actor,
-        "events.message.sent",
-        event,
-        {
-            "recipients": len(participants),
-            "group": group.pk if group else None,
-            "session": session.pk if session else None,
-        },
-    )
     return len(participants)
 
 
@@ -815,7 +882,7 @@ def send_reminders(*, now: datetime | None = None) -> int:
                     {"session": session.pk},
                     organisation=session.event.organisation,
                 )
-                _after_commit(_send_reminder, registration.participant, session)
+                _send_reminder(registration.participant, session)
             sent += 1
     return sent
 
@@ -911,6 +978,20 @@ RAPPORTEUR_SALT = "maillage.events.rapporteur"
 def rapporteur_token(breakout: Breakout) -> str:
     """The link a rapporteur without an account uses to write their group's notes."""
     return signing.dumps(breakout.pk, salt=RAPPORTEUR_SALT)
+
+
+def rapporteur_link_days() -> int:
+    """Days a rapporteur link stays valid after the event's last session: MAILLAGE_RAPPORTEUR_LINK_DAYS, 30 by default."""
+    configured = getattr(settings, "MAILLAGE_RAPPORTEUR_LINK_DAYS", None)
+    if configured is not None:
+        return int(configured)
+    return env_int("MAILLAGE_RAPPORTEUR_LINK_DAYS", 30, minimum=1)
+
+
+def rapporteur_link_ends(event: Event) -> datetime | None:
+    """When the event's rapporteur links stop working; None while it has no session (nothing has ended)."""
+    last = event.sessions.aggregate(last=Max("ends_at"))["last"]
+    return last + timedelta(days=rapporteur_link_days()) if last is not None else None
 
 
 def breakout_for_token(token: str) -> Breakout | None:
@@ -1049,9 +1130,10 @@ def save_event(
     return event
 
 
-def add_part(actor: User, event: Event, part: Theme | Group | Session) -> None:
+def add_part(actor: User, event: Event, part: PartT) -> PartT:
     """Add a theme, a group or a session to an event."""
     with transaction.atomic():
         part.event = event
         part.save()
         log_action(actor, f"events.{part._meta.model_name}.created", event, {"id": part.pk})
+    return part

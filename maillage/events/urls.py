@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.event_list, name="list"),
     path("confirm/<str:token>/", views.confirm, name="confirm"),
     path("me/<str:token>/", views.participant_page, name="participant"),
+    path("me/<str:token>/register/", views.participant_register, name="participant_register"),
     path("me/<str:token>/<int:registration_id>/cancel/", views.participant_cancel, name="participant_cancel"),
     path("me/<str:token>/<int:registration_id>/accept/", views.participant_accept, name="participant_accept"),
     path("me/<str:token>/<int:registration_id>/certificate/", views.certificate, name="certificate"),

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import csv
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -19,6 +19,9 @@ from django.views.decorators.http import require_POST
 
 from maillage.core.forms import add_service_error
 from maillage.core.http import AuthenticatedRequest
+from maillage.core.parsing import BadParameter, bad_parameters_answer_400, clean_query_text, parse_int
+from maillage.core.spreadsheet import csv_response, separator_from_request
+from maillage.core.submission import create_once, previous_result
 from maillage.core.tenancy import organisations_of
 from maillage.events import queries, services
 from maillage.events.forms import (
@@ -37,7 +40,18 @@ from maillage.events.forms import (
     SynthesisEditForm,
     ThemeForm,
 )
-from maillage.events.models import ACTIVE, Attendance, NotePoint, Participant, Recommendation, Registration, Status
+from maillage.events.models import (
+    ACTIVE,
+    Attendance,
+    NotePoint,
+    Participant,
+    Recommendation,
+    Registration,
+    Status,
+)
+
+# What a participant may take back through their personal link (a refusal is the organisers' decision).
+COMES_BACK = (Status.CANCELLED, Status.EXPIRED)
 
 DOOR_SESSION_KEY = "events_door_session"
 REGISTERED_KEY = "events_registered"
@@ -56,9 +70,21 @@ def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
     form = RegistrationForm(request.POST or None, event=event)
     status = 200
     if request.method == "POST":
+        previous = previous_result(request, "events.registration")
+        if previous is not None:
+            return previous.redirect(request)
         if form.is_valid():
+            data = form.to_data()
             try:
-                result = services.register(event, form.to_data())
+                outcome = create_once(
+                    request,
+                    "events.registration",
+                    lambda: services.register(event, data),
+                    lambda _result: (
+                        reverse("events:registered", args=[event.slug]),
+                        _("Your registration was already received: check your email."),
+                    ),
+                )
             except services.BusyError:
                 form.add_error(None, _("Many people are registering right now. Please send the form again."))
                 status = 409
@@ -66,9 +92,10 @@ def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
                 add_service_error(form, error)
                 status = 422
             else:
-                # The personal link travels only by email: this page shows the outcome, never the link.
-                request.session[REGISTERED_KEY] = [r.pk for r in result.registrations]
-                request.session[REGISTERED_KEY + "_new"] = result.created
+                # New or already registered, the answer is the same (the email says which): only the address typed.
+                request.session[REGISTERED_KEY] = {"event": event.pk, "email": data.email}
+                if outcome.repeated:
+                    return outcome.redirect(request)
                 return redirect("events:registered", slug=event.slug)
         else:
             status = 422
@@ -92,23 +119,12 @@ def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def registered(request: HttpRequest, slug: str) -> HttpResponse:
+    """The same page whether the address was new or already registered: it reveals nothing about anyone."""
     event = queries.public_event_or_404(slug)
-    ids = request.session.get(REGISTERED_KEY) or []
-    registrations = list(
-        Registration.objects.filter(pk__in=ids, event=event).select_related("participant", "theme").order_by("pk")
-    )
-    if not registrations:
+    sent = request.session.get(REGISTERED_KEY)
+    if not isinstance(sent, dict) or sent.get("event") != event.pk:
         return redirect("events:event", slug=event.slug)
-    return render(
-        request,
-        "events/registered.html",
-        {
-            "event": event,
-            "participant": registrations[0].participant,
-            "registrations": registrations,
-            "created": request.session.get(REGISTERED_KEY + "_new", True),
-        },
-    )
+    return render(request, "events/registered.html", {"event": event, "email": sent.get("email", "")})
 
 
 def _registrations_of(participant: Any) -> list[Registration]:
@@ -131,6 +147,8 @@ def participant_page(request: HttpRequest, token: str) -> HttpResponse:
     participant = queries.participant_by_token_or_404(token)
     registrations = _registrations_of(participant)
     event = participant.event
+    # Cancelled or expired rows come back only here, through the emailed link (never by typing an address).
+    taken_back = {registration.theme_id for registration in registrations if registration.status in COMES_BACK}
     confirmed = [registration for registration in registrations if registration.status == Status.CONFIRMED]
     entries: list[dict[str, Any]] = []
     for registration in confirmed:
@@ -138,6 +156,12 @@ def participant_page(request: HttpRequest, token: str) -> HttpResponse:
             qr = services.qr_svg_data_uri(services.checkin_url(registration, session)) if event.invitation_only else ""
             entries.append({"registration": registration, "session": session, "qr": qr})
     entries.sort(key=lambda entry: entry["session"].starts_at)
+    active_themes = {registration.theme_id for registration in registrations if registration.status in ACTIVE}
+    more_themes = (
+        [theme for theme in event.themes.all() if theme.pk not in active_themes and theme.pk not in taken_back]
+        if event.has_themes
+        else []
+    )
     others = (
         Participant.objects.filter(email=participant.email)
         .exclude(pk=participant.pk)
@@ -155,6 +179,8 @@ def participant_page(request: HttpRequest, token: str) -> HttpResponse:
             "entries": entries,
             "others": others,
             "active": ACTIVE,
+            "comes_back": COMES_BACK,
+            "more_themes": more_themes,
         },
     )
 
@@ -169,6 +195,27 @@ def participant_cancel(request: HttpRequest, token: str, registration_id: int) -
     registration = _participant_registration(token, registration_id)
     services.cancel_registration(registration)
     messages.success(request, _("Your registration is cancelled. Thank you for freeing the place."))
+    return redirect("events:participant", token=token)
+
+
+@require_POST
+@bad_parameters_answer_400
+def participant_register(request: HttpRequest, token: str) -> HttpResponse:
+    """Take back a cancelled or expired registration, or add a theme: only with the personal link."""
+    participant = queries.participant_by_token_or_404(token)
+    theme_id = parse_int(request.POST.get("theme"), name="theme", minimum=1)
+    theme = get_object_or_404(participant.event.themes, pk=theme_id) if theme_id is not None else None
+    try:
+        registration = services.register_again(participant, theme)
+    except services.BusyError:
+        messages.error(request, _("Many people are registering right now. Please try again."))
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(
+            request,
+            _("Registered again: %(status)s.") % {"status": registration.get_status_display()},
+        )
     return redirect("events:participant", token=token)
 
 
@@ -248,19 +295,53 @@ def edit_event(request: AuthenticatedRequest, event_id: int | None = None) -> Ht
     }
     if request.method == "POST":
         part = request.POST.get("part", "")
+        if part == "event" and event is None:
+            previous = previous_result(request, "events.event")
+            if previous is not None:
+                return previous.redirect(request)
         if part == "event" and form.is_valid():
             values = {name: value for name, value in form.cleaned_data.items() if name != "organisers"}
-            saved = services.save_event(request.user, values, form.cleaned_data["organisers"], event=event)
+            organisers = form.cleaned_data["organisers"]
+            if event is None:
+                outcome = create_once(
+                    request,
+                    "events.event",
+                    lambda: services.save_event(request.user, values, organisers),
+                    lambda saved: (
+                        reverse("events:edit_event", args=[saved.pk]),
+                        _("The event “%(title)s” was already saved.") % {"title": saved.title},
+                    ),
+                )
+                if outcome.repeated:
+                    return outcome.redirect(request)
+                assert outcome.result is not None
+                saved = outcome.result
+            else:
+                saved = services.save_event(request.user, values, organisers, event=event)
             messages.success(request, _("Event saved."))
             return redirect("events:edit_event", event_id=saved.pk)
         if event is not None and part in parts:
+            purpose = f"events.{part}"
+            previous = previous_result(request, purpose)
+            if previous is not None:
+                return previous.redirect(request)
             part_form: Any = (
                 SessionForm(request.POST, prefix="session", event=event)
                 if part == "session"
                 else {"theme": ThemeForm, "group": GroupForm}[part](request.POST, prefix=part)
             )
             if part_form.is_valid():
-                services.add_part(request.user, event, part_form.save(commit=False))
+                outcome = create_once(
+                    request,
+                    purpose,
+                    lambda: services.add_part(request.user, event, part_form.save(commit=False)),
+                    lambda added: (
+                        reverse("events:edit_event", args=[event.pk]),
+                        _("“%(part)s” was already added.") % {"part": added},
+                    ),
+                )
+                if outcome.repeated:
+                    return outcome.redirect(request)
                 messages.success(request, _("Added."))
                 return redirect("events:edit_event", event_id=event.pk)
             parts[part] = part_form
@@ -387,32 +468,50 @@ def move_registration(request: AuthenticatedRequest, event_id: int, registration
 
 
 @login_required
+@bad_parameters_answer_400
 def door(request: AuthenticatedRequest, event_id: int, session_id: int) -> HttpResponse:
     """Check-in at the door of one session: scan (or type) the invitation code, or tick a name on a tablet."""
     event = queries.managed_event_or_404(request.user, event_id)
     session = get_object_or_404(event.sessions.select_related("theme", "group"), pk=session_id)
     request.session[DOOR_SESSION_KEY] = session.pk
+    search = clean_query_text(request.GET.get("q"), max_length=150)
+    back = f"{request.path}?{urlencode({'q': search})}"
     form = CheckInCodeForm(request.POST or None)
     status = 200
     if request.method == "POST":
+        previous = previous_result(request, "events.checkin")
+        if previous is not None:
+            return previous.redirect(request)
         try:
             if "registration" in request.POST:
-                registration = get_object_or_404(
-                    Registration.objects.select_related("participant"), pk=request.POST["registration"], event=event
+                registration = _expected_registration(event, request.POST["registration"])
+                outcome = create_once(
+                    request,
+                    "events.checkin",
+                    lambda: services.check_in_by_name(request.user, session, registration),
+                    lambda result: (back, _checked_in_text(result, repeated=True)),
                 )
-                result = services.check_in_by_name(request.user, session, registration)
             elif form.is_valid():
-                result = services.check_in_by_code(request.user, session, form.cleaned_data["code"])
+                code = form.cleaned_data["code"]
+                outcome = create_once(
+                    request,
+                    "events.checkin",
+                    lambda: services.check_in_by_code(request.user, session, code),
+                    lambda result: (back, _checked_in_text(result, repeated=True)),
+                )
             else:
                 raise ValidationError(_("Scan or type the invitation code."))
         except ValidationError as error:
             messages.error(request, error.messages[0])
             status = 422
         else:
-            _checked_in_message(request, result)
-            return redirect(f"{request.path}?q={request.GET.get('q', '')}")
+            if outcome.repeated:
+                return outcome.redirect(request)
+            assert outcome.result is not None
+            _checked_in_message(request, outcome.result)
+            return redirect(back)
     expected = list(services.confirmed_registrations(event, session=session))
-    query = request.GET.get("q", "").strip().casefold()
+    query = search.casefold()
     if query:
         expected = [r for r in expected if query in r.participant.full_name.casefold()]
     present = dict(Attendance.objects.filter(session=session).values_list("registration_id", "checked_in_at"))
@@ -426,24 +525,42 @@ def door(request: AuthenticatedRequest, event_id: int, session_id: int) -> HttpR
             "form": CheckInCodeForm() if status == 200 else form,
             "expected": [(r, present.get(r.pk)) for r in expected],
             "present_count": len(present),
-            "query": request.GET.get("q", ""),
+            "query": search,
         },
         status=status,
     )
 
 
+def _expected_registration(event: Any, raw: str) -> Registration:
+    """The person ticked on the door list; a tampered or stale value is a clear refusal, not a server error."""
+    try:
+        registration_id = parse_int(raw, name="registration", minimum=1)
+    except BadParameter:
+        registration_id = None
+    registration = (
+        Registration.objects.select_related("participant").filter(pk=registration_id, event=event).first()
+        if registration_id is not None
+        else None
+    )
+    if registration is None:
+        raise ValidationError(_("This person is not on the list of this event: search the name again."))
+    return registration
+
+
+def _checked_in_text(result: services.CheckIn, *, repeated: bool = False) -> str:
+    if result.created and not repeated:
+        return _("Welcome, %(person)s: checked in.") % {"person": result.registration.participant}
+    return _("%(person)s was already checked in at %(time)s.") % {
+        "person": result.registration.participant,
+        "time": timezone.localtime(result.attendance.checked_in_at).strftime("%H:%M"),
+    }
+
+
 def _checked_in_message(request: HttpRequest, result: services.CheckIn) -> None:
     if result.created:
-        messages.success(request, _("Welcome, %(person)s: checked in.") % {"person": result.registration.participant})
+        messages.success(request, _checked_in_text(result))
     else:
-        messages.info(
-            request,
-            _("%(person)s was already checked in at %(time)s.")
-            % {
-                "person": result.registration.participant,
-                "time": timezone.localtime(result.attendance.checked_in_at).strftime("%H:%M"),
-            },
-        )
+        messages.info(request, _checked_in_text(result))
 
 
 @login_required
@@ -482,12 +599,8 @@ def attendance_csv(request: AuthenticatedRequest, event_id: int) -> HttpResponse
         queries.registrations_for(event).filter(status=Status.CONFIRMED).order_by("participant__full_name")
     )
     present = set(Attendance.objects.filter(session__event=event).values_list("registration_id", "session_id"))
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="attendance-{event.slug}.csv"'
-    writer = csv.writer(response)
-    writer.writerow(
-        [_("Name"), _("Email"), _("Organisation"), _("Theme"), _("Group")] + [str(session) for session in sessions]
-    )
+    header = [_("Name"), _("Email"), _("Organisation"), _("Theme"), _("Group")] + [str(s) for s in sessions]
+    rows = []
     for registration in registrations:
         row = [
             registration.participant.full_name,
@@ -501,8 +614,9 @@ def attendance_csv(request: AuthenticatedRequest, event_id: int) -> HttpResponse
                 row.append("")
             else:
                 row.append(_("present") if (registration.pk, session.pk) in present else _("absent"))
-        writer.writerow(row)
-    return response
+        rows.append(row)
+    # Names typed by the public: the one writer neutralises formulas (issue 20).
+    return csv_response(f"attendance-{event.slug}.csv", header, rows, separator=separator_from_request(request))
 
 
 @login_required
@@ -544,17 +658,38 @@ def notes(request: AuthenticatedRequest, event_id: int) -> HttpResponse:
     points_form = PointsForm(prefix="points", event=event)
     if request.method == "POST":
         try:
+            notes_url = reverse("events:notes", args=[event.pk])
             if "breakout-name" in request.POST:
                 breakout_form = BreakoutForm(request.POST, prefix="breakout", event=event)
+                previous = previous_result(request, "events.breakout")
+                if previous is not None:
+                    return previous.redirect(request)
                 if breakout_form.is_valid():
-                    services.add_breakout(request.user, event, **breakout_form.cleaned_data)
-                    return redirect("events:notes", event_id=event.pk)
+                    values = breakout_form.cleaned_data
+                    outcome = create_once(
+                        request,
+                        "events.breakout",
+                        lambda: services.add_breakout(request.user, event, **values),
+                        lambda breakout: (notes_url, _("The group “%(name)s” was already added.") % {"name": breakout}),
+                    )
+                    return outcome.redirect(request) if outcome.repeated else redirect(notes_url)
             else:
                 points_form = PointsForm(request.POST, prefix="points", event=event)
+                previous = previous_result(request, "events.notes")
+                if previous is not None:
+                    return previous.redirect(request)
                 if points_form.is_valid():
-                    services.add_points(request.user, **points_form.cleaned_data)
+                    values = points_form.cleaned_data
+                    outcome = create_once(
+                        request,
+                        "events.notes",
+                        lambda: services.add_points(request.user, **values),
+                        lambda points: (notes_url, _("These points were already added.")),
+                    )
+                    if outcome.repeated:
+                        return outcome.redirect(request)
                     messages.success(request, _("Points added."))
-                    return redirect("events:notes", event_id=event.pk)
+                    return redirect(notes_url)
         except ValidationError as error:
             add_service_error(breakout_form if "breakout-name" in request.POST else points_form, error)  # type: ignore[arg-type]
     return render(
@@ -577,15 +712,34 @@ def rapporteur(request: HttpRequest, token: str) -> HttpResponse:
     breakout = services.breakout_for_token(token)
     if breakout is None:
         raise Http404
+    ends = services.rapporteur_link_ends(breakout.event)
+    if ends is not None and timezone.now() > ends:
+        reason = _("This rapporteur link expired on %(date)s, after the event. Ask the organisers for the notes.") % {
+            "date": timezone.localtime(ends).strftime("%d/%m/%Y")
+        }
+        return render(request, "events/link_problem.html", {"reason": reason}, status=410)
     form = RapporteurForm(request.POST or None, event=breakout.event)
+    if request.method == "POST":
+        previous = previous_result(request, "events.rapporteur_notes")
+        if previous is not None:
+            return previous.redirect(request)
     if request.method == "POST" and form.is_valid():
+        question, text = form.cleaned_data["question"], form.cleaned_data["text"]
+        here = reverse("events:rapporteur", args=[token])
         try:
-            services.add_points(None, breakout, form.cleaned_data["question"], form.cleaned_data["text"])
+            outcome = create_once(
+                request,
+                "events.rapporteur_notes",
+                lambda: services.add_points(None, breakout, question, text),
+                lambda points: (here, _("These points were already added.")),
+            )
         except ValidationError as error:
             add_service_error(form, error)
         else:
+            if outcome.repeated:
+                return outcome.redirect(request)
             messages.success(request, _("Points added."))
-            return redirect("events:rapporteur", token=token)
+            return redirect(here)
     points = breakout.points.select_related("question").order_by("question__position", "position")
     return render(
         request,

@@ -160,25 +160,29 @@ def test_reminders_task_and_expire_task_run():
     assert tasks.expire_registrations.call() == 0
 
 
-def test_message_to_a_group_reaches_its_confirmed_members_once(cycle, register, organiser):
+def test_message_to_a_group_reaches_its_confirmed_members_once(
+    cycle, register, organiser, django_capture_on_commit_callbacks
+):
     event, (first, _second) = cycle
     inside = confirmed(register, event, email="in@example.org")
     confirmed(register, event, email="out@example.org")
     services.move_to_group(organiser, inside, first)
     mail.outbox.clear()
-    assert services.send_message(organiser, event, "Salle changée", "Rendez-vous salle 2.", group=first) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.send_message(organiser, event, "Salle changée", "Rendez-vous salle 2.", group=first) == 1
     assert [(m.to, m.subject) for m in mail.outbox] == [(["in@example.org"], f"{event.title_fr}: Salle changée")]
     assert services.send_message(organiser, event, "Tous", "Bonjour") == 2
     session = SessionFactory(event=event, group=first)
     assert services.send_message(organiser, event, "Séance", "Bonjour", session=session) == 1
 
 
-def test_resend_invitations(register, organiser):
+def test_resend_invitations(register, organiser, django_capture_on_commit_callbacks):
     event = EventFactory()
     SessionFactory(event=event)
     confirmed(register, event)
     mail.outbox.clear()
-    assert services.resend_invitations(organiser, event) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.resend_invitations(organiser, event) == 1
     assert len(mail.outbox) == 1
 
 

@@ -265,12 +265,56 @@ def test_cancel_offers_to_next_and_skips_people_over_the_cap(register):
 def test_registering_again_after_cancelling_reuses_the_row(event, register):
     first = register(event, email="back@example.org")
     services.cancel_registration(first.registrations[0])
-    again = register(event, email="back@example.org")
-    assert (again.created, again.registrations[0].pk, again.registrations[0].status) == (
-        True,
-        first.registrations[0].pk,
-        Status.PENDING,
-    )
+    again = services.register_again(first.participant)
+    assert (again.pk, again.status) == (first.registrations[0].pk, Status.PENDING)
+    assert services.register_again(first.participant) == again  # already active: nothing changes
+
+
+def test_typing_a_registered_address_changes_nothing_and_emails_its_owner(
+    event, register, django_capture_on_commit_callbacks
+):
+    """Issue 11: knowing someone's email address brought their cancelled registration back."""
+    first = register(event, email="victim@example.org", full_name="Victor Victime")
+    confirm(first.participant)
+    services.cancel_registration(first.registrations[0])
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        again = register(event, email="Victim@example.org", full_name="Mallory")
+    assert (again.created, again.registrations) == (False, [])
+    registration = Registration.objects.get(event=event)
+    assert (registration.status, registration.participant.full_name) == (Status.CANCELLED, "Victor Victime")
+    assert [(m.to, m.subject) for m in mail.outbox] == [
+        (["victim@example.org"], f"Votre inscription : {event.title_fr}")
+    ]
+    assert link_in(mail.outbox[0].body, "/events/me/") == f"http://testserver/events/me/{first.participant.token}/"
+
+
+def test_a_registered_address_is_refused_like_a_newcomer_over_the_cap(register):
+    event = EventFactory(per_organisation=1)
+    register(event, "Asbl Pleine", email="one@example.org")
+    known = register(event, "Asbl Autre", email="known@example.org")
+    for email in ("new@example.org", "known@example.org"):
+        with pytest.raises(ValidationError) as caught:
+            register(event, "Asbl Pleine", email=email)
+        assert caught.value.messages == [
+            f"{event.title_fr} compte déjà le nombre maximum de personnes de votre organisation. "
+            "Demandez à un·e collègue qui ne peut pas venir d'annuler, ou contactez les organisateurs."
+        ]
+    assert Registration.objects.get(participant=known.participant).status == Status.PENDING
+
+
+def test_register_again_keeps_the_rules(register):
+    event = EventFactory(capacity=1)
+    first = register(event)
+    services.cancel_registration(first.registrations[0])
+    register(event)
+    assert services.register_again(first.participant).status == Status.WAITING
+    event.closes_at = timezone.now() - timedelta(hours=1)
+    event.save(update_fields=["closes_at"])
+    services.cancel_registration(Registration.objects.get(participant=first.participant))
+    with pytest.raises(ValidationError) as caught:
+        services.register_again(first.participant)
+    assert caught.value.messages[0].startswith("Les inscriptions ont fermé le ")
 
 
 def test_confirmed_person_registering_for_another_theme_is_confirmed_at_once(
@@ -281,8 +325,10 @@ def test_confirmed_person_registering_for_another_theme_is_confirmed_at_once(
     first = register(event, email="x@example.org", themes=[one])
     confirm(first.participant)
     with django_capture_on_commit_callbacks(execute=True):
-        second = register(event, email="x@example.org", themes=[two])
-    assert [r.status for r in second.registrations] == [Status.CONFIRMED]
+        second = services.register_again(first.participant, two)
+    assert (second.theme, second.status) == (two, Status.CONFIRMED)
+    with pytest.raises(ValidationError):
+        services.register_again(first.participant)  # a series needs a theme
     assert mail.outbox[-1].subject == f"Votre invitation : {event.title_fr}"
 
 
