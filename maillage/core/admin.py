@@ -2,18 +2,114 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
+from maillage.core import services
 from maillage.core.admin_site import FederationStaffCanManage, FederationStaffCanView
+from maillage.core.audit import log_action
 from maillage.core.models import AuditEntry, Commune, Membership, Organisation, PostalCode, User
 
 
-class MembershipInline(FederationStaffCanManage, admin.TabularInline):
+class MembershipInline(FederationStaffCanView, admin.TabularInline):
+    """Read-only: a role is granted or removed in "Memberships", through the audited services.
+
+    Nobody edits them here, not even a superuser: Django ignores the forms of a formset
+    its user may neither add nor change, so a forged post writes nothing.
+    """
+
     model = Membership
     extra = 0
-    autocomplete_fields = ["user"]
+    fields = ("user", "organisation", "role", "is_active", "created_at")
+    readonly_fields = ("user", "organisation", "role", "is_active", "created_at")
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class GrantRoleForm(forms.ModelForm):
+    """The admin's "grant a role": the service decides whether the person asking may."""
+
+    class Meta:
+        model = Membership
+        fields = ["user", "organisation", "role"]
+
+    request: HttpRequest
+
+    def validate_unique(self) -> None:
+        """A removed role may be granted again: the service re-activates it."""
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        user, organisation, role = cleaned.get("user"), cleaned.get("organisation"), cleaned.get("role")
+        if user and organisation and role:
+            try:
+                services.check_may_grant(self.request.user, user, organisation, role)  # type: ignore[arg-type]
+            except ValidationError as error:
+                log_action(
+                    self.request.user,  # type: ignore[arg-type]
+                    "core.membership.grant_refused",
+                    user,
+                    {"role": role, "user_id": user.pk, "via": "admin"},
+                    organisation=organisation,
+                )
+                raise error
+        return cleaned
+
+
+@admin.register(Membership)
+class MembershipAdmin(FederationStaffCanManage, admin.ModelAdmin):
+    """Grant a role (services.grant_role) or remove one (services.remove_member); never edited in place."""
+
+    list_display = ["user", "organisation", "role", "is_active", "created_at"]
+    list_filter = ["role", "is_active"]
+    search_fields = ["user__email", "user__full_name", "organisation__short_name"]
+    autocomplete_fields = ["user", "organisation"]
+    form = GrantRoleForm
+    actions = ["remove_roles"]
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.request = request  # type: ignore[attr-defined]
+        return form
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return ["user", "organisation", "role", "is_active", "created_at"] if obj is not None else []
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Membership, form: Any, change: bool) -> None:
+        membership = services.grant_role(
+            request.user,  # type: ignore[arg-type]
+            form.cleaned_data["user"],
+            form.cleaned_data["organisation"],
+            form.cleaned_data["role"],
+            via="admin",
+        )
+        obj.pk, obj.is_active, obj.created_at = membership.pk, membership.is_active, membership.created_at
+
+    @admin.action(description=_("Remove the selected roles (the people are signed out)"))
+    def remove_roles(self, request: HttpRequest, queryset: QuerySet[Membership]) -> None:
+        removed = 0
+        for membership in queryset.filter(is_active=True).select_related("user", "organisation"):
+            services.remove_member(request.user, membership, via="admin")  # type: ignore[arg-type]
+            removed += 1
+        self.message_user(request, _("%(count)d roles removed.") % {"count": removed}, messages.SUCCESS)
 
 
 @admin.register(Organisation)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.http import HttpRequest
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from maillage.core.tenancy import is_federation_staff
@@ -14,6 +16,10 @@ from maillage.core.tenancy import is_federation_staff
 class MaillageAdminSite(admin.AdminSite):
     site_header = _("maillage administration")
     site_title = "maillage"
+
+    def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        """Everyone signs in through allauth (password and second factor), never the admin's own form."""
+        return redirect_to_login(request.GET.get("next") or reverse("admin:index"), reverse("account_login"))
 
     def has_permission(self, request: HttpRequest) -> bool:
         user = request.user

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +23,17 @@ class Command(BaseCommand):
         parser.add_argument("--reset", action="store_true", help="Delete the demo database first.")
         parser.add_argument("--no-serve", action="store_true", help="Load the data and stop.")
         parser.add_argument("--addrport", default="127.0.0.1:8000", help="Where the server listens.")
+        parser.add_argument(
+            "--i-know-this-is-not-production",
+            action="store_true",
+            dest="not_production",
+            help="Run even with MAILLAGE_ENV=production or on a PostgreSQL database that has accounts.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         database = settings.DATABASES["default"]
+        if not options["not_production"]:
+            refuse_a_real_database(database)
         if options["reset"]:
             if database["ENGINE"] != "django.db.backends.sqlite3":
                 raise CommandError(
@@ -59,6 +68,26 @@ class Command(BaseCommand):
                 "\nCoordinators, federation staff and administrators must set up two-factor authentication"
                 " at their first sign-in (any TOTP app). Set MAILLAGE_REQUIRE_2FA=false to skip it in a demo."
             )
+
+
+def refuse_a_real_database(database: Mapping[str, Any]) -> None:
+    """The demo writes known accounts with a published password: never into a real database."""
+    flag = "--i-know-this-is-not-production"
+    if settings.PRODUCTION:
+        raise CommandError(f"Refused: MAILLAGE_ENV=production. The demo is not for a real server ({flag} to insist).")
+    if database["ENGINE"] == "django.db.backends.postgresql" and _has_accounts():
+        raise CommandError(
+            f"Refused: the PostgreSQL database {database.get('NAME', '')!r} already has accounts; "
+            f"the demo only fills an empty one ({flag} to insist)."
+        )
+
+
+def _has_accounts() -> bool:
+    from maillage.core.models import User
+
+    if User._meta.db_table not in connection.introspection.table_names():
+        return False
+    return User.objects.exists()
 
 
 def load_demo_data() -> DemoContext:
