@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from maillage.core.models import Commune, Organisation
+from maillage.core.runs import BackgroundRun
 from maillage.taxonomy.models import Category
 
 # The three axes each request is coded on (taxonomy scheme codes).
@@ -434,23 +435,22 @@ class ImportProfile(models.Model):
         return f"{self.organisation} · {self.kind}"
 
 
-class ImportStatus(models.TextChoices):
-    RUNNING = "running", _("Running")
-    DONE = "done", _("Imported")
-    FAILED = "failed", _("Refused")
+class ImportRun(BackgroundRun):
+    """One import of a file: queued, running, succeeded or failed with a reason (core.runs), its bad rows listed."""
 
-
-class ImportRun(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=20, choices=ImportKind.choices)
     filename = models.CharField(max_length=200)
-    status = models.CharField(max_length=10, choices=ImportStatus.choices, default=ImportStatus.RUNNING)
+    # The uploaded file's name in the storage (core.uploads.store_upload), kept until the run ends.
+    stored_file = models.CharField(max_length=200, blank=True)
     total_rows = models.PositiveIntegerField(default=0)
     processed_rows = models.PositiveIntegerField(default=0)
     created = models.PositiveIntegerField(default=0)
     updated = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list)
+    # [line, message] of rows not imported because they look like a person already in the centre.
+    warnings = models.JSONField(default=list)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

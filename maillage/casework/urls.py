@@ -24,4 +24,5 @@ urlpatterns = [
     path("import/", views.import_start, name="import"),
     path("import/mapping/<str:kind>/", views.import_mapping, name="import_mapping"),
     path("import/runs/<int:run_id>/", views.import_run, name="import_run"),
+    path("import/runs/<int:run_id>/again/", views.import_start_again, name="import_start_again"),
 ]

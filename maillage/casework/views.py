@@ -510,11 +510,25 @@ def import_start(request: HttpRequest) -> HttpResponse:
     centre = _centre(request)
     if not queries.is_coordinator_of(request.user, centre.pk):
         raise Http404
+    if request.method == "POST" and (repeat := previous_result(request, "casework.import")) is not None:
+        return repeat.redirect(request)
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        run = imports.start_import(_user(request), centre, form.cleaned_data["kind"], upload.name, upload.read())
-        return redirect("casework:import_run", run_id=run.pk)
+        user, cleaned = _user(request), form.cleaned_data
+        outcome = create_once(
+            request,
+            "casework.import",
+            lambda: imports.start_import(user, centre, cleaned["kind"], cleaned["file"]),
+            lambda run: (
+                reverse("casework:import_run", args=[run.pk]),
+                _("The import of %(name)s was already started.") % {"name": run.filename},
+            ),
+        )
+        if outcome.repeated:
+            return outcome.redirect(request)
+        assert outcome.result is not None
+        return redirect("casework:import_run", run_id=outcome.result.pk)
+    imports.give_up_stale_runs(ImportRun.objects.filter(organisation=centre))
     runs = ImportRun.objects.filter(organisation=centre)[:10]
     return render(request, "casework/import_start.html", {"form": form, "centre": centre, "runs": runs})
 
@@ -546,5 +560,22 @@ def import_run(request: HttpRequest, run_id: int) -> HttpResponse:
     )
     if not queries.is_coordinator_of(request.user, run.organisation_id):
         raise Http404
+    if not run.is_finished and imports.give_up_stale_runs(ImportRun.objects.filter(pk=run.pk)):
+        run.refresh_from_db()
     template = "casework/_import_progress.html" if _htmx(request) else "casework/import_run.html"
     return render(request, template, {"run": run})
+
+
+@login_required
+@require_POST
+def import_start_again(request: HttpRequest, run_id: int) -> HttpResponse:
+    """A failed run started again with its kept file; without it, the file is asked for again."""
+    run = get_object_for_user_or_404(
+        ImportRun.objects.filter(organisation_id__in=queries.casework_organisation_ids(request.user)), pk=run_id
+    )
+    if not queries.is_coordinator_of(request.user, run.organisation_id):
+        raise Http404
+    if imports.start_again(_user(request), run):
+        return redirect("casework:import_run", run_id=run.pk)
+    messages.error(request, _("This import cannot be started again as it was; import the file again."))
+    return redirect("casework:import")

@@ -1,50 +1,37 @@
-"""CSV/XLSX imports of persons and follow-ups from another program.
+"""Checking the rows of an import with the rules of the forms (services' check functions).
 
-Every row is checked first (progress is saved as it goes); only when no row is bad is
-anything written, in one transaction. Re-importing the same file updates, matching on
-the source system's identifier.
+Errors name the column as the file names it (the centre's column mapping), never our field code.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime
-import io
-import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django_tasks import task
 
-from maillage.casework import rollups, services
+from maillage.casework import services
 from maillage.casework.forms import resolve_category
 from maillage.casework.models import (
     AXES,
     AgeBand,
     CaseFile,
-    FollowUp,
     Household,
     ImportKind,
     ImportProfile,
-    ImportRun,
-    ImportStatus,
     IncomeSource,
     Mode,
     NationalityGroup,
     Person,
     Sex,
-    age_band_for,
 )
 from maillage.core.audit import log_action
-from maillage.core.geography import resolve_postal_code
 from maillage.core.models import Organisation, User
 from maillage.taxonomy.models import Category
 
@@ -76,7 +63,7 @@ FIELDS: dict[str, list[tuple[str, Any]]] = {
     ],
 }
 
-PROGRESS_EVERY = 50
+MAX_DURATION = 600  # minutes, as the encoding form
 
 
 def save_profile(actor: User, organisation: Organisation, kind: str, columns: Mapping[str, str]) -> ImportProfile:
@@ -102,67 +89,6 @@ def _choice_lookup(choices: type[Any]) -> dict[str, str]:
     return lookup
 
 
-class FileError(Exception):
-    pass
-
-
-def read_rows(filename: str, raw: bytes) -> list[tuple[int, dict[str, str]]]:
-    """(line number, {column: text}) for each data row; the header is line 1."""
-    is_zip = raw[:4] == b"PK\x03\x04"
-    if filename.lower().endswith((".xlsx", ".xlsm")) or is_zip:
-        return _read_xlsx(raw)
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise FileError(
-            _("The file is not UTF-8 text (byte %(position)s). Save it as 'CSV UTF-8'.") % {"position": error.start}
-        ) from None
-    sample = text[:2048]
-    delimiter = ";" if sample.count(";") > sample.count(",") else ","
-    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
-    if not reader.fieldnames:
-        raise FileError(_("The file is empty."))
-    return [(reader.line_num, {k.strip(): (v or "").strip() for k, v in row.items() if k}) for row in reader]
-
-
-def _read_xlsx(raw: bytes) -> list[tuple[int, dict[str, str]]]:
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
-        raise FileError(
-            _("This file is not an XLSX workbook. Save it from your spreadsheet as .xlsx or as CSV UTF-8.")
-        ) from None
-    sheet = workbook.active
-    if sheet is None:
-        raise FileError(_("The workbook has no sheet."))
-    rows = sheet.iter_rows(values_only=True)
-    header = next(rows, None)
-    if not header:
-        raise FileError(_("The file is empty."))
-    names = [str(cell).strip() if cell is not None else "" for cell in header]
-    result = []
-    for line, values in enumerate(rows, start=2):
-        if all(value is None or value == "" for value in values):
-            continue
-        row = {}
-        for name, value in zip(names, values, strict=False):
-            if not name:
-                continue
-            if isinstance(value, datetime.datetime):
-                value = value.date()
-            if isinstance(value, datetime.date):
-                row[name] = value.isoformat()
-            elif isinstance(value, float) and value.is_integer():
-                row[name] = str(int(value))
-            else:
-                row[name] = "" if value is None else str(value).strip()
-        result.append((line, row))
-    workbook.close()
-    return result
-
-
 def _parse_date(text: str) -> datetime.date:
     for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"):
         try:
@@ -172,10 +98,6 @@ def _parse_date(text: str) -> datetime.date:
     raise ValueError(text)
 
 
-def _int(text: str) -> int | None:
-    return int(text) if text else None
-
-
 @dataclass
 class Planned:
     line: int
@@ -183,9 +105,12 @@ class Planned:
 
 
 class RowChecker:
-    def __init__(self, organisation: Organisation, kind: str, columns: Mapping[str, str]) -> None:
+    def __init__(self, organisation: Organisation, kind: str, columns: Mapping[str, str], actor: User) -> None:
         self.organisation = organisation
+        self.actor = actor
+        self.case_files: dict[int, CaseFile | None] = {}
         self.kind = kind
+        # Our field → the column as the file names it (the saved mapping, else the field's code as header).
         self.columns = {name: (columns.get(name) or name) for name, _label in FIELDS[kind]}
         self.lookups = {
             "sex": _choice_lookup(Sex),
@@ -246,46 +171,52 @@ class RowChecker:
             self._check_follow_up(row, values, problems)
         return (None if problems else Planned(line, values)), problems
 
+    def _number(self, row: Mapping[str, str], name: str, problems: list[str], what: str) -> int | None:
+        text = self.get(row, name)
+        if not text:
+            return None
+        if len(text) > 9 or not text.lstrip("-").isdigit():
+            problems.append(
+                (
+                    _("%(column)s: %(value)s is not a year")
+                    if what == "year"
+                    else _("%(column)s: %(value)s is not a number")
+                )
+                % {"column": self.columns[name], "value": text[:40]}
+            )
+            return None
+        return int(text)
+
     def _check_person(self, row: Mapping[str, str], values: dict[str, Any], problems: list[str]) -> None:
-        try:
-            year = _int(self.get(row, "birth_year"))
-        except ValueError:
+        raw: dict[str, Any] = {
+            "birth_year": self._number(row, "birth_year", problems, "year"),
+            "children": self._number(row, "children", problems, "number"),
+            "postal_code": self.get(row, "postal_code"),
+            "age_band": AgeBand.UNKNOWN,
+            "sex": self._choice(row, "sex", problems, Sex.UNKNOWN),
+            "household": self._choice(row, "household", problems, Household.UNKNOWN),
+            "income_source": self._choice(row, "income_source", problems, IncomeSource.UNKNOWN),
+            "nationality_group": self._choice(row, "nationality_group", problems, NationalityGroup.UNKNOWN),
+        }
+        language = self.get(row, "language")
+        if len(language) > 20:
             problems.append(
-                _("%(column)s: %(value)s is not a year")
-                % {"column": self.columns["birth_year"], "value": self.get(row, "birth_year")}
+                _("%(column)s: at most %(max)s characters") % {"column": self.columns["language"], "max": 20}
             )
-            year = None
-        if year is not None and year > self.today.year:
-            problems.append(_("The year of birth %(year)s is in the future.") % {"year": year})
-            year = None
-        values["birth_year"] = year
-        values["age_band"] = age_band_for(year, self.today.year) if year else AgeBand.UNKNOWN
-        values["sex"] = self._choice(row, "sex", problems, Sex.UNKNOWN)
-        values["household"] = self._choice(row, "household", problems, Household.UNKNOWN)
-        values["income_source"] = self._choice(row, "income_source", problems, IncomeSource.UNKNOWN)
-        values["nationality_group"] = self._choice(row, "nationality_group", problems, NationalityGroup.UNKNOWN)
-        values["language"] = self.get(row, "language")[:20]
-        postal = self.get(row, "postal_code")
-        values["postal_code"] = postal
-        values["commune"] = None
-        if postal:
-            try:
-                values["commune"] = resolve_postal_code(postal).commune
-            except ValidationError as error:
-                problems.append(error.messages[0])
+        raw["language"] = language[:20]
         try:
-            values["children"] = _int(self.get(row, "children"))
-        except ValueError:
-            problems.append(
-                _("%(column)s: %(value)s is not a number")
-                % {"column": self.columns["children"], "value": self.get(row, "children")}
-            )
+            # The rules of the encoding form, from the same function.
+            values.update(services.check_person(raw, self.today))
+        except ValidationError as error:
+            for name, messages in error.message_dict.items():
+                column = self.columns.get(name)
+                problems.extend(f"{column}: {message}" if column else message for message in messages)
         opened = self.get(row, "opened_on")
         try:
             values["opened_on"] = _parse_date(opened) if opened else self.today
         except ValueError:
             problems.append(
-                _("%(column)s: %(value)s is not a date") % {"column": self.columns["opened_on"], "value": opened}
+                _("%(column)s: %(value)s is not a date") % {"column": self.columns["opened_on"], "value": opened[:40]}
             )
 
     def _check_follow_up(self, row: Mapping[str, str], values: dict[str, Any], problems: list[str]) -> None:
@@ -298,20 +229,19 @@ class RowChecker:
         try:
             values["date"] = _parse_date(text)
         except ValueError:
-            problems.append(_("%(column)s: %(value)s is not a date") % {"column": self.columns["date"], "value": text})
-        else:
-            if values["date"] > self.today:
-                problems.append(_("The follow-up date is in the future."))
+            problems.append(
+                _("%(column)s: %(value)s is not a date") % {"column": self.columns["date"], "value": text[:40]}
+            )
         if not self.get(row, "mode"):
             problems.append(_("%(column)s is required") % {"column": self.columns["mode"]})
         values["mode"] = self._choice(row, "mode", problems, Mode.APPOINTMENT)
-        try:
-            values["duration"] = _int(self.get(row, "duration"))
-        except ValueError:
+        values["duration"] = self._number(row, "duration", problems, "number")
+        if values["duration"] is not None and not 1 <= values["duration"] <= MAX_DURATION:
             problems.append(
-                _("%(column)s: %(value)s is not a number")
-                % {"column": self.columns["duration"], "value": self.get(row, "duration")}
+                _("%(column)s: %(value)s is not between 1 and %(max)s")
+                % {"column": self.columns["duration"], "value": values["duration"], "max": MAX_DURATION}
             )
+            values["duration"] = None
         requests = []
         for suffix in ("", "_2"):
             theme = self._category(row, f"theme{suffix}", "theme", problems)
@@ -322,141 +252,22 @@ class RowChecker:
             elif suffix == "" and not any("theme" in p for p in problems):
                 problems.append(_("%(column)s is required") % {"column": self.columns["theme"]})
         values["requests"] = requests
+        if "date" in values:
+            self._check_date_like_the_form(person, values, problems)
 
-
-def start_import(actor: User, organisation: Organisation, kind: str, filename: str, raw: bytes) -> ImportRun:
-    run = ImportRun.objects.create(organisation=organisation, actor=actor, kind=kind, filename=filename[:200])
-    path = default_storage.save(f"casework/imports/{run.pk}", ContentFile(raw))
-    run_import.enqueue(run.pk, path)
-    run.refresh_from_db()
-    return run
-
-
-@task()
-def run_import(run_id: int, path: str) -> None:
-    run = ImportRun.objects.select_related("organisation", "actor").get(pk=run_id)
-    if run.status != ImportStatus.RUNNING:
-        return  # idempotent: a second run does nothing
-    with default_storage.open(path, "rb") as handle:
-        raw = handle.read()
-    try:
-        _import(run, raw)
-    finally:
-        default_storage.delete(path)
-
-
-def _fail(run: ImportRun, errors: list[tuple[int, str]]) -> None:
-    run.status = ImportStatus.FAILED
-    run.errors = [[line, message] for line, message in errors]
-    run.save(update_fields=["status", "errors", "processed_rows", "total_rows"])
-    log_action(run.actor, "casework.import.refused", run, {"errors": len(errors)}, organisation=run.organisation)
-
-
-def _import(run: ImportRun, raw: bytes) -> None:
-    try:
-        rows = read_rows(run.filename, raw)
-    except FileError as error:
-        _fail(run, [(1, str(error))])
-        return
-    run.total_rows = len(rows)
-    run.save(update_fields=["total_rows"])
-    profile = ImportProfile.objects.filter(organisation=run.organisation, kind=run.kind).first()
-    checker = RowChecker(run.organisation, run.kind, profile.columns if profile else {})
-    planned: list[Planned] = []
-    errors: list[tuple[int, str]] = []
-    seen: dict[str, int] = {}
-    for index, (line, row) in enumerate(rows, start=1):
-        plan, problems = checker.check(line, row)
-        source_id = checker.get(row, "source_id")
-        if source_id and source_id in seen:
-            problems.append(
-                _("identifier %(value)s already appears on line %(line)s")
-                % {"value": source_id, "line": seen[source_id]}
-            )
-            plan = None
-        seen.setdefault(source_id, line)
-        if problems:
-            errors.append((line, "; ".join(problem.rstrip(".") for problem in problems) + "."))
-        elif plan is not None:
-            planned.append(plan)
-        if index % PROGRESS_EVERY == 0:
-            run.processed_rows = index
-            run.save(update_fields=["processed_rows"])
-    run.processed_rows = len(rows)
-    if not rows:
-        errors.append((1, _("The file holds no row.")))
-    if errors:
-        _fail(run, errors)
-        return
-    try:
-        with transaction.atomic():
-            created, updated = (_write_persons if run.kind == ImportKind.PERSONS else _write_follow_ups)(run, planned)
-            run.status = ImportStatus.DONE
-            run.created, run.updated = created, updated
-            run.save(update_fields=["status", "created", "updated", "processed_rows", "total_rows"])
-            log_action(
-                run.actor,
-                "casework.import.done",
-                run,
-                {"created": created, "updated": updated},
-                organisation=run.organisation,
-            )
-    except ValidationError as error:
-        _fail(run, [(0, message) for message in error.messages])
-
-
-def _write_persons(run: ImportRun, planned: list[Planned]) -> tuple[int, int]:
-    existing = {p.source_id: p for p in Person.objects.filter(organisation=run.organisation).exclude(source_id="")}
-    created = updated = 0
-    for plan in planned:
-        values = dict(plan.values)
-        opened_on = values.pop("opened_on")
-        source_id = values.pop("source_id")
-        person = existing.get(source_id)
-        if person is None:
-            case_file = services.create_person(
-                run.actor, run.organisation, values, opened_on=opened_on, source_id=source_id
-            )
-            existing[source_id] = case_file.person
-            created += 1
-        else:
-            with rollups.persons_changing([person.pk]):
-                for key, value in values.items():
-                    setattr(person, key, value)
-                person.save(update_fields=list(values))
-            updated += 1
-    return created, updated
-
-
-def _write_follow_ups(run: ImportRun, planned: list[Planned]) -> tuple[int, int]:
-    existing = {f.source_id: f for f in FollowUp.objects.filter(organisation=run.organisation).exclude(source_id="")}
-    created = updated = 0
-    for plan in planned:
-        values = plan.values
-        person: Person = values["person"]
-        case_file = CaseFile.objects.filter(person=person).order_by("-opened_on").first()
-        if case_file is None:
-            case_file = CaseFile.objects.create(organisation=run.organisation, person=person, opened_on=values["date"])
-        follow_up = existing.get(values["source_id"])
-        data = services.FollowUpData(
-            date=values["date"],
-            mode=values["mode"],
-            worker=run.actor,
-            duration=values["duration"],
-            source_id=values["source_id"],
-        )
+    def _check_date_like_the_form(self, person: Person | None, values: dict[str, Any], problems: list[str]) -> None:
+        """The encoding form's date rules (not in the future, not before the case file opened)."""
+        case_file = self._case_file_of(person) if person is not None else None
+        if case_file is None:  # the import opens one on that date
+            case_file = CaseFile(organisation=self.organisation, opened_on=values["date"])
+        data = services.FollowUpData(date=values["date"], mode=values["mode"], worker=self.actor)
         try:
-            if follow_up is None:
-                services.record_follow_up(run.actor, case_file, data, values["requests"], allow_same=True)
-                created += 1
-            else:
-                requests = services.clean_follow_up(case_file, data, values["requests"])
-                with rollups.persons_changing([follow_up.person_id]):
-                    follow_up.date, follow_up.mode, follow_up.duration = data.date, data.mode, data.duration
-                    follow_up.save(update_fields=["date", "mode", "duration"])
-                    follow_up.requests.all().delete()
-                    services.create_requests(follow_up, requests)
-                updated += 1
+            services.clean_follow_up(case_file, data, values["requests"])
         except ValidationError as error:
-            raise ValidationError([f"{_('line')} {plan.line}: {message}" for message in error.messages]) from None
-    return created, updated
+            for message in error.message_dict.get("date", []):
+                problems.append(f"{self.columns['date']}: {message}")
+
+    def _case_file_of(self, person: Person) -> CaseFile | None:
+        if person.pk not in self.case_files:
+            self.case_files[person.pk] = CaseFile.objects.filter(person=person).order_by("-opened_on").first()
+        return self.case_files[person.pk]

@@ -25,6 +25,7 @@ from maillage.casework.services.persons import (
     check_person,
     clean_person_data,
     create_person,
+    lock_persons_of,
     similar_persons,
     update_person,
 )
@@ -48,6 +49,7 @@ __all__ = [
     "erase_expired",
     "erase_person",
     "export_person",
+    "lock_persons_of",
     "record_case_file_viewed",
     "record_follow_up",
     "record_person_viewed",

@@ -1,0 +1,239 @@
+"""Running an import in the background (core.runs): it always ends, succeeded or failed with a reason.
+
+Every row is checked first (progress is saved as it goes); only when no row is bad is anything
+written, in one transaction. Re-importing the same file updates, matching on the source system's
+identifier; a new row that looks like a person already in the centre (the duplicate rule) is not
+imported and is listed as a warning instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+from django_tasks import task
+
+from maillage.casework import rollups, services
+from maillage.casework.imports.checking import Planned, RowChecker
+from maillage.casework.imports.reading import read_rows
+from maillage.casework.models import CaseFile, FollowUp, ImportKind, ImportProfile, ImportRun, Person
+from maillage.core.audit import log_action
+from maillage.core.models import Organisation, User
+from maillage.core.runs import BackgroundRun, heartbeat, mark_stale_runs, retry, run_guarded
+from maillage.core.uploads import store_upload
+
+PROGRESS_EVERY = 50
+# A run with no sign of life for this long is shown as failed (its worker stopped).
+STALE_AFTER = timedelta(minutes=5)
+
+
+@dataclass
+class Report:
+    """What the work found, written on the run after it ended (a failure rolls the work's own writes back)."""
+
+    total: int = 0
+    processed: int = 0
+    created: int = 0
+    updated: int = 0
+    errors: list[list[Any]] = field(default_factory=list)
+    warnings: list[list[Any]] = field(default_factory=list)
+
+
+def start_import(actor: User, organisation: Organisation, kind: str, upload: Any) -> ImportRun:
+    """Store the file (storage API, not a column), record the run and queue its task, in one transaction."""
+    with transaction.atomic():
+        run = ImportRun.objects.create(
+            organisation=organisation,
+            actor=actor,
+            kind=kind,
+            filename=str(upload.name or "")[:200],
+            stored_file=store_upload(upload, f"casework/imports/{organisation.pk}"),
+        )
+        log_action(actor, "casework.import.started", run, {"kind": kind}, organisation=organisation)
+        run_import.enqueue(run.pk)
+    run.refresh_from_db()
+    return run
+
+
+def start_again(actor: User, run: ImportRun) -> bool:
+    """Queue a failed run again when its file is still kept; False when the file must be uploaded again."""
+    if not run.stored_file or not default_storage.exists(run.stored_file):
+        return False
+    with transaction.atomic():
+        if not retry(run):
+            return False
+        log_action(actor, "casework.import.restarted", run, organisation=run.organisation)
+        run_import.enqueue(run.pk)
+    run.refresh_from_db()
+    return True
+
+
+def give_up_stale_runs(runs: QuerySet[ImportRun]) -> int:
+    """Runs whose worker stopped show as failed instead of spinning for ever."""
+    return mark_stale_runs(runs, STALE_AFTER)
+
+
+@task()
+def run_import(run_id: int) -> None:
+    run = ImportRun.objects.select_related("organisation", "actor").filter(pk=run_id).first()
+    if run is None:
+        return
+    report = Report()
+    run_guarded(run, lambda: _import(run, report))  # claims a queued run once: a repeated delivery does nothing
+    if not run.is_finished:
+        return
+    with transaction.atomic():
+        ImportRun.objects.filter(pk=run.pk).update(
+            total_rows=report.total,
+            processed_rows=report.processed,
+            created=report.created,
+            updated=report.updated,
+            errors=report.errors,
+            warnings=report.warnings,
+            stored_file="",
+        )
+        succeeded = run.status == BackgroundRun.Status.SUCCEEDED
+        log_action(
+            run.actor,
+            "casework.import.done" if succeeded else "casework.import.refused",
+            run,
+            {"created": report.created, "updated": report.updated, "warnings": len(report.warnings)}
+            if succeeded
+            else {"errors": len(report.errors)},
+            organisation=run.organisation,
+        )
+    if run.stored_file:
+        default_storage.delete(run.stored_file)
+
+
+def _progress(run: ImportRun, report: Report) -> None:
+    ImportRun.objects.filter(pk=run.pk).update(processed_rows=report.processed, total_rows=report.total)
+    if not heartbeat(run):
+        raise ValidationError(_("The import was given up while it ran; start it again."))
+
+
+def _import(run: ImportRun, report: Report) -> None:
+    with default_storage.open(run.stored_file, "rb") as handle:
+        rows = read_rows(run.filename, handle)
+    report.total = len(rows)
+    _progress(run, report)
+    profile = ImportProfile.objects.filter(organisation=run.organisation, kind=run.kind).first()
+    checker = RowChecker(run.organisation, run.kind, profile.columns if profile else {}, run.actor)
+    planned: list[Planned] = []
+    seen: dict[str, int] = {}
+    for index, (line, row) in enumerate(rows, start=1):
+        plan, problems = checker.check(line, row)
+        source_id = checker.get(row, "source_id")
+        if source_id and source_id in seen:
+            problems.append(
+                _("identifier %(value)s already appears on line %(line)s")
+                % {"value": source_id[:64], "line": seen[source_id]}
+            )
+            plan = None
+        seen.setdefault(source_id, line)
+        if problems:
+            report.errors.append([line, "; ".join(problem.rstrip(".") for problem in problems) + "."])
+        elif plan is not None:
+            planned.append(plan)
+        report.processed = index
+        if index % PROGRESS_EVERY == 0:
+            _progress(run, report)
+    if not rows:
+        report.errors.append([1, _("The file holds no row.")])
+    if report.errors:
+        raise ValidationError(
+            _("Nothing was imported: %(count)s row(s) are bad. Correct them and import the file again.")
+            % {"count": len(report.errors)}
+        )
+    with transaction.atomic():
+        if run.kind == ImportKind.PERSONS:
+            _write_persons(run, planned, report)
+        else:
+            _write_follow_ups(run, planned, report)
+
+
+def _write_persons(run: ImportRun, planned: list[Planned], report: Report) -> None:
+    # After the centre's lock: the duplicate rule sees every person written before, none half-written.
+    services.lock_persons_of(run.organisation)
+    existing = {p.source_id: p for p in Person.objects.filter(organisation=run.organisation).exclude(source_id="")}
+    before = set(Person.objects.filter(organisation=run.organisation).values_list("pk", flat=True))
+    for plan in planned:
+        values = dict(plan.values)
+        opened_on = values.pop("opened_on")
+        source_id = values.pop("source_id")
+        person = existing.get(source_id)
+        if person is None:
+            like = services.similar_persons(run.organisation, values).filter(pk__in=before).first()
+            if like is not None:
+                report.warnings.append(
+                    [
+                        plan.line,
+                        _(
+                            "not imported: %(reference)s of the centre has the same year of birth, sex and postal "
+                            "code; give their identifier in the file if it is the same person"
+                        )
+                        % {"reference": like.reference},
+                    ]
+                )
+                continue
+            case_file = services.create_person(
+                run.actor,
+                run.organisation,
+                services.CheckedPerson(values),
+                opened_on=opened_on,
+                source_id=source_id,
+                allow_similar=True,
+            )
+            existing[source_id] = case_file.person
+            report.created += 1
+        else:
+            values.pop("commune", None)
+            with rollups.persons_changing([person.pk]):
+                for key, value in values.items():
+                    setattr(person, key, value)
+                person.commune = plan.values.get("commune")
+                person.save(update_fields=[*values, "commune"])
+            report.updated += 1
+
+
+def _write_follow_ups(run: ImportRun, planned: list[Planned], report: Report) -> None:
+    existing = {f.source_id: f for f in FollowUp.objects.filter(organisation=run.organisation).exclude(source_id="")}
+    for plan in planned:
+        values = plan.values
+        person: Person = values["person"]
+        case_file = CaseFile.objects.filter(person=person).order_by("-opened_on").first()
+        if case_file is None:
+            case_file = CaseFile.objects.create(organisation=run.organisation, person=person, opened_on=values["date"])
+        follow_up = existing.get(values["source_id"])
+        data = services.FollowUpData(
+            date=values["date"],
+            mode=values["mode"],
+            worker=run.actor,
+            duration=values["duration"],
+            source_id=values["source_id"],
+        )
+        try:
+            if follow_up is None:
+                services.record_follow_up(run.actor, case_file, data, values["requests"], allow_same=True)
+                report.created += 1
+            else:
+                requests = services.clean_follow_up(case_file, data, values["requests"])
+                with rollups.persons_changing([follow_up.person_id]):
+                    follow_up.date, follow_up.mode, follow_up.duration = data.date, data.mode, data.duration
+                    follow_up.save(update_fields=["date", "mode", "duration"])
+                    follow_up.requests.all().delete()
+                    services.create_requests(follow_up, requests)
+                report.updated += 1
+        except ValidationError as error:
+            raise ValidationError(
+                [
+                    _("Line %(line)s: %(message)s") % {"line": plan.line, "message": message}
+                    for message in error.messages
+                ]
+            ) from None
