@@ -9,6 +9,12 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from maillage.core.parsing import (
+    BoundedCharField,
+    BoundedDateField,
+    BoundedDateTimeField,
+)
+from maillage.core.uploads import UploadSizeValidator
 from maillage.helpline.models import (
     Action,
     CallbackOutcome,
@@ -20,6 +26,10 @@ from maillage.helpline.models import (
     Weekday,
 )
 
+# Free texts: long enough for what a shift has to say, short enough that nobody pastes a book.
+COMMENT_MAX = 2000
+DEBRIEFING_MAX = 5000
+WEEKLY_NOTE_MAX = 10000
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
 
 
@@ -31,7 +41,7 @@ class DateTimeLocalInput(forms.DateTimeInput):
 
 
 class CallForm(forms.Form):
-    started_at = forms.DateTimeField(
+    started_at = BoundedDateTimeField(
         label=_("Start of the call"), widget=DateTimeLocalInput(), input_formats=DATETIME_FORMATS
     )
     duration_minutes = forms.IntegerField(
@@ -41,7 +51,7 @@ class CallForm(forms.Form):
     )
     language = forms.ChoiceField(label=_("Language of the call"), choices=LineLanguage.choices, initial="fr")
     caller_sex = forms.ChoiceField(label=_("Caller sex"), choices=CallerSex.choices, initial=CallerSex.UNKNOWN)
-    postal_code = forms.CharField(
+    postal_code = BoundedCharField(
         label=_("Caller postal code"),
         required=False,
         max_length=10,
@@ -62,9 +72,10 @@ class CallForm(forms.Form):
         label=_("Heard of the line through"), required=False, choices=[("", "—"), *HeardVia.choices]
     )
     urgency = forms.ChoiceField(label=_("Urgency"), choices=Urgency.choices, initial=Urgency.LOW)
-    comment = forms.CharField(
+    comment = BoundedCharField(
         label=_("Comment"),
         required=False,
+        max_length=COMMENT_MAX,
         widget=forms.Textarea(attrs={"rows": 3, "aria-describedby": "comment-warning"}),
     )
 
@@ -75,16 +86,16 @@ class CallForm(forms.Form):
 
 
 class RequestForm(forms.Form):
-    category = forms.CharField(
+    category = BoundedCharField(
         label=_("Category"),
         max_length=250,
         help_text=_("Type a code or words of the label."),
         widget=forms.TextInput(attrs={"list": "category-options", "autocomplete": "off"}),
     )
-    note = forms.CharField(label=_("Short note"), required=False, max_length=300)
+    note = BoundedCharField(label=_("Short note"), required=False, max_length=300)
     action = forms.ChoiceField(label=_("Action taken"), choices=[("", "—"), *Action.choices], required=False)
-    service = forms.CharField(label=_("Service referred to"), required=False, widget=forms.Select())
-    callback_at = forms.DateTimeField(
+    service = BoundedCharField(label=_("Service referred to"), required=False, max_length=20, widget=forms.Select())
+    callback_at = BoundedDateTimeField(
         label=_("Call back on"), required=False, widget=DateTimeLocalInput(), input_formats=DATETIME_FORMATS
     )
 
@@ -107,12 +118,12 @@ RequestFormSet = forms.formset_factory(RequestForm, formset=BaseRequestFormSet, 
 
 class CallbackDoneForm(forms.Form):
     outcome = forms.ChoiceField(label=_("Outcome"), choices=CallbackOutcome.choices)
-    outcome_note = forms.CharField(label=_("Note on the outcome"), required=False, max_length=300)
+    outcome_note = BoundedCharField(label=_("Note on the outcome"), required=False, max_length=300)
 
 
 class ShiftForm(forms.Form):
-    starts_at = forms.DateTimeField(label=_("Starts at"), widget=DateTimeLocalInput(), input_formats=DATETIME_FORMATS)
-    ends_at = forms.DateTimeField(label=_("Ends at"), widget=DateTimeLocalInput(), input_formats=DATETIME_FORMATS)
+    starts_at = BoundedDateTimeField(label=_("Starts at"), widget=DateTimeLocalInput(), input_formats=DATETIME_FORMATS)
+    ends_at = BoundedDateTimeField(label=_("Ends at"), widget=DateTimeLocalInput(), input_formats=DATETIME_FORMATS)
     languages = forms.MultipleChoiceField(
         label=_("Languages of the line"),
         choices=LineLanguage.choices,
@@ -128,24 +139,36 @@ class ShiftForm(forms.Form):
 
 
 class DebriefingForm(forms.Form):
-    stood_out = forms.CharField(label=_("What stood out"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    difficult_situations = forms.CharField(
-        label=_("Difficult situations"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    stood_out = BoundedCharField(
+        label=_("What stood out"), required=False, max_length=DEBRIEFING_MAX, widget=forms.Textarea(attrs={"rows": 3})
     )
-    signals = forms.CharField(label=_("Signals to pass on"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    difficult_situations = BoundedCharField(
+        label=_("Difficult situations"),
+        required=False,
+        max_length=DEBRIEFING_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    signals = BoundedCharField(
+        label=_("Signals to pass on"),
+        required=False,
+        max_length=DEBRIEFING_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
     calls_felt_heavy = forms.BooleanField(label=_("It was a heavy shift"), required=False)
 
 
 class WeeklyNoteForm(forms.Form):
-    text = forms.CharField(
-        label=_("Note of the weekly collective debriefing"), widget=forms.Textarea(attrs={"rows": 6})
+    text = BoundedCharField(
+        label=_("Note of the weekly collective debriefing"),
+        max_length=WEEKLY_NOTE_MAX,
+        widget=forms.Textarea(attrs={"rows": 6}),
     )
 
 
 class OpeningHoursForm(forms.Form):
     """A new set of opening hours: one range per weekday (empty = closed)."""
 
-    valid_from = forms.DateField(label=_("In force from"), widget=forms.DateInput(attrs={"type": "date"}))
+    valid_from = BoundedDateField(label=_("In force from"), widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -169,7 +192,9 @@ class OpeningHoursForm(forms.Form):
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(label=_("Journal file (CSV or XLSX)"))
+    file = forms.FileField(
+        label=_("Journal file (CSV or XLSX)"), max_length=200, validators=[UploadSizeValidator("journal")]
+    )
     skip_bad_rows = forms.BooleanField(
         label=_("Import the good rows and leave out the bad ones"),
         required=False,

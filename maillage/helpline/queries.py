@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from maillage.core.models import Organisation, Role, User
@@ -104,6 +104,13 @@ def requests_of_lines(organisation_ids: set[int]) -> QuerySet[Request]:
 
 def shifts_visible_to(user: AnyUser) -> QuerySet[Shift]:
     return Shift.objects.filter(organisation_id__in=line_ids(user)).prefetch_related("responders")
+
+
+def shifts_to_debrief(user: AnyUser) -> QuerySet[Shift]:
+    """The shifts a user may write a debriefing of: their own as a responder, any of the line as its staff."""
+    staff = staff_line_ids(user)
+    own = Q(organisation_id__in=responder_line_ids(user), responders=user.pk)
+    return Shift.objects.filter(Q(organisation_id__in=staff) | own).distinct().prefetch_related("responders")
 
 
 def my_shifts(user: User, now: datetime | None = None) -> QuerySet[Shift]:

@@ -8,6 +8,7 @@ from typing import Any
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from maillage.core.parsing import BadParameter, parse_int
 from maillage.taxonomy.models import Category
 
 
@@ -41,11 +42,11 @@ def service_choices(
     if selected is not None and str(getattr(selected, "pk", selected)) not in {value for value, _label in choices}:
         from maillage.directory.models import Service
 
-        service = (
-            Service.objects.filter(pk=getattr(selected, "pk", selected)).first()
-            if str(getattr(selected, "pk", selected)).isdigit()
-            else None
-        )
+        try:
+            selected_id = parse_int(str(getattr(selected, "pk", selected)), name="service", minimum=1)
+        except BadParameter:  # a posted value that cannot be a service: nothing to keep selected
+            selected_id = None
+        service = Service.objects.filter(pk=selected_id).first() if selected_id else None
         if service is not None:
             choices.insert(0, (str(service.pk), str(getattr(service, "name", service))))
     return choices

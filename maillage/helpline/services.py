@@ -470,6 +470,11 @@ def update_call(actor: User, call: Call, data: Mapping[str, Any]) -> Call:
     return call
 
 
+def record_call_read(actor: User, call: Call) -> None:
+    """Audit one reading of a call's free comment (it may say more than it should)."""
+    log_action(actor, "helpline.call.read", call)
+
+
 def mark_callback_done(actor: User, callback: Callback, outcome: str, note: str = "") -> Callback:
     if outcome not in CallbackOutcome.values:
         raise ValidationError({"outcome": _("Choose the outcome of the callback.")})
@@ -551,8 +556,11 @@ def set_opening_hours(
 
 
 def write_debriefing(actor: User, shift: Shift, **fields: Any) -> ShiftDebriefing:
-    if shift.organisation_id not in responder_line_ids(actor) | staff_line_ids(actor):
-        raise PermissionError("Not a responder of this line.")
+    """A responder of the shift (or the line's staff) passes on what happened; one debriefing each, rewritable."""
+    is_staff = shift.organisation_id in staff_line_ids(actor)
+    took_it = shift.organisation_id in responder_line_ids(actor) and shift.responders.filter(pk=actor.pk).exists()
+    if not (is_staff or took_it):
+        raise PermissionError("Not a responder of this shift.")
     values = {
         "stood_out": str(fields.get("stood_out") or "").strip(),
         "difficult_situations": str(fields.get("difficult_situations") or "").strip(),

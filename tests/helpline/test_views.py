@@ -431,6 +431,7 @@ def test_staff_plans_shifts_and_responder_sees_my_shift(
 def test_debriefing_and_weekly_view(responder_client, responder, staff_client, line, themes):
     now = timezone.now()
     shift = Shift.objects.create(organisation=line, starts_at=now - timedelta(hours=2), ends_at=now, languages=["fr"])
+    shift.responders.add(responder)
     empty = responder_client.post(reverse("helpline:debriefing", args=[shift.pk]), {})
     assert empty.status_code == 200
     response = responder_client.post(

@@ -1,0 +1,44 @@
+"""Views of the helpline, one module per workflow: thin — parse, call a service, render."""
+
+from maillage.helpline.views.calls import (
+    call_detail,
+    call_edit,
+    call_list,
+    call_new,
+    category_options,
+    postal_options,
+    referral_options,
+    request_row,
+)
+from maillage.helpline.views.journal import import_journal, import_status
+from maillage.helpline.views.shifts import (
+    callback_done,
+    callback_list,
+    debriefing,
+    debriefing_week,
+    home_redirect,
+    my_shift,
+    opening_hours,
+    shift_list,
+)
+
+__all__ = [
+    "call_detail",
+    "call_edit",
+    "call_list",
+    "call_new",
+    "callback_done",
+    "callback_list",
+    "category_options",
+    "debriefing",
+    "debriefing_week",
+    "home_redirect",
+    "import_journal",
+    "import_status",
+    "my_shift",
+    "opening_hours",
+    "postal_options",
+    "referral_options",
+    "request_row",
+    "shift_list",
+]
