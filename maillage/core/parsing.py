@@ -14,12 +14,13 @@ import datetime as dt
 import functools
 import re
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import ProhibitNullCharactersValidator
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -32,6 +33,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CONTROL_STRICT = re.compile(r"[\x00-\x1f\x7f]")
 _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII)
 _ISO_WEEK = re.compile(r"(\d{4})-?W(\d{1,2})", re.ASCII)
+V = TypeVar("V", bound=Callable[..., HttpResponseBase])  # a view, keeping its own signature
 
 
 class BadParameter(ValueError):  # noqa: N818 - the name the apps use
@@ -194,17 +196,17 @@ def bad_request(request: HttpRequest, error: BadParameter) -> HttpResponse:
     return render_error(request, 400, "400.html", {"error": error})
 
 
-def bad_parameters_answer_400(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def bad_parameters_answer_400(view: V) -> V:
     """Decorator: a `BadParameter` raised while the view parses its input becomes a 400 page."""
 
     @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         try:
             return view(request, *args, **kwargs)
         except BadParameter as error:
             return bad_request(request, error)
 
-    return wrapper
+    return cast(V, wrapper)
 
 
 # The same rules for forms
