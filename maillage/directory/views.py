@@ -29,6 +29,7 @@ from django.views.decorators.http import require_POST
 
 from maillage.core.http import AuthenticatedRequest
 from maillage.core.models import Commune, Organisation, Role, User
+from maillage.core.submission import create_once
 from maillage.core.tenancy import (
     active_memberships,
     get_object_for_user_or_404,
@@ -311,15 +312,33 @@ def service_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             organisation = service.organisation
         else:
             organisation = next((o for o in organisations if str(o.pk) == organisation_id), organisations[0])
-        saved = services.save_service(
-            request.user,  # type: ignore[arg-type]
-            organisation,
-            form.service_data(),
-            service=service,
-            needs=form.cleaned_data["needs"],
-            communes=form.cleaned_data["area_communes"],
-            languages=form.cleaned_data["languages"],
-        )
+
+        def save() -> Service:
+            return services.save_service(
+                request.user,  # type: ignore[arg-type]
+                organisation,
+                form.service_data(),
+                service=service,
+                needs=form.cleaned_data["needs"],
+                communes=form.cleaned_data["area_communes"],
+                languages=form.cleaned_data["languages"],
+            )
+
+        if service is not None:
+            saved = save()
+        else:
+            outcome = create_once(
+                request,
+                "directory.service",
+                save,
+                lambda new: (
+                    reverse("directory:service", args=[new.pk]),
+                    _("The service %(name)s was already saved.") % {"name": new.name_fr},
+                ),
+            )
+            if outcome.result is None:
+                return outcome.redirect(request)
+            saved = outcome.result
         messages.success(request, _("The service is saved."))
         return redirect("directory:service", pk=saved.pk)
     return render(
@@ -365,7 +384,14 @@ def _add_hours(request: HttpRequest, owner: Any, add: Any) -> HttpResponse:
     """Opening hours for a service or a location (`add` is the services.py function for it)."""
     form = ScheduleForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        add(request.user, owner, form.schedule_data())
+        outcome = create_once(
+            request,
+            f"directory.hours.{type(owner).__name__.lower()}",
+            lambda: add(request.user, owner, form.schedule_data()),
+            lambda _schedule: (_hours_url(owner), _("These opening hours were already added.")),
+        )
+        if outcome.repeated:
+            return outcome.redirect(request)
         messages.success(request, _("The opening hours are added."))
         return redirect(_hours_url(owner))
     return _hours_page(request, owner, form, ClosureForm(prefix="closure"))
@@ -384,7 +410,14 @@ def _add_closure(request: HttpRequest, owner: Any, add: Any) -> HttpResponse:
     """A closure or special hours for a service or a location (`add` is the services.py function for it)."""
     closure = ClosureForm(request.POST or None, prefix="closure")
     if request.method == "POST" and closure.is_valid():
-        add(request.user, owner, closure.cleaned_data)
+        outcome = create_once(
+            request,
+            f"directory.closure.{type(owner).__name__.lower()}",
+            lambda: add(request.user, owner, closure.cleaned_data),
+            lambda _closure: (_hours_url(owner), _("This closure was already added.")),
+        )
+        if outcome.repeated:
+            return outcome.redirect(request)
         messages.success(request, _("The closure is added."))
         return redirect(_hours_url(owner))
     return _hours_page(request, owner, ScheduleForm(), closure)
@@ -474,28 +507,43 @@ def contacts(request: HttpRequest, pk: int) -> HttpResponse:
     service = _editable_or_404(request, pk)
     location_form = LocationForm(prefix="location")
     phone_form = PhoneForm(prefix="phone")
+    contacts_url = reverse("directory:contacts", args=[service.pk])
     if request.method == "POST":
         actor: User = request.user  # type: ignore[assignment]  # login_required
         if "location-address" in request.POST:
             location_form = LocationForm(request.POST, prefix="location")
             if location_form.is_valid():
                 commune, city = location_form.place()
-                services.add_location(
-                    actor,
-                    service,
-                    location_form.cleaned_data["address"],
-                    location_form.cleaned_data["postal_code"],
-                    commune,
-                    city,
+                outcome = create_once(
+                    request,
+                    "directory.location",
+                    lambda: services.add_location(
+                        actor,
+                        service,
+                        location_form.cleaned_data["address"],
+                        location_form.cleaned_data["postal_code"],
+                        commune,
+                        city,
+                    ),
+                    lambda _link: (contacts_url, _("This address was already added.")),
                 )
+                if outcome.repeated:
+                    return outcome.redirect(request)
                 messages.success(request, _("The address is added."))
                 return redirect("directory:contacts", pk=service.pk)
         elif "phone-number" in request.POST:
             phone_form = PhoneForm(request.POST, prefix="phone")
             if phone_form.is_valid():
-                services.add_phone(
-                    actor, service, phone_form.cleaned_data["number"], phone_form.cleaned_data["description"]
+                outcome = create_once(
+                    request,
+                    "directory.phone",
+                    lambda: services.add_phone(
+                        actor, service, phone_form.cleaned_data["number"], phone_form.cleaned_data["description"]
+                    ),
+                    lambda _phone: (contacts_url, _("This phone number was already added.")),
                 )
+                if outcome.repeated:
+                    return outcome.redirect(request)
                 messages.success(request, _("The phone number is added."))
                 return redirect("directory:contacts", pk=service.pk)
         elif "remove_location" in request.POST:
@@ -525,7 +573,17 @@ def worker_edit(request: HttpRequest, pk: int, worker_pk: int | None = None) -> 
     worker = get_object_for_user_or_404(service.workers.all(), pk=worker_pk) if worker_pk else None
     form = WorkerForm(request.POST or None, instance=worker)
     if request.method == "POST" and form.is_valid():
-        services.save_worker(request.user, service, form.cleaned_data, worker=worker)  # type: ignore[arg-type]
+        outcome = create_once(
+            request,
+            "directory.worker" if worker is None else f"directory.worker.{worker.pk}",
+            lambda: services.save_worker(request.user, service, form.cleaned_data, worker=worker),  # type: ignore[arg-type]
+            lambda saved: (
+                reverse("directory:service", args=[service.pk]),
+                _("The worker %(name)s was already saved.") % {"name": saved.full_name},
+            ),
+        )
+        if outcome.repeated:
+            return outcome.redirect(request)
         messages.success(request, _("The worker is saved."))
         return redirect("directory:service", pk=service.pk)
     return render(request, "directory/worker_form.html", {"service": service, "form": form, "worker": worker})
@@ -564,7 +622,14 @@ def subscribe(request: AuthenticatedRequest) -> HttpResponse:
         raise Http404
     form = SubscriptionForm(request.POST)
     if form.is_valid():
-        services.subscribe(request.user, form.cleaned_data["commune"], form.cleaned_data["need"])
+        outcome = create_once(
+            request,
+            "directory.subscription",
+            lambda: services.subscribe(request.user, form.cleaned_data["commune"], form.cleaned_data["need"]),
+            lambda _subscription: (reverse("directory:changes"), _("You already follow these changes.")),
+        )
+        if outcome.repeated:
+            return outcome.redirect(request)
         messages.success(request, _("You will receive these changes by email."))
     else:
         messages.error(request, " ".join(str(error) for errors in form.errors.values() for error in errors))
@@ -605,13 +670,24 @@ def organisation_edit(request: AuthenticatedRequest, pk: int | None = None) -> H
         raise Http404
     form = DirectoryOrganisationForm(request.POST or None, instance=entry, members=members, member_required=not staff)
     if request.method == "POST" and form.is_valid():
-        saved = services.save_directory_organisation(
-            request.user,
-            form.organisation_data(),
-            entry=entry,
-            member=form.cleaned_data["organisation"],
-            phone=form.cleaned_data["phone"],
+        outcome = create_once(
+            request,
+            "directory.organisation" if entry is None else f"directory.organisation.{entry.pk}",
+            lambda: services.save_directory_organisation(
+                request.user,
+                form.organisation_data(),
+                entry=entry,
+                member=form.cleaned_data["organisation"],
+                phone=form.cleaned_data["phone"],
+            ),
+            lambda new: (
+                reverse("directory:organisation_edit", args=[new.pk]),
+                _("The organisation %(name)s was already saved.") % {"name": new.name_fr},
+            ),
         )
+        if outcome.result is None:
+            return outcome.redirect(request)
+        saved = outcome.result
         messages.success(request, _("The organisation is saved."))
         return redirect("directory:organisation_edit", pk=saved.pk)
     return render(request, "directory/organisation_form.html", {"form": form, "entry": entry})
@@ -748,7 +824,7 @@ def import_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            report = exchange.import_upload(request.user, upload.name, upload.read())  # type: ignore[arg-type]
+            report = exchange.import_upload(request.user, upload)  # type: ignore[arg-type]
         except ValidationError as error:
             errors = error.messages
         else:

@@ -156,7 +156,7 @@ def test_datapackage_roundtrip(directory: Service) -> None:
     archive = exchange.datapackage_zip(published_services())
     Service.objects.all().delete()
     DirectoryOrganisation.objects.all().delete()
-    report = exchange.import_upload(None, "directory.zip", archive)
+    report = exchange.import_upload(None, _upload("directory.zip", archive))
     assert (report.organisations, report.services) == (1, 2)
     service = Service.objects.get(uuid=directory.uuid)
     assert (service.name_nl, service.serves_whole_region, sorted(c.name_fr for c in service.area_communes.all())) == (
@@ -225,11 +225,11 @@ def test_bad_records_are_reported_with_their_path_and_nothing_is_saved() -> None
 
 def test_not_json_and_not_zip() -> None:
     with pytest.raises(ValidationError) as error:
-        exchange.import_upload(None, "x.json", b"{nope")
-    assert error.value.messages[0].startswith("Ce fichier n'est pas du JSON valide")
+        exchange.import_upload(None, _upload("x.json", b"{nope"))
+    assert error.value.messages[0].startswith("Le fichier n'est pas du JSON valide")
     with pytest.raises(ValidationError) as error:
-        exchange.import_upload(None, "x.zip", b"nope")
-    assert error.value.messages == ["Ce fichier n'est pas un ZIP de fichiers CSV en UTF-8."]
+        exchange.import_upload(None, _upload("x.zip", b"nope"))
+    assert error.value.messages == ["Le fichier n'est pas une archive zip, ou il est endommagé."]
 
 
 def test_import_page_for_federation_staff_only(federation_staff: User, coordinator: User) -> None:

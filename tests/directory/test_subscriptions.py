@@ -5,7 +5,7 @@ import time_machine
 from django.core.management import call_command
 from django.urls import reverse
 
-from maillage.core.models import AuditEntry, Commune, User
+from maillage.core.models import AuditEntry, Commune, OutboxEmail, User
 from maillage.directory import services as directory_services
 from maillage.directory.models import CrisisStatus, ServiceStatus, Subscription
 from tests.conftest import assert_outsider_gets_404, client_for
@@ -75,7 +75,14 @@ def test_outsider_cannot_stop_someone_elses_subscription(outsider_client, worker
     assert Subscription.objects.count() == 1
 
 
+def _digest(capture, **options):  # type: ignore[no-untyped-def]
+    """Run the digest command and the outbox's after-commit sending, as the worker would."""
+    with capture(execute=True):
+        call_command("directory_digest", **options)
+
+
 def test_digest_sends_matching_changes_once_in_the_subscriber_language(
+    django_capture_on_commit_callbacks,
     smtp_inbox,
     worker: User,
     anderlecht: Commune,
@@ -97,7 +104,7 @@ def test_digest_sends_matching_changes_once_in_the_subscriber_language(
         directory_services.set_crisis_status(None, draft, CrisisStatus.CLOSED)
         directory_services.confirm_still_accurate(worker, in_anderlecht)
 
-    call_command("directory_digest")
+    _digest(django_capture_on_commit_callbacks)
 
     assert sorted(message["To"] for message in smtp_inbox.messages) == ["voedsel@example.org", "volger@example.org"]
     dutch = smtp_inbox.last_to("volger@example.org")
@@ -113,13 +120,13 @@ def test_digest_sends_matching_changes_once_in_the_subscriber_language(
     assert "Loin: Statut modifié (Service réduit)" in french.get_body(("plain",)).get_content()
     assert Subscription.objects.filter(last_sent_at__year=2026).count() == 3
 
-    call_command("directory_digest")
+    _digest(django_capture_on_commit_callbacks)
     assert len(smtp_inbox.messages) == 2
 
     with time_machine.travel("2099-01-01 08:00:00+00:00", tick=False):
         directory_services.set_crisis_status(None, in_anderlecht, CrisisStatus.USUAL)
     with time_machine.travel("2099-01-02 08:00:00+00:00", tick=False):
-        call_command("directory_digest")
+        _digest(django_capture_on_commit_callbacks)
     assert len(smtp_inbox.messages) == 3
     last = smtp_inbox.messages[-1]
     assert last["To"] == "volger@example.org"
@@ -137,6 +144,7 @@ def test_inactive_followers_and_former_members_get_nothing(smtp_inbox, worker: U
     directory_services.set_crisis_status(None, service, CrisisStatus.CLOSED)
     call_command("directory_digest")
     assert smtp_inbox.messages == []
+    assert OutboxEmail.objects.count() == 0
 
 
 def test_status_changes_read_in_the_reader_language(client) -> None:  # type: ignore[no-untyped-def]
@@ -155,9 +163,20 @@ def test_status_changes_read_in_the_reader_language(client) -> None:  # type: ig
     assert older.text == "Fermé"
 
 
-def test_a_failed_email_is_retried_next_run(settings, smtp_inbox, worker: User, anderlecht: Commune) -> None:  # type: ignore[no-untyped-def]
+def test_a_digest_the_mail_server_refuses_waits_in_the_outbox_and_is_sent_once(
+    settings,
+    smtp_inbox,
+    django_capture_on_commit_callbacks,
+    worker: User,
+    anderlecht: Commune,  # type: ignore[no-untyped-def]
+) -> None:
+    """The digest is recorded in the transaction that moves the subscription forward; a refused
+    connection leaves it pending in the outbox (retried there), and the next digest does not repeat it."""
     import io
     import socket
+
+    from maillage.core.models import OutboxEmail, OutboxStatus
+    from maillage.core.outbox import flush_due
 
     subscription = directory_services.subscribe(worker, anderlecht, None)
     before = subscription.last_sent_at
@@ -165,13 +184,16 @@ def test_a_failed_email_is_retried_next_run(settings, smtp_inbox, worker: User, 
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))
         settings.EMAIL_PORT = closed.getsockname()[1]  # nothing listens there
-    out, err = io.StringIO(), io.StringIO()
-    call_command("directory_digest", stdout=out, stderr=err)
-    assert out.getvalue() == "0 digest(s) sent, 1 failed.\n"
-    assert err.getvalue().startswith(f"Digest for user {worker.pk} not sent: ")
+    out = io.StringIO()
+    _digest(django_capture_on_commit_callbacks, stdout=out)
+    assert out.getvalue() == "1 digest(s) queued for sending.\n"
+    email = OutboxEmail.objects.get()
+    assert (email.to, email.status, email.attempts) == ([worker.email], OutboxStatus.PENDING, 1)
     subscription.refresh_from_db()
-    assert subscription.last_sent_at == before
+    assert subscription.last_sent_at > before
 
     settings.EMAIL_PORT = smtp_inbox.port
-    call_command("directory_digest", stdout=out)
+    OutboxEmail.objects.update(next_attempt_at=email.created_at)
+    assert flush_due() == {"interrupted": 0, "sent": 1}
+    _digest(django_capture_on_commit_callbacks, stdout=out)
     assert [message["To"] for message in smtp_inbox.messages] == [worker.email]
