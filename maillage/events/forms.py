@@ -12,7 +12,6 @@ from maillage.core.parsing import MAX_ID, bounded_year, no_control_characters
 from maillage.events.models import Audience, Breakout, Event, Group, NotePoint, Question, Recommendation, Session, Theme
 from maillage.events.services import RegistrationData
 
-
 # A free text (description, notes, message) longer than this is a paste gone wrong, not a text.
 TEXT_MAX = 10_000
 

@@ -149,8 +149,12 @@ class Session(models.Model):
     """One dated meeting: of the whole event, of a theme, or of a group."""
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="sessions")
-    theme = models.ForeignKey(Theme, on_delete=models.CASCADE, null=True, blank=True, related_name="sessions")
-    group = models.ForeignKey(Group, on_delete=models.CASCADE, null=True, blank=True, related_name="sessions")
+    theme = models.ForeignKey(
+        Theme, on_delete=models.CASCADE, null=True, blank=True, related_name="sessions", verbose_name=_("theme")
+    )
+    group = models.ForeignKey(
+        Group, on_delete=models.CASCADE, null=True, blank=True, related_name="sessions", verbose_name=_("group")
+    )
     title = models.CharField(_("title"), max_length=200, blank=True)
     starts_at = models.DateTimeField(_("starts"))
     ends_at = models.DateTimeField(_("ends"))
@@ -227,7 +231,9 @@ class Registration(models.Model):
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="registrations")
     participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="registrations")
-    theme = models.ForeignKey(Theme, on_delete=models.PROTECT, null=True, blank=True, related_name="registrations")
+    theme = models.ForeignKey(
+        Theme, on_delete=models.PROTECT, null=True, blank=True, related_name="registrations", verbose_name=_("theme")
+    )
     preferred_group = models.ForeignKey(
         Group, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("preferred group")
     )
@@ -330,7 +336,9 @@ class Breakout(models.Model):
     """A workshop or breakout group whose rapporteur writes notes."""
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="breakouts")
-    theme = models.ForeignKey(Theme, on_delete=models.SET_NULL, null=True, blank=True, related_name="breakouts")
+    theme = models.ForeignKey(
+        Theme, on_delete=models.SET_NULL, null=True, blank=True, related_name="breakouts", verbose_name=_("theme")
+    )
     name = models.CharField(_("name"), max_length=100)
     rapporteur = models.CharField(_("rapporteur"), max_length=150, blank=True)
 

@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from maillage.core.forms import add_service_error
 from maillage.core.http import AuthenticatedRequest
@@ -190,9 +190,39 @@ def _participant_registration(token: str, registration_id: int) -> Registration:
     return get_object_or_404(Registration.objects.select_related("event"), pk=registration_id, participant=participant)
 
 
-@require_POST
+def _confirm_page(
+    request: HttpRequest, *, title: str, question: str, consequence: str, confirm_label: str, back: str
+) -> HttpResponse:
+    """The step before an irreversible action (works without JavaScript): the button on it posts."""
+    return render(
+        request,
+        "events/confirm_action.html",
+        {
+            "title": title,
+            "question": question,
+            "consequence": consequence,
+            "confirm_label": confirm_label,
+            "back": back,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
 def participant_cancel(request: HttpRequest, token: str, registration_id: int) -> HttpResponse:
+    """GET asks first (the seat goes to the next person at once); POST cancels."""
     registration = _participant_registration(token, registration_id)
+    if request.method == "GET":
+        if registration.status not in ACTIVE:
+            return redirect("events:participant", token=token)
+        return _confirm_page(
+            request,
+            title=_("Cancel this registration?"),
+            question=_("Do you want to cancel your registration for %(what)s?")
+            % {"what": registration.theme.title if registration.theme else registration.event.title},
+            consequence=_("Your place goes at once to the next person on the waiting list."),
+            confirm_label=_("Yes, cancel my registration"),
+            back=reverse("events:participant", args=[token]),
+        )
     services.cancel_registration(registration)
     messages.success(request, _("Your registration is cancelled. Thank you for freeing the place."))
     return redirect("events:participant", token=token)
@@ -382,7 +412,7 @@ def manage_event(request: AuthenticatedRequest, event_id: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def manage_registration(
     request: AuthenticatedRequest, event_id: int, registration_id: int, action: str
 ) -> HttpResponse:
@@ -390,6 +420,24 @@ def manage_registration(
     registration = get_object_or_404(
         Registration.objects.select_related("participant"), pk=registration_id, event=event
     )
+    if request.method == "GET":
+        # Refusing and cancelling cannot be undone: a confirmation step first.
+        if action not in ("refuse", "cancel"):
+            raise Http404
+        person = registration.participant.full_name
+        return _confirm_page(
+            request,
+            title=_("Refuse this registration?") if action == "refuse" else _("Cancel this registration?"),
+            question=(
+                _("Do you want to refuse the registration of %(person)s?")
+                if action == "refuse"
+                else _("Do you want to cancel the registration of %(person)s?")
+            )
+            % {"person": person},
+            consequence=_("Their place goes at once to the next person on the waiting list."),
+            confirm_label=_("Yes, refuse") if action == "refuse" else _("Yes, cancel"),
+            back=reverse("events:manage_event", args=[event.pk]),
+        )
     try:
         if action == "approve":
             services.approve_registration(request.user, registration)

@@ -297,8 +297,10 @@ def test_a_registered_address_is_refused_like_a_newcomer_over_the_cap(register):
         with pytest.raises(ValidationError) as caught:
             register(event, "Asbl Pleine", email=email)
         assert caught.value.messages == [
-            f"{event.title_fr} compte déjà le nombre maximum de personnes de votre organisation. "
-            "Demandez à un·e collègue qui ne peut pas venir d'annuler, ou contactez les organisateurs."
+            (
+                f"{event.title_fr} compte déjà le nombre maximum de personnes de votre organisation. "
+                "Demandez à un·e collègue qui ne peut pas venir d'annuler, ou contactez les organisateurs."
+            )
         ]
     assert Registration.objects.get(participant=known.participant).status == Status.PENDING
 

@@ -1,0 +1,61 @@
+"""Issue 16: irreversible one-tap actions ask first; labels translated; an empty waiting list says so once."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+from django.utils import translation
+
+from maillage.events.forms import BreakoutForm, SessionForm
+from maillage.events.models import Registration, Status
+from tests.events.factories import EventFactory, SessionFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("_site_url")]
+
+
+def test_cancelling_ones_registration_asks_first(client, event, register):
+    result = register(event)
+    registration = result.registrations[0]
+    url = reverse("events:participant_cancel", args=[result.participant.token, registration.pk])
+    page = client.get(reverse("events:participant", args=[result.participant.token]))
+    assert f'href="{url}"' in page.content.decode()
+    question = client.get(url)
+    assert (question.status_code, question.context["confirm_label"]) == (200, "Oui, annuler mon inscription")
+    assert Registration.objects.get(pk=registration.pk).status == Status.PENDING
+    client.post(url, {"confirmed": "yes"})
+    assert Registration.objects.get(pk=registration.pk).status == Status.CANCELLED
+    assert client.get(url)["Location"] == reverse("events:participant", args=[result.participant.token])
+
+
+def test_refusing_a_registration_asks_first(organisation, organiser_client, register, outsider_client):
+    event = EventFactory(organisation=organisation)
+    SessionFactory(event=event)
+    registration = register(event, full_name="Rita Refus").registrations[0]
+    url = reverse("events:manage_registration", args=[event.pk, registration.pk, "refuse"])
+    question = organiser_client.get(url)
+    assert (question.status_code, question.context["question"]) == (
+        200,
+        "Voulez-vous refuser l'inscription de Rita Refus ?",
+    )
+    assert Registration.objects.get(pk=registration.pk).status == Status.PENDING
+    assert organiser_client.get(url.replace("refuse", "approve")).status_code == 404
+    assert outsider_client.get(url).status_code == 404
+    organiser_client.post(url)
+    assert Registration.objects.get(pk=registration.pk).status == Status.REFUSED
+
+
+def test_an_empty_waiting_list_is_not_numbered(organisation, organiser_client):
+    event = EventFactory(organisation=organisation)
+    page = organiser_client.get(reverse("events:manage_event", args=[event.pk])).content.decode()
+    assert '<p class="empty">Personne n\'attend.</p>' in page
+    assert "waiting-list" not in page
+
+
+@pytest.mark.parametrize(("language", "theme", "group"), [("fr", "Thème", "Groupe"), ("nl", "Thema", "Groep")])
+def test_theme_and_group_labels_are_translated(language, theme, group):
+    event = EventFactory()
+    with translation.override(language):
+        session_form = SessionForm(event=event)
+        labels = (str(session_form["theme"].label), str(session_form["group"].label))
+        breakout_label = str(BreakoutForm(event=event)["theme"].label)
+    assert (labels, breakout_label) == ((theme, group), theme)
