@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -19,6 +19,8 @@ from maillage.casework.models import SavedReport
 from maillage.casework.queries import casework_organisations
 from maillage.core.audit import log_action
 from maillage.core.models import Organisation, Sector, User
+from maillage.core.parsing import BadParameter, parse_int
+from maillage.core.spreadsheet import separator_from_request
 from maillage.core.tenancy import get_object_for_user_or_404, is_federation_staff
 from maillage.stats import crosstab_output
 from maillage.stats.crosstab import CrossTabError, Params, Scope, build
@@ -47,7 +49,7 @@ def _render_or_export(
     suppress: bool,
     organisation: Organisation | None,
     template: str,
-) -> HttpResponse:
+) -> HttpResponseBase:
     result = None
     error = ""
     if scope is not None and form.is_bound and form.is_valid():
@@ -64,7 +66,9 @@ def _render_or_export(
             {"format": export_format, **form.params().to_json(), "suppressed": suppress},
             organisation=organisation,
         )
-        return crosstab_output.export(export_format, result, suppress=suppress)
+        return crosstab_output.export(
+            export_format, result, suppress=suppress, separator=separator_from_request(request)
+        )
     query = request.GET.copy()
     query.pop("export", None)
     context.update(
@@ -82,10 +86,14 @@ def _render_or_export(
 
 
 @login_required
-def crosstab(request: HttpRequest) -> HttpResponse:
+def crosstab(request: HttpRequest) -> HttpResponseBase:
     centre = _centre(request)
     if request.GET.get("report"):
-        report = get_object_for_user_or_404(SavedReport.objects.filter(organisation=centre), pk=request.GET["report"])
+        try:
+            report_id = parse_int(request.GET["report"], name="report", minimum=1)
+        except BadParameter:
+            raise Http404 from None  # as for a report of another centre
+        report = get_object_for_user_or_404(SavedReport.objects.filter(organisation=centre), pk=report_id)
         params = Params.from_json(report.params)
         query = urlencode({k: v for k, v in initial_from(params).items() if v not in (None, "", [])}, doseq=True)
         return redirect(f"{reverse('stats:casework_crosstab')}?{query}&run=1")
@@ -134,7 +142,7 @@ def delete_report(request: HttpRequest, report_id: int) -> HttpResponse:
 
 
 @login_required
-def sector(request: HttpRequest) -> HttpResponse:
+def sector(request: HttpRequest) -> HttpResponseBase:
     """Federation staff: figures across the centres of a sector or of a subsidy, small cells hidden."""
     if not is_federation_staff(request.user):
         raise Http404

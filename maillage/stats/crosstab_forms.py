@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from maillage.casework.models import AXES, AgeBand, Mode, Sex, Subsidy
 from maillage.core.models import Sector
+from maillage.core.parsing import BoundedCharField, BoundedDateField
 from maillage.stats.crosstab import DIMENSION_LABELS, MEASURES, SECTOR_DIMENSIONS, Params
 from maillage.taxonomy.models import SchemeVersion, VersionStatus
 from maillage.taxonomy.queries import active_categories
@@ -28,10 +29,10 @@ class CrossTabForm(forms.Form):
     rows = forms.ChoiceField(label=_("Rows"), initial="theme1")
     columns = forms.ChoiceField(label=_("Columns"), required=False)
     pages = forms.ChoiceField(label=_("One table per"), required=False)
-    date_from = forms.DateField(
+    date_from = BoundedDateField(
         label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
-    date_to = forms.DateField(
+    date_to = BoundedDateField(
         label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     percent = forms.ChoiceField(label=_("Show"), choices=PERCENT_CHOICES, required=False)
@@ -129,4 +130,4 @@ def initial_from(params: Params) -> dict[str, Any]:
 
 
 class SaveReportForm(forms.Form):
-    name = forms.CharField(label=_("Name of the report"), max_length=120)
+    name = BoundedCharField(label=_("Name of the report"), max_length=120)

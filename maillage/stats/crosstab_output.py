@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.http import HttpResponse
+from django.http import HttpResponseBase
 from django.utils.translation import gettext as _
 
+from maillage.core.spreadsheet import Separator
 from maillage.stats import charts, exports
 from maillage.stats.crosstab import SMALL_CELL, CrossTab, Table, shown, suppressed_table
 
@@ -84,9 +85,11 @@ def _number(text: str) -> Any:
     return int(text) if text.isdigit() else text
 
 
-def export(export_format: str, result: CrossTab, *, suppress: bool) -> HttpResponse:
+def export(
+    export_format: str, result: CrossTab, *, suppress: bool, separator: Separator = "belgian"
+) -> HttpResponseBase:
     filename = "crosstab-" + "-".join(result.params.dimensions)
-    return exports.export_response(export_format, filename, _export_tables(result, suppress))
+    return exports.export_response(export_format, filename, _export_tables(result, suppress), separator=separator)
 
 
 def chart(result: CrossTab, *, suppress: bool) -> charts.Chart | None:

@@ -1,26 +1,22 @@
-"""CSV and XLSX exports of any report, described as a list of tables.
+"""CSV and XLSX exports of any report, described as a list of tables, through core.spreadsheet.
 
 A report hands over `Table`s (title, headers, rows, an optional note such as the base of
 its shares); the same tables make a CSV (one block per table) or a workbook (one sheet
-per table). Case-work reports reuse this as it is.
+per table). Case-work reports reuse this as it is. Every cell, headers and titles included,
+goes through the one writer of `maillage.core.spreadsheet`, which neutralises formulas
+(a worker named `=HYPERLINK(...)` is text, never a live cell) and marks the answer no-store.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
-from django.http import HttpResponse, StreamingHttpResponse
-from django.utils import timezone
+from django.http import HttpResponseBase
 
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-CSV_TYPE = "text/csv; charset=utf-8"
+from maillage.core import spreadsheet
+from maillage.core.spreadsheet import Separator
 
 
 @dataclass
@@ -31,134 +27,48 @@ class Table:
     note: str = ""
 
 
-def _plain(value: Any) -> Any:
-    """Numbers stay numbers; dates ISO; lazy strings and the rest as text."""
-    if value is None:
-        return ""
-    if isinstance(value, bool | int | float | Decimal):
-        return value
-    if isinstance(value, datetime):
-        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if timezone.is_aware(value) else value.isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
-
-
-def tables_to_csv(tables: Iterable[Table]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
+def _csv_blocks(tables: Iterable[Table]) -> Iterator[Sequence[Any]]:
+    """One block per table (title, note, headers, rows), a blank line between blocks."""
     for index, table in enumerate(tables):
         if index:
-            writer.writerow([])
-        writer.writerow([str(table.title)])
+            yield []
+        yield [table.title]
         if table.note:
-            writer.writerow([str(table.note)])
-        writer.writerow([_plain(header) for header in table.headers])
-        for row in table.rows:
-            writer.writerow([_plain(value) for value in row])
-    return out.getvalue()
+            yield [table.note]
+        yield table.headers
+        yield from table.rows
 
 
-def _sheet_title(title: str, used: set[str]) -> str:
-    base = re.sub(r"[\[\]:*?/\\]", " ", title).strip()[:28] or "Sheet"
-    name, number = base, 2
-    while name.lower() in used:
-        name = f"{base[:25]} {number}"
-        number += 1
-    used.add(name.lower())
-    return name
-
-
-def tables_to_xlsx(tables: Iterable[Table]) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    workbook = Workbook()
-    workbook.remove(workbook.active)
-    used: set[str] = set()
+def _sheets(tables: Iterable[Table]) -> Iterator[spreadsheet.Sheet]:
+    """One sheet per table: the title as its bold first row, then the note, the headers and the rows."""
     for table in tables:
-        sheet = workbook.create_sheet(_sheet_title(str(table.title), used))
-        sheet.append([str(table.title)])
-        sheet["A1"].font = Font(bold=True)
-        if table.note:
-            sheet.append([str(table.note)])
-        sheet.append([_plain(header) for header in table.headers])
-        for cell in sheet[sheet.max_row]:
-            cell.font = Font(bold=True)
-        for row in table.rows:
-            sheet.append([_excel(value) for value in row])
-    if not workbook.worksheets:
-        workbook.create_sheet("Empty")
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+        above: list[Sequence[Any]] = [[table.note]] if table.note else []
+        yield str(table.title), [table.title], [*above, table.headers, *table.rows]
 
 
-def _excel(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return float(value)
-    plain = _plain(value)
-    # A text cell starting with = + - @ would be read as a formula by a spreadsheet.
-    if isinstance(plain, str) and plain[:1] in ("=", "+", "-", "@"):
-        return "'" + plain
-    return plain
+def csv_response(filename: str, tables: Iterable[Table], *, separator: Separator = "belgian") -> HttpResponseBase:
+    return spreadsheet.csv_response(filename + ".csv", [], _csv_blocks(tables), separator=separator)
 
 
-def _disposition(filename: str) -> str:
-    safe = re.sub(r"[^A-Za-z0-9._-]", "_", filename)
-    return f'attachment; filename="{safe}"'
+def xlsx_response(filename: str, tables: Iterable[Table]) -> HttpResponseBase:
+    return spreadsheet.xlsx_response(filename + ".xlsx", _sheets(tables))
 
 
-def csv_response(filename: str, tables: Iterable[Table]) -> HttpResponse:
-    response = HttpResponse("\ufeff" + tables_to_csv(tables), content_type=CSV_TYPE)
-    response["Content-Disposition"] = _disposition(filename + ".csv")
-    return response
-
-
-def xlsx_response(filename: str, tables: Iterable[Table]) -> HttpResponse:
-    response = HttpResponse(tables_to_xlsx(tables), content_type=XLSX_TYPE)
-    response["Content-Disposition"] = _disposition(filename + ".xlsx")
-    return response
-
-
-def export_response(export_format: str, filename: str, tables: Iterable[Table]) -> HttpResponse:
+def export_response(
+    export_format: str, filename: str, tables: Iterable[Table], *, separator: Separator = "belgian"
+) -> HttpResponseBase:
     if export_format == "xlsx":
         return xlsx_response(filename, tables)
-    return csv_response(filename, tables)
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
+    return csv_response(filename, tables, separator=separator)
 
 
 def streaming_csv_response(
-    filename: str, headers: Sequence[Any], rows: Iterable[Sequence[Any]]
-) -> StreamingHttpResponse:
+    filename: str, headers: Sequence[Any], rows: Iterable[Sequence[Any]], *, separator: Separator = "belgian"
+) -> HttpResponseBase:
     """Many rows, written as they are read (research exports)."""
-    writer = csv.writer(_Echo())
-
-    def lines() -> Iterator[str]:
-        yield "\ufeff" + writer.writerow([_plain(header) for header in headers])
-        for row in rows:
-            yield writer.writerow([_plain(value) for value in row])
-
-    response = StreamingHttpResponse(lines(), content_type=CSV_TYPE)
-    response["Content-Disposition"] = _disposition(filename + ".csv")
-    return response
+    return spreadsheet.csv_response(filename + ".csv", headers, rows, separator=separator)
 
 
-def rows_to_xlsx_response(filename: str, headers: Sequence[Any], rows: Iterable[Sequence[Any]]) -> HttpResponse:
-    """Many rows into one sheet, written in openpyxl's streaming mode."""
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Data")
-    sheet.append([_plain(header) for header in headers])
-    for row in rows:
-        sheet.append([_excel(value) for value in row])
-    out = io.BytesIO()
-    workbook.save(out)
-    response = HttpResponse(out.getvalue(), content_type=XLSX_TYPE)
-    response["Content-Disposition"] = _disposition(filename + ".xlsx")
-    return response
+def rows_to_xlsx_response(filename: str, headers: Sequence[Any], rows: Iterable[Sequence[Any]]) -> HttpResponseBase:
+    """Many rows into one sheet, written in openpyxl's streaming (write-only) mode."""
+    return spreadsheet.xlsx_response(filename + ".xlsx", [("Data", headers, rows)])

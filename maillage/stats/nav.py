@@ -4,5 +4,5 @@ from maillage.core.models import Role
 from maillage.core.navigation import NavItem
 
 ITEMS = [
-    NavItem(_("Helpline figures"), "stats:helpline_bilan", frozenset({Role.FEDERATION_STAFF, Role.ADMINISTRATOR})),
+    NavItem(_("Helpline figures"), "stats:helpline_index", frozenset({Role.FEDERATION_STAFF, Role.ADMINISTRATOR})),
 ]

@@ -6,14 +6,23 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
 from maillage.core.http import AuthenticatedRequest
 from maillage.core.models import Organisation
+from maillage.core.parsing import (
+    BadParameter,
+    bad_parameters_answer_400,
+    bad_request,
+    parse_date,
+    parse_int,
+    parse_iso_week,
+)
+from maillage.core.parsing import parse_period as parse_dates
+from maillage.core.spreadsheet import separator_from_request
 from maillage.helpline.models import WeeklyNote
 from maillage.helpline.queries import debriefings_of_week, staff_line_ids, week_bounds
 from maillage.stats import charts, helpline_reports
@@ -21,33 +30,60 @@ from maillage.stats.exports import export_response, rows_to_xlsx_response, strea
 from maillage.stats.shares import Period, default_period
 
 EXPORT_FORMATS = ("csv", "xlsx")
+# A bilan compares a period with the one before it; ten years is more than any report asks.
+MAX_PERIOD_DAYS = 3660
+
+
+def _line_ids(request: AuthenticatedRequest) -> set[int]:
+    ids = staff_line_ids(request.user)
+    if not ids:
+        raise Http404
+    return ids
 
 
 def _line(request: AuthenticatedRequest) -> Organisation:
     """The line whose reports the user may read (federation staff of its organisation); else 404."""
-    ids = staff_line_ids(request.user)
-    if not ids:
-        raise Http404
-    wanted = request.GET.get("line")
-    if wanted:
-        if not wanted.isdigit() or int(wanted) not in ids:
+    ids = _line_ids(request)
+    try:
+        wanted = parse_int(request.GET.get("line"), name="line", minimum=1)
+    except BadParameter:
+        raise Http404 from None  # a line one may not read and a malformed one answer alike
+    if wanted is not None:
+        if wanted not in ids:
             raise Http404
-        return Organisation.objects.get(pk=int(wanted))
+        return Organisation.objects.get(pk=wanted)
     return Organisation.objects.filter(pk__in=ids).order_by("short_name").first()  # type: ignore[return-value]
 
 
-def _period(request: AuthenticatedRequest) -> tuple[Period, list[str]]:
-    errors: list[str] = []
-    first = parse_date(request.GET.get("start", "") or "") if request.GET.get("start") else None
-    last = parse_date(request.GET.get("end", "") or "") if request.GET.get("end") else None
-    if (request.GET.get("start") and first is None) or (request.GET.get("end") and last is None):
-        errors.append(_("Write the dates as YYYY-MM-DD."))
+def _period(request: AuthenticatedRequest) -> tuple[Period, dict[str, str]]:
+    """The period asked for, or the default one with a message per field that could not be used."""
     default = default_period(timezone.localdate())
-    period = Period(first or default.first, last or default.last)
-    if period.first > period.last:
-        errors.append(_("The start of the period comes after its end."))
-        period = default
-    return period, errors
+    try:
+        first, last = parse_dates(
+            request.GET.get("start"),
+            request.GET.get("end"),
+            max_days=MAX_PERIOD_DAYS,
+            default_start=default.first,
+            default_end=default.last,
+        )
+    except BadParameter as error:
+        return default, {error.name: error.message}
+    return Period(first, last), {}
+
+
+def _week_day(request: AuthenticatedRequest) -> date:
+    """`?week=` as a day of the week (`2026-02-03`, what the page's links carry) or an ISO week (`2026-W06`)."""
+    raw = request.GET.get("week")
+    iso_week = bool(raw) and "W" in str(raw).upper()
+    day = parse_iso_week(raw, name="week") if iso_week else parse_date(raw, name="week")
+    return day or timezone.localdate()
+
+
+@login_required
+def index(request: AuthenticatedRequest) -> HttpResponse:
+    """What the federation staff of a line can read: the weekly synthesis and the bilan, per line."""
+    lines = Organisation.objects.filter(pk__in=_line_ids(request)).order_by("short_name")
+    return render(request, "stats/helpline/index.html", {"lines": lines})
 
 
 def _chart_rows(section: helpline_reports.Section, limit: int = 12) -> tuple[list[str], list[Any]]:
@@ -56,16 +92,20 @@ def _chart_rows(section: helpline_reports.Section, limit: int = 12) -> tuple[lis
 
 
 @login_required
-def weekly(request: AuthenticatedRequest) -> HttpResponse:
+@bad_parameters_answer_400
+def weekly(request: AuthenticatedRequest) -> HttpResponseBase:
     line = _line(request)
-    day = parse_date(request.GET.get("week", "") or "") or timezone.localdate()
+    day = _week_day(request)
     monday, next_monday = week_bounds(day)
     period = Period(monday, next_monday - timedelta(days=1))
     report = helpline_reports.synthesis([line.pk], period)
     export_format = request.GET.get("format")
     if export_format in EXPORT_FORMATS:
         return export_response(
-            export_format, f"helpline-week-{monday.isoformat()}", helpline_reports.synthesis_tables(report)
+            export_format,
+            f"helpline-week-{monday.isoformat()}",
+            helpline_reports.synthesis_tables(report),
+            separator=separator_from_request(request),
         )
     figures = []
     if report.totals.calls:
@@ -100,7 +140,7 @@ def weekly(request: AuthenticatedRequest) -> HttpResponse:
 
 
 @login_required
-def bilan(request: AuthenticatedRequest) -> HttpResponse:
+def bilan(request: AuthenticatedRequest) -> HttpResponseBase:
     line = _line(request)
     period, errors = _period(request)
     base = request.GET.get("base", helpline_reports.BASE_REQUESTS)
@@ -110,7 +150,9 @@ def bilan(request: AuthenticatedRequest) -> HttpResponse:
     export_format = request.GET.get("format")
     if export_format in EXPORT_FORMATS and not errors:
         name = f"helpline-bilan-{period.first.isoformat()}-{period.last.isoformat()}"
-        return export_response(export_format, name, helpline_reports.bilan_tables(report))
+        return export_response(
+            export_format, name, helpline_reports.bilan_tables(report), separator=separator_from_request(request)
+        )
     chart = None
     if report.themes:
         top = report.themes[:12]
@@ -137,17 +179,17 @@ def bilan(request: AuthenticatedRequest) -> HttpResponse:
 
 
 @login_required
-def research_export(request: AuthenticatedRequest) -> HttpResponse | StreamingHttpResponse:
+def research_export(request: AuthenticatedRequest) -> HttpResponseBase:
     """Anonymised call rows (one per request) for researchers: no comments, no notes, no people."""
     line = _line(request)
     period, errors = _period(request)
     if errors:
-        raise Http404
+        name, message = next(iter(errors.items()))
+        return bad_request(request, BadParameter(name, message))
     rows = helpline_reports.research_rows([line.pk], period)
     name = f"helpline-calls-{period.first.isoformat()}-{period.last.isoformat()}"
     if request.GET.get("format") == "xlsx":
         return rows_to_xlsx_response(name, helpline_reports.RESEARCH_HEADERS, rows)
-    return streaming_csv_response(name, helpline_reports.RESEARCH_HEADERS, rows)
-
-
-__all__ = ["date"]
+    return streaming_csv_response(
+        name, helpline_reports.RESEARCH_HEADERS, rows, separator=separator_from_request(request)
+    )

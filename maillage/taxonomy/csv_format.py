@@ -1,24 +1,33 @@
 """A scheme version as CSV: one row per category (code, parent code, labels).
 
 `parse_categories` checks the whole file and reports every bad row by its line number
-(the header is line 1), so the person fixing it sees all problems at once.
+(the header is line 1), so the person fixing it sees all problems at once. Rows are read
+through `core.uploads.csv_rows` (an over-long value is a row error, never a crash) and
+written through `core.spreadsheet` (a label such as `=HYPERLINK(...)` leaves as text; the
+leading quote that protects it is taken off again on import, so a file goes round unchanged).
 """
 
 from __future__ import annotations
 
-import csv
 import io
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
+
+from maillage.core.parsing import has_control_characters
+from maillage.core.spreadsheet import FORMULA_STARTS, Separator, csv_lines
+from maillage.core.uploads import csv_rows
 
 COLUMNS = ["code", "parent_code", "label_fr", "label_nl", "label_en", "description", "active"]
 REQUIRED_COLUMNS = ["code", "parent_code", "label_fr", "label_nl"]
 # Limits of the Category model's fields, checked here so an import never fails half-way.
 CODE_MAX_LENGTH = 30
 LABEL_MAX_LENGTH = 200
+DESCRIPTION_MAX_LENGTH = 2000  # also the longest value a file may hold
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _TRUE = {"", "1", "true", "yes", "oui", "ja", "y"}
 _FALSE = {"0", "false", "no", "non", "nee", "n"}
@@ -65,21 +74,16 @@ def parse_categories(text: str) -> ParsedCategories:
     if not text.strip():
         result.errors.append((1, _("the file is empty.")))
         return result
-    reader = csv.reader(io.StringIO(text), delimiter=_delimiter(text))
+    reader = csv_rows(io.StringIO(text), max_field_chars=DESCRIPTION_MAX_LENGTH, delimiter=_delimiter(text))
     try:
-        header = [name.strip().lower() for name in next(reader)]
+        header = [name.strip().lower() for name in next(reader, [])]
         missing = [column for column in REQUIRED_COLUMNS if column not in header]
         if missing:
             result.errors.append((1, _("missing column(s): %(columns)s.") % {"columns": ", ".join(missing)}))
             return result
-        raw_rows: list[tuple[int, list[str]]] = []
-        for values in reader:
-            # A quoted value may span lines: the row starts where it began, not where it ended.
-            line = reader.line_num - sum(value.count("\n") for value in values)
-            if any(value.strip() for value in values):
-                raw_rows.append((line, values))
-    except csv.Error as error:
-        result.errors.append((reader.line_num, _("the file is not valid CSV: %(error)s.") % {"error": error}))
+        raw_rows = list(_numbered(reader))
+    except ValidationError as error:
+        result.errors.append(_unreadable(error))
         return result
 
     problems: dict[int, list[str]] = {}
@@ -91,7 +95,7 @@ def parse_categories(text: str) -> ParsedCategories:
                 _("this row has %(found)s values but the header has %(expected)s columns (a comma inside a label?)")
                 % {"found": len(values), "expected": len(header)}
             )
-        cells = dict(zip(header, (value.strip() for value in values), strict=False))
+        cells = dict(zip(header, (_unquoted(value.strip()) for value in values), strict=False))
         get = {column: cells.get(column, "") for column in COLUMNS}
         code = get["code"]
         if not code:
@@ -118,6 +122,8 @@ def parse_categories(text: str) -> ParsedCategories:
                 _("label(s) longer than %(max)s characters: %(columns)s")
                 % {"columns": ", ".join(too_long), "max": LABEL_MAX_LENGTH}
             )
+        if any(has_control_characters(get[column], allow_newlines=True) for column in COLUMNS):
+            row_problems.append(_("a value holds control characters, which are not allowed"))
         active = get["active"].lower()
         if active not in _TRUE | _FALSE:
             row_problems.append(_("'active' must be yes or no, not %(value)s") % {"value": get["active"]})
@@ -159,9 +165,33 @@ def parse_categories(text: str) -> ParsedCategories:
     return result
 
 
-def write_categories(rows: list[dict[str, str]]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue()
+def _numbered(reader: Iterator[list[str]]) -> Iterator[tuple[int, list[str]]]:
+    """(line where the row starts, values) for every row that is not blank."""
+    line = 1
+    for values in reader:
+        # A quoted value may span lines: the row starts where it began, not where it ended.
+        start = line + 1
+        line = start + sum(value.count("\n") for value in values)
+        if any(value.strip() for value in values):
+            yield start, values
+
+
+def _unreadable(error: ValidationError) -> tuple[int, str]:
+    line = int((error.params or {}).get("line", 1))
+    if error.code == "field_too_long":
+        return line, _("a value is longer than %(max)s characters.") % {"max": DESCRIPTION_MAX_LENGTH}
+    return line, _("the file is not valid CSV.")
+
+
+def _unquoted(value: str) -> str:
+    """Take off the quote our export puts before a value a spreadsheet would read as a formula."""
+    return value[1:] if value.startswith("'") and value[1:].startswith(FORMULA_STARTS) else value
+
+
+def category_lines(rows: Iterable[dict[str, str]], *, separator: Separator = "comma") -> Iterator[str]:
+    """The CSV text line by line, formulas neutralised (core.spreadsheet)."""
+    return csv_lines(COLUMNS, ([row[column] for column in COLUMNS] for row in rows), separator=separator)
+
+
+def write_categories(rows: Iterable[dict[str, str]], *, separator: Separator = "comma") -> str:
+    return "".join(category_lines(rows, separator=separator))

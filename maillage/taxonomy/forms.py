@@ -3,11 +3,21 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
-from maillage.taxonomy.models import Category
+from maillage.core.parsing import BoundedCharField, no_control_characters
+from maillage.core.uploads import UploadSizeValidator
+from maillage.taxonomy.csv_format import DESCRIPTION_MAX_LENGTH, decode
+from maillage.taxonomy.models import Category, SchemeVersion
 
-MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+UPLOAD_KIND = "taxonomy"  # settings.MAILLAGE_UPLOAD_LIMITS
+
+
+class DraftForm(forms.Form):
+    title = BoundedCharField(
+        label=_("Title"), required=False, max_length=SchemeVersion._meta.get_field("title").max_length
+    )
 
 
 class UploadCategoriesForm(forms.Form):
@@ -17,12 +27,16 @@ class UploadCategoriesForm(forms.Form):
             "UTF-8, comma or semicolon separated, with the columns code, parent_code, label_fr, label_nl "
             "(and optionally label_en, description, active). It replaces every category of this draft."
         ),
+        validators=[UploadSizeValidator(UPLOAD_KIND)],
     )
 
     def clean_file(self) -> Any:
+        """The file's text: its size was checked before it was read (the field's validator)."""
         upload = self.cleaned_data["file"]
-        if upload.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError(_("The file is larger than 2 MB; a category list is much smaller."))
+        try:
+            self.text = decode(upload.read())
+        except ValueError as error:
+            raise forms.ValidationError(str(error)) from None
         return upload
 
 
@@ -30,7 +44,14 @@ class CategoryForm(forms.ModelForm):
     class Meta:
         model = Category
         fields = ["label_fr", "label_nl", "label_en", "description", "is_active"]
-        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+        widgets = {"description": forms.Textarea(attrs={"rows": 3, "maxlength": DESCRIPTION_MAX_LENGTH})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["description"].max_length = DESCRIPTION_MAX_LENGTH  # type: ignore[attr-defined]
+        self.fields["description"].validators.append(MaxLengthValidator(DESCRIPTION_MAX_LENGTH))
+        for name in ("label_fr", "label_nl", "label_en", "description"):
+            self.fields[name].validators.append(no_control_characters)
 
 
 class MappingForm(forms.Form):

@@ -12,7 +12,8 @@ from django.utils.translation import gettext as _
 
 from maillage.core.audit import log_action
 from maillage.core.models import User
-from maillage.taxonomy.csv_format import ParsedCategories, parse_categories, write_categories
+from maillage.core.spreadsheet import Separator
+from maillage.taxonomy.csv_format import ParsedCategories, category_lines, parse_categories
 from maillage.taxonomy.models import Category, CategoryMapping, Scheme, SchemeVersion, VersionStatus
 
 # What a draft's category form may change; the code and the place in the tree come from the CSV.
@@ -103,6 +104,13 @@ def import_categories_csv(actor: User | None, version: SchemeVersion, text: str)
     parsed = parse_categories(text)
     if parsed.errors:
         return parsed
+    return import_categories(actor, version, parsed)
+
+
+def import_categories(actor: User | None, version: SchemeVersion, parsed: ParsedCategories) -> ParsedCategories:
+    """Write categories already checked by `parse_categories` (no errors) into a draft, replacing its own."""
+    if parsed.errors:
+        raise ValueError("Only a file without errors is imported.")
     with transaction.atomic():
         version = _locked(version)
         # Mappings already recorded survive a new upload when their target's code is still there.
@@ -150,9 +158,9 @@ def _map_after_import(previous: SchemeVersion, version: SchemeVersion, recorded:
     CategoryMapping.objects.bulk_create(mappings)
 
 
-def export_categories_csv(version: SchemeVersion) -> str:
-    """The version as CSV, in tree order, in the format import_categories_csv reads."""
-    rows = [
+def category_rows(version: SchemeVersion) -> list[dict[str, str]]:
+    """The version's categories in tree order, as the columns of the CSV format."""
+    return [
         {
             "code": category.code,
             "parent_code": category.parent.code if category.parent else "",
@@ -164,7 +172,11 @@ def export_categories_csv(version: SchemeVersion) -> str:
         }
         for category in version.categories.select_related("parent").order_by("position", "code")
     ]
-    return write_categories(rows)
+
+
+def export_categories_csv(version: SchemeVersion, *, separator: Separator = "comma") -> str:
+    """The version as CSV, in tree order, in the format import_categories_csv reads."""
+    return "".join(category_lines(category_rows(version), separator=separator))
 
 
 def update_category(actor: User | None, category: Category, **changes: Any) -> Category:

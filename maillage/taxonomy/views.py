@@ -9,17 +9,21 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from maillage.core.http import AuthenticatedRequest
+from maillage.core.parsing import MAX_ID, bad_parameters_answer_400, clean_query_text, parse_int
+from maillage.core.spreadsheet import csv_response, separator_from_request
+from maillage.core.submission import create_once
 from maillage.core.tenancy import is_federation_staff
 from maillage.taxonomy import queries, services
-from maillage.taxonomy.csv_format import decode
-from maillage.taxonomy.forms import CategoryForm, MappingForm, UploadCategoriesForm
+from maillage.taxonomy.csv_format import COLUMNS, ParsedCategories, parse_categories
+from maillage.taxonomy.forms import CategoryForm, DraftForm, MappingForm, UploadCategoriesForm
 from maillage.taxonomy.models import Category, Scheme, SchemeVersion
 
 View = Callable[..., HttpResponse]
@@ -53,8 +57,12 @@ def _draft_or_redirect(request: AuthenticatedRequest, version: SchemeVersion) ->
     return None
 
 
+def _version_url(version: SchemeVersion) -> str:
+    return reverse("taxonomy:version", kwargs={"scheme_code": version.scheme.code, "number": version.number})
+
+
 def _to_version(version: SchemeVersion) -> HttpResponse:
-    return redirect("taxonomy:version", scheme_code=version.scheme.code, number=version.number)
+    return redirect(_version_url(version))
 
 
 @require_GET
@@ -84,12 +92,27 @@ def version_detail(request: AuthenticatedRequest, scheme_code: str, number: int)
 @federation_staff_required
 def create_draft(request: AuthenticatedRequest, scheme_code: str) -> HttpResponse:
     scheme = get_object_or_404(Scheme, code=scheme_code)
-    title = request.POST.get("title", "").strip()[: SchemeVersion._meta.get_field("title").max_length]
+    form = DraftForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors["title"]))
+        return redirect("taxonomy:schemes")
     try:
-        version = services.create_draft(request.user, scheme, title=title)
+        outcome = create_once(
+            request,
+            "taxonomy.version",
+            lambda: services.create_draft(request.user, scheme, title=form.cleaned_data["title"]),
+            lambda version: (
+                _version_url(version),
+                _("Draft %(version)s was already created.") % {"version": version},
+            ),
+        )
     except ValidationError as error:
         messages.error(request, error.messages[0])
         return redirect("taxonomy:schemes")
+    if outcome.repeated:
+        return outcome.redirect(request)
+    version = outcome.result
+    assert version is not None
     if version.previous is None:
         messages.success(request, _("Draft %(version)s created; upload its categories as CSV.") % {"version": version})
     else:
@@ -108,24 +131,22 @@ def upload(request: AuthenticatedRequest, scheme_code: str, number: int) -> Http
     form = UploadCategoriesForm(request.POST, request.FILES) if request.method == "POST" else UploadCategoriesForm()
     row_errors: list[tuple[int, str]] = []
     if request.method == "POST" and form.is_valid():
-        try:
-            text = decode(form.cleaned_data["file"].read())
-        except ValueError as error:
-            form.add_error("file", str(error))
-        else:
-            parsed = services.import_categories_csv(request.user, version, text)
-            if not parsed.errors:
-                messages.success(
-                    request,
-                    ngettext(
-                        "%(count)s category imported into %(version)s.",
-                        "%(count)s categories imported into %(version)s.",
-                        len(parsed.rows),
-                    )
-                    % {"count": len(parsed.rows), "version": version},
-                )
-                return _to_version(version)
-            row_errors = parsed.errors
+        parsed = parse_categories(form.text)
+        row_errors = parsed.errors
+        if not row_errors:
+            outcome = create_once(
+                request,
+                "taxonomy.upload",
+                lambda: services.import_categories(request.user, version, parsed),
+                lambda _done: (
+                    _version_url(version),
+                    _("This file was already imported into %(version)s.") % {"version": version},
+                ),
+            )
+            if outcome.repeated:
+                return outcome.redirect(request)
+            messages.success(request, _imported(parsed, version))
+            return _to_version(version)
     return render(
         request,
         "taxonomy/upload.html",
@@ -133,15 +154,23 @@ def upload(request: AuthenticatedRequest, scheme_code: str, number: int) -> Http
     )
 
 
+def _imported(parsed: ParsedCategories, version: SchemeVersion) -> str:
+    return ngettext(
+        "%(count)s category imported into %(version)s.",
+        "%(count)s categories imported into %(version)s.",
+        len(parsed.rows),
+    ) % {"count": len(parsed.rows), "version": version}
+
+
 @require_GET
 @federation_staff_required
-def download(request: AuthenticatedRequest, scheme_code: str, number: int) -> HttpResponse:
+def download(request: AuthenticatedRequest, scheme_code: str, number: int) -> HttpResponseBase:
+    """The version as CSV through core.spreadsheet (Belgian Excel unless `?sep=comma`); the importer reads both."""
     version = _version_or_404(scheme_code, number)
-    # With a BOM, spreadsheet programs open the accents right; the importer accepts it.
-    content = services.export_categories_csv(version).encode("utf-8-sig")
-    response = HttpResponse(content, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{version.scheme.code}-v{version.number}.csv"'
-    return response
+    rows = ([row[column] for column in COLUMNS] for row in services.category_rows(version))
+    return csv_response(
+        f"{version.scheme.code}-v{version.number}.csv", COLUMNS, rows, separator=separator_from_request(request)
+    )
 
 
 @federation_staff_required
@@ -194,7 +223,16 @@ def mapping(request: AuthenticatedRequest, scheme_code: str, number: int) -> Htt
         current=current,
     )
     if request.method == "POST" and form.is_valid():
-        count = services.record_mappings(request.user, form.changed_pairs())
+        here = reverse("taxonomy:mapping", kwargs={"scheme_code": scheme_code, "number": number})
+        outcome = create_once(
+            request,
+            "taxonomy.mapping",
+            lambda: services.record_mappings(request.user, form.changed_pairs()),
+            lambda _count: (here, _("These mappings were already recorded.")),
+        )
+        if outcome.repeated:
+            return outcome.redirect(request)
+        count = outcome.result or 0
         messages.success(
             request,
             ngettext("%(count)s mapping recorded.", "%(count)s mappings recorded.", count) % {"count": count},
@@ -238,6 +276,7 @@ def discard(request: AuthenticatedRequest, scheme_code: str, number: int) -> Htt
 
 @require_GET
 @login_required
+@bad_parameters_answer_400
 def search(request: AuthenticatedRequest, scheme_code: str) -> HttpResponse:
     """Autocomplete over the published version's active categories, for any signed-in person.
 
@@ -260,11 +299,10 @@ def search(request: AuthenticatedRequest, scheme_code: str) -> HttpResponse:
     or an empty-state `<p>`; render it into your picker with `hx-get` / `hx-target`.
     """
     scheme = get_object_or_404(Scheme, code=scheme_code)
-    try:
-        limit = max(1, min(int(request.GET.get("limit", 15)), 50))
-    except ValueError:
-        limit = 15
-    query = request.GET.get("q", "")
+    limit = parse_int(request.GET.get("limit"), name="limit", minimum=-MAX_ID, default=15)
+    assert limit is not None
+    limit = max(1, min(limit, 50))
+    query = clean_query_text(request.GET.get("q"), name="q", max_length=200)
     results = queries.search_categories(scheme.code, query, limit=limit)
     if getattr(request, "htmx", False):
         return render(request, "taxonomy/_search_results.html", {"results": results, "query": query})

