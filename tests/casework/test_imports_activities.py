@@ -68,8 +68,10 @@ def test_bad_rows_are_all_reported_and_nothing_is_saved(organisation, coordinato
     assert run.errors == [
         [
             3,
-            "sex: unknown value z; birth_year: The year of birth 2999 is in the future; "
-            "postal_code: 1299 is not a postal code of the Brussels-Capital Region.",
+            (
+                "sex: unknown value z; birth_year: The year of birth 2999 is in the future; "
+                "postal_code: 1299 is not a postal code of the Brussels-Capital Region."
+            ),
         ],
         [4, "source_id is required."],
     ]

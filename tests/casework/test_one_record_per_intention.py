@@ -78,8 +78,10 @@ def test_pressing_save_again_after_an_htmx_save_makes_no_second_follow_up(case_f
     pressed_again = client.post(url, _follow_up(worker, submission_key=fresh_key), HTTP_HX_REQUEST="true")
     assert pressed_again.context["form"].errors == {
         "confirm_same": [
-            "A follow-up of 05/03/2024 with the same requests was saved a moment ago for this person. "
-            "Tick the box to save another one."
+            (
+                "A follow-up of 05/03/2024 with the same requests was saved a moment ago for this person. "
+                "Tick the box to save another one."
+            )
         ]
     }
     assert FollowUp.objects.count() == 1
