@@ -1,21 +1,23 @@
 """Import of a past call journal (CSV or XLSX): one row per request, calls grouped by identifier.
 
-Every bad row is reported with its line number and reason. By default nothing is imported
-when one row is wrong; the person may choose to import only the calls whose rows are all good.
+Every bad row is reported with its line number, its column as the file names it, and the reason.
+By default nothing is imported when one row is wrong; the person may choose to import only the
+calls whose rows are all good. The upload is measured before it is read and kept in the storage;
+the import is a core.runs background run, so it always ends: done, refused with its rows, or
+failed with a reason, and a run whose worker died is shown failed after `STALE_AFTER`.
 """
 
 from __future__ import annotations
 
-import csv
 import io
-from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import IO, Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -23,6 +25,8 @@ from django_tasks import task
 
 from maillage.core.audit import log_action
 from maillage.core.models import Organisation, User
+from maillage.core.runs import WORKER_STOPPED, heartbeat, mark_stale_runs, retry, run_guarded
+from maillage.core.uploads import check_upload_size, csv_rows, open_workbook_safely, sheet_rows, store_upload
 from maillage.helpline import services
 from maillage.helpline.models import (
     Action,
@@ -31,7 +35,6 @@ from maillage.helpline.models import (
     CallerSex,
     CallerType,
     HeardVia,
-    ImportStatus,
     JournalImport,
     LineLanguage,
     Request,
@@ -56,6 +59,11 @@ COLUMNS: list[tuple[str, bool, Any]] = [
 ]
 REQUIRED = [name for name, required, _help in COLUMNS if required]
 PROGRESS_EVERY = 500
+# A journal's longest text is a comment of a few hundred characters; a 200,000-character cell is a broken file.
+MAX_FIELD_CHARS = 10_000
+# No sign of life for this long: the worker died, the import is shown failed and can be started again.
+STALE_AFTER = timedelta(minutes=10)
+STORAGE_FOLDER = "helpline/journals"
 
 
 class FileProblemError(Exception):
@@ -66,6 +74,17 @@ class FileProblemError(Exception):
 class Row:
     line: int
     values: dict[str, str]
+
+
+@dataclass
+class Journal:
+    """The rows of a file and its column names as the file writes them (by our code for each)."""
+
+    rows: list[Row]
+    written: dict[str, str] = field(default_factory=dict)
+
+    def column(self, code: str) -> str:
+        return self.written.get(code, code)
 
 
 def _cell(value: Any) -> str:
@@ -81,7 +100,7 @@ def _cell(value: Any) -> str:
 
 
 def _check_header(header: list[str]) -> list[str]:
-    names = [name.strip().lower() for name in header]
+    names = [str(name).strip().lower() for name in header]
     missing = [name for name in REQUIRED if name not in names]
     if missing:
         raise FileProblemError(
@@ -91,10 +110,19 @@ def _check_header(header: list[str]) -> list[str]:
     return names
 
 
-def read_rows(filename: str, content: bytes) -> list[Row]:
-    """The rows of a CSV (UTF-8, comma or semicolon) or XLSX file, with their line numbers."""
+def _written(header: list[str]) -> dict[str, str]:
+    return {str(name).strip().lower(): str(name).strip() for name in header}
+
+
+def read_journal(filename: str, file: IO[bytes]) -> Journal:
+    """The rows of a CSV (UTF-8, comma or semicolon) or XLSX file, with their line numbers; a file-wide
+    problem (encoding, columns, an over-long cell, a broken workbook) is a ValidationError."""
     if filename.lower().endswith(".xlsx"):
-        return list(_xlsx_rows(content))
+        return _xlsx_journal(file)
+    return _csv_journal(file.read())
+
+
+def _csv_journal(content: bytes) -> Journal:
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -106,37 +134,39 @@ def read_rows(filename: str, content: bytes) -> list[Row]:
         raise FileProblemError(_("The file is empty."))
     first_line = text.splitlines()[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    header = _check_header(next(reader))
+    stream = io.StringIO(text)
+    lines = csv_rows(stream, max_field_chars=MAX_FIELD_CHARS, delimiter=delimiter)
+    raw_header = next(lines)
+    header = _check_header(raw_header)
     rows = []
-    for values in reader:
+    line = 1
+    for values in lines:
+        line += 1 + sum(value.count("\n") for value in values)  # a quoted cell may hold line breaks
         if not any(value.strip() for value in values):
             continue
-        rows.append(
-            Row(
-                reader.line_num, {name: (values[i].strip() if i < len(values) else "") for i, name in enumerate(header)}
-            )
-        )
-    return rows
+        rows.append(Row(line, {name: (values[i].strip() if i < len(values) else "") for i, name in enumerate(header)}))
+    return Journal(rows, _written(raw_header))
 
 
-def _xlsx_rows(content: bytes) -> Iterator[Row]:
-    from openpyxl import load_workbook
-
+def _xlsx_journal(file: IO[bytes]) -> Journal:
     try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many kinds for a file that is not a workbook
-        raise FileProblemError(_("This file is not an Excel workbook (.xlsx) we can read.")) from None
-    sheet = workbook.worksheets[0]
-    lines = sheet.iter_rows(values_only=True)
+        workbook = open_workbook_safely(file)
+    except ValidationError as error:
+        if error.code == "not_zip":  # said in a spreadsheet's words, not an archive's
+            raise FileProblemError(_("This file is not an Excel workbook (.xlsx) we can read.")) from error
+        raise
+    lines = sheet_rows(workbook.worksheets[0])
     try:
-        header = _check_header([_cell(value) for value in next(lines)])
+        raw_header = [_cell(value) for value in next(lines)]
     except StopIteration:
         raise FileProblemError(_("The file is empty.")) from None
+    header = _check_header(raw_header)
+    rows = []
     for number, values in enumerate(lines, start=2):
         cells = [_cell(value) for value in values]
         if any(cells):
-            yield Row(number, {name: (cells[i] if i < len(cells) else "") for i, name in enumerate(header)})
+            rows.append(Row(number, {name: (cells[i] if i < len(cells) else "") for i, name in enumerate(header)}))
+    return Journal(rows, _written(raw_header))
 
 
 def _row_to_call_fields(row: Row) -> dict[str, Any]:
@@ -296,31 +326,55 @@ def write(organisation: Organisation, good: list[tuple[str, list[Row], Any]]) ->
     return len(calls), len(requests)
 
 
-def run(run_id: int) -> JournalImport:
-    """Read, check and (if allowed) write one uploaded journal. Running it twice does the work once."""
-    job = JournalImport.objects.select_related("organisation", "uploaded_by").get(pk=run_id)
-    if job.status in (ImportStatus.DONE, ImportStatus.FAILED):
-        return job
-    job.status = ImportStatus.RUNNING
-    job.save(update_fields=["status"])
+@dataclass(frozen=True)
+class _Outcome:
+    """How the work of one import ended when it did not raise: written, or refused with a reason."""
+
+    refused: bool = False
+    reason: str = ""
+
+
+def _refuse(job: JournalImport, errors: list[dict[str, Any]], reason: str) -> _Outcome:
+    job.errors = errors[:1000]
+    job.processed_rows = job.total_rows
+    job.save(update_fields=["errors", "processed_rows"])
+    return _Outcome(refused=True, reason=reason)
+
+
+def _import(job: JournalImport) -> _Outcome:
+    """Read, check and (if allowed) write the journal; the caller (core.runs) records how it ended."""
 
     def progress(done: int) -> None:
         JournalImport.objects.filter(pk=job.pk).update(processed_rows=done)
+        if not heartbeat(job):  # given up as stale meanwhile: stop here, nothing written
+            raise ValidationError(str(WORKER_STOPPED))
 
     try:
-        rows = read_rows(job.filename, bytes(job.content))
-    except FileProblemError as problem:
-        return _finish(job, ImportStatus.FAILED, [{"line": 1, "column": "", "message": str(problem)}])
+        with job.file.open("rb") as file:
+            journal = read_journal(job.filename, file)
+    except (FileProblemError, ValidationError) as problem:
+        messages = problem.messages if isinstance(problem, ValidationError) else [str(problem)]
+        params = getattr(problem, "params", None) or {}
+        line = int(params.get("line", 1))
+        errors = [{"line": line, "column": "", "message": message} for message in messages]
+        return _refuse(job, errors, " ".join(messages))
+    rows = journal.rows
     job.total_rows = len(rows)
     job.save(update_fields=["total_rows"])
-    good, errors = validate(job.organisation, rows, progress)
     if not rows:
-        return _finish(job, ImportStatus.FAILED, [{"line": 1, "column": "", "message": _("The file has no rows.")}])
+        message = _("The file has no rows.")
+        return _refuse(job, [{"line": 1, "column": "", "message": message}], message)
+    good, errors = validate(job.organisation, rows, progress)
+    for error in errors:
+        error["column"] = journal.column(error["column"]) if error["column"] else ""
     if errors and not job.skip_bad_rows:
-        return _finish(job, ImportStatus.FAILED, errors)
+        return _refuse(job, errors, _("Some rows are wrong (listed below)."))
     with transaction.atomic():
         calls, requests = write(job.organisation, good)
         job.calls_created, job.requests_created = calls, requests
+        job.errors = errors[:1000]
+        job.processed_rows = job.total_rows
+        job.save(update_fields=["calls_created", "requests_created", "errors", "processed_rows"])
         log_action(
             job.uploaded_by,
             "helpline.journal.imported",
@@ -328,15 +382,20 @@ def run(run_id: int) -> JournalImport:
             {"calls": calls, "requests": requests, "rows_left_out": len({e["line"] for e in errors})},
             organisation=job.organisation,
         )
-        return _finish(job, ImportStatus.DONE, errors)
+    return _Outcome()
 
 
-def _finish(job: JournalImport, status: str, errors: list[dict[str, Any]]) -> JournalImport:
-    job.status = status
-    job.errors = errors[:1000]
-    job.processed_rows = job.total_rows
-    job.finished_at = timezone.now()
-    job.save(update_fields=["status", "errors", "processed_rows", "finished_at", "calls_created", "requests_created"])
+def run(run_id: int) -> JournalImport:
+    """Run one queued import to its end. Running it twice does the work once (core.runs claims it)."""
+    job = JournalImport.objects.select_related("organisation", "uploaded_by").get(pk=run_id)
+    # The report and any failure are written in the words of the person who uploaded the file.
+    with translation.override(job.uploaded_by.language or settings.LANGUAGE_CODE):
+        outcome = run_guarded(job, lambda: _import(job))
+    if outcome is not None and outcome.refused:
+        JournalImport.objects.filter(pk=job.pk, status=JournalImport.Status.SUCCEEDED).update(
+            status=JournalImport.Status.FAILED, failure_reason=outcome.reason
+        )
+    job.refresh_from_db()
     return job
 
 
@@ -345,19 +404,45 @@ def import_journal_task(run_id: int) -> None:
     run(run_id)
 
 
-def start_import(
-    user: User, organisation: Organisation, filename: str, content: bytes, skip_bad_rows: bool
-) -> JournalImport:
-    job = JournalImport.objects.create(
-        organisation=organisation,
-        uploaded_by=user,
-        filename=filename[:200],
-        content=content,
-        skip_bad_rows=skip_bad_rows,
-    )
-    import_journal_task.enqueue(job.pk)
+def start_import(user: User, organisation: Organisation, upload: Any, skip_bad_rows: bool) -> JournalImport:
+    """Measure the upload, keep it in the storage and queue its import."""
+    check_upload_size(upload, "journal")
+    stored = store_upload(upload, STORAGE_FOLDER)
+    with transaction.atomic():
+        job = JournalImport.objects.create(
+            organisation=organisation,
+            uploaded_by=user,
+            filename=str(upload.name or "")[:200],
+            file=stored,
+            skip_bad_rows=skip_bad_rows,
+        )
+        log_action(user, "helpline.journal.uploaded", job, {"filename": job.filename, "size": upload.size})
+        import_journal_task.enqueue(job.pk)
     job.refresh_from_db()
     return job
+
+
+def give_up_stale_imports(imports: Any) -> int:
+    """Fail the imports of `imports` whose worker died (running, silent) or never came (queued), after STALE_AFTER."""
+    given_up = mark_stale_runs(imports, STALE_AFTER)
+    with transaction.atomic():
+        given_up += imports.filter(
+            status=JournalImport.Status.QUEUED, created_at__lt=timezone.now() - STALE_AFTER
+        ).update(status=JournalImport.Status.FAILED, finished_at=timezone.now(), failure_reason=str(WORKER_STOPPED))
+    return given_up
+
+
+def restart_import(actor: User, job: JournalImport) -> bool:
+    """Queue a failed import again (the same stored file); False when it had not failed."""
+    with transaction.atomic():
+        if not retry(job):
+            return False
+        job.errors, job.processed_rows, job.total_rows = [], 0, 0
+        job.created_at = timezone.now()  # the queued-too-long clock starts again
+        job.save(update_fields=["errors", "processed_rows", "total_rows", "created_at"])
+        log_action(actor, "helpline.journal.restarted", job)
+        import_journal_task.enqueue(job.pk)
+    return True
 
 
 __all__ = ["COLUMNS", "Action", "HeardVia", "LineLanguage", "import_journal_task", "run", "start_import"]

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from maillage.core.models import Commune, Organisation
+from maillage.core.runs import BackgroundRun
 from maillage.taxonomy.models import Category
 
 REQUEST_SCHEME = "request-themes"
@@ -303,29 +304,24 @@ class WeeklyNote(models.Model):
         return f"{self.week_start:%Y-%m-%d}"
 
 
-class ImportStatus(models.TextChoices):
-    PENDING = "pending", _("Waiting")
-    RUNNING = "running", _("Running")
-    FAILED = "failed", _("Refused")
-    DONE = "done", _("Imported")
+class JournalImport(BackgroundRun):
+    """One upload of a past call journal: its stored file, progress and the report of bad rows.
 
-
-class JournalImport(models.Model):
-    """One upload of a past call journal: its file, progress and the report of bad rows."""
+    The file is kept in the storage (a 60 MB journal once sat in a database column); the run's
+    status, heartbeat and failure reason come from core.runs, so an import always ends.
+    """
 
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     filename = models.CharField(max_length=200)
-    content = models.BinaryField()
+    file = models.FileField(_("stored file"), max_length=255, blank=True)
     skip_bad_rows = models.BooleanField(default=False)
-    status = models.CharField(max_length=10, choices=ImportStatus.choices, default=ImportStatus.PENDING)
     total_rows = models.PositiveIntegerField(default=0)
     processed_rows = models.PositiveIntegerField(default=0)
     calls_created = models.PositiveIntegerField(default=0)
     requests_created = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list)
     created_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering: ClassVar = ["-created_at"]
@@ -338,5 +334,5 @@ class JournalImport(models.Model):
     @property
     def percent(self) -> int:
         if not self.total_rows:
-            return 100 if self.status in (ImportStatus.DONE, ImportStatus.FAILED) else 0
+            return 100 if self.is_finished else 0
         return min(100, round(100 * self.processed_rows / self.total_rows))

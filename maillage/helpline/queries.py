@@ -206,4 +206,4 @@ def is_line_open(organisation_id: int, at: datetime) -> bool:
 
 
 def imports_visible_to(user: AnyUser) -> QuerySet[JournalImport]:
-    return JournalImport.objects.filter(organisation_id__in=staff_line_ids(user)).defer("content")
+    return JournalImport.objects.filter(organisation_id__in=staff_line_ids(user))

@@ -23,4 +23,5 @@ urlpatterns = [
     path("hours/", views.opening_hours, name="hours"),
     path("import/", views.import_journal, name="import"),
     path("import/<int:pk>/", views.import_status, name="import_status"),
+    path("import/<int:pk>/restart/", views.import_restart, name="import_restart"),
 ]

@@ -10,7 +10,7 @@ from maillage.helpline.views.calls import (
     referral_options,
     request_row,
 )
-from maillage.helpline.views.journal import import_journal, import_status
+from maillage.helpline.views.journal import import_journal, import_restart, import_status
 from maillage.helpline.views.shifts import (
     callback_done,
     callback_list,
@@ -34,6 +34,7 @@ __all__ = [
     "debriefing_week",
     "home_redirect",
     "import_journal",
+    "import_restart",
     "import_status",
     "my_shift",
     "opening_hours",
