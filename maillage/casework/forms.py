@@ -61,12 +61,12 @@ class IdsChoiceField(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
 
     def _check_values(self, value: Iterable[Any]) -> Any:
         try:
-            ids = parse_id_list([str(item) for item in value], name=self.label or "id")
+            ids = parse_id_list([str(item) for item in value], name=str(self.label or "id"))
         except BadParameter:
             raise ValidationError(
                 self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": "…"}
             ) from None
-        return super()._check_values([str(pk) for pk in ids])
+        return super()._check_values([str(pk) for pk in ids])  # type: ignore[misc]
 
 
 class BoundedModelChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]

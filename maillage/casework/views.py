@@ -271,13 +271,13 @@ def followup_create(request: HttpRequest, case_file_id: int) -> HttpResponse:
                 for f in formset.forms
                 if f.cleaned_data and not f.cleaned_data.get("DELETE")
             ]
-            data = _follow_up_data(form.cleaned_data)
+            follow_up_data = _follow_up_data(form.cleaned_data)
             try:
                 outcome = create_once(
                     request,
                     "casework.followup",
                     lambda: services.record_follow_up(
-                        user, case_file, data, requests, allow_same=form.cleaned_data["confirm_same"]
+                        user, case_file, follow_up_data, requests, allow_same=form.cleaned_data["confirm_same"]
                     ),
                     lambda follow_up: (
                         reverse("casework:case_file", args=[case_file.pk]),
