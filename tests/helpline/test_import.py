@@ -21,6 +21,7 @@ def journal_storage(settings, tmp_path):
     }
     return tmp_path
 
+
 HEADER = "call_id,started_at,duration_minutes,language,caller_sex,postal_code,caller_type,heard_via,urgency,category,action,note,comment\n"
 GOOD = (
     HEADER
@@ -41,7 +42,12 @@ def test_import_good_csv_groups_requests_by_call(staff_client, themes, line):
     response = _upload(staff_client, "journal.csv", GOOD.encode("utf-8"))
     run = JournalImport.objects.get()
     assert response["Location"] == reverse("helpline:import_status", args=[run.pk])
-    assert (run.status, run.calls_created, run.requests_created, run.errors) == (JournalImport.Status.SUCCEEDED, 2, 3, [])
+    assert (run.status, run.calls_created, run.requests_created, run.errors) == (
+        JournalImport.Status.SUCCEEDED,
+        2,
+        3,
+        [],
+    )
     first = Call.objects.get(external_ref="A1")
     assert list(first.requests.values_list("category__code", "action")) == [
         ("FOOD.PARCEL", "information"),
@@ -158,7 +164,8 @@ def _latest() -> JournalImport:
 def test_the_journal_is_kept_in_the_storage_not_in_a_column(staff_client, themes, journal_storage):
     _upload(staff_client, "journal.csv", GOOD.encode())
     run = JournalImport.objects.get()
-    assert run.file.name.startswith("helpline/journals/") and run.file.name.endswith(".csv")
+    assert run.file.name.startswith("helpline/journals/")
+    assert run.file.name.endswith(".csv")
     assert (journal_storage / run.file.name).read_bytes() == GOOD.encode()
     assert "content" not in {field.name for field in JournalImport._meta.get_fields()}
 
