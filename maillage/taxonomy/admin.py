@@ -1,10 +1,15 @@
 """Read-only in the admin: categories change through /categories/, where drafts, freezing and the audit log apply."""
 
+from typing import Any
+
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from maillage.core.tenancy import is_federation_staff
 from maillage.taxonomy.models import Category, CategoryMapping, Scheme, SchemeVersion
+
+SEARCH_MAX_CHARS = 200
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -27,6 +32,10 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet[Any], search_term: str) -> tuple[Any, bool]:
+        # SQLite refuses a LIKE pattern over 50,000 bytes ("pattern too complex"); no label is over 200.
+        return super().get_search_results(request, queryset, search_term[:SEARCH_MAX_CHARS])
 
 
 @admin.register(Scheme)
