@@ -210,3 +210,12 @@ def test_reading_a_call_with_a_comment_is_audited(responder, responder_client, o
     ]
     assert client_for(other_line_responder).get(url).status_code == 404
     assert AuditEntry.objects.filter(code="helpline.call.read").count() == 1
+
+
+@pytest.mark.django_db
+def test_ids_too_large_for_a_column_are_404_not_server_errors(staff_client):
+    huge = 10**20
+    for name in ("call_detail", "call_edit", "debriefing", "import_status"):
+        assert staff_client.get(reverse(f"helpline:{name}", args=[huge])).status_code == 404
+    for name in ("callback_done", "import_restart"):
+        assert staff_client.post(reverse(f"helpline:{name}", args=[huge])).status_code == 404
