@@ -102,7 +102,8 @@ DIRECTORY: dict[str, Policy] = {
     "directory:import": FEDERATION_STAFF(),
     # The public HSDS API: published services only.
     "directory:api:openapi-json": PUBLIC,
-    "directory:api:api-root": PUBLIC,
+    # django-ninja's root, with its interactive docs switched off: nothing there, for anyone.
+    "directory:api:api-root": Public(ok=404),
     "directory:api:list_services": PUBLIC,
     "directory:api:get_service": PUBLIC,
     "directory:api:list_organizations": PUBLIC,
@@ -162,6 +163,7 @@ EVENTS: dict[str, Policy] = {
     # The GET only shows a button (mail scanners follow links); the POST checks the token.
     "events:confirm": PERSONAL_LINK(checks_on_get=False),
     "events:participant": PERSONAL_LINK(),
+    "events:participant_register": POST_ONLY(PERSONAL_LINK()),
     "events:participant_cancel": POST_ONLY(PERSONAL_LINK()),
     "events:participant_accept": POST_ONLY(PERSONAL_LINK()),
     "events:certificate": PERSONAL_LINK(),
@@ -205,8 +207,14 @@ STATS: dict[str, Policy] = {
     "stats:casework_sector": FEDERATION_STAFF(),
 }
 
+# The admin's own sign-in and sign-out pages, open to anyone.
+ADMIN_DOORS: dict[str, Policy] = {
+    "admin:login": THIRD_PARTY("django.contrib.admin"),
+    "admin:logout": THIRD_PARTY("django.contrib.admin"),
+}
+
 POLICY = Declaration(
-    by_name={**CORE, **TAXONOMY, **DIRECTORY, **HELPLINE, **CASEWORK_VIEWS, **EVENTS, **STATS},
+    by_name={**CORE, **TAXONOMY, **DIRECTORY, **HELPLINE, **CASEWORK_VIEWS, **EVENTS, **STATS, **ADMIN_DOORS},
     by_prefix={
         # Django's admin decides inside (each model admin); outside, only its own sign-in page.
         "admin/": ADMIN,

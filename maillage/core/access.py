@@ -254,7 +254,7 @@ class PostOnly(Policy):
 
     def expect_post(self, visitor: Visitor) -> Expectation | None:
         """The answer to a POST by someone `then` refuses; None for an allowed visitor (not posted)."""
-        if visitor.authenticated and self.then.allows(visitor):
+        if (visitor.authenticated or not self.then.needs_account) and self.then.allows(visitor):
             return None
         return self.then.expect(visitor)
 
@@ -341,9 +341,7 @@ class Declaration:
 
     def undeclared(self, routes: Iterable[Route]) -> list[str]:
         """Patterns without a policy (an unnamed one outside the prefix rules is undeclared too)."""
-        return [
-            f"{route.name or '(no name)'} at /{route.route}" for route in routes if self.policy_for(route) is None
-        ]
+        return [f"{route.name or '(no name)'} at /{route.route}" for route in routes if self.policy_for(route) is None]
 
     def unknown_names(self, routes: Iterable[Route]) -> list[str]:
         """Declared names that no pattern carries any more (a view renamed or removed)."""
