@@ -26,7 +26,7 @@ from maillage.taxonomy.csv_format import COLUMNS, ParsedCategories, parse_catego
 from maillage.taxonomy.forms import CategoryForm, DraftForm, MappingForm, UploadCategoriesForm
 from maillage.taxonomy.models import Category, Scheme, SchemeVersion
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def federation_staff_required(view: View) -> View:
@@ -34,7 +34,7 @@ def federation_staff_required(view: View) -> View:
 
     @login_required
     @wraps(view)
-    def wrapper(request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not is_federation_staff(request.user):
             raise Http404
         return view(request, *args, **kwargs)
@@ -94,7 +94,7 @@ def create_draft(request: AuthenticatedRequest, scheme_code: str) -> HttpRespons
     scheme = get_object_or_404(Scheme, code=scheme_code)
     form = DraftForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(form.errors["title"]))
+        messages.error(request, " ".join(str(error) for error in form.errors["title"]))
         return redirect("taxonomy:schemes")
     try:
         outcome = create_once(
