@@ -310,6 +310,8 @@ if PRODUCTION:
 
 # Domain settings
 MAILLAGE_INVITATION_DAYS = env_int("MAILLAGE_INVITATION_DAYS", 7, minimum=1)
+# Federation staff's emergency access to a centre (a written reason, shown to its coordinators) ends after this.
+MAILLAGE_EMERGENCY_ACCESS_HOURS = env_int("MAILLAGE_EMERGENCY_ACCESS_HOURS", 4, minimum=1)
 # Helpline comments are erased after this many days; the coded call data stays.
 MAILLAGE_HELPLINE_COMMENT_RETENTION_DAYS = env_int("MAILLAGE_HELPLINE_COMMENT_RETENTION_DAYS", 365, minimum=1)
 # A service's crisis status not confirmed for this many days is flagged stale.

@@ -43,7 +43,13 @@ class GrantRoleForm(forms.ModelForm):
 
     class Meta:
         model = Membership
-        fields = ["user", "organisation", "role"]
+        fields = ["user", "organisation", "role", "emergency_reason"]
+        help_texts = {
+            "emergency_reason": _(
+                "Only to open a centre to yourself in an emergency: the access ends by itself after a few hours"
+                " and the centre's coordinators read this reason."
+            )
+        }
 
     request: HttpRequest
 
@@ -53,9 +59,13 @@ class GrantRoleForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         user, organisation, role = cleaned.get("user"), cleaned.get("organisation"), cleaned.get("role")
+        reason = cleaned.get("emergency_reason", "")
         if user and organisation and role:
             try:
-                services.check_may_grant(self.request.user, user, organisation, role)  # type: ignore[arg-type]
+                if user == self.request.user and reason:
+                    services.check_emergency_access(user, organisation, role, reason)
+                else:
+                    services.check_may_grant(self.request.user, user, organisation, role)  # type: ignore[arg-type]
             except ValidationError as error:
                 log_action(
                     self.request.user,  # type: ignore[arg-type]
@@ -72,7 +82,7 @@ class GrantRoleForm(forms.ModelForm):
 class MembershipAdmin(FederationStaffCanManage, admin.ModelAdmin):
     """Grant a role (services.grant_role) or remove one (services.remove_member); never edited in place."""
 
-    list_display = ["user", "organisation", "role", "is_active", "created_at"]
+    list_display = ["user", "organisation", "role", "is_active", "expires_at", "created_at"]
     list_filter = ["role", "is_active"]
     search_fields = ["user__email", "user__full_name", "organisation__short_name"]
     autocomplete_fields = ["user", "organisation"]
@@ -85,7 +95,9 @@ class MembershipAdmin(FederationStaffCanManage, admin.ModelAdmin):
         return form
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        return ["user", "organisation", "role", "is_active", "created_at"] if obj is not None else []
+        if obj is None:
+            return []
+        return ["user", "organisation", "role", "is_active", "expires_at", "emergency_reason", "created_at"]
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -94,6 +106,16 @@ class MembershipAdmin(FederationStaffCanManage, admin.ModelAdmin):
         return False
 
     def save_model(self, request: HttpRequest, obj: Membership, form: Any, change: bool) -> None:
+        data = form.cleaned_data
+        if data["user"] == request.user and data.get("emergency_reason"):
+            membership = services.grant_emergency_access(
+                request.user,  # type: ignore[arg-type]
+                data["organisation"],
+                data["role"],
+                data["emergency_reason"],
+            )
+            obj.pk, obj.is_active, obj.created_at = membership.pk, membership.is_active, membership.created_at
+            return
         membership = services.grant_role(
             request.user,  # type: ignore[arg-type]
             form.cleaned_data["user"],

@@ -194,6 +194,9 @@ class Membership(models.Model):
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Emergency access (services.grant_emergency_access): ends by itself, shown to the coordinators.
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    emergency_reason = models.TextField(_("reason for emergency access"), blank=True)
 
     class Meta:
         ordering: ClassVar = ["organisation__short_name", "role"]

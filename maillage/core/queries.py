@@ -19,6 +19,7 @@ def coordinated_organisations(user: AnyUser) -> QuerySet[Organisation]:
 def members_of(organisation: Organisation) -> QuerySet[Membership]:
     return (
         Membership.objects.filter(organisation=organisation, is_active=True)
+        .filter(Q(expires_at=None) | Q(expires_at__gt=timezone.now()))
         .select_related("user")
         .order_by("user__full_name", "role")
     )

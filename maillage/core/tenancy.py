@@ -14,6 +14,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.http import Http404
+from django.utils import timezone
 
 from maillage.core.models import Membership, Organisation, Role, User
 
@@ -24,7 +25,11 @@ AnyUser = User | AnonymousUser
 def active_memberships(user: AnyUser, roles: Iterable[str] | None = None) -> models.QuerySet[Membership]:
     if not user.is_authenticated:
         return Membership.objects.none()
-    memberships = Membership.objects.filter(user=user, is_active=True).select_related("organisation")
+    memberships = (
+        Membership.objects.filter(user=user, is_active=True)
+        .filter(models.Q(expires_at=None) | models.Q(expires_at__gt=timezone.now()))
+        .select_related("organisation")
+    )
     if roles is not None:
         memberships = memberships.filter(role__in=list(roles))
     return memberships

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.admin.sites import site
 from django.core.exceptions import ValidationError
 from django.test import Client, RequestFactory
 from django.urls import reverse
+from django.utils import timezone
 
 from maillage.core import services
 from maillage.core.models import AuditEntry, Membership, Organisation, Role, User
+from maillage.core.tenancy import has_role
 from maillage.events.models import Event
 from tests.conftest import client_for
 from tests.events.factories import EventFactory
@@ -57,10 +61,10 @@ def test_federation_staff_cannot_make_themselves_coordinator_through_the_organis
 def test_federation_staff_cannot_grant_themselves_a_role_in_the_membership_admin(
     federation_staff: User, organisation: Organisation
 ) -> None:
-    response = client_for(federation_staff).post(
-        "/admin/core/membership/add/",
-        {"user": federation_staff.pk, "organisation": organisation.pk, "role": "worker"},
-        HTTP_ACCEPT_LANGUAGE="en",
+    client = client_for(federation_staff)
+    client.cookies["django_language"] = "en"
+    response = client.post(
+        "/admin/core/membership/add/", {"user": federation_staff.pk, "organisation": organisation.pk, "role": "worker"}
     )
     assert response.status_code == 200
     assert response.context["adminform"].form.non_field_errors() == [
@@ -193,3 +197,54 @@ def test_the_admin_login_form_sends_everyone_to_the_allauth_sign_in(db: None) ->
     assert response["Location"] == "/accounts/login/?next=/admin/core/membership/"
     posted = Client().post("/admin/login/", {"username": "x@example.org", "password": "y"})
     assert posted["Location"] == "/accounts/login/?next=/admin/"
+
+
+EMERGENCY_REASON = "Coordinator on sick leave, a court deadline tomorrow for file 2026-114."
+
+
+def test_emergency_access_needs_a_reason_expires_and_is_shown_to_the_coordinators(
+    federation_staff: User, coordinator: User, organisation: Organisation, settings
+) -> None:
+    settings.MAILLAGE_EMERGENCY_ACCESS_HOURS = 2
+    client = client_for(federation_staff)
+    client.cookies["django_language"] = "en"
+    refused = client.post(
+        "/admin/core/membership/add/",
+        {"user": federation_staff.pk, "organisation": organisation.pk, "role": "worker", "emergency_reason": "urgent"},
+    )
+    assert refused.context["adminform"].form.errors == {
+        "emergency_reason": ["Say why in at least 20 characters: the coordinators will read it."]
+    }
+    response = client.post(
+        "/admin/core/membership/add/",
+        {
+            "user": federation_staff.pk,
+            "organisation": organisation.pk,
+            "role": "worker",
+            "emergency_reason": EMERGENCY_REASON,
+        },
+    )
+    assert response.status_code == 302
+    membership = Membership.objects.get(user=federation_staff, organisation=organisation)
+    assert membership.emergency_reason == EMERGENCY_REASON
+    assert timedelta(hours=1, minutes=59) < membership.expires_at - timezone.now() <= timedelta(hours=2)
+    assert has_role(federation_staff, Role.WORKER) is True
+    entry = AuditEntry.objects.get(code="core.membership.emergency_granted")
+    assert (entry.actor, entry.organisation, entry.data["reason"]) == (federation_staff, organisation, EMERGENCY_REASON)
+    coordinator_client = client_for(coordinator)
+    team = coordinator_client.get(reverse("core:members", args=[organisation.pk])).content.decode()
+    assert EMERGENCY_REASON in team
+    audit = coordinator_client.get(reverse("core:audit_log"))
+    assert "core.membership.emergency_granted" in [e.code for e in audit.context["page"]]
+    Membership.objects.filter(pk=membership.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert has_role(federation_staff, Role.WORKER) is False
+    assert (
+        EMERGENCY_REASON not in coordinator_client.get(reverse("core:members", args=[organisation.pk])).content.decode()
+    )
+
+
+def test_only_federation_staff_may_open_an_emergency_access(worker: User, other_organisation: Organisation) -> None:
+    with pytest.raises(ValidationError):
+        services.grant_emergency_access(worker, other_organisation, Role.COORDINATOR, EMERGENCY_REASON)
+    assert Membership.objects.filter(organisation=other_organisation).exists() is False
+    assert AuditEntry.objects.get().code == "core.membership.emergency_refused"

@@ -22,9 +22,9 @@ def test_first_sign_in_sets_up_two_factor_with_one_password_and_leads_home(coord
     code = format_hotp_value(hotp_value(secret, int(time.time()) // 30))
     activated = client.post("/accounts/2fa/totp/activate/", {"code": code})
     assert activated["Location"] == "/accounts/2fa/recovery-codes/"
-    codes = client.get("/accounts/2fa/recovery-codes/", HTTP_ACCEPT_LANGUAGE="en")
+    codes = client.get("/accounts/2fa/recovery-codes/")
     assert len(codes.context["unused_codes"]) == 10
-    assert '<a class="button" href="/">Continue to maillage</a>' in codes.content.decode()
+    assert '<a class="button" href="/">Continuer vers maillage</a>' in codes.content.decode()
     assert client.get("/").status_code == 200
 
 
