@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -640,7 +640,7 @@ def checkin_scan(request: AuthenticatedRequest, token: str) -> HttpResponse:
 
 
 @login_required
-def attendance_csv(request: AuthenticatedRequest, event_id: int) -> HttpResponse:
+def attendance_csv(request: AuthenticatedRequest, event_id: int) -> HttpResponseBase:
     event = queries.managed_event_or_404(request.user, event_id)
     sessions = list(event.sessions.select_related("theme", "group"))
     registrations = list(
@@ -680,11 +680,25 @@ def manage_certificate(request: AuthenticatedRequest, event_id: int, registratio
 def send_message(request: AuthenticatedRequest, event_id: int) -> HttpResponse:
     event = queries.managed_event_or_404(request.user, event_id)
     form = MessageForm(request.POST or None, event=event)
+    if request.method == "POST":
+        # A double click must not send the message to everyone twice.
+        previous = previous_result(request, "events.message")
+        if previous is not None:
+            return previous.redirect(request)
     if request.method == "POST" and form.is_valid():
-        count = services.send_message(
-            request.user, event, form.cleaned_data["subject"], form.cleaned_data["body"], **form.target()
+        subject, body, target = form.cleaned_data["subject"], form.cleaned_data["body"], form.target()
+        outcome = create_once(
+            request,
+            "events.message",
+            lambda: services.send_message(request.user, event, subject, body, **target),
+            lambda count: (
+                reverse("events:manage_event", args=[event.pk]),
+                _("This message was already sent to %(count)s people.") % {"count": count},
+            ),
         )
-        messages.success(request, _("Message sent to %(count)s people.") % {"count": count})
+        if outcome.repeated:
+            return outcome.redirect(request)
+        messages.success(request, _("Message sent to %(count)s people.") % {"count": outcome.result})
         return redirect("events:manage_event", event_id=event.pk)
     return render(request, "events/message.html", {"event": event, "form": form})
 
@@ -728,14 +742,14 @@ def notes(request: AuthenticatedRequest, event_id: int) -> HttpResponse:
                     return previous.redirect(request)
                 if points_form.is_valid():
                     values = points_form.cleaned_data
-                    outcome = create_once(
+                    added = create_once(
                         request,
                         "events.notes",
                         lambda: services.add_points(request.user, **values),
                         lambda points: (notes_url, _("These points were already added.")),
                     )
-                    if outcome.repeated:
-                        return outcome.redirect(request)
+                    if added.repeated:
+                        return added.redirect(request)
                     messages.success(request, _("Points added."))
                     return redirect(notes_url)
         except ValidationError as error:
@@ -843,9 +857,27 @@ def recommendations(request: AuthenticatedRequest, event_id: int, recommendation
         if "delete" in request.POST and instance is not None:
             services.delete_recommendation(request.user, instance)
             return redirect("events:recommendations", event_id=event.pk)
+        if instance is None:
+            previous = previous_result(request, "events.recommendation")
+            if previous is not None:
+                return previous.redirect(request)
         if form.is_valid():
+            values = dict(form.cleaned_data)
             try:
-                services.save_recommendation(request.user, event, dict(form.cleaned_data), recommendation=instance)
+                if instance is None:
+                    outcome = create_once(
+                        request,
+                        "events.recommendation",
+                        lambda: services.save_recommendation(request.user, event, values),
+                        lambda saved: (
+                            reverse("events:recommendations", args=[event.pk]),
+                            _("This recommendation was already saved."),
+                        ),
+                    )
+                    if outcome.repeated:
+                        return outcome.redirect(request)
+                else:
+                    services.save_recommendation(request.user, event, values, recommendation=instance)
             except ValidationError as error:
                 add_service_error(form, error)  # type: ignore[arg-type]
             else:

