@@ -356,8 +356,8 @@ def _import(job: JournalImport) -> _Outcome:
         messages = problem.messages if isinstance(problem, ValidationError) else [str(problem)]
         params = getattr(problem, "params", None) or {}
         line = int(params.get("line", 1))
-        errors = [{"line": line, "column": "", "message": message} for message in messages]
-        return _refuse(job, errors, " ".join(messages))
+        file_errors: list[dict[str, Any]] = [{"line": line, "column": "", "message": m} for m in messages]
+        return _refuse(job, file_errors, " ".join(messages))
     rows = journal.rows
     job.total_rows = len(rows)
     job.save(update_fields=["total_rows"])

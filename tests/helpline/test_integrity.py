@@ -210,6 +210,11 @@ def test_reading_a_call_with_a_comment_is_audited(responder, responder_client, o
     ]
     assert client_for(other_line_responder).get(url).status_code == 404
     assert AuditEntry.objects.filter(code="helpline.call.read").count() == 1
+    assert responder_client.get(reverse("helpline:call_edit", args=[call.pk])).status_code == 200
+    assert AuditEntry.objects.filter(code="helpline.call.read").count() == 2
+    without_comment = log(responder)
+    responder_client.get(reverse("helpline:call_detail", args=[without_comment.pk]))
+    assert AuditEntry.objects.filter(code="helpline.call.read").count() == 2
 
 
 @pytest.mark.django_db

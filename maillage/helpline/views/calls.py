@@ -305,6 +305,8 @@ def call_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     if not queries.can_edit_call(request.user, call):
         messages.error(request, _("Calls can be changed by their responder for 24 hours, and by the staff."))
         return redirect("helpline:call_detail", pk=call.pk)
+    if request.method == "GET" and call.comment:  # the form shows the comment to correct it
+        services.record_call_read(request.user, call)
     return _call_form_page(request, call.organisation, call)
 
 
