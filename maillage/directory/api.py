@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import math
+import re
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
-from ninja import Field, NinjaAPI, Query, Schema
+from ninja import Field, NinjaAPI, Path, Query, Schema
 from pydantic import field_validator
 
 from maillage.core.parsing import MAX_YEAR, MIN_YEAR
@@ -43,6 +44,39 @@ MAX_PER_PAGE = 100
 MAX_PAGE = 10_000
 
 
+# Free text in a query: no control characters (the edge answers them with a 400 anyway).
+PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
+# An ISO 8601 date-time whose year the database and the time zone conversion can hold.
+MOMENT_PATTERN = r"^(19\d\d|20\d\d|2100)-\d\d-\d\d[T ]\d\d:\d\d"
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$"
+
+
+class NotFound(Schema):
+    """What an unknown id answers."""
+
+    detail: str
+
+
+class InvalidParameters(Schema):
+    """A 422: one entry per refused parameter, `loc` naming it (e.g. ["query", "page"])."""
+
+    detail: list[dict[str, Any]]
+
+
+HsdsId = Annotated[str, Field(pattern=UUID_PATTERN)]
+# A control character anywhere in the request is answered by the site's edge (core middleware) with its 400 page.
+EDGE_400 = {
+    "responses": {
+        "400": {
+            "description": "A control character in the path or the query: refused before the API reads it.",
+            "content": {"text/html": {"schema": {"type": "string"}}},
+        }
+    }
+}
+LIST_ANSWERS = {422: InvalidParameters}
+ONE_ANSWERS = {404: NotFound, 422: InvalidParameters}
+
+
 class Page(Schema):
     """The HSDS paginated envelope."""
 
@@ -62,12 +96,20 @@ class PageParams(Schema):
 
 
 class ServiceFilters(PageParams):
-    search: str | None = Field(None, max_length=200)
-    taxonomy_term_id: str | None = Field(None, max_length=100)
-    taxonomy_id: str | None = Field(None, max_length=100)
-    organization_id: str | None = Field(None, max_length=100)
-    postcode: str | None = Field(None, max_length=10)
-    modified_after: datetime | None = None
+    search: str | None = Field(None, max_length=200, pattern=PRINTABLE)
+    taxonomy_term_id: str | None = Field(None, max_length=100, pattern=PRINTABLE)
+    taxonomy_id: str | None = Field(None, max_length=100, pattern=PRINTABLE)
+    organization_id: str | None = Field(None, max_length=100, pattern=PRINTABLE)
+    postcode: str | None = Field(None, max_length=10, pattern=PRINTABLE)
+    modified_after: datetime | None = Field(None, json_schema_extra={"pattern": MOMENT_PATTERN})
+
+    @field_validator("modified_after", mode="before")
+    @classmethod
+    def _iso_text(cls, value: Any) -> Any:
+        """Only an ISO 8601 date-time as documented (pydantic alone also takes numbers as Unix times)."""
+        if isinstance(value, str) and not re.match(MOMENT_PATTERN, value):
+            raise ValueError("expected an ISO 8601 date-time with a year from 1900 to 2100")
+        return value
 
     @field_validator("modified_after")
     @classmethod
@@ -102,7 +144,7 @@ def _category_for_term(term_id: str) -> list[int]:
     return [c.pk for c in active_categories(SCHEME) if _id("term", c.version_id, c.code) == term_id]
 
 
-@api.get("/services", response=Page, summary="List services")
+@api.get("/services", response={200: Page, **LIST_ANSWERS}, summary="List services", openapi_extra=EDGE_400)
 def list_services(request: HttpRequest, filters: Query[ServiceFilters]) -> dict[str, Any]:
     services = published_services().order_by("name_fr", "id")
     if filters.search:
@@ -137,8 +179,13 @@ def _uuid_or_none(value: str) -> uuid.UUID | None:
         return None
 
 
-@api.get("/services/{service_id}", response=dict[str, Any], summary="One service, full")
-def get_service(request: HttpRequest, service_id: str) -> dict[str, Any]:
+@api.get(
+    "/services/{service_id}",
+    response={200: dict[str, Any], **ONE_ANSWERS},
+    summary="One service, full",
+    openapi_extra=EDGE_400,
+)
+def get_service(request: HttpRequest, service_id: Path[HsdsId]) -> dict[str, Any]:
     key = _uuid_or_none(service_id)
     service = prefetched_services(published_services().filter(uuid=key)).first() if key else None
     if service is None:
@@ -146,7 +193,7 @@ def get_service(request: HttpRequest, service_id: str) -> dict[str, Any]:
     return service_document(service)
 
 
-@api.get("/organizations", response=Page, summary="List organizations")
+@api.get("/organizations", response={200: Page, **LIST_ANSWERS}, summary="List organizations", openapi_extra=EDGE_400)
 def list_organizations(request: HttpRequest, params: Query[PageParams]) -> dict[str, Any]:
     organisations = DirectoryOrganisation.objects.filter(
         Exists(published_services().filter(organisation=OuterRef("pk")))
@@ -154,8 +201,13 @@ def list_organizations(request: HttpRequest, params: Query[PageParams]) -> dict[
     return _page(organisations, params, lambda chunk: [_organisation_core(o) for o in chunk])
 
 
-@api.get("/organizations/{organization_id}", response=dict[str, Any], summary="One organization, full")
-def get_organization(request: HttpRequest, organization_id: str) -> dict[str, Any]:
+@api.get(
+    "/organizations/{organization_id}",
+    response={200: dict[str, Any], **ONE_ANSWERS},
+    summary="One organization, full",
+    openapi_extra=EDGE_400,
+)
+def get_organization(request: HttpRequest, organization_id: Path[HsdsId]) -> dict[str, Any]:
     key = _uuid_or_none(organization_id)
     documents = export_organizations(published_services().filter(organisation__uuid=key)) if key else []
     if not documents:
@@ -163,7 +215,7 @@ def get_organization(request: HttpRequest, organization_id: str) -> dict[str, An
     return documents[0]
 
 
-@api.get("/taxonomies", response=Page, summary="List taxonomies")
+@api.get("/taxonomies", response={200: Page, **LIST_ANSWERS}, summary="List taxonomies", openapi_extra=EDGE_400)
 def list_taxonomies(request: HttpRequest, params: Query[PageParams]) -> dict[str, Any]:
     version = published_version(SCHEME)
     items = []
@@ -179,7 +231,7 @@ def list_taxonomies(request: HttpRequest, params: Query[PageParams]) -> dict[str
     return _page(items, params, lambda chunk: chunk)
 
 
-@api.get("/taxonomy_terms", response=Page, summary="List taxonomy terms")
+@api.get("/taxonomy_terms", response={200: Page, **LIST_ANSWERS}, summary="List taxonomy terms", openapi_extra=EDGE_400)
 def list_taxonomy_terms(request: HttpRequest, params: Query[PageParams]) -> dict[str, Any]:
     categories: QuerySet[Category] = active_categories(SCHEME).order_by("position", "code")
     return _page(categories, params, lambda chunk: [taxonomy_document(c) for c in chunk])

@@ -77,6 +77,7 @@ def test_search_words_with_control_characters_are_refused(open_service: Service)
         ("per_page=101", ["query", "per_page"]),
         ("modified_after=0001-01-01T00:00:00", ["query", "modified_after"]),
         ("modified_after=9999-12-31T23:59:59", ["query", "modified_after"]),
+        ("modified_after=0.5", ["query", "modified_after"]),
         ("postcode=" + "1" * 11, ["query", "postcode"]),
         ("search=" + "a" * 201, ["query", "search"]),
     ],
@@ -107,3 +108,26 @@ def test_api_last_allowed_page_is_an_empty_page(open_service: Service) -> None:
 def test_api_naive_modified_after_is_read_as_brussels_time(open_service: Service) -> None:
     response = Client().get("/directory/api/services?modified_after=2000-01-01T00:00:00")
     assert [service["name"] for service in response.json()["contents"]] == ["Colis"]
+
+
+@pytest.mark.parametrize("path", ["services", "organizations"])
+def test_api_an_id_that_is_not_a_uuid_is_a_422_and_an_unknown_one_a_404(open_service: Service, path: str) -> None:
+    client = Client(raise_request_exception=False)
+    bad = client.get(f"/directory/api/{path}/not-an-id")
+    assert (bad.status_code, [error["loc"] for error in bad.json()["detail"]]) == (422, [["path", f"{path[:-1]}_id"]])
+    unknown = client.get(f"/directory/api/{path}/6f1c6a54-0e55-4e34-9a8a-2b8c5d0f6a01")
+    assert (unknown.status_code, unknown.json()) == (404, {"detail": "Not Found"})
+
+
+def test_api_documents_every_answer_it_gives() -> None:
+    """What schemathesis checks (run against a live server: zero failures with --checks all)."""
+    document = Client().get("/directory/api/openapi.json").json()
+    answers = {path: sorted(operation["get"]["responses"]) for path, operation in document["paths"].items()}
+    assert answers == {
+        "/directory/api/services": ["200", "400", "422"],
+        "/directory/api/services/{service_id}": ["200", "400", "404", "422"],
+        "/directory/api/organizations": ["200", "400", "422"],
+        "/directory/api/organizations/{organization_id}": ["200", "400", "404", "422"],
+        "/directory/api/taxonomies": ["200", "400", "422"],
+        "/directory/api/taxonomy_terms": ["200", "400", "422"],
+    }

@@ -72,7 +72,8 @@ def test_api_service_and_organization_detail(client: Client, api_services) -> No
     alpha, _beta, draft = api_services
     assert client.get(f"/directory/api/services/{alpha.uuid}").json()["name"] == "Alpha colis"
     assert client.get(f"/directory/api/services/{draft.uuid}").status_code == 404
-    assert client.get("/directory/api/services/not-a-uuid").status_code == 404
+    # An id that cannot be one is refused by the documented pattern (422); an unknown one is a 404.
+    assert client.get("/directory/api/services/not-a-uuid").status_code == 422
     organisation = client.get(f"/directory/api/organizations/{alpha.organisation.uuid}").json()
     assert [s["name"] for s in organisation["services"]] == ["Alpha colis"]
     assert client.get(f"/directory/api/organizations/{draft.organisation.uuid}").status_code == 404
