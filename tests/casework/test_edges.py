@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import io
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -33,10 +34,10 @@ def test_import_row_problems_are_each_reported(organisation, coordinator, casewo
     _upload(client, "persons", "p.csv", b"source_id\n")
     assert ImportRun.objects.first().errors == [[1, "The file holds no row."]]
     _upload(client, "persons", "p.csv", "source_id\n\xe9".encode("latin-1"))
-    assert ImportRun.objects.first().errors == [[1, "The file is not UTF-8 text (byte 10). Save it as 'CSV UTF-8'."]]
-    with pytest.raises(imports.FileError) as error:
-        imports.read_rows("p.csv", b"")
-    assert str(error.value) == "The file is empty."
+    assert ImportRun.objects.first().failure_reason == "The file is not UTF-8 text (byte 10). Save it as 'CSV UTF-8'."
+    with pytest.raises(ValidationError) as error:
+        imports.read_rows("p.csv", io.BytesIO(b""))
+    assert error.value.messages == ["The file is empty."]
 
 
 def test_import_follow_ups_bad_values_then_update(organisation, coordinator, casework_schemes):
@@ -51,13 +52,16 @@ def test_import_follow_ups_bad_values_then_update(organisation, coordinator, cas
     assert ImportRun.objects.first().errors == [
         [
             2,
-            "The follow-up date is in the future; mode is required; duration: long is not a number; theme is required.",
+            (
+                "mode is required; duration: long is not a number; theme is required; "
+                "date: The follow-up date is in the future."
+            ),
         ],
         [3, "date: soon is not a date; mode: unknown value bus."],
     ]
     _upload(client, "followups", "f.csv", b"source_id,person_source_id,date,mode,theme\nF,A,2019-06-01,phone,FOOD\n")
     assert ImportRun.objects.first().errors == [
-        [0, "line 2: The follow-up is dated before its case file opened (01/01/2020)."]
+        [2, "date: The follow-up is dated before its case file opened (01/01/2020)."]
     ]
     _upload(client, "followups", "f.csv", b"source_id,person_source_id,date,mode,theme\nF,A,2021-06-01,phone,FOOD\n")
     _upload(
@@ -67,15 +71,15 @@ def test_import_follow_ups_bad_values_then_update(organisation, coordinator, cas
         b"source_id,person_source_id,date,mode,theme,stage\nF,A,2021-07-01,email,HOUSING,INFO\n",
     )
     run = ImportRun.objects.first()
-    assert (run.status, run.created, run.updated) == ("done", 0, 1)
+    assert (run.status, run.created, run.updated) == ("succeeded", 0, 1)
     follow_up = FollowUp.objects.get()
     assert (
         follow_up.date,
         follow_up.mode,
         [(r.theme.code, r.stage.code, r.date) for r in follow_up.requests.all()],
     ) == (datetime.date(2021, 7, 1), "email", [("HOUSING", "INFO", datetime.date(2021, 7, 1))])
-    imports.run_import.call(run.pk, "missing")  # a second run of a finished import does nothing
-    assert ImportRun.objects.first().status == "done"
+    imports.run_import.call(run.pk)  # a second run of a finished import does nothing
+    assert ImportRun.objects.first().status == "succeeded"
 
 
 def test_import_code_of_a_retired_version_is_mapped_or_refused(organisation, coordinator, casework_schemes):
@@ -153,7 +157,9 @@ def test_pages_for_activities_erase_and_close(case_file, worker, coordinator, ou
     activity.refresh_from_db()
     assert activity.title == "Potager collectif"
     bad = client.post(reverse("casework:activity", args=[activity.pk]), {"date": "2999-01-01"})
-    assert bad.context["form"].errors == {"date": ["The session date is too far in the future."]}
+    assert bad.context["form"].errors == {"date": ["The year must be between 1900 and 2100."]}
+    later = client.post(reverse("casework:activity", args=[activity.pk]), {"date": "2099-01-01"})
+    assert later.context["form"].errors == {"date": ["The session date is too far in the future."]}
     close = client.post(reverse("casework:case_file_close", args=[case_file.pk]), {"closed_on": ""}, follow=True)
     assert [str(m) for m in close.context["messages"]] == ["Give a closing date and a reason."]
     assert client_for(coordinator).get(reverse("casework:person_erase", args=[case_file.pk])).status_code == 200

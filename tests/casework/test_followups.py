@@ -86,11 +86,9 @@ def test_outsider_gets_404_and_coordinator_reads_the_opening(case_file, worker, 
     )
     response = client_for(worker).get(url)
     assert response.status_code == 200
-    audit = client_for(coordinator).get(reverse("core:audit_log") + "?code=casework.casefile.viewed")
+    audit = client_for(coordinator).get(reverse("core:audit_log") + "?code=casework.casefile.read")
     entries = list(audit.context["page"].object_list)
-    assert [(e.code, e.actor, e.target_id) for e in entries] == [
-        ("casework.casefile.viewed", worker, str(case_file.pk))
-    ]
+    assert [(e.code, e.actor, e.target_id) for e in entries] == [("casework.casefile.read", worker, str(case_file.pk))]
 
 
 def test_encode_without_javascript(case_file, worker):

@@ -199,3 +199,11 @@ def test_an_upload_over_the_size_limit_is_refused_before_reading(organisation, c
     page = _upload(client_for(coordinator), "persons", "p.csv", b"source_id\nA1\n")
     assert page.context["form"].errors == {"file": ["The file is too large: the limit is 9.53674e-06 MB."]}
     assert ImportRun.objects.count() == 0
+
+
+def test_a_case_file_opened_in_the_future_or_before_1900_is_a_row_error(organisation, coordinator, casework_schemes):
+    _upload(client_for(coordinator), "persons", "p.csv", b"source_id,opened_on\nA1,2999-01-01\nA2,01/01/0001\n")
+    assert ImportRun.objects.get().errors == [
+        [2, "opened_on: 2999-01-01 is not a date between 1900 and today."],
+        [3, "opened_on: 01/01/0001 is not a date between 1900 and today."],
+    ]

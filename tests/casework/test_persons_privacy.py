@@ -118,7 +118,7 @@ def test_export_erase_and_audit(case_file, worker, coordinator, outsider_client)
     assert FollowUp.objects.get().requests.count() == 1
     assert list(
         AuditEntry.objects.filter(code__startswith="casework.person.").values_list("code", flat=True).order_by("id")
-    ) == ["casework.person.exported", "casework.person.viewed", "casework.person.erased"]
+    ) == ["casework.person.read", "casework.person.read", "casework.person.erased"]
 
 
 def test_retention_erases_files_closed_long_ago(organisation, casework_schemes):

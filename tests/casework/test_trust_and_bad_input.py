@@ -16,7 +16,7 @@ from tests.casework.factories import FollowUpFactory, RequestFactory
 from tests.conftest import client_for
 from tests.factories import member
 
-READ_CODES = ("casework.casefile.viewed", "casework.person.viewed", "casework.person.exported")
+READ_CODES = ("casework.casefile.read", "casework.person.read")
 
 
 def _reads_during(request: Any) -> list[tuple[str, dict[str, Any]]]:
@@ -30,11 +30,11 @@ def _reads_during(request: Any) -> list[tuple[str, dict[str, Any]]]:
 
 # (view name, who opens it, the read entry it writes): every page or file with a person's identifying data.
 READING_VIEWS = [
-    ("casework:case_file", "worker", ("casework.casefile.viewed", {"page": "case_file"})),
-    ("casework:person_edit", "worker", ("casework.person.viewed", {"page": "person_edit"})),
-    ("casework:followup_create", "worker", ("casework.casefile.viewed", {"page": "followup_form"})),
-    ("casework:person_erase", "coordinator", ("casework.person.viewed", {"page": "person_erase"})),
-    ("casework:person_export", "worker", ("casework.person.exported", {})),
+    ("casework:case_file", "worker", ("casework.casefile.read", {"page": "case_file"})),
+    ("casework:person_edit", "worker", ("casework.person.read", {"page": "person_edit"})),
+    ("casework:followup_create", "worker", ("casework.casefile.read", {"page": "followup_form"})),
+    ("casework:person_erase", "coordinator", ("casework.person.read", {"page": "person_erase"})),
+    ("casework:person_export", "worker", ("casework.person.read", {"page": "data_subject_export"})),
 ]
 
 
@@ -50,7 +50,7 @@ def test_the_encoding_form_shown_again_with_its_errors_writes_one_read_entry(cas
     url = reverse("casework:followup_create", args=[case_file.pk])
     bad = {"date": "", "mode": "walk_in", "requests-TOTAL_FORMS": "1", "requests-INITIAL_FORMS": "0"}
     assert _reads_during(lambda: client.post(url, bad, HTTP_HX_REQUEST="true")) == [
-        ("casework.casefile.viewed", {"page": "followup_form"})
+        ("casework.casefile.read", {"page": "followup_form"})
     ]
 
 

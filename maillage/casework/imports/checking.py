@@ -33,6 +33,7 @@ from maillage.casework.models import (
 )
 from maillage.core.audit import log_action
 from maillage.core.models import Organisation, User
+from maillage.core.parsing import MIN_YEAR
 from maillage.taxonomy.models import Category
 
 FIELDS: dict[str, list[tuple[str, Any]]] = {
@@ -218,6 +219,12 @@ class RowChecker:
             problems.append(
                 _("%(column)s: %(value)s is not a date") % {"column": self.columns["opened_on"], "value": opened[:40]}
             )
+        else:
+            if not datetime.date(MIN_YEAR, 1, 1) <= values["opened_on"] <= self.today:
+                problems.append(
+                    _("%(column)s: %(value)s is not a date between %(min)s and today")
+                    % {"column": self.columns["opened_on"], "value": opened[:40], "min": MIN_YEAR}
+                )
 
     def _check_follow_up(self, row: Mapping[str, str], values: dict[str, Any], problems: list[str]) -> None:
         person_id = self.get(row, "person_source_id")

@@ -17,12 +17,12 @@ from maillage.core.models import User
 
 def record_case_file_viewed(actor: User, case_file: CaseFile, page: str = "case_file") -> None:
     """One read entry per request of a page or file showing the case file (its follow-ups, its person)."""
-    log_action(actor, "casework.casefile.viewed", case_file, {"page": page})
+    log_action(actor, "casework.casefile.read", case_file, {"page": page})
 
 
 def record_person_viewed(actor: User, person: Person, page: str) -> None:
     """One read entry per request of a page showing the person's data (edit form prefilled, erase page)."""
-    log_action(actor, "casework.person.viewed", person, {"page": page})
+    log_action(actor, "casework.person.read", person, {"page": page})
 
 
 def close_case_file(actor: User, case_file: CaseFile, closed_on: datetime.date, reason: str) -> CaseFile:

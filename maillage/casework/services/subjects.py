@@ -79,7 +79,8 @@ def export_person(actor: User, person: Person) -> dict[str, Any]:
                 ],
             }
         )
-    log_action(actor, "casework.person.exported", person)
+    # The one read entry of the request: everything held, exported.
+    log_action(actor, "casework.person.read", person, {"page": "data_subject_export"})
     return result
 
 
