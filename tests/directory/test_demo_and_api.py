@@ -77,7 +77,7 @@ def test_api_service_and_organization_detail(client: Client, api_services) -> No
     organisation = client.get(f"/directory/api/organizations/{alpha.organisation.uuid}").json()
     assert [s["name"] for s in organisation["services"]] == ["Alpha colis"]
     assert client.get(f"/directory/api/organizations/{draft.organisation.uuid}").status_code == 404
-    assert client.get("/directory/api/organizations/nope").status_code == 404
+    assert client.get("/directory/api/organizations/nope").status_code == 422
     listing = client.get("/directory/api/organizations").json()
     assert listing["total_items"] == 2
 
