@@ -387,3 +387,18 @@ def test_lock_timeout_surfaces_as_busy(event, register, monkeypatch):
     monkeypatch.setattr(services.Event.objects, "select_for_update", locked)
     with pytest.raises(services.BusyError):
         register(event)
+
+
+def test_typing_a_registered_address_again_and_again_sends_one_email_per_quarter_hour(
+    event, register, django_capture_on_commit_callbacks
+):
+    register(event, email="target@example.org")
+    mail.outbox.clear()
+    start = timezone.now()
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(3):
+            register(event, email="target@example.org")
+    with time_machine.travel(start + timedelta(minutes=16)), django_capture_on_commit_callbacks(execute=True):
+        register(event, email="target@example.org")
+    assert [m.subject for m in mail.outbox] == [f"Votre inscription : {event.title_fr}"] * 2
+    assert AuditEntry.objects.filter(code="events.registration.repeated").count() == 4

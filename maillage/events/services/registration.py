@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from maillage.core.audit import log_action
 from maillage.core.mail import send_templated_mail
-from maillage.core.models import Organisation, User
+from maillage.core.models import AuditEntry, Organisation, User
 from maillage.events.models import (
     ACTIVE,
     HOLDING,
@@ -37,6 +37,9 @@ from maillage.events.models import (
 from maillage.events.services.links import CONFIRM_SALT, absolute, confirmation_token, personal_url
 from maillage.events.services.locking import BusyError, _check_seat, _lock, _over_cap_error, organisation_key
 from maillage.events.services.messages import send_invitation
+
+# The personal link goes out at most once in this interval when an address is registered again.
+PERSONAL_LINK_INTERVAL = timedelta(minutes=15)
 
 
 @dataclass
@@ -146,8 +149,24 @@ def _register_locked(
                 check = _check_seat(event, None, theme, None, key=key)
                 if check.over_cap:
                     raise _over_cap_error(check)
-            _send_personal_link(participant)
-            log_action(None, "events.registration.repeated", participant, organisation=event.organisation)
+            # One email per interval, however often someone types the address (no mail bombing through us).
+            # (the key avoids "email": the audit log masks values under such keys)
+            emailed = not AuditEntry.objects.filter(
+                code="events.registration.repeated",
+                target_type="events.participant",
+                target_id=str(participant.pk),
+                created_at__gte=now - PERSONAL_LINK_INTERVAL,
+                data__link_sent=True,
+            ).exists()
+            if emailed:
+                _send_personal_link(participant)
+            log_action(
+                None,
+                "events.registration.repeated",
+                participant,
+                {"link_sent": emailed},
+                organisation=event.organisation,
+            )
             return RegistrationResult(participant, [], False)
         participant = Participant.objects.create(
             event=event,
