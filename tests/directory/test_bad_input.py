@@ -131,3 +131,18 @@ def test_api_documents_every_answer_it_gives() -> None:
         "/directory/api/taxonomies": ["200", "400", "422"],
         "/directory/api/taxonomy_terms": ["200", "400", "422"],
     }
+
+
+@pytest.mark.parametrize("value", ["abc", "99999999999999999999999", "-1", ""])
+@pytest.mark.parametrize("field", ["remove_location", "remove_phone"])
+def test_removing_a_contact_with_a_bad_id_is_a_400(coordinator, organisation, field: str, value: str) -> None:  # type: ignore[no-untyped-def]
+    """ "abc" was a server error (ValueError from the primary key lookup)."""
+    from tests.conftest import client_for
+    from tests.directory.factories import DirectoryOrganisationFactory
+
+    service = make_service(organisation=DirectoryOrganisationFactory(organisation=organisation), phone="02 512 34 56")
+    client = client_for(coordinator)
+    client.raise_request_exception = False
+    response = client.post(reverse("directory:contacts", args=[service.pk]), {field: value})
+    assert response.status_code == (404 if value == "" else 400)
+    assert service.phones.count() == 1
