@@ -625,13 +625,22 @@ def checkin_scan(request: AuthenticatedRequest, token: str) -> HttpResponse:
     session_id = request.session.get(DOOR_SESSION_KEY) or value["s"]
     session = event.sessions.filter(pk=session_id).first() or get_object_or_404(event.sessions, pk=value["s"])
     if request.method == "POST":
+        door_url = reverse("events:door", args=[event.pk, session.pk])
         try:
-            result = services.check_in_by_code(request.user, session, token)
+            outcome = create_once(
+                request,
+                "events.checkin",
+                lambda: services.check_in_by_code(request.user, session, token),
+                lambda result: (door_url, _checked_in_text(result, repeated=True)),
+            )
         except ValidationError as error:
             messages.error(request, error.messages[0])
         else:
-            _checked_in_message(request, result)
-        return redirect("events:door", event_id=event.pk, session_id=session.pk)
+            if outcome.repeated:
+                return outcome.redirect(request)
+            assert outcome.result is not None
+            _checked_in_message(request, outcome.result)
+        return redirect(door_url)
     return render(
         request,
         "events/checkin_scan.html",
@@ -765,6 +774,7 @@ def notes(request: AuthenticatedRequest, event_id: int) -> HttpResponse:
             ],
             "breakout_form": breakout_form,
             "points_form": points_form,
+            "links_end": services.rapporteur_link_ends(event),
         },
     )
 

@@ -346,3 +346,30 @@ def test_a_new_recommendation_is_saved_once_per_key(organisation, organiser_clie
     response = organiser_client.post(url, data, follow=True)
     assert [str(m) for m in response.context["messages"]][-1] == "Cette recommandation était déjà enregistrée."
     assert event.recommendations.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_notes_page_says_until_when_rapporteur_links_work(organisation, organiser_client, organiser, settings):
+    settings.MAILLAGE_RAPPORTEUR_LINK_DAYS = 30
+    event = EventFactory(organisation=organisation)
+    session = SessionFactory(event=event)
+    services.add_breakout(organiser, event, "Groupe C")
+    response = organiser_client.get(reverse("events:notes", args=[event.pk]))
+    assert response.context["links_end"] == session.ends_at + timedelta(days=30)
+
+
+@pytest.mark.django_db
+def test_a_scanned_code_posted_twice_checks_in_once(organisation, organiser_client, register):
+    event = EventFactory(organisation=organisation, invitation_only=True)
+    session = SessionFactory(event=event)
+    result = register(event, full_name="Chloé Scan")
+    confirm(result.participant)
+    registration = Registration.objects.get(pk=result.registrations[0].pk)
+    url = reverse("events:checkin_scan", args=[services.checkin_token(registration, session)])
+    data = {FIELD_NAME: new_key()}
+    organiser_client.post(url, data)
+    response = organiser_client.post(url, data, follow=True)
+    attendance = Attendance.objects.get()
+    assert [str(m) for m in response.context["messages"]][-1] == (
+        f"Chloé Scan était déjà enregistré·e à {timezone.localtime(attendance.checked_in_at):%H:%M}."
+    )
