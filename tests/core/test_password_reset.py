@@ -8,12 +8,15 @@ from maillage.core.models import User
 from tests.conftest import SMTPInbox
 
 
-def test_password_reset_email_arrives_in_the_persons_language_and_works(worker: User, smtp_inbox: SMTPInbox) -> None:
+def test_password_reset_email_arrives_in_the_persons_language_and_works(
+    worker: User, smtp_inbox: SMTPInbox, django_capture_on_commit_callbacks
+) -> None:
     worker.language = "nl"
     worker.save(update_fields=["language"])
     client = Client()
     client.cookies["django_language"] = "nl"
-    response = client.post("/accounts/password/reset/", {"email": worker.email})
+    with django_capture_on_commit_callbacks(execute=True):  # the outbox sends after commit
+        response = client.post("/accounts/password/reset/", {"email": worker.email})
     assert response.status_code == 302
     message = smtp_inbox.last_to(worker.email)
     body = message.get_content()
