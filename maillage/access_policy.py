@@ -131,6 +131,7 @@ HELPLINE: dict[str, Policy] = {
     "helpline:hours": ROLE(*LINE),
     "helpline:import": ROLE(*LINE_STAFF),
     "helpline:import_status": TENANT_OBJECT(*LINE_STAFF),
+    "helpline:import_restart": POST_ONLY(TENANT_OBJECT(*LINE_STAFF)),
 }
 
 CASEWORK_VIEWS: dict[str, Policy] = {
@@ -156,6 +157,7 @@ CASEWORK_VIEWS: dict[str, Policy] = {
     "casework:import": ROLE(Role.COORDINATOR),
     "casework:import_mapping": ROLE(Role.COORDINATOR),
     "casework:import_run": TENANT_OBJECT(Role.COORDINATOR),
+    "casework:import_start_again": POST_ONLY(TENANT_OBJECT(Role.COORDINATOR)),
 }
 
 EVENTS: dict[str, Policy] = {
@@ -164,7 +166,8 @@ EVENTS: dict[str, Policy] = {
     "events:confirm": PERSONAL_LINK(checks_on_get=False),
     "events:participant": PERSONAL_LINK(),
     "events:participant_register": POST_ONLY(PERSONAL_LINK()),
-    "events:participant_cancel": POST_ONLY(PERSONAL_LINK()),
+    # The GET asks for a confirmation; the POST cancels.
+    "events:participant_cancel": PERSONAL_LINK(),
     "events:participant_accept": POST_ONLY(PERSONAL_LINK()),
     "events:certificate": PERSONAL_LINK(),
     # The QR code at the door: an organiser of the event signed in, with a valid code.
@@ -175,7 +178,8 @@ EVENTS: dict[str, Policy] = {
     "events:new_event": ROLE(*ORGANISERS),
     "events:manage_event": TENANT_OBJECT(*ORGANISERS),
     "events:edit_event": TENANT_OBJECT(*ORGANISERS),
-    "events:manage_registration": POST_ONLY(TENANT_OBJECT(*ORGANISERS)),
+    # The GET asks for a confirmation (refuse, cancel); the POST acts.
+    "events:manage_registration": TENANT_OBJECT(*ORGANISERS),
     "events:manage_groups": TENANT_OBJECT(*ORGANISERS),
     "events:move_registration": POST_ONLY(TENANT_OBJECT(*ORGANISERS)),
     "events:door": TENANT_OBJECT(*ORGANISERS),

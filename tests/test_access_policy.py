@@ -85,12 +85,16 @@ def _walk(world: World, label: str) -> dict[tuple[str, str], str]:
     found: dict[tuple[str, str], str] = {}
     for route in url_routes():
         policy = POLICY.policy_for(route)
-        assert policy is not None, f"{route.name} has no policy (see test_every_url_pattern_has_a_policy)"
         name = route.name or f"/{route.route}"
+        if policy is None:
+            found[(name, label)] = "no policy in maillage/access_policy.py"
+            continue
+        if isinstance(policy, AdminSite) and not (name == "admin:index" or name.endswith("_changelist")):
+            continue  # the admin's door is checked on its index and lists; inside, each model admin decides
         url = _url(route, world)
         if url is None:
-            if isinstance(policy, AdminSite | ThirdParty):
-                continue  # an admin change page or an allauth key link: the prefix rule is checked on the others
+            if isinstance(policy, ThirdParty):
+                continue  # an allauth key link: the prefix rule is checked on the others
             found[(name, label)] = f"no object to fill {route.arguments}: add one in tests/access/world.py"
             continue
         visitor = world.visitor(label, route.name)

@@ -185,6 +185,7 @@ def _helpline(world: World) -> None:
             "helpline:callback_done": {"pk": callback.pk},
             "helpline:debriefing": {"pk": shift.pk},
             "helpline:import_status": {"pk": journal.pk},
+            "helpline:import_restart": {"pk": journal.pk},
         }
     )
     world.queries["helpline:referral_options"] = "prefix=requests-0"
@@ -223,6 +224,7 @@ def _casework(world: World) -> None:
             "casework:activity_edit": {"activity_id": activity.pk},
             "casework:import_mapping": {"kind": "persons"},
             "casework:import_run": {"run_id": run.pk},
+            "casework:import_start_again": {"run_id": run.pk},
             "stats:casework_report_delete": {"report_id": report.pk},
         }
     )
@@ -281,7 +283,13 @@ def _events(world: World) -> None:
             "events:registered": {"slug": event.slug},
         }
     )
-    for name in ("events:participant", "events:certificate", "events:rapporteur", "events:confirm"):
+    for name in (
+        "events:participant",
+        "events:participant_cancel",
+        "events:certificate",
+        "events:rapporteur",
+        "events:confirm",
+    ):
         world.forged[name] = {**world.kwargs[name], "token": "forged-token"}
 
 
