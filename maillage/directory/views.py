@@ -536,7 +536,7 @@ def contacts(request: HttpRequest, pk: int) -> HttpResponse:
         elif "phone-number" in request.POST:
             phone_form = PhoneForm(request.POST, prefix="phone")
             if phone_form.is_valid():
-                outcome = create_once(
+                phone_outcome = create_once(
                     request,
                     "directory.phone",
                     lambda: services.add_phone(
@@ -544,8 +544,8 @@ def contacts(request: HttpRequest, pk: int) -> HttpResponse:
                     ),
                     lambda _phone: (contacts_url, _("This phone number was already added.")),
                 )
-                if outcome.repeated:
-                    return outcome.redirect(request)
+                if phone_outcome.repeated:
+                    return phone_outcome.redirect(request)
                 messages.success(request, _("The phone number is added."))
                 return redirect("directory:contacts", pk=service.pk)
         elif "remove_location" in request.POST:
