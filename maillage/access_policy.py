@@ -144,10 +144,11 @@ CASEWORK_VIEWS: dict[str, Policy] = {
     "casework:followup_create": TENANT_OBJECT(*CASEWORK, reads_identity=True),
     "casework:request_row": TENANT_OBJECT(*CASEWORK),
     "casework:case_file_close": POST_ONLY(TENANT_OBJECT(*CASEWORK)),
-    "casework:case_file_workers": POST_ONLY(TENANT_OBJECT(*CASEWORK)),
+    # Handing a case file over: its coordinator or a worker in charge.
+    "casework:case_file_workers": POST_ONLY(TENANT_OBJECT(Role.COORDINATOR, in_charge=True)),
     "casework:case_file_reopen": POST_ONLY(TENANT_OBJECT(*CASEWORK)),
-    # The data-subject export: the worker in charge and the coordinator.
-    "casework:person_export": TENANT_OBJECT(*CASEWORK, reads_identity=True),
+    # Names and contacts: the workers in charge and the coordinator, not their colleagues.
+    "casework:person_export": TENANT_OBJECT(Role.COORDINATOR, in_charge=True, reads_identity=True),
     "casework:person_erase": TENANT_OBJECT(Role.COORDINATOR, reads_identity=True),
     "casework:settings": TENANT_OBJECT(Role.COORDINATOR),
     "casework:activities": ROLE(*CASEWORK),

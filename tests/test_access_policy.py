@@ -1,11 +1,12 @@
 """The access policy (maillage/access_policy.py) covers every URL pattern, and every view answers as declared.
 
-Each visitor (anonymous; worker, coordinator and organiser of the centre; responder and federation staff
-of the federation's line; a member of another centre holding every ordinary role; staff of another line)
-GETs every pattern with objects of the centre (or of the line), and the answer must be the declared one:
+Each visitor (anonymous; the worker in charge of the case file, a colleague who is not, the coordinator
+and the organiser of the centre; the responder and federation staff of the federation's line; a member
+of another centre holding every ordinary role; staff of another line) GETs every pattern with objects of the centre (or of the line), and the answer must be the declared one:
 200, a 302 to the sign-in page, 404, 405. POST-only views are also POSTed by those they must refuse (who
 get the refusal, nothing changed), personal links are tried with a forged token, and views declared
-`reads_identity` must write exactly one `*.read` audit entry per allowed request (and none when refused).
+`reads_identity` must write exactly one `*.read` audit entry per allowed request (and none when refused)
+and be sent with `Cache-Control: no-store`.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ from tests.access.world import VISITORS, World, build_world
 
 # Mismatches between the declaration and what a view answers today, reported to the app's engineer in
 # /tmp/fuzz_findings.md ("For <app>:"). Keyed by (URL name, check): the check is the visitor's label, with
-# " POST" for a refused POST, " audit" for the read audit, " forged" for a forged personal link. Each key
+# " POST" for a refused POST, " audit" for the read audit, " cache" for a page of identifying data a
+# browser may keep (no `Cache-Control: no-store`), " forged" for a forged personal link. Each key
 # is a real gap: the test passes while it fails as described and fails once it is fixed (then remove it
 # here). The lead empties this dict when the apps are fixed.
 KNOWN_GAPS: dict[tuple[str, str], str] = {}
@@ -66,11 +68,18 @@ def _url(route: Route, world: World, kwargs: dict | None = None) -> str | None:
 
 
 def _request(client: Client, method: str, url: str) -> tuple[int, str]:
+    status, location, _cache = _request_with_cache(client, method, url)
+    return status, location
+
+
+def _request_with_cache(client: Client, method: str, url: str) -> tuple[int, str, set[str]]:
+    """Status, redirect target and Cache-Control directives of one request."""
     try:
         response = getattr(client, method)(url)
     except Exception as error:  # a view that raises is a mismatch to report, not a crash of the whole walk
-        return 500, f"{type(error).__name__}: {str(error)[:120]}"
-    return response.status_code, _location(response)
+        return 500, f"{type(error).__name__}: {str(error)[:120]}", set()
+    cache = {part.strip() for part in response.headers.get("Cache-Control", "").split(",") if part.strip()}
+    return response.status_code, _location(response), cache
 
 
 def _check(expected: Expectation, status: int, location: str) -> str | None:
@@ -99,11 +108,13 @@ def _walk(world: World, label: str) -> dict[tuple[str, str], str]:
             continue
         visitor = world.visitor(label, route.name)
         mark = _audit_mark()
-        status, location = _request(client, "get", url)
+        status, location, cache = _request_with_cache(client, "get", url)
         if problem := _check(policy.expect(visitor), status, location):
             found[(name, label)] = problem
         if problem := _audit_problem(policy, visitor, status, _read_entries_after(mark)):
             found[(name, f"{label} audit")] = problem
+        if policy.reads_identity and status == policy.ok and "no-store" not in cache:
+            found[(name, f"{label} cache")] = f"identifying data sent with Cache-Control {sorted(cache)}, not no-store"
         if isinstance(policy, PostOnly) and (refusal := policy.expect_post(visitor)) is not None:
             status, location = _request(client, "post", url)
             if problem := _check(refusal, status, location):
@@ -176,6 +187,12 @@ def test_policies_answer_each_kind_of_visitor() -> None:
     assert [str(post.expect(v)) for v in (anonymous, member_here)] == [f"302 to {login}", "405"]
     assert (post.expect_post(member_here), str(post.expect_post(member_elsewhere))) == (None, "404")
     assert not case_file.expect(anonymous).accepts(302, "/elsewhere/")
+    in_charge = TENANT_OBJECT("coordinator", in_charge=True)
+    colleague = Visitor(authenticated=True, roles_here=frozenset({"worker"}), roles_anywhere=frozenset({"worker"}))
+    worker_in_charge = Visitor(
+        authenticated=True, roles_here=frozenset({"worker"}), roles_anywhere=frozenset({"worker"}), owns=True
+    )
+    assert [str(in_charge.expect(v)) for v in (worker_in_charge, colleague)] == ["200", "404"]
 
 
 @pytest.mark.parametrize("label", VISITORS)

@@ -38,7 +38,7 @@ class Visitor:
     roles_here: frozenset[str] = frozenset()
     roles_anywhere: frozenset[str] = frozenset()
     django_staff: bool = False
-    # The URL names something of this very person (their subscription).
+    # The URL names something of this very person: their subscription, a case file they are in charge of.
     owns: bool = False
 
     @property
@@ -181,13 +181,19 @@ class WithRole(Policy):
 class TenantObject(Policy):
     """The URL names an object of an organisation: members of that organisation holding one of `roles`
     get in; anyone else signed in gets 404. `staff_anywhere`: federation staff of any organisation too
-    (the directory, which the federation curates)."""
+    (the directory, which the federation curates). `in_charge`: the people in charge of the object too
+    (a case file's workers), not their colleagues."""
 
     roles: frozenset[str] = frozenset()
     staff_anywhere: bool = False
+    in_charge: bool = False
 
     def allows(self, visitor: Visitor) -> bool:
-        return bool(visitor.roles_here & self.roles) or (self.staff_anywhere and visitor.federation_staff)
+        return (
+            bool(visitor.roles_here & self.roles)
+            or (self.staff_anywhere and visitor.federation_staff)
+            or (self.in_charge and visitor.owns and bool(visitor.roles_here))
+        )
 
 
 @dataclass(frozen=True, kw_only=True)

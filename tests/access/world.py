@@ -1,6 +1,7 @@
 """One object of each kind for the access-policy test, and the people who visit them.
 
-Organisation A is a social-service centre (its worker, coordinator and organiser); the federation
+Organisation A is a social-service centre (its worker in charge of the case file, a colleague who is
+not, its coordinator and organiser); the federation
 F runs the helpline (its responder and federation staff) and curates the directory; B is another
 centre whose one member holds every ordinary role; B2 is another federation running its own line.
 Objects belong to A, except the helpline's, which belong to F's line.
@@ -21,7 +22,17 @@ from tests.conftest import client_for
 from tests.factories import CategoryFactory, OrganisationFactory, SchemeFactory, SchemeVersionFactory, member
 
 # Visitors, in the order the test walks them.
-VISITORS = ("anonymous", "worker", "coordinator", "organiser", "responder", "staff", "outsider", "other_line")
+VISITORS = (
+    "anonymous",
+    "worker",
+    "colleague",
+    "coordinator",
+    "organiser",
+    "responder",
+    "staff",
+    "outsider",
+    "other_line",
+)
 
 
 @dataclass
@@ -33,7 +44,7 @@ class World:
     kwargs: dict[str, dict[str, Any]]
     # URL name -> a query string the page needs to show something (a picker's prefix...).
     queries: dict[str, str] = field(default_factory=dict)
-    # URL name -> the person owning the object (a subscription).
+    # URL name -> the person owning the object (a subscription, the case file they are in charge of).
     owners: dict[str, User] = field(default_factory=dict)
     # URL name -> the keyword arguments with a forged token (personal links).
     forged: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -72,6 +83,8 @@ def _people(centre: Organisation, federation: Organisation, other: Organisation)
     other_staff.memberships.create(organisation=other_line, role=Role.FEDERATION_STAFF)
     return {
         "worker": member(Role.WORKER, centre, full_name="Awa Worker"),
+        # A worker of the same centre, not in charge of the case file.
+        "colleague": member(Role.WORKER, centre, full_name="Colin Colleague"),
         "coordinator": member(Role.COORDINATOR, centre, full_name="Cora Coordinator"),
         "organiser": member(Role.ORGANISER, centre, full_name="Olga Organiser"),
         "responder": member(Role.RESPONDER, federation, full_name="Rita Responder"),
@@ -217,6 +230,7 @@ def _casework(world: World) -> None:
         "person_erase",
     ):
         world.kwargs[f"casework:{name}"] = case
+        world.owners[f"casework:{name}"] = worker
     world.kwargs.update(
         {
             "casework:settings": {"organisation_id": world.centre.pk},
