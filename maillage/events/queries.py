@@ -107,6 +107,16 @@ def waiting_list(event: Event) -> QuerySet[Registration]:
     return registrations_for(event).filter(status=Status.WAITING).order_by("theme__position", "waiting_since", "pk")
 
 
+def waiting_position(registration: Registration) -> int:
+    """1 for the next person offered a freed place in this registration's scope (the event or its theme)."""
+    same_scope = Q(theme_id=registration.theme_id) if registration.theme_id else Q(theme__isnull=True)
+    ahead = Registration.objects.filter(same_scope, event_id=registration.event_id, status=Status.WAITING).filter(
+        Q(waiting_since__lt=registration.waiting_since)
+        | Q(waiting_since=registration.waiting_since, pk__lt=registration.pk)
+    )
+    return ahead.count() + 1
+
+
 def sessions_for_event(event: Event) -> QuerySet[Session]:
     return event.sessions.select_related("theme", "group").annotate(present=Count("attendances", distinct=True))
 

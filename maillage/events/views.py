@@ -147,6 +147,9 @@ def participant_page(request: HttpRequest, token: str) -> HttpResponse:
     participant = queries.participant_by_token_or_404(token)
     registrations = _registrations_of(participant)
     event = participant.event
+    for registration in registrations:
+        if registration.status == Status.WAITING:
+            registration.position = queries.waiting_position(registration)  # type: ignore[attr-defined]
     # Cancelled or expired rows come back only here, through the emailed link (never by typing an address).
     taken_back = {registration.theme_id for registration in registrations if registration.status in COMES_BACK}
     confirmed = [registration for registration in registrations if registration.status == Status.CONFIRMED]

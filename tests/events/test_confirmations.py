@@ -59,3 +59,18 @@ def test_theme_and_group_labels_are_translated(language, theme, group):
         labels = (str(session_form["theme"].label), str(session_form["group"].label))
         breakout_label = str(BreakoutForm(event=event)["theme"].label)
     assert (labels, breakout_label) == ((theme, group), theme)
+
+
+def test_people_on_the_waiting_list_see_their_position(client, register):
+    event = EventFactory(capacity=1, offer_hours=24)
+    SessionFactory(event=event)
+    register(event)
+    second, third = register(event), register(event)
+    page = client.get(reverse("events:participant", args=[third.participant.token]))
+    assert page.context["registrations"][0].position == 2
+    assert (
+        "Vous êtes numéro 2 sur la liste d'attente. Quand une place se libère pour vous, nous vous envoyons "
+        "un e-mail et vous avez 24 heures pour la prendre ici."
+    ) in page.content.decode()
+    page = client.get(reverse("events:participant", args=[second.participant.token]))
+    assert page.context["registrations"][0].position == 1
