@@ -132,3 +132,16 @@ def test_reports_are_for_the_staff_of_the_line_only(
     assert other.get(urls[1]).context["report"].totals_now.calls == 0
     assert_outsider_gets_404(other, *(f"{url}?line={line.pk}" for url in urls))
     assert_outsider_gets_404(other, f"{urls[0]}?line=abc")
+
+
+def test_index_links_the_weekly_synthesis_and_the_bilan_of_each_line(
+    staff_client, line, responder_client, outsider_client, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(12):
+        response = staff_client.get(reverse("stats:helpline_index"))
+    assert [organisation.pk for organisation in response.context["lines"]] == [line.pk]
+    page = response.content.decode()
+    assert f'<a href="/stats/helpline/weekly/?line={line.pk}">' in page
+    assert f'<a href="/stats/helpline/bilan/?line={line.pk}">' in page
+    assert_outsider_gets_404(responder_client, reverse("stats:helpline_index"))
+    assert_outsider_gets_404(outsider_client, reverse("stats:helpline_index"))
