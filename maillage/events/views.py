@@ -276,7 +276,13 @@ def _certificate(request: HttpRequest, registration: Registration) -> HttpRespon
         )
     )
     if not attended:
-        raise Http404
+        # Said plainly rather than a bare "page not found".
+        reason = _("No attendance is recorded for %(person)s yet: the certificate exists once they are checked in.") % {
+            "person": registration.participant.full_name
+        }
+        return render(
+            request, "events/link_problem.html", {"reason": reason, "title": _("No certificate yet")}, status=404
+        )
     hours = sum((a.session.ends_at - a.session.starts_at).total_seconds() for a in attended) / 3600
     return render(
         request,

@@ -207,7 +207,14 @@ def test_certificate(client, organiser, register):
     confirm(result.participant)
     registration = Registration.objects.get(pk=result.registrations[0].pk)
     url = reverse("events:certificate", args=[result.participant.token, registration.pk])
-    assert client.get(url).status_code == 404
+    missing = client.get(url)
+    assert (missing.status_code, missing.context["reason"]) == (
+        404,
+        (
+            f"Aucune présence n'est encore enregistrée pour {result.participant.full_name} : "
+            "l'attestation existe dès que sa présence est enregistrée."
+        ),
+    )
     services.check_in_by_name(organiser, session, registration)
     response = client.get(url)
     assert (response.status_code, response.context["hours"]) == (200, 2.5)
