@@ -29,7 +29,6 @@ from django.views.decorators.http import require_POST
 
 from maillage.core.http import AuthenticatedRequest
 from maillage.core.models import Commune, Organisation, Role, User
-from maillage.core.parsing import bad_parameters_answer_400, parse_int
 from maillage.core.submission import create_once
 from maillage.core.tenancy import (
     active_memberships,
@@ -503,7 +502,6 @@ def verify(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@bad_parameters_answer_400
 def contacts(request: HttpRequest, pk: int) -> HttpResponse:
     """Addresses and phone numbers of a service: add with clear errors, remove."""
     service = _editable_or_404(request, pk)
@@ -549,13 +547,11 @@ def contacts(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("The phone number is added."))
                 return redirect("directory:contacts", pk=service.pk)
         elif "remove_location" in request.POST:
-            link_pk = parse_int(request.POST["remove_location"], name="remove_location", minimum=1)
-            link = get_object_for_user_or_404(service.service_at_locations.all(), pk=link_pk)
+            link = get_object_for_user_or_404(service.service_at_locations.all(), pk=request.POST["remove_location"])
             services.remove_location(actor, link)
             return redirect("directory:contacts", pk=service.pk)
         elif "remove_phone" in request.POST:
-            phone_pk = parse_int(request.POST["remove_phone"], name="remove_phone", minimum=1)
-            phone = get_object_for_user_or_404(service.phones.all(), pk=phone_pk)
+            phone = get_object_for_user_or_404(service.phones.all(), pk=request.POST["remove_phone"])
             services.remove_phone(actor, phone)
             return redirect("directory:contacts", pk=service.pk)
     return render(

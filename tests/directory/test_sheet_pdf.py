@@ -145,7 +145,7 @@ def test_sheet_pdf_without_needs_lists_all_services(client: Client, anderlecht, 
         "Rue Wayez 1, 1070 Anderlecht",
         "Mon, Tue, Wed, Thu, Fri 09:00–17:00",
         "☎ 02 555 12 34",
-        "Printed on Nov. 23, 2026 — maillage 1/1",
+        "Printed on 23 November 2026 — maillage 1/1",
     ]
 
 
