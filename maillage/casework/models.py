@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import ClassVar
 
 from django.conf import settings
@@ -435,6 +436,9 @@ class ImportProfile(models.Model):
         return f"{self.organisation} · {self.kind}"
 
 
+QUEUE_PATIENCE = datetime.timedelta(minutes=10)
+
+
 class ImportRun(BackgroundRun):
     """One import of a file: queued, running, succeeded or failed with a reason (core.runs), its bad rows listed."""
 
@@ -462,6 +466,11 @@ class ImportRun(BackgroundRun):
     @property
     def percent(self) -> int:
         return int(100 * self.processed_rows / self.total_rows) if self.total_rows else 100
+
+    @property
+    def waiting_too_long(self) -> bool:
+        """Still queued after QUEUE_PATIENCE: no worker takes it; the progress page stops asking and says so."""
+        return self.status == self.Status.QUEUED and self.created_at < timezone.now() - QUEUE_PATIENCE
 
 
 class StatCell(models.Model):

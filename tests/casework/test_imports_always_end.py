@@ -207,3 +207,19 @@ def test_a_case_file_opened_in_the_future_or_before_1900_is_a_row_error(organisa
         [2, "opened_on: 2999-01-01 is not a date between 1900 and today."],
         [3, "opened_on: 01/01/0001 is not a date between 1900 and today."],
     ]
+
+
+def test_a_run_no_worker_takes_stops_the_progress_page_asking(organisation, coordinator, casework_schemes):
+    run = ImportRun.objects.create(
+        organisation=organisation,
+        actor=coordinator,
+        kind="persons",
+        filename="p.csv",
+        created_at=timezone.now() - datetime.timedelta(minutes=11),
+    )
+    page = _run_page(client_for(coordinator), run)
+    assert "No worker has started this import yet." in page
+    assert "hx-trigger" not in page
+    run.created_at = timezone.now()
+    run.save(update_fields=["created_at"])
+    assert "hx-trigger" in _run_page(client_for(coordinator), run)
