@@ -292,6 +292,11 @@ class EventForm(BoundedModelForm):
         _queryset(self, "organisation").queryset = lead_choices
         self.fields["organisers"].required = False
         self.fields["organisers"].help_text = _("Co-organisers; the lead organiser is always one.")
+        # "Address" read as a postal address: say it is the end of the page's web address.
+        self.fields["slug"].label = _("Web address of the event page")
+        self.fields["slug"].help_text = _(
+            "Letters, digits and hyphens, e.g. assises-2026: the page is /events/assises-2026/."
+        )
 
 
 class ThemeForm(BoundedModelForm):

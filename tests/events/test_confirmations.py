@@ -74,3 +74,14 @@ def test_people_on_the_waiting_list_see_their_position(client, register):
     ) in page.content.decode()
     page = client.get(reverse("events:participant", args=[second.participant.token]))
     assert page.context["registrations"][0].position == 1
+
+
+def test_the_event_form_says_the_slug_is_a_web_address(organisation):
+    from maillage.core.models import Organisation
+    from maillage.events.forms import EventForm
+
+    form = EventForm(lead_choices=Organisation.objects.filter(pk=organisation.pk))
+    assert (str(form["slug"].label), str(form.fields["slug"].help_text)) == (
+        "Adresse web de la page de l'événement",
+        "Lettres, chiffres et traits d'union, par ex. assises-2026 : la page sera /events/assises-2026/.",
+    )
