@@ -6,7 +6,8 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
-from maillage.events.forms import BreakoutForm, SessionForm
+from maillage.core.models import Organisation
+from maillage.events.forms import BreakoutForm, EventForm, SessionForm
 from maillage.events.models import Registration, Status
 from tests.events.factories import EventFactory, SessionFactory
 
@@ -77,9 +78,6 @@ def test_people_on_the_waiting_list_see_their_position(client, register):
 
 
 def test_the_event_form_says_the_slug_is_a_web_address(organisation):
-    from maillage.core.models import Organisation
-    from maillage.events.forms import EventForm
-
     form = EventForm(lead_choices=Organisation.objects.filter(pk=organisation.pk))
     assert (str(form["slug"].label), str(form.fields["slug"].help_text)) == (
         "Adresse web de la page de l'événement",
