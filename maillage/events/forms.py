@@ -273,7 +273,8 @@ class EventForm(BoundedModelForm):
     class Meta:
         model = Event
         fields = (
-            "organisation", "organisers", "kind", "slug", "title_fr", "title_nl", "description_fr", "description_nl",
+            "organisation", "organisers", "kind", "slug", "title_fr", "title_nl", "title_en", "description_fr",
+            "description_nl", "description_en",
             "place", "online_link", "practical_details", "contact_email", "opens_at", "closes_at", "capacity",
             "per_organisation", "audience", "audience_sector", "ask_function", "ask_sector", "ask_accessibility",
             "requires_approval", "invitation_only", "confirmation_hours", "offer_hours", "is_published",
@@ -283,6 +284,7 @@ class EventForm(BoundedModelForm):
             "closes_at": _datetime_widget(),
             "description_fr": forms.Textarea(attrs={"rows": 6}),
             "description_nl": forms.Textarea(attrs={"rows": 6}),
+            "description_en": forms.Textarea(attrs={"rows": 6}),
             "practical_details": forms.Textarea(attrs={"rows": 3}),
             "organisers": forms.SelectMultiple(attrs={"size": 6}),
         }

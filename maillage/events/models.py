@@ -13,8 +13,14 @@ from django.utils.translation import gettext_lazy as _
 from maillage.core.models import Language, Organisation, Sector, User
 
 
-def _in_language(french: str, dutch: str) -> str:
-    return dutch if get_language() == "nl" and dutch else french
+def _in_language(french: str, dutch: str, english: str = "") -> str:
+    """The text in the current language where it was written, else the French one."""
+    language = get_language()
+    if language == "nl" and dutch:
+        return dutch
+    if language == "en" and english:
+        return english
+    return french
 
 
 class EventKind(models.TextChoices):
@@ -51,8 +57,10 @@ class Event(CapacityRules):
     kind = models.CharField(_("kind"), max_length=20, choices=EventKind.choices)
     title_fr = models.CharField(_("title (French)"), max_length=200)
     title_nl = models.CharField(_("title (Dutch)"), max_length=200, blank=True)
+    title_en = models.CharField(_("title (English)"), max_length=200, blank=True)
     description_fr = models.TextField(_("description (French)"), blank=True)
     description_nl = models.TextField(_("description (Dutch)"), blank=True)
+    description_en = models.TextField(_("description (English)"), blank=True)
     place = models.CharField(_("place"), max_length=300, blank=True, help_text=_("Shown to confirmed participants."))
     online_link = models.URLField(_("online link"), blank=True, help_text=_("Shown to confirmed participants."))
     practical_details = models.TextField(_("practical details"), blank=True)
@@ -83,11 +91,11 @@ class Event(CapacityRules):
 
     @property
     def title(self) -> str:
-        return _in_language(self.title_fr, self.title_nl)
+        return _in_language(self.title_fr, self.title_nl, self.title_en)
 
     @property
     def description(self) -> str:
-        return _in_language(self.description_fr, self.description_nl)
+        return _in_language(self.description_fr, self.description_nl, self.description_en)
 
     @property
     def has_themes(self) -> bool:

@@ -83,3 +83,16 @@ def test_the_event_form_says_the_slug_is_a_web_address(organisation):
         "Adresse web de la page de l'événement",
         "Lettres, chiffres et traits d'union, par ex. assises-2026 : la page sera /events/assises-2026/.",
     )
+
+
+def test_an_event_speaks_english_where_it_has_an_english_text():
+    event = EventFactory(title_fr="Assises", title_nl="Staten-Generaal", title_en="General assembly")
+    untranslated = EventFactory(title_fr="Atelier", title_en="", description_en="")
+    with translation.override("en"):
+        assert (event.title, untranslated.title, untranslated.description) == (
+            "General assembly",
+            "Atelier",
+            "Échanger entre acteurs de terrain.",
+        )
+    with translation.override("nl"):
+        assert event.title == "Staten-Generaal"
