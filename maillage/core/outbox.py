@@ -49,6 +49,7 @@ def queue_email(
     with translation.override(language):
         subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
         body = render_to_string(f"{template}.txt", context)
+        html_body: str
         try:
             html_body = render_to_string(f"{template}.html", context)
         except Exception:
@@ -61,7 +62,7 @@ def queue_message(message: EmailMessage, *, template: str, language: str) -> Out
     html_body = ""
     if isinstance(message, EmailMultiAlternatives):
         html_body = next((str(content) for content, mimetype in message.alternatives if mimetype == "text/html"), "")
-    return _record(template, message.to, language, message.subject, str(message.body), html_body, ())
+    return _record(template, message.to, language, str(message.subject), str(message.body), html_body, ())
 
 
 def _record(
@@ -112,7 +113,7 @@ def _claim(email_id: int) -> OutboxEmail | None:
 
 
 def _message(email: OutboxEmail) -> EmailMultiAlternatives:
-    domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip("> ") or "maillage.localhost"
+    domain = str(settings.DEFAULT_FROM_EMAIL or "").rsplit("@", 1)[-1].strip("> ") or "maillage.localhost"
     message = EmailMultiAlternatives(
         email.subject,
         email.body,

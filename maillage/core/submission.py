@@ -107,8 +107,9 @@ def previous_result(request: HttpRequest, purpose: str) -> Outcome[None] | None:
     key = key_from(request)
     if key is None:
         return None
-    user_id = request.user.pk if request.user.is_authenticated else None
-    first = SubmissionKey.objects.filter(key=key, purpose=purpose, user_id=user_id).first()
+    rows = SubmissionKey.objects.filter(key=key, purpose=purpose)
+    rows = rows.filter(user=request.user) if request.user.is_authenticated else rows.filter(user=None)
+    first = rows.first()
     if first is None:
         return None
     return Outcome(None, repeated=True, url=first.result_url, message=first.result_message)
