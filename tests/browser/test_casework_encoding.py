@@ -10,7 +10,7 @@ from tests.browser.conftest import assert_no_axe_violations, sign_in
 from tests.casework.factories import CaseFileFactory, PersonFactory
 from tests.factories import PASSWORD, OrganisationFactory, member
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 def test_worker_encodes_a_follow_up_with_two_requests_by_keyboard(page, live_server):  # type: ignore[no-untyped-def]

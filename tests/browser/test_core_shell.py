@@ -9,7 +9,7 @@ from tests.browser.conftest import assert_no_axe_violations, sign_in
 from tests.conftest import give_totp, totp_code
 from tests.factories import PASSWORD, OrganisationFactory, member
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 def test_welcome_and_login_pages_are_accessible(page) -> None:  # type: ignore[no-untyped-def]

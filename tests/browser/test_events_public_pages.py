@@ -11,7 +11,7 @@ from maillage.events.models import EventKind, Registration, Status
 from tests.browser.conftest import assert_no_axe_violations
 from tests.events.factories import EventFactory, GroupFactory, SessionFactory, ThemeFactory
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 def test_series_and_cycle_pages_on_a_phone(phone_page, live_server, settings):

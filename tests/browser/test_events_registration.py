@@ -14,7 +14,7 @@ from tests.browser.conftest import assert_no_axe_violations, sign_in
 from tests.events.factories import EventFactory, SessionFactory
 from tests.factories import PASSWORD, OrganisationFactory, member
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 def test_register_confirm_by_email_and_check_in(phone_page, page, live_server, smtp_inbox, settings):

@@ -12,7 +12,7 @@ from tests.conftest import give_totp, totp_code
 from tests.factories import PASSWORD, OrganisationFactory, SchemeFactory, member
 from tests.taxonomy.conftest import V1_CSV, V2_CSV
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 BAD_CSV = V2_CSV + "SCHOOL.COSTS,SCHOOL,Frais scolaires,Schoolkosten,School costs,,yes\n"
 FIXED_CSV = (
