@@ -75,17 +75,21 @@ def refuse_a_real_database(database: Mapping[str, Any]) -> None:
     flag = "--i-know-this-is-not-production"
     if settings.PRODUCTION:
         raise CommandError(f"Refused: MAILLAGE_ENV=production. The demo is not for a real server ({flag} to insist).")
-    if database["ENGINE"] == "django.db.backends.postgresql" and _has_accounts():
+    if database["ENGINE"] == "django.db.backends.postgresql" and _has_accounts_of_its_own():
         raise CommandError(
             f"Refused: the PostgreSQL database {database.get('NAME', '')!r} already has accounts; "
             f"the demo only fills an empty one ({flag} to insist)."
         )
 
 
-def _has_accounts() -> bool:
+def _has_accounts_of_its_own() -> bool:
+    """Accounts, and not the demo's own: running the demo again on its own database keeps working."""
+    from maillage.core.demo import ACCOUNTS
     from maillage.core.models import User
 
     if User._meta.db_table not in connection.introspection.table_names():
+        return False
+    if User.objects.filter(email__in=[account[2] for account in ACCOUNTS]).exists():
         return False
     return User.objects.exists()
 
