@@ -35,6 +35,8 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6
 # A claim older than this belongs to a worker that died in the middle of sending.
 STALE_CLAIM = timedelta(minutes=10)
+# A sent email's text (it may hold a personal link or an invitation token) is kept this long, for support.
+KEEP_SENT_BODIES = timedelta(days=1)
 
 
 def queue_email(
@@ -160,13 +162,16 @@ def _failed(email: OutboxEmail, reason: str, *, permanent: bool) -> str:
 
 
 def flush_due() -> dict[str, int]:
-    """Send every due email; mark the ones a dead worker left half-sent as failed. Idempotent."""
+    """Send every due email; mark the ones a dead worker left half-sent as failed; forget old sent texts. Idempotent."""
     stale = OutboxEmail.objects.filter(status=OutboxStatus.SENDING, claimed_at__lt=timezone.now() - STALE_CLAIM)
     interrupted = stale.update(
         status=OutboxStatus.FAILED,
         last_error="The worker stopped while sending: check with the recipient before sending it again.",
     )
     counts = {"interrupted": interrupted}
+    OutboxEmail.objects.filter(status=OutboxStatus.SENT, sent_at__lt=timezone.now() - KEEP_SENT_BODIES).exclude(
+        body=""
+    ).update(body="", html_body="", attachments=[])
     due = OutboxEmail.objects.filter(status=OutboxStatus.PENDING, next_attempt_at__lte=timezone.now())
     for email_id in due.order_by("pk").values_list("pk", flat=True):
         outcome = deliver(email_id)

@@ -97,3 +97,15 @@ def test_a_row_left_sending_by_a_dead_worker_is_failed_not_resent():
     email.refresh_from_db()
     assert email.status == OutboxStatus.FAILED
     assert mail.outbox == []
+
+
+def test_a_sent_emails_text_is_forgotten_after_a_day():
+    """A database read must not give old personal links or invitation tokens."""
+    recent, old = _queue(), _queue()
+    assert outbox.deliver(recent.pk) == outbox.deliver(old.pk) == "sent"
+    OutboxEmail.objects.filter(pk=old.pk).update(sent_at=timezone.now() - outbox.KEEP_SENT_BODIES * 2)
+    outbox.flush_due()
+    recent.refresh_from_db()
+    old.refresh_from_db()
+    assert recent.body != ""
+    assert (old.body, old.html_body, old.attachments, old.subject) == ("", "", [], recent.subject)
