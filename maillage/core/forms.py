@@ -7,6 +7,7 @@ from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
 from maillage.core.models import Language, Role, User
+from maillage.core.parsing import BoundedModelChoiceField
 
 
 def add_service_error(form: forms.Form, error: forms.ValidationError) -> None:
@@ -53,7 +54,7 @@ class AcceptInvitationForm(forms.Form):
 
 
 class AuditFilterForm(forms.Form):
-    actor = forms.ModelChoiceField(label=_("Person"), queryset=User.objects.none(), required=False)
+    actor = BoundedModelChoiceField(label=_("Person"), queryset=User.objects.none(), required=False)
     code = forms.CharField(label=_("Action starts with"), required=False, max_length=100)
     target = forms.CharField(label=_("Object (type or id)"), required=False, max_length=100)
     date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))

@@ -256,3 +256,30 @@ class BoundedIntegerField(forms.IntegerField):
 
     def __init__(self, *, min_value: int | None = -MAX_ID, max_value: int | None = MAX_ID, **kwargs: Any) -> None:
         super().__init__(min_value=min_value, max_value=max_value, **kwargs)
+
+
+class BoundedModelChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    """A select of records whose value is checked as an id before the query (a huge number overflowed SQLite)."""
+
+    def to_python(self, value: Any) -> Any:
+        if value not in self.empty_values and self.to_field_name is None:
+            try:
+                parse_id_list([str(value)])
+            except BadParameter:
+                raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice") from None
+        return super().to_python(value)
+
+
+class BoundedModelMultipleChoiceField(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
+    """A multi-select of records whose values are checked as ids before the query."""
+
+    def _check_values(self, value: Iterable[Any]) -> Any:
+        if self.to_field_name is None:
+            for item in value:
+                try:
+                    parse_id_list([str(item)])
+                except BadParameter:
+                    raise ValidationError(
+                        self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": str(item)[:20]}
+                    ) from None
+        return super()._check_values(value)  # type: ignore[misc]

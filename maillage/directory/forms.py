@@ -18,6 +18,8 @@ from maillage.core.parsing import (
     BoundedCharField,
     BoundedDateField,
     BoundedDateTimeField,
+    BoundedModelChoiceField,
+    BoundedModelMultipleChoiceField,
     bounded_year,
     no_control_characters,
 )
@@ -100,7 +102,7 @@ class LoadedCategoryField(forms.Field):
         return category
 
 
-class CategoryMultipleField(forms.ModelMultipleChoiceField):
+class CategoryMultipleField(BoundedModelMultipleChoiceField):
     def label_from_instance(self, obj: Category) -> str:  # type: ignore[override]
         return f"{obj.code} {obj.label}"
 
@@ -206,7 +208,7 @@ def bounded_formfield(field: Any, **kwargs: Any) -> Any:
 
 class ServiceForm(forms.ModelForm):
     needs = CategoryMultipleField(label=_("Needs served"), queryset=Category.objects.none(), required=False)
-    area_communes = forms.ModelMultipleChoiceField(
+    area_communes = BoundedModelMultipleChoiceField(
         label=_("Communes served"),
         queryset=Commune.objects.all(),
         required=False,
@@ -411,7 +413,7 @@ class PhoneForm(forms.Form):
 
 
 class SheetForm(forms.Form):
-    commune = forms.ModelChoiceField(label=_("Commune"), queryset=Commune.objects.all())
+    commune = BoundedModelChoiceField(label=_("Commune"), queryset=Commune.objects.all())
     needs = CategoryMultipleField(
         label=_("Needs"), queryset=Category.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -430,7 +432,7 @@ class ImportForm(forms.Form):
 class CommuneAndNeedForm(forms.Form):
     """A commune and a need of the published version, both optional: what one filters or follows."""
 
-    commune = forms.ModelChoiceField(
+    commune = BoundedModelChoiceField(
         label=_("Commune"), queryset=Commune.objects.all(), required=False, empty_label=_("All communes")
     )
     need = CategoryChoiceField(
@@ -450,7 +452,7 @@ class DirectoryOrganisationForm(forms.ModelForm):
     """Name, description and contacts; `members` are the member organisations the editor may link."""
 
     phone = BoundedCharField(label=_("Phone"), max_length=30, required=False)
-    organisation = forms.ModelChoiceField(
+    organisation = BoundedModelChoiceField(
         label=_("Member organisation"), queryset=Organisation.objects.none(), required=False
     )
 

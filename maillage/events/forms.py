@@ -8,7 +8,13 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from maillage.core.models import Organisation, Sector
-from maillage.core.parsing import MAX_ID, bounded_year, no_control_characters
+from maillage.core.parsing import (
+    MAX_ID,
+    BoundedModelChoiceField,
+    BoundedModelMultipleChoiceField,
+    bounded_year,
+    no_control_characters,
+)
 from maillage.events.models import Audience, Breakout, Event, Group, NotePoint, Question, Recommendation, Session, Theme
 from maillage.events.services import RegistrationData
 
@@ -59,7 +65,7 @@ class RegistrationForm(BoundedForm):
         error_messages={"invalid": _("This is not an email address, e.g. name@example.org.")},
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
-    organisation = forms.ModelChoiceField(
+    organisation = BoundedModelChoiceField(
         label=_("Your organisation"),
         queryset=Organisation.objects.none(),
         required=False,
@@ -74,14 +80,14 @@ class RegistrationForm(BoundedForm):
     function = forms.CharField(label=_("Your function"), max_length=150, required=False)
     sector = forms.ChoiceField(label=_("Your sector"), choices=[("", "—"), *Sector.choices], required=False)
     frontline = forms.BooleanField(label=_("I work on the front line"), required=False)
-    themes = forms.ModelMultipleChoiceField(
+    themes = BoundedModelMultipleChoiceField(
         label=_("Themes"),
         queryset=Theme.objects.none(),
         widget=forms.CheckboxSelectMultiple,
         required=False,
         help_text=_("Following a whole theme is recommended; you may choose several."),
     )
-    preferred_group = forms.ModelChoiceField(
+    preferred_group = BoundedModelChoiceField(
         label=_("Preferred group"), queryset=Group.objects.none(), required=False, empty_label=_("No preference")
     )
     commitment = forms.BooleanField(label=_("I commit to take part in the whole cycle"), required=False)
@@ -176,7 +182,7 @@ class MessageForm(BoundedForm):
 
 
 class MoveForm(BoundedForm):
-    group = forms.ModelChoiceField(
+    group = BoundedModelChoiceField(
         label=_("Group"), queryset=Group.objects.none(), required=False, empty_label=_("No group")
     )
 
@@ -196,8 +202,8 @@ class BreakoutForm(BoundedModelForm):
 
 
 class PointsForm(BoundedForm):
-    breakout = forms.ModelChoiceField(label=_("Group"), queryset=Breakout.objects.none())
-    question = forms.ModelChoiceField(label=_("Question"), queryset=Question.objects.none())
+    breakout = BoundedModelChoiceField(label=_("Group"), queryset=Breakout.objects.none())
+    question = BoundedModelChoiceField(label=_("Question"), queryset=Question.objects.none())
     text = forms.CharField(
         label=_("Points, one per line"),
         widget=forms.Textarea(attrs={"rows": 6}),
@@ -211,7 +217,7 @@ class PointsForm(BoundedForm):
 
 
 class RapporteurForm(BoundedForm):
-    question = forms.ModelChoiceField(label=_("Question"), queryset=Question.objects.none())
+    question = BoundedModelChoiceField(label=_("Question"), queryset=Question.objects.none())
     text = forms.CharField(
         label=_("Points, one per line"),
         widget=forms.Textarea(attrs={"rows": 6}),
@@ -224,7 +230,7 @@ class RapporteurForm(BoundedForm):
 
 
 class MergeForm(BoundedForm):
-    points = forms.ModelMultipleChoiceField(queryset=NotePoint.objects.none(), widget=forms.CheckboxSelectMultiple)
+    points = BoundedModelMultipleChoiceField(queryset=NotePoint.objects.none(), widget=forms.CheckboxSelectMultiple)
 
     def __init__(self, *args: Any, event: Event, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -96,6 +96,8 @@ def find_category(value: object, version: SchemeVersion | None = None) -> Catego
         text = str(value or "").strip()
         if not text:
             raise ValidationError(_("Choose the category of the request."), code="required")
+        if len(text) > 500:  # no code or label is that long; a huge text was a LIKE pattern too complex for SQLite
+            raise ValidationError(_("This category does not exist."), code="unknown_category")
         # The autocomplete fills "CODE — label"; the code alone is enough.
         code = text.split(" — ")[0].split()[0]
         category = _lookup_category(version, text, code)
