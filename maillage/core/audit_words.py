@@ -142,7 +142,8 @@ def describe_code(code: str) -> str:
 _LANGUAGE_KEYS = {"language", "languages"}
 
 
-def _language_name(code: str) -> str:
+def language_name(code: str) -> str:
+    """ "ar" → "arabe" in French, "Arabisch" in Dutch; an unknown code stays as it is."""
     try:
         name = str(get_language_info(code)["name_translated"])
     except KeyError:
@@ -159,7 +160,7 @@ def describe_value(key: str, value: Any) -> str:
         return _("Yes") if value else _("No")
     if key in _LANGUAGE_KEYS:
         codes = value if isinstance(value, list | tuple) else [value]
-        return ", ".join(_language_name(str(code)) for code in codes)
+        return ", ".join(language_name(str(code)) for code in codes)
     if key == "role" and value in Role.values:
         return str(Role(value).label)
     if isinstance(value, list | tuple):

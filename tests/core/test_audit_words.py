@@ -47,3 +47,12 @@ def test_the_audit_page_shows_words(coordinator, organisation):
     body = client.get(reverse("core:audit_log"), HTTP_ACCEPT_LANGUAGE="nl").content.decode()
     assert "Rol — toegekend" in body
     assert "role: Maatschappelijk werker" in body
+
+
+def test_language_codes_read_as_names_in_the_readers_language():
+    from maillage.core.templatetags.languages import language_names
+
+    with translation.override("fr"):
+        assert language_names(["ar", "fr", "xx"]) == "arabe, français, xx"
+    with translation.override("nl"):
+        assert language_names(["ar", "fr"]) == "Arabisch, Frans"
