@@ -43,13 +43,14 @@ def test_an_unknown_postal_code_is_a_row_error_named_by_the_files_column(organis
     """The form's check, from the same function; the error names the column as the mapping names it."""
     client = client_for(coordinator)
     client.post(reverse("casework:import_mapping", args=["persons"]), {"source_id": "id", "postal_code": "CP"})
-    _upload(client, "persons", "p.csv", b"id;CP;naissance\nA1;1299;1980\nA2;12;1980\n")
+    _upload(client, "persons", "p.csv", b"id;CP;naissance\nA1;1299;1980\nA2;12;1980\nA3;9999;1980\n")
     run = ImportRun.objects.get()
     assert (run.status, run.errors) == (
         "failed",
         [
             [2, "CP: 1299 is not a postal code of the Brussels-Capital Region."],
             [3, "CP: A Belgian postal code has four digits, e.g. 1070."],
+            [4, "CP: 9999 is not a Belgian postal code."],
         ],
     )
     assert Person.objects.count() == 0

@@ -52,3 +52,19 @@ def test_resolve_postal_code_refuses_unknown_codes(code: str, message: str) -> N
         with pytest.raises(ValidationError) as error:
             resolve_postal_code(code)
         assert error.value.messages == [message]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("code", ["9999", "9993", "8999", "5999", "4999"])
+def test_codes_beyond_the_last_one_in_use_are_not_belgian(code: str) -> None:
+    with translation.override("en"), pytest.raises(ValidationError) as error:
+        resolve_postal_code(code)
+    assert error.value.messages == [f"{code} is not a Belgian postal code."]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("code", "province"), [("9992", "oost-vlaanderen"), ("8980", "west-vlaanderen"), ("5680", "namur")]
+)
+def test_the_last_codes_in_use_still_resolve(code: str, province: str) -> None:
+    assert resolve_postal_code(code).province.code == province
