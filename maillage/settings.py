@@ -20,7 +20,8 @@ VAR_DIR = Path(env_str("MAILLAGE_VAR_DIR", str(BASE_DIR / "var")) or "var")
 
 ENVIRONMENT = env_choice("MAILLAGE_ENV", ("development", "production"), "development")
 PRODUCTION = ENVIRONMENT == "production"
-DEBUG = env_bool("MAILLAGE_DEBUG", not PRODUCTION)
+# Off in the demo too: people see the translated error pages, never a traceback (MAILLAGE_DEBUG=true to develop).
+DEBUG = env_bool("MAILLAGE_DEBUG", False)
 if PRODUCTION and DEBUG:
     raise ImproperlyConfigured("MAILLAGE_DEBUG cannot be true when MAILLAGE_ENV=production.")
 
@@ -252,6 +253,8 @@ LOCALE_PATHS = [Path(__file__).resolve().parent / "locale"]
 USE_TZ = True
 
 STATIC_URL = "/static/"
+# Outside production WhiteNoise serves the apps' static files straight from their folders (no collectstatic).
+WHITENOISE_USE_FINDERS = not PRODUCTION
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {

@@ -102,3 +102,11 @@ def test_demo_settings_generate_a_secret_key_once(tmp_path: Path) -> None:
     assert second.returncode == 0
     assert (tmp_path / "secret_key").read_text() == key
     assert len(key) >= 50
+
+
+def test_the_demo_shows_error_pages_not_tracebacks(tmp_path: Path) -> None:
+    """DEBUG is off unless a developer asks for it: a visitor of the demo never sees Django's debug page."""
+    show = ["shell", "-c", "from django.conf import settings; print(settings.DEBUG, settings.WHITENOISE_USE_FINDERS)"]
+    assert _django_setup({"MAILLAGE_VAR_DIR": str(tmp_path)}, *show).stdout.splitlines()[-1] == "False True"
+    asked = _django_setup({"MAILLAGE_VAR_DIR": str(tmp_path), "MAILLAGE_DEBUG": "true"}, *show)
+    assert asked.stdout.splitlines()[-1] == "True True"
