@@ -8,6 +8,7 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 from django.apps import apps
@@ -32,6 +33,8 @@ NASTY = [
     "' OR 1=1 --",
     "../../etc/passwd",
 ]
+HUGE_ID = "99999999999999999999"
+LONG_TEXT = "x" * 100_000
 QUERY_PARAMETERS = ["at", "day", "week", "start", "end", "page", "q", "month", "year", "date", "sort", "status"]
 # Never followed or submitted: they end the session or the test's own account.
 SKIPPED_PREFIXES = ("/accounts/logout", "/accounts/password", "/accounts/email", "/accounts/2fa", "/admin/", "/static/")
@@ -160,7 +163,7 @@ class Crawl:
     failures: list[str] = field(default_factory=list)
     tried: int = 0
 
-    def request(self, method: str, path: str, data: dict[str, list[str]] | None = None, note: str = "") -> object:
+    def request(self, method: str, path: str, data: dict[str, list[str]] | None = None, note: str = "") -> Any:
         self.tried += 1
         send = self.client.post if method == "post" else self.client.get
         response = send(path, data or {})
@@ -178,7 +181,8 @@ class Crawl:
             )
         return response
 
-    def walk(self, start: str, max_pages: int) -> Iterator[tuple[str, PageParser]]:
+    def walk(self, start: str, max_pages: int, fuzzed: set[str]) -> Iterator[tuple[str, PageParser]]:
+        """Pages reachable from `start`, breadth-first, one per shape; yields only shapes not in `fuzzed` yet (and adds them)."""
         queue, seen_shapes, seen = deque([start]), set(), set()
         while queue and len(seen_shapes) < max_pages:
             path = queue.popleft()
@@ -191,7 +195,9 @@ class Crawl:
             seen_shapes.add(shape(path))
             parser = PageParser("http://testserver" + path)
             parser.feed(response.content.decode("utf-8", "replace"))
-            yield path, parser
+            if shape(path) not in fuzzed:
+                fuzzed.add(shape(path))
+                yield path, parser
             for link in parser.links:
                 target = same_site_path(link)
                 if target and target not in seen:
@@ -228,19 +234,23 @@ class Crawl:
         for index, name in enumerate(names):
             for k in range(per_field):
                 value = NASTY[(offset + index * per_field + k) % len(NASTY)]
-                data = {**valid, name: [value]}
-                if form.method == "get":
-                    self.request("get", action, data, note=f"{name}={value[:30]!r}")
-                    continue
-                before = table_counts()
-                response = self.request("post", action, data, note=f"{name}={value[:30]!r}")
-                status = response.status_code
-                refused = 400 <= status < 500 or (status == 200 and b"errorlist" in response.content)
-                if refused:
-                    after = table_counts()
-                    changed = {t: (before[t], after[t]) for t in before if before[t] != after[t]}
-                    if changed:
-                        self.failures.append(
-                            f"[{self.role}] POST {action} {name}={value[:30]!r}: refused ({status}) "
-                            f"but rows changed {changed}"
-                        )
+                self.submit(form, action, {**valid, name: [value]}, f"{name}={value[:30]!r}")
+        # The two values that found most server errors, in every field at once.
+        for value in (HUGE_ID, LONG_TEXT):
+            self.submit(form, action, {**valid, **{name: [value] for name in names}}, f"every field={value[:30]!r}")
+
+    def submit(self, form: Form, action: str, data: dict[str, list[str]], note: str) -> None:
+        if form.method == "get":
+            self.request("get", action, data, note=note)
+            return
+        before = table_counts()
+        response = self.request("post", action, data, note=note)
+        status = response.status_code
+        refused = 400 <= status < 500 or (status == 200 and b"errorlist" in response.content)
+        if refused:
+            after = table_counts()
+            changed = {t: (before[t], after[t]) for t in before if before[t] != after[t]}
+            if changed:
+                self.failures.append(
+                    f"[{self.role}] POST {action} {note}: refused ({status}) but rows changed {changed}"
+                )

@@ -49,7 +49,7 @@ def test_any_data_gives_a_valid_or_invalid_form(form_class: type[forms.BaseForm]
         pytest.skip("needs more than data")
 
     @settings(
-        max_examples=25,
+        max_examples=15,
         deadline=None,
         derandomize=True,
         database=None,

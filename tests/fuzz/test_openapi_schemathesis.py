@@ -33,7 +33,7 @@ def published_services(db: None) -> Iterator[None]:
 @pytest.mark.usefixtures("published_services")
 @schema.parametrize()
 @settings(
-    max_examples=10,
+    max_examples=5,
     deadline=None,
     derandomize=True,
     database=None,
