@@ -112,8 +112,8 @@ def _sha256(path: Path) -> str:
 
 
 def media_root() -> Path:
-    storage: dict[str, Any] = dict(settings.STORAGES["default"])
-    options: dict[str, Any] = storage.get("OPTIONS", {})
+    storages: dict[str, dict[str, Any]] = settings.STORAGES
+    options: dict[str, Any] = storages["default"].get("OPTIONS", {})
     return Path(options.get("location") or settings.MEDIA_ROOT)
 
 
