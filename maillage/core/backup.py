@@ -112,7 +112,7 @@ def _sha256(path: Path) -> str:
 
 
 def media_root() -> Path:
-    storages: dict[str, dict[str, Any]] = settings.STORAGES
+    storages: dict[str, Any] = settings.STORAGES
     options: dict[str, Any] = storages["default"].get("OPTIONS", {})
     return Path(options.get("location") or settings.MEDIA_ROOT)
 
