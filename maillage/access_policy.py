@@ -16,6 +16,7 @@ from __future__ import annotations
 from maillage.core.access import (
     ADMIN,
     FEDERATION_STAFF,
+    MACHINE_TOKEN,
     OWN_OBJECT,
     PERSONAL_LINK,
     POST_ONLY,
@@ -43,6 +44,8 @@ DIRECTORY_EDITOR = TENANT_OBJECT(Role.COORDINATOR, staff_anywhere=True)
 CORE: dict[str, Policy] = {
     "core:home": PUBLIC,
     "core:healthz": PUBLIC,
+    # For the Prometheus scraper's bearer token only: 404 to every visitor without it.
+    "core:metrics": MACHINE_TOKEN,
     "core:set_language": POST_ONLY(PUBLIC),
     "core:members": TENANT_OBJECT(Role.COORDINATOR),
     "core:remove_member": POST_ONLY(TENANT_OBJECT(Role.COORDINATOR)),

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "allauth.usersessions",
     "axes",
+    "django_prometheus",
     # ours, from the bottom of the dependency arrow to the top (core is above)
     "maillage.taxonomy",
     "maillage.directory",
@@ -76,6 +77,8 @@ INSTALLED_APPS = [
 MAILLAGE_APPS = ["core", "taxonomy", "directory", "helpline", "casework", "events", "stats"]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "maillage.core.observability.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "maillage.core.middleware.RejectControlCharactersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -91,10 +94,12 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
+    "maillage.core.replica.ReplicaForReportsMiddleware",
     "maillage.core.middleware.RequireTwoFactorMiddleware",
     "maillage.core.middleware.PrivateResponseHeadersMiddleware",
     # Last: turns a sign-in refused for too many failures into the lock-out page.
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "maillage.urls"
@@ -142,6 +147,18 @@ if _default_db["ENGINE"] == "django.db.backends.sqlite3":
     _test_dir = _test_dir if _test_dir.is_dir() else VAR_DIR
     _default_db.setdefault("TEST", {"NAME": str(_test_dir / f"maillage-test-{os.getpid()}.sqlite3")})
 DATABASES = {"default": _default_db}
+# A streaming replica of the primary for reports (maillage/core/replica.py, maillage/replica_reports.py).
+_replica_url = env_str("MAILLAGE_REPLICA_URL")
+if _replica_url:
+    try:
+        DATABASES["replica"] = dj_database_url.parse(_replica_url, conn_max_age=_default_db.get("CONN_MAX_AGE", 0))
+    except ValueError as error:
+        raise ImproperlyConfigured(f"MAILLAGE_REPLICA_URL is not a database URL we understand: {error}") from None
+    # In tests the alias points at the test database (the replica copies the whole primary cluster).
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["maillage.core.replica.ReplicaRouter"]
+MAILLAGE_REPLICA_STICKY_SECONDS = env_int("MAILLAGE_REPLICA_STICKY_SECONDS", 30, minimum=0)
+MAILLAGE_REPLICA_MAX_LAG_SECONDS = env_int("MAILLAGE_REPLICA_MAX_LAG_SECONDS", 60, minimum=1)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6 behaviour for URL fields in forms
 
@@ -336,10 +353,27 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 DATA_UPLOAD_MAX_NUMBER_FILES = 20
 MAILLAGE_MAX_QUERY_STRING_CHARS = env_int("MAILLAGE_MAX_QUERY_STRING_CHARS", 4096, minimum=256)
 
+# JSON lines in production (one per request with its id, maillage/core/observability.py), text in the demo.
+MAILLAGE_LOG_FORMAT = env_choice("MAILLAGE_LOG_FORMAT", ("json", "text"), "json" if PRODUCTION else "text")
+# Prometheus metrics at /metrics for a scraper holding this bearer token; none set, nobody reads them.
+MAILLAGE_METRICS_TOKEN = env_str("MAILLAGE_METRICS_TOKEN", "") or ""
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": MAILLAGE_LOG_FORMAT}},
+    "loggers": {
+        # The request line replaces Django's own per-request log lines, which carry the path.
+        "django.request": {"level": "ERROR"},
+        "django.server": {"level": "WARNING"},
+    },
     "root": {
         "handlers": ["console"],
         "level": env_choice("MAILLAGE_LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO"),

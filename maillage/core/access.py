@@ -221,6 +221,18 @@ class AdminSite(Policy):
 
 
 @dataclass(frozen=True, kw_only=True)
+class MachineToken(Policy):
+    """For a machine holding a bearer token from the settings (the metrics scraper): visitors get 404."""
+
+    @property
+    def needs_account(self) -> bool:
+        return False
+
+    def allows(self, visitor: Visitor) -> bool:
+        return False
+
+
+@dataclass(frozen=True, kw_only=True)
 class ThirdParty(Policy):
     """A third-party group (allauth's account pages): its own rules; we only ask for no server error."""
 
@@ -268,6 +280,7 @@ class PostOnly(Policy):
 # The vocabulary, as the declaration uses it.
 
 PUBLIC = Public()
+MACHINE_TOKEN = MachineToken()
 SIGNED_IN = SignedIn()
 OWN_OBJECT = OwnObject()
 ADMIN = AdminSite()

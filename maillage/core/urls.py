@@ -7,6 +7,7 @@ app_name = "core"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("metrics", views.metrics, name="metrics"),
     path("i18n/setlang/", views.set_language, name="set_language"),
     path("organisations/<int:organisation_id>/members/", views.members, name="members"),
     path(

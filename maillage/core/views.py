@@ -4,7 +4,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django.views.i18n import set_language as django_set_language
 
-from maillage.core import services
+from maillage.core import observability, services
 from maillage.core.forms import AcceptInvitationForm, AuditFilterForm, InvitationForm, add_service_error
 from maillage.core.http import AuthenticatedRequest
 from maillage.core.models import Invitation, Membership, Role, User
@@ -38,9 +37,16 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
+    """The database (503 when it does not answer), the task queue, the outbox and the replica's lag."""
+    return observability.healthz_response()
+
+
+@require_GET
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus's text format, for a scraper holding MAILLAGE_METRICS_TOKEN (404 to anyone else)."""
+    if not observability.metrics_allowed(request):
+        raise Http404
+    return HttpResponse(observability.metrics_text(), content_type="text/plain; version=0.0.4; charset=utf-8")
 
 
 @require_POST
