@@ -2,12 +2,13 @@ from django.urls import path
 
 from maillage.directory import views
 from maillage.directory.api import api
+from maillage.directory.search import page as search_page
 
 app_name = "directory"
 
 urlpatterns = [
-    path("", views.public_search, name="search"),
-    path("pro/", views.professional_search, name="pro"),
+    path("", search_page.public_search, name="search"),
+    path("pro/", search_page.professional_search, name="pro"),
     path("services/new/", views.service_edit, name="service_new"),
     path("services/<int:pk>/", views.service_detail, name="service"),
     path("services/<int:pk>/edit/", views.service_edit, name="service_edit"),

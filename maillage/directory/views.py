@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from datetime import datetime
-from html import escape  # Django's escape() without its lazy-string wrapper: same output, called ~200 times a page
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -17,21 +15,18 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import dateformat, timezone
+from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
-from django.utils.safestring import SafeString
 from django.utils.text import slugify
-from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from maillage.core.http import AuthenticatedRequest
 from maillage.core.models import Commune, Organisation, Role, User
 from maillage.core.submission import create_once
 from maillage.core.tenancy import (
-    active_memberships,
     get_object_for_user_or_404,
     is_federation_staff,
     organisations_of,
@@ -45,7 +40,6 @@ from maillage.directory.forms import (
     LocationForm,
     PhoneForm,
     ScheduleForm,
-    SearchForm,
     ServiceForm,
     SheetForm,
     StatusForm,
@@ -54,13 +48,9 @@ from maillage.directory.forms import (
 )
 from maillage.directory.models import (
     HOURS_PREFETCH,
-    CrisisStatus,
     Location,
-    Modality,
     Service,
     ServiceChange,
-    Worker,
-    translated,
 )
 from maillage.directory.opening import is_open as service_is_open
 from maillage.directory.opening import next_opening
@@ -81,184 +71,12 @@ from maillage.directory.queries import (
     subscriptions_of,
     workers_of,
 )
+from maillage.directory.search.page import is_professional
 from maillage.taxonomy.models import Category
 
 
 def _is_professional(request: HttpRequest) -> bool:
-    return request.user.is_authenticated and active_memberships(request.user).exists()
-
-
-def _options(form: SearchForm, name: str) -> SafeString:
-    """The <option> elements of a choice field, written here: a template loop over ~80 options cost
-    more than the search (Django's widget, one template per option, even more)."""
-    current = form[name].value()
-    selected = "" if current is None else str(current)
-    return SafeString(
-        "".join(
-            f'<option value="{escape(str(value))}"{" selected" if str(value) == selected else ""}>'
-            f"{escape(str(label))}</option>"
-            for value, label in form.fields[name].choices  # type: ignore[attr-defined]
-        )
-    )
-
-
-def _search_page(request: HttpRequest, *, professional: bool) -> HttpResponse:
-    form = SearchForm(request.GET or None)
-    results = None
-    if form.is_bound and form.is_valid():
-        data = form.cleaned_data
-        at = form.moment()
-        criteria = SearchCriteria(
-            category=data["need"],
-            postal_code=data["postal_code"] or None,
-            commune=form.commune,
-            language=data["language"] or None,
-            modality=data["modality"] or None,
-            text=data["q"],
-            free_only=data["free"],
-            open_now=data["open_now"] or data["at"] is not None,
-            at=at,
-        )
-        results = search(criteria)
-    workers: dict[int, list[Worker]] = {}
-    if professional and results:
-        for worker in Worker.objects.filter(
-            service__in=[r.service for r in results], consent=True, is_active=True
-        ).order_by("full_name"):
-            workers.setdefault(worker.service_id, []).append(worker)
-    rows = [(r, workers.get(r.service.pk, [])) for r in results or []]
-    context: dict[str, Any] = {
-        "form": form,
-        "results": results,
-        "rows": rows,
-        "cards": SafeString("".join(card.html for card in _cards(rows, professional=professional))),
-        "professional": professional,
-    }
-    if getattr(request, "htmx", False):
-        # htmx asks for the results only: no form, no layout, so no context processors (navigation,
-        # roles, messages) and nothing read about the session or the user on the public page.
-        return HttpResponse(render_to_string("directory/_results.html", context))
-    context["selects"] = {name: _options(form, name) for name in ("need", "language", "modality")}
-    context["can_manage_organisations"] = professional and (
-        is_federation_staff(request.user) or organisations_of(request.user, [Role.COORDINATOR]).exists()
-    )
-    return render(request, "directory/search.html", context)
-
-
-@dataclass
-class ResultCard:
-    """One search result as the page prints it, prepared here so the template only writes strings."""
-
-    url: str
-    name: str
-    organisation: str
-    is_open: bool
-    open_until: str
-    serves_area: bool
-    crisis: str
-    next_opening: datetime | None
-    next_opening_text: str
-    modalities: str
-    addresses: list[str]
-    phones: list[tuple[str, str]]
-    workers: list[Worker]
-    html: SafeString = field(default_factory=SafeString)
-
-
-def _cards(rows: list[tuple[ReferralSuggestion, list[Worker]]], *, professional: bool) -> list[ResultCard]:
-    url = reverse("directory:service", args=[0])[:-2]  # ".../services/0/" → ".../services/"
-    labels = _CardLabels()
-    language = get_language()
-    cards = []
-    for result, service_workers in rows:
-        service = result.service
-        # Only a closed result prints its next opening, only an open one its closing time.
-        upcoming = timezone.localtime(result.next_opening) if result.next_opening and not result.is_open else None
-        until = result.open_until if result.is_open else None
-        card = ResultCard(
-            url=f"{url}{service.pk}/",
-            name=translated(service.name_fr, service.name_nl, language),
-            organisation=translated(service.organisation.name_fr, service.organisation.name_nl, language),
-            is_open=result.is_open,
-            open_until=timezone.localtime(until).strftime("%H:%M") if until else "",
-            serves_area=result.serves_area,
-            crisis=service.get_crisis_status_display() if service.crisis_status != CrisisStatus.USUAL else "",
-            next_opening=upcoming,
-            next_opening_text=dateformat.format(upcoming, "l j F, H:i") if upcoming else "",
-            modalities=", ".join(labels.modalities[m] for m in service.modalities.split() if m in labels.modalities),
-            addresses=[f"{place.address}, {place.postal_code} {place.city}" for place in service.places],  # type: ignore[attr-defined]
-            phones=[(number.replace(" ", ""), number) for number in service.phone_numbers],  # type: ignore[attr-defined]
-            workers=service_workers if professional else [],
-        )
-        card.html = _card_html(card, labels)
-        cards.append(card)
-    return cards
-
-
-class _CardLabels:
-    """The card's fixed words, translated once per page rather than once per result."""
-
-    def __init__(self) -> None:
-        self.open_now = escape(_("Open now"))
-        self.closed_now = escape(_("Closed now"))
-        self.serves = escape(_("Serves this area"))
-        self.next_label = escape(_("Next opening:"))
-        self.how = escape(_("How to get in:"))
-        self.until = _("until %(time)s")  # not escaped, as {% blocktranslate %} does
-        self.workers = escape(_("Workers"))
-        self.modalities = {str(value): str(label) for value, label in Modality.choices}
-
-
-def _card_html(card: ResultCard, labels: _CardLabels) -> SafeString:
-    """One result's <li>, written in Python: the template loop over ~20 lookups per result cost more
-    than the search itself. Every value is escaped here; the labels are escaped once in _CardLabels."""
-    if card.is_open:
-        # As {% blocktranslate %}: the translation as it is, the value escaped.
-        until = f" · {labels.until % {'time': escape(card.open_until)}}" if card.open_until else ""
-        badges = f'<span class="badge badge--ok">{labels.open_now}{until}</span>'
-    else:
-        badges = f'<span class="badge">{labels.closed_now}</span>'
-    if card.serves_area:
-        badges += f'<span class="badge">{labels.serves}</span>'
-    if card.crisis:
-        badges += f'<span class="badge badge--warn">{escape(card.crisis)}</span>'
-    parts = [
-        f'<li class="card directory-result"><h3><a href="{escape(card.url)}">{escape(card.name)}</a></h3>',
-        f'<p class="meta">{escape(card.organisation)}</p><p>{badges}</p>',
-    ]
-    if card.next_opening and not card.is_open:
-        parts.append(
-            f'<p>{labels.next_label} <time datetime="{card.next_opening.isoformat()}">'
-            f"{escape(card.next_opening_text)}</time></p>"
-        )
-    if card.modalities:
-        parts.append(f"<p>{labels.how} {escape(card.modalities)}</p>")
-    parts.extend(f"<p>{escape(address)}</p>" for address in card.addresses)
-    parts.extend(f'<p><a href="tel:{escape(tel)}">{escape(number)}</a></p>' for tel, number in card.phones)
-    if card.workers:
-        parts.append(f'<h4>{labels.workers}</h4><ul class="directory-workers">')
-        for worker in card.workers:
-            line = f"{escape(worker.full_name)} — {escape(worker.function)}"
-            if worker.phone:
-                line += f' · <a href="tel:{escape(worker.phone.replace(" ", ""))}">{escape(worker.phone)}</a>'
-            if worker.email:
-                line += f' · <a href="mailto:{escape(worker.email)}">{escape(worker.email)}</a>'
-            parts.append(f"<li>{line}</li>")
-        parts.append("</ul>")
-    parts.append("</li>")
-    return SafeString("".join(parts))
-
-
-def public_search(request: HttpRequest) -> HttpResponse:
-    """Anonymous and phone-sized: published services only, never workers."""
-    return _search_page(request, professional=False)
-
-
-@login_required
-def professional_search(request: HttpRequest) -> HttpResponse:
-    if not _is_professional(request):
-        raise Http404
-    return _search_page(request, professional=True)
+    return is_professional(request)
 
 
 def service_detail(request: HttpRequest, pk: int) -> HttpResponse:
