@@ -146,6 +146,12 @@ if _default_db["ENGINE"] == "django.db.backends.sqlite3":
     _test_dir = Path(env_str("MAILLAGE_TEST_DB_DIR", "/dev/shm") or "")  # noqa: S108 - memory-backed, per process
     _test_dir = _test_dir if _test_dir.is_dir() else VAR_DIR
     _default_db.setdefault("TEST", {"NAME": str(_test_dir / f"maillage-test-{os.getpid()}.sqlite3")})
+# Behind PgBouncer in transaction mode a connection changes between transactions: no server-side cursors
+# (Django's .iterator()) and no prepared statements, which live on one server connection.
+MAILLAGE_DB_POOLER = env_choice("MAILLAGE_DB_POOLER", ("none", "pgbouncer-transaction"), "none")
+if MAILLAGE_DB_POOLER == "pgbouncer-transaction" and _default_db["ENGINE"].endswith("postgresql"):
+    _default_db["DISABLE_SERVER_SIDE_CURSORS"] = True
+    _default_db.setdefault("OPTIONS", {})["prepare_threshold"] = None
 DATABASES = {"default": _default_db}
 # A streaming replica of the primary for reports (maillage/core/replica.py, maillage/replica_reports.py).
 _replica_url = env_str("MAILLAGE_REPLICA_URL")
