@@ -103,6 +103,20 @@ DIRECTORY: dict[str, Policy] = {
     "directory:export_json": PUBLIC,
     "directory:export_datapackage": PUBLIC,
     "directory:import": FEDERATION_STAFF(),
+    # The people of the network: signed-in professionals; a card or a network's members are audited reads.
+    "directory:people": ANY_MEMBER,
+    "directory:my_card": ANY_MEMBER,
+    "directory:stale_cards": FEDERATION_STAFF(reads_identity=True),
+    "directory:worker_card": ROLE(*Role.values, reads_identity=True),
+    "directory:network": ROLE(*Role.values, reads_identity=True),
+    "directory:quartier": ANY_MEMBER,
+    "directory:map": PUBLIC,
+    "directory:map_data": PUBLIC,
+    "directory:map_pro_data": ROLE(*Role.values, reads_identity=True),
+    # Anyone may suggest a correction (rate-limited); the service's editors moderate.
+    "directory:suggest": PUBLIC,
+    "directory:suggestions": DIRECTORY_EDITOR,
+    "directory:moderate": POST_ONLY(DIRECTORY_EDITOR),
     # The public HSDS API: published services only.
     "directory:api:openapi-json": PUBLIC,
     # django-ninja's root, with its interactive docs switched off: nothing there, for anyone.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
 import os
 import secrets
@@ -276,6 +277,9 @@ LOCALE_PATHS = [Path(__file__).resolve().parent / "locale"]
 USE_TZ = True
 
 STATIC_URL = "/static/"
+# Leaflet's files from the django-leaflet package, served as our own static files under leaflet/ (the
+# directory map). Not an installed app: its admin module needs GDAL, which maillage does not use.
+STATICFILES_DIRS = [("leaflet", Path(importlib.util.find_spec("leaflet").origin).parent / "static" / "leaflet")]  # type: ignore[arg-type,union-attr]
 # Outside production WhiteNoise serves the apps' static files straight from their folders (no collectstatic).
 WHITENOISE_USE_FINDERS = not PRODUCTION
 STATIC_ROOT = VAR_DIR / "static"
@@ -342,6 +346,15 @@ MAILLAGE_EMERGENCY_ACCESS_HOURS = env_int("MAILLAGE_EMERGENCY_ACCESS_HOURS", 4, 
 MAILLAGE_HELPLINE_COMMENT_RETENTION_DAYS = env_int("MAILLAGE_HELPLINE_COMMENT_RETENTION_DAYS", 365, minimum=1)
 # A service's crisis status not confirmed for this many days is flagged stale.
 MAILLAGE_DIRECTORY_STALE_DAYS = env_int("MAILLAGE_DIRECTORY_STALE_DAYS", 14, minimum=1)
+# The directory map's tile server ({z}/{x}/{y} placeholders) and the attribution it requires; its origin
+# is added to the CSP's img-src. Default: OpenStreetMap's standard tiles (mind their usage policy).
+MAILLAGE_MAP_TILES_URL = env_str("MAILLAGE_MAP_TILES_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png") or ""
+MAILLAGE_MAP_ATTRIBUTION = env_str("MAILLAGE_MAP_ATTRIBUTION", "© OpenStreetMap contributors") or ""
+if MAILLAGE_MAP_TILES_URL.startswith(("https://", "http://")):
+    _tiles = MAILLAGE_MAP_TILES_URL.split("/")
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(f"{_tiles[0]}//{_tiles[2]}".replace("{s}", "*"))
+# A directory worker's card not confirmed for this many months is flagged.
+MAILLAGE_DIRECTORY_CARD_MONTHS = env_int("MAILLAGE_DIRECTORY_CARD_MONTHS", 12, minimum=1)
 # Closed case files lose their identifying data after this many years.
 MAILLAGE_CASEWORK_RETENTION_YEARS = env_int("MAILLAGE_CASEWORK_RETENTION_YEARS", 5, minimum=1)
 

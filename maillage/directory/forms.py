@@ -24,11 +24,13 @@ from maillage.core.parsing import (
     no_control_characters,
 )
 from maillage.core.uploads import UploadSizeValidator
+from maillage.directory.calendars import CALENDAR_CHOICES, parse_calendars
 from maillage.directory.models import (
     CrisisStatus,
     DirectoryOrganisation,
     Frequency,
     Modality,
+    Quartier,
     Schedule,
     ScheduleException,
     Service,
@@ -36,6 +38,7 @@ from maillage.directory.models import (
     Worker,
 )
 from maillage.directory.opening import BRUSSELS, validate_recurrence
+from maillage.directory.rules import check_crisis_until
 from maillage.taxonomy.models import Category
 from maillage.taxonomy.queries import active_categories, published_version_stamp
 
@@ -220,6 +223,16 @@ class ServiceForm(forms.ModelForm):
     modality_choices = forms.MultipleChoiceField(
         label=_("Access modalities"), choices=Modality.choices, required=False, widget=forms.CheckboxSelectMultiple
     )
+    quartiers = BoundedModelMultipleChoiceField(
+        label=_("Quartiers served"), queryset=Quartier.objects.all(), required=False
+    )
+    calendars = forms.MultipleChoiceField(
+        label=_("Closed on the holidays of"),
+        choices=CALENDAR_CHOICES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": _("Unknown holiday calendar: %(value)s.")},
+    )
 
     class Meta:
         model = Service
@@ -254,6 +267,8 @@ class ServiceForm(forms.ModelForm):
                 area_communes=list(self.instance.area_communes.all()),
                 languages=self.instance.languages,
                 modality_choices=self.instance.modality_list,
+                quartiers=list(self.instance.quartiers.all()),
+                calendars=self.instance.holiday_calendars.split(),
             )
 
     def clean_extra_postal_codes(self) -> str:
@@ -271,6 +286,7 @@ class ServiceForm(forms.ModelForm):
     def service_data(self) -> dict[str, Any]:
         data = {name: self.cleaned_data[name] for name in self.Meta.fields}
         data["modalities"] = " ".join(self.cleaned_data["modality_choices"])
+        data["holiday_calendars"] = " ".join(parse_calendars(self.cleaned_data["calendars"]))
         return data
 
 
@@ -377,6 +393,15 @@ class StatusForm(forms.Form):
         label=_("Note"), required=False, max_length=MAX_TEXT, widget=forms.Textarea(attrs={"rows": 2})
     )
     until = BoundedDateField(label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("status"):
+            try:
+                check_crisis_until(data["status"], data.get("until"))
+            except ValidationError as error:
+                self.add_error("until", error)
+        return data
 
 
 class WorkerForm(forms.ModelForm):

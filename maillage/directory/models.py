@@ -12,6 +12,7 @@ from typing import ClassVar, NamedTuple
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -116,6 +117,11 @@ class Service(models.Model):
         "core.Commune", related_name="directory_services", blank=True, verbose_name=_("communes served")
     )
     serves_whole_region = models.BooleanField(_("serves the whole region"), default=False)
+    quartiers = models.ManyToManyField(
+        "directory.Quartier", related_name="services", blank=True, verbose_name=_("quartiers served")
+    )
+    # Holiday calendars it is closed on (space-separated codes of calendars.CALENDARS, "be brussels").
+    holiday_calendars = models.CharField(_("closed on the holidays of"), max_length=100, blank=True)
     extra_postal_codes = models.CharField(
         _("other postal codes served"), max_length=300, blank=True, help_text=_("Separated by spaces.")
     )
@@ -188,6 +194,19 @@ class Service(models.Model):
     def is_published(self) -> bool:
         return self.status == ServiceStatus.PUBLISHED
 
+    @property
+    def crisis_in_force(self) -> bool:
+        """A status other than "as usual" whose end date (if any) has not passed."""
+        return self.crisis_status != CrisisStatus.USUAL and (
+            self.crisis_until is None or self.crisis_until >= timezone.localdate()
+        )
+
+    @property
+    def holiday_calendar_labels(self) -> list[str]:
+        from maillage.directory.calendars import CALENDARS
+
+        return [str(CALENDARS[code]) for code in self.holiday_calendars.split() if code in CALENDARS]
+
     def location_hours(self) -> list[LocationHours]:
         """The hours the service takes from its locations: none when it has a schedule of its own, else
         each location's schedules with no service (HSDS lets hours belong to the building only).
@@ -248,6 +267,7 @@ class Location(models.Model):
     latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
     accessibility = models.TextField(_("accessibility"), blank=True)
+    holiday_calendars = models.CharField(_("closed on the holidays of"), max_length=100, blank=True)
     transportation = models.TextField(_("how to get there"), blank=True)
 
     class Meta:
@@ -452,6 +472,30 @@ class Worker(models.Model):
     consent = models.BooleanField(_("agrees to be listed"), default=False)
     consent_at = models.DateTimeField(_("consent given on"), null=True, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    # The account of the worker, who then keeps their own card up to date.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="directory_cards",
+        verbose_name=_("account"),
+    )
+    show_email = models.BooleanField(_("show my professional email"), default=True)
+    show_phone = models.BooleanField(_("show my professional phone"), default=True)
+    # Language codes, space-separated ("fr ar"): filtered with a plain text match on every database.
+    languages = models.CharField(_("languages spoken"), max_length=100, blank=True)
+    needs = models.ManyToManyField(
+        "taxonomy.Category", related_name="directory_workers", blank=True, verbose_name=_("needs handled")
+    )
+    area_communes = models.ManyToManyField(
+        "core.Commune", related_name="directory_workers", blank=True, verbose_name=_("communes covered")
+    )
+    quartiers = models.ManyToManyField(
+        "directory.Quartier", related_name="workers", blank=True, verbose_name=_("quartiers covered")
+    )
+    # When the card was last confirmed (by the worker or an editor): unconfirmed for too long, it is flagged.
+    confirmed_at = models.DateTimeField(_("card confirmed on"), null=True, blank=True)
 
     class Meta:
         ordering: ClassVar = ["full_name"]
@@ -464,6 +508,15 @@ class Worker(models.Model):
     @property
     def function(self) -> str:
         return _translated(self.function_fr, self.function_nl)
+
+    @property
+    def shown_email(self) -> str:
+        """The professional email the worker chose to show ("" otherwise)."""
+        return self.email if self.show_email else ""
+
+    @property
+    def shown_phone(self) -> str:
+        return self.phone if self.show_phone else ""
 
 
 class ChangeKind(models.TextChoices):
@@ -553,3 +606,20 @@ class SearchChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number} {self.service_id or 'all'}"
+
+
+from maillage.directory.models_network import (  # noqa: E402  the directory's other models
+    CorrectionSuggestion,
+    Network,
+    NetworkKind,
+    Quartier,
+    SuggestionStatus,
+)
+
+__all__ = [
+    "CorrectionSuggestion",
+    "Network",
+    "NetworkKind",
+    "Quartier",
+    "SuggestionStatus",
+]

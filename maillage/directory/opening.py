@@ -20,6 +20,7 @@ from dateutil.rrule import rrule, rrulestr
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from maillage.directory.calendars import holiday_days
 from maillage.directory.models import CrisisStatus, Location, Schedule, ScheduleException, Service
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -51,8 +52,26 @@ def validate_recurrence(rrule_text: str) -> None:
         ) from None
 
 
-def _hours(target: Service | Location) -> tuple[list[Schedule], list[ScheduleException]]:
-    """The schedules and closures that decide: a service with no schedule of its own takes its locations'."""
+@dataclass(frozen=True, slots=True)
+class HolidayClosure:
+    """A day of a holiday calendar the service or location follows: closed all day."""
+
+    start_date: date
+    end_date: date
+    closed: bool = True
+    opens_at: time | None = None
+    closes_at: time | None = None
+
+
+@lru_cache(maxsize=1024)
+def holiday_closures(calendars: str, first: date, last: date) -> tuple[HolidayClosure, ...]:
+    """The closures of these calendars (space-separated codes) between first and last."""
+    return tuple(HolidayClosure(day, day) for day in holiday_days(calendars, first, last))
+
+
+def _hours(target: Service | Location) -> tuple[list[Schedule], list[ScheduleException], str]:
+    """The schedules and closures that decide, and the holiday calendars followed: a service with no
+    schedule of its own takes its locations' (and their calendars, besides its own)."""
     if isinstance(target, Service):
         borrowed = target.location_hours()
         if borrowed:
@@ -60,8 +79,9 @@ def _hours(target: Service | Location) -> tuple[list[Schedule], list[ScheduleExc
             # closure empties the whole day); the service's own closures come last, so they win on their days.
             schedules = [schedule for hours in borrowed for schedule in hours.schedules]
             closures = [closure for hours in borrowed for closure in hours.exceptions]
-            return schedules, closures + list(target.schedule_exceptions.all())
-    return list(target.schedules.all()), list(target.schedule_exceptions.all())
+            calendars = " ".join([target.holiday_calendars, *(hours.location.holiday_calendars for hours in borrowed)])
+            return schedules, closures + list(target.schedule_exceptions.all()), calendars
+    return list(target.schedules.all()), list(target.schedule_exceptions.all()), target.holiday_calendars
 
 
 def _crisis_closed_until(target: Service | Location) -> tuple[bool, date | None]:
@@ -101,7 +121,12 @@ def _anchor(schedule: Schedule, start: date) -> date:
 def slots_between(target: Service | Location, first: date, last: date) -> list[Slot]:
     """Every opening slot starting on a Brussels date from `first` to `last`, in order."""
     crisis_closed, crisis_until = _crisis_closed_until(target)
-    schedules, exceptions = _hours(target)
+    schedules, own_exceptions, calendars = _hours(target)
+    # Holidays first: a closure or special hours of the service's own for that day wins.
+    exceptions: list[ExceptionDays] = [
+        *holiday_closures(" ".join(sorted(set(calendars.split()))), first, last),
+        *own_exceptions,
+    ]
     by_day: dict[date, list[Slot]] = {}
     for schedule in schedules:
         start = max(first, schedule.valid_from) if schedule.valid_from else first

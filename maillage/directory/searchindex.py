@@ -130,7 +130,7 @@ def hours_for_slots(service: Service) -> tuple[list[Schedule], bool]:
         schedules = list(service.schedules.all())
         return schedules, all(is_plain_weekly(schedule) for schedule in schedules)
     schedules = [schedule for hours in borrowed for schedule in hours.schedules]
-    closures = any(hours.exceptions for hours in borrowed)
+    closures = any(hours.exceptions or hours.location.holiday_calendars for hours in borrowed)
     return schedules, not closures and all(is_plain_weekly(schedule) for schedule in schedules)
 
 

@@ -26,6 +26,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Q
+from django.utils import timezone
 
 from maillage.directory.generation import Generation, changed_since, current_generation
 from maillage.directory.models import (
@@ -39,9 +40,11 @@ from maillage.directory.models import (
 )
 from maillage.directory.opening import (
     BRUSSELS,
+    HolidayClosure,
     OpeningState,
     WeeklySlot,
     brussels_time,
+    holiday_closures,
     opening_state,
     weekly_opening_state,
 )
@@ -96,6 +99,7 @@ class Entry:
     """One published service: what the search tests and what a result prints."""
 
     __slots__ = (
+        "calendars",
         "crisis_closed",
         "crisis_status",
         "crisis_until",
@@ -135,11 +139,20 @@ class Entry:
         self.places: list[Place] = []
         self.phones: list[str] = []
         self.weekly: list[WeeklySlot] = []
-        self.exceptions: list[ExceptionCopy] = []
+        self.exceptions: list[ExceptionCopy | HolidayClosure] = []
         # Irregular hours: the service with its schedules and exceptions loaded, for rrule.
         self.rrule_copy: Service | None = None
+        self.calendars: str = row[12]
         # Weekly slots by weekday as (minute of the day, duration), when none has validity dates (see state()).
         self.days: list[list[tuple[int, int]]] | None = None
+
+    def add_holidays(self) -> None:
+        """Its holiday calendars' days, as closures before its own (which win on their days); from last
+        year to next year, shared between the services following the same calendars."""
+        if self.calendars:
+            today = timezone.localdate()
+            first, last = date(today.year - 1, 1, 1), date(today.year + 1, 12, 31)
+            self.exceptions = [*holiday_closures(self.calendars, first, last), *self.exceptions]
 
     def plain_on(self, moment: Moment) -> bool:
         """Its weekly slots alone decide today and yesterday (no closure, special hours or crisis closing)."""
@@ -165,14 +178,18 @@ class Entry:
             return opening_state(self.rrule_copy, at)
         moment = Moment.of(at)
         if self.days is not None and self._nothing_ahead(moment):
-            return _every_week_state(self.days, moment)
+            fast = _every_week_state(self.days, moment)
+            if fast[1] is not None:
+                return fast
         return weekly_opening_state(self.weekly, at, self.exceptions, self.crisis_closed, self.crisis_until)
 
     def _nothing_ahead(self, moment: Moment) -> bool:
-        """No closure, special hours or crisis closing from yesterday on: the weekly slots say it all."""
+        """No closure, special hours or crisis closing from yesterday to a week ahead: the weekly slots say
+        it all for the coming week (state() asks the full answer when they find no next opening in it)."""
         if self._crisis_closing_from(moment.yesterday):
             return False
-        return not any(e.end_date >= moment.yesterday for e in self.exceptions)
+        week_end = moment.today + timedelta(days=8)
+        return not any(e.end_date >= moment.yesterday and e.start_date <= week_end for e in self.exceptions)
 
     def index_days(self) -> None:
         """Sets `days` when every weekly slot holds all year (no validity dates)."""
@@ -344,6 +361,7 @@ def _read_entries(pks: set[int] | None) -> dict[int, Entry]:
             "organisation__name_nl",
             "search_keys",
             "is_free",
+            "holiday_calendars",
         )
     }
     for service_id, address, postal_code, city, lat, lon, commune_lat, commune_lon in (
@@ -378,6 +396,7 @@ def _read_entries(pks: set[int] | None) -> dict[int, Entry]:
     ):
         entries[service_id].exceptions.append(ExceptionCopy(start_date, end_date, closed, opens_at, closes_at))
     for entry in entries.values():
+        entry.add_holidays()
         entry.index_days()
     irregular = [pk for pk, entry in entries.items() if not entry.hours_in_slots]
     for service in Service.objects.filter(published, pk__in=irregular).prefetch_related(

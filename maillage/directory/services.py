@@ -11,12 +11,14 @@ from django.utils import timezone
 from maillage.core.audit import log_action
 from maillage.core.mail import send_templated_mail
 from maillage.core.models import Commune, Organisation, User
+from maillage.directory.calendars import parse_calendars
 from maillage.directory.models import (
     ChangeKind,
     CrisisStatus,
     DirectoryOrganisation,
     Location,
     Phone,
+    Quartier,
     Schedule,
     ScheduleException,
     Service,
@@ -27,6 +29,7 @@ from maillage.directory.models import (
     Worker,
 )
 from maillage.directory.queries import changes_for_subscription
+from maillage.directory.rules import check_crisis_until
 from maillage.directory.searchindex import refresh_opening_slots, refresh_search_index, refresh_services_at
 from maillage.directory.textsearch import search_document
 from maillage.taxonomy.models import Category
@@ -49,6 +52,7 @@ SERVICE_FIELDS = (
     "website",
     "serves_whole_region",
     "extra_postal_codes",
+    "holiday_calendars",
 )
 
 
@@ -105,8 +109,11 @@ def save_service(
     needs: Iterable[Category] = (),
     communes: Iterable[Commune] = (),
     languages: Iterable[str] = (),
+    quartiers: Iterable[Quartier] | None = None,
 ) -> Service:
-    """Create or update a service with its needs, areas and languages; audited and traced."""
+    """Create or update a service with its needs, areas, quartiers and languages; audited and traced."""
+    if "holiday_calendars" in data:
+        parse_calendars(data["holiday_calendars"])  # an unknown calendar is refused before anything is written
     with transaction.atomic():
         created = service is None
         # Compare with the stored row: a ModelForm has already copied the new values onto `service`.
@@ -119,6 +126,8 @@ def save_service(
         service.save()
         service.needs.set(list(needs))
         service.area_communes.set(list(communes))
+        if quartiers is not None:
+            service.quartiers.set(list(quartiers))
         set_languages(service, languages)
         refresh_search_text(service)
         refresh_search_index(service)
@@ -130,7 +139,9 @@ def save_service(
 
 
 def set_crisis_status(actor: User | None, service: Service, status: str, note: str = "", until: Any = None) -> Service:
-    """A temporary status (open with changes, reduced, closed) with a note and an end date; counts as verified."""
+    """A temporary status (open with changes, reduced, closed) with a note and an end date; counts as verified.
+    An end date in the past is refused (ValidationError), nothing written."""
+    check_crisis_until(status, until)
     with transaction.atomic():
         previous = service.crisis_status
         service.crisis_status = status

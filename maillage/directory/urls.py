@@ -1,6 +1,6 @@
 from django.urls import path
 
-from maillage.directory import views
+from maillage.directory import views, views_map, views_people, views_records
 from maillage.directory.api import api
 from maillage.directory.search import page as search_page
 
@@ -41,5 +41,17 @@ urlpatterns = [
     path("export/hsds.json", views.export_json, name="export_json"),
     path("export/datapackage.zip", views.export_datapackage, name="export_datapackage"),
     path("import/", views.import_view, name="import"),
+    path("people/", views_people.people_search, name="people"),
+    path("people/me/", views_people.my_card, name="my_card"),
+    path("people/to-confirm/", views_people.stale_card_list, name="stale_cards"),
+    path("people/<int:pk>/", views_people.worker_card, name="worker_card"),
+    path("networks/<int:pk>/", views_people.network_detail, name="network"),
+    path("quartier/", views_people.quartier_presence, name="quartier"),
+    path("map/", views_map.map_page, name="map"),
+    path("map/data.json", views_map.map_data, name="map_data"),
+    path("map/pro/data.json", views_map.map_pro_data, name="map_pro_data"),
+    path("services/<int:pk>/suggest/", views_records.suggest, name="suggest"),
+    path("services/<int:pk>/suggestions/", views_records.suggestions, name="suggestions"),
+    path("services/<int:pk>/suggestions/<int:suggestion_pk>/moderate/", views_records.moderate, name="moderate"),
     path("api/", api.urls),
 ]

@@ -54,6 +54,7 @@ from maillage.directory.models import (
 )
 from maillage.directory.opening import is_open as service_is_open
 from maillage.directory.opening import next_opening
+from maillage.directory.people import networks_of
 from maillage.directory.queries import (
     ReferralSuggestion,
     SearchCriteria,
@@ -105,6 +106,9 @@ def service_detail(request: HttpRequest, pk: int) -> HttpResponse:
             else None,
             "can_edit": can_edit,
             "can_verify": can_edit,
+            "professional": _is_professional(request),
+            "quartiers": list(service.quartiers.all()),
+            "networks": networks_of(service=service) if _is_professional(request) else [],
         },
     )
 
@@ -140,6 +144,7 @@ def service_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
                 needs=form.cleaned_data["needs"],
                 communes=form.cleaned_data["area_communes"],
                 languages=form.cleaned_data["languages"],
+                quartiers=form.cleaned_data["quartiers"],
             )
 
         if service is not None:

@@ -148,6 +148,14 @@ def _directory(world: World, need: Any, other: Organisation) -> None:
     location = location_in("1060", entry)
     location_schedule = Schedule.objects.create(location=location, byday="TU", opens_at=time(9), closes_at=time(12))
     subscription = services.subscribe(world.people["worker"], None, need)
+    # The people of the network (issue 15): a listed card, a network, a correction suggestion.
+    from maillage.directory.models import CorrectionSuggestion, Network
+
+    listed = Worker.objects.create(service=service, full_name="Lia Listed", function_fr="Médiatrice", consent=True)
+    network = Network.objects.create(name_fr="Contrat local social-santé A")
+    network.services.add(service)
+    network.workers.add(listed)
+    suggestion = CorrectionSuggestion.objects.create(service=service, text="Le numéro a changé.")
     pk = {"pk": service.pk}
     world.kwargs.update(
         {
@@ -167,6 +175,11 @@ def _directory(world: World, need: Any, other: Organisation) -> None:
             "directory:location_closure_add": {"pk": location.pk},
             "directory:unsubscribe": {"pk": subscription.pk},
             "directory:organisation_edit": {"pk": entry.pk},
+            "directory:worker_card": {"pk": listed.pk},
+            "directory:network": {"pk": network.pk},
+            "directory:suggest": pk,
+            "directory:suggestions": pk,
+            "directory:moderate": {**pk, "suggestion_pk": suggestion.pk},
             "directory:api:get_service": {"service_id": str(service.uuid)},
             "directory:api:get_organization": {"organization_id": str(entry.uuid)},
         }

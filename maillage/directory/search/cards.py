@@ -45,6 +45,7 @@ def build_cards(rows: list[tuple[ReferralSuggestion, list[Worker]]], *, professi
     url = reverse("directory:service", args=[0])[:-2]  # ".../services/0/" → ".../services/"
     labels = _CardLabels()
     language = get_language()
+    today = timezone.localdate()
     cards = []
     for result, service_workers in rows:
         service = result.service
@@ -58,7 +59,10 @@ def build_cards(rows: list[tuple[ReferralSuggestion, list[Worker]]], *, professi
             is_open=result.is_open,
             open_until=timezone.localtime(until).strftime("%H:%M") if until else "",
             serves_area=result.serves_area,
-            crisis=service.get_crisis_status_display() if service.crisis_status != CrisisStatus.USUAL else "",
+            crisis=service.get_crisis_status_display()
+            if service.crisis_status != CrisisStatus.USUAL
+            and (service.crisis_until is None or service.crisis_until >= today)
+            else "",
             next_opening=upcoming,
             next_opening_text=dateformat.format(upcoming, "l j F, H:i") if upcoming else "",
             modalities=", ".join(labels.modalities[m] for m in service.modalities.split() if m in labels.modalities),
@@ -115,9 +119,9 @@ def card_html(card: ResultCard, labels: _CardLabels) -> SafeString:
         parts.append(f'<h4>{labels.workers}</h4><ul class="directory-workers">')
         for worker in card.workers:
             line = f"{escape(worker.full_name)} — {escape(worker.function)}"
-            if worker.phone:
+            if worker.phone and worker.show_phone:
                 line += f' · <a href="tel:{escape(worker.phone.replace(" ", ""))}">{escape(worker.phone)}</a>'
-            if worker.email:
+            if worker.email and worker.show_email:
                 line += f' · <a href="mailto:{escape(worker.email)}">{escape(worker.email)}</a>'
             parts.append(f"<li>{line}</li>")
         parts.append("</ul>")
