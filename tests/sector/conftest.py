@@ -59,6 +59,10 @@ def _english(settings):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def world(db: None) -> World:
+    return build_world()
+
+
+def build_world() -> World:
     from maillage.casework.schemes import ensure_casework_schemes
 
     ensure_casework_schemes()
