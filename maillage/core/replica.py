@@ -90,6 +90,8 @@ class ReplicaForReportsMiddleware:
         return response
 
     def process_view(self, request: HttpRequest, view: Any, args: Any, kwargs: Any) -> None:
+        if not configured():
+            return
         from maillage.replica_reports import REPORT_VIEWS
 
         match = request.resolver_match
