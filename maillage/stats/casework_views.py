@@ -57,6 +57,8 @@ def _render_or_export(
             result = build(form.params(), scope)
         except CrossTabError as problem:
             error = str(problem)
+        except ValidationError as problem:  # a saved report read in a version that is gone
+            error = " ".join(problem.messages)
     export_format = request.GET.get("export")
     if result is not None and export_format in {"csv", "xlsx"}:
         log_action(
@@ -80,9 +82,28 @@ def _render_or_export(
             "chart": crosstab_output.chart(result, suppress=suppress) if result else None,
             "query": query.urlencode(),
             "suppress": suppress,
+            "description": crosstab_output.description(result) if result else [],
+            "active_filters": _active_filters(request, result),
         }
     )
     return render(request, template, context)
+
+
+def _active_filters(request: HttpRequest, result: Any) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Each chosen filter as (dimension, [(value, link to the same table without that value)])."""
+    if result is None:
+        return []
+    base = request.GET.copy()
+    base.pop("export", None)
+    chosen = []
+    for key, dimension, values in result.filter_labels:
+        links = []
+        for value, label in values:
+            query = base.copy()
+            query.setlist(f"f_{key}", [other for other, _label in values if other != value])
+            links.append((label, "?" + query.urlencode()))
+        chosen.append((dimension, links))
+    return chosen
 
 
 @login_required
@@ -98,7 +119,7 @@ def crosstab(request: HttpRequest) -> HttpResponseBase:
         query = urlencode({k: v for k, v in initial_from(params).items() if v not in (None, "", [])}, doseq=True)
         return redirect(f"{reverse('stats:casework_crosstab')}?{query}&run=1")
     bound = "run" in request.GET
-    form = CrossTabForm(request.GET if bound else None)
+    form = CrossTabForm(request.GET if bound else None, centre=centre)
     reports = SavedReport.objects.filter(organisation=centre).select_related("owner")
     return _render_or_export(
         request,
@@ -115,7 +136,7 @@ def crosstab(request: HttpRequest) -> HttpResponseBase:
 @require_POST
 def save_report(request: HttpRequest) -> HttpResponse:
     centre = _centre(request)
-    form = CrossTabForm(request.POST)
+    form = CrossTabForm(request.POST, centre=centre)
     save_form = SaveReportForm(request.POST)
     if form.is_valid() and save_form.is_valid():
         try:

@@ -1,25 +1,109 @@
-"""The cross-tab builder's form: measure, dimensions, period, filters, percentages, comparison."""
+"""The cross-tab builder's form: measure, dimensions, period, a filter per dimension, percentages,
+comparison, and the version each category axis is read in."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from maillage.casework.models import AXES, AgeBand, Mode, Sex, Subsidy
-from maillage.core.models import Sector
-from maillage.core.parsing import BoundedCharField, BoundedDateField
-from maillage.stats.crosstab import DIMENSION_LABELS, MEASURES, SECTOR_DIMENSIONS, Params
+from maillage.casework.models import AXES, Subsidy
+from maillage.core.models import Commune, Organisation, Sector
+from maillage.core.parsing import BadParameter, BoundedCharField, BoundedDateField, BoundedIntegerField, parse_int
+from maillage.core.queries import members_of
+from maillage.stats.crosstab import (
+    CATEGORY_AXES,
+    CHOICES,
+    COMPARE_CHOICES,
+    COMPARE_PREVIOUS,
+    DIMENSION_LABELS,
+    FILTER_DIMENSIONS,
+    MEASURES,
+    PERCENT_CHOICES,
+    SECTOR_DIMENSIONS,
+    Params,
+    axis_of,
+)
+from maillage.stats.versions import UNMAPPED, reading_in, version_to_read
 from maillage.taxonomy.models import SchemeVersion, VersionStatus
-from maillage.taxonomy.queries import active_categories
 
-PERCENT_CHOICES = [
-    ("", _("Counts only")),
-    ("row", _("Share of the row (%)")),
-    ("column", _("Share of the column (%)")),
-    ("total", _("Share of the total (%)")),
-]
+__all__ = ["PERCENT_CHOICES", "CrossTabForm", "SaveReportForm", "initial_from"]
+
+VERSION_LABELS = {
+    "theme": _("Read themes in version"),
+    "institution": _("Read institutions in version"),
+    "stage": _("Read stages in version"),
+}
+MAX_POSTAL_CODES = 50
+
+
+class _CodeListInput(forms.TextInput):
+    """Several values of one name (`?f_postal_code=1000&f_postal_code=1030`) shown as one text."""
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
+        values = data.getlist(name) if hasattr(data, "getlist") else [data.get(name)]
+        return ", ".join(str(value) for value in values if value)
+
+    def format_value(self, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            return ", ".join(value)
+        return super().format_value(value)
+
+
+class PostalCodesField(BoundedCharField):
+    """Belgian postal codes, four digits each, separated by commas or spaces."""
+
+    widget = _CodeListInput
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_length=5 * MAX_POSTAL_CODES, **kwargs)
+
+    def clean(self, value: Any) -> list[str]:  # type: ignore[override]
+        text = super().clean(value)
+        codes = list(dict.fromkeys(code for code in re.split(r"[\s,;]+", text or "") if code))
+        if len(codes) > MAX_POSTAL_CODES:
+            raise ValidationError(_("At most %(count)d postal codes."), params={"count": MAX_POSTAL_CODES})
+        bad = [code for code in codes if not re.fullmatch(r"\d{4}", code, re.ASCII)]
+        if bad:
+            raise ValidationError(
+                _("A postal code has four digits: %(codes)s."), params={"codes": ", ".join(c[:10] for c in bad[:5])}
+            )
+        return codes
+
+
+class CompareField(forms.ChoiceField):
+    """The comparison; `on`, what the former checkbox sent (bookmarked links), is the period before."""
+
+    def to_python(self, value: Any) -> str:
+        text = super().to_python(value)
+        return COMPARE_PREVIOUS if text == "on" else text
+
+
+class VersionField(BoundedIntegerField):
+    """A version number of one category scheme; blank for the version in force."""
+
+    def __init__(self, axis: str, **kwargs: Any) -> None:
+        self.axis = axis
+        super().__init__(min_value=1, required=False, label=VERSION_LABELS[axis], widget=forms.Select, **kwargs)
+
+    def clean(self, value: Any) -> int | None:
+        number = super().clean(value)
+        if number is not None:
+            version_to_read(AXES[self.axis], number)  # "There is no version N of …" as the field's error
+        return number
+
+
+def _chosen_version(data: Any, axis: str) -> SchemeVersion | None:
+    """The version the form's data asks for an axis, to offer its codes as filters; None when it cannot be read."""
+    raw = data.get(f"{axis}_version") if data is not None else None
+    try:
+        number = parse_int(raw, name=f"{axis}_version", minimum=1)
+        return version_to_read(AXES[axis], number)
+    except (BadParameter, ValidationError):
+        return None
 
 
 class CrossTabForm(forms.Form):
@@ -36,34 +120,32 @@ class CrossTabForm(forms.Form):
         label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     percent = forms.ChoiceField(label=_("Show"), choices=PERCENT_CHOICES, required=False)
-    compare = forms.BooleanField(label=_("Compare with the previous period"), required=False)
-    f_theme1 = forms.MultipleChoiceField(label=_("Only these themes"), required=False)
-    f_mode = forms.MultipleChoiceField(label=_("Only these modes"), required=False, choices=Mode.choices)
-    f_sex = forms.MultipleChoiceField(label=_("Only"), required=False, choices=Sex.choices)
-    f_age_band = forms.MultipleChoiceField(label=_("Only these age bands"), required=False, choices=AgeBand.choices)
-    f_subsidy = forms.MultipleChoiceField(label=_("Only these subsidies"), required=False)
-    theme_version = forms.TypedChoiceField(
-        label=_("Read themes in version"), required=False, coerce=int, empty_value=None
-    )
+    compare = CompareField(label=_("Compare with"), choices=COMPARE_CHOICES, required=False)
 
-    def __init__(self, *args: Any, sector_mode: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, sector_mode: bool = False, centre: Organisation | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         keys = SECTOR_DIMENSIONS if sector_mode else [k for k in DIMENSION_LABELS if k != "centre"]
         choices = [(k, DIMENSION_LABELS[k]) for k in keys]
         self.fields["rows"].choices = choices  # type: ignore[attr-defined]
         self.fields["columns"].choices = [("", _("(none)")), *choices]  # type: ignore[attr-defined]
         self.fields["pages"].choices = [("", _("(none)")), *choices]  # type: ignore[attr-defined]
-        self.fields["f_theme1"].choices = [  # type: ignore[attr-defined]
-            (c.code, f"{c.code} — {c.label}")
-            for c in active_categories(AXES["theme"]).filter(level=1).order_by("position")
-        ]
-        self.fields["f_subsidy"].choices = [(str(s.pk), s.name) for s in Subsidy.objects.all()]  # type: ignore[attr-defined]
-        self.fields["theme_version"].choices = [("", _("Version in force"))] + [  # type: ignore[attr-defined]
-            (v.number, f"v{v.number} {v.title}")
-            for v in SchemeVersion.objects.filter(scheme__code=AXES["theme"])
-            .exclude(status=VersionStatus.DRAFT)
-            .order_by("-number")
-        ]
+        for axis in CATEGORY_AXES:
+            field = VersionField(axis)
+            in_force = _chosen_version(None, axis)
+            field.widget.choices = [  # type: ignore[attr-defined]
+                ("", _("Version in force") + (f" (v{in_force.number})" if in_force else ""))
+            ] + [
+                (v.number, f"v{v.number} {v.title}".strip())
+                for v in SchemeVersion.objects.filter(scheme__code=AXES[axis])
+                .exclude(status=VersionStatus.DRAFT)
+                .order_by("-number")
+            ]
+            self.fields[f"{axis}_version"] = field
+        self.filter_keys = [key for key in FILTER_DIMENSIONS if key in keys]
+        for key in self.filter_keys:
+            self.fields[f"f_{key}"] = self._filter_field(key, centre)
         if sector_mode:
             self.fields["sector"] = forms.ChoiceField(
                 label=_("Sector"),
@@ -77,6 +159,44 @@ class CrossTabForm(forms.Form):
                 choices=[("", _("Any subsidy"))] + [(str(s.pk), s.name) for s in Subsidy.objects.all()],
             )
 
+    def _filter_field(self, key: str, centre: Organisation | None) -> forms.Field:
+        label = _("Only these: %(dimension)s") % {"dimension": DIMENSION_LABELS[key]}
+        if key == "postal_code":
+            return PostalCodesField(label=label, required=False)
+        choices: list[tuple[str, Any]]
+        axis = axis_of(key)
+        if axis is not None:
+            version = _chosen_version(self.data if self.is_bound else None, axis)
+            if version is None:
+                version = _chosen_version(None, axis)
+            choices = []
+            if version is not None:
+                read = reading_in(version, int(key[-1]))
+                choices = [(code, f"{code} — {read.labels.get(code, code)}") for code in read.order if code != UNMAPPED]
+        elif key in CHOICES:
+            choices = list(CHOICES[key].choices)
+        elif key == "commune":
+            choices = [(str(c.pk), c.name) for c in sorted(Commune.objects.all(), key=lambda c: c.name)]
+        elif key == "subsidy":
+            choices = [(str(s.pk), s.name) for s in Subsidy.objects.order_by("name")]
+        elif key == "worker":
+            members = members_of(centre) if centre is not None else []
+            choices = list(dict.fromkeys((str(m.user_id), str(m.user)) for m in members))
+        elif key == "centre":
+            centres = Organisation.objects.filter(is_member=True).exclude(sector=Sector.FEDERATION)
+            choices = [(str(o.pk), o.short_name) for o in centres.order_by("short_name")]
+        else:  # pragma: no cover - every filter dimension is listed above
+            choices = []
+        return forms.MultipleChoiceField(label=label, required=False, choices=choices)
+
+    @property
+    def filter_fields(self) -> list[forms.BoundField]:
+        return [self[f"f_{key}"] for key in self.filter_keys]
+
+    @property
+    def version_fields(self) -> list[forms.BoundField]:
+        return [self[f"{axis}_version"] for axis in CATEGORY_AXES]
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         dims = [cleaned.get("rows"), cleaned.get("columns"), cleaned.get("pages")]
@@ -89,17 +209,13 @@ class CrossTabForm(forms.Form):
         if start and end and start > end:
             self.add_error("date_to", _("The end of the period is before its start."))
         if cleaned.get("compare") and not (start and end):
-            self.add_error("compare", _("Give both ends of the period to compare it with the previous one."))
+            self.add_error("compare", _("Give both ends of the period to compare it with another."))
         return cleaned
 
     def params(self) -> Params:
         data = self.cleaned_data
-        filters = {
-            key[2:]: list(data[key])
-            for key in ("f_theme1", "f_mode", "f_sex", "f_age_band", "f_subsidy")
-            if data.get(key)
-        }
-        versions = {"theme": data["theme_version"]} if data.get("theme_version") else {}
+        filters = {key: list(data[f"f_{key}"]) for key in self.filter_keys if data.get(f"f_{key}")}
+        versions = {axis: data[f"{axis}_version"] for axis in CATEGORY_AXES if data.get(f"{axis}_version")}
         return Params(
             measure=data["measure"],
             dimensions=[d for d in (data["rows"], data.get("columns"), data.get("pages")) if d],
@@ -107,7 +223,7 @@ class CrossTabForm(forms.Form):
             date_to=data.get("date_to"),
             filters=filters,
             percent=data.get("percent") or "",
-            compare=bool(data.get("compare")),
+            compare=data.get("compare") or "",
             versions=versions,
         )
 
@@ -123,8 +239,8 @@ def initial_from(params: Params) -> dict[str, Any]:
         "date_to": params.date_to,
         "percent": params.percent,
         "compare": params.compare,
-        "theme_version": params.versions.get("theme"),
     }
+    initial.update({f"{axis}_version": number for axis, number in params.versions.items()})
     initial.update({f"f_{key}": values for key, values in params.filters.items()})
     return initial
 

@@ -1,7 +1,12 @@
-"""A cross-tab as HTML grids, CSV/XLSX (through stats.exports) and an SVG chart (through stats.charts)."""
+"""A cross-tab as HTML grids, CSV/XLSX (through stats.exports) and an SVG chart (through stats.charts).
+
+Every output says what it shows: the period, the comparison, the filters, the version each category
+axis is read in and the percentages chosen (`description`), above the page's tables and atop exports.
+"""
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,7 +15,16 @@ from django.utils.translation import gettext as _
 
 from maillage.core.spreadsheet import Separator
 from maillage.stats import charts, exports
-from maillage.stats.crosstab import SMALL_CELL, CrossTab, Table, shown, suppressed_table
+from maillage.stats.crosstab import (
+    COMPARE_YEAR,
+    PERCENT_CHOICES,
+    SMALL_CELL,
+    CrossTab,
+    Table,
+    shown,
+    suppressed_table,
+)
+from maillage.taxonomy.models import SchemeVersion, VersionStatus
 
 
 @dataclass
@@ -66,15 +80,108 @@ def grids(result: CrossTab, *, suppress: bool) -> list[Grid]:
     return out
 
 
+def _day(day: datetime.date) -> str:
+    return day.isoformat()
+
+
+def period_text(start: datetime.date | None, end: datetime.date | None) -> str:
+    if start and end:
+        return f"{_day(start)} – {_day(end)}"
+    if start:
+        return _("from %(start)s") % {"start": _day(start)}
+    if end:
+        return _("until %(end)s") % {"end": _day(end)}
+    return _("all dates")
+
+
+def version_text(version: SchemeVersion) -> str:
+    """'Request themes: version 2 (in force, published 2026-03-01)'."""
+    details = []
+    if version.status == VersionStatus.PUBLISHED:
+        details.append(_("in force"))
+    if version.published_at:
+        details.append(_("published %(day)s") % {"day": _day(version.published_at.date())})
+    text = _("%(scheme)s: version %(number)s") % {"scheme": version.scheme.label, "number": version.number}
+    return f"{text} ({', '.join(details)})" if details else text
+
+
+def comparison_text(result: CrossTab) -> str:
+    if result.previous_range is None:
+        return ""
+    start, end = result.previous_range
+    if result.compared_bucket:
+        year = result.params.compare == COMPARE_YEAR
+        text = {
+            ("month", False): _("each month with the month before it"),
+            ("month", True): _("each month with the same month a year before"),
+            ("quarter", False): _("each quarter with the quarter before it"),
+            ("quarter", True): _("each quarter with the same quarter a year before"),
+        }.get((result.compared_bucket, year), _("each year with the year before it"))
+        return f"{text} ({period_text(start, end)})"
+    if result.params.compare == COMPARE_YEAR:
+        return _("the same period a year before, %(period)s") % {"period": period_text(start, end)}
+    return _("the period before, %(period)s") % {"period": period_text(start, end)}
+
+
+def filters_text(result: CrossTab) -> str:
+    if not result.filter_labels:
+        return _("none")
+    return "; ".join(
+        f"{dimension}: {', '.join(label for _value, label in values)}"
+        for _key, dimension, values in result.filter_labels
+    )
+
+
+def description(result: CrossTab) -> list[tuple[str, str]]:
+    """What the table shows, as (label, text) lines: on the page and at the top of every export."""
+    lines = [
+        (_("Measure"), result.measure_label),
+        (_("Dimensions"), " × ".join(result.dimension_labels)),
+        (_("Period"), period_text(result.params.date_from, result.params.date_to)),
+    ]
+    if result.previous_range is not None:
+        lines.append((_("Compared with"), comparison_text(result)))
+    lines.append((_("Filters"), filters_text(result)))
+    for axis in ("theme", "institution", "stage"):
+        if axis in result.versions:
+            lines.append((_("Categories read in"), version_text(result.versions[axis])))
+    lines.append((_("Shown"), str(dict(PERCENT_CHOICES)[result.params.percent or ""])))
+    return lines
+
+
 def _export_tables(result: CrossTab, suppress: bool) -> list[exports.Table]:
     tables = []
     corner = " × ".join(result.dimension_labels[:2])
+    with_percent = bool(result.params.percent) and not suppress
+    compared, difference = _("compared"), _("difference")
     for table, grid in zip(result.tables, grids(result, suppress=suppress), strict=True):
-        headers: list[Any] = [corner, *grid.columns, _("Total")]
+        headers: list[Any] = [corner]
+        for column in grid.columns:
+            headers.append(column)
+            if with_percent:
+                headers.append(f"{column} (%)")
+            if table.previous is not None:
+                headers.append(f"{column} ({compared})")
+                if not suppress:
+                    headers.append(f"{column} ({difference})")
+        headers.append(_("Total"))
         rows: list[list[Any]] = []
         for label, cells, row_total in grid.rows:
-            rows.append([label, *[_number(c.text) for c in cells], _number(row_total)])
-        rows.append([_("Total"), *[_number(t) for t in grid.totals], _number(grid.total)])
+            line: list[Any] = [label]
+            for cell in cells:
+                line.append(_number(cell.text))
+                if with_percent:
+                    line.append(cell.percent if cell.percent is not None else "")
+                if table.previous is not None:
+                    line.append(_number(cell.previous or ""))
+                    if not suppress:
+                        line.append(cell.delta)
+            rows.append([*line, _number(row_total)])
+        footer: list[Any] = [_("Total")]
+        for total in grid.totals:
+            footer.append(_number(total))
+            footer.extend([""] * ((1 if with_percent else 0) + (0 if table.previous is None else 1 if suppress else 2)))
+        rows.append([*footer, _number(grid.total)])
         title = f"{result.measure_label}{' — ' + table.title if table.title else ''}"
         note = _("Counts below 5 are shown as <5.") if suppress else ""
         tables.append(exports.Table(title=title, headers=headers, rows=rows, note=note))
@@ -89,7 +196,13 @@ def export(
     export_format: str, result: CrossTab, *, suppress: bool, separator: Separator = "belgian"
 ) -> HttpResponseBase:
     filename = "crosstab-" + "-".join(result.params.dimensions)
-    return exports.export_response(export_format, filename, _export_tables(result, suppress), separator=separator)
+    return exports.export_response(
+        export_format,
+        filename,
+        _export_tables(result, suppress),
+        separator=separator,
+        header=description(result),
+    )
 
 
 def chart(result: CrossTab, *, suppress: bool) -> charts.Chart | None:

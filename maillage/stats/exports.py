@@ -2,8 +2,9 @@
 
 A report hands over `Table`s (title, headers, rows, an optional note such as the base of
 its shares); the same tables make a CSV (one block per table) or a workbook (one sheet
-per table). Case-work reports reuse this as it is. Every cell, headers and titles included,
-goes through the one writer of `maillage.core.spreadsheet`, which neutralises formulas
+per table). Case-work reports reuse this as it is. A report's `header` (what it is about: period,
+filters, the category version it reads in, the percentages chosen) opens the CSV and every sheet.
+Every cell, headers and titles included, goes through the one writer of `maillage.core.spreadsheet`, which neutralises formulas
 (a worker named `=HYPERLINK(...)` is text, never a live cell) and marks the answer no-store.
 """
 
@@ -27,10 +28,16 @@ class Table:
     note: str = ""
 
 
-def _csv_blocks(tables: Iterable[Table]) -> Iterator[Sequence[Any]]:
-    """One block per table (title, note, headers, rows), a blank line between blocks."""
+# (label, value) lines describing a whole report.
+Header = Sequence[tuple[Any, Any]]
+
+
+def _csv_blocks(tables: Iterable[Table], header: Header = ()) -> Iterator[Sequence[Any]]:
+    """The header block, then one block per table (title, note, headers, rows), a blank line between blocks."""
+    for label, value in header:
+        yield [label, value]
     for index, table in enumerate(tables):
-        if index:
+        if index or header:
             yield []
         yield [table.title]
         if table.note:
@@ -39,27 +46,38 @@ def _csv_blocks(tables: Iterable[Table]) -> Iterator[Sequence[Any]]:
         yield from table.rows
 
 
-def _sheets(tables: Iterable[Table]) -> Iterator[spreadsheet.Sheet]:
-    """One sheet per table: the title as its bold first row, then the note, the headers and the rows."""
+def _sheets(tables: Iterable[Table], header: Header = ()) -> Iterator[spreadsheet.Sheet]:
+    """One sheet per table: the title as its bold first row, then the header block, the note, the headers
+    and the rows."""
+    described: list[Sequence[Any]] = [[label, value] for label, value in header]
+    if described:
+        described.append([])
     for table in tables:
-        above: list[Sequence[Any]] = [[table.note]] if table.note else []
+        above: list[Sequence[Any]] = [*described, *([[table.note]] if table.note else [])]
         yield str(table.title), [table.title], [*above, table.headers, *table.rows]
 
 
-def csv_response(filename: str, tables: Iterable[Table], *, separator: Separator = "belgian") -> HttpResponseBase:
-    return spreadsheet.csv_response(filename + ".csv", [], _csv_blocks(tables), separator=separator)
+def csv_response(
+    filename: str, tables: Iterable[Table], *, separator: Separator = "belgian", header: Header = ()
+) -> HttpResponseBase:
+    return spreadsheet.csv_response(filename + ".csv", [], _csv_blocks(tables, header), separator=separator)
 
 
-def xlsx_response(filename: str, tables: Iterable[Table]) -> HttpResponseBase:
-    return spreadsheet.xlsx_response(filename + ".xlsx", _sheets(tables))
+def xlsx_response(filename: str, tables: Iterable[Table], *, header: Header = ()) -> HttpResponseBase:
+    return spreadsheet.xlsx_response(filename + ".xlsx", _sheets(tables, header))
 
 
 def export_response(
-    export_format: str, filename: str, tables: Iterable[Table], *, separator: Separator = "belgian"
+    export_format: str,
+    filename: str,
+    tables: Iterable[Table],
+    *,
+    separator: Separator = "belgian",
+    header: Header = (),
 ) -> HttpResponseBase:
     if export_format == "xlsx":
-        return xlsx_response(filename, tables)
-    return csv_response(filename, tables, separator=separator)
+        return xlsx_response(filename, tables, header=header)
+    return csv_response(filename, tables, separator=separator, header=header)
 
 
 def streaming_csv_response(

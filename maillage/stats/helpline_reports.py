@@ -1,8 +1,10 @@
-"""Helpline reports: the weekly synthesis and the bilan of a period against the one before.
+"""Helpline reports: the weekly synthesis and the bilan of a period against the one before and the same
+period a year before.
 
 Figures are computed from the database at the time of the request, so a call logged a
-second ago is counted. Category shares are grouped by code, so periods coded in
-different versions of the request themes still line up.
+second ago is counted. Categories are read in one version of the request themes
+(`helpline_reading`), so periods coded in different versions line up and one table never
+mixes the codes of two versions.
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from maillage.helpline.models import Action, Call, CallerArea, CallerSex, CallerType, LineLanguage, Request, Weekday
-from maillage.stats.exports import Table
+from maillage.stats.helpline_reading import ThemesReading, themes_read_in
 from maillage.stats.shares import Comparison, Period, Share, compare, shares
-from maillage.taxonomy.models import Category
+from maillage.stats.tabulate.dimensions import case_for
+from maillage.stats.versions import UNMAPPED
 
 BASE_REQUESTS = "requests"
 BASE_CALLS = "calls"
@@ -44,23 +47,19 @@ def requests_in(organisation_ids: Iterable[int], period: Period) -> QuerySet[Req
     return Request.objects.filter(organisation_id__in=list(organisation_ids), started_at__gte=start, started_at__lt=end)
 
 
-def _labels_by_code(ids: Iterable[int]) -> dict[int, tuple[str, str]]:
-    return {category.pk: (category.code, category.label) for category in Category.objects.filter(pk__in=set(ids))}
+def _keyed(reading: ThemesReading, rows: Iterable[tuple[int, int]]) -> tuple[dict[str, int], dict[str, int]]:
+    """(level-2 category id, count) → count per level-1 key and per level-2 key in the reading's version."""
+    themes: dict[str, int] = {}
+    categories: dict[str, int] = {}
+    for category_id, n in rows:
+        key1, key2 = reading.key(1, category_id), reading.key(2, category_id)
+        themes[key1] = themes.get(key1, 0) + n
+        categories[key2] = categories.get(key2, 0) + n
+    return themes, categories
 
 
-def category_counts(requests: QuerySet[Request], field_name: str, base: str) -> list[tuple[str, str, int]]:
-    """(code, label, count) per category in `field_name` ("theme" or "category"), on the given base."""
-    counted = Count("call_id", distinct=True) if base == BASE_CALLS else Count("*")
-    rows = list(requests.order_by().values(f"{field_name}_id").annotate(n=counted).values_list(f"{field_name}_id", "n"))
-    labels = _labels_by_code(pk for pk, _n in rows)
-    merged: dict[str, list[Any]] = {}
-    for pk, n in rows:
-        code, label = labels[pk]
-        if code in merged:
-            merged[code][2] += n
-        else:
-            merged[code] = [code, label, n]
-    return [(code, label, n) for code, label, n in merged.values()]
+def _labelled(reading: ThemesReading, level: int, counts: dict[str, int]) -> list[tuple[str, str, int]]:
+    return [(key, reading.label(level, key), n) for key, n in counts.items()]
 
 
 def _choice_counts(
@@ -160,46 +159,41 @@ class Synthesis:
     sections: list[Section] = field(default_factory=list)
     hours: Section | None = None
     weekdays: Section | None = None
+    reading: ThemesReading | None = None
 
 
-def synthesis(organisation_ids: Iterable[int], period: Period) -> Synthesis:
-    """The weekly synthesis (or that of any period)."""
+def synthesis(organisation_ids: Iterable[int], period: Period, reading: ThemesReading | None = None) -> Synthesis:
+    """The weekly synthesis (or that of any period), its categories read in one version (the one in force)."""
+    reading = reading or themes_read_in(None)
     ids = list(organisation_ids)
     calls = calls_in(ids, period)
     requests = requests_in(ids, period)
     total = Totals(calls.count(), requests.count())
     of_requests = _("share of the %(count)s requests") % {"count": total.requests}
     of_calls = _("share of the %(count)s calls") % {"count": total.calls}
+    detail = list(requests.order_by().values("category_id").annotate(n=Count("*")).values_list("category_id", "n"))
+    theme_counts, _categories = _keyed(reading, detail)
     themes = Section(
         "themes",
         _("Requests by theme"),
         of_requests,
         total.requests,
-        shares(category_counts(requests, "theme", BASE_REQUESTS), total.requests),
+        shares(_labelled(reading, 1, theme_counts), total.requests),
     )
+    # Level-2 keys under the level-1 key each category counts under.
+    grouped: dict[str, dict[str, int]] = {}
+    for category_id, n in detail:
+        under = grouped.setdefault(reading.key(1, category_id), {})
+        key2 = reading.key(2, category_id)
+        under[key2] = under.get(key2, 0) + n
     subthemes: dict[str, Section] = {}
-    detail = list(
-        requests.order_by()
-        .values("theme_id", "category_id")
-        .annotate(n=Count("*"))
-        .values_list("theme_id", "category_id", "n")
-    )
-    labels = _labels_by_code([t for t, _c, _n in detail] + [c for _t, c, _n in detail])
-    grouped: dict[str, list[tuple[str, str, int]]] = {}
-    for theme_id, category_id, n in detail:
-        grouped.setdefault(labels[theme_id][0], []).append((labels[category_id][0], labels[category_id][1], n))
     for theme in themes.rows:
-        rows = grouped.get(theme.key, [])
-        merged: dict[str, tuple[str, str, int]] = {}
-        for code, label, n in rows:
-            previous = merged.get(code)
-            merged[code] = (code, label, n + (previous[2] if previous else 0))
         subthemes[theme.key] = Section(
             f"theme-{theme.key}",
             theme.label,
             _("share of the %(count)s requests of this theme") % {"count": theme.count},
             theme.count,
-            shares(merged.values(), theme.count),
+            shares(_labelled(reading, 2, grouped.get(theme.key, {})), theme.count),
         )
     sections = [
         Section(
@@ -255,178 +249,122 @@ def synthesis(organisation_ids: Iterable[int], period: Period) -> Synthesis:
             total.calls,
             shares(_weekday_counts(calls), total.calls, sort=False),
         ),
+        reading=reading,
     )
 
 
 @dataclass
 class Bilan:
     period: Period
-    previous: Period
+    previous: Period | None
     base: str
     totals_now: Totals
     totals_before: Totals
     themes: list[Comparison]
     categories: list[Comparison]
+    year_before: Period | None = None
+    totals_year_before: Totals | None = None
+    reading: ThemesReading | None = None
+
+    def _base(self, totals: Totals | None) -> int:
+        if totals is None:
+            return 0
+        return totals.calls if self.base == BASE_CALLS else totals.requests
 
     @property
     def base_now(self) -> int:
-        return self.totals_now.calls if self.base == BASE_CALLS else self.totals_now.requests
+        return self._base(self.totals_now)
 
     @property
     def base_before(self) -> int:
-        return self.totals_before.calls if self.base == BASE_CALLS else self.totals_before.requests
+        return self._base(self.totals_before)
 
-
-def _merge(rows: Iterable[tuple[int, int]], labels: dict[int, tuple[str, str]]) -> list[tuple[str, str, int]]:
-    """(category id, count) → (code, label, count), adding up categories of different versions with one code."""
-    merged: dict[str, list[Any]] = {}
-    for pk, n in rows:
-        code, label = labels[pk]
-        if code in merged:
-            merged[code][2] += n
-        else:
-            merged[code] = [code, label, n]
-    return [(code, label, n) for code, label, n in merged.values()]
+    @property
+    def base_year_before(self) -> int:
+        return self._base(self.totals_year_before)
 
 
 @dataclass
 class _PeriodCounts:
     calls: int
     requests: int
-    themes: list[tuple[int, int]]
-    categories: list[tuple[int, int]]
+    themes: dict[str, int]
+    categories: dict[str, int]
 
 
-def _period_counts(ids: list[int], period: Period, base: str) -> _PeriodCounts:
-    """Few queries per period: on the request base one GROUP BY (theme, category) gives both levels and the total."""
+def _period_counts(ids: list[int], period: Period, base: str, reading: ThemesReading) -> _PeriodCounts:
+    """Few queries per period: on the request base one GROUP BY category gives both levels and the total."""
     requests = requests_in(ids, period).order_by()
     if base == BASE_REQUESTS:
         # Every call has exactly one request at position 0 (the services write positions 0..n-1 and refuse
         # a call without request), so the same index-only scan also counts the calls.
-        pairs = list(
-            requests.values("theme_id", "category_id")
+        rows = list(
+            requests.values("category_id")
             .annotate(n=Count("*"), first=Count("position", filter=Q(position=0)))
-            .values_list("theme_id", "category_id", "n", "first")
+            .values_list("category_id", "n", "first")
         )
-        themes: dict[int, int] = {}
-        categories: dict[int, int] = {}
-        calls = 0
-        for theme_id, category_id, n, first in pairs:
-            themes[theme_id] = themes.get(theme_id, 0) + n
-            categories[category_id] = categories.get(category_id, 0) + n
-            calls += first
-        return _PeriodCounts(calls, sum(categories.values()), list(themes.items()), list(categories.items()))
-    calls = calls_in(ids, period).count()
+        themes, categories = _keyed(reading, [(category_id, n) for category_id, n, _first in rows])
+        return _PeriodCounts(sum(first for *_rest, first in rows), sum(categories.values()), themes, categories)
+    # Calls: a call counts once under a key however many of its requests read as that key, so the key is
+    # worked out in SQL before the distinct count.
     distinct = Count("call_id", distinct=True)
-    return _PeriodCounts(
-        calls,
-        requests.count(),
-        list(requests.values("theme_id").annotate(n=distinct).values_list("theme_id", "n")),
-        list(requests.values("category_id").annotate(n=distinct).values_list("category_id", "n")),
-    )
+
+    def per_key(level: int) -> dict[str, int]:
+        rows = requests.annotate(key=case_for("category_id", reading.codes(level))).values("key").annotate(n=distinct)
+        counts: dict[str, int] = {}
+        for row in rows.values_list("key", "n"):
+            key = row[0] or UNMAPPED
+            counts[key] = counts.get(key, 0) + row[1]
+        return counts
+
+    return _PeriodCounts(calls_in(ids, period).count(), requests.count(), per_key(1), per_key(2))
 
 
-def bilan(organisation_ids: Iterable[int], period: Period, base: str = BASE_REQUESTS) -> Bilan:
-    """Each theme's count and share in `period` and in the period of the same length before it."""
+def bilan(
+    organisation_ids: Iterable[int],
+    period: Period,
+    base: str = BASE_REQUESTS,
+    *,
+    reading: ThemesReading | None = None,
+    compared: bool = True,
+) -> Bilan:
+    """Each theme's count and share in `period`, in the period of the same length before it and in the same
+    period a year before (not when `compared` is False: a period from the line's first day has none)."""
     if base not in BASES:
         raise ValueError(f"Unknown base {base!r}")
+    reading = reading or themes_read_in(None)
     ids = list(organisation_ids)
-    previous = period.previous()
-    now = _period_counts(ids, period, base)
-    before = _period_counts(ids, previous, base)
-    labels = _labels_by_code(pk for counts in (now, before) for pk, _n in (*counts.themes, *counts.categories))
+    now = _period_counts(ids, period, base, reading)
+    previous = period.previous() if compared else None
+    year_before = period.year_before() if compared else None
+    before = _period_counts(ids, previous, base, reading) if previous else _PeriodCounts(0, 0, {}, {})
+    year = _period_counts(ids, year_before, base, reading) if year_before else None
     result = Bilan(
-        period, previous, base, Totals(now.calls, now.requests), Totals(before.calls, before.requests), [], []
+        period,
+        previous,
+        base,
+        Totals(now.calls, now.requests),
+        Totals(before.calls, before.requests),
+        [],
+        [],
+        year_before,
+        Totals(year.calls, year.requests) if year else None,
+        reading,
     )
-    result.themes = compare(
-        _merge(now.themes, labels), _merge(before.themes, labels), result.base_now, result.base_before
-    )
-    result.categories = compare(
-        _merge(now.categories, labels), _merge(before.categories, labels), result.base_now, result.base_before
-    )
+    for level, attribute in ((1, "themes"), (2, "categories")):
+        setattr(
+            result,
+            attribute,
+            compare(
+                _labelled(reading, level, getattr(now, attribute)),
+                _labelled(reading, level, getattr(before, attribute)),
+                result.base_now,
+                result.base_before,
+                _labelled(reading, level, getattr(year, attribute)) if year else None,
+                result.base_year_before,
+            ),
+        )
     return result
-
-
-# ---------------------------------------------------------------------------------------------
-# Tables for the exports
-
-
-def _section_table(section: Section, first_header: str) -> Table:
-    return Table(
-        section.title,
-        [first_header, _("Count"), _("Share (%)")],
-        [[row.label, row.count, row.share] for row in section.rows],
-        note=section.base_label,
-    )
-
-
-def synthesis_tables(report: Synthesis) -> list[Table]:
-    period = f"{report.period.first.isoformat()} – {report.period.last.isoformat()}"
-    tables = [
-        Table(
-            _("Totals"),
-            [_("Period"), _("Calls"), _("Requests"), _("Requests per call")],
-            [[period, report.totals.calls, report.totals.requests, report.totals.requests_per_call]],
-        ),
-        Table(
-            report.themes.title,
-            [_("Code"), _("Theme"), _("Count"), _("Share (%)")],
-            [[row.key, row.label, row.count, row.share] for row in report.themes.rows],
-            note=report.themes.base_label,
-        ),
-        Table(
-            _("Requests by category (level 2)"),
-            [_("Theme"), _("Code"), _("Category"), _("Count"), _("Share of the theme (%)")],
-            [
-                [theme.label, row.key, row.label, row.count, row.share]
-                for theme in report.themes.rows
-                for row in report.subthemes[theme.key].rows
-            ],
-        ),
-    ]
-    tables.extend(_section_table(section, section.title) for section in report.sections)
-    for section in (report.hours, report.weekdays):
-        if section is not None:
-            tables.append(_section_table(section, section.title))
-    return tables
-
-
-def bilan_tables(report: Bilan) -> list[Table]:
-    now = f"{report.period.first.isoformat()} – {report.period.last.isoformat()}"
-    before = f"{report.previous.first.isoformat()} – {report.previous.last.isoformat()}"
-    base_note = (
-        _("Base: calls (a call with several requests of a theme counts once; shares may add up to more than 100%).")
-        if report.base == BASE_CALLS
-        else _("Base: requests (each request of a call counts).")
-    )
-    headers = [
-        _("Code"),
-        _("Category"),
-        _("Count (now)"),
-        _("Share now (%)"),
-        _("Count (before)"),
-        _("Share before (%)"),
-        _("Difference (points)"),
-    ]
-
-    def rows(comparisons: list[Comparison]) -> list[list[Any]]:
-        return [
-            [c.key, c.label, c.count_now, c.share_now, c.count_before, c.share_before, c.difference]
-            for c in comparisons
-        ]
-
-    return [
-        Table(
-            _("Totals"),
-            [_("Period"), _("Calls"), _("Requests")],
-            [
-                [now, report.totals_now.calls, report.totals_now.requests],
-                [before, report.totals_before.calls, report.totals_before.requests],
-            ],
-        ),
-        Table(_("Themes"), headers, rows(report.themes), note=base_note),
-        Table(_("Categories (level 2)"), headers, rows(report.categories), note=base_note),
-    ]
 
 
 # ---------------------------------------------------------------------------------------------

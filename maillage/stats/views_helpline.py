@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from maillage.core.http import AuthenticatedRequest
@@ -25,8 +26,16 @@ from maillage.core.parsing import parse_period as parse_dates
 from maillage.core.spreadsheet import separator_from_request
 from maillage.helpline.models import WeeklyNote
 from maillage.helpline.queries import debriefings_of_week, staff_line_ids, week_bounds
-from maillage.stats import charts, helpline_reports
+from maillage.stats import charts, helpline_reports, helpline_tables
 from maillage.stats.exports import export_response, rows_to_xlsx_response, streaming_csv_response
+from maillage.stats.helpline_reading import (
+    SINCE_START,
+    line_first_day,
+    parse_fixed_period,
+    parse_version,
+    period_choices,
+    version_choices,
+)
 from maillage.stats.shares import Period, default_period
 
 EXPORT_FORMATS = ("csv", "xlsx")
@@ -98,14 +107,16 @@ def weekly(request: AuthenticatedRequest) -> HttpResponseBase:
     day = _week_day(request)
     monday, next_monday = week_bounds(day)
     period = Period(monday, next_monday - timedelta(days=1))
-    report = helpline_reports.synthesis([line.pk], period)
+    reading = parse_version(request.GET.get("version"))
+    report = helpline_reports.synthesis([line.pk], period, reading)
     export_format = request.GET.get("format")
     if export_format in EXPORT_FORMATS:
         return export_response(
             export_format,
             f"helpline-week-{monday.isoformat()}",
-            helpline_reports.synthesis_tables(report),
+            helpline_tables.synthesis_tables(report),
             separator=separator_from_request(request),
+            header=helpline_tables.synthesis_header(report),
         )
     figures = []
     if report.totals.calls:
@@ -135,26 +146,60 @@ def weekly(request: AuthenticatedRequest) -> HttpResponseBase:
             "charts": figures,
             "debriefings": debriefings_of_week(line.pk, monday),
             "note": WeeklyNote.objects.filter(organisation=line, week_start=monday).select_related("author").first(),
+            "version_line": helpline_tables.version_line(reading),
+            "version": request.GET.get("version") or "",
+            "versions": version_choices(),
         },
     )
 
 
+def _bilan_period(request: AuthenticatedRequest, line: Organisation) -> tuple[Period, dict[str, str], str, bool]:
+    """The period (a fixed four-month one, from the line's start, or custom), errors per field, the fixed
+    period's value, and whether it has periods to be compared with."""
+    raw = (request.GET.get("period") or "").strip()
+    if raw:
+        try:
+            fixed = parse_fixed_period(raw, line.pk, timezone.localdate())
+        except BadParameter as error:
+            return default_period(timezone.localdate()), {error.name: error.message}, "", True
+        assert fixed is not None
+        return fixed, {}, raw, raw != SINCE_START
+    period, errors = _period(request)
+    return period, errors, "", True
+
+
 @login_required
+@bad_parameters_answer_400
 def bilan(request: AuthenticatedRequest) -> HttpResponseBase:
     line = _line(request)
-    period, errors = _period(request)
+    period, errors, fixed, compared = _bilan_period(request, line)
     base = request.GET.get("base", helpline_reports.BASE_REQUESTS)
     if base not in helpline_reports.BASES:
         base = helpline_reports.BASE_REQUESTS
-    report = helpline_reports.bilan([line.pk], period, base)
+    reading = parse_version(request.GET.get("version"))
+    report = helpline_reports.bilan([line.pk], period, base, reading=reading, compared=compared)
+    query: dict[str, str | int] = {"line": line.pk, "base": base, "version": request.GET.get("version") or ""}
+    if fixed:
+        query["period"] = fixed
+    else:
+        query.update({"start": period.first.isoformat(), "end": period.last.isoformat()})
     export_format = request.GET.get("format")
     if export_format in EXPORT_FORMATS and not errors:
         name = f"helpline-bilan-{period.first.isoformat()}-{period.last.isoformat()}"
         return export_response(
-            export_format, name, helpline_reports.bilan_tables(report), separator=separator_from_request(request)
+            export_format,
+            name,
+            helpline_tables.bilan_tables(report),
+            separator=separator_from_request(request),
+            header=helpline_tables.bilan_header(report),
         )
     chart = None
-    if report.themes:
+    if report.themes and report.previous is None:
+        top = report.themes[:12]
+        chart = charts.horizontal_bars(
+            _("Share of each theme (%)"), [row.label for row in top], [row.share_now for row in top], "%"
+        )
+    elif report.themes:
         top = report.themes[:12]
         chart = charts.comparison_bars(
             _("Share of each theme (%)"),
@@ -174,6 +219,12 @@ def bilan(request: AuthenticatedRequest) -> HttpResponseBase:
             "chart": chart,
             "base": base,
             "bases": helpline_reports.BASES,
+            "fixed": fixed,
+            "periods": period_choices(line.pk, timezone.localdate(), line_first_day(line.pk)),
+            "query": urlencode(query),
+            "version": request.GET.get("version") or "",
+            "versions": version_choices(),
+            "version_line": helpline_tables.version_line(reading),
         },
     )
 

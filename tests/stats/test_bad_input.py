@@ -112,7 +112,8 @@ def casework_schemes(db: None) -> object:
         ({"date_to": "2026-02-30"}, "date_to", "Enter a valid date."),
         ({"f_subsidy": HUGE}, "f_subsidy", "choice"),
         ({"f_theme1": "x" * 3000}, "f_theme1", "choice"),
-        ({"theme_version": HUGE}, "theme_version", "choice"),
+        ({"theme_version": HUGE}, "theme_version", "Ensure this value is less than or equal to 2147483647."),
+        ({"stage_version": "9"}, "stage_version", "There is no version 9 of request-stage."),
         ({"f_mode": ["in_person", HUGE]}, "f_mode", "choice"),
     ],
 )

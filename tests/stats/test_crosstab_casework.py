@@ -289,6 +289,7 @@ def test_saved_report_delete_and_sector_filter(seeded, worker, federation_staff,
         {"run": "1", "measure": "followups", "rows": "centre", "sector": "casg", "export": "csv", "sep": "comma"},
     )
     lines = b"".join(response.streaming_content).decode("utf-8").splitlines()
-    assert lines[1] == "Les nombres inférieurs à 5 sont affichés « <5 »."  # federation staff reads French
+    assert lines[0] == "Mesure,Suivis"  # federation staff reads French; the table's description comes first
+    assert lines[7] == "Les nombres inférieurs à 5 sont affichés « <5 »."
     assert lines[-1] == f"Total,{FollowUp.objects.count()},{FollowUp.objects.count()}"  # both CASG centres
     assert AuditEntry.objects.filter(code="stats.crosstab.exported", actor=federation_staff).count() == 1

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from maillage.helpline.models import Call, Request
-from maillage.stats import helpline_reports
+from maillage.stats import helpline_reports, helpline_tables
 from maillage.stats.shares import Period, default_period
 from tests.helpline.conftest import food_service, line, responder, themes  # noqa: F401
 from tests.helpline.factories import log
@@ -151,7 +151,7 @@ def test_weekly_synthesis(responder, themes, line, food_service):
     assert sections["actions"] == [("information", 2), ("referral", 1)]
     assert [(r.key, r.count) for r in report.hours.rows if r.count] == [(10, 1), (11, 1)]
     assert [(r.key, r.count) for r in report.weekdays.rows if r.count] == [(0, 2)]
-    assert [t.title for t in helpline_reports.synthesis_tables(report)][:3] == [
+    assert [t.title for t in helpline_tables.synthesis_tables(report)][:3] == [
         "Totaux",
         "Demandes par thème",
         "Demandes par catégorie (niveau 2)",

@@ -56,7 +56,14 @@ def test_weekly_page_charts_and_exports(staff_client, responder, themes, food_se
     text = _content(exported).decode("utf-8")
     assert "Secret" not in text
     rows = list(csv.reader(io.StringIO(text)))
-    assert rows[0] == ["Totaux"]
+    monday = response.context["monday"]
+    assert rows[:4] == [
+        ["Période", f"{monday.isoformat()} – {(monday + timedelta(days=6)).isoformat()}"],
+        ["Catégories lues dans", rows[1][1]],
+        [],
+        ["Totaux"],
+    ]
+    assert rows[1][1].startswith("Thèmes des demandes : version 1 (en vigueur, publiée le ")
     xlsx = staff_client.get(reverse("stats:helpline_weekly"), {"format": "xlsx"})
     assert _no_store(xlsx) is True
     workbook = load_workbook(io.BytesIO(_content(xlsx)))
@@ -74,7 +81,7 @@ def test_bilan_page_and_exports(staff_client, responder, themes):
     calls = staff_client.get(
         reverse("stats:helpline_bilan"), {"base": "calls", "start": "2021-01-01", "end": "2021-04-30"}
     )
-    assert (calls.context["base"], calls.context["report"].previous.first.isoformat()) == ("calls", "2020-09-03")
+    assert (calls.context["base"], calls.context["report"].previous.first.isoformat()) == ("calls", "2020-09-01")
     bad = staff_client.get(reverse("stats:helpline_bilan"), {"start": "2021-05-01", "end": "2021-04-30", "base": "x"})
     with translation.override("fr"):  # the staff member reads French; the sentences are core.parsing's
         before, unreadable_date = _("The end date must not be before the start date."), _("Enter a date as YYYY-MM-DD.")
@@ -84,8 +91,10 @@ def test_bilan_page_and_exports(staff_client, responder, themes):
     exported = staff_client.get(reverse("stats:helpline_bilan"), {"format": "xlsx"})
     assert _no_store(exported) is True
     sheet = load_workbook(io.BytesIO(_content(exported)))["Thèmes"]
-    assert [cell.value for cell in sheet[3]][:3] == ["Code", "Catégorie", "Nombre (maintenant)"]
-    assert [cell.value for cell in sheet[4]] == ["FOOD", "Aide alimentaire", 1, 100.0, 1, 100.0, 0.0]
+    assert sheet[2][0].value == "Période"
+    assert sheet[6][0].value == "Catégories lues dans"
+    assert [cell.value for cell in sheet[9]][:3] == ["Code", "Catégorie", "Nombre (maintenant)"]
+    assert [cell.value for cell in sheet[10]] == ["FOOD", "Aide alimentaire", 1, 100.0, 1, 100.0, 0.0, 0, 0.0, 100.0]
     csv_export = staff_client.get(reverse("stats:helpline_bilan"), {"format": "csv"})
     assert csv_export["Content-Disposition"].startswith('attachment; filename="helpline-bilan-')
     assert _no_store(csv_export) is True
