@@ -31,7 +31,9 @@ def pair_chart(
     first_label: str,
     second_label: str,
 ) -> Chart:
-    labels, first, second, second_states = (list(x)[:MAX_BARS] for x in (labels, first, second, second_states))
+    labels = list(labels)[:MAX_BARS]
+    first, second = list(first)[:MAX_BARS], list(second)[:MAX_BARS]
+    second_states = list(second_states)[:MAX_BARS]
     key = (
         "maillage-sector-chart:"
         + hashlib.sha256(
@@ -40,7 +42,7 @@ def pair_chart(
     )
     chart = cache.get(key)
     if chart is None:
-        chart = _draw(title, labels, first, second, second_states, first_label, second_label)
+        chart = _draw(title, list(labels), list(first), list(second), list(second_states), first_label, second_label)
         cache.set(key, chart, CACHE_SECONDS)
     return chart  # type: ignore[no-any-return]
 

@@ -94,6 +94,14 @@ def _position(value: float | None, q1: float, median: float, q3: float) -> str:
     return str(UPPER_MIDDLE if value >= median else LOWER_MIDDLE)
 
 
+def family_of(indicator_code: str, period: Period) -> str:
+    """Tables that can be set against each other share one protection pattern: every period of the grid in
+    a year (a year minus three quarters is the fourth), both levels of an axis (level-1 lines are sums of
+    level-2 ones), every scope (the network, a sector, a subsidy)."""
+    base = indicator_code[:-1] if indicator_code[-1:] in {"1", "2"} else indicator_code
+    return f"sector:{base}:{period.year}"
+
+
 def compare(counts: Counts, centre_id: int | None, period: Period, *, family: str = "") -> Comparison:
     """The comparison of one indicator; `centre_id` None gives the sector's figures alone (the report)."""
     indicator = INDICATORS[counts.indicator]
@@ -105,7 +113,7 @@ def compare(counts: Counts, centre_id: int | None, period: Period, *, family: st
         sector_cells,
         variable=indicator.variable or "total",
         known=own_cells if centre_id is not None else None,
-        family=family or f"sector:{indicator.code}:{period.year}",
+        family=family or family_of(indicator.code, period),
         contributors={key: sum(1 for cells in contributing.values() if cells.get(key)) for key in categories},
     )
     own_total = sum(own_cells.get(key, 0) for key in categories)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.core.cache import cache
 from django.db import connection
@@ -140,7 +141,7 @@ def _actions(indicator: Indicator, period: Period, centre_ids: list[int], subsid
         )
         join = "CROSS JOIN LATERAL" if connection.vendor == "postgresql" else ","
         where = f"f.organisation_id IN ({placeholders}) AND f.date >= %s AND f.date <= %s"
-        values: list[object] = [*centre_ids, period.first, period.last]
+        values: list[Any] = [*centre_ids, period.first, period.last]
         if subsidy_id is not None:
             where += " AND f.subsidy_id = %s"
             values.append(subsidy_id)

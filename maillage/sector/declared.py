@@ -92,8 +92,8 @@ def read_rows(upload: Any) -> Iterator[tuple[int, list[str]]]:
         raise ValidationError(_("The file is not UTF-8 text."), code="encoding") from error
     first = text.split("\n", 1)[0]
     delimiter = ";" if first.count(";") >= first.count(",") else ","
-    for number, row in enumerate(csv_rows(io.StringIO(text), delimiter=delimiter), start=1):
-        yield number, [cell.strip() for cell in row]
+    for number, fields in enumerate(csv_rows(io.StringIO(text), delimiter=delimiter), start=1):
+        yield number, [cell.strip() for cell in fields]
 
 
 def validate(rows: Iterable[tuple[int, list[str]]], organisation: Organisation, year: int) -> list[CleanFigure]:

@@ -139,7 +139,7 @@ def centre_and_sector(request: HttpRequest) -> HttpResponseBase:
             filename=f"sector-{centre.short_name}-{period.year}-{period.key}",
         )
     centres = list(casework_organisations(request.user).filter(is_member=True).order_by("short_name"))
-    query = urlencode({"centre": centre.pk, "year": period.year, "period": period.key})
+    query = urlencode({"centre": str(centre.pk), "year": str(period.year), "period": period.key})
     return render(
         request,
         "sector/centre_and_sector.html",
@@ -268,7 +268,7 @@ def submit_figures(request: HttpRequest) -> HttpResponse:
 def figures_template(request: HttpRequest) -> HttpResponseBase:
     centre = _coordinated_centre(request)
     raw = request.GET.get("year")
-    year = parse_int(raw, name="year", minimum=2000, maximum=latest_year()) if raw else latest_year() - 1
+    year = (parse_int(raw, name="year", minimum=2000, maximum=latest_year()) if raw else None) or latest_year() - 1
     rows = declared.template_rows(centre, year)
     name = f"sector-figures-{centre.short_name}-{year}"
     if request.GET.get("format") == "xlsx":
@@ -429,7 +429,7 @@ def annex(request: HttpRequest, token: str) -> HttpResponseBase:
         return exports.pdf_response(
             title, about(centre, period), items, filename=f"annex-{centre.short_name}-{period.year}"
         )
-    notes = {}
+    notes: dict[str, list[str]] = {}
     for comment in Comment.objects.filter(year=period.year):
         notes.setdefault(comment.indicator, []).append(comment.text)
     return render(

@@ -163,3 +163,16 @@ def test_pdf_export(world: World) -> None:
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF")
+
+
+def test_the_sector_minus_my_centre_singles_out_nobody(world: World) -> None:
+    """INCOME: CSS A has 10, CSS F has 1. Showing the sector's 11 to CSS A would give CSS F's 1 by subtraction:
+    the disclosure engine is told CSS A's own figures, and hides it."""
+    import datetime
+
+    add_persons(world.ours, world.worker, "INCOME.BENEFITS", 10, day=datetime.date(YEAR, 2, 2))
+    response = _page(client_for(world.worker), world)
+    income = {line.key: line for line in _comparison(response, "requests.theme1").lines}["INCOME"]
+    assert income.own == 10
+    assert income.sector is None
+    assert income.sector_state in {"<5", "x"}

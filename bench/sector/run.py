@@ -1,0 +1,105 @@
+"""Time "my centre and the sector" and the annual sector report on a big case-work database.
+
+    export DATABASE_URL=postgres://postgres@127.0.0.1:5432/maillage_sector_bench MAILLAGE_VAR_DIR=/tmp/sector-bench-var
+    .venv/bin/python bench/casework/generate.py --followups 1000000     # 30 centres, 10 years, roll-ups
+    flock /tmp/bench.lock .venv/bin/python bench/sector/run.py
+
+Each page figure is the whole request through Django's test client (middleware, sessions, templates,
+charts), as a worker of centre "Bench 00": cold = the sector counts' cache emptied first (every indicator
+counted from the roll-ups or the rows), warm = the same page again within the cache's 10 minutes.
+Median (max) of 5 runs after one warm-up. The report: `report.build_documents` (HTML and PDF) with an
+empty cache, once.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "maillage.settings")
+
+import django
+
+django.setup()
+
+from django.core.cache import cache  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from maillage.casework.models import FollowUp  # noqa: E402
+from maillage.core.models import Membership, Organisation, User  # noqa: E402
+from maillage.sector.models import ReportRun  # noqa: E402
+
+RUNS = 5
+YEAR = 2025
+
+
+def _load() -> str:
+    return Path("/proc/loadavg").read_text().split()[0]
+
+
+def _time(client: Client, url: str, *, cold: bool) -> tuple[float, float, int]:
+    samples = []
+    queries = 0
+    for index in range(RUNS + 1):
+        if cold:
+            cache.clear()
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            response = client.get(url)
+            elapsed = (time.perf_counter() - started) * 1000
+        assert response.status_code == 200, response.status_code
+        if index:  # the first run warms the process (imports, matplotlib, connections)
+            samples.append(elapsed)
+            queries = len(captured)
+    return statistics.median(samples), max(samples), queries
+
+
+def main() -> None:
+    assert connection.vendor == "postgresql", "set DATABASE_URL to the bench database"
+    centre = Organisation.objects.get(short_name="Bench 00")
+    worker = User.objects.filter(memberships__organisation=centre, memberships__role="worker").first()
+    assert worker is not None
+    Membership.objects.get_or_create(user=worker, organisation=centre, role="worker")
+    client = Client()
+    client.force_login(worker)
+    followups = FollowUp.objects.count()
+    in_year = FollowUp.objects.filter(date__year=YEAR).count()
+    print(f"follow-ups: {followups:,} ({in_year:,} in {YEAR}); load {_load()}", flush=True)
+    lines = []
+    for label, query in (
+        ("whole year", f"?centre={centre.pk}&year={YEAR}&period=year"),
+        ("a quarter", f"?centre={centre.pk}&year={YEAR}&period=q2"),
+        ("a four-month period", f"?centre={centre.pk}&year={YEAR}&period=t3"),
+    ):
+        for cold in (True, False):
+            load = _load()
+            median, worst, queries = _time(client, f"/sector/{query}", cold=cold)
+            line = f"| {label}, {'cold' if cold else 'warm'} | {median:.0f} ms ({worst:.0f}) | {queries} | {load} |"
+            print(line, flush=True)
+            lines.append(line)
+    cache.clear()
+    load = _load()
+    run = ReportRun.objects.create(year=YEAR, actor=worker)
+    from maillage.sector.report import build_documents
+
+    started = time.perf_counter()
+    build_documents(run)
+    seconds = time.perf_counter() - started
+    run.refresh_from_db()
+    line = (
+        f"| annual report {YEAR}, HTML + PDF, cold | {seconds:.1f} s | HTML {len(run.html) / 1e6:.1f} MB,"
+        f" PDF {len(run.pdf) / 1e3:.0f} kB | {load} |"
+    )
+    print(line, flush=True)
+    lines.append(line)
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
