@@ -58,6 +58,12 @@ def test_requests_by_theme_match_an_independent_count(world: World) -> None:
     assert theme["FOOD"].position == "between the 1st quartile and the median"
     persons = _comparison(response, "persons").lines[0]
     assert (persons.own, persons.sector) == (13, 68)
+    actions = {line.key: (line.own, line.sector) for line in _comparison(response, "followups.actions").lines}
+    assert actions == {"information": (13, 68)}
+    referral = {line.key: (line.own, line.sector) for line in _comparison(response, "followups.referral").lines}
+    assert referral == {"no": (13, 68)}
+    sex = {line.key: (line.own, line.own_share) for line in _comparison(response, "persons.sex").lines}
+    assert sex == {"f": (13, 100.0)}
 
 
 def test_a_small_sector_figure_is_hidden_never_zero(world: World) -> None:
