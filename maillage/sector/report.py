@@ -23,6 +23,7 @@ from maillage.sector.charts import pair_chart
 from maillage.sector.comparison import MIN_CENTRES, Comparison, comparisons
 from maillage.sector.counts import sector_centres
 from maillage.sector.indicators import INDICATORS
+from maillage.sector.links import email_annex_links
 from maillage.sector.models import Comment, CompletionDeclaration, FigureSubmission, ReportRun
 from maillage.sector.pdf import Section, document_pdf
 from maillage.sector.periods import Period
@@ -248,7 +249,8 @@ def build_documents(run: ReportRun) -> None:
         if FollowUp.objects.filter(organisation_id=pk, date__year=run.year).exists()
         or FigureSubmission.objects.filter(organisation_id=pk, data_year__year=run.year).exists()
     ]
-    services.create_annex_links(run, contributing)
+    links = services.create_annex_links(run, contributing)
+    email_annex_links(links)
 
 
 @task()

@@ -6,7 +6,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core import signing
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -29,11 +28,11 @@ from maillage.sector.completeness import completeness
 from maillage.sector.counts import sector_centres
 from maillage.sector.forms import CommentForm, FiguresForm, PeriodForm, YearForm
 from maillage.sector.indicators import GROUP_LABELS, INDICATORS
+from maillage.sector.links import annex_url, nonce_from
 from maillage.sector.models import AnnexLink, Comment, CompletionDeclaration, DataYear, ReportRun
 from maillage.sector.periods import Period, latest_year, parse_period
 from maillage.stats.crosstab import target_version
 
-ANNEX_SALT = "maillage.sector.annex"
 EXPORTS = {"csv", "xlsx", "pdf"}
 
 
@@ -157,14 +156,6 @@ def centre_and_sector(request: HttpRequest) -> HttpResponseBase:
 
 
 # The centre's year --------------------------------------------------------------------------------------
-
-
-def _annex_token(link: AnnexLink) -> str:
-    return signing.Signer(salt=ANNEX_SALT).sign(link.nonce)
-
-
-def annex_url(link: AnnexLink) -> str:
-    return reverse("sector:annex", kwargs={"token": _annex_token(link)})
 
 
 @login_required
@@ -412,10 +403,9 @@ def annex_revoke(request: HttpRequest, link_id: int) -> HttpResponse:
 def annex(request: HttpRequest, token: str) -> HttpResponseBase:
     """A centre's annex: the link is signed and random, and opens only for a signed-in member of that centre
     (a forwarded or replayed link shows nothing to anyone else); revoked links answer 404."""
-    try:
-        nonce = signing.Signer(salt=ANNEX_SALT).unsign(token)
-    except signing.BadSignature:
-        raise Http404 from None
+    nonce = nonce_from(token)
+    if nonce is None:
+        raise Http404
     link = (
         AnnexLink.objects.select_related("report", "organisation").filter(nonce=nonce, revoked_at__isnull=True).first()
     )

@@ -8,8 +8,8 @@ from django.utils.html import escape
 
 from maillage.core.models import AuditEntry
 from maillage.sector.disclosure_bridge import describe_rule
+from maillage.sector.links import annex_url
 from maillage.sector.models import AnnexLink, Comment, ReportRun
-from maillage.sector.views import annex_url
 from tests.conftest import client_for
 from tests.factories import member
 from tests.sector.conftest import YEAR, World
@@ -56,6 +56,12 @@ def test_each_contributing_centre_gets_an_annex_link(world: World, report: Repor
     response = client_for(world.worker).get(url)
     assert response.status_code == 200
     assert "CSS A in the sector report 2025" in response.content.decode()
+    from maillage.core.models import OutboxEmail
+
+    email = OutboxEmail.objects.get(template="sector/emails/annex")  # CSS A's coordinator, the only one
+    assert email.to == [world.coordinator.email]
+    assert email.subject == "Sector report 2025: the annex of CSS A"
+    assert url in email.body
     assert client_for(world.worker).get(url, {"export": "pdf"}).content.startswith(b"%PDF")
 
 
