@@ -8,7 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from maillage.sector.models import DataYear, DeclaredFigure, FigureSubmission
+from maillage.sector.models import DataYear, DeclaredFigure, FigureSubmission, ReportRun
 from tests.conftest import client_for
 from tests.sector.conftest import YEAR, World
 
@@ -51,6 +51,11 @@ def test_good_figures_are_saved_and_enter_the_sector(world: World, coordinator_c
     persons = next(c for c in totals if c.indicator.code == "persons")
     # The declared figures stand for CSS A's counted ones: 120 instead of 13, the sector 68 - 13 + 120.
     assert (persons.lines[0].own, persons.lines[0].sector, persons.declared_centres) == (120, 175, 1)
+    # ... and they enter the annual report, marked as declared.
+    client_for(world.staff).post(reverse("sector:reports"), {"year": YEAR})
+    html = ReportRun.objects.get().html
+    assert "Including the figures declared by 1 centre using another tool." in html
+    assert "yes (declared)" in html
 
 
 @pytest.mark.parametrize(
