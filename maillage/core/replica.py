@@ -85,7 +85,7 @@ class ReplicaForReportsMiddleware:
             response = self.get_response(request)
         finally:
             _reading_reports.reset(token)
-        if request.method in _WRITES and response.status_code < 500 and hasattr(request, "session"):
+        if configured() and request.method in _WRITES and response.status_code < 500 and hasattr(request, "session"):
             request.session[_WROTE_AT] = time.time()
         return response
 
