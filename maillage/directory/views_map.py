@@ -20,7 +20,7 @@ from maillage.core.parsing import bad_parameters_answer_400
 from maillage.directory.forms import SearchForm
 from maillage.directory.models import Worker
 from maillage.directory.queries import ReferralSuggestion, search
-from maillage.directory.search.page import criteria_of, is_professional
+from maillage.directory.search.page import criteria_of, is_professional, options_html
 from maillage.directory.search.state import canonical_pairs, url_of
 from maillage.directory.services_people import record_people_read
 
@@ -67,6 +67,7 @@ def map_page(request: HttpRequest) -> HttpResponse:
         "directory/map.html",
         {
             "form": form,
+            "need_options": options_html(form, "need"),
             "results": results,
             "data_url": data_url,
             "list_url": url_of(reverse("directory:search"), pairs),

@@ -27,7 +27,7 @@ from maillage.directory.people import (
     search_people,
     stale_cards,
 )
-from maillage.directory.search.page import is_professional
+from maillage.directory.search.page import is_professional, options_html
 from maillage.directory.search.state import canonical_pairs, url_of
 
 PEOPLE_ORDER = ("q", "need", "organisation", "commune", "quartier", "language")
@@ -59,6 +59,7 @@ def people_search(request: AuthenticatedRequest) -> HttpResponse:
         "directory/people_search.html",
         {
             "form": form,
+            "need_options": options_html(form, "need"),
             "workers": workers,
             "stale": {worker.pk for worker in workers or [] if card_is_stale(worker)},
             "my_card": Worker.objects.filter(user=request.user).first(),

@@ -29,7 +29,7 @@ def is_professional(request: HttpRequest) -> bool:
     return request.user.is_authenticated and active_memberships(request.user).exists()
 
 
-def _options(form: SearchForm, name: str) -> SafeString:
+def options_html(form: Any, name: str) -> SafeString:
     """The <option> elements of a choice field, written here: a template loop over ~80 options cost
     more than the search (Django's widget, one template per option, even more)."""
     current = form[name].value()
@@ -97,7 +97,7 @@ def _search_page(request: HttpRequest, *, professional: bool) -> HttpResponse:
         if form.is_bound and form.is_valid():
             response["HX-Push-Url"] = canonical
         return response
-    context["selects"] = {name: _options(form, name) for name in ("need", "language", "modality")}
+    context["selects"] = {name: options_html(form, name) for name in ("need", "language", "modality")}
     context["can_manage_organisations"] = professional and (
         is_federation_staff(request.user) or organisations_of(request.user, [Role.COORDINATOR]).exists()
     )
