@@ -17,6 +17,7 @@ import io
 import random
 from collections import Counter
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 import pytest
 from django.urls import reverse
@@ -290,3 +291,77 @@ def test_the_pages_and_exports_name_the_version_they_read_in(world, federation_s
     assert len(read_in) == 2
     assert read_in[0].startswith("Request themes: version 1 (published ")
     assert read_in[1].startswith("Institution concerned: version 1 (in force, published ")
+
+
+def _publish(scheme_code: str, change: Any, mapping: dict[str, str]) -> None:
+    """A new version of `scheme_code` whose rows `change` alters, with `mapping` for the codes it retires."""
+    from maillage.taxonomy.csv_format import category_lines
+
+    draft = taxonomy.create_draft(None, Scheme.objects.get(code=scheme_code), title="v2")
+    rows = change(taxonomy.category_rows(draft))
+    assert taxonomy.import_categories_csv(None, draft, "".join(category_lines(rows, separator="comma"))).errors == []
+    old = {c.code: c for c in Category.objects.filter(version=draft.previous)}
+    new = {c.code: c for c in Category.objects.filter(version=draft)}
+    for source, target in mapping.items():
+        taxonomy.record_mapping(None, old[source], new[target])
+    taxonomy.publish_version(None, draft)
+
+
+def test_institutions_and_stages_are_each_read_in_a_chosen_version(db):
+    """Version 2 of the institutions merges ONEM and the tax office into PUBLIC.FEDERAL; version 2 of the stages
+    moves STEPS.LETTER under INFO. Requests coded before read in either version, on both levels."""
+    from maillage.casework.schemes import ensure_casework_schemes
+    from maillage.taxonomy.queries import active_categories
+
+    ensure_casework_schemes()
+    rng = random.Random(3)
+    centre = OrganisationFactory(short_name="Nord")
+    files = [CaseFileFactory(person=PersonFactory(organisation=centre, reference=f"P-{i:06d}")) for i in range(4)]
+    institutions = list(
+        active_categories("institution-concerned").filter(
+            code__in=["PUBLIC.ONEM", "PUBLIC.TAX", "PUBLIC.CPAS", "HOUSING.SOCIAL"]
+        )
+    )
+    stages = list(active_categories("request-stage").filter(code__in=["STEPS.LETTER", "STEPS.FILE", "INFO.GENERAL"]))
+    coded = []
+    for _ in range(40):
+        request = RequestFactory(
+            follow_up=FollowUpFactory(case_file=rng.choice(files), date=date(2025, 3, rng.randint(1, 28))),
+            institution=rng.choice(institutions),
+            stage=rng.choice(stages),
+        )
+        coded.append((request.institution.code, request.stage.code))
+
+    def merge(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+        kept = [row for row in rows if row["code"] not in {"PUBLIC.ONEM", "PUBLIC.TAX"}]
+        federal = dict(
+            next(row for row in rows if row["code"] == "PUBLIC.CPAS"),
+            code="PUBLIC.FEDERAL",
+            label_en="Federal services",
+        )
+        return [*kept, federal]
+
+    def move(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+        kept = [row for row in rows if row["code"] != "STEPS.LETTER"]
+        letter = dict(
+            next(row for row in rows if row["code"] == "STEPS.LETTER"), code="INFO.LETTER", parent_code="INFO"
+        )
+        return [*kept, letter]
+
+    _publish("institution-concerned", merge, {"PUBLIC.ONEM": "PUBLIC.FEDERAL", "PUBLIC.TAX": "PUBLIC.FEDERAL"})
+    _publish("request-stage", move, {"STEPS.LETTER": "INFO.LETTER"})
+    in_v2 = {"PUBLIC.ONEM": "PUBLIC.FEDERAL", "PUBLIC.TAX": "PUBLIC.FEDERAL", "STEPS.LETTER": "INFO.LETTER"}
+    for number in (1, 2):
+        for level in (1, 2):
+            for axis, position in (("institution", 0), ("stage", 1)):
+                result = build(
+                    Params(measure="requests", dimensions=[f"{axis}{level}"], versions={axis: number}),
+                    Scope([centre.pk]),
+                )
+                codes = [row[position] for row in coded]
+                if number == 2:
+                    codes = [in_v2.get(code, code) for code in codes]
+                expected = Counter(_parent(code) if level == 1 else code for code in codes)
+                table = result.tables[0]
+                assert {row: table.value(row, TOTAL) for row in table.row_keys} == dict(expected), (axis, number, level)
+                assert result.versions[axis].number == number
