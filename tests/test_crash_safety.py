@@ -62,8 +62,8 @@ def _environment(**extra: str) -> dict[str, str]:
         MAILLAGE_SECRET_KEY=settings.SECRET_KEY,
         MAILLAGE_REQUIRE_2FA="false",
         MAILLAGE_TASKS_BACKEND="django_tasks.backends.immediate.ImmediateBackend",
-        **extra,
     )
+    env.update(extra)
     return env
 
 
@@ -256,3 +256,53 @@ def test_task_worker_killed_mid_batch_sends_no_email_twice(skip_without_postgres
     assert statuses.get(OutboxStatus.FAILED, 0) <= 1  # at most the one being sent at the kill
     assert statuses.get(OutboxStatus.SENT, 0) + statuses.get(OutboxStatus.FAILED, 0) == total
     assert set(sent) <= set(inbox.received)
+
+
+def test_task_worker_killed_during_an_import_leaves_nothing_half_imported(
+    skip_without_postgres: None, federation_staff, line, themes, settings
+) -> None:
+    """The journal import runs in a real `db_worker`; killed mid-import it wrote nothing; given up as
+    stale it is failed with a reason; started again it imports every call once."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from maillage.helpline import importer
+    from maillage.helpline.models import JournalImport
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    rows = 4000
+    header = "call_id,started_at,duration_minutes,language,caller_sex,postal_code,caller_type,heard_via,urgency,category,action,note,comment\n"
+    body = "".join(
+        f"K{number},2021-02-{1 + number % 28:02d} 09:{number % 60:02d},5,fr,woman,1070,concerned,,low,FOOD.PARCEL,information,,\n"
+        for number in range(rows)
+    )
+    job = importer.start_import(
+        federation_staff, line, SimpleUploadedFile("journal.csv", (header + body).encode()), False
+    )
+    env = _environment(MAILLAGE_TASKS_BACKEND="django_tasks_db.DatabaseBackend")
+    worker_command = [sys.executable, "-m", "maillage", "db_worker", "--batch", "--no-startup-delay"]
+    worker = subprocess.Popen(
+        worker_command, env=env, cwd=PROJECT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        job.refresh_from_db()
+        if job.status == JournalImport.Status.RUNNING and job.processed_rows > 0:
+            break
+        time.sleep(0.02)
+    worker.send_signal(signal.SIGKILL)
+    worker.wait()
+    job.refresh_from_db()
+
+    assert (job.status, Call.objects.count()) == (JournalImport.Status.RUNNING, 0)
+    # Later than the time-out: the silent import is given up, with the reason shown to the person.
+    JournalImport.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(hours=2))
+    assert importer.give_up_stale_imports(JournalImport.objects.all()) == 1
+    job.refresh_from_db()
+    assert (job.status, job.failure_reason != "") == (JournalImport.Status.FAILED, True)
+
+    assert importer.restart_import(federation_staff, job) is True
+    completed = subprocess.run(worker_command, env=env, cwd=PROJECT, capture_output=True, text=True, check=False)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    job.refresh_from_db()
+    assert (job.status, job.calls_created, Call.objects.count()) == (JournalImport.Status.SUCCEEDED, rows, rows)
+    assert Call.objects.values("external_ref").distinct().count() == rows
