@@ -138,4 +138,5 @@ def test_the_pooler_settings_work_behind_pgbouncer_in_transaction_mode(pgbouncer
 def test_without_them_the_server_side_cursors_break(pgbouncer: int) -> None:
     errors, first = _run_workload(pgbouncer, "none").split(" ", 1)
     assert int(errors) > 0
-    assert "cursor" in first
+    # A named server-side cursor ("_django_curs_…") lost between server connections.
+    assert "_django_curs_" in first or "cursor" in first
