@@ -96,13 +96,12 @@ class VersionField(BoundedIntegerField):
         return number
 
 
-def _chosen_version(data: Any, axis: str) -> SchemeVersion | None:
-    """The version the form's data asks for an axis, to offer its codes as filters; None when it cannot be read."""
+def _asked_number(data: Any, axis: str) -> int | None:
+    """The version number the form's data asks for an axis, to offer its codes as filters; None if unreadable."""
     raw = data.get(f"{axis}_version") if data is not None else None
     try:
-        number = parse_int(raw, name=f"{axis}_version", minimum=1)
-        return version_to_read(AXES[axis], number)
-    except (BadParameter, ValidationError):
+        return parse_int(raw, name=f"{axis}_version", minimum=1)
+    except BadParameter:
         return None
 
 
@@ -131,18 +130,28 @@ class CrossTabForm(forms.Form):
         self.fields["rows"].choices = choices  # type: ignore[attr-defined]
         self.fields["columns"].choices = [("", _("(none)")), *choices]  # type: ignore[attr-defined]
         self.fields["pages"].choices = [("", _("(none)")), *choices]  # type: ignore[attr-defined]
+        # Each axis's versions, in one query; the one in force and the one the data asks for.
+        versions: dict[str, list[SchemeVersion]] = {axis: [] for axis in CATEGORY_AXES}
+        by_scheme = {scheme: axis for axis, scheme in AXES.items()}
+        for version in (
+            SchemeVersion.objects.select_related("scheme")
+            .filter(scheme__code__in=list(by_scheme))
+            .exclude(status=VersionStatus.DRAFT)
+            .order_by("-number")
+        ):
+            versions[by_scheme[version.scheme.code]].append(version)
+        self.read_versions: dict[str, SchemeVersion | None] = {}
         for axis in CATEGORY_AXES:
             field = VersionField(axis)
-            in_force = _chosen_version(None, axis)
+            in_force = next((v for v in versions[axis] if v.status == VersionStatus.PUBLISHED), None)
             field.widget.choices = [  # type: ignore[attr-defined]
                 ("", _("Version in force") + (f" (v{in_force.number})" if in_force else ""))
-            ] + [
-                (v.number, f"v{v.number} {v.title}".strip())
-                for v in SchemeVersion.objects.filter(scheme__code=AXES[axis])
-                .exclude(status=VersionStatus.DRAFT)
-                .order_by("-number")
-            ]
+            ] + [(v.number, f"v{v.number} {v.title}".strip()) for v in versions[axis]]
             self.fields[f"{axis}_version"] = field
+            asked = _asked_number(self.data if self.is_bound else None, axis)
+            self.read_versions[axis] = (
+                next((v for v in versions[axis] if v.number == asked), None) if asked else in_force
+            ) or in_force
         self.filter_keys = [key for key in FILTER_DIMENSIONS if key in keys]
         for key in self.filter_keys:
             self.fields[f"f_{key}"] = self._filter_field(key, centre)
@@ -166,9 +175,7 @@ class CrossTabForm(forms.Form):
         choices: list[tuple[str, Any]]
         axis = axis_of(key)
         if axis is not None:
-            version = _chosen_version(self.data if self.is_bound else None, axis)
-            if version is None:
-                version = _chosen_version(None, axis)
+            version = self.read_versions[axis]
             choices = []
             if version is not None:
                 read = reading_in(version, int(key[-1]))

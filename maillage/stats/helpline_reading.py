@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from maillage.core.parsing import BadParameter, parse_int
 from maillage.helpline.models import REQUEST_SCHEME, Call
 from maillage.stats.shares import Period
-from maillage.stats.versions import UNMAPPED, Reading, reading_in, version_to_read
+from maillage.stats.versions import UNMAPPED, Reading, readings_in, version_to_read
 from maillage.taxonomy.models import SchemeVersion, VersionStatus
 
 
@@ -57,7 +57,8 @@ def themes_read_in(number: int | None) -> ThemesReading:
         if number is None:  # nothing published yet: no request can have been logged
             return ThemesReading(None, None, None)
         raise
-    return ThemesReading(version, reading_in(version, 1), reading_in(version, 2))
+    level1, level2 = readings_in(version, 1, 2)
+    return ThemesReading(version, level1, level2)
 
 
 def parse_version(raw: str | None, name: str = "version") -> ThemesReading:

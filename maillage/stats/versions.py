@@ -1,5 +1,7 @@
 """The one place the reports import the reading of categories in a version from (`taxonomy.reading`).
 
+Readings are kept in memory while the scheme's versions stay as they are: a stats page asks for the same
+reading several times (each dimension, each filter's choices), and a published version never changes.
 Until `maillage.taxonomy.reading` is in the tree (issue #12 adds it), the same interface is given here
 over the mappings as they are (one target per old category, so no split yet).
 """
@@ -10,10 +12,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from maillage.taxonomy.models import SchemeVersion as _SchemeVersion
+from maillage.taxonomy.models import VersionStatus as _VersionStatus
+
 try:
-    from maillage.taxonomy.reading import UNMAPPED, Reading, UnknownVersion, reading_in, version_to_read
+    from maillage.taxonomy.reading import UNMAPPED, Reading, UnknownVersion, version_to_read
+    from maillage.taxonomy.reading import reading_in as _reading_in
 except ImportError:  # pragma: no cover - replaced by taxonomy.reading when it lands
     from maillage.taxonomy.models import Category, SchemeVersion, VersionStatus
     from maillage.taxonomy.queries import mapping_between
@@ -48,7 +55,7 @@ except ImportError:  # pragma: no cover - replaced by taxonomy.reading when it l
         order: list[str]
         splits: dict[str, tuple[str, ...]]
 
-    def reading_in(version: SchemeVersion, level: int) -> Reading:  # type: ignore[misc]
+    def _reading_in(version: SchemeVersion, level: int) -> Reading:  # type: ignore[misc]
         in_version = {c.code: c for c in Category.objects.filter(version=version).select_related("parent")}
 
         def at_level(code: str | None) -> str:
@@ -77,4 +84,32 @@ except ImportError:  # pragma: no cover - replaced by taxonomy.reading when it l
         return Reading(version, level, code_of, labels, order, {})
 
 
-__all__ = ["UNMAPPED", "Reading", "UnknownVersion", "reading_in", "version_to_read"]
+_CACHE: dict[tuple[Any, ...], Reading] = {}
+
+
+def readings_in(version: _SchemeVersion, *levels: int) -> list[Reading]:
+    """`taxonomy.reading.reading_in` at each level, remembered until a version of the scheme changes (one small
+    query tells)."""
+    stamp = tuple(
+        _SchemeVersion.objects.filter(scheme_id=version.scheme_id)
+        .exclude(status=_VersionStatus.DRAFT)
+        .order_by("pk")
+        .values_list("pk", "status", "created_at", "published_at")
+    )
+    found = []
+    for level in levels:
+        key = (version.pk, level, get_language(), stamp)  # labels are in the reader's language
+        reading = _CACHE.get(key)
+        if reading is None:
+            if len(_CACHE) > 200:
+                _CACHE.clear()
+            reading = _CACHE[key] = _reading_in(version, level)
+        found.append(reading)
+    return found
+
+
+def reading_in(version: _SchemeVersion, level: int) -> Reading:
+    return readings_in(version, level)[0]
+
+
+__all__ = ["UNMAPPED", "Reading", "UnknownVersion", "reading_in", "readings_in", "version_to_read"]
