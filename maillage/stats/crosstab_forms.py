@@ -179,7 +179,9 @@ class CrossTabForm(forms.Form):
             choices = []
             if version is not None:
                 read = reading_in(version, int(key[-1]))
-                choices = [(code, f"{code} — {read.labels.get(code, code)}") for code in read.order if code != UNMAPPED]
+                # The version's codes, then the joined keys old split codes count under (a table may show them).
+                keys = [*read.order, *(joined for joined in read.splits if joined not in read.order)]
+                choices = [(code, f"{code} — {read.labels.get(code, code)}") for code in keys if code != UNMAPPED]
         elif key in CHOICES:
             choices = list(CHOICES[key].choices)
         elif key == "commune":

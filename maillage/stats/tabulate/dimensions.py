@@ -184,7 +184,7 @@ def dimension(key: str, base: str, versions: Mapping[str, int]) -> DimensionSpec
         labels = dict(read.labels)
         labels.setdefault(UNMAPPED, str(NO_EQUIVALENT))
         codes = dict(read.code_of)
-        order = [code for code in read.order if code != UNMAPPED]
+        order = [code for code in [*read.order, *read.splits] if code != UNMAPPED]
         return DimensionSpec(
             key,
             case_for(path, codes),
