@@ -25,8 +25,8 @@ from typing import Any
 from django.db import connection, transaction
 
 from maillage.casework.models import AXES, RollupState, StatCell
-from maillage.taxonomy.models import Category, SchemeVersion, VersionStatus
-from maillage.taxonomy.queries import mapping_between
+from maillage.taxonomy.models import SchemeVersion, VersionStatus
+from maillage.taxonomy.reading import UNMAPPED, reading_in  # noqa: F401 - UNMAPPED: importable from here too
 
 # Bump when the layout below changes; cells of another layout are not read (rebuild them).
 VERSION = 2
@@ -40,7 +40,6 @@ FOLLOWUPS_BY_CODE, PERSONS_BY_CODE, CASE_FILES_BY_CODE = 5, 6, 7
 # persons and case files by a category code and another (not category) dimension, all time.
 REQUESTS_YEAR_PAIRS, FOLLOWUPS_YEAR_PAIRS = 8, 9
 FOLLOWUPS_BY_CODE_PAIRS, PERSONS_BY_CODE_PAIRS, CASE_FILES_BY_CODE_PAIRS = 10, 11, 12
-UNMAPPED = "?"
 CODE_DIMENSIONS = ("theme1", "theme2", "institution1", "institution2", "stage1", "stage2")
 MONTH, YEAR, ALL = "month", "year", "all"
 ALL_TIME = datetime.date(1900, 1, 1)  # the period of all-time cells
@@ -230,30 +229,9 @@ def target_version(axis: str, number: int | None) -> SchemeVersion | None:
 
 
 def codes_by_id(level: int, version: SchemeVersion) -> dict[int, str]:
-    """Every category id of the scheme (any version) → its code at `level` in `version`, through the mappings."""
-    in_version = {c.code: c for c in Category.objects.filter(version=version).select_related("parent")}
-
-    def at_level(code: str | None) -> str:
-        category = in_version.get(code or "")
-        if category is None:
-            return UNMAPPED
-        return category.top.code if level == 1 else category.code
-
-    result: dict[int, str] = {}
-    others = SchemeVersion.objects.filter(scheme=version.scheme).exclude(status=VersionStatus.DRAFT)
-    for other in others:
-        pairs = Category.objects.filter(version=other).values_list("pk", "code")
-        if other.pk == version.pk:
-            result.update({pk: at_level(code) for pk, code in pairs})
-        elif other.number < version.number:
-            mapping = mapping_between(other, version)
-            result.update({pk: at_level(mapping.get(code)) for pk, code in pairs})
-        else:
-            reverse: dict[str, str] = {}
-            for old_code, new_code in mapping_between(version, other).items():
-                reverse.setdefault(new_code, old_code)
-            result.update({pk: at_level(reverse.get(code)) for pk, code in pairs})
-    return result
+    """Every category id of the scheme (any version) → its code at `level` in `version`, through the mappings
+    (an old code split in several counts under a joined key: see `maillage.taxonomy.reading`)."""
+    return reading_in(version, level).code_of
 
 
 def _quoted_array(codes: dict[int, str]) -> tuple[str, int]:

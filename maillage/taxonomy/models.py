@@ -108,13 +108,17 @@ class Category(TranslatedLabel):
 
 
 class CategoryMapping(models.Model):
-    """Where an old version's category goes in the next version, so old counts read in new categories."""
+    """Where an old version's category goes in the next version, so old counts read in new categories.
+
+    Several mappings from one source are a split (INCOME → INCOME and DEBT); several to one target a merge."""
 
     source = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="mapped_to")
     target = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="mapped_from")
 
     class Meta:
-        constraints: ClassVar = [models.UniqueConstraint(fields=["source"], name="category_mapping_one_target")]
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["source", "target"], name="category_mapping_unique_pair")
+        ]
         verbose_name = _("category mapping")
         verbose_name_plural = _("category mappings")
 
