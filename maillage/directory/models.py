@@ -226,8 +226,16 @@ class Service(models.Model):
     def hours_line(self) -> str:
         """Its weekly hours on one line, as the printed sheets (HTML and PDF) show them: its own
         schedules, else its locations'; days in the reader's language."""
-        schedules = list(self.schedules.all()) or [s for hours in self.location_hours() for s in hours.schedules]
-        return "; ".join(f"{s.days_display} {s.opens_at:%H:%M}–{s.closes_at:%H:%M}" for s in schedules)
+        borrowed = [] if self.schedules.all() else self.location_hours()
+        schedules = list(self.schedules.all()) or [s for hours in borrowed for s in hours.schedules]
+        line = "; ".join(f"{s.days_display} {s.opens_at:%H:%M}–{s.closes_at:%H:%M}" for s in schedules)
+        from maillage.directory.calendars import CALENDARS
+
+        codes = set(self.holiday_calendars.split()).union(*(h.location.holiday_calendars.split() for h in borrowed))
+        labels = [str(label) for code, label in CALENDARS.items() if code in codes]
+        if line and labels:
+            line += " — " + _("closed on %(calendars)s") % {"calendars": ", ".join(labels)}
+        return line
 
 
 class ServiceLanguage(models.Model):

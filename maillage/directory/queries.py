@@ -201,6 +201,7 @@ def _result_service(entry: Entry, at: datetime, serves_area: bool) -> Service:
         crisis_until=entry.crisis_until,
         modalities=entry.modalities,
         hours_in_slots=entry.hours_in_slots,
+        holiday_calendars=entry.calendars,
     )
     name_fr, name_nl = entry.organisation_names
     service.organisation = _loaded(DirectoryOrganisation, id=entry.organisation_id, name_fr=name_fr, name_nl=name_nl)

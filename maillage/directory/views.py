@@ -586,10 +586,14 @@ def _sheet_content(request: HttpRequest, form: SheetForm) -> SheetContent:
         )
         rows.append((need, [r for r in found if r.serves_area or r.distance_km == 0.0] or found[:6]))
     prefetch_related_objects([r.service for _need, found in rows for r in found], *HOURS_PREFETCH)
-    query = {"postal_code": postal.code if postal else ""}
-    if len(needs) == 1:
-        query["need"] = str(needs[0].pk)
-    link = request.build_absolute_uri(reverse("directory:search")) + "?" + urlencode(query)
+    # The QR code keeps the needs chosen: one need is a search (its canonical URL), several the online sheet.
+    if len(needs) > 1:
+        query = urlencode([("commune", commune.pk), *(("needs", need.pk) for need in needs)])
+        link = request.build_absolute_uri(reverse("directory:sheet")) + "?" + query
+    else:
+        pairs = [("need", str(needs[0].pk))] if needs else []
+        pairs.append(("postal_code", postal.code if postal else ""))
+        link = request.build_absolute_uri(reverse("directory:search")) + "?" + urlencode(pairs)
     return SheetContent(commune=commune, rows=rows, link=link)
 
 

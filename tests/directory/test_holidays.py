@@ -115,3 +115,22 @@ def test_detail_page_says_which_holidays_close_the_service(client, themes) -> No
     Service.objects.filter(pk=service.pk).update(holiday_calendars="be brussels")
     html = client.get(reverse("directory:service", args=[service.pk])).content.decode()
     assert '<dd class="directory-holidays">' in html
+
+
+def test_sheet_line_says_closed_on_holidays_and_qr_keeps_needs(client, themes) -> None:  # type: ignore[no-untyped-def]
+    from maillage.core.models import Commune
+
+    service = make_service(name_fr="Colis", needs=[themes["FOOD"]], postal_code="1070", serves=["1070"],
+                           hours=[("MO", time(9), time(17))])  # fmt: skip
+    service.holiday_calendars = "be"
+    service.save()  # saved as the services do: the search index follows
+    anderlecht = Commune.objects.get(nis_code="21001")
+    response = client.get(reverse("directory:sheet"), {"commune": anderlecht.pk, "needs": [themes["FOOD"].pk, themes["HOUSING"].pk]})  # fmt: skip
+    assert "lun. 09:00–17:00 — fermé les jours fériés belges" in response.content.decode()
+    link = response.context["link"]
+    assert link == (
+        f"http://testserver/directory/sheet/?commune={anderlecht.pk}"
+        f"&needs={themes['FOOD'].pk}&needs={themes['HOUSING'].pk}"
+    )
+    again = client.get(link.removeprefix("http://testserver"))
+    assert [need.pk for need, _results in again.context["rows"]] == [themes["FOOD"].pk, themes["HOUSING"].pk]

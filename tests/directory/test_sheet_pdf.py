@@ -91,7 +91,7 @@ def test_sheet_pdf_lists_the_published_services_of_the_commune(  # type: ignore[
     assert lines == [
         "Où aller à Anderlecht ?",
         "Scannez pour les horaires à jour",
-        f"http://testserver/directory/?postal_code=1070&need={themes['FOOD'].pk}",
+        f"http://testserver/directory/?need={themes['FOOD'].pk}&postal_code=1070",
         "Aide alimentaire",
         "Épicerie sociale Saint-Guidon",
         "Association Solidarité Wayez",
@@ -118,7 +118,8 @@ def test_sheet_pdf_in_dutch(client: Client, themes, anderlecht, grocery) -> None
     assert lines == [
         "Waar terecht in Anderlecht?",
         "Scan voor actuele openingsuren",
-        "http://testserver/directory/?postal_code=1070",
+        # Several needs: the QR code opens the online sheet with the same needs.
+        f"http://testserver/directory/sheet/?commune={anderlecht.pk}&needs={themes['FOOD'].pk}&needs={themes['HOUSING'].pk}",
         "Voedselhulp",
         "Sociale kruidenier Sint-Guido",
         "Vereniging Wayez",

@@ -124,7 +124,7 @@ def test_sheet_has_inline_qr_code(client: Client, themes, food_service) -> None:
     assert response.status_code == 200
     assert response.context["qr"].startswith("data:image/svg+xml")
     assert [r.service for need, results in response.context["rows"] for r in results] == [food_service]
-    assert response.context["link"] == f"http://testserver/directory/?postal_code=1070&need={themes['FOOD'].pk}"
+    assert response.context["link"] == f"http://testserver/directory/?need={themes['FOOD'].pk}&postal_code=1070"
     # Address and phone from the search's plain rows, hours from the schedules.
     line = " ".join(response.content.decode().split("<strong>Colis du Midi</strong>")[1].split("</li>")[0].split())
     assert (
