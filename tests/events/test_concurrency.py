@@ -117,3 +117,51 @@ def test_rush_of_cancellations_and_registrations_keeps_capacity():
         thread.join()
     assert errors == []
     assert Registration.objects.filter(event=event, status__in=HOLDING).count() <= 10
+
+
+def test_one_organisation_picked_and_typed_at_once_never_passes_its_cap():
+    """Issue 16: "Abbé Froidure" picked once and typed twice gave it 3 seats; now at most the cap, under a rush."""
+    from tests.factories import OrganisationFactory
+
+    froidure = OrganisationFactory(short_name="Abbé Froidure", name_fr="Maison Abbé Froidure", name_nl="")
+    event = EventFactory(capacity=40, per_organisation=2)
+    ways = [
+        {"organisation": froidure},
+        {"organisation_name": "Abbé Froidure"},
+        {"organisation_name": "abbe froidure"},
+        {"organisation_name": "ABBÉ FROIDURE ASBL"},
+        {"organisation_name": "  Abbé-Froidure  "},
+    ]
+    outcomes: Counter[str] = Counter()
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+    people = [(n, ways[n % len(ways)]) for n in range(THREADS)]
+    start = threading.Barrier(len(people))
+
+    def work(n: int, way: dict) -> None:
+        try:
+            start.wait()
+            email = f"froidure{n}@example.org"
+            try:
+                services.register(event, services.RegistrationData(full_name=email, email=email, **way))
+                outcome = "registered"
+            except ValidationError:
+                outcome = "refused"
+            with lock:
+                outcomes[outcome] += 1
+        except BaseException as error:
+            with lock:
+                errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work, args=person) for person in people]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert outcomes == {"registered": 2, "refused": THREADS - 2}
+    held = Registration.objects.filter(event=event, status__in=HOLDING)
+    assert set(held.values_list("participant__organisation_key", flat=True)) == {f"org:{froidure.pk}"}
+    assert held.count() == 2

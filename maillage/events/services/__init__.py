@@ -24,6 +24,13 @@ from maillage.events.services.groups import (
     move_to_group,
     place_in_groups,
 )
+from maillage.events.services.identity import (
+    Identity,
+    identify,
+    known_matches,
+    normalised_name,
+    organisation_key,
+)
 from maillage.events.services.links import (
     CHECKIN_SALT,
     CONFIRM_SALT,
@@ -47,7 +54,6 @@ from maillage.events.services.locking import (
     _lock,
     _over_cap_error,
     covers,
-    organisation_key,
     sessions_of,
 )
 from maillage.events.services.messages import (
@@ -106,6 +112,7 @@ __all__ = [
     "BusyError",
     "CheckIn",
     "Event",
+    "Identity",
     "PartT",
     "Placement",
     "RegistrationData",
@@ -144,6 +151,9 @@ __all__ = [
     "edit_synthesis_point",
     "ensure_questions",
     "expire_registrations",
+    "identify",
+    "known_matches",
+    "normalised_name",
     "merge_points",
     "move_to_group",
     "organisation_key",

@@ -6,7 +6,6 @@ short lock timeout; re-count inside the lock; then write, all in one transaction
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,7 +15,6 @@ from django.db import OperationalError, connection
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from maillage.core.models import Organisation
 from maillage.events.models import (
     HOLDING,
     Event,
@@ -32,13 +30,6 @@ LOCK_TIMEOUT = "5s"
 
 class BusyError(Exception):
     """The capacity rows stayed locked longer than the lock timeout: ask the person to try again."""
-
-
-def organisation_key(organisation: Organisation | None, organisation_name: str) -> str:
-    """Who counts as one organisation: the chosen one, else the typed name without case or spacing."""
-    if organisation is not None:
-        return f"org:{organisation.pk}"
-    return "name:" + re.sub(r"[^\w]+", " ", organisation_name.casefold()).strip()
 
 
 def sessions_of(registration: Registration) -> list[Session]:

@@ -35,7 +35,8 @@ from maillage.events.models import (
     Theme,
 )
 from maillage.events.services.links import CONFIRM_SALT, absolute, confirmation_token, personal_url
-from maillage.events.services.locking import BusyError, _check_seat, _lock, _over_cap_error, organisation_key
+from maillage.events.services.identity import identify
+from maillage.events.services.locking import BusyError, _check_seat, _lock, _over_cap_error
 from maillage.events.services.messages import send_invitation
 
 # The personal link goes out at most once in this interval when an address is registered again.
@@ -121,6 +122,10 @@ def register(event: Event, data: RegistrationData, *, now: datetime | None = Non
     """
     now = now or timezone.now()
     data.email = data.email.strip().lower()
+    # A typed name of a known organisation counts as that organisation (one key for the caps).
+    identity = identify(data.organisation, data.organisation_name)
+    if identity.organisation is not None:
+        data.organisation = identity.organisation
     _check_request(event, data, now)
     themes: list[Theme | None] = [*sorted(data.themes, key=lambda theme: theme.pk)] if event.has_themes else [None]
     for attempt in range(3):
@@ -141,7 +146,7 @@ def _register_locked(
 ) -> RegistrationResult:
     with transaction.atomic():
         event = _lock(event.pk, [theme.pk for theme in themes if theme is not None])
-        key = organisation_key(data.organisation, data.organisation_name)
+        key = identify(data.organisation, data.organisation_name).key
         participant = Participant.objects.filter(event=event, email=data.email).first()
         if participant is not None:
             # The same refusals a newcomer of this organisation would get, so the answer tells nothing more.
