@@ -68,7 +68,8 @@ def test_a_name_of_several_organisations_asks_which_one():
         services.register(event, _data("a@x.org", organisation_name="maison de quartier"))
     message = asked.value.message_dict["organisation"][0]
     assert "Plusieurs organisations s'appellent « maison de quartier »" in message
-    assert "CPAS Ixelles" in message and "MQ Forest" in message
+    assert "CPAS Ixelles" in message
+    assert "MQ Forest" in message
     assert not Participant.objects.filter(event=event).exists()
 
 

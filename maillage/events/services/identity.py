@@ -72,7 +72,9 @@ def identify(organisation: Organisation | None, organisation_name: str) -> Ident
     if len(organisation_name) > NAME_MAX:
         raise ValidationError(
             {
-                "organisation_name": _("An organisation name has at most %(count)d characters (this one has %(length)d).")
+                "organisation_name": _(
+                    "An organisation name has at most %(count)d characters (this one has %(length)d)."
+                )
                 % {"count": NAME_MAX, "length": len(organisation_name)}
             }
         )
@@ -83,7 +85,10 @@ def identify(organisation: Organisation | None, organisation_name: str) -> Ident
                 "organisation": _(
                     "Several organisations are called “%(name)s”: choose yours in the list (%(choices)s)."
                 )
-                % {"name": organisation_name.strip(), "choices": ", ".join(f"{o.short_name} — {o.name}" for o in matches)}
+                % {
+                    "name": organisation_name.strip(),
+                    "choices": ", ".join(f"{o.short_name} — {o.name}" for o in matches),
+                }
             }
         )
     if matches:

@@ -34,8 +34,8 @@ from maillage.events.models import (
     Status,
     Theme,
 )
-from maillage.events.services.links import CONFIRM_SALT, absolute, confirmation_token, personal_url
 from maillage.events.services.identity import identify
+from maillage.events.services.links import CONFIRM_SALT, absolute, confirmation_token, personal_url
 from maillage.events.services.locking import BusyError, _check_seat, _lock, _over_cap_error
 from maillage.events.services.messages import send_invitation
 
