@@ -318,3 +318,40 @@ def test_a_bad_filter_or_an_unknown_version_is_explained_next_to_its_field(world
         "institution_version": ["There is no version 9 of institution-concerned."],
     }
     assert response.context["result"] is None
+
+
+def test_a_saved_report_keeps_its_filters_versions_and_comparison(world, worker_client):
+    centre = world["centre"]
+    worker = world["workers"][1]
+    settings = {
+        "measure": "requests",
+        "rows": "stage1",
+        "columns": "quarter",
+        "date_from": "2025-01-01",
+        "date_to": "2025-06-30",
+        "compare": "year",
+        "stage_version": "1",
+        "f_worker": [str(worker.pk)],
+        "f_postal_code": "1070",
+        "percent": "column",
+    }
+    saved = worker_client.post(reverse("stats:casework_report_save"), {**settings, "name": "Étapes"})
+    assert saved.status_code == 302
+    report = centre.saved_reports.get()
+    assert report.params["filters"] == {"postal_code": ["1070"], "worker": [str(worker.pk)]}
+    assert (report.params["versions"], report.params["compare"]) == ({"stage": 1}, "year")
+    reopened = worker_client.get(
+        worker_client.get(reverse("stats:casework_crosstab"), {"report": report.pk})["Location"]
+    )
+    result = reopened.context["result"]
+    assert result.params.to_json() == report.params
+    kept = [
+        r
+        for r in Request.objects.filter(organisation=centre).select_related("stage__parent", "follow_up__person")
+        if r.follow_up.worker_id == worker.pk
+        and r.follow_up.person.postal_code == "1070"
+        and datetime.date(2025, 1, 1) <= r.date <= datetime.date(2025, 6, 30)
+    ]
+    expected = Counter(((r.stage.top.code if r.stage else ""), _quarter(r.date)) for r in kept)
+    assert {cell: n for cell, n in result.tables[0].cells.items() if n} == dict(expected)
+    assert dict(reopened.context["description"])["Filters"] == f"Postal code: 1070; Worker: {worker}"
