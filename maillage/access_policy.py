@@ -117,6 +117,12 @@ DIRECTORY: dict[str, Policy] = {
     "directory:suggest": PUBLIC,
     "directory:suggestions": DIRECTORY_EDITOR,
     "directory:moderate": POST_ONLY(DIRECTORY_EDITOR),
+    # The yearly "still accurate?" email's signed link: GET shows a button, POST confirms once.
+    "directory:confirm": PERSONAL_LINK(),
+    "directory:to_verify": FEDERATION_STAFF(),
+    # A coordinator claims an entry nobody keeps (no organisation yet); the federation decides.
+    "directory:claim": POST_ONLY(ROLE(Role.COORDINATOR)),
+    "directory:approve_claim": POST_ONLY(FEDERATION_STAFF()),
     # The public HSDS API: published services only.
     "directory:api:openapi-json": PUBLIC,
     # django-ninja's root, with its interactive docs switched off: nothing there, for anyone.

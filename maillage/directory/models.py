@@ -46,6 +46,16 @@ class DirectoryOrganisation(models.Model):
     description_nl = models.TextField(_("description (Dutch)"), blank=True)
     email = models.EmailField(_("email"), blank=True)
     website = models.URLField(_("website"), blank=True)
+    # A coordinator of a member organisation claims an entry nobody keeps (an import): the federation confirms.
+    claimed_by = models.ForeignKey(
+        "core.Organisation",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("claimed by"),
+    )
+    claimed_at = models.DateTimeField(_("claimed on"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -140,6 +150,8 @@ class Service(models.Model):
         related_name="+",
         verbose_name=_("last verified by"),
     )
+    # When the annual re-verification email was last sent (reverification.py).
+    reverification_sent_at = models.DateTimeField(_("re-verification asked on"), null=True, blank=True, editable=False)
     # Lower-case, accent-free copy of the FR/NL texts, kept by services.py for full-text search.
     search_text = models.TextField(blank=True, editable=False)
     # Derived by searchindex.refresh_search_index(): need, area and language tokens the in-memory search index reads,

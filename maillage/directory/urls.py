@@ -1,6 +1,6 @@
 from django.urls import path
 
-from maillage.directory import views, views_map, views_people, views_records
+from maillage.directory import views, views_map, views_people, views_records, views_verify
 from maillage.directory.api import api
 from maillage.directory.search import page as search_page
 
@@ -53,5 +53,9 @@ urlpatterns = [
     path("services/<int:pk>/suggest/", views_records.suggest, name="suggest"),
     path("services/<int:pk>/suggestions/", views_records.suggestions, name="suggestions"),
     path("services/<int:pk>/suggestions/<int:suggestion_pk>/moderate/", views_records.moderate, name="moderate"),
+    path("confirm/<str:token>/", views_verify.confirm, name="confirm"),
+    path("to-verify/", views_verify.to_verify, name="to_verify"),
+    path("organisations/<int:pk>/claim/", views_verify.claim, name="claim"),
+    path("organisations/<int:pk>/claim/decide/", views_verify.approve_claim, name="approve_claim"),
     path("api/", api.urls),
 ]

@@ -48,6 +48,7 @@ from maillage.directory.forms import (
 )
 from maillage.directory.models import (
     HOURS_PREFETCH,
+    DirectoryOrganisation,
     Location,
     Service,
     ServiceChange,
@@ -481,7 +482,12 @@ def organisation_list(request: AuthenticatedRequest) -> HttpResponse:
     if not (is_federation_staff(request.user) or _members_for(request.user).exists()):
         raise Http404
     entries = list(organisations_editable_by(request.user).select_related("organisation").order_by("name_fr", "id"))
-    return render(request, "directory/organisation_list.html", {"entries": entries})
+    claimable = (
+        list(DirectoryOrganisation.objects.filter(organisation__isnull=True).order_by("name_fr", "id")[:100])
+        if organisations_of(request.user, [Role.COORDINATOR]).exists()
+        else []
+    )
+    return render(request, "directory/organisation_list.html", {"entries": entries, "claimable": claimable})
 
 
 @login_required

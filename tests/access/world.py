@@ -156,6 +156,10 @@ def _directory(world: World, need: Any, other: Organisation) -> None:
     network.services.add(service)
     network.workers.add(listed)
     suggestion = CorrectionSuggestion.objects.create(service=service, text="Le numéro a changé.")
+    from maillage.directory.reverification import confirmation_token
+
+    unkept = DirectoryOrganisation.objects.create(name_fr="Entrée importée", claimed_by=other)
+    world.forged["directory:confirm"] = {"token": "forged"}
     pk = {"pk": service.pk}
     world.kwargs.update(
         {
@@ -180,6 +184,9 @@ def _directory(world: World, need: Any, other: Organisation) -> None:
             "directory:suggest": pk,
             "directory:suggestions": pk,
             "directory:moderate": {**pk, "suggestion_pk": suggestion.pk},
+            "directory:confirm": {"token": confirmation_token(service, timezone.now())},
+            "directory:claim": {"pk": unkept.pk},
+            "directory:approve_claim": {"pk": unkept.pk},
             "directory:api:get_service": {"service_id": str(service.uuid)},
             "directory:api:get_organization": {"organization_id": str(entry.uuid)},
         }
