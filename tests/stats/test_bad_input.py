@@ -113,7 +113,7 @@ def casework_schemes(db: None) -> object:
         ({"f_subsidy": HUGE}, "f_subsidy", "choice"),
         ({"f_theme1": "x" * 3000}, "f_theme1", "choice"),
         ({"theme_version": HUGE}, "theme_version", "Ensure this value is less than or equal to 2147483647."),
-        ({"stage_version": "9"}, "stage_version", "There is no version 9 of request-stage."),
+        ({"stage_version": "9"}, "stage_version", "There is no version 9 of Stage of the request."),
         ({"f_mode": ["in_person", HUGE]}, "f_mode", "choice"),
     ],
 )

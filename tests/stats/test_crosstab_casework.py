@@ -220,7 +220,12 @@ def test_statistics_read_in_either_version_of_the_themes(schemes, organisation, 
     in_v1 = build(
         Params(measure="requests", dimensions=["theme2"], versions={"theme": v1_parcel.version.number}), scope
     ).tables[0]
-    assert {k[0]: v for k, v in in_v1.cells.items()} == {"FOOD.PARCEL": 2, "HOUSING.RENT": 1}
+    # Read back in version 1, the social grocery of version 2 may be a parcel or a grocery: a joined key.
+    assert {k[0]: v for k, v in in_v1.cells.items()} == {
+        "FOOD.PARCEL": 1,
+        "FOOD.PARCEL+FOOD.SOCIALSHOP": 1,
+        "HOUSING.RENT": 1,
+    }
     by_top = build(Params(measure="requests", dimensions=["theme1", "quarter", "worker"]), scope)
     assert [t.title for t in by_top.tables] == ["Worker: Awa Worker"]
     assert by_top.col_labels == {"2024-01-01": "2024 Q1"}

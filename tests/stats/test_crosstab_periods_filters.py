@@ -315,7 +315,7 @@ def test_a_bad_filter_or_an_unknown_version_is_explained_next_to_its_field(world
     assert response.status_code == 200
     assert response.context["form"].errors == {
         "f_postal_code": ["A postal code has four digits: 10000."],
-        "institution_version": ["There is no version 9 of institution-concerned."],
+        "institution_version": ["There is no version 9 of Institution concerned."],
     }
     assert response.context["result"] is None
 

@@ -159,7 +159,7 @@ def test_a_bad_four_month_period_is_refused(line, raw, message):
 def test_an_unknown_version_is_a_translated_bad_parameter(themes):
     with pytest.raises(BadParameter) as refused:
         parse_version("7")
-    assert (refused.value.name, refused.value.message) == ("version", "There is no version 7 of request-themes.")
+    assert (refused.value.name, refused.value.message) == ("version", "There is no version 7 of Request themes.")
     with pytest.raises(BadParameter):
         parse_version("99999999999999999999999")
 
