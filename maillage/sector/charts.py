@@ -1,25 +1,24 @@
-"""The comparison charts (server-side SVG, matplotlib as in stats/charts.py): the centre's share beside the
-sector's for each category. A hidden sector figure has no bar: its state ("<5", "x") is written instead."""
+"""The comparison charts: server-side SVG built directly (a few hundred microseconds, where matplotlib took
+about 80 ms a chart), embedded as data-URI images with alt text like `maillage.stats.charts`.
+
+Each category gets two bars: the first figure (the centre's share, or this year's) and the second (the
+sector's, or last year's). A hidden figure has no bar: its state ("<5", "x") is written in its place.
+"""
 
 from __future__ import annotations
 
 import base64
-import hashlib
-import io
 from collections.abc import Sequence
+from xml.sax.saxutils import escape
 
-from django.core.cache import cache
-from django.utils.translation import get_language
+from maillage.stats.charts import ACCENT, SECOND, Chart
 
-from maillage.stats.charts import (
-    ACCENT,
-    SECOND,
-    Chart,
-    plt,  # the Agg backend is chosen there
-)
-
-CACHE_SECONDS = 24 * 3600
 MAX_BARS = 15
+WIDTH, LABEL, ROW, TOP = 640, 230, 30, 42
+
+
+def _text(value: float | None, state: str = "") -> str:
+    return state if value is None and state else ("—" if value is None else f"{value:.1f}%")
 
 
 def pair_chart(
@@ -31,56 +30,40 @@ def pair_chart(
     first_label: str,
     second_label: str,
 ) -> Chart:
-    labels = list(labels)[:MAX_BARS]
+    labels = [str(label) for label in labels][:MAX_BARS]
     first, second = list(first)[:MAX_BARS], list(second)[:MAX_BARS]
-    second_states = list(second_states)[:MAX_BARS]
-    key = (
-        "maillage-sector-chart:"
-        + hashlib.sha256(
-            repr((get_language(), title, labels, first, second, second_states, first_label, second_label)).encode()
-        ).hexdigest()
-    )
-    chart = cache.get(key)
-    if chart is None:
-        chart = _draw(title, list(labels), list(first), list(second), list(second_states), first_label, second_label)
-        cache.set(key, chart, CACHE_SECONDS)
-    return chart  # type: ignore[no-any-return]
-
-
-def _text(value: float | None, state: str = "") -> str:
-    return state if value is None and state else ("—" if value is None else f"{value:.1f}%")
-
-
-def _draw(
-    title: str,
-    labels: list[str],
-    first: list[float | None],
-    second: list[float | None],
-    second_states: list[str],
-    first_label: str,
-    second_label: str,
-) -> Chart:
-    height = max(1.8, 0.45 * len(labels) + 0.9)
-    figure, axes = plt.subplots(figsize=(7, height))
-    positions = list(range(len(labels)))
-    axes.barh([p - 0.2 for p in positions], [v or 0.0 for v in first], height=0.4, color=ACCENT, label=first_label)
-    shown = [(p, v) for p, v in zip(positions, second, strict=True) if v is not None]
-    axes.barh([p + 0.2 for p, _v in shown], [v for _p, v in shown], height=0.4, color=SECOND, label=second_label)
-    for position, value, state in zip(positions, second, second_states, strict=True):
-        if value is None:
-            axes.annotate(state or "—", (0, position + 0.2), xytext=(3, 0), textcoords="offset points", va="center")
-    axes.set_yticks(positions, [label[:45] for label in labels])
-    axes.invert_yaxis()
-    axes.legend(loc="lower right", frameon=False)
-    axes.set_title(title, loc="left")
-    axes.spines[["top", "right"]].set_visible(False)
-    out = io.BytesIO()
-    figure.tight_layout()
-    figure.savefig(out, format="svg", metadata={"Date": None})
-    plt.close(figure)
+    states = list(second_states)[:MAX_BARS]
+    top = max([v for v in (*first, *second) if v is not None] or [1.0]) or 1.0
+    scale = (WIDTH - LABEL - 60) / top
+    height = TOP + ROW * len(labels) + 10
+    parts = [
+        (
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}"'
+            ' font-family="DejaVu Sans, Arial, sans-serif" font-size="11">'
+        ),
+        f'<text x="4" y="15" font-size="13" font-weight="bold">{escape(title)}</text>',
+        f'<rect x="{LABEL}" y="24" width="10" height="10" fill="{ACCENT}"/>',
+        f'<text x="{LABEL + 14}" y="33">{escape(first_label)}</text>',
+        f'<rect x="{LABEL + 150}" y="24" width="10" height="10" fill="{SECOND}"/>',
+        f'<text x="{LABEL + 164}" y="33">{escape(second_label)}</text>',
+    ]
+    for index, (label, a, b, state) in enumerate(zip(labels, first, second, states, strict=True)):
+        y = TOP + index * ROW
+        short = label if len(label) <= 38 else label[:37] + "…"
+        parts.append(f'<text x="4" y="{y + 15}">{escape(short)}</text>')
+        for offset, value, colour, hidden in ((2, a, ACCENT, ""), (14, b, SECOND, state)):
+            if value is None:
+                parts.append(
+                    f'<text x="{LABEL + 2}" y="{y + offset + 9}" font-style="italic">{escape(hidden or "—")}</text>'
+                )
+                continue
+            width = max(0.5, value * scale)
+            parts.append(f'<rect x="{LABEL}" y="{y + offset}" width="{width:.1f}" height="10" fill="{colour}"/>')
+            parts.append(f'<text x="{LABEL + width + 4:.1f}" y="{y + offset + 9}">{value:.1f}%</text>')
+    parts.append("</svg>")
     items = [
-        f"{label} {_text(a)} ({_text(b, s)})"
-        for label, a, b, s in zip(labels, first, second, second_states, strict=True)
-    ][:8]
-    alt = f"{title} — {first_label} ({second_label}): " + "; ".join(items) + (" …" if len(labels) > 8 else "")
-    return Chart("data:image/svg+xml;base64," + base64.b64encode(out.getvalue()).decode("ascii"), alt)
+        f"{label} {_text(a)} ({_text(b, s)})" for label, a, b, s in zip(labels, first, second, states, strict=True)
+    ]
+    alt = f"{title} — {first_label} ({second_label}): " + "; ".join(items[:8]) + (" …" if len(items) > 8 else "")
+    encoded = base64.b64encode("".join(parts).encode()).decode("ascii")
+    return Chart(f"data:image/svg+xml;base64,{encoded}", alt)

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from maillage.sector import disclosure_bridge
-from maillage.sector.counts import TOTAL, Counts, counts_for, declared_stamp
+from maillage.sector.counts import TOTAL, Counts, counts_for, data_stamp
 from maillage.sector.indicators import GROUP_LABELS, INDICATORS, Indicator
 from maillage.sector.periods import Period
 
@@ -173,7 +173,7 @@ def comparisons(
     codes: Sequence[str] | None = None,
 ) -> list[Comparison]:
     """Every indicator (or those of `codes`), in the page's order."""
-    stamp = declared_stamp(period.year)
+    stamp = data_stamp(period)
     return [
         compare(counts_for(code, period, centre_ids, subsidy_id=subsidy_id, stamp=stamp), centre_id, period)
         for code in (codes or INDICATORS)

@@ -7,14 +7,17 @@ the same query, so they always agree.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Case, CharField, Count, Max, Q, Value, When
+from django.db.models import Max
+from django.utils import timezone
 from django.utils.translation import get_language
 
 from maillage.casework.models import FollowUp
@@ -22,9 +25,11 @@ from maillage.core.models import Organisation, Sector
 from maillage.sector.indicators import ACTION_LABELS, ACTIONS, INDICATORS, REFERRAL, REFERRAL_LABELS, Indicator
 from maillage.sector.models import DeclaredFigure
 from maillage.sector.periods import Period
+from maillage.stats import crosstab
 from maillage.stats.crosstab import UNMAPPED, Params, Scope, grouped
 
 CACHE_SECONDS = 600
+LIVE_DAYS = 62
 TOTAL = ""
 AXIS_VARIABLES = {"theme1", "theme2", "institution1", "institution2", "stage1", "stage2"}
 
@@ -53,15 +58,18 @@ def sector_centres(sector: str | None = None) -> list[int]:
     return list(centres.order_by("pk").values_list("pk", flat=True))
 
 
-def declared_stamp(year: int) -> tuple[int | None, ...]:
-    """Changes when a centre declares figures for the year or records a follow-up (the counts are then
-    counted again; an edit of an old follow-up shows within CACHE_SECONDS)."""
+def data_stamp(period: Period) -> tuple[int | None, ...]:
+    """Part of the cache key: changes when a centre declares figures for the year and, for a period still
+    being encoded (ending less than LIVE_DAYS ago), when any follow-up is recorded. An older period's counts
+    are kept CACHE_SECONDS whatever is encoded (a late follow-up shows within that time)."""
     declared = (
-        DeclaredFigure.objects.filter(year=year)
+        DeclaredFigure.objects.filter(year=period.year)
         .order_by("-submission_id")
         .values_list("submission_id", flat=True)
         .first()
     )
+    if period.last < timezone.localdate() - datetime.timedelta(days=LIVE_DAYS):
+        return (declared,)
     # The primary key's index answers at once (a newest date or creation time would scan every row).
     return (declared, FollowUp.objects.aggregate(last=Max("id"))["last"])
 
@@ -84,9 +92,9 @@ def counts_for(
     stamp: tuple[int | None, ...] | None = None,
 ) -> Counts:
     """The indicator's counts per centre for the period (declared figures included for a whole year).
-    `stamp`: `declared_stamp(period.year)` when the caller already read it."""
+    `stamp`: `data_stamp(period)` when the caller already read it."""
     if stamp is None:
-        stamp = declared_stamp(period.year)
+        stamp = data_stamp(period)
     key = _cache_key(indicator_code, period, centre_ids, subsidy_id, stamp)
     if not fresh:
         cached = cache.get(key)
@@ -100,7 +108,71 @@ def counts_for(
     return result
 
 
+# Person variables the profile scan reads (column in the scan → the cross-tab dimension's labels).
+PROFILE_COLUMNS = {
+    "age_band": "f.age_band",
+    "sex": "p.sex",
+    "household": "p.household",
+    "income_source": "p.income_source",
+    "commune": "coalesce(CAST(p.commune_id AS text), '')",
+}
+
+
+def _profile_scan(
+    period: Period, centre_ids: list[int], subsidy_id: int | None
+) -> dict[str, dict[int, dict[str, int]]]:
+    """Distinct persons per centre and value of each profile variable, in one scan of the period's follow-ups.
+
+    Distinct counts over a quarter or a four-month period are not rolled up: five GROUP BYs over the same rows
+    cost five times one; this reads each (person, values) once and counts in Python (rows: persons, not
+    follow-ups)."""
+    key = (
+        "maillage-sector-profile:"
+        + hashlib.sha256(repr((period, sorted(centre_ids), subsidy_id, data_stamp(period))).encode()).hexdigest()
+    )
+    cached = cache.get(key)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    result: dict[str, dict[int, dict[str, int]]] = {name: {} for name in PROFILE_COLUMNS}
+    if centre_ids:
+        placeholders = ", ".join(["%s"] * len(centre_ids))
+        where = f"f.organisation_id IN ({placeholders}) AND f.date >= %s AND f.date <= %s"
+        values: list[Any] = [*centre_ids, period.first, period.last]
+        if subsidy_id is not None:
+            where += " AND f.subsidy_id = %s"
+            values.append(subsidy_id)
+        columns = ", ".join(PROFILE_COLUMNS.values())
+        sql = (
+            f"SELECT DISTINCT f.organisation_id, f.person_id, {columns} FROM casework_followup f"  # noqa: S608
+            f" JOIN casework_person p ON p.id = f.person_id WHERE {where}"
+        )
+        seen: dict[str, set[tuple[int, int, str]]] = {name: set() for name in PROFILE_COLUMNS}
+        with connection.cursor() as cursor:
+            cursor.execute(sql, values)
+            for organisation_id, person_id, *found in cursor.fetchall():
+                for name, value in zip(PROFILE_COLUMNS, found, strict=True):
+                    unit = (organisation_id, person_id, "" if value is None else str(value))
+                    if unit in seen[name]:
+                        continue
+                    seen[name].add(unit)
+                    cells = result[name].setdefault(int(organisation_id), {})
+                    cells[unit[2]] = cells.get(unit[2], 0) + 1
+    cache.set(key, result, CACHE_SECONDS)
+    return result
+
+
 def _count(indicator: Indicator, period: Period, centre_ids: list[int], subsidy_id: int | None) -> Counts:
+    if indicator.measure == "persons" and indicator.variable in PROFILE_COLUMNS and not period.is_year:
+        by_centre = _profile_scan(period, centre_ids, subsidy_id)[indicator.variable]
+        spec = crosstab._dimension(indicator.variable, crosstab.FOLLOWUPS, {})  # labels and order, no query
+        labels = {key: str(label) for key, label in spec.labels.items()}
+        for key in {k for cells in by_centre.values() for k in cells}:
+            labels.setdefault(key, key or "—")
+        return Counts(indicator.code, by_centre, labels, list(spec.order))
+    return _grouped_counts(indicator, period, centre_ids, subsidy_id)
+
+
+def _grouped_counts(indicator: Indicator, period: Period, centre_ids: list[int], subsidy_id: int | None) -> Counts:
     if indicator.variable == ACTIONS:
         return _actions(indicator, period, centre_ids, subsidy_id)
     if indicator.variable == REFERRAL:
@@ -129,47 +201,53 @@ def _count(indicator: Indicator, period: Period, centre_ids: list[int], subsidy_
     return Counts(indicator.code, by_centre, labels, order)
 
 
+def _followup_flags(period: Period, centre_ids: list[int], subsidy_id: int | None) -> list[tuple[int, str, bool, int]]:
+    """(centre, actions as JSON text, referred, follow-ups) in one scan: both indicators come from it (the
+    combinations of actions are few, so the rows are few)."""
+    if not centre_ids:
+        return []
+    key = (
+        "maillage-sector-flags:"
+        + hashlib.sha256(repr((period, sorted(centre_ids), subsidy_id, data_stamp(period))).encode()).hexdigest()
+    )
+    cached = cache.get(key)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    placeholders = ", ".join(["%s"] * len(centre_ids))
+    where = f"f.organisation_id IN ({placeholders}) AND f.date >= %s AND f.date <= %s"
+    values: list[Any] = [*centre_ids, period.first, period.last]
+    if subsidy_id is not None:
+        where += " AND f.subsidy_id = %s"
+        values.append(subsidy_id)
+    referred = "(f.referred_service_id IS NOT NULL OR f.referred_to <> '')"
+    sql = (
+        f"SELECT f.organisation_id, CAST(f.actions AS text), {referred}, count(*) FROM casework_followup f"  # noqa: S608
+        f" WHERE {where} GROUP BY 1, 2, 3"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        rows = [(int(org), str(actions or "[]"), bool(ref), int(n)) for org, actions, ref, n in cursor.fetchall()]
+    cache.set(key, rows, CACHE_SECONDS)
+    return rows
+
+
 def _actions(indicator: Indicator, period: Period, centre_ids: list[int], subsidy_id: int | None) -> Counts:
     """Follow-ups per action taken (a follow-up with two actions counts under each)."""
     by_centre: dict[int, dict[str, int]] = {}
-    if centre_ids:
-        placeholders = ", ".join(["%s"] * len(centre_ids))
-        elements = (
-            "jsonb_array_elements_text(f.actions) a(value)"
-            if connection.vendor == "postgresql"
-            else "json_each(f.actions) a"
-        )
-        join = "CROSS JOIN LATERAL" if connection.vendor == "postgresql" else ","
-        where = f"f.organisation_id IN ({placeholders}) AND f.date >= %s AND f.date <= %s"
-        values: list[Any] = [*centre_ids, period.first, period.last]
-        if subsidy_id is not None:
-            where += " AND f.subsidy_id = %s"
-            values.append(subsidy_id)
-        sql = (
-            f"SELECT f.organisation_id, a.value, count(*) FROM casework_followup f {join} {elements}"  # noqa: S608
-            f" WHERE {where} GROUP BY 1, 2"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, values)
-            for organisation_id, action, n in cursor.fetchall():
-                by_centre.setdefault(int(organisation_id), {})[str(action)] = int(n)
+    for organisation_id, actions, _referred, n in _followup_flags(period, centre_ids, subsidy_id):
+        cells = by_centre.setdefault(organisation_id, {})
+        for action in set(json.loads(actions) or []):
+            cells[str(action)] = cells.get(str(action), 0) + n
     labels = {key: str(label) for key, label in ACTION_LABELS.items()}
     return Counts(indicator.code, by_centre, labels, list(ACTION_LABELS))
 
 
 def _referrals(indicator: Indicator, period: Period, centre_ids: list[int], subsidy_id: int | None) -> Counts:
-    followups = FollowUp.objects.filter(organisation_id__in=centre_ids, date__gte=period.first, date__lte=period.last)
-    if subsidy_id is not None:
-        followups = followups.filter(subsidy_id=subsidy_id)
-    referred = Case(
-        When(Q(referred_service__isnull=False) | ~Q(referred_to=""), then=Value("yes")),
-        default=Value("no"),
-        output_field=CharField(),
-    )
     by_centre: dict[int, dict[str, int]] = {}
-    rows = followups.annotate(referred=referred).values("organisation_id", "referred").annotate(n=Count("id"))
-    for row in rows.order_by():
-        by_centre.setdefault(row["organisation_id"], {})[row["referred"]] = row["n"]
+    for organisation_id, _actions_text, referred, n in _followup_flags(period, centre_ids, subsidy_id):
+        cells = by_centre.setdefault(organisation_id, {})
+        key = "yes" if referred else "no"
+        cells[key] = cells.get(key, 0) + n
     labels = {key: str(label) for key, label in REFERRAL_LABELS.items()}
     return Counts(indicator.code, by_centre, labels, ["yes", "no"])
 

@@ -182,3 +182,22 @@ def test_the_sector_minus_my_centre_singles_out_nobody(world: World) -> None:
     assert income.own == 10
     assert income.sector is None
     assert income.sector_state in {"<5", "x"}
+
+
+def test_the_profile_scan_of_a_quarter_is_the_engines_count(world: World) -> None:
+    """Quarters and four-month periods read the five profile variables in one scan (not rolled up); pinned to
+    the cross-tab engine's distinct counts."""
+    import datetime
+
+    from maillage.sector import counts
+    from maillage.sector.periods import Period
+
+    add_persons(world.ours, world.worker, "FOOD.PARCEL", 3, day=datetime.date(YEAR, 2, 2), sex="m")
+    ids = counts.sector_centres()
+    for key in ("q1", "t1", "q4"):
+        period = Period(YEAR, key)
+        scanned = counts._profile_scan(period, ids, None)
+        for variable in counts.PROFILE_COLUMNS:
+            indicator = counts.INDICATORS[f"persons.{variable}"]
+            assert scanned[variable] == counts._grouped_counts(indicator, period, ids, None).by_centre
+    assert counts._profile_scan(Period(YEAR, "q1"), ids, None)["sex"][world.ours.pk] == {"f": 13, "m": 3}
