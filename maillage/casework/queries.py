@@ -100,7 +100,9 @@ def recent_category_ids(user: User, organisation: Organisation, axis: str, limit
         .annotate(last=Max("follow_up__date"))
         .order_by("-last")[:limit]
     )
-    return [row[field] for row in rows]
+    from maillage.casework.follow_taxonomy import current_category_ids  # categories of earlier versions
+
+    return current_category_ids(axis, [row[field] for row in rows])[:limit]
 
 
 def category_choices(axis: str, recent: list[int]) -> list[tuple[str, list[tuple[int, str]]]]:

@@ -11,3 +11,7 @@ class DirectoryConfig(AppConfig):
         from maillage.directory import signals
 
         signals.connect()
+        from maillage.directory import follow_taxonomy
+        from maillage.taxonomy.signals import version_published
+
+        version_published.connect(follow_taxonomy.follow, dispatch_uid="directory-follow-taxonomy")

@@ -45,20 +45,16 @@ def _move_links(through: Any, owner_field: str, moves: Moves) -> set[int]:
 def _move_subscriptions(moves: Moves) -> int:
     moved = 0
     for subscription in Subscription.objects.filter(need_id__in=list(moves.targets)).order_by("pk"):
-        targets = moves.targets[subscription.need_id]
+        targets = moves.targets[subscription.need_id or 0]
+        same: dict[str, Any] = {"user_id": subscription.user_id, "commune_id": subscription.commune_id}
         if not targets:
             continue  # no equivalent (a version published without its mappings): left as it was
         first, *others = targets
         for other in others:
             Subscription.objects.get_or_create(
-                user_id=subscription.user_id,
-                commune_id=subscription.commune_id,
-                need_id=other,
-                defaults={"last_sent_at": subscription.last_sent_at},
+                **same, need_id=other, defaults={"last_sent_at": subscription.last_sent_at}
             )
-        if Subscription.objects.filter(
-            user_id=subscription.user_id, commune_id=subscription.commune_id, need_id=first
-        ).exists():
+        if Subscription.objects.filter(**same, need_id=first).exists():
             subscription.delete()  # already followed (a merge): one subscription is enough
         else:
             Subscription.objects.filter(pk=subscription.pk).update(need_id=first)

@@ -17,3 +17,7 @@ class HelplineConfig(AppConfig):
             uid = f"helpline-forget-{model.__name__}"
             post_save.connect(forget_category_index, sender=model, weak=False, dispatch_uid=f"{uid}-saved")
             post_delete.connect(forget_category_index, sender=model, weak=False, dispatch_uid=f"{uid}-deleted")
+        from maillage.helpline import follow_taxonomy
+        from maillage.taxonomy.signals import version_published
+
+        version_published.connect(follow_taxonomy.follow, dispatch_uid="helpline-follow-taxonomy")

@@ -82,7 +82,10 @@ def search_categories(scheme_code: str, text: str, limit: int = 15) -> list[Cate
 
 
 def mapping_between(old: SchemeVersion, new: SchemeVersion) -> dict[str, str]:
-    """Old code → new code, following the recorded mappings version by version."""
+    """Old code → new code, following the recorded mappings version by version.
+
+    A code split into several has no single new code: it maps to "" (see `reading.reading_in`, which
+    reads it under a joined key, and `reading.successors`, which gives every target)."""
     chain: list[SchemeVersion] = []
     version: SchemeVersion | None = new
     while version is not None and version.pk != old.pk:
@@ -92,10 +95,13 @@ def mapping_between(old: SchemeVersion, new: SchemeVersion) -> dict[str, str]:
         raise ValueError(f"{new} does not descend from {old}.")
     result = {code: code for code in Category.objects.filter(version=old).values_list("code", flat=True)}
     for step in reversed(chain):
-        step_map = dict(
-            CategoryMapping.objects.filter(target__version=step).values_list("source__code", "target__code")
-        )
-        result = {old_code: step_map.get(code, code) for old_code, code in result.items()}
+        targets: dict[str, set[str]] = {}
+        for source, target in CategoryMapping.objects.filter(target__version=step).values_list(
+            "source__code", "target__code"
+        ):
+            targets.setdefault(source, set()).add(target)
+        step_map = {source: next(iter(codes)) if len(codes) == 1 else "" for source, codes in targets.items()}
+        result = {old_code: step_map.get(code, code) if code else "" for old_code, code in result.items()}
     return result
 
 

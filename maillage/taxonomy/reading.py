@@ -110,8 +110,18 @@ def _join_label(labels: list[str], number: int, forwards: bool) -> str:
     return _("%(labels)s — from version %(number)s") % {"labels": joined, "number": number}
 
 
-def reading_in(version: SchemeVersion, level: int) -> Reading:
-    """How every category of the scheme reads in `version` at `level` (1 or 2); see the module's doc."""
+@dataclass
+class _Walk:
+    nodes: dict[int, _Node]
+    reach: dict[int, frozenset[int]]
+    since: dict[int, int]
+    older: list[int]
+    numbers: dict[int, int]
+    in_version: list[_Node]
+
+
+def _walk(version: SchemeVersion) -> _Walk:
+    """Every category of the chain of versions → the categories of `version` it stands for."""
     older, newer = _chain(version)
     version_ids = [version.pk, *older, *newer]
     numbers = dict(SchemeVersion.objects.filter(pk__in=version_ids).values_list("pk", "number"))
@@ -168,6 +178,32 @@ def reading_in(version: SchemeVersion, level: int) -> Reading:
     # Older versions, nearest first: their neighbour is the next version towards `version`.
     walk(older, targets, {vid: ([version.pk, *older])[i] for i, vid in enumerate(older)}, True)
     walk(newer, sources, {vid: ([version.pk, *newer])[i] for i, vid in enumerate(newer)}, False)
+    return _Walk(nodes, reach, since, older, numbers, in_version)
+
+
+def successors(version: SchemeVersion) -> dict[int, tuple[int, ...]]:
+    """Every category of the versions before `version` → the categories of `version` it goes to (several
+    for a split, none when it has no equivalent), in tree order: what live references move to."""
+    walked = _walk(version)
+    position = {node.pk: index for index, node in enumerate(walked.in_version)}
+    return {
+        pk: tuple(sorted(walked.reach[pk], key=lambda member: position[member]))
+        for pk, node in walked.nodes.items()
+        if node.version_id in walked.older
+    }
+
+
+def reading_in(version: SchemeVersion, level: int) -> Reading:
+    """How every category of the scheme reads in `version` at `level` (1 or 2); see the module's doc."""
+    walked = _walk(version)
+    nodes, reach, since, older, numbers, in_version = (
+        walked.nodes,
+        walked.reach,
+        walked.since,
+        walked.older,
+        walked.numbers,
+        walked.in_version,
+    )
 
     version_nodes = {node.pk: node for node in in_version}
     position = {node.pk: index for index, node in enumerate(in_version)}  # already in tree order

@@ -15,6 +15,8 @@ from maillage.core.models import User
 from maillage.core.spreadsheet import Separator
 from maillage.taxonomy.csv_format import ParsedCategories, category_lines, parse_categories
 from maillage.taxonomy.models import Category, CategoryMapping, Scheme, SchemeVersion, VersionStatus
+from maillage.taxonomy.reading import successors
+from maillage.taxonomy.signals import Moves, version_published
 
 # What a draft's category form may change; the code and the place in the tree come from the CSV.
 EDITABLE_FIELDS = ("label_fr", "label_nl", "label_en", "description", "is_active")
@@ -203,25 +205,125 @@ def update_category(actor: User | None, category: Category, **changes: Any) -> C
     return category
 
 
-def record_mapping(actor: User | None, source: Category, target: Category) -> CategoryMapping:
-    """Say where an old category goes in the next version."""
-    if target.version.previous_id != source.version_id:
-        raise ValidationError(_("A mapping goes from one version to the next one of the same scheme."))
+def _retired(category: Category) -> bool:
+    return not category.is_active or (category.parent is not None and not category.parent.is_active)
+
+
+def check_mapping(source: Category, targets: Iterable[Category]) -> None:
+    """Whether an old category may go to these categories of the next version (raises ValidationError).
+
+    Several targets are a split. A target must be a category of the next version in use, except the
+    retired continuation of the same code (retiring a code keeps it for its own past records; no other
+    code may be sent there); targets may not overlap (a category and its own sub-category).
+    """
+    targets = list(targets)
+    if not targets:
+        raise ValidationError(_("Say where %(code)s goes in the new version.") % {"code": source.code}, code="empty")
+    problems = []
+    for target in targets:
+        if target.version.previous_id != source.version_id:
+            problems.append(_("A mapping goes from one version to the next one of the same scheme."))
+        elif _retired(target) and target.code != source.code:
+            problems.append(
+                _("%(code)s is retired in version %(number)s: %(source)s cannot go there.")
+                % {"code": target.code, "number": target.version.number, "source": source.code}
+            )
+    codes = {target.pk: target.code for target in targets}
+    for target in targets:
+        if target.parent_id in codes:
+            problems.append(
+                _("%(source)s goes both to %(parent)s and to its sub-category %(code)s: choose one of them.")
+                % {"source": source.code, "parent": codes[target.parent_id], "code": target.code}
+            )
+    if problems:
+        raise ValidationError(list(dict.fromkeys(problems)), code="bad_mapping")
+
+
+def check_no_cycle(pairs: Iterable[tuple[str, str]]) -> None:
+    """Mappings of one step by code (old → new): refuse a cycle such as A → B and B → A (codes swapped).
+
+    A code keeps meaning the same thing across versions for the people and reports that know it; a
+    swap would read every old A record as B and every B as A, so give new codes instead."""
+    edges: dict[str, set[str]] = {}
+    for old, new in pairs:
+        if old != new:
+            edges.setdefault(old, set()).add(new)
+    for start in sorted(edges):
+        path = [start]
+        seen = {start}
+        stack = [(start, iter(sorted(edges[start])))]
+        while stack:
+            _code, following = stack[-1]
+            step = next(following, None)
+            if step is None:
+                stack.pop()
+                path.pop()
+                continue
+            if step == start:
+                raise ValidationError(
+                    _("These mappings go round in a circle: %(cycle)s. Give new codes instead of swapping them.")
+                    % {"cycle": " → ".join([*path, start])},
+                    code="cycle",
+                )
+            if step in edges and step not in seen:
+                seen.add(step)
+                path.append(step)
+                stack.append((step, iter(sorted(edges[step]))))
+
+
+def check_version_mappings(version: SchemeVersion) -> None:
+    """Every recorded mapping into a draft, checked together (what publication requires)."""
+    by_source: dict[Category, list[Category]] = {}
+    mappings = CategoryMapping.objects.filter(target__version=version).select_related(
+        "source__version", "target__version", "target__parent"
+    )
+    for mapping in mappings:
+        by_source.setdefault(mapping.source, []).append(mapping.target)
+    problems: list[str] = []
+    for source, targets in by_source.items():
+        try:
+            check_mapping(source, targets)
+        except ValidationError as error:
+            problems.extend(error.messages)
+    try:
+        check_no_cycle((source.code, target.code) for source, targets in by_source.items() for target in targets)
+    except ValidationError as error:
+        problems.extend(error.messages)
+    if problems:
+        raise ValidationError(problems, code="bad_mapping")
+
+
+def set_mapping_targets(actor: User | None, source: Category, targets: list[Category]) -> list[CategoryMapping]:
+    """Say where an old category goes in the next version: one target, or several for a split."""
+    check_mapping(source, targets)
+    version = targets[0].version
     with transaction.atomic():
-        _locked(target.version)
-        mapping, _created = CategoryMapping.objects.update_or_create(source=source, defaults={"target": target})
-        log_action(actor, "taxonomy.mapping.recorded", target.version, {"from": source.code, "to": target.code})
-    return mapping
+        _locked(version)
+        CategoryMapping.objects.filter(source=source, target__version=version).exclude(target__in=targets).delete()
+        mappings = [CategoryMapping.objects.get_or_create(source=source, target=target)[0] for target in targets]
+        log_action(
+            actor,
+            "taxonomy.mapping.recorded",
+            version,
+            {"from": source.code, "to": targets[0].code if len(targets) == 1 else [t.code for t in targets]},
+        )
+    return mappings
+
+
+def record_mapping(actor: User | None, source: Category, target: Category) -> CategoryMapping:
+    """Say where an old category goes in the next version (replacing what was recorded)."""
+    return set_mapping_targets(actor, source, [target])[0]
 
 
 def record_mappings(actor: User | None, pairs: Iterable[tuple[Category, Category]]) -> int:
-    """Several mappings at once, all or none; returns how many were recorded."""
-    count = 0
+    """Several mappings at once (a source given several times is split), all or none; returns how many."""
+    by_source: dict[Category, list[Category]] = {}
+    for source, target in pairs:
+        by_source.setdefault(source, []).append(target)
     with transaction.atomic():
-        for source, target in pairs:
-            record_mapping(actor, source, target)
-            count += 1
-    return count
+        for source, targets in by_source.items():
+            set_mapping_targets(actor, source, targets)
+    return sum(len(targets) for targets in by_source.values())
 
 
 def unmapped_categories(version: SchemeVersion) -> list[Category]:
@@ -243,8 +345,15 @@ def discard_draft(actor: User | None, version: SchemeVersion) -> None:
 
 
 def publish_version(actor: User | None, version: SchemeVersion) -> SchemeVersion:
-    """Freeze a draft and make it the version in force; the previous one is retired."""
+    """Freeze a draft and make it the version in force; the previous one is retired.
+
+    A product-wide change in one transaction: the scheme is locked (two publications of one scheme never
+    interleave), the mappings are checked, and `version_published` lets every module move its live
+    references (service needs, subscriptions, saved reports…) to the new codes; one audit entry records
+    how many moved in each. Any failure leaves nothing published and nothing moved.
+    """
     with transaction.atomic():
+        Scheme.objects.select_for_update().get(pk=version.scheme_id)
         version = _locked(version)
         if not version.categories.exists():
             raise ValidationError(_("An empty version cannot be published."))
@@ -259,8 +368,27 @@ def publish_version(actor: User | None, version: SchemeVersion) -> SchemeVersion
         SchemeVersion.objects.filter(scheme=version.scheme, status=VersionStatus.PUBLISHED).update(
             status=VersionStatus.RETIRED
         )
+        check_version_mappings(version)
         version.status = VersionStatus.PUBLISHED
         version.published_at = timezone.now()
         version.save(update_fields=["status", "published_at"])
-        log_action(actor, "taxonomy.version.published", version)
+        moves = publication_moves(version)
+        moved: dict[str, int] = {}
+        for _receiver, answer in version_published.send(
+            sender=SchemeVersion, version=version, moves=moves, actor=actor
+        ):
+            if isinstance(answer, dict):
+                moved.update(answer)
+        log_action(actor, "taxonomy.version.published", version, {"moved": moved} if moved else None)
     return version
+
+
+def publication_moves(version: SchemeVersion) -> Moves:
+    """Where the earlier versions' categories go in `version` (ids), and the previous version's codes."""
+    targets = successors(version)
+    codes: dict[str, tuple[str, ...]] = {}
+    if version.previous_id is not None:
+        code_of = dict(Category.objects.filter(version__in=[version.previous_id, version.pk]).values_list("pk", "code"))
+        for pk, code in Category.objects.filter(version_id=version.previous_id).values_list("pk", "code"):
+            codes[code] = tuple(code_of[new] for new in targets.get(pk, ()))
+    return Moves(version, targets, codes)

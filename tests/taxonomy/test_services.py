@@ -167,7 +167,18 @@ def test_publish_freezes_and_retires_the_previous_version(v2_draft: SchemeVersio
     assert audit_codes()[-3:] == [
         ("taxonomy.mapping.recorded", "themes v2", {"from": "FOOD.PARCEL", "to": "FOOD.AID"}),
         ("taxonomy.mapping.recorded", "themes v2", {"from": "FOOD.SHOP", "to": "FOOD.AID"}),
-        ("taxonomy.version.published", "themes v2", {}),
+        (
+            "taxonomy.version.published",
+            "themes v2",
+            {
+                "moved": {
+                    "directory services": 0,
+                    "directory workers": 0,
+                    "directory subscriptions": 0,
+                    "casework saved reports": 0,
+                }
+            },
+        ),
     ]
     # Frozen: every change is refused.
     message = ["Version themes v2 is published and can no longer change."]
