@@ -167,6 +167,9 @@ class Session(models.Model):
     starts_at = models.DateTimeField(_("starts"))
     ends_at = models.DateTimeField(_("ends"))
     place = models.CharField(_("place"), max_length=300, blank=True, help_text=_("Empty: the event's place."))
+    # Raised at each move or cancellation: calendars replace their copy when it grows (iCalendar SEQUENCE).
+    sequence = models.PositiveIntegerField(default=0)
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
 
     class Meta:
         ordering: ClassVar = ["starts_at", "id"]
@@ -406,3 +409,36 @@ class Recommendation(models.Model):
 
     def __str__(self) -> str:
         return self.recommendation[:80]
+
+
+class CalendarCopy(models.Model):
+    """One invitation (a registration at a session) as it should stand in the organisers' CalDAV calendar.
+
+    Marked pending whenever it changes; the `sync_calendars` task makes the server match (store, update or
+    remove) and clears the mark, or keeps it with the server's answer so nothing is lost when it refuses.
+    """
+
+    registration = models.ForeignKey(Registration, on_delete=models.CASCADE, related_name="calendar_copies")
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="calendar_copies")
+    pending = models.BooleanField(default=True, db_index=True)
+    stored_sequence = models.IntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["registration", "session"], name="events_calendar_copy_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.registration_id} @ {self.session_id}"
+
+    @property
+    def uid(self) -> str:
+        return calendar_uid(self.session_id, self.registration_id)
+
+
+def calendar_uid(session_id: int, registration_id: int) -> str:
+    """The invitation's UID, the same in every email and calendar copy of it."""
+    return f"session-{session_id}-registration-{registration_id}@maillage"

@@ -15,3 +15,9 @@ def expire_registrations() -> int:
 @task()
 def send_reminders() -> int:
     return services.send_reminders()
+
+
+@task()
+def sync_calendars() -> dict[str, int]:
+    """Store, update or remove the pending invitations in the organisers' CalDAV calendar."""
+    return services.sync_calendars()

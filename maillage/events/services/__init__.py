@@ -14,6 +14,14 @@ from maillage.events.services.attendance import (
     check_in_by_code,
     check_in_by_name,
 )
+from maillage.events.services.calendars import (
+    CalendarServerError,
+    caldav_url,
+    calendar_problems,
+    mark_changed,
+    send_calendar_change,
+    sync_calendars,
+)
 from maillage.events.services.documents import (
     qr_png,
     qr_svg_data_uri,
@@ -88,6 +96,8 @@ from maillage.events.services.registration import (
 from maillage.events.services.setup import (
     PartT,
     add_part,
+    cancel_session,
+    move_session,
     save_event,
 )
 from maillage.events.services.synthesis import (
@@ -110,6 +120,7 @@ __all__ = [
     "LOCK_TIMEOUT",
     "RAPPORTEUR_SALT",
     "BusyError",
+    "CalendarServerError",
     "CheckIn",
     "Event",
     "Identity",
@@ -138,7 +149,10 @@ __all__ = [
     "add_points",
     "approve_registration",
     "breakout_for_token",
+    "caldav_url",
+    "calendar_problems",
     "cancel_registration",
+    "cancel_session",
     "check_in_by_code",
     "check_in_by_name",
     "checkin_token",
@@ -153,7 +167,9 @@ __all__ = [
     "expire_registrations",
     "identify",
     "known_matches",
+    "mark_changed",
     "merge_points",
+    "move_session",
     "move_to_group",
     "normalised_name",
     "organisation_key",
@@ -172,6 +188,7 @@ __all__ = [
     "resend_invitations",
     "save_event",
     "save_recommendation",
+    "send_calendar_change",
     "send_invitation",
     "send_message",
     "send_reminders",
@@ -179,4 +196,5 @@ __all__ = [
     "sessions_of",
     "split_point",
     "split_points",
+    "sync_calendars",
 ]

@@ -39,7 +39,8 @@ def sessions_of(registration: Registration) -> list[Session]:
         scope |= Q(theme_id=registration.theme_id)
     if registration.group_id:
         scope |= Q(group_id=registration.group_id)
-    return list(Session.objects.filter(scope, event_id=registration.event_id).select_related("theme", "group"))
+    sessions = Session.objects.filter(scope, event_id=registration.event_id, cancelled_at__isnull=True)
+    return list(sessions.select_related("theme", "group"))
 
 
 def covers(registration: Registration, session: Session) -> bool:

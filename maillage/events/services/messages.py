@@ -19,7 +19,8 @@ from maillage.events.models import (
     Session,
     Status,
 )
-from maillage.events.services.documents import qr_png, session_calendar
+from maillage.events.services.calendars import mark_changed, session_calendar
+from maillage.events.services.documents import qr_png
 from maillage.events.services.links import checkin_url, personal_url
 from maillage.events.services.locking import sessions_of
 
@@ -59,6 +60,7 @@ def send_invitation(registration: Registration) -> None:
             language=participant.language,
             attachments=attachments,
         )
+        mark_changed((registration, session) for session in sessions)
         Registration.objects.filter(pk=registration.pk).update(invited_at=timezone.now())
         log_action(None, "events.registration.invited", registration, organisation=event.organisation)
 

@@ -34,9 +34,10 @@ from maillage.events.models import (
     Status,
     Theme,
 )
+from maillage.events.services.calendars import send_calendar_change
 from maillage.events.services.identity import identify
 from maillage.events.services.links import CONFIRM_SALT, absolute, confirmation_token, personal_url
-from maillage.events.services.locking import BusyError, _check_seat, _lock, _over_cap_error
+from maillage.events.services.locking import BusyError, _check_seat, _lock, _over_cap_error, sessions_of
 from maillage.events.services.messages import send_invitation
 
 # The personal link goes out at most once in this interval when an address is registered again.
@@ -400,6 +401,14 @@ def _send_offer(registration: Registration) -> None:
     )
 
 
+def _send_cancellation(registration: Registration) -> None:
+    """The invitation's sessions withdrawn from the person's calendar (METHOD:CANCEL) and the organisers' one."""
+    registration = Registration.objects.select_related("participant", "event__organisation").get(pk=registration.pk)
+    sessions = sessions_of(registration)
+    if sessions:
+        send_calendar_change(registration, sessions, change="registration_cancelled", method="CANCEL")
+
+
 def cancel_registration(registration: Registration, *, actor: User | None = None, now: datetime | None = None) -> None:
     """Cancelled by the person (their link) or an organiser; a held seat goes to the waiting list."""
     now = now or timezone.now()
@@ -408,12 +417,14 @@ def cancel_registration(registration: Registration, *, actor: User | None = None
         registration = Registration.objects.select_for_update().get(pk=registration.pk)
         if registration.status not in ACTIVE:
             return
-        held = registration.holds_seat
+        held, invited = registration.holds_seat, registration.status == Status.CONFIRMED and registration.invited_at
         registration.status = Status.CANCELLED
         registration.cancelled_at = now
         registration.expires_at = None
         registration.save(update_fields=["status", "cancelled_at", "expires_at"])
         log_action(actor, "events.registration.cancelled", registration, organisation=event.organisation)
+        if invited:
+            _send_cancellation(registration)
         if held:
             _offer_freed_seats(event, [registration.theme_id], now)
 
@@ -469,11 +480,13 @@ def refuse_registration(actor: User, registration: Registration, *, now: datetim
         registration = Registration.objects.select_for_update().get(pk=registration.pk)
         if registration.status not in ACTIVE:
             raise ValidationError(_("This registration is no longer active."))
-        held = registration.holds_seat
+        held, invited = registration.holds_seat, registration.status == Status.CONFIRMED and registration.invited_at
         registration.status = Status.REFUSED
         registration.cancelled_at = now
         registration.save(update_fields=["status", "cancelled_at"])
         log_action(actor, "events.registration.refused", registration, organisation=event.organisation)
+        if invited:
+            _send_cancellation(registration)
         if held:
             _offer_freed_seats(event, [registration.theme_id], now)
 
