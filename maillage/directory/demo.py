@@ -765,6 +765,9 @@ def load(context: DemoContext) -> None:
         end_date=date(today.year + 1, 1, 1),
         reason="Congés de fin d'année",
     )
+    from maillage.directory.demo_network import load_network
+
+    load_network(context)
     context.notes.append(
         "Directory: /directory/ (public search for phones), /directory/pro/ (with workers, signed in), "
         "/directory/sheet/ (printable sheet), /directory/api/services (HSDS API), /directory/organisations/ "

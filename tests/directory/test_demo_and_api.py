@@ -29,6 +29,14 @@ def test_demo_has_an_open_food_aid_service_in_anderlecht() -> None:
     monday_10 = datetime(2026, 11, 23, 10, 0, tzinfo=BRUSSELS)
     first = services_for_referral(food, "1070", "fr", monday_10)[0]
     assert (first.service.name_fr, first.is_open, first.serves_area) == ("Colis alimentaires d'Anderlecht", True, True)
+    # The people side: quartiers, the worker's own card, a local contract with members, holidays.
+    from maillage.directory.models import Network, Quartier, Worker
+
+    assert Quartier.objects.count() == 6
+    assert Worker.objects.get(user=context.accounts["worker"]).consent is True
+    contract = Network.objects.get()
+    assert contract.services.exists()
+    assert Service.objects.filter(holiday_calendars="be brussels").exists()
 
 
 @pytest.fixture
