@@ -155,6 +155,10 @@ HELPLINE: dict[str, Policy] = {
     "helpline:import": ROLE(*LINE_STAFF),
     "helpline:import_status": TENANT_OBJECT(*LINE_STAFF),
     "helpline:import_restart": POST_ONLY(TENANT_OBJECT(*LINE_STAFF)),
+    "helpline:reference_give": POST_ONLY(TENANT_OBJECT(*LINE)),
+    "helpline:reference_lookup": ROLE(*LINE),
+    # The directory's coordinators read the unanswered needs of the communes their services serve.
+    "helpline:unmet_needs": ROLE(Role.COORDINATOR, *LINE_STAFF),
 }
 
 CASEWORK_VIEWS: dict[str, Policy] = {

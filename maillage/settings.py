@@ -344,6 +344,8 @@ MAILLAGE_INVITATION_DAYS = env_int("MAILLAGE_INVITATION_DAYS", 7, minimum=1)
 MAILLAGE_EMERGENCY_ACCESS_HOURS = env_int("MAILLAGE_EMERGENCY_ACCESS_HOURS", 4, minimum=1)
 # Helpline comments are erased after this many days; the coded call data stays.
 MAILLAGE_HELPLINE_COMMENT_RETENTION_DAYS = env_int("MAILLAGE_HELPLINE_COMMENT_RETENTION_DAYS", 365, minimum=1)
+# A reference given to a helpline caller (to link a later call to the earlier ones) expires after this.
+MAILLAGE_HELPLINE_REFERENCE_DAYS = env_int("MAILLAGE_HELPLINE_REFERENCE_DAYS", 90, minimum=1)
 # A service's crisis status not confirmed for this many days is flagged stale.
 MAILLAGE_DIRECTORY_STALE_DAYS = env_int("MAILLAGE_DIRECTORY_STALE_DAYS", 14, minimum=1)
 # The directory map's tile server ({z}/{x}/{y} placeholders) and the attribution it requires; its origin

@@ -72,7 +72,6 @@ def _load() -> str:
 
 
 def _sessions(count: int) -> list[str]:
-    from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
 
@@ -83,7 +82,7 @@ def _sessions(count: int) -> list[str]:
         user = User.objects.get(email=f"responder{number % 20}@bench.example")
         session = SessionStore()
         session[SESSION_KEY] = str(user.pk)
-        session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"  # axes first has no get_user
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()
         session.set_expiry(3600)
         session.save()

@@ -1,11 +1,11 @@
-"""Forms of the helpline. They parse; the rules live in services.clean_call_data."""
+"""Forms of the helpline. They parse; CallForm.clean() calls the domain check, services.clean_call_data."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -30,7 +30,15 @@ from maillage.helpline.models import (
 COMMENT_MAX = 2000
 DEBRIEFING_MAX = 5000
 WEEKLY_NOTE_MAX = 10000
-DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
+DATETIME_FORMATS = [
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y",
+    "%Y-%m-%d",
+]
 
 
 class DateTimeLocalInput(forms.DateTimeInput):
@@ -40,9 +48,17 @@ class DateTimeLocalInput(forms.DateTimeInput):
         super().__init__(attrs=attrs, format="%Y-%m-%dT%H:%M")
 
 
+class DateTimeTextInput(forms.DateTimeInput):
+    """A date and time typed as text: one Tab stop (a datetime-local field has six in Chromium)."""
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        base = {"placeholder": _("YYYY-MM-DD HH:MM"), "autocomplete": "off", "inputmode": "numeric", "size": "16"}
+        super().__init__(attrs={**base, **(attrs or {})}, format="%Y-%m-%d %H:%M")
+
+
 class CallForm(forms.Form):
     started_at = BoundedDateTimeField(
-        label=_("Start of the call"), widget=DateTimeLocalInput(), input_formats=DATETIME_FORMATS
+        label=_("Start of the call"), widget=DateTimeTextInput(), input_formats=DATETIME_FORMATS
     )
     duration_minutes = forms.IntegerField(
         label=_("Duration (minutes)"),
@@ -78,11 +94,58 @@ class CallForm(forms.Form):
         max_length=COMMENT_MAX,
         widget=forms.Textarea(attrs={"rows": 3, "aria-describedby": "comment-warning"}),
     )
+    reference = BoundedCharField(
+        label=_("Reference quoted by the caller"),
+        required=False,
+        max_length=20,
+        help_text=_("Six characters, given at an earlier call; links this call to the earlier ones."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "size": "8", "class": "reference-input"}),
+    )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, organisation: Any = None, requests: forms.BaseFormSet | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.organisation = organisation
+        self.requests = requests
+        self.clean_call: Any = None
         if not self.is_bound and "started_at" not in self.initial:
             self.initial["started_at"] = timezone.localtime().replace(second=0, microsecond=0)
+
+    def filled_requests(self) -> list[forms.Form]:
+        assert self.requests is not None
+        return [f for f in self.requests.forms if f.has_changed() and not f.cleaned_data.get("DELETE")]
+
+    def clean(self) -> dict[str, Any]:
+        """The domain check (services.clean_call_data) of the call and its requests, once; errors next to fields."""
+        cleaned = super().clean() or {}
+        if self.organisation is None or self.requests is None:
+            return cleaned
+        if not self.requests.is_valid():  # a request field that cannot even be read: said next to it
+            self.add_error(None, list(self.requests.non_form_errors()) or [_("Correct the requests marked below.")])
+            return cleaned
+        if self.errors:
+            return cleaned  # a field that cannot even be read: say so first
+        from maillage.helpline.services.calls import clean_call_data
+
+        filled = self.filled_requests()
+        try:
+            self.clean_call = clean_call_data(
+                self.organisation, {**cleaned, "requests": [f.cleaned_data for f in filled]}
+            )
+        except ValidationError as error:
+            for key, field_errors in error.error_dict.items():
+                messages = [message for item in field_errors for message in item.messages]
+                if key.startswith("requests-"):
+                    _prefix, index, name = key.split("-", 2)
+                    filled[int(index)].add_error(name if name in filled[int(index)].fields else None, messages)
+                    if not self.has_error(NON_FIELD_ERRORS, "requests"):  # the call is not valid either
+                        self.add_error(None, ValidationError(_("Correct the requests marked below."), code="requests"))
+                elif key in self.fields:
+                    self.add_error(key, messages)
+                else:
+                    self.add_error(None, messages)
+        return cleaned
 
 
 class RequestForm(forms.Form):
@@ -94,9 +157,13 @@ class RequestForm(forms.Form):
     )
     note = BoundedCharField(label=_("Short note"), required=False, max_length=300)
     action = forms.ChoiceField(label=_("Action taken"), choices=[("", "—"), *Action.choices], required=False)
-    service = BoundedCharField(label=_("Service referred to"), required=False, max_length=20, widget=forms.Select())
+    service = BoundedCharField(label=_("Service referred to"), required=False, max_length=30, widget=forms.Select())
     callback_at = BoundedDateTimeField(
-        label=_("Call back on"), required=False, widget=DateTimeLocalInput(), input_formats=DATETIME_FORMATS
+        label=_("Call back on"),
+        required=False,
+        widget=DateTimeTextInput(),
+        input_formats=DATETIME_FORMATS,
+        help_text=_("YYYY-MM-DD HH:MM; empty: tomorrow at the same time."),
     )
 
     def set_service_choices(self, choices: list[tuple[str, str]]) -> None:

@@ -83,11 +83,21 @@ class Action(models.TextChoices):
     WARM_TRANSFER = "warm_transfer", _("Warm transfer")
     CALLBACK = "callback", _("Callback scheduled")
     NOTHING = "nothing", _("Nothing possible")
+    NO_SERVICE = "no_service", _("No suitable service")
     OTHER = "other", _("Other")
 
 
 # Actions that point at a service of the directory.
 ACTIONS_WITH_SERVICE = frozenset({Action.REFERRAL, Action.WARM_TRANSFER})
+
+
+class UnmetReason(models.TextChoices):
+    """Why no service of the directory suited a request (an unanswered need)."""
+
+    NONE_OPEN = "none_open", _("none open")
+    NONE_IN_AREA = "none_in_area", _("none serving the area")
+    NONE_IN_LANGUAGE = "none_in_language", _("none in the caller's language")
+    NONE_AT_ALL = "none_at_all", _("none at all")
 
 
 class OpeningHours(models.Model):
@@ -168,6 +178,10 @@ class Call(models.Model):
     urgency = models.CharField(_("urgency"), max_length=10, choices=Urgency.choices, default=Urgency.LOW)
     comment = models.TextField(_("comment"), blank=True)
     comment_erased_at = models.DateTimeField(null=True, blank=True)
+    # The reference a returning caller quoted (or was given): links calls without any identity.
+    reference = models.ForeignKey(
+        "helpline.CallerReference", on_delete=models.SET_NULL, null=True, blank=True, related_name="calls"
+    )
     # The call identifier of an imported journal, so the same file is not imported twice.
     external_ref = models.CharField(_("identifier in the imported journal"), max_length=64, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -209,6 +223,8 @@ class Request(models.Model):
         related_name="+",
         verbose_name=_("service referred to"),
     )
+    # Set when no service suited ("no suitable service"): an unanswered need, counted by need and commune.
+    unmet_reason = models.CharField(_("why no service suited"), max_length=20, choices=UnmetReason.choices, blank=True)
     # Copied from the call so the reports filter requests by time without a join.
     started_at = models.DateTimeField()
 
@@ -226,6 +242,23 @@ class Request(models.Model):
 
     def __str__(self) -> str:
         return f"{self.category.code} ({self.get_action_display()})"
+
+
+class CallerReference(models.Model):
+    """A short code given to a caller so a later call can be linked to the earlier ones; no identity kept."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    code = models.CharField(_("reference"), max_length=6, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
+
+    class Meta:
+        ordering: ClassVar = ["-created_at"]
+        verbose_name = _("caller reference")
+        verbose_name_plural = _("caller references")
+
+    def __str__(self) -> str:
+        return self.code
 
 
 class CallbackOutcome(models.TextChoices):

@@ -24,6 +24,7 @@ from maillage.core.parsing import (
 )
 from maillage.core.parsing import parse_period as parse_dates
 from maillage.core.spreadsheet import separator_from_request
+from maillage.helpline import unmet
 from maillage.helpline.models import WeeklyNote
 from maillage.helpline.queries import debriefings_of_week, staff_line_ids, week_bounds
 from maillage.stats import charts, helpline_reports, helpline_tables
@@ -146,6 +147,7 @@ def weekly(request: AuthenticatedRequest) -> HttpResponseBase:
             "charts": figures,
             "debriefings": debriefings_of_week(line.pk, monday),
             "note": WeeklyNote.objects.filter(organisation=line, week_start=monday).select_related("author").first(),
+            "unanswered_needs": unmet.unanswered_needs([line.pk], *helpline_reports.bounds(period)),
             "version_line": helpline_tables.version_line(reading),
             "version": request.GET.get("version") or "",
             "versions": version_choices(),
@@ -225,6 +227,7 @@ def bilan(request: AuthenticatedRequest) -> HttpResponseBase:
             "version": request.GET.get("version") or "",
             "versions": version_choices(),
             "version_line": helpline_tables.version_line(reading),
+            "unanswered_needs": unmet.unanswered_needs([line.pk], *helpline_reports.bounds(period)),
         },
     )
 

@@ -60,6 +60,7 @@ def test_log_call_saves_the_call_its_requests_and_the_referral(responder, themes
         "action": "referral",
         "service": food_service.pk,
         "note": "***",
+        "unmet_reason": "",
     }
 
 

@@ -28,9 +28,11 @@ from maillage.helpline.models import (
     HeardVia,
     LineLanguage,
     Request,
+    UnmetReason,
     Urgency,
 )
 from maillage.helpline.queries import can_edit_call, current_shift_id, responder_line_ids, staff_line_ids
+from maillage.helpline.referrals import NO_SERVICE_PREFIX
 from maillage.helpline.services.categories import find_category, find_service
 from maillage.taxonomy.models import Category
 from maillage.taxonomy.queries import published_version
@@ -50,6 +52,7 @@ class CleanRequest:
     action: str
     service: Any = None
     callback_at: datetime | None = None
+    unmet_reason: str = ""
 
 
 @dataclass
@@ -67,6 +70,7 @@ class CleanCall:
     urgency: str
     comment: str
     requests: list[CleanRequest] = field(default_factory=list)
+    reference: Any = None
 
 
 def _choice(
@@ -151,14 +155,29 @@ def clean_call_data(organisation: Organisation, data: Mapping[str, Any], *, requ
         action = str(raw.get("action") or "").strip()
         if action not in Action.values:
             errors[prefix + "action"] = [_("Say what you did for this request.")]
+            action = ""
         service = None
         service_value = raw.get("service")
+        unmet_reason = str(raw.get("unmet_reason") or "").strip()
+        if isinstance(service_value, str) and service_value.startswith(NO_SERVICE_PREFIX):
+            unmet_reason, service_value = service_value[len(NO_SERVICE_PREFIX) :], None
+        if unmet_reason and unmet_reason not in UnmetReason.values:
+            errors[prefix + "service"] = [_("Choose one of the options.")]
+        elif unmet_reason and action in ACTIONS_WITH_SERVICE:
+            errors[prefix + "service"] = [
+                _("A referral needs a service; when none suits, choose the action “No suitable service”.")
+            ]
+        elif unmet_reason and not action:
+            action = Action.NO_SERVICE
+            errors.pop(prefix + "action", None)
+        elif action == Action.NO_SERVICE and not unmet_reason:
+            errors[prefix + "service"] = [_("Say why no service suits: choose the reason in the list of services.")]
         if service_value not in (None, ""):
             try:
                 service = find_service(service_value)
             except ValidationError as error:
                 errors[prefix + "service"] = list(error.messages)
-        elif action in ACTIONS_WITH_SERVICE and require_service:
+        elif action in ACTIONS_WITH_SERVICE and require_service and not unmet_reason:
             errors[prefix + "service"] = [_("Choose the service you referred the caller to.")]
         callback_at = raw.get("callback_at") or None
         if isinstance(callback_at, datetime) and timezone.is_naive(callback_at):
@@ -173,8 +192,18 @@ def clean_call_data(organisation: Organisation, data: Mapping[str, Any], *, requ
                     action=action,
                     service=service if action in ACTIONS_WITH_SERVICE or service else None,
                     callback_at=callback_at if action == Action.CALLBACK else None,
+                    unmet_reason=unmet_reason if action == Action.NO_SERVICE else "",
                 )
             )
+    reference = None
+    reference_text = str(data.get("reference") or "").strip()
+    if reference_text:
+        from maillage.helpline.services.references import find_reference
+
+        try:
+            reference = find_reference(organisation, reference_text)
+        except ValidationError as error:
+            errors["reference"] = list(error.messages)
     if errors:
         raise ValidationError(
             {key: [ValidationError(message) for message in messages] for key, messages in errors.items()}
@@ -194,6 +223,7 @@ def clean_call_data(organisation: Organisation, data: Mapping[str, Any], *, requ
         urgency=urgency,
         comment=comment,
         requests=requests,
+        reference=reference,
     )
 
 
@@ -220,6 +250,7 @@ def _write_requests(call: Call, requests: list[CleanRequest]) -> list[Request]:
             theme=clean.category.top,
             note=clean.note,
             action=clean.action,
+            unmet_reason=clean.unmet_reason,
             started_at=call.started_at,
         )
         request.service = clean.service
@@ -242,15 +273,26 @@ def _request_summary(requests: list[CleanRequest]) -> list[dict[str, Any]]:
             "action": clean.action,
             "service": getattr(clean.service, "pk", None),
             "note": clean.note,
+            "unmet_reason": clean.unmet_reason,
         }
         for clean in requests
     ]
 
 
-def log_call(responder: User, data: Mapping[str, Any], *, organisation: Organisation | None = None) -> Call:
-    """Record a call and all its requests in one transaction; nothing is saved if anything is wrong."""
-    line = line_for_responder(responder, organisation or data.get("organisation"))
-    clean = clean_call_data(line, data)
+def log_call(responder: User, data: Mapping[str, Any] | CleanCall, *, organisation: Organisation | None = None) -> Call:
+    """Record a call and all its requests in one transaction; nothing is saved if anything is wrong.
+
+    The call form hands over the CleanCall its clean() obtained from clean_call_data (validated once);
+    other callers (imports, tests, the shell) hand raw data, checked here by the same function.
+    """
+    if isinstance(data, CleanCall):
+        line = line_for_responder(responder, organisation or data.organisation)
+        if line.pk != data.organisation.pk:
+            raise PermissionError("Not a responder of this line.")
+        clean = data
+    else:
+        line = line_for_responder(responder, organisation or data.get("organisation"))
+        clean = clean_call_data(line, data)
     now = timezone.now()
     with transaction.atomic():
         call = Call.objects.create(
@@ -268,6 +310,7 @@ def log_call(responder: User, data: Mapping[str, Any], *, organisation: Organisa
             heard_via=clean.heard_via,
             urgency=clean.urgency,
             comment=clean.comment,
+            reference=clean.reference,
             created_at=now,
             updated_at=now,
         )
@@ -291,11 +334,11 @@ CALL_FIELDS = (
 )
 
 
-def update_call(actor: User, call: Call, data: Mapping[str, Any]) -> Call:
+def update_call(actor: User, call: Call, data: Mapping[str, Any] | CleanCall) -> Call:
     """Correct a call: its own responder within 24 hours, staff of the line at any time."""
     if not can_edit_call(actor, call):
         raise PermissionError("This call can no longer be changed by this person.")
-    clean = clean_call_data(call.organisation, data)
+    clean = data if isinstance(data, CleanCall) else clean_call_data(call.organisation, data)
     with transaction.atomic():
         call = Call.objects.select_for_update().get(pk=call.pk)
         changed = []
@@ -306,7 +349,7 @@ def update_call(actor: User, call: Call, data: Mapping[str, Any]) -> Call:
                 setattr(call, name, new)
         old_requests = _request_summary(
             [
-                CleanRequest(r.category, r.note, r.action, r.service)
+                CleanRequest(r.category, r.note, r.action, r.service, unmet_reason=r.unmet_reason)
                 for r in call.requests.select_related("category").order_by("position", "id")
             ]
         )

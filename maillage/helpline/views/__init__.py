@@ -11,6 +11,7 @@ from maillage.helpline.views.calls import (
     request_row,
 )
 from maillage.helpline.views.journal import import_journal, import_restart, import_status
+from maillage.helpline.views.references import reference_give, reference_lookup
 from maillage.helpline.views.shifts import (
     callback_done,
     callback_list,
@@ -21,6 +22,7 @@ from maillage.helpline.views.shifts import (
     opening_hours,
     shift_list,
 )
+from maillage.helpline.views.unmet import unmet_needs
 
 __all__ = [
     "call_detail",
@@ -39,7 +41,10 @@ __all__ = [
     "my_shift",
     "opening_hours",
     "postal_options",
+    "reference_give",
+    "reference_lookup",
     "referral_options",
     "request_row",
     "shift_list",
+    "unmet_needs",
 ]

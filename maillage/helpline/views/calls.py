@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
-from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
+from django_ratelimit import ALL
+from django_ratelimit.core import is_ratelimited
 
 from maillage.core.forms import add_service_error
 from maillage.core.http import AuthenticatedRequest
@@ -29,7 +28,6 @@ from maillage.core.parsing import (
     bad_parameters_answer_400,
     clean_query_text,
     parse_date,
-    parse_datetime_local,
     parse_int,
     parse_page,
 )
@@ -43,62 +41,12 @@ from maillage.helpline.forms import (
 )
 from maillage.helpline.models import REQUEST_SCHEME, Call, LineLanguage
 from maillage.helpline.views._common import PAGE_SIZE, fragment, is_htmx, line_or_404
-from maillage.taxonomy.models import Category
 from maillage.taxonomy.queries import active_categories, search_categories
 
-# The empty call form shown after each call saved through htmx is the same for everyone but for three
-# values; it is rendered once per (interface language, call language) with marks in their place.
-_CSRF_MARK = "helpline-csrf-mark"
-_STARTED_AT_MARK = "helpline-started-at-mark"
-_SAVED_MARK = "helpline-saved-call-mark"
-_KEY_MARK = "helpline-submission-key-mark"
 CALL_PURPOSE = "helpline.call"
-CATEGORY_TEXT_MAX = 250
+CATEGORY_TEXT_MAX = referrals.CATEGORY_TEXT_MAX
 MAX_ROWS = 20
-_blank_forms: dict[tuple[str, str], str] = {}
-
-
-def _blank_form_html(call_language: str) -> str:
-    key = (get_language(), call_language)
-    html = _blank_forms.get(key)
-    if html is None:
-        form = CallForm(initial={"language": call_language, "started_at": _STARTED_AT_MARK})
-        formset = RequestFormSet(prefix="requests")
-        for request_form in formset.forms:
-            request_form.set_service_choices([])
-        context = {
-            "form": form,
-            "formset": formset,
-            "request_errors": [],
-            "saved_slot": _SAVED_MARK,
-            "action_url": reverse("helpline:call_new"),
-            "csrf_token": _CSRF_MARK,
-            "submission_key_slot": _KEY_MARK,
-        }
-        html = render_to_string("helpline/_call_form.html", context)
-        if settings.DEBUG:  # templates may change under the development server
-            return html
-        _blank_forms[key] = html
-    return html
-
-
-def _blank_form_with(request: HttpRequest, call_language: str, notice: str) -> HttpResponse:
-    """A fresh empty form for the next call (with a new submission key), `notice` at its top."""
-    started_at = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
-    html = (
-        _blank_form_html(call_language)
-        .replace(_CSRF_MARK, get_token(request), 1)
-        .replace(_KEY_MARK, hidden_input(None), 1)
-        .replace(_STARTED_AT_MARK, started_at, 1)
-        .replace(_SAVED_MARK, notice, 1)
-    )
-    return HttpResponse(html)
-
-
-def _saved_with_blank_form(request: HttpRequest, saved: Call) -> HttpResponse:
-    """The htmx answer to a call saved: the confirmation inside a fresh empty form for the next call."""
-    notice = render_to_string("helpline/_call_saved.html", {"saved_call": saved})
-    return _blank_form_with(request, saved.language, notice)
+REFERENCE_RATE = "20/h"
 
 
 def _describe_call(call: Call) -> tuple[str, str]:
@@ -106,33 +54,30 @@ def _describe_call(call: Call) -> tuple[str, str]:
     return reverse("helpline:call_detail", args=[call.pk]), _("Call #%(id)s was already saved.") % {"id": call.pk}
 
 
-def _repeated(request: HttpRequest, outcome: Outcome[Any]) -> HttpResponse:
+def _blank_form(request: HttpRequest, line: Organisation, call_language: str, extra: dict[str, Any]) -> HttpResponse:
+    """A fresh empty form for the next call, rendered for this request (its own CSRF token and submission key)."""
+    if call_language not in LineLanguage.values:
+        call_language = LineLanguage.FR
+    form = CallForm(initial={"language": call_language})
+    formset = RequestFormSet(prefix="requests")
+    _fill_service_choices({"language": call_language}, formset)
+    context = {
+        "form": form,
+        "formset": formset,
+        "line": line,
+        "action_url": reverse("helpline:call_new"),
+        "submission_key_slot": hidden_input(None),  # a new key: the next call is another submission
+        **extra,
+    }
+    return fragment(request, "helpline/_call_form.html", context)
+
+
+def _repeated(request: HttpRequest, line: Organisation, outcome: Outcome[Any]) -> HttpResponse:
     """The first submission's answer: through htmx a fresh form saying so, else a redirect to the call."""
     if not is_htmx(request):
         return outcome.redirect(request)
-    language = str(request.POST.get("language", ""))
-    if language not in LineLanguage.values:
-        language = LineLanguage.FR
-    notice = render_to_string("helpline/_call_repeated.html", {"outcome": outcome}) if outcome.message else ""
-    return _blank_form_with(request, language, notice)
-
-
-def _quiet_category(text: str) -> Category | None:
-    try:
-        return services.find_category(text) if text.strip() else None
-    except ValidationError:
-        return None
-
-
-def _started_at(value: object) -> datetime:
-    """The moment the proposed services should be open; now when the value is absent or cannot be read."""
-    if isinstance(value, datetime):
-        return timezone.make_aware(value) if timezone.is_naive(value) else value
-    try:
-        moment = parse_datetime_local(str(value or ""), name="started_at")
-    except BadParameter:
-        moment = None
-    return moment or timezone.now()
+    extra = {"repeated_outcome": outcome} if outcome.message else {}
+    return _blank_form(request, line, str(request.POST.get("language", "")), extra)
 
 
 def _row_count(data: QueryDict) -> int:
@@ -144,42 +89,16 @@ def _row_count(data: QueryDict) -> int:
     return max(1, min(total or 1, MAX_ROWS))
 
 
-def _fill_service_choices(form: CallForm, formset: Any) -> None:
-    data = form.data if form.is_bound else {}
-    postal_code = str(data.get("postal_code", "") or "")
-    language = str(data.get("language", "") or form.initial.get("language", "fr"))
-    at = _started_at(data.get("started_at"))
+def _fill_service_choices(values: Mapping[str, Any], formset: Any) -> None:
+    """Every request's service picker from the form's raw values: the same function as the live picker."""
     for request_form in formset.forms:
-        prefix = request_form.prefix
-        if request_form.is_bound:
-            category_text = str(request_form.data.get(f"{prefix}-category", "") or "")
-            selected = request_form.data.get(f"{prefix}-service") or None
-        else:
-            category_text = str(request_form.initial.get("category", "") or "")
-            selected = request_form.initial.get("service")
-        category = _quiet_category(category_text)
-        request_form.set_service_choices(referrals.service_choices(category, postal_code, language, at, selected))
+        request_form.set_service_choices(referrals.picker_choices(values, request_form.prefix))
 
 
 def _with_more_rows(data: QueryDict) -> QueryDict:
     data = data.copy()
     data["requests-TOTAL_FORMS"] = str(min(_row_count(data) + 1, MAX_ROWS))
     return data
-
-
-def _apply_errors(error: ValidationError, form: CallForm, formset: Any, filled: list[Any]) -> list[str]:
-    """Put each of the service's errors next to its field; returns the errors of the request list."""
-    request_errors: list[str] = []
-    for key, field_errors in error.error_dict.items():
-        messages_ = [message for item in field_errors for message in item.messages]
-        if key == "requests":
-            request_errors.extend(messages_)
-        elif key.startswith("requests-"):
-            _prefix, index, name = key.split("-", 2)
-            filled[int(index)].add_error(name, messages_)
-        else:
-            form.add_error(key if key in form.fields else None, messages_)
-    return request_errors
 
 
 def _unbound_copy(data: QueryDict) -> tuple[CallForm, Any]:
@@ -210,83 +129,103 @@ def _call_initial(call: Call) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     rows = []
     for item in call.requests.all():
         callback = getattr(item, "callback", None)
+        service: Any = getattr(item, "service_id", None)
+        if item.unmet_reason:
+            service = referrals.NO_SERVICE_PREFIX + item.unmet_reason
         rows.append(
             {
                 "category": f"{item.category.code} — {item.category.label}",
                 "note": item.note,
                 "action": item.action,
-                "service": getattr(item, "service_id", None),
+                "service": service,
                 "callback_at": timezone.localtime(callback.due_at) if callback else None,
             }
         )
     return initial, rows
 
 
+def _initial_values(initial: dict[str, Any], rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The initial values of a call being corrected, named as the form posts them."""
+    values = dict(initial)
+    for index, row in enumerate(rows):
+        for name, value in row.items():
+            values[f"requests-{index}-{name}"] = "" if value is None else str(value)
+    return values
+
+
+def _reference_guessing(request: HttpRequest) -> bool:
+    """Quoting references is rate-limited per responder: nobody tries codes until one matches."""
+    return bool(
+        is_ratelimited(request, group="helpline.reference", key="user", rate=REFERENCE_RATE, method=ALL, increment=True)
+    )
+
+
+def _save(request: AuthenticatedRequest, line: Organisation, call: Call | None, form: CallForm) -> HttpResponse | None:
+    """Write the call the form checked (form.clean_call); None when it cannot be (errors put on the form)."""
+    try:
+        if call is not None:
+            saved = services.update_call(request.user, call, form.clean_call)
+            messages.success(request, _("Call #%(id)s corrected.") % {"id": saved.pk})
+            return redirect("helpline:call_detail", pk=saved.pk)
+        outcome = create_once(
+            request,
+            CALL_PURPOSE,
+            lambda: services.log_call(request.user, form.clean_call, organisation=line),
+            _describe_call,
+        )
+    except ValidationError as error:  # the line could not be chosen
+        add_service_error(form, error)
+        return None
+    if outcome.repeated:
+        return _repeated(request, line, outcome)
+    created = outcome.result
+    assert created is not None
+    if not is_htmx(request):
+        messages.success(request, _("Call #%(id)s saved.") % {"id": created.pk})
+        return redirect("helpline:call_new")
+    return _blank_form(request, line, created.language, {"saved_call": created})
+
+
 def _call_form_page(request: AuthenticatedRequest, line: Organisation, call: Call | None = None) -> HttpResponse:
-    saved: Call | None = None
-    request_errors: list[str] = []
+    values: Mapping[str, Any]
     if request.method == "POST":
         data: QueryDict = request.POST
-        if "add_request" in data:
-            data = _with_more_rows(data)
-        form = CallForm(data)
-        formset = RequestFormSet(data, prefix="requests")
-        if "add_request" in data or "propose" in data:
+        values = data
+        wants_save = "save" in data or not ("add_request" in data or "propose" in data)
+        if not wants_save:  # adding a row or refreshing the services: redraw, save nothing
+            if "add_request" in data:
+                data = values = _with_more_rows(data)
             form, formset = _unbound_copy(data)
         elif call is None and (previous := previous_result(request, CALL_PURPOSE)) is not None:
-            return _repeated(request, previous)
+            return _repeated(request, line, previous)
         else:
-            form_ok = form.is_valid()
-            formset_ok = formset.is_valid()
-            if form_ok and formset_ok:
-                filled = [f for f in formset.forms if f.has_changed() and not f.cleaned_data.get("DELETE")]
-                payload = {**form.cleaned_data, "requests": [f.cleaned_data for f in filled]}
-                try:
-                    if call is None:
-                        outcome = create_once(
-                            request,
-                            CALL_PURPOSE,
-                            lambda: services.log_call(request.user, payload, organisation=line),
-                            _describe_call,
-                        )
-                        if outcome.repeated:
-                            return _repeated(request, outcome)
-                        saved = outcome.result
-                    else:
-                        saved = services.update_call(request.user, call, payload)
-                except ValidationError as error:
-                    if hasattr(error, "error_dict"):
-                        request_errors = _apply_errors(error, form, formset, filled)
-                    else:
-                        add_service_error(form, error)
-                else:
-                    assert saved is not None
-                    if call is not None:
-                        messages.success(request, _("Call #%(id)s corrected.") % {"id": saved.pk})
-                        return redirect("helpline:call_detail", pk=saved.pk)
-                    if not is_htmx(request):
-                        messages.success(request, _("Call #%(id)s saved.") % {"id": saved.pk})
-                        return redirect("helpline:call_new")
-                    return _saved_with_blank_form(request, saved)
+            formset = RequestFormSet(data, prefix="requests")
+            form = CallForm(data, organisation=line, requests=formset)
+            if str(data.get("reference", "")).strip() and _reference_guessing(request):
+                form.add_error("reference", _("Too many references tried: please wait before trying another."))
+            elif form.is_valid():
+                answer = _save(request, line, call, form)
+                if answer is not None:
+                    return answer
     elif call is not None:
         initial, rows = _call_initial(call)
+        values = _initial_values(initial, rows)
         form = CallForm(initial=initial)
         formset = RequestFormSet(prefix="requests", initial=rows)
         formset.extra = 0
     else:
         form = CallForm()
+        values = {"language": form.fields["language"].initial}
         formset = RequestFormSet(prefix="requests")
-    _fill_service_choices(form, formset)
-    partial = is_htmx(request) and request.method == "POST"
+    _fill_service_choices(values, formset)
     context = {
         "form": form,
         "formset": formset,
-        "request_errors": request_errors,
         "call": call,
         "line": line,
         "action_url": reverse("helpline:call_edit", args=[call.pk]) if call else reverse("helpline:call_new"),
     }
-    if partial:
+    if is_htmx(request) and request.method == "POST":
         return fragment(request, "helpline/_call_form.html", context)
     context["categories"] = active_categories(REQUEST_SCHEME).order_by("position", "code")[:60]
     context["postal_codes"] = PostalCode.objects.select_related("commune").order_by("code")
@@ -367,20 +306,12 @@ def referral_options(request: AuthenticatedRequest) -> HttpResponse:
     prefix = request.GET.get("prefix", "")
     if not prefix.startswith("requests-") or not prefix[len("requests-") :].isdigit() or len(prefix) > 20:
         raise Http404
-    category = _quiet_category(
-        clean_query_text(request.GET.get(f"{prefix}-category"), name="category", max_length=CATEGORY_TEXT_MAX)
-    )
+    for key in (f"{prefix}-category", "postal_code", "language", "started_at", f"{prefix}-service"):
+        clean_query_text(request.GET.get(key), name=key, max_length=CATEGORY_TEXT_MAX)  # a 400 when absurd
     selected = request.GET.get(f"{prefix}-service") or None
     form = RequestForm(prefix=prefix, initial={"service": selected})
-    form.set_service_choices(
-        referrals.service_choices(
-            category,
-            clean_query_text(request.GET.get("postal_code"), name="postal_code", max_length=10),
-            clean_query_text(request.GET.get("language"), name="language", max_length=10),
-            _started_at(request.GET.get("started_at")),
-            selected,
-        )
-    )
+    form.set_service_choices(referrals.picker_choices(request.GET, prefix))
+    category = referrals.referral_query(request.GET, prefix).category
     return fragment(request, "helpline/_service_field.html", {"request_form": form, "category": category})
 
 
