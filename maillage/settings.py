@@ -71,11 +71,14 @@ INSTALLED_APPS = [
     "maillage.helpline",
     "maillage.casework",
     "maillage.events",
+    "maillage.surveys",
+    "maillage.newsletters",
     "maillage.stats",
+    "maillage.sector",
 ]
 
 # Apps of ours, in the order their navigation, home panels and demo data are gathered.
-MAILLAGE_APPS = ["core", "taxonomy", "directory", "helpline", "casework", "events", "stats"]
+MAILLAGE_APPS = ["core", "taxonomy", "directory", "helpline", "casework", "events", "surveys", "newsletters", "stats", "sector"]
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
@@ -344,6 +347,9 @@ MAILLAGE_INVITATION_DAYS = env_int("MAILLAGE_INVITATION_DAYS", 7, minimum=1)
 MAILLAGE_EMERGENCY_ACCESS_HOURS = env_int("MAILLAGE_EMERGENCY_ACCESS_HOURS", 4, minimum=1)
 # Helpline comments are erased after this many days; the coded call data stays.
 MAILLAGE_HELPLINE_COMMENT_RETENTION_DAYS = env_int("MAILLAGE_HELPLINE_COMMENT_RETENTION_DAYS", 365, minimum=1)
+# Shared figures (sector pages, annual report): counts from 1 to k-1 are hidden, and no hidden count may be
+# worked out closer than +-k (maillage.stats.disclosure).
+MAILLAGE_DISCLOSURE_K = env_int("MAILLAGE_DISCLOSURE_K", 5, minimum=2)
 # A reference given to a helpline caller (to link a later call to the earlier ones) expires after this.
 MAILLAGE_HELPLINE_REFERENCE_DAYS = env_int("MAILLAGE_HELPLINE_REFERENCE_DAYS", 90, minimum=1)
 # A service's crisis status not confirmed for this many days is flagged stale.
@@ -400,3 +406,10 @@ LOGGING = {
         "level": env_choice("MAILLAGE_LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO"),
     },
 }
+
+# Newsletters: editions sent at this many emails per second; a sender that stops renewing its lease for this
+# many seconds is taken for dead (its half-sent emails are then sent again); an address refused this many
+# times (hard bounce) is suspended.
+MAILLAGE_NEWSLETTER_RATE = env_int("MAILLAGE_NEWSLETTER_RATE", 20, minimum=1)
+MAILLAGE_NEWSLETTER_LEASE_SECONDS = env_int("MAILLAGE_NEWSLETTER_LEASE_SECONDS", 60, minimum=1)
+MAILLAGE_NEWSLETTER_MAX_BOUNCES = env_int("MAILLAGE_NEWSLETTER_MAX_BOUNCES", 3, minimum=1)

@@ -1,0 +1,113 @@
+"""Disclosure control of shared figures: primary and secondary suppression, checked by linear programming.
+
+Every figure shared beyond a centre (the sector extraction, "my centre and the sector", the annual report)
+goes through this engine. Nothing else decides what is hidden.
+
+The rule
+    ``Rule(k=settings.MAILLAGE_DISCLOSURE_K (5), protection=None → k)``. Counts from 1 to k−1 are hidden
+    ("<5"); ``rule.describe()`` is the translated sentence written with every shared output (page, CSV, XLSX,
+    PDF), ``rule.as_dict()`` the parameters recorded in audit entries and file headers.
+
+Protecting a family of tables
+    ``protect(cells, *, dims, rule=None, known=None, family="") -> Protected``
+
+    ``cells``: ``{(v1, v2, ...): count}``, the base counts, one coordinate per dimension (missing = 0).
+    ``dims``: names, or ``Dimension(name, values=(), show_values=True, total=True, groups={label: values})``:
+    every published cell of the family is built from them — each base value (if ``show_values``), each group
+    (level-1 codes over level-2 ones, quarters and four-month periods over months) and the total (key
+    ``TOTAL`` = "__total__") on every dimension, so a 2-D table carries its row, column and grand totals and a
+    1-D table of the same figures is one of its margins. A *family* is every table a reader can set against
+    another: protect it once, with all its dimensions, and read each view from the result — one protection
+    pattern per family, the same cells hidden whatever view is asked (a filtered table is a slice, a 1-D table
+    a margin, a quarter a group of months). Keep ``family`` a stable name (it is written in audit entries).
+    ``known``: base counts the reader contributed themselves (their own centre: "the sector minus my centre");
+    a cell is also hidden when the *others'* part is 1..k−1, and the audit starts from those lower bounds.
+
+    Primary rule: 1..k−1 hidden (state "<5"), and in a line (row or column, total included) where every
+    contributor falls in one category that category is hidden ("x"). Secondary suppression ("x") is then
+    chosen, line by line and then by the LP audit, so that every hidden cell's feasible interval is at least
+    ``rule.p`` wide. When no choice can protect a cell, ``DisclosureRefused`` is raised.
+
+    ``Protected``: ``.state(cell)`` → "shown" / "<5" / "x"; ``.kind(cell)`` → SHOWN / SMALL / SECONDARY;
+    ``.value(cell)`` → int or None (hidden: never a zero); ``.text(cell)`` → "12" / "<5" / "x";
+    ``.share(cell, of=total)`` → percent or None when either count is hidden; ``.view(keep, where)`` → the
+    states of one view; ``.published()`` → what a reader sees; ``.intervals`` → the audit's intervals.
+    A cell is a tuple of coordinates (a string is accepted for a 1-D family).
+
+Auditing
+    ``audit(protected, rule=None) -> list[Interval]``: each hidden cell's min and max over every table
+    consistent with what is published (non-negative counts, the reader's own contributions), by
+    ``scipy.optimize.linprog(method="highs")``; ``DisclosureRefused`` if any ``Interval.width`` < ``rule.p``.
+    ``audit_figures(figures, rule=None, lower=None)``: the same over any set of published figures, each given
+    as (the base cells it sums, its published value or None) — how the tests check everything several pages
+    print together. Pages catch ``DisclosureRefused`` and show ``error.message`` instead of the table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping, Sequence
+
+import numpy as np
+from scipy import sparse
+
+from maillage.stats.disclosure.lp import InconsistentFigures, intervals
+from maillage.stats.disclosure.protect import DisclosureRefused, Interval, Protected, audit, protect
+from maillage.stats.disclosure.rule import SECONDARY, SECONDARY_LABEL, SHOWN, SMALL, Rule
+from maillage.stats.disclosure.table import TOTAL, Dimension, LinkedTable
+
+__all__ = [
+    "SECONDARY",
+    "SECONDARY_LABEL",
+    "SHOWN",
+    "SMALL",
+    "TOTAL",
+    "Dimension",
+    "DisclosureRefused",
+    "InconsistentFigures",
+    "Interval",
+    "LinkedTable",
+    "Protected",
+    "Rule",
+    "audit",
+    "audit_figures",
+    "protect",
+]
+
+
+def audit_figures(
+    figures: Sequence[tuple[Sequence[Hashable], int | None]],
+    *,
+    rule: Rule | None = None,
+    lower: Mapping[Hashable, int] | None = None,
+    refuse: bool = True,
+) -> list[Interval]:
+    """Feasible interval of every hidden figure (value None) given the shown ones, each figure the sum of
+    the base cells it lists; the intervals come back in the order of the hidden figures."""
+    rule = rule or Rule()
+    base: dict[Hashable, int] = {}
+    for cells, _value in figures:
+        for cell in cells:
+            base.setdefault(cell, len(base))
+    matrix = sparse.lil_matrix((len(figures), len(base)))
+    for row, (cells, _value) in enumerate(figures):
+        for cell in cells:
+            matrix[row, base[cell]] += 1.0
+    matrix = matrix.tocsr()
+    shown = [i for i, (_cells, value) in enumerate(figures) if value is not None]
+    hidden = [i for i, (_cells, value) in enumerate(figures) if value is None]
+    floor = np.zeros(len(base))
+    for cell, count in (lower or {}).items():
+        if cell in base:
+            floor[base[cell]] = count
+    found = (
+        intervals(matrix[shown], np.array([float(figures[i][1] or 0) for i in shown]), floor, matrix[hidden])
+        if hidden
+        else []
+    )
+    out = [
+        Interval(tuple(str(c) for c in figures[i][0]), low, high) for i, (low, high) in zip(hidden, found, strict=True)
+    ]
+    failures = [interval for interval in out if not interval.holds(rule)]
+    if failures and refuse:
+        raise DisclosureRefused(failures)
+    return out

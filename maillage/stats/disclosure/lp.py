@@ -1,0 +1,56 @@
+"""Feasible intervals by linear programming (SciPy's HiGHS): what a reader can deduce about a hidden count.
+
+The reader knows the published figures (each a sum of unknown non-negative base counts), the lower bound of
+each base count (what they contributed themselves) and nothing else. A hidden figure's feasible interval is
+the minimum and maximum of its sum under those constraints (the LP relaxation: the integer interval is never
+wider than this one's rounded ends, and the attacks the tests try are all linear).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from scipy import sparse
+from scipy.optimize import linprog
+
+
+class InconsistentFigures(ValueError):  # noqa: N818 (the name says what happened)
+    """The published figures contradict each other (a bug upstream: they do not add up)."""
+
+
+def intervals(
+    shown: sparse.csr_matrix,
+    shown_values: np.ndarray,
+    lower: np.ndarray,
+    targets: sparse.csr_matrix,
+) -> list[tuple[float, float]]:
+    """(min, max) of each row of `targets` · x subject to `shown` · x = `shown_values`, x ≥ `lower`."""
+    n = shown.shape[1]
+    bounds = [(float(low), None) for low in lower]
+    a_eq = shown if shown.shape[0] else None
+    b_eq = shown_values if shown.shape[0] else None
+    out: list[tuple[float, float]] = []
+    for row in range(targets.shape[0]):
+        objective = np.zeros(n)
+        target = targets.getrow(row)
+        objective[target.indices] = target.data
+        low = _solve(objective, a_eq, b_eq, bounds)
+        high = _solve(-objective, a_eq, b_eq, bounds)
+        out.append((low, -high if math.isfinite(high) else math.inf))
+    return out
+
+
+def _solve(
+    objective: np.ndarray,
+    a_eq: sparse.csr_matrix | None,
+    b_eq: np.ndarray | None,
+    bounds: Sequence[tuple[float, float | None]],
+) -> float:
+    result = linprog(objective, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+    if result.status == 3:  # unbounded: the reader learns no upper limit
+        return -math.inf
+    if result.status != 0:
+        raise InconsistentFigures(result.message)
+    return float(result.fun)

@@ -1,0 +1,219 @@
+"""Primary and secondary suppression over a linked table, checked by the LP audit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from django.utils.translation import gettext as _
+
+from maillage.stats.disclosure.lp import intervals
+from maillage.stats.disclosure.rule import SECONDARY, SHOWN, SMALL, Rule
+from maillage.stats.disclosure.table import TOTAL, Dimension, Key, LinkedTable
+
+
+@dataclass(frozen=True)
+class Interval:
+    """What a reader can deduce about one hidden cell: it lies between `lower` and `upper`."""
+
+    cell: Key
+    lower: float
+    upper: float
+    kind: str = SECONDARY
+
+    @property
+    def width(self) -> float:
+        return self.upper - self.lower
+
+    def holds(self, rule: Rule) -> bool:
+        return self.width >= rule.p - 1e-6
+
+
+class DisclosureRefused(Exception):  # noqa: N818 (the name the pages catch)
+    """A hidden cell could be worked out closer than the protection interval: the table is not shown."""
+
+    def __init__(self, failures: Sequence[Interval] = ()):
+        self.failures = list(failures)
+        super().__init__(str(self.message))
+
+    @property
+    def message(self) -> str:
+        return _(
+            "This table is not shown: some hidden figures could be worked out from the others. Choose fewer "
+            "or broader categories, a longer period or a wider group of centres."
+        )
+
+
+@dataclass
+class Protected:
+    """Every published cell of a family with its state: shown, small ("<k") or secondary ("x")."""
+
+    rule: Rule
+    family: str
+    dims: tuple[str, ...]
+    table: LinkedTable
+    kinds: dict[Key, str]
+    intervals: list[Interval] = field(default_factory=list)
+
+    # Reading cells ---------------------------------------------------------------------------------------
+
+    def _key(self, cell: Key | str) -> Key:
+        return (cell,) if isinstance(cell, str) else tuple(cell)
+
+    def kind(self, cell: Key | str) -> str:
+        """SHOWN, SMALL or SECONDARY."""
+        return self.kinds[self._key(cell)]
+
+    def state(self, cell: Key | str) -> str:
+        """ "shown", "<k" or "x"."""
+        kind = self.kind(cell)
+        return SHOWN if kind == SHOWN else self.rule.label(kind)
+
+    def hidden(self, cell: Key | str) -> bool:
+        return self.kind(cell) != SHOWN
+
+    def value(self, cell: Key | str) -> int | None:
+        """The count, or None when hidden (never a zero)."""
+        key = self._key(cell)
+        return None if self.kinds[key] != SHOWN else int(self.table.values[self.table.index[key]])
+
+    def text(self, cell: Key | str) -> str:
+        value = self.value(cell)
+        return self.state(cell) if value is None else str(value)
+
+    def share(self, cell: Key | str, of: Key | str, digits: int = 1) -> float | None:
+        """cell / of in percent; None when either count is hidden or the denominator is zero."""
+        numerator, denominator = self.value(cell), self.value(of)
+        if numerator is None or not denominator:
+            return None
+        return round(100.0 * numerator / denominator, digits)
+
+    def cells(self) -> list[Key]:
+        return list(self.table.keys)
+
+    def published(self) -> dict[Key, int | None]:
+        """What a reader sees: every cell's count, None for a hidden one."""
+        return {key: self.value(key) for key in self.table.keys}
+
+    def view(self, keep: Sequence[str], where: Mapping[str, str] | None = None) -> dict[Key, str]:
+        """The states of a view of the family: the dimensions `keep`, the others at TOTAL or at the value
+        given in `where` (a filter). Same pattern whatever view is asked: the cells are the family's."""
+        where = dict(where or {})
+        positions = [self.dims.index(name) for name in keep]
+        out = {}
+        for key in self.table.keys:
+            ok = all(key[d] == where.get(name, TOTAL) for d, name in enumerate(self.dims) if name not in keep)
+            if ok:
+                out[tuple(key[d] for d in positions)] = self.state(key)
+        return out
+
+    @property
+    def hidden_cells(self) -> list[Key]:
+        return [key for key, kind in self.kinds.items() if kind != SHOWN]
+
+
+def protect(
+    cells: Mapping[Key, int],
+    *,
+    dims: Sequence[str | Dimension],
+    rule: Rule | None = None,
+    known: Mapping[Key, int] | None = None,
+    family: str = "",
+    check: bool = True,
+) -> Protected:
+    """Protect a family of tables given by its base counts. See the package docstring."""
+    rule = rule or Rule()
+    table = LinkedTable(cells, dims, known)
+    n = len(table.keys)
+    values = table.values
+    others = values - table.known  # what the other contributors put in each cell
+    hidden = np.zeros(n, dtype=bool)
+    for i in range(n):
+        if rule.is_small(int(values[i])) or (known and rule.is_small(int(others[i]))):
+            hidden[i] = True
+    lines = table.lines()
+    for line in lines:  # every contributor of a line in one category
+        total, members = line[0], line[1:]
+        nonzero = [m for m in members if values[m] > 0]
+        if values[total] > 0 and len(nonzero) == 1:
+            hidden[nonzero[0]] = True
+    lines_of: list[list[int]] = [[] for _ in range(n)]
+    for number, line in enumerate(lines):
+        for cell in line:
+            lines_of[cell].append(number)
+    siblings = [table.siblings(i) for i in range(n)]
+
+    def score(candidate: int) -> tuple[int, int, int, int, int]:
+        room = int(others[candidate])
+        closing = sum(1 for s in siblings[candidate] if hidden[s])
+        return (table.level[candidate], 0 if room >= rule.p else (1 if room > 0 else 2), -closing, room, candidate)
+
+    def hide_partner(pool: Iterable[int]) -> bool:
+        choices = [c for c in pool if not hidden[c]]
+        if not choices:
+            return False
+        hidden[min(choices, key=score)] = True
+        return True
+
+    changed = True
+    while changed:  # cheap first pass: no line with a single hidden cell
+        changed = False
+        for line in lines:
+            if sum(1 for c in line if hidden[c]) == 1:
+                changed = hide_partner(line) or changed
+    protected_cells: dict[int, tuple[float, float]] = {}
+    to_check = set(np.flatnonzero(hidden).tolist())
+    while to_check:
+        order = sorted(to_check)
+        found = _intervals(table, hidden, order)
+        to_check = set()
+        for cell, (low, high) in zip(order, found, strict=True):
+            if high - low >= rule.p - 1e-6:
+                protected_cells[cell] = (low, high)
+                continue
+            pool = [s for s in siblings[cell] if not hidden[s]]
+            if not pool:
+                pool = [c for c in range(n) if not hidden[c]]
+            before = int(hidden.sum())
+            hide_partner(pool)
+            if int(hidden.sum()) == before:
+                raise DisclosureRefused([Interval(table.keys[cell], low, high)])
+            to_check.add(cell)
+            to_check.update(int(c) for c in np.flatnonzero(hidden) if int(c) not in protected_cells)
+    kinds = {
+        key: (SHOWN if not hidden[i] else (SMALL if rule.is_small(int(values[i])) else SECONDARY))
+        for i, key in enumerate(table.keys)
+    }
+    result = Protected(rule=rule, family=family, dims=tuple(d.name for d in table.dims), table=table, kinds=kinds)
+    if check:
+        result.intervals = audit(result, rule)
+    return result
+
+
+def _intervals(table: LinkedTable, hidden: np.ndarray, cells: Sequence[int]) -> list[tuple[float, float]]:
+    shown = np.flatnonzero(~hidden)
+    return intervals(
+        table.matrix[shown],
+        table.values[shown].astype(float),
+        table.lower,
+        table.matrix[list(cells)],
+    )
+
+
+def audit(protected: Protected, rule: Rule | None = None) -> list[Interval]:
+    """Each hidden cell's feasible interval from what is published (and what the reader knows); raises
+    DisclosureRefused when any is narrower than the protection interval."""
+    rule = rule or protected.rule
+    table = protected.table
+    hidden = np.array([protected.kinds[key] != SHOWN for key in table.keys], dtype=bool)
+    cells = [int(i) for i in np.flatnonzero(hidden)]
+    found = _intervals(table, hidden, cells) if cells else []
+    out = [
+        Interval(table.keys[c], low, high, protected.kinds[table.keys[c]])
+        for c, (low, high) in zip(cells, found, strict=True)
+    ]
+    failures = [interval for interval in out if not interval.holds(rule)]
+    if failures:
+        raise DisclosureRefused(failures)
+    return out
