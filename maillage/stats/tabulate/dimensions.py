@@ -23,7 +23,7 @@ from maillage.stats.tabulate.params import (
     CrossTabError,
     axis_of,
 )
-from maillage.stats.versions import UNMAPPED, Reading, reading_in, version_to_read
+from maillage.stats.versions import UNMAPPED, reading_in, version_to_read
 from maillage.taxonomy.models import SchemeVersion
 
 NO_EQUIVALENT = gettext_lazy("No equivalent in this version")
@@ -101,10 +101,6 @@ def target_version(axis: str, number: int | None) -> SchemeVersion | None:
         return version_for(axis, number)
     except CrossTabError:
         return None
-
-
-def reading(axis: str, level: int, version: SchemeVersion) -> Reading:
-    return reading_in(version, level)
 
 
 def category_codes_in(axis: str, level: int, version: SchemeVersion) -> tuple[dict[int, str], dict[str, str]]:
