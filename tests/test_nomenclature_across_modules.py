@@ -120,7 +120,11 @@ def by_code(version: SchemeVersion) -> dict[str, Category]:
 
 
 def publish_version_2() -> SchemeVersion:
-    """Through the taxonomy services: a copy of version 1, its file changed, the mappings, the publication."""
+    return taxonomy.publish_version(None, draft_version_2())
+
+
+def draft_version_2() -> SchemeVersion:
+    """Through the taxonomy services: a copy of version 1, its file changed, the mappings (not published)."""
     draft = taxonomy.create_draft(None, Scheme.objects.get(code=SCHEME), title="2026")
     rows = [row for row in taxonomy.category_rows(draft) if row["code"] not in GONE]
     for row in rows:
@@ -145,7 +149,7 @@ def publish_version_2() -> SchemeVersion:
     taxonomy.record_mappings(
         None, [(old[source], new[target]) for source, targets in FORWARD.items() for target in targets]
     )
-    return taxonomy.publish_version(None, draft)
+    return draft
 
 
 @pytest.fixture
@@ -463,3 +467,52 @@ def test_a_report_in_a_version_that_does_not_exist(world) -> None:  # type: igno
     )
     assert response.status_code in (200, 400)
     assert "There is no version 9 of Request themes." in response.content.decode()
+
+
+def _changes(version: SchemeVersion) -> dict[tuple[str, tuple[str, ...], tuple[str, ...]], tuple[dict, dict]]:
+    from maillage.taxonomy.changes import version_changes
+
+    return {
+        (change.kind, tuple(c.code for c in change.old), tuple(c.code for c in change.new)): (
+            change.before,
+            change.after,
+        )
+        for change in version_changes(version)
+    }
+
+
+def test_the_page_of_a_version_says_what_changed_and_what_it_touches(world) -> None:  # type: ignore[no-untyped-def]
+    draft = draft_version_2()
+    services, requests, subscriptions = (
+        "Directory · services",
+        "Case files · requests",
+        "Directory · subscriptions to changes",
+    )
+    before = _changes(draft)
+    assert set(before) == {
+        ("recoded", ("INCOME.DEBT",), ("DEBT.OVER",)),
+        ("merged", ("MENTAL.DISTRESS", "MENTAL.ADDICTION"), ("HEALTH.MENTAL",)),
+        ("merged", ("HEALTH", "MENTAL"), ("HEALTH",)),
+        ("split", ("INCOME",), ("INCOME", "DEBT")),
+        ("renamed", ("ADMIN",), ("ADMIN",)),
+        ("retired", ("DIGITAL.EQUIPMENT",), ("DIGITAL.EQUIPMENT",)),
+    }
+    # Before publication: the records coded in the old categories, nothing yet in the new ones.
+    assert before[("split", ("INCOME",), ("INCOME", "DEBT"))] == ({requests: 5, services: 1, subscriptions: 1}, {})
+    assert before[("merged", ("HEALTH", "MENTAL"), ("HEALTH",))] == (
+        {requests: 2 + 1, services: 1, subscriptions: 2},
+        {},
+    )
+    taxonomy.publish_version(None, draft)
+    after = _changes(draft)
+    # After: past requests keep their codes; the live references (needs, subscriptions) moved to the new ones.
+    assert after[("split", ("INCOME",), ("INCOME", "DEBT"))] == ({requests: 5}, {services: 1, subscriptions: 2})
+    assert after[("merged", ("HEALTH", "MENTAL"), ("HEALTH",))] == ({requests: 3}, {services: 1, subscriptions: 1})
+    staff = client_for(world["staff"])
+    with translation.override("en"):
+        page = staff.get(reverse("taxonomy:changes", args=[SCHEME, 2]), HTTP_ACCEPT_LANGUAGE="en")
+    assert page.status_code == 200
+    assert "HEALTH.MENTAL" in page.content.decode()
+    schemes = staff.get(reverse("taxonomy:schemes"))
+    assert reverse("taxonomy:changes", args=[SCHEME, 2]) in schemes.content.decode()
+    assert client_for(world["worker"]).get(reverse("taxonomy:changes", args=[SCHEME, 2])).status_code == 404

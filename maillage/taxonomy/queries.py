@@ -6,11 +6,13 @@ anyone signed in may read the published versions; only federation staff see draf
 
 from __future__ import annotations
 
+import datetime
 import unicodedata
 from dataclasses import dataclass, field
 
 from django.db import connection
 from django.db.models import Count, Prefetch, QuerySet
+from django.utils import timezone
 
 from maillage.taxonomy.models import Category, CategoryMapping, Scheme, SchemeVersion, VersionStatus
 
@@ -148,3 +150,31 @@ def mapping_targets(version: SchemeVersion) -> dict[int, Category]:
     """For the previous version's categories: old category id → where it goes in `version`."""
     mappings = CategoryMapping.objects.filter(target__version=version).select_related("target")
     return {mapping.source_id: mapping.target for mapping in mappings}
+
+
+@dataclass(frozen=True)
+class Publication:
+    """The version of a scheme in force, when it was published, and whether it changed a previous one."""
+
+    version: SchemeVersion
+    scheme: Scheme
+    published_at: datetime.datetime | None
+    replaces: int | None  # the number of the version it replaced
+
+
+def latest_publications(days: int | None = None) -> list[Publication]:
+    """The version in force of every scheme that has replaced an earlier one (published within `days` if
+    given), newest first: what the modules show as "Categories version N in force since …"."""
+    versions = (
+        SchemeVersion.objects.select_related("scheme", "previous")
+        .filter(status=VersionStatus.PUBLISHED, previous__isnull=False)
+        .order_by("-published_at", "scheme__code")
+    )
+    if days is not None:
+        versions = versions.filter(published_at__gte=timezone.now() - datetime.timedelta(days=days))
+    return [
+        Publication(
+            version, version.scheme, version.published_at, version.previous.number if version.previous else None
+        )
+        for version in versions
+    ]

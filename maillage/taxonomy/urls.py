@@ -12,6 +12,7 @@ urlpatterns = [
     path("<slug:scheme_code>/v<int:number>/upload/", views.upload, name="upload"),
     path("<slug:scheme_code>/v<int:number>/export.csv", views.download, name="download"),
     path("<slug:scheme_code>/v<int:number>/mapping/", views.mapping, name="mapping"),
+    path("<slug:scheme_code>/v<int:number>/changes/", views.changes, name="changes"),
     path("<slug:scheme_code>/v<int:number>/publish/", views.publish, name="publish"),
     path("<slug:scheme_code>/v<int:number>/discard/", views.discard, name="discard"),
     path(

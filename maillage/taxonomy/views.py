@@ -327,3 +327,23 @@ def search(request: AuthenticatedRequest, scheme_code: str) -> HttpResponse:
             ],
         }
     )
+
+
+@require_GET
+@federation_staff_required
+def changes(request: AuthenticatedRequest, scheme_code: str, number: int) -> HttpResponse:
+    """What this version changed from the previous one, and how many records each change touches."""
+    from maillage.taxonomy.changes import record_kinds, version_changes
+
+    version = _version_or_404(scheme_code, number)
+    found = version_changes(version)
+    kinds = record_kinds(found)
+    rows = [
+        (change, [change.before.get(kind, 0) for kind in kinds], [change.after.get(kind, 0) for kind in kinds])
+        for change in found
+    ]
+    return render(
+        request,
+        "taxonomy/changes.html",
+        {"version": version, "scheme": version.scheme, "rows": rows, "kinds": kinds},
+    )
