@@ -222,19 +222,6 @@ EVENTS: dict[str, Policy] = {
     "events:recommendations": TENANT_OBJECT(*ORGANISERS),
     "events:recommendation": TENANT_OBJECT(*ORGANISERS),
     "events:book": TENANT_OBJECT(*ORGANISERS),
-    "events:book_pdf": TENANT_OBJECT(*ORGANISERS),
-    "events:publish_book": POST_ONLY(TENANT_OBJECT(*ORGANISERS)),
-    "events:follow_up": TENANT_OBJECT(*ORGANISERS),
-    "events:move_session": TENANT_OBJECT(*ORGANISERS),
-    # GET is the confirmation step; the POST cancels.
-    "events:cancel_session": TENANT_OBJECT(*ORGANISERS),
-    "events:cancel_scheduled": POST_ONLY(TENANT_OBJECT(*ORGANISERS)),
-    # Every email the outbox recorded (addresses and subjects, never bodies): the federation's staff only.
-    "events:outbox": FEDERATION_STAFF(),
-    # A published book and its follow-up are public at a stable address (404 until published).
-    "events:public_book": PUBLIC,
-    "events:public_book_pdf": PUBLIC,
-    "events:public_follow_up": PUBLIC,
     "events:event": PUBLIC,
     # Without a registration in this browser's session it sends back to the event's page.
     "events:registered": Public(ok=302),
@@ -253,26 +240,6 @@ STATS: dict[str, Policy] = {
     "stats:casework_sector": FEDERATION_STAFF(),
 }
 
-SECTOR: dict[str, Policy] = {
-    # A member centre's figures against the sector (no other centre named): its workers and coordinators.
-    "sector:centre": ROLE(*CASEWORK),
-    "sector:my_year": ROLE(*CASEWORK),
-    "sector:declare_complete": POST_ONLY(ROLE(Role.COORDINATOR)),
-    "sector:submit_figures": ROLE(Role.COORDINATOR),
-    "sector:figures_template": ROLE(Role.COORDINATOR),
-    # A centre's annex of the report: a signed link that opens only for a signed-in member of that centre.
-    "sector:annex": TENANT_OBJECT(*CASEWORK),
-    # The year's cycle, the meeting's comments and the annual report: federation staff.
-    "sector:cycle": FEDERATION_STAFF(),
-    "sector:open_year": POST_ONLY(FEDERATION_STAFF()),
-    "sector:close_year": POST_ONLY(FEDERATION_STAFF()),
-    "sector:comments": FEDERATION_STAFF(),
-    "sector:reports": FEDERATION_STAFF(),
-    "sector:report": FEDERATION_STAFF(),
-    "sector:report_pdf": FEDERATION_STAFF(),
-    "sector:annex_revoke": POST_ONLY(FEDERATION_STAFF()),
-}
-
 # The admin's own sign-in and sign-out pages, open to anyone.
 ADMIN_DOORS: dict[str, Policy] = {
     "admin:login": THIRD_PARTY("django.contrib.admin"),
@@ -280,7 +247,7 @@ ADMIN_DOORS: dict[str, Policy] = {
 }
 
 POLICY = Declaration(
-    by_name={**CORE, **TAXONOMY, **DIRECTORY, **HELPLINE, **CASEWORK_VIEWS, **EVENTS, **STATS, **SECTOR, **ADMIN_DOORS},
+    by_name={**CORE, **TAXONOMY, **DIRECTORY, **HELPLINE, **CASEWORK_VIEWS, **EVENTS, **STATS, **ADMIN_DOORS},
     by_prefix={
         # Django's admin decides inside (each model admin); outside, only its own sign-in page.
         "admin/": ADMIN,
