@@ -45,10 +45,58 @@ WORDS = ["aide", "colis", "épicerie", "logement", "dettes", "énergie", "santé
 DAYS = ["MO,TU,WE,TH,FR", "MO,WE,FR", "TU,TH", "MO", "TU", "WE", "TH", "FR", "SA", "MO,TU,WE,TH,FR,SA"]
 
 
+FIRST = ["Amina", "Bart", "Chloé", "David", "Esra", "Fatou", "Geert", "Hanna", "Ilias", "Julie", "Karim", "Lotte"]
+LAST = ["Diallo", "Peeters", "Martin", "Janssens", "Yilmaz", "Dubois", "El Amrani", "Maes", "Lambert", "Nowak"]
+FUNCTIONS = ["Assistant social", "Éducatrice de rue", "Médiatrice", "Infirmier", "Juriste", "Psychologue"]
+
+
+def make_workers(rng: random.Random, services: list, categories: list, communes: list, count: int) -> None:
+    """`count` listed workers spread over the services, with languages, needs, communes and quartiers."""
+    from django.utils import timezone
+
+    from maillage.directory.models import Quartier, Worker
+    from maillage.directory.quartiers import SAMPLE, load_quartiers, parse_quartiers
+
+    load_quartiers(parse_quartiers(SAMPLE.read_bytes()))
+    quartiers = list(Quartier.objects.all())
+    now = timezone.now()
+    workers = Worker.objects.bulk_create(
+        [
+            Worker(
+                service=services[i % len(services)],
+                full_name=f"{rng.choice(FIRST)} {rng.choice(LAST)} {i}",
+                function_fr=rng.choice(FUNCTIONS),
+                email=f"worker{i}@example.org",
+                consent=rng.random() < 0.9,
+                consent_at=now,
+                confirmed_at=now,
+                languages=" ".join(sorted({rng.choice(LANGUAGES) for _ in range(rng.randint(1, 2))})),
+            )
+            for i in range(count)
+        ],
+        batch_size=5000,
+    )
+    needs = Worker.needs.through
+    areas = Worker.area_communes.through
+    in_quartiers = Worker.quartiers.through
+    needs.objects.bulk_create(
+        [needs(worker_id=w.pk, category_id=rng.choice(categories).pk) for w in workers], batch_size=5000
+    )
+    areas.objects.bulk_create(
+        [areas(worker_id=w.pk, commune_id=rng.choice(communes).pk) for w in workers], batch_size=5000
+    )
+    in_quartiers.objects.bulk_create(
+        [in_quartiers(worker_id=w.pk, quartier_id=rng.choice(quartiers).pk) for w in workers if rng.random() < 0.3],
+        batch_size=5000,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--services", type=int, default=20000)
     parser.add_argument("--seed", type=int, default=4)
+    parser.add_argument("--holidays", type=float, default=0.6, help="share of services closed on public holidays")
+    parser.add_argument("--workers", type=int, default=20000, help="listed workers (people search)")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("Run the bench on PostgreSQL (set DATABASE_URL).")
@@ -98,6 +146,7 @@ def main() -> None:
                     serves_whole_region=rng.random() < 0.1,
                     is_free=rng.random() < 0.8,
                     search_text=search_document([name, f"Dienst {i}"]),
+                    holiday_calendars="be brussels" if rng.random() < args.holidays else "",
                 )
             )
         services = Service.objects.bulk_create(services, batch_size=5000)
@@ -139,6 +188,7 @@ def main() -> None:
         for service in services:
             service.languages = sorted(codes_by_service.get(service.pk, []))
         Service.objects.bulk_update(services, ["languages"], batch_size=5000)
+    make_workers(rng, services, categories, communes, args.workers)
     reindex_all()  # search keys and weekly opening slots, as services.py keeps them
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")

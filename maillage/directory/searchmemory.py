@@ -17,14 +17,15 @@ Irregular schedules (monthly, every other week) stay with rrule, on a copy of th
 
 from __future__ import annotations
 
+import sys
 import threading
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
 from typing import Any
 
+from django.db import DatabaseError
 from django.db.models import Q
 from django.utils import timezone
 
@@ -61,8 +62,8 @@ class Place:
     address: str
     postal_code: str
     city: str
-    latitude: Decimal | None
-    longitude: Decimal | None
+    latitude: float | None  # floats, not the column's Decimal: a third of the memory, same distances
+    longitude: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,27 +125,30 @@ class Entry:
         self.pk: int = row[0]
         self.name_fr: str = row[1]
         self.name_nl: str = row[2]
-        self.crisis_status: str = row[3]
+        self.crisis_status: str = sys.intern(row[3])
         self.crisis_until: date | None = row[4]
-        self.modalities: str = row[5]
+        self.modalities: str = sys.intern(row[5])
         self.hours_in_slots: bool = row[6]
         self.crisis_closed = self.crisis_status == CrisisStatus.CLOSED
         self.organisation_id: int = row[7]
         self.organisation_names: tuple[str, str] = (row[8], row[9])
         # Search keys (searchindex), plus the modalities and "free" the index adds.
-        tokens = row[10].split() + [modality_token(modality) for modality in self.modalities.split()]
+        # Interned: the same few hundred tokens are shared by every service instead of copied into each.
+        tokens = [sys.intern(t) for t in row[10].split()] + [
+            sys.intern(modality_token(modality)) for modality in self.modalities.split()
+        ]
         self.tokens: tuple[str, ...] = (*tokens, FREE_TOKEN) if row[11] else tuple(tokens)
         # Name order the same on every database: accents and case folded, then as written, then id.
         self.sort_key = (_folded(self.name_fr), self.name_fr, self.pk)
         self.places: list[Place] = []
         self.phones: list[str] = []
         self.weekly: list[WeeklySlot] = []
-        self.exceptions: list[ExceptionCopy | HolidayClosure] = []
+        self.exceptions: list[ExceptionCopy | HolidayClosure] | tuple[HolidayClosure, ...] = []
         # Irregular hours: the service with its schedules and exceptions loaded, for rrule.
         self.rrule_copy: Service | None = None
-        self.calendars: str = row[12]
+        self.calendars: str = sys.intern(row[12])
         # Weekly slots by weekday as (minute of the day, duration), when none has validity dates (see state()).
-        self.days: list[list[tuple[int, int]]] | None = None
+        self.days: tuple[tuple[tuple[int, int], ...], ...] | None = None
 
     def add_holidays(self) -> None:
         """Its holiday calendars' days, as closures before its own (which win on their days); from last
@@ -152,7 +156,14 @@ class Entry:
         if self.calendars:
             today = timezone.localdate()
             first, last = date(today.year - 1, 1, 1), date(today.year + 1, 12, 31)
-            self.exceptions = [*holiday_closures(self.calendars, first, last), *self.exceptions]
+            holidays = holiday_closures(self.calendars, first, last)  # one tuple shared by every service
+            self.exceptions = [*holidays, *self.exceptions] if self.exceptions else holidays
+
+    def freeze(self) -> None:
+        """Once read: tuples instead of lists, equal ones shared (an empty list costs 56 bytes a service)."""
+        self.places = tuple(self.places) if self.places else ()  # type: ignore[assignment]
+        self.phones = tuple(self.phones) if self.phones else ()  # type: ignore[assignment]
+        self.weekly = _shared(tuple(self.weekly))
 
     def plain_on(self, moment: Moment) -> bool:
         """Its weekly slots alone decide today and yesterday (no closure, special hours or crisis closing)."""
@@ -197,10 +208,19 @@ class Entry:
             return
         days: list[list[tuple[int, int]]] = [[] for _weekday in range(7)]
         for start, end, _from, _to in self.weekly:
-            days[start // 1440].append((start % 1440, end - start))
-        for slots in days:
-            slots.sort()
-        self.days = days
+            days[start // 1440].append(_shared((start % 1440, end - start)))
+        # Tuples of shared tuples: most services open at the same few hours.
+        self.days = _shared(tuple(_shared(tuple(sorted(slots))) for slots in days))
+
+
+_SHARED: dict[tuple[object, ...], tuple[object, ...]] = {}
+
+
+def _shared(value: tuple[Any, ...]) -> Any:
+    """One copy of equal small tuples (weekly slots, days) for every service holding them."""
+    if len(_SHARED) > 200_000:
+        _SHARED.clear()
+    return _SHARED.setdefault(value, value)
 
 
 def _folded(text: str) -> str:
@@ -224,7 +244,7 @@ def _weekly_open(weekly: list[WeeklySlot], moment: Moment) -> bool:
     return False
 
 
-def _every_week_state(days: list[list[tuple[int, int]]], moment: Moment) -> OpeningState:
+def _every_week_state(days: Sequence[Sequence[tuple[int, int]]], moment: Moment) -> OpeningState:
     """weekly_opening_state() for slots that hold every week, without building nine days of slots:
     the slots of yesterday and today running now, and the first start from now in the coming week
     (the same wall-clock arithmetic, so the same answer; tested against rrule)."""
@@ -340,6 +360,11 @@ class SearchIndex:
                     return
 
 
+# Rows read a chunk at a time: the whole result never sits in memory at once, so a worker's memory
+# after the build is the index, not the peak of reading it (the allocator keeps freed memory).
+CHUNK = 2000
+
+
 def _read_entries(pks: set[int] | None) -> dict[int, Entry]:
     """The published services (all, or those of `pks`) with their places, phones, slots and closures."""
     published = Q(status=ServiceStatus.PUBLISHED) if pks is None else Q(status=ServiceStatus.PUBLISHED, pk__in=pks)
@@ -348,7 +373,8 @@ def _read_entries(pks: set[int] | None) -> dict[int, Entry]:
         of_published &= Q(service_id__in=pks)
     entries = {
         row[0]: Entry(row)
-        for row in Service.objects.filter(published).values_list(
+        for row in Service.objects.filter(published)
+        .values_list(
             "id",
             "name_fr",
             "name_nl",
@@ -363,6 +389,7 @@ def _read_entries(pks: set[int] | None) -> dict[int, Entry]:
             "is_free",
             "holiday_calendars",
         )
+        .iterator(chunk_size=CHUNK)
     }
     for service_id, address, postal_code, city, lat, lon, commune_lat, commune_lon in (
         ServiceAtLocation.objects.filter(of_published)
@@ -377,27 +404,43 @@ def _read_entries(pks: set[int] | None) -> dict[int, Entry]:
             "location__commune__latitude",
             "location__commune__longitude",
         )
+        .iterator(chunk_size=CHUNK)
     ):
         if lat is None or lon is None:
             lat, lon = commune_lat, commune_lon
-        entries[service_id].places.append(Place(address, postal_code, city, lat, lon))
-    for service_id, number in Phone.objects.filter(of_published).order_by("id").values_list("service_id", "number"):
+        entries[service_id].places.append(
+            Place(
+                address,
+                sys.intern(postal_code),
+                sys.intern(city),
+                None if lat is None else float(lat),
+                None if lon is None else float(lon),
+            )
+        )
+    for service_id, number in (
+        Phone.objects.filter(of_published).order_by("id").values_list("service_id", "number").iterator(chunk_size=CHUNK)
+    ):
         entries[service_id].phones.append(number)
     for service_id, start, end, valid_from, valid_to in (
         OpeningSlot.objects.filter(of_published)
         .order_by("id")
         .values_list("service_id", "start", "end", "valid_from", "valid_to")
+        .iterator(chunk_size=CHUNK)
     ):
-        entries[service_id].weekly.append((start, end, valid_from, valid_to))
+        entries[service_id].weekly.append(_shared((start, end, valid_from, valid_to)))
     for service_id, start_date, end_date, closed, opens_at, closes_at in (
         ScheduleException.objects.filter(of_published)
         .order_by("id")
         .values_list("service_id", "start_date", "end_date", "closed", "opens_at", "closes_at")
+        .iterator(chunk_size=CHUNK)
     ):
-        entries[service_id].exceptions.append(ExceptionCopy(start_date, end_date, closed, opens_at, closes_at))
+        entries[service_id].exceptions.append(ExceptionCopy(start_date, end_date, closed, opens_at, closes_at))  # type: ignore[union-attr]  # a list until freeze()
+    names: dict[int, tuple[str, str]] = {}
     for entry in entries.values():
+        entry.organisation_names = names.setdefault(entry.organisation_id, entry.organisation_names)
         entry.add_holidays()
         entry.index_days()
+        entry.freeze()
     irregular = [pk for pk, entry in entries.items() if not entry.hours_in_slots]
     for service in Service.objects.filter(published, pk__in=irregular).prefetch_related(
         "schedules",
@@ -438,3 +481,13 @@ def current_index() -> SearchIndex:
             index = SearchIndex.build(generation)
         _INDEX = index
     return index
+
+
+def warm_up() -> bool:
+    """Build this process's index now — at a worker's start (maillage/wsgi.py), so no user's first
+    search pays ~1 s for it. A database that cannot answer yet leaves it to the first search."""
+    try:
+        current_index()
+    except DatabaseError:
+        return False
+    return True

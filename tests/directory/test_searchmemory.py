@@ -190,3 +190,13 @@ def test_changed_since_refuses_a_broken_chain(parcels) -> None:  # type: ignore[
     assert changed_since(held) == ({parcels.pk}, current_generation())
     assert changed_since(Generation("not-the-token", held.number)) is None
     assert changed_since(Generation("", 0)) is None
+
+
+def test_warm_up_builds_the_index_before_any_search(themes) -> None:  # type: ignore[no-untyped-def]
+    from maillage.directory import searchmemory
+
+    make_service(name_fr="Colis", needs=[themes["FOOD"]], postal_code="1070")
+    searchmemory._INDEX = None
+    assert searchmemory.warm_up() is True
+    assert searchmemory._INDEX is not None
+    assert [entry.name_fr for entry in searchmemory._INDEX.entries.values()] == ["Colis"]

@@ -1,0 +1,108 @@
+"""The people search (signed-in professional) and the map's data answer, in-process (django.test.Client):
+response time p50/p95 over N random requests, and CPU per request.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/maillage_bench_directory \\
+        flock /tmp/bench.lock .venv/bin/python bench/directory/people_map.py --requests 300
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "maillage.settings")
+os.environ.setdefault("MAILLAGE_DEBUG", "false")
+
+import django
+
+django.setup()
+
+from clock import travel  # noqa: E402
+from django.test import Client  # noqa: E402
+
+from maillage.core.models import Commune, Membership, Organisation, PostalCode, Role, User  # noqa: E402
+from maillage.directory.models import Quartier  # noqa: E402
+from maillage.taxonomy.queries import active_categories  # noqa: E402
+
+LANGUAGES = ["", "", "fr", "nl", "en", "ar"]
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
+
+
+def measure(label: str, client: Client, urls: list[str]) -> None:
+    for url in urls[:20]:
+        client.get(url)  # warm up (index, templates)
+    times, cpu = [], time.process_time()
+    for url in urls:
+        started = time.perf_counter()
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        times.append((time.perf_counter() - started) * 1000)
+    cpu_ms = (time.process_time() - cpu) * 1000 / len(urls)
+    print(
+        f"{label}: {len(urls)} requests, p50 {statistics.median(times):.1f} ms, p95 {percentile(times, 0.95):.1f} ms, "
+        f"max {max(times):.1f} ms, CPU {cpu_ms:.1f} ms/request"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--at", default=None)
+    args = parser.parse_args()
+    rng = random.Random(7)
+    user, _created = User.objects.get_or_create(email="bench-people@example.org", defaults={"full_name": "Bench"})
+    organisation, _created = Organisation.objects.get_or_create(name_fr="Bench", defaults={"name_nl": "Bench"})
+    Membership.objects.get_or_create(user=user, organisation=organisation, role=Role.WORKER)
+    client = Client()
+    client.force_login(user)
+    needs = [c.pk for c in active_categories("request-themes")]
+    communes = list(Commune.objects.values_list("pk", flat=True))
+    quartiers = list(Quartier.objects.values_list("pk", flat=True))
+    codes = list(PostalCode.objects.values_list("code", flat=True))
+    people = []
+    for _ in range(args.requests):
+        pairs = []
+        kind = rng.random()
+        if kind < 0.3:
+            pairs.append(f"q={rng.choice(['amina', 'peeters', 'assistant', 'juriste', 'karim'])}")
+        if kind >= 0.2:
+            pairs.append(f"need={rng.choice(needs)}")
+        if rng.random() < 0.5:
+            pairs.append(f"commune={rng.choice(communes)}")
+        elif rng.random() < 0.3:
+            pairs.append(f"quartier={rng.choice(quartiers)}")
+        if language := rng.choice(LANGUAGES):
+            pairs.append(f"language={language}")
+        people.append("/directory/people/?" + "&".join(pairs))
+    maps = [
+        f"/directory/map/data.json?need={rng.choice(needs)}&postal_code={rng.choice(codes)}"
+        + ("&open_now=on" if rng.random() < 0.5 else "")
+        for _ in range(args.requests)
+    ]
+    travel(args.at)
+    measure("people search (page, canonical URLs)", client, [_canonical(url) for url in people])
+    measure("map data (public JSON, 200 results max)", Client(), maps)
+
+
+def _canonical(url: str) -> str:
+    """The people page redirects other spellings: ask for the canonical order (q, need, organisation,
+    commune, quartier, language)."""
+    path, query = url.split("?", 1)
+    order = ["q", "need", "organisation", "commune", "quartier", "language"]
+    pairs = sorted((p.split("=", 1) for p in query.split("&") if p), key=lambda kv: order.index(kv[0]))
+    return path + "?" + "&".join(f"{k}={v}" for k, v in pairs)
+
+
+if __name__ == "__main__":
+    main()
