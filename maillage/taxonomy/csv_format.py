@@ -23,6 +23,10 @@ from maillage.core.spreadsheet import FORMULA_STARTS, Separator, csv_lines
 from maillage.core.uploads import csv_rows
 
 COLUMNS = ["code", "parent_code", "label_fr", "label_nl", "label_en", "description", "active"]
+# Optional: the codes of the previous version that go to this row's category (several: a merge; one old
+# code on several rows: a split), separated by "|" or spaces. With it, a file carries a version's mapping.
+MAPPING_COLUMN = "previous_codes"
+_CODE_SEPARATORS = re.compile(r"[|\s,;]+")
 REQUIRED_COLUMNS = ["code", "parent_code", "label_fr", "label_nl"]
 # Limits of the Category model's fields, checked here so an import never fails half-way.
 CODE_MAX_LENGTH = 30
@@ -43,12 +47,14 @@ class CategoryRow:
     label_en: str
     description: str
     active: bool
+    previous_codes: tuple[str, ...] | None = None  # None: the file has no mapping column
 
 
 @dataclass
 class ParsedCategories:
     rows: list[CategoryRow] = field(default_factory=list)
     errors: list[tuple[int, str]] = field(default_factory=list)
+    has_mapping: bool = False
 
 
 def decode(raw: bytes) -> str:
@@ -85,6 +91,7 @@ def parse_categories(text: str) -> ParsedCategories:
     except ValidationError as error:
         result.errors.append(_unreadable(error))
         return result
+    result.has_mapping = MAPPING_COLUMN in header
 
     problems: dict[int, list[str]] = {}
     first_line: dict[str, int] = {}
@@ -127,6 +134,16 @@ def parse_categories(text: str) -> ParsedCategories:
         active = get["active"].lower()
         if active not in _TRUE | _FALSE:
             row_problems.append(_("'active' must be yes or no, not %(value)s") % {"value": get["active"]})
+        previous: tuple[str, ...] | None = None
+        if result.has_mapping:
+            previous = tuple(
+                dict.fromkeys(code for code in _CODE_SEPARATORS.split(cells.get(MAPPING_COLUMN, "")) if code)
+            )
+            bad = [code for code in previous if len(code) > CODE_MAX_LENGTH or not CODE_PATTERN.match(code)]
+            if bad:
+                row_problems.append(
+                    _("previous code(s) that cannot be codes: %(codes)s") % {"codes": ", ".join(bad)[:200]}
+                )
         result.rows.append(
             CategoryRow(
                 line=line,
@@ -137,6 +154,7 @@ def parse_categories(text: str) -> ParsedCategories:
                 label_en=get["label_en"],
                 description=get["description"],
                 active=active in _TRUE,
+                previous_codes=previous,
             )
         )
 
@@ -188,10 +206,16 @@ def _unquoted(value: str) -> str:
     return value[1:] if value.startswith("'") and value[1:].startswith(FORMULA_STARTS) else value
 
 
-def category_lines(rows: Iterable[dict[str, str]], *, separator: Separator = "comma") -> Iterator[str]:
-    """The CSV text line by line, formulas neutralised (core.spreadsheet)."""
-    return csv_lines(COLUMNS, ([row[column] for column in COLUMNS] for row in rows), separator=separator)
+def category_lines(
+    rows: Iterable[dict[str, str]], *, separator: Separator = "comma", with_mapping: bool = False
+) -> Iterator[str]:
+    """The CSV text line by line, formulas neutralised (core.spreadsheet); `with_mapping`: the
+    `previous_codes` column too."""
+    columns = [*COLUMNS, MAPPING_COLUMN] if with_mapping else COLUMNS
+    return csv_lines(columns, ([row.get(column, "") for column in columns] for row in rows), separator=separator)
 
 
-def write_categories(rows: Iterable[dict[str, str]], *, separator: Separator = "comma") -> str:
-    return "".join(category_lines(rows, separator=separator))
+def write_categories(
+    rows: Iterable[dict[str, str]], *, separator: Separator = "comma", with_mapping: bool = False
+) -> str:
+    return "".join(category_lines(rows, separator=separator, with_mapping=with_mapping))

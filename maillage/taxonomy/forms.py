@@ -25,7 +25,8 @@ class UploadCategoriesForm(forms.Form):
         label=_("CSV file"),
         help_text=_(
             "UTF-8, comma or semicolon separated, with the columns code, parent_code, label_fr, label_nl "
-            "(and optionally label_en, description, active). It replaces every category of this draft."
+            "(and optionally label_en, description, active, and previous_codes: the codes of the previous version "
+            "that go to each category, separated by |). It replaces every category of this draft."
         ),
         validators=[UploadSizeValidator(UPLOAD_KIND)],
     )

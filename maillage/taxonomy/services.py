@@ -104,9 +104,64 @@ def import_categories_csv(actor: User | None, version: SchemeVersion, text: str)
     """Replace a draft's categories with the file's; nothing changes if any row is bad."""
     _require_draft(version)
     parsed = parse_categories(text)
+    check_parsed_mapping(version, parsed)
     if parsed.errors:
         return parsed
     return import_categories(actor, version, parsed)
+
+
+def check_parsed_mapping(version: SchemeVersion, parsed: ParsedCategories) -> None:
+    """A file's `previous_codes` against the previous version: unknown codes, a code sent to a retired
+    category, a split onto a category and its own sub-category, cycles. Adds line-numbered errors."""
+    if not parsed.has_mapping or parsed.errors:
+        return
+    previous = version.previous
+    problems: dict[int, list[str]] = {}
+    if previous is None:
+        lines = [row.line for row in parsed.rows if row.previous_codes]
+        if lines:
+            problems[lines[0]] = [_("this is the first version: there is no previous version to map from")]
+    else:
+        old_codes = set(previous.categories.values_list("code", flat=True))
+        parent_of = {row.code: row.parent_code for row in parsed.rows}
+        targets: dict[str, list[str]] = {}
+        for row in parsed.rows:
+            row_problems = problems.setdefault(row.line, [])
+            unknown = [code for code in row.previous_codes or () if code not in old_codes]
+            if unknown:
+                row_problems.append(
+                    _("%(codes)s: not a code of version %(number)s")
+                    % {"codes": ", ".join(unknown)[:200], "number": previous.number}
+                )
+            retired = not row.active or (row.parent_code and not _active_in(parsed, row.parent_code))
+            others = [code for code in row.previous_codes or () if code != row.code]
+            if retired and others:
+                row_problems.append(
+                    _("%(code)s is retired in this version: %(codes)s cannot go there")
+                    % {"code": row.code, "codes": ", ".join(others)[:200]}
+                )
+            for code in row.previous_codes or ():
+                targets.setdefault(code, []).append(row.code)
+        first_line = {row.code: row.line for row in parsed.rows}
+        for old, new_codes in targets.items():
+            for code in new_codes:
+                if parent_of.get(code) in new_codes:
+                    problems.setdefault(first_line[code], []).append(
+                        _("%(source)s goes both to %(parent)s and to its sub-category %(code)s")
+                        % {"source": old, "parent": parent_of[code], "code": code}
+                    )
+        try:
+            check_no_cycle((old, new) for old, new_codes in targets.items() for new in new_codes)
+        except ValidationError as error:
+            problems.setdefault(min(first_line.values(), default=1), []).append(error.messages[0].rstrip("."))
+    for line, row_problems in sorted(problems.items()):
+        if row_problems:
+            parsed.errors.append((line, "; ".join(row_problems) + "."))
+    parsed.errors.sort(key=lambda error: error[0])
+
+
+def _active_in(parsed: ParsedCategories, code: str) -> bool:
+    return next((row.active for row in parsed.rows if row.code == code), True)
 
 
 def import_categories(actor: User | None, version: SchemeVersion, parsed: ParsedCategories) -> ParsedCategories:
@@ -143,9 +198,18 @@ def import_categories(actor: User | None, version: SchemeVersion, parsed: Parsed
                 for position, row in enumerate(parsed.rows)
             ],
         )
-        if version.previous is not None:
+        if version.previous is not None and parsed.has_mapping:
+            _map_from_file(version.previous, version, parsed)
+        elif version.previous is not None:
             _map_after_import(version.previous, version, recorded)
-        log_action(actor, "taxonomy.version.imported", version, {"categories": len(parsed.rows)})
+        log_action(
+            actor,
+            "taxonomy.version.imported",
+            version,
+            {"categories": len(parsed.rows), "with_mapping": parsed.has_mapping}
+            if parsed.has_mapping
+            else {"categories": len(parsed.rows)},
+        )
     return parsed
 
 
@@ -160,8 +224,33 @@ def _map_after_import(previous: SchemeVersion, version: SchemeVersion, recorded:
     CategoryMapping.objects.bulk_create(mappings)
 
 
-def category_rows(version: SchemeVersion) -> list[dict[str, str]]:
-    """The version's categories in tree order, as the columns of the CSV format."""
+def _map_from_file(previous: SchemeVersion, version: SchemeVersion, parsed: ParsedCategories) -> None:
+    """The file's `previous_codes` are the mapping: exactly what it says (checked by check_parsed_mapping)."""
+    old_by_code = {category.code: category for category in previous.categories.all()}
+    new_by_code = {category.code: category for category in version.categories.all()}
+    CategoryMapping.objects.bulk_create(
+        CategoryMapping(source=old_by_code[code], target=new_by_code[row.code])
+        for row in parsed.rows
+        for code in row.previous_codes or ()
+    )
+
+
+def _previous_codes(version: SchemeVersion) -> dict[int, str]:
+    """Category id → the codes of the previous version that go to it, "|"-separated (the CSV column)."""
+    found: dict[int, list[str]] = {}
+    for target, code in (
+        CategoryMapping.objects.filter(target__version=version, source__version_id=version.previous_id)
+        .order_by("source__position", "source__code")
+        .values_list("target_id", "source__code")
+    ):
+        found.setdefault(target, []).append(code)
+    return {pk: "|".join(codes) for pk, codes in found.items()}
+
+
+def category_rows(version: SchemeVersion, *, with_mapping: bool = False) -> list[dict[str, str]]:
+    """The version's categories in tree order, as the columns of the CSV format (`with_mapping`: and
+    `previous_codes`, where each old code goes)."""
+    previous_codes = _previous_codes(version) if with_mapping else {}
     return [
         {
             "code": category.code,
@@ -171,14 +260,17 @@ def category_rows(version: SchemeVersion) -> list[dict[str, str]]:
             "label_en": category.label_en,
             "description": category.description,
             "active": "yes" if category.is_active else "no",
+            **({"previous_codes": previous_codes.get(category.pk, "")} if with_mapping else {}),
         }
         for category in version.categories.select_related("parent").order_by("position", "code")
     ]
 
 
-def export_categories_csv(version: SchemeVersion, *, separator: Separator = "comma") -> str:
-    """The version as CSV, in tree order, in the format import_categories_csv reads."""
-    return "".join(category_lines(category_rows(version), separator=separator))
+def export_categories_csv(version: SchemeVersion, *, separator: Separator = "comma", with_mapping: bool = False) -> str:
+    """The version as CSV, in tree order, in the format import_categories_csv reads (`with_mapping`: with
+    the column `previous_codes`, so another network can import the version and its mapping)."""
+    rows = category_rows(version, with_mapping=with_mapping)
+    return "".join(category_lines(rows, separator=separator, with_mapping=with_mapping))
 
 
 def update_category(actor: User | None, category: Category, **changes: Any) -> Category:

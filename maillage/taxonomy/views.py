@@ -22,7 +22,7 @@ from maillage.core.spreadsheet import csv_response, separator_from_request
 from maillage.core.submission import create_once
 from maillage.core.tenancy import is_federation_staff
 from maillage.taxonomy import queries, services
-from maillage.taxonomy.csv_format import COLUMNS, ParsedCategories, parse_categories
+from maillage.taxonomy.csv_format import COLUMNS, MAPPING_COLUMN, ParsedCategories, parse_categories
 from maillage.taxonomy.forms import CategoryForm, DraftForm, MappingForm, UploadCategoriesForm
 from maillage.taxonomy.models import Category, Scheme, SchemeVersion
 
@@ -132,6 +132,7 @@ def upload(request: AuthenticatedRequest, scheme_code: str, number: int) -> Http
     row_errors: list[tuple[int, str]] = []
     if request.method == "POST" and form.is_valid():
         parsed = parse_categories(form.text)
+        services.check_parsed_mapping(version, parsed)
         row_errors = parsed.errors
         if not row_errors:
             outcome = create_once(
@@ -167,10 +168,11 @@ def _imported(parsed: ParsedCategories, version: SchemeVersion) -> str:
 def download(request: AuthenticatedRequest, scheme_code: str, number: int) -> HttpResponseBase:
     """The version as CSV through core.spreadsheet (Belgian Excel unless `?sep=comma`); the importer reads both."""
     version = _version_or_404(scheme_code, number)
-    rows = ([row[column] for column in COLUMNS] for row in services.category_rows(version))
-    return csv_response(
-        f"{version.scheme.code}-v{version.number}.csv", COLUMNS, rows, separator=separator_from_request(request)
-    )
+    with_mapping = request.GET.get("mapping") == "1" and version.previous_id is not None
+    columns = [*COLUMNS, MAPPING_COLUMN] if with_mapping else COLUMNS
+    rows = ([row[column] for column in columns] for row in services.category_rows(version, with_mapping=with_mapping))
+    name = f"{version.scheme.code}-v{version.number}{'-with-mapping' if with_mapping else ''}.csv"
+    return csv_response(name, columns, rows, separator=separator_from_request(request))
 
 
 @federation_staff_required
