@@ -222,9 +222,61 @@ EVENTS: dict[str, Policy] = {
     "events:recommendations": TENANT_OBJECT(*ORGANISERS),
     "events:recommendation": TENANT_OBJECT(*ORGANISERS),
     "events:book": TENANT_OBJECT(*ORGANISERS),
+    "events:book_pdf": TENANT_OBJECT(*ORGANISERS),
+    "events:publish_book": POST_ONLY(TENANT_OBJECT(*ORGANISERS)),
+    "events:follow_up": TENANT_OBJECT(*ORGANISERS),
+    "events:move_session": TENANT_OBJECT(*ORGANISERS),
+    # GET is the confirmation step; the POST cancels.
+    "events:cancel_session": TENANT_OBJECT(*ORGANISERS),
+    "events:cancel_scheduled": POST_ONLY(TENANT_OBJECT(*ORGANISERS)),
+    # Every email the outbox recorded (addresses and subjects, never bodies): the federation's staff only.
+    "events:outbox": FEDERATION_STAFF(),
+    # A published book and its follow-up are public at a stable address (404 until published).
+    "events:public_book": PUBLIC,
+    "events:public_book_pdf": PUBLIC,
+    "events:public_follow_up": PUBLIC,
     "events:event": PUBLIC,
     # Without a registration in this browser's session it sends back to the event's page.
     "events:registered": Public(ok=302),
+}
+
+SURVEYS: dict[str, Policy] = {
+    # The open surveys of the visitor and the links of their organisations.
+    "surveys:my_surveys": SIGNED_IN,
+    # The builder, results, per-organisation answers, exports and trends: federation staff.
+    "surveys:manage_list": FEDERATION_STAFF(),
+    "surveys:new_survey": FEDERATION_STAFF(),
+    "surveys:manage_survey": FEDERATION_STAFF(),
+    "surveys:delete_question": POST_ONLY(FEDERATION_STAFF(), login_first=False),
+    "surveys:invite": FEDERATION_STAFF(),
+    "surveys:remind": POST_ONLY(FEDERATION_STAFF(), login_first=False),
+    "surveys:new_wave": FEDERATION_STAFF(),
+    "surveys:results": FEDERATION_STAFF(),
+    "surveys:organisation_answers": FEDERATION_STAFF(),
+    "surveys:export": FEDERATION_STAFF(),
+    "surveys:trend": FEDERATION_STAFF(),
+    # An organisation's personal link: anyone holding it (a colleague), but a member of another organisation: 403.
+    "surveys:answer_organisation": PERSONAL_LINK(),
+    "surveys:shared_results": PERSONAL_LINK(),
+    "surveys:answer_public": PERSONAL_LINK(),
+    "surveys:resume_public": PERSONAL_LINK(),
+    "surveys:answer_worker": SIGNED_IN,
+}
+
+NEWSLETTERS: dict[str, Policy] = {
+    "newsletters:subscribe": PUBLIC,
+    "newsletters:archive": PUBLIC,
+    "newsletters:archived_edition": PUBLIC,
+    # The links of every email: the subscriber's token is the key; the GETs change nothing.
+    "newsletters:confirm": PERSONAL_LINK(),
+    "newsletters:preferences": PERSONAL_LINK(),
+    # Also RFC 8058's one-click POST from mail programs (no cookie, no CSRF token).
+    "newsletters:unsubscribe": PERSONAL_LINK(),
+    "newsletters:manage": FEDERATION_STAFF(),
+    "newsletters:import": FEDERATION_STAFF(),
+    "newsletters:new_edition": FEDERATION_STAFF(),
+    "newsletters:edition": FEDERATION_STAFF(),
+    "newsletters:preview": FEDERATION_STAFF(),
 }
 
 STATS: dict[str, Policy] = {

@@ -4,6 +4,7 @@ from typing import Any, cast
 
 from django import forms
 from django.core.validators import MaxLengthValidator, MaxValueValidator
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -15,7 +16,18 @@ from maillage.core.parsing import (
     bounded_year,
     no_control_characters,
 )
-from maillage.events.models import Audience, Breakout, Event, Group, NotePoint, Question, Recommendation, Session, Theme
+from maillage.events.models import (
+    Audience,
+    Breakout,
+    Event,
+    FollowStatus,
+    Group,
+    NotePoint,
+    Question,
+    Recommendation,
+    Session,
+    Theme,
+)
 from maillage.events.services import RegistrationData
 
 # A free text (description, notes, message) longer than this is a paste gone wrong, not a text.
@@ -54,6 +66,10 @@ def _queryset(form: forms.BaseForm, name: str) -> forms.ModelChoiceField:
     field = form.fields[name]
     assert isinstance(field, forms.ModelChoiceField)
     return field
+
+
+def _datetime_widget() -> forms.DateTimeInput:
+    return forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
 class RegistrationForm(BoundedForm):
@@ -161,6 +177,14 @@ class MessageForm(BoundedForm):
     audience = forms.ChoiceField(label=_("To"))
     subject = forms.CharField(label=_("Subject"), max_length=200)
     body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 8}))
+    send_at = forms.DateTimeField(
+        label=_("Send on"),
+        required=False,
+        widget=_datetime_widget(),
+        help_text=_(
+            "Empty: send now. Otherwise the message leaves at this date and time, to the people confirmed then."
+        ),
+    )
 
     def __init__(self, *args: Any, event: Event, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -171,6 +195,12 @@ class MessageForm(BoundedForm):
             (f"session-{session.pk}", str(session)) for session in event.sessions.select_related("theme", "group")
         ]
         cast(forms.ChoiceField, self.fields["audience"]).choices = choices
+
+    def clean_send_at(self) -> Any:
+        send_at = self.cleaned_data.get("send_at")
+        if send_at is not None and send_at <= timezone.now():
+            raise forms.ValidationError(_("Choose a date and time in the future."))
+        return send_at
 
     def target(self) -> dict[str, Any]:
         kind, _sep, pk = self.cleaned_data["audience"].partition("-")
@@ -269,10 +299,6 @@ class RecommendationForm(BoundedModelForm):
         self.fields["sources"].required = False
 
 
-def _datetime_widget() -> forms.DateTimeInput:
-    return forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
-
-
 class EventForm(BoundedModelForm):
     online_link = forms.URLField(label=_("online link"), required=False, assume_scheme="https")
 
@@ -337,3 +363,36 @@ class SessionForm(BoundedModelForm):
         if starts and ends and ends <= starts:
             self.add_error("ends_at", _("The end must come after the start."))
         return cleaned
+
+
+class MoveSessionForm(BoundedForm):
+    """A session's new date and time (its participants get the updated invitation)."""
+
+    starts_at = forms.DateTimeField(label=_("Starts"), widget=_datetime_widget())
+    ends_at = forms.DateTimeField(label=_("Ends"), widget=_datetime_widget())
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        starts, ends = cleaned.get("starts_at"), cleaned.get("ends_at")
+        if starts and ends and ends <= starts:
+            self.add_error("ends_at", _("The end must come after the start."))
+        return cleaned
+
+
+class FollowUpForm(BoundedForm):
+    """One dated step of what became of a published recommendation."""
+
+    status = forms.ChoiceField(
+        label=_("Status"),
+        choices=FollowStatus.choices,
+        error_messages={"invalid_choice": _("“%(value)s” is not a status: choose one in the list.")},
+    )
+    on = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    addressed_to = forms.CharField(label=_("Addressed to"), max_length=200, required=False)
+    note = forms.CharField(label=_("What happened"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def clean_on(self) -> Any:
+        on = self.cleaned_data["on"]
+        if on > timezone.localdate():
+            raise forms.ValidationError(_("The date of a step cannot be in the future."))
+        return on

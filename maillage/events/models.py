@@ -79,6 +79,8 @@ class Event(CapacityRules):
     confirmation_hours = models.PositiveIntegerField(_("hours to confirm the email address"), default=48)
     offer_hours = models.PositiveIntegerField(_("hours to take up a freed place"), default=48)
     is_published = models.BooleanField(_("published"), default=False)
+    # The book of recommendations, public at /events/<slug>/book/ from then on.
+    book_published_at = models.DateTimeField(_("book published"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -410,6 +412,15 @@ class Recommendation(models.Model):
     def __str__(self) -> str:
         return self.recommendation[:80]
 
+    @property
+    def follow_status(self) -> str:
+        """The latest dated status (updates prefetched or not); proposed before any."""
+        updates = sorted(self.updates.all(), key=lambda update: (update.on, update.pk))
+        return updates[-1].status if updates else FollowStatus.PROPOSED
+
+    def get_follow_status_display(self) -> str:
+        return str(FollowStatus(self.follow_status).label)
+
 
 class CalendarCopy(models.Model):
     """One invitation (a registration at a session) as it should stand in the organisers' CalDAV calendar.
@@ -442,3 +453,54 @@ class CalendarCopy(models.Model):
 def calendar_uid(session_id: int, registration_id: int) -> str:
     """The invitation's UID, the same in every email and calendar copy of it."""
     return f"session-{session_id}-registration-{registration_id}@maillage"
+
+
+class FollowStatus(models.TextChoices):
+    PROPOSED = "proposed", _("Proposed")
+    TAKEN_UP = "taken_up", _("Taken up")
+    IN_PROGRESS = "in_progress", _("In progress")
+    DONE = "done", _("Done")
+    DROPPED = "dropped", _("Dropped")
+
+
+class RecommendationUpdate(models.Model):
+    """What became of a recommendation after the book was published: a dated status and a note."""
+
+    recommendation = models.ForeignKey(Recommendation, on_delete=models.CASCADE, related_name="updates")
+    status = models.CharField(_("status"), max_length=20, choices=FollowStatus.choices)
+    on = models.DateField(_("date"))
+    note = models.TextField(_("what happened"), blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering: ClassVar = ["recommendation", "on", "id"]
+        verbose_name = _("follow-up of a recommendation")
+        verbose_name_plural = _("follow-ups of recommendations")
+
+    def __str__(self) -> str:
+        return f"{self.recommendation_id}: {self.status} ({self.on})"
+
+
+class ScheduledMessage(models.Model):
+    """A message to participants that an organiser wrote for a chosen date and time; sent by a task."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="scheduled_messages")
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("message"))
+    send_at = models.DateTimeField(_("send on"))
+    sent_at = models.DateTimeField(null=True, blank=True)
+    recipients = models.PositiveIntegerField(null=True, blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering: ClassVar = ["send_at", "id"]
+        indexes: ClassVar = [models.Index(fields=["sent_at", "send_at"], name="events_scheduled_due")]
+        verbose_name = _("scheduled message")
+        verbose_name_plural = _("scheduled messages")
+
+    def __str__(self) -> str:
+        return self.subject

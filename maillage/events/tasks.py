@@ -21,3 +21,9 @@ def send_reminders() -> int:
 def sync_calendars() -> dict[str, int]:
     """Store, update or remove the pending invitations in the organisers' CalDAV calendar."""
     return services.sync_calendars()
+
+
+@task()
+def send_due_messages() -> int:
+    """The scheduled messages whose time has come (each once)."""
+    return services.send_due_messages()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from maillage.events import views
+from maillage.events import views, views_followup
 
 app_name = "events"
 
@@ -44,6 +44,28 @@ urlpatterns = [
         name="recommendation",
     ),
     path("manage/<int:event_id>/book/", views.book, name="book"),
+    path("manage/<int:event_id>/book.pdf", views_followup.book_pdf, name="book_pdf"),
+    path("manage/<int:event_id>/book/publish/", views_followup.publish_book, name="publish_book"),
+    path(
+        "manage/<int:event_id>/recommendations/<int:recommendation_id>/follow-up/",
+        views_followup.follow_up,
+        name="follow_up",
+    ),
+    path("manage/<int:event_id>/sessions/<int:session_id>/move/", views_followup.move_session, name="move_session"),
+    path(
+        "manage/<int:event_id>/sessions/<int:session_id>/cancel/",
+        views_followup.cancel_session,
+        name="cancel_session",
+    ),
+    path(
+        "manage/<int:event_id>/scheduled/<int:message_id>/withdraw/",
+        views_followup.cancel_scheduled,
+        name="cancel_scheduled",
+    ),
+    path("outbox/", views_followup.outbox, name="outbox"),
     path("<slug:slug>/", views.event_detail, name="event"),
     path("<slug:slug>/registered/", views.registered, name="registered"),
+    path("<slug:slug>/book/", views_followup.public_book, name="public_book"),
+    path("<slug:slug>/book.pdf", views_followup.public_book_pdf, name="public_book_pdf"),
+    path("<slug:slug>/book/follow-up/", views_followup.public_follow_up, name="public_follow_up"),
 ]

@@ -341,24 +341,30 @@ def edit_event(request: AuthenticatedRequest, event_id: int | None = None) -> Ht
         if part == "event" and form.is_valid():
             values = {name: value for name, value in form.cleaned_data.items() if name != "organisers"}
             organisers = form.cleaned_data["organisers"]
-            if event is None:
-                outcome = create_once(
-                    request,
-                    "events.event",
-                    lambda: services.save_event(request.user, values, organisers),
-                    lambda saved: (
-                        reverse("events:edit_event", args=[saved.pk]),
-                        _("The event “%(title)s” was already saved.") % {"title": saved.title},
-                    ),
-                )
-                if outcome.repeated:
-                    return outcome.redirect(request)
-                assert outcome.result is not None
-                saved = outcome.result
+            try:
+                if event is None:
+                    outcome = create_once(
+                        request,
+                        "events.event",
+                        lambda: services.save_event(request.user, values, organisers),
+                        lambda saved: (
+                            reverse("events:edit_event", args=[saved.pk]),
+                            _("The event “%(title)s” was already saved.") % {"title": saved.title},
+                        ),
+                    )
+                    if outcome.repeated:
+                        return outcome.redirect(request)
+                    assert outcome.result is not None
+                    saved = outcome.result
+                else:
+                    saved = services.save_event(request.user, values, organisers, event=event)
+            except ValidationError as error:
+                add_service_error(form, error)  # type: ignore[arg-type]
+                if event is not None:
+                    event.refresh_from_db()
             else:
-                saved = services.save_event(request.user, values, organisers, event=event)
-            messages.success(request, _("Event saved."))
-            return redirect("events:edit_event", event_id=saved.pk)
+                messages.success(request, _("Event saved."))
+                return redirect("events:edit_event", event_id=saved.pk)
         if event is not None and part in parts:
             purpose = f"events.{part}"
             previous = previous_result(request, purpose)
@@ -392,6 +398,7 @@ def edit_event(request: AuthenticatedRequest, event_id: int | None = None) -> Ht
             "form": form,
             "parts": parts,
             "sessions": event.sessions.select_related("theme", "group") if event else [],
+            "checklist": services.publication_checklist(event),
             "themes": event.themes.all() if event else [],
             "groups": event.groups.all() if event else [],
         },
@@ -703,7 +710,27 @@ def send_message(request: AuthenticatedRequest, event_id: int) -> HttpResponse:
         previous = previous_result(request, "events.message")
         if previous is not None:
             return previous.redirect(request)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and form.cleaned_data.get("send_at"):
+        subject, body, target = form.cleaned_data["subject"], form.cleaned_data["body"], form.target()
+        send_at = form.cleaned_data["send_at"]
+        try:
+            scheduled = create_once(
+                request,
+                "events.message",
+                lambda: services.schedule_message(request.user, event, subject, body, send_at, **target),
+                lambda _message: (reverse("events:message", args=[event.pk]), _("This message was already scheduled.")),
+            )
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            if scheduled.repeated:
+                return scheduled.redirect(request)
+            messages.success(
+                request,
+                _("Message scheduled for %(date)s.") % {"date": timezone.localtime(send_at).strftime("%d/%m/%Y %H:%M")},
+            )
+            return redirect("events:message", event_id=event.pk)
+    elif request.method == "POST" and form.is_valid():
         subject, body, target = form.cleaned_data["subject"], form.cleaned_data["body"], form.target()
         outcome = create_once(
             request,
@@ -718,7 +745,16 @@ def send_message(request: AuthenticatedRequest, event_id: int) -> HttpResponse:
             return outcome.redirect(request)
         messages.success(request, _("Message sent to %(count)s people.") % {"count": outcome.result})
         return redirect("events:manage_event", event_id=event.pk)
-    return render(request, "events/message.html", {"event": event, "form": form})
+    return render(
+        request,
+        "events/message.html",
+        {
+            "event": event,
+            "form": form,
+            "scheduled": event.scheduled_messages.select_related("group", "session").order_by("-send_at")[:50],
+        },
+        status=422 if form.errors else 200,
+    )
 
 
 @login_required
@@ -911,13 +947,10 @@ def recommendations(request: AuthenticatedRequest, event_id: int, recommendation
 
 @login_required
 def book(request: AuthenticatedRequest, event_id: int) -> HttpResponse:
-    """The book of recommendations, ordered by theme; printable (print stylesheet)."""
+    """The book of recommendations, ordered by theme, each with its sources; printable, as PDF, publishable."""
     event = queries.managed_event_or_404(request.user, event_id)
-    chapters: list[tuple[Any, list[Recommendation]]] = []
-    for recommendation in queries.recommendations_book(event):
-        if not chapters or chapters[-1][0] != recommendation.theme:
-            chapters.append((recommendation.theme, []))
-        chapters[-1][1].append(recommendation)
     return render(
-        request, "events/book.html", {"event": event, "chapters": chapters, "organisers": event.organisers.all()}
+        request,
+        "events/book.html",
+        {"event": event, "chapters": services.chapters(event), "organisers": event.organisers.all()},
     )

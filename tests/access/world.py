@@ -283,6 +283,8 @@ def _events(world: World) -> None:
     question = services.ensure_questions(event)[0]
     point = services.add_points(None, breakout, question, "- Simplifier l'accès")[0]
     recommendation = Recommendation.objects.create(event=event, diagnosis="D", recommendation="R", position=1)
+    services.publish_book(organiser, event)
+    scheduled = services.schedule_message(organiser, event, "S", "B", timezone.now() + timedelta(days=1))
     intervision = EventFactory(organisation=world.centre, kind=EventKind.INTERVISION)
     GroupFactory(event=intervision)
     event_id = {"event_id": event.pk}
@@ -313,6 +315,15 @@ def _events(world: World) -> None:
             "events:recommendations": event_id,
             "events:recommendation": {**event_id, "recommendation_id": recommendation.pk},
             "events:book": event_id,
+            "events:book_pdf": event_id,
+            "events:publish_book": event_id,
+            "events:follow_up": {**event_id, "recommendation_id": recommendation.pk},
+            "events:move_session": {**event_id, "session_id": session.pk},
+            "events:cancel_session": {**event_id, "session_id": session.pk},
+            "events:cancel_scheduled": {**event_id, "message_id": scheduled.pk},
+            "events:public_book": {"slug": event.slug},
+            "events:public_book_pdf": {"slug": event.slug},
+            "events:public_follow_up": {"slug": event.slug},
             "events:event": {"slug": event.slug},
             "events:registered": {"slug": event.slug},
         }

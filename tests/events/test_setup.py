@@ -31,7 +31,6 @@ def event_form(organisation, **overrides):
         "invitation_only": "on",
         "confirmation_hours": "48",
         "offer_hours": "48",
-        "is_published": "on",
     }
     data.update(overrides)
     return data
@@ -70,9 +69,9 @@ def test_organiser_creates_and_sets_up_a_series(organiser_client, organisation, 
     )
     assert response.context["parts"]["session"].errors == {"ends_at": ["La fin doit venir après le début."]}
     assert [(s.title, s.theme_id) for s in event.sessions.all()] == [("Atelier 1.1", theme.pk)]
-    organiser_client.post(url, event_form(organisation, title_fr="Assises 2026"))
+    organiser_client.post(url, event_form(organisation, title_fr="Assises 2026", is_published="on"))
     event.refresh_from_db()
-    assert event.title_fr == "Assises 2026"
+    assert (event.title_fr, event.is_published) == ("Assises 2026", True)
     assert list(
         AuditEntry.objects.filter(target_id=str(event.pk), code__startswith="events.")
         .order_by("id")

@@ -510,7 +510,9 @@ def test_notes_synthesis_and_book_pages(organisation, organiser_client):
     recommendation.refresh_from_db()
     assert recommendation.addressed_to == "Communes"
     response = organiser_client.get(reverse("events:book", args=[event.pk]))
-    assert [(t, [r.pk for r in items]) for t, items in response.context["chapters"]] == [(theme, [recommendation.pk])]
+    assert [(t, [r.pk for r, _sources in items]) for t, items in response.context["chapters"]] == [
+        (theme, [recommendation.pk])
+    ]
     assert b"events/print.css" in response.content
     organiser_client.post(edit_url, {"delete": "1"})
     assert Recommendation.objects.count() == 0

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from maillage.core.audit import log_action
 from maillage.core.mail import send_templated_mail
@@ -16,6 +18,7 @@ from maillage.events.models import (
     Participant,
     Registration,
     Reminder,
+    ScheduledMessage,
     Session,
     Status,
 )
@@ -89,6 +92,37 @@ def confirmed_registrations(
     return list(registrations)
 
 
+def _queue_message(
+    event: Event, subject: str, body: str, *, group: Group | None = None, session: Session | None = None
+) -> int:
+    """Inside a transaction: one email per confirmed participant of the scope, queued in the outbox."""
+    participants = {
+        r.participant_id: r.participant for r in confirmed_registrations(event, group=group, session=session)
+    }
+    for participant in participants.values():
+        # Queued, not sent: the worker sends them after commit, so the request never loops over SMTP.
+        send_templated_mail(
+            "events/emails/message",
+            [participant.email],
+            {
+                "participant": participant,
+                "event": event,
+                "subject": subject,
+                "body": body,
+                "personal_link": personal_url(participant),
+            },
+            language=participant.language,
+        )
+    return len(participants)
+
+
+def _check_scope(event: Event, group: Group | None, session: Session | None) -> None:
+    if group is not None and group.event_id != event.pk:
+        raise ValidationError({"group": _("Choose a group of this event.")})
+    if session is not None and session.event_id != event.pk:
+        raise ValidationError({"session": _("Choose a session of this event.")})
+
+
 def send_message(
     actor: User,
     event: Event,
@@ -99,35 +133,85 @@ def send_message(
     session: Session | None = None,
 ) -> int:
     """One email to every confirmed participant of the event, a group or a session (each person once)."""
+    _check_scope(event, group, session)
     with transaction.atomic():
-        participants = {
-            r.participant_id: r.participant for r in confirmed_registrations(event, group=group, session=session)
-        }
-        for participant in participants.values():
-            # Queued, not sent: the worker sends them after commit, so the request never loops over SMTP.
-            send_templated_mail(
-                "events/emails/message",
-                [participant.email],
-                {
-                    "participant": participant,
-                    "event": event,
-                    "subject": subject,
-                    "body": body,
-                    "personal_link": personal_url(participant),
-                },
-                language=participant.language,
-            )
+        count = _queue_message(event, subject, body, group=group, session=session)
         log_action(
             actor,
             "events.message.sent",
             event,
-            {
-                "recipients": len(participants),
-                "group": group.pk if group else None,
-                "session": session.pk if session else None,
-            },
+            {"recipients": count, "group": group.pk if group else None, "session": session.pk if session else None},
         )
-    return len(participants)
+    return count
+
+
+def schedule_message(
+    actor: User,
+    event: Event,
+    subject: str,
+    body: str,
+    send_at: datetime,
+    *,
+    group: Group | None = None,
+    session: Session | None = None,
+    now: datetime | None = None,
+) -> ScheduledMessage:
+    """A message for a chosen date and time, to the participants confirmed then (sent by `send_due_messages`)."""
+    now = now or timezone.now()
+    _check_scope(event, group, session)
+    if send_at <= now:
+        raise ValidationError({"send_at": _("Choose a date and time in the future.")})
+    with transaction.atomic():
+        message = ScheduledMessage.objects.create(
+            event=event,
+            group=group,
+            session=session,
+            subject=subject.strip(),
+            body=body,
+            send_at=send_at,
+            created_by=actor,
+        )
+        log_action(actor, "events.message.scheduled", event, {"id": message.pk, "send_at": send_at.isoformat()})
+    return message
+
+
+def cancel_scheduled_message(actor: User, message: ScheduledMessage) -> None:
+    with transaction.atomic():
+        message = ScheduledMessage.objects.select_for_update().get(pk=message.pk)
+        if message.sent_at is not None:
+            raise ValidationError(_("This message has already been sent."))
+        log_action(actor, "events.message.cancelled", message.event, {"id": message.pk})
+        message.delete()
+
+
+def send_due_messages(*, now: datetime | None = None) -> int:
+    """Every scheduled message whose time has come, each sent once however often this runs."""
+    now = now or timezone.now()
+    sent = 0
+    due = ScheduledMessage.objects.filter(sent_at__isnull=True, send_at__lte=now).values_list("pk", flat=True)
+    for message_id in list(due):
+        with transaction.atomic():
+            message = (
+                ScheduledMessage.objects.select_for_update()
+                .select_related("event", "group", "session")
+                .filter(pk=message_id, sent_at__isnull=True)
+                .first()
+            )
+            if message is None:
+                continue
+            count = _queue_message(
+                message.event, message.subject, message.body, group=message.group, session=message.session
+            )
+            message.sent_at, message.recipients = now, count
+            message.save(update_fields=["sent_at", "recipients"])
+            log_action(
+                message.created_by,
+                "events.message.sent",
+                message.event,
+                {"recipients": count, "scheduled": message.pk},
+            )
+        sent += 1
+    return sent
 
 
 def send_reminders(*, now: datetime | None = None) -> int:

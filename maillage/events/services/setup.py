@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -28,17 +29,72 @@ from maillage.events.services.synthesis import ensure_questions
 PartT = TypeVar("PartT", Theme, Group, Session)
 
 
+@dataclass(frozen=True)
+class Check:
+    """One line of the organiser's checklist before publishing."""
+
+    label: str
+    ok: bool
+
+
+def publication_checklist(event: Event | None) -> list[Check]:
+    """What an event needs before anyone can register: sessions, themes or groups by kind, a sane window."""
+    if event is None or event.pk is None:
+        return [Check(_("At least one session"), False)]
+    sessions = event.sessions.filter(cancelled_at__isnull=True)
+    checks = [Check(_("At least one session"), sessions.exists())]
+    if event.has_themes:
+        checks.append(Check(_("At least one theme (people register for themes)"), event.themes.exists()))
+        checks.append(
+            Check(
+                _("Every theme has a session"),
+                not event.themes.exclude(pk__in=sessions.exclude(theme=None).values("theme")).exists(),
+            )
+        )
+    if event.has_groups:
+        checks.append(Check(_("At least one group (the cycle is followed in groups)"), event.groups.exists()))
+    if event.opens_at and event.closes_at:
+        checks.append(Check(_("The registration deadline comes after the opening"), event.closes_at > event.opens_at))
+    return checks
+
+
+def publication_problems(event: Event | None) -> list[str]:
+    return [check.label for check in publication_checklist(event) if not check.ok]
+
+
 def save_event(
     actor: User, values: dict[str, Any], organisers: Iterable[Organisation], *, event: Event | None = None
 ) -> Event:
-    """Create or change an event; its lead organisation is always one of its organisers."""
+    """Create or change an event; its lead organisation is always one of its organisers.
+
+    Publishing is refused while the checklist has a missing item (no one could register); a published
+    book keeps the event's address (its public page is cited).
+    """
     with transaction.atomic():
         if event is None:
+            if values.get("is_published"):
+                raise ValidationError(
+                    {"is_published": _("Add the sessions (and themes or groups) first, then publish the event.")}
+                )
             event = Event.objects.create(**values)
             code = "events.event.created"
         else:
+            event = Event.objects.select_for_update().get(pk=event.pk)
+            if event.book_published_at and values.get("slug", event.slug) != event.slug:
+                raise ValidationError(
+                    {"slug": _("The book of this event is published at this address: it can no longer change.")}
+                )
             for name, value in values.items():
                 setattr(event, name, value)
+            if event.is_published:
+                problems = publication_problems(event)
+                if problems:
+                    raise ValidationError(
+                        {
+                            "is_published": _("The event cannot be published yet: %(missing)s.")
+                            % {"missing": "; ".join(problems)}
+                        }
+                    )
             event.save(update_fields=list(values))
             code = "events.event.updated"
         event.organisers.set({*organisers, event.organisation})
