@@ -60,6 +60,14 @@ OBJECTS = {
     "version": pgettext_lazy("audit log", "Category version"),
     # events (their translations are in the events app's catalogue)
     "book": pgettext_lazy("audit log", "Book of recommendations"),
+    # sector (their translations are in the sector app's catalogue)
+    "year": pgettext_lazy("audit log", "Data year"),
+    "completeness": pgettext_lazy("audit log", "Completeness of the year"),
+    "figures": pgettext_lazy("audit log", "Declared figures"),
+    "comment": pgettext_lazy("audit log", "Meeting comment"),
+    "sector_report": pgettext_lazy("audit log", "Sector report"),
+    "annex": pgettext_lazy("audit log", "Annex link of the sector report"),
+    "comparison": pgettext_lazy("audit log", "Centre against the sector"),
 }
 # The last part: what was done.
 ACTIONS = {
@@ -124,6 +132,7 @@ ACTIONS = {
     "published": pgettext_lazy("audit log", "published"),
     "followed": pgettext_lazy("audit log", "followed up"),
     "scheduled": pgettext_lazy("audit log", "scheduled"),
+    "declared": pgettext_lazy("audit log", "declared complete"),
 }
 
 
