@@ -7,20 +7,21 @@ figures); quartiles need at least MIN_CENTRES contributing centres.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from maillage.sector import disclosure_bridge
-from maillage.sector.counts import TOTAL, Counts, counts_for, data_stamp
+from maillage.sector.counts import TOTAL as TOTAL_LINE
+from maillage.sector.counts import Counts, counts_for, data_stamp
+from maillage.sector.disclosure_bridge import SHOWN, TOTAL, Dimension, Family, protect_family
 from maillage.sector.indicators import GROUP_LABELS, INDICATORS, Indicator
-from maillage.sector.periods import Period
+from maillage.sector.monthly import AXES, LEVEL1, MONTHS, Monthly, base_code, is_additive, level1_of, monthly, months_of
+from maillage.sector.periods import GRID, Period
 
 MIN_CENTRES = 5
-SHOWN = "shown"
 ABOVE_Q3 = gettext_lazy("above the 3rd quartile")
 BELOW_Q1 = gettext_lazy("below the 1st quartile")
 UPPER_MIDDLE = gettext_lazy("between the median and the 3rd quartile")
@@ -59,6 +60,7 @@ class Comparison:
     centres: int  # centres contributing to the indicator
     quartiles_reason: str = ""
     declared_centres: int = 0
+    refused: str = ""  # the disclosure engine could not protect the figures: the sector's are withheld
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -94,28 +96,97 @@ def _position(value: float | None, q1: float, median: float, q3: float) -> str:
     return str(UPPER_MIDDLE if value >= median else LOWER_MIDDLE)
 
 
-def family_of(indicator_code: str, period: Period) -> str:
-    """Tables that can be set against each other share one protection pattern: every period of the grid in
-    a year (a year minus three quarters is the fourth), both levels of an axis (level-1 lines are sums of
-    level-2 ones), every scope (the network, a sector, a subsidy)."""
-    base = indicator_code[:-1] if indicator_code[-1:] in {"1", "2"} else indicator_code
-    return f"sector:{base}:{period.year}"
+def _period_dimension() -> Dimension:
+    """Months are never published alone; the grid's periods are groups of months, the year their total."""
+    groups = {key: months_of(Period(2000, key)) for key in GRID if key != "year"}
+    return Dimension("period", values=MONTHS, show_values=False, total=True, groups=groups)
 
 
-def compare(counts: Counts, centre_id: int | None, period: Period, *, family: str = "") -> Comparison:
-    """The comparison of one indicator; `centre_id` None gives the sector's figures alone (the report)."""
+def _family(
+    indicator: Indicator,
+    period: Period,
+    categories: list[str],
+    centre_id: int | None,
+    linked: Monthly | None,
+    counts: Counts,
+    scope: str,
+) -> tuple[Family, Callable[[str], tuple[str, ...]]]:
+    """The indicator's family protected for this reader, and how a line of the page reads its cell."""
+    own_centre = centre_id if centre_id is not None else None
+    if linked is not None:
+        # Additive figures: one family per indicator (both levels of an axis) and year, linking every period.
+        base_cells: dict[tuple[str, ...], int] = {}
+        known: dict[tuple[str, ...], int] = {}
+        for organisation_id, cells in linked.by_centre.items():
+            for (month, value), n in cells.items():
+                key = (month,) if indicator.is_total else (month, value)
+                base_cells[key] = base_cells.get(key, 0) + n
+                if organisation_id == own_centre:
+                    known[key] = known.get(key, 0) + n
+        coordinate = TOTAL if period.is_year else period.key
+        dims = [_period_dimension()]
+        level1: dict[str, str] = {}  # a level-1 line's cell in the family
+        if not indicator.is_total:
+            values = sorted({key[1] for key in base_cells})
+            members: dict[str, list[str]] = {}
+            variable = indicator.variable or ""
+            if variable[:-1] in AXES:
+                top, _labels, _order = level1_of(variable[:-1], set(values))
+                for value in values:
+                    members.setdefault(top.get(value, value), []).append(value)
+            # A level-1 code with one level-2 value is that value's cell (a group of one would be the same
+            # figure published twice).
+            groups = {LEVEL1 + code: values for code, values in members.items() if len(values) > 1}
+            level1 = {code: (LEVEL1 + code if len(values) > 1 else values[0]) for code, values in members.items()}
+            dims.append(Dimension(base_code(indicator), values=tuple(values), groups=groups))
+        at_level1 = bool(indicator.variable and indicator.variable[:-1] in AXES and indicator.variable.endswith("1"))
+        family = protect_family(
+            base_cells,
+            dims=dims,
+            known=known if own_centre is not None else None,
+            family=f"sector:{base_code(indicator)}:{period.year}:{scope}",
+        )
+
+        def cell(key: str) -> tuple[str, ...]:
+            if indicator.is_total:
+                return (coordinate,)
+            if key == "__total__":
+                return (coordinate, TOTAL)
+            return (coordinate, level1.get(key, key) if at_level1 else key)
+
+        return family, cell
+    # Distinct counts (and the report's years): the period's one table.
+    sector_cells = {(key,): sum(cells.get(key, 0) for cells in counts.by_centre.values()) for key in categories}
+    own = {(key,): counts.by_centre.get(own_centre, {}).get(key, 0) for key in categories} if own_centre else None
+    family = protect_family(
+        sector_cells,
+        dims=[Dimension(indicator.variable or "total", values=tuple(categories), total=not indicator.is_total)],
+        known=own,
+        family=f"sector:{indicator.code}:{period.year}:{period.key}:{scope}",
+    )
+
+    def line_cell(key: str) -> tuple[str, ...]:
+        return (TOTAL,) if key == "__total__" else (key,)
+
+    return family, line_cell
+
+
+def compare(
+    counts: Counts,
+    centre_id: int | None,
+    period: Period,
+    *,
+    linked: Monthly | None = None,
+    scope: str = "network",
+) -> Comparison:
+    """The comparison of one indicator; `centre_id` None gives the sector's figures alone (the report).
+    `linked`: the indicator's months of the year (additive figures on the pages: every period one family)."""
     indicator = INDICATORS[counts.indicator]
     own_cells = counts.by_centre.get(centre_id, {}) if centre_id is not None else {}
-    categories = [TOTAL] if indicator.is_total else counts.categories()
+    categories = [TOTAL_LINE] if indicator.is_total else counts.categories()
     sector_cells = {key: sum(cells.get(key, 0) for cells in counts.by_centre.values()) for key in categories}
     contributing = {pk: cells for pk, cells in counts.by_centre.items() if sum(cells.values()) > 0}
-    states = disclosure_bridge.protect_line(
-        sector_cells,
-        variable=indicator.variable or "total",
-        known=own_cells if centre_id is not None else None,
-        family=family or family_of(indicator.code, period),
-        contributors={key: sum(1 for cells in contributing.values() if cells.get(key)) for key in categories},
-    )
+    family, cell_of = _family(indicator, period, categories, centre_id, linked, counts, scope)
     own_total = sum(own_cells.get(key, 0) for key in categories)
     sector_total = sum(sector_cells.values())
     enough = len(contributing) >= MIN_CENTRES
@@ -125,9 +196,10 @@ def compare(counts: Counts, centre_id: int | None, period: Period, *, family: st
         else _("Median and quartiles are shown only when at least %(min)d centres contribute (%(n)d here).")
         % {"min": MIN_CENTRES, "n": len(contributing)}
     )
+    total_state = SHOWN if indicator.is_total else family.state(cell_of("__total__"))
     lines = []
     for key in categories:
-        state = states.get(key, SHOWN)
+        state = family.state(cell_of(key))
         shown = state == SHOWN
         if indicator.is_total:
             own_value: float | None = float(own_cells.get(key, 0))
@@ -135,8 +207,8 @@ def compare(counts: Counts, centre_id: int | None, period: Period, *, family: st
             values = [float(sum(cells.values())) for cells in contributing.values()]
         else:
             own_value = _share(own_cells.get(key, 0), own_total)
-            # A share of the sector derived from a hidden count is hidden (`sector_share` below).
-            sector_share = _share(sector_cells[key], sector_total)
+            # A share computed from a hidden count (the cell's or the total's) is hidden.
+            sector_share = _share(sector_cells[key], sector_total) if total_state == SHOWN else None
             values = [float(_share(cells.get(key, 0), sum(cells.values())) or 0.0) for cells in contributing.values()]
         line = Line(
             key=key,
@@ -152,7 +224,6 @@ def compare(counts: Counts, centre_id: int | None, period: Period, *, family: st
             if centre_id is not None:
                 line.position = _position(own_value, line.q1, line.median, line.q3)
         lines.append(line)
-    total_state = states.get("__total__", SHOWN)
     return Comparison(
         indicator=indicator,
         lines=lines,
@@ -161,6 +232,7 @@ def compare(counts: Counts, centre_id: int | None, period: Period, *, family: st
         centres=len(contributing),
         quartiles_reason=reason,
         declared_centres=len(counts.declared & set(contributing)),
+        refused=family.refused,
     )
 
 
@@ -171,10 +243,21 @@ def comparisons(
     *,
     subsidy_id: int | None = None,
     codes: Sequence[str] | None = None,
+    report: bool = False,
+    scope: str = "network",
 ) -> list[Comparison]:
-    """Every indicator (or those of `codes`), in the page's order."""
+    """Every indicator (or those of `codes`), in the page's order.
+
+    Pages and annexes (`report=False`) count the encoded follow-ups, every period of a year one family; the
+    federation's report (`report=True`, years only, read by its staff) adds the figures centres declared."""
     stamp = data_stamp(period)
-    return [
-        compare(counts_for(code, period, centre_ids, subsidy_id=subsidy_id, stamp=stamp), centre_id, period)
-        for code in (codes or INDICATORS)
-    ]
+    year_stamp = data_stamp(Period(period.year))
+    out = []
+    for code in codes or INDICATORS:
+        indicator = INDICATORS[code]
+        counts = counts_for(code, period, centre_ids, subsidy_id=subsidy_id, stamp=stamp, with_declared=report)
+        linked = None
+        if not report and is_additive(indicator):
+            linked = monthly(base_code(indicator), period.year, centre_ids, subsidy_id, year_stamp)
+        out.append(compare(counts, centre_id, period, linked=linked, scope=scope))
+    return out

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,7 +21,8 @@ from django.utils.translation import get_language
 
 from maillage.casework.models import FollowUp
 from maillage.core.models import Organisation, Sector
-from maillage.sector.indicators import ACTION_LABELS, ACTIONS, INDICATORS, REFERRAL, REFERRAL_LABELS, Indicator
+from maillage.sector import monthly
+from maillage.sector.indicators import INDICATORS, Indicator
 from maillage.sector.models import DeclaredFigure
 from maillage.sector.periods import Period
 from maillage.stats import crosstab
@@ -90,19 +90,20 @@ def counts_for(
     subsidy_id: int | None = None,
     fresh: bool = False,
     stamp: tuple[int | None, ...] | None = None,
+    with_declared: bool = False,
 ) -> Counts:
     """The indicator's counts per centre for the period (declared figures included for a whole year).
     `stamp`: `data_stamp(period)` when the caller already read it."""
     if stamp is None:
         stamp = data_stamp(period)
-    key = _cache_key(indicator_code, period, centre_ids, subsidy_id, stamp)
+    key = _cache_key(indicator_code, period, centre_ids, subsidy_id, (*stamp, with_declared))
     if not fresh:
         cached = cache.get(key)
         if cached is not None:
             return cached  # type: ignore[no-any-return]
     indicator = INDICATORS[indicator_code]
     result = _count(indicator, period, centre_ids, subsidy_id)
-    if period.is_year and subsidy_id is None:
+    if with_declared and period.is_year and subsidy_id is None:
         _add_declared(result, period.year, centre_ids)
     cache.set(key, result, CACHE_SECONDS)
     return result
@@ -178,6 +179,12 @@ def _profile_scan(
 
 
 def _count(indicator: Indicator, period: Period, centre_ids: list[int], subsidy_id: int | None) -> Counts:
+    if monthly.is_additive(indicator):
+        data = monthly.monthly(
+            monthly.base_code(indicator), period.year, centre_ids, subsidy_id, data_stamp(Period(period.year))
+        )
+        by_centre, labels, order = monthly.period_counts(indicator, period, data)
+        return Counts(indicator.code, by_centre, labels, order)
     if indicator.measure == "persons" and indicator.variable in PROFILE_COLUMNS and not period.is_year:
         by_centre = _profile_scan(period, centre_ids, subsidy_id)[indicator.variable]
         spec = crosstab._dimension(indicator.variable, crosstab.FOLLOWUPS, {})  # labels and order, no query
@@ -189,10 +196,6 @@ def _count(indicator: Indicator, period: Period, centre_ids: list[int], subsidy_
 
 
 def _grouped_counts(indicator: Indicator, period: Period, centre_ids: list[int], subsidy_id: int | None) -> Counts:
-    if indicator.variable == ACTIONS:
-        return _actions(indicator, period, centre_ids, subsidy_id)
-    if indicator.variable == REFERRAL:
-        return _referrals(indicator, period, centre_ids, subsidy_id)
     dimensions = ["centre"] if indicator.variable is None else ["centre", indicator.variable]
     params = Params(measure=indicator.measure, dimensions=dimensions, date_from=period.first, date_to=period.last)
     specs, rows = grouped(params, Scope(centre_ids, subsidy_id), period.first, period.last)
@@ -215,57 +218,6 @@ def _grouped_counts(indicator: Indicator, period: Period, centre_ids: list[int],
             labels[key] = str(label)
         labels.setdefault("", "—")
     return Counts(indicator.code, by_centre, labels, order)
-
-
-def _followup_flags(period: Period, centre_ids: list[int], subsidy_id: int | None) -> list[tuple[int, str, bool, int]]:
-    """(centre, actions as JSON text, referred, follow-ups) in one scan: both indicators come from it (the
-    combinations of actions are few, so the rows are few)."""
-    if not centre_ids:
-        return []
-    key = (
-        "maillage-sector-flags:"
-        + hashlib.sha256(repr((period, sorted(centre_ids), subsidy_id, data_stamp(period))).encode()).hexdigest()
-    )
-    cached = cache.get(key)
-    if cached is not None:
-        return cached  # type: ignore[no-any-return]
-    placeholders = ", ".join(["%s"] * len(centre_ids))
-    where = f"f.organisation_id IN ({placeholders}) AND f.date >= %s AND f.date <= %s"
-    values: list[Any] = [*centre_ids, period.first, period.last]
-    if subsidy_id is not None:
-        where += " AND f.subsidy_id = %s"
-        values.append(subsidy_id)
-    referred = "(f.referred_service_id IS NOT NULL OR f.referred_to <> '')"
-    sql = (
-        f"SELECT f.organisation_id, CAST(f.actions AS text), {referred}, count(*) FROM casework_followup f"  # noqa: S608
-        f" WHERE {where} GROUP BY 1, 2, 3"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        rows = [(int(org), str(actions or "[]"), bool(ref), int(n)) for org, actions, ref, n in cursor.fetchall()]
-    cache.set(key, rows, CACHE_SECONDS)
-    return rows
-
-
-def _actions(indicator: Indicator, period: Period, centre_ids: list[int], subsidy_id: int | None) -> Counts:
-    """Follow-ups per action taken (a follow-up with two actions counts under each)."""
-    by_centre: dict[int, dict[str, int]] = {}
-    for organisation_id, actions, _referred, n in _followup_flags(period, centre_ids, subsidy_id):
-        cells = by_centre.setdefault(organisation_id, {})
-        for action in set(json.loads(actions) or []):
-            cells[str(action)] = cells.get(str(action), 0) + n
-    labels = {key: str(label) for key, label in ACTION_LABELS.items()}
-    return Counts(indicator.code, by_centre, labels, list(ACTION_LABELS))
-
-
-def _referrals(indicator: Indicator, period: Period, centre_ids: list[int], subsidy_id: int | None) -> Counts:
-    by_centre: dict[int, dict[str, int]] = {}
-    for organisation_id, _actions_text, referred, n in _followup_flags(period, centre_ids, subsidy_id):
-        cells = by_centre.setdefault(organisation_id, {})
-        key = "yes" if referred else "no"
-        cells[key] = cells.get(key, 0) + n
-    labels = {key: str(label) for key, label in REFERRAL_LABELS.items()}
-    return Counts(indicator.code, by_centre, labels, ["yes", "no"])
 
 
 def _add_declared(result: Counts, year: int, centre_ids: list[int]) -> None:

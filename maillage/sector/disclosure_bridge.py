@@ -1,16 +1,26 @@
 """The one place the sector app calls the disclosure engine (`maillage.stats.disclosure`).
 
-Every sector figure a centre or the report shows passes here; this module hides nothing by itself.
+Every sector figure a centre or the report shows passes here; this module hides nothing by itself. An
+indicator's family of tables is protected once per reader (what they know: their centre's own figures),
+and the states of every cell of the family kept for the cache's time, so the other periods of the grid read
+the same pattern.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hashlib
+from collections.abc import Mapping, Sequence
+
+from django.core.cache import cache
 
 from maillage.stats import disclosure
+from maillage.stats.disclosure import TOTAL, Dimension, DisclosureRefused
 
-SHOWN = "shown"
-TOTAL_KEY = "__total__"
+SHOWN = disclosure.SHOWN
+CACHE_SECONDS = 600
+__all__ = ["SHOWN", "TOTAL", "Dimension", "DisclosureRefused", "Family", "describe_rule", "protect_family", "rule"]
+
+Key = tuple[str, ...]
 
 
 def rule() -> disclosure.Rule:
@@ -21,27 +31,53 @@ def describe_rule() -> str:
     return str(rule().describe())
 
 
-def protect_line(
-    cells: Mapping[str, int],
+class Family:
+    """The states of every published cell of a family; `refused` holds the engine's message when it could
+    not protect the family (then every sector figure of it is withheld)."""
+
+    def __init__(self, states: dict[Key, str], values: dict[Key, int | None], refused: str = "") -> None:
+        self.states = states
+        self.values = values
+        self.refused = refused
+
+    def state(self, cell: Key) -> str:
+        if self.refused:
+            return disclosure.SECONDARY_LABEL
+        return self.states.get(cell, SHOWN)
+
+    def value(self, cell: Key) -> int | None:
+        if self.refused:
+            return None
+        return self.values.get(cell, 0)
+
+
+def protect_family(
+    cells: Mapping[Key, int],
     *,
-    variable: str,
-    known: Mapping[str, int] | None,
+    dims: Sequence[Dimension],
+    known: Mapping[Key, int] | None,
     family: str,
-    contributors: Mapping[str, int] | None = None,
-) -> dict[str, str]:
-    """Each category's state (SHOWN, "<5", "x") in a one-way sector table of `cells`; `known` is what the
-    reader knows already (their centre's own figures), so "the sector minus my centre" is protected too."""
-    table = {(key,): int(n) for key, n in cells.items()}
-    protected = disclosure.protect(
-        table,
-        dims=(variable,),
-        rule=rule(),
-        known={(key,): int(n) for key, n in known.items() if key in cells} if known is not None else None,
-        family=family,
+    cache_parts: tuple[object, ...] = (),
+) -> Family:
+    """Protect the family given by its base counts, for a reader who contributed `known` themselves."""
+    key = (
+        "maillage-sector-family:"
+        + hashlib.sha256(
+            repr((family, sorted(cells.items()), sorted((known or {}).items()), cache_parts)).encode()
+        ).hexdigest()
     )
-    return {key: _state(protected, (key,)) for key in cells}
-
-
-def _state(protected: object, cell: tuple[str, ...]) -> str:
-    state = protected.state(cell)  # type: ignore[attr-defined]
-    return SHOWN if state in (SHOWN, None, "") else str(state)
+    cached = cache.get(key)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    if not any(cells.values()):
+        result = Family({}, {})
+    else:
+        try:
+            protected = disclosure.protect(
+                dict(cells), dims=list(dims), rule=rule(), known=known or None, family=family
+            )
+            result = Family({cell: protected.state(cell) for cell in protected.cells()}, dict(protected.published()))
+        except DisclosureRefused as error:
+            result = Family({}, {}, refused=str(error.message))
+    cache.set(key, result, CACHE_SECONDS)
+    return result

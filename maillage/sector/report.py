@@ -69,10 +69,16 @@ def _blocks(
     subsidy_id: int | None = None,
     charts: bool = True,
 ) -> list[Block]:
-    now = {c.indicator.code: c for c in comparisons(None, period, centre_ids, subsidy_id=subsidy_id, codes=codes)}
+    scope = f"report:{subsidy_id}:{','.join(map(str, centre_ids))}"
+    now = {
+        c.indicator.code: c
+        for c in comparisons(None, period, centre_ids, subsidy_id=subsidy_id, codes=codes, report=True, scope=scope)
+    }
     before = {
         c.indicator.code: c
-        for c in comparisons(None, period.previous_year(), centre_ids, subsidy_id=subsidy_id, codes=codes)
+        for c in comparisons(
+            None, period.previous_year(), centre_ids, subsidy_id=subsidy_id, codes=codes, report=True, scope=scope
+        )
     }
     blocks = []
     for code in codes:

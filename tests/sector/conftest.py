@@ -22,6 +22,9 @@ PLAN = {
     "CSS F": {"FOOD.PARCEL": 9, "INCOME.BENEFITS": 1},
 }
 YEAR = 2025
+# Every follow-up of the plan on one day: the periods of the year hold all of it or nothing, so the disclosure
+# family (every period of the grid linked through the months) hides only what the year's table needs.
+DAY = datetime.date(YEAR, 3, 10)
 
 
 @dataclass
@@ -68,7 +71,7 @@ def build_world() -> World:
     ensure_casework_schemes()
     centres = {}
     coordinator = worker = None
-    for index, (name, themes) in enumerate(PLAN.items()):
+    for name, themes in PLAN.items():
         centre = OrganisationFactory(short_name=name)
         centres[name] = centre
         staff_member = member("worker", centre, language="en")
@@ -76,7 +79,7 @@ def build_world() -> World:
             worker = staff_member
             coordinator = member("coordinator", centre, full_name="Cora Coordinator", language="en")
         for theme, n in themes.items():
-            add_persons(centre, staff_member, theme, n, day=datetime.date(YEAR, 1 + index, 10))
+            add_persons(centre, staff_member, theme, n, day=DAY)
     federation = OrganisationFactory(short_name="FdSS", sector="federation")
     staff = member("federation_staff", federation, language="en")
     other = OrganisationFactory(short_name="Other", is_member=True)

@@ -1,0 +1,93 @@
+"""The cost of the disclosure engine per table size: protect() (primary, secondary, LP checks) and audit().
+
+Random sector-like tables (many small counts, some large), rows × columns from 5×5 to 30×12, three seeds each;
+the median time is written to bench/sector/RESULTS.md with the load average. Run by hand, never in CI:
+
+    flock /tmp/bench.lock .venv/bin/python bench/sector/audit.py
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "maillage.settings")
+
+import django
+
+django.setup()
+
+from maillage.stats import disclosure  # noqa: E402
+
+SIZES = [(5, 5), (10, 5), (10, 10), (20, 10), (30, 12)]
+SEEDS = (1, 2, 3)
+RESULTS = Path(__file__).with_name("RESULTS.md")
+MARK = "## Suppression audit per table size (bench/sector/audit.py)"
+
+
+def table(rows: int, cols: int, seed: int) -> dict[tuple[str, str], int]:
+    rng = random.Random(seed)
+    weights = [0.25, 0.25, 0.2, 0.2, 0.1]  # zero, 1..4, 5..20, 20..100, 100..500
+    out = {}
+    for r in range(rows):
+        for c in range(cols):
+            band = rng.choices(range(5), weights)[0]
+            out[(f"r{r:02d}", f"c{c:02d}")] = [
+                0,
+                rng.randint(1, 4),
+                rng.randint(5, 20),
+                rng.randint(20, 100),
+                rng.randint(100, 500),
+            ][band]
+    return out
+
+
+def main() -> None:
+    rule = disclosure.Rule(k=5)
+    lines = [
+        MARK,
+        "",
+        (
+            f"Load average before: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} "
+            f"(2 cores shared). k = 5, protection ±5; median of {len(SEEDS)} random tables per size "
+            "(25% zeros, 25% 1..4, the rest 5..500)."
+        ),
+        "",
+        "| rows × cols | cells with margins | hidden (primary + secondary) | protect() s | audit() s | LPs in audit |",
+        "|---|---|---|---|---|---|",
+    ]
+    for rows, cols in SIZES:
+        protect_times, audit_times, hidden, primary = [], [], [], []
+        for seed in SEEDS:
+            cells = table(rows, cols, seed)
+            start = time.perf_counter()
+            protected = disclosure.protect(cells, dims=["r", "c"], rule=rule, check=False)
+            protect_times.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            intervals = disclosure.audit(protected, rule)
+            audit_times.append(time.perf_counter() - start)
+            hidden.append(len(intervals))
+            primary.append(sum(1 for key in protected.hidden_cells if protected.kind(key) == disclosure.SMALL))
+        n = (rows + 1) * (cols + 1)
+        line = (
+            f"| {rows} × {cols} | {n} | {statistics.median(primary):.0f} + "
+            f"{statistics.median(hidden) - statistics.median(primary):.0f} | {statistics.median(protect_times):.2f} | "
+            f"{statistics.median(audit_times):.2f} | {2 * statistics.median(hidden):.0f} |"
+        )
+        print(line, flush=True)
+        lines.append(line)
+    load = os.getloadavg()
+    lines += ["", f"Load average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}.", ""]
+    text = RESULTS.read_text() if RESULTS.exists() else "# Sector benchmarks\n\n"
+    if MARK in text:
+        text = text[: text.index(MARK)].rstrip() + "\n\n"
+    RESULTS.write_text(text + "\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
