@@ -160,6 +160,16 @@ HELPLINE: dict[str, Policy] = {
     "helpline:reference_lookup": ROLE(*LINE),
     # The directory's coordinators read the unanswered needs of the communes their services serve.
     "helpline:unmet_needs": ROLE(Role.COORDINATOR, *LINE_STAFF),
+    "helpline:rota_month": ROLE(*LINE),
+    "helpline:rota_coverage": ROLE(*LINE_STAFF),
+    "helpline:rota_generate": POST_ONLY(ROLE(*LINE_STAFF)),
+    "helpline:rota_take": POST_ONLY(ROLE(*LINE)),
+    "helpline:rota_changes": ROLE(*LINE),
+    "helpline:rota_now": ROLE(*LINE_STAFF),
+    "helpline:rota_feed_new": POST_ONLY(ROLE(*LINE)),
+    "helpline:rota_feed_revoke": POST_ONLY(TENANT_OBJECT(*LINE)),
+    # An iCalendar feed: its unguessable token is the key (calendar apps cannot sign in); revocable.
+    "helpline:rota_feed": PERSONAL_LINK(),
 }
 
 CASEWORK_VIEWS: dict[str, Policy] = {
@@ -292,6 +302,26 @@ STATS: dict[str, Policy] = {
     "stats:casework_sector": FEDERATION_STAFF(),
 }
 
+SECTOR: dict[str, Policy] = {
+    # A member centre's figures against the sector (no other centre named): its workers and coordinators.
+    "sector:centre": ROLE(*CASEWORK),
+    "sector:my_year": ROLE(*CASEWORK),
+    "sector:declare_complete": POST_ONLY(ROLE(Role.COORDINATOR)),
+    "sector:submit_figures": ROLE(Role.COORDINATOR),
+    "sector:figures_template": ROLE(Role.COORDINATOR),
+    # A centre's annex of the report: a signed link that opens only for a signed-in member of that centre.
+    "sector:annex": TENANT_OBJECT(*CASEWORK),
+    # The year's cycle, the meeting's comments and the annual report: federation staff.
+    "sector:cycle": FEDERATION_STAFF(),
+    "sector:open_year": POST_ONLY(FEDERATION_STAFF()),
+    "sector:close_year": POST_ONLY(FEDERATION_STAFF()),
+    "sector:comments": FEDERATION_STAFF(),
+    "sector:reports": FEDERATION_STAFF(),
+    "sector:report": FEDERATION_STAFF(),
+    "sector:report_pdf": FEDERATION_STAFF(),
+    "sector:annex_revoke": POST_ONLY(FEDERATION_STAFF()),
+}
+
 # The admin's own sign-in and sign-out pages, open to anyone.
 ADMIN_DOORS: dict[str, Policy] = {
     "admin:login": THIRD_PARTY("django.contrib.admin"),
@@ -299,7 +329,7 @@ ADMIN_DOORS: dict[str, Policy] = {
 }
 
 POLICY = Declaration(
-    by_name={**CORE, **TAXONOMY, **DIRECTORY, **HELPLINE, **CASEWORK_VIEWS, **EVENTS, **STATS, **ADMIN_DOORS},
+    by_name={**CORE, **TAXONOMY, **DIRECTORY, **HELPLINE, **CASEWORK_VIEWS, **EVENTS, **STATS, **SECTOR, **ADMIN_DOORS},
     by_prefix={
         # Django's admin decides inside (each model admin); outside, only its own sign-in page.
         "admin/": ADMIN,
@@ -307,3 +337,6 @@ POLICY = Declaration(
         "accounts/": THIRD_PARTY("allauth"),
     },
 )
+
+# Surveys and newsletters, added to the declaration above.
+POLICY = Declaration(by_name={**POLICY.by_name, **SURVEYS, **NEWSLETTERS}, by_prefix=POLICY.by_prefix)

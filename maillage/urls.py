@@ -10,7 +10,10 @@ urlpatterns = [
     path("helpline/", include("maillage.helpline.urls")),
     path("casework/", include("maillage.casework.urls")),
     path("events/", include("maillage.events.urls")),
+    path("surveys/", include("maillage.surveys.urls")),
+    path("newsletters/", include("maillage.newsletters.urls")),
     path("stats/", include("maillage.stats.urls")),
+    path("sector/", include("maillage.sector.urls")),
 ]
 
 # Translated error pages with a way back, also when DEBUG is off in the demo (maillage/core/errors.py).
