@@ -519,6 +519,8 @@ class Worker(models.Model):
 
     class Meta:
         ordering: ClassVar = ["full_name"]
+        # The people search walks the names in order and stops at a page of matches.
+        indexes: ClassVar = [models.Index(fields=["full_name", "id"], name="directory_worker_name")]
         verbose_name = _("worker")
         verbose_name_plural = _("workers")
 

@@ -11,7 +11,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from maillage.core.models import Commune
-from maillage.directory.models import Network, Quartier, Service, ServiceStatus, Worker
+from maillage.directory.models import Network, Quartier, Service, ServiceAtLocation, ServiceStatus, Worker
 from maillage.directory.queries import category_ids
 from maillage.taxonomy.models import Category
 
@@ -31,8 +31,10 @@ def card_is_stale(worker: Worker, now: datetime | None = None) -> bool:
 
 
 def listed_workers() -> QuerySet[Worker]:
-    """Workers who agreed to be listed, active, in a published service."""
-    return Worker.objects.filter(consent=True, is_active=True, service__status=ServiceStatus.PUBLISHED)
+    """Workers who agreed to be listed, active, in a published service (a subquery, not a join:
+    the people search then needs no DISTINCT)."""
+    published = Service.objects.filter(status=ServiceStatus.PUBLISHED).values("pk")
+    return Worker.objects.filter(consent=True, is_active=True, service_id__in=published)
 
 
 def language_filter(field: str, code: str) -> Q:
@@ -67,37 +69,41 @@ def search_people(criteria: PeopleCriteria, limit: int = PEOPLE_LIMIT) -> list[W
             Q(full_name__icontains=word) | Q(function_fr__icontains=word) | Q(function_nl__icontains=word)
         )
     for word in criteria.organisation.split():
-        workers = workers.filter(
-            Q(service__organisation__name_fr__icontains=word) | Q(service__organisation__name_nl__icontains=word)
-        )
+        named = Service.objects.filter(
+            Q(organisation__name_fr__icontains=word) | Q(organisation__name_nl__icontains=word)
+        ).values("pk")
+        workers = workers.filter(service_id__in=named)
     if criteria.need is not None:
         ids = category_ids(criteria.need)
         workers = workers.filter(
             Q(pk__in=Worker.needs.through.objects.filter(category_id__in=ids).values("worker_id"))
-            | Q(service__in=Service.needs.through.objects.filter(category_id__in=ids).values("service_id"))
+            | Q(service_id__in=Service.needs.through.objects.filter(category_id__in=ids).values("service_id"))
         )
     if criteria.commune is not None:
         commune = criteria.commune
         workers = workers.filter(
             Q(pk__in=Worker.area_communes.through.objects.filter(commune_id=commune.pk).values("worker_id"))
             | Q(pk__in=Worker.quartiers.through.objects.filter(quartier__communes=commune).values("worker_id"))
-            | Q(service__in=Service.area_communes.through.objects.filter(commune_id=commune.pk).values("service_id"))
-            | Q(service__service_at_locations__location__commune=commune)
+            | Q(service_id__in=Service.area_communes.through.objects.filter(commune_id=commune.pk).values("service_id"))
+            | Q(service_id__in=ServiceAtLocation.objects.filter(location__commune=commune).values("service_id"))
         )
     if criteria.quartier is not None:
         quartier = criteria.quartier
         workers = workers.filter(
             Q(pk__in=Worker.quartiers.through.objects.filter(quartier_id=quartier.pk).values("worker_id"))
-            | Q(service__in=Service.quartiers.through.objects.filter(quartier_id=quartier.pk).values("service_id"))
+            | Q(service_id__in=Service.quartiers.through.objects.filter(quartier_id=quartier.pk).values("service_id"))
         )
     if criteria.language:
         workers = workers.filter(language_filter("languages", criteria.language))
-    return list(
-        workers.distinct()
+    # Two steps: the ids in name order (narrow rows to sort), then those few workers with what they print.
+    ids = list(workers.order_by("full_name", "pk").values_list("pk", flat=True)[:limit])
+    found = (
+        Worker.objects.filter(pk__in=ids)
         .select_related("service__organisation")
         .prefetch_related("quartiers", "area_communes", "needs")
-        .order_by("full_name", "pk")[:limit]
     )
+    position = {pk: index for index, pk in enumerate(ids)}  # the database's collation decides the order
+    return sorted(found, key=lambda worker: position[worker.pk])
 
 
 def networks_of(*, service: Service | None = None, worker: Worker | None = None) -> list[Network]:
