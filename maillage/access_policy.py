@@ -160,16 +160,6 @@ HELPLINE: dict[str, Policy] = {
     "helpline:reference_lookup": ROLE(*LINE),
     # The directory's coordinators read the unanswered needs of the communes their services serve.
     "helpline:unmet_needs": ROLE(Role.COORDINATOR, *LINE_STAFF),
-    "helpline:rota_month": ROLE(*LINE),
-    "helpline:rota_coverage": ROLE(*LINE_STAFF),
-    "helpline:rota_generate": POST_ONLY(ROLE(*LINE_STAFF)),
-    "helpline:rota_take": POST_ONLY(ROLE(*LINE)),
-    "helpline:rota_changes": ROLE(*LINE),
-    "helpline:rota_now": ROLE(*LINE_STAFF),
-    "helpline:rota_feed_new": POST_ONLY(ROLE(*LINE)),
-    "helpline:rota_feed_revoke": POST_ONLY(TENANT_OBJECT(*LINE)),
-    # An iCalendar feed: its unguessable token is the key (calendar apps cannot sign in); revocable.
-    "helpline:rota_feed": PERSONAL_LINK(),
 }
 
 CASEWORK_VIEWS: dict[str, Policy] = {
@@ -337,6 +327,3 @@ POLICY = Declaration(
         "accounts/": THIRD_PARTY("allauth"),
     },
 )
-
-# Surveys and newsletters, added to the declaration above.
-POLICY = Declaration(by_name={**POLICY.by_name, **SURVEYS, **NEWSLETTERS}, by_prefix=POLICY.by_prefix)
