@@ -10,6 +10,8 @@ urlpatterns = [
     path("helpline/", include("maillage.helpline.urls")),
     path("casework/", include("maillage.casework.urls")),
     path("events/", include("maillage.events.urls")),
+    path("surveys/", include("maillage.surveys.urls")),
+    path("newsletters/", include("maillage.newsletters.urls")),
     path("stats/", include("maillage.stats.urls")),
     path("sector/", include("maillage.sector.urls")),
 ]

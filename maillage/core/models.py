@@ -327,6 +327,8 @@ class OutboxEmail(models.Model):
     body = models.TextField()
     html_body = models.TextField(blank=True)
     attachments = models.JSONField(default=list, blank=True)
+    # Extra headers of the message (List-Unsubscribe, ...), name → value.
+    headers = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=10, choices=OutboxStatus.choices, default=OutboxStatus.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=500, blank=True)

@@ -46,8 +46,12 @@ def queue_email(
     *,
     language: str,
     attachments: Sequence[tuple[str, bytes | str, str]] = (),
+    headers: dict[str, str] | None = None,
 ) -> OutboxEmail:
-    """Render `<template>_subject.txt`, `<template>.txt` (and `.html` if present) in `language` and record it."""
+    """Render `<template>_subject.txt`, `<template>.txt` (and `.html` if present) in `language` and record it.
+
+    `headers`: extra headers of the message (e.g. List-Unsubscribe); Message-ID stays the outbox's own.
+    """
     with translation.override(language):
         subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
         body = render_to_string(f"{template}.txt", context)
@@ -56,7 +60,7 @@ def queue_email(
             html_body = render_to_string(f"{template}.html", context)
         except Exception:
             html_body = ""
-    return _record(template, to, language, subject, body, html_body, attachments)
+    return _record(template, to, language, subject, body, html_body, attachments, headers)
 
 
 def queue_message(message: EmailMessage, *, template: str, language: str) -> OutboxEmail:
@@ -75,7 +79,13 @@ def _record(
     body: str,
     html_body: str,
     attachments: Sequence[tuple[str, bytes | str, str]],
+    headers: dict[str, str] | None = None,
 ) -> OutboxEmail:
+    clean_headers = {
+        str(name): " ".join(str(value).split())
+        for name, value in (headers or {}).items()
+        if str(name).lower() != "message-id" and "\n" not in str(name) and "\r" not in str(name)
+    }
     email = OutboxEmail.objects.create(
         template=template[:120],
         to=list(to),
@@ -91,6 +101,7 @@ def _record(
             }
             for filename, content, mimetype in attachments
         ],
+        headers=clean_headers,
     )
     email_id = email.pk
     transaction.on_commit(lambda: send_outbox_email.enqueue(email_id))
@@ -122,7 +133,7 @@ def _message(email: OutboxEmail) -> EmailMultiAlternatives:
         settings.DEFAULT_FROM_EMAIL,
         list(email.to),
         # One Message-ID per outbox row: a receiving server that sees it twice keeps one.
-        headers={"Message-ID": f"<outbox-{email.pk}@{domain}>"},
+        headers={**(email.headers or {}), "Message-ID": f"<outbox-{email.pk}@{domain}>"},
     )
     if email.html_body:
         message.attach_alternative(email.html_body, "text/html")

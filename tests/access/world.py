@@ -357,6 +357,70 @@ def _sector(world: World) -> None:
     )
 
 
+def _surveys(world: World) -> None:
+    from maillage.surveys import services
+    from maillage.surveys.models import Audience, Cadence, Kind
+
+    staff = world.people["staff"]
+    now = timezone.now()
+    dates = {"opens_at": now - timedelta(days=1), "closes_at": now + timedelta(days=7)}
+    survey = services.create_survey(
+        staff, {"title_fr": "Besoins", "audience": Audience.ORGANISATIONS, **dates}, cadence=Cadence.MONTHLY,
+        wave=now.date().replace(day=1),
+    )  # fmt: skip
+    question = services.add_question(staff, survey, {"kind": Kind.NUMBER, "text_fr": "Combien ?"})
+    invitation = services.invite_organisations(staff, survey, [world.centre])[0]
+    public = services.create_survey(staff, {"title_fr": "Public", "audience": Audience.PUBLIC, **dates})
+    sheet = services.public_sheet(public)
+    workers = services.create_survey(staff, {"title_fr": "Travailleurs", "audience": Audience.WORKERS, **dates})
+    survey_id = {"survey_id": survey.pk}
+    world.kwargs.update(
+        {
+            "surveys:manage_survey": survey_id,
+            "surveys:delete_question": {**survey_id, "question_id": question.pk},
+            "surveys:invite": survey_id,
+            "surveys:remind": survey_id,
+            "surveys:new_wave": survey_id,
+            "surveys:results": survey_id,
+            "surveys:organisation_answers": survey_id,
+            "surveys:export": {**survey_id, "fmt": "csv"},
+            "surveys:trend": {"series_id": survey.series_id},
+            "surveys:answer_organisation": {"token": invitation.token},
+            "surveys:shared_results": {"token": invitation.token},
+            "surveys:answer_public": {"token": public.public_token},
+            "surveys:resume_public": {"token": public.public_token, "resume": sheet.resume_token},
+            "surveys:answer_worker": {"survey_id": workers.pk},
+        }
+    )
+    for name in ("surveys:answer_organisation", "surveys:shared_results", "surveys:answer_public"):
+        world.forged[name] = {"token": "forged-token"}
+    world.forged["surveys:resume_public"] = {"token": public.public_token, "resume": "forged-token"}
+
+
+def _newsletters(world: World) -> None:
+    from maillage.newsletters.models import Edition, EditionStatus, NewsletterList, Subscriber
+
+    newsletter = NewsletterList.objects.create(name_fr="Lettre", name_nl="Brief")
+    subscriber = Subscriber.objects.create(email="lecteur@example.org", language="fr", confirmed_at=timezone.now())
+    subscriber.lists.add(newsletter)
+    edition = Edition.objects.create(
+        newsletter=newsletter, subject_fr="Numéro 1", subject_nl="Nummer 1", body_fr="Bonjour", body_nl="Dag",
+        status=EditionStatus.SENT, finished_at=timezone.now(),
+    )  # fmt: skip
+    token = {"token": subscriber.token}
+    world.kwargs.update(
+        {
+            "newsletters:archived_edition": {"edition_id": edition.pk},
+            "newsletters:confirm": token,
+            "newsletters:preferences": token,
+            "newsletters:unsubscribe": token,
+            "newsletters:edition": {"edition_id": edition.pk},
+            "newsletters:preview": {"edition_id": edition.pk, "language": "fr"},
+            "newsletters:import": {"list_id": newsletter.pk},
+        }
+    )
+    for name in ("newsletters:confirm", "newsletters:preferences", "newsletters:unsubscribe"):
+        world.forged[name] = {"token": "forged-token"}
 def build_world() -> World:
     """Everything the access test visits, built once per test function (a second or so)."""
     from maillage.casework.schemes import ensure_casework_schemes
@@ -375,5 +439,7 @@ def build_world() -> World:
     _helpline(world)
     _casework(world)
     _events(world)
+    _surveys(world)
+    _newsletters(world)
     _sector(world)
     return world
