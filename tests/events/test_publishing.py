@@ -65,8 +65,10 @@ def test_a_cycle_needs_groups_and_a_deadline_after_the_opening(organiser_client,
         closes_at=(opening - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
     )
     assert response.context["form"].errors["is_published"] == [
-        ("L'événement ne peut pas encore être publié : Au moins un groupe (le cycle se suit en groupes); "
-        "La date limite d'inscription vient après l'ouverture.")
+        (
+            "L'événement ne peut pas encore être publié : Au moins un groupe (le cycle se suit en groupes); "
+            "La date limite d'inscription vient après l'ouverture."
+        )
     ]
     event.refresh_from_db()
     assert (event.is_published, event.opens_at) == (False, None)

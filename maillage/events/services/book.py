@@ -82,7 +82,7 @@ def add_follow_up(
                 % {"status": status[:40], "choices": ", ".join(str(label) for label in FollowStatus.labels)}
             }
         )
-    if recommendation.event.book_published_at is None:
+    if not Event.objects.filter(pk=recommendation.event_id, book_published_at__isnull=False).exists():
         raise ValidationError(_("Publish the book first: recommendations are followed once published."))
     if on > timezone.localdate():
         raise ValidationError({"on": _("The date of a step cannot be in the future.")})

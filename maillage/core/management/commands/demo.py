@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,10 @@ class Command(BaseCommand):
             context = load_demo_data()
             self.stdout.write(self.style.SUCCESS("Demo data loaded."))
         self._print_accounts(context)
+        # Emailed links point at the address this demo serves (unless MAILLAGE_SITE_URL says otherwise).
+        if not os.environ.get("MAILLAGE_SITE_URL"):
+            settings.SITE_URL = site_url_for(options["addrport"])
+        self.stdout.write(mail_note())
         if not options["no_serve"]:
             call_command("runserver", options["addrport"], use_reloader=False)
 
@@ -68,6 +73,30 @@ class Command(BaseCommand):
                 "\nCoordinators, federation staff and administrators must set up two-factor authentication"
                 " at their first sign-in (any TOTP app). Set MAILLAGE_REQUIRE_2FA=false to skip it in a demo."
             )
+
+
+def site_url_for(addrport: str) -> str:
+    """'127.0.0.1:8123' → 'http://127.0.0.1:8123'; '8123' or '0.0.0.0:8123' → 'http://127.0.0.1:8123'."""
+    host, _sep, port = addrport.rpartition(":")
+    if not _sep:
+        host, port = "", addrport
+    if host in ("", "0.0.0.0", "[::]", "::"):  # noqa: S104 (a listening address, not a bind)
+        host = "127.0.0.1"
+    return f"http://{host}:{port}"
+
+
+def mail_note() -> str:
+    """Where the demo's emails go, and where federation staff list them."""
+    if settings.EMAIL_BACKEND.endswith("console.EmailBackend"):
+        where = "printed in this terminal (no email leaves; set MAILLAGE_EMAIL_HOST to send them)"
+    elif settings.EMAIL_BACKEND.endswith("smtp.EmailBackend"):
+        where = f"sent through the SMTP server {settings.EMAIL_HOST}:{settings.EMAIL_PORT}"
+    else:
+        where = f"handed to {settings.EMAIL_BACKEND}"
+    return (
+        f"\nEmails: {where}. Their links start with {settings.SITE_URL}."
+        f"\nFederation staff list every email sent at {settings.SITE_URL}/events/outbox/."
+    )
 
 
 def refuse_a_real_database(database: Mapping[str, Any]) -> None:
