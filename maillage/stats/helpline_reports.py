@@ -388,11 +388,20 @@ RESEARCH_HEADERS = [
     "category",
     "action",
     "service",
+    # The theme and category above are read in one version; what was coded, and in which version.
+    "category_as_coded",
+    "coded_in_version",
+    "read_in_version",
 ]
 
 
-def research_rows(organisation_ids: Iterable[int], period: Period) -> Iterable[list[Any]]:
-    """One row per request; calls numbered 1, 2, 3… in time order instead of their ids."""
+def research_rows(
+    organisation_ids: Iterable[int], period: Period, reading: ThemesReading | None = None
+) -> Iterable[list[Any]]:
+    """One row per request; calls numbered 1, 2, 3… in time order instead of their ids; the theme and
+    category read in one version (the one in force unless given), the code as recorded beside them."""
+    reading = reading or themes_read_in(None)
+    read_in = reading.version.number if reading.version else ""
     rows = (
         requests_in(organisation_ids, period)
         .order_by("started_at", "call_id", "position", "id")
@@ -408,8 +417,9 @@ def research_rows(organisation_ids: Iterable[int], period: Period) -> Iterable[l
             "call__heard_via",
             "call__urgency",
             "position",
-            "theme__code",
+            "category_id",
             "category__code",
+            "category__version__number",
             "action",
             "service_id",
         )
@@ -427,8 +437,9 @@ def research_rows(organisation_ids: Iterable[int], period: Period) -> Iterable[l
         heard,
         urgency,
         position,
-        theme,
+        category_id,
         category,
+        coded_in,
         action,
         service,
     ) in rows.iterator(chunk_size=5000):
@@ -448,10 +459,13 @@ def research_rows(organisation_ids: Iterable[int], period: Period) -> Iterable[l
             heard,
             urgency,
             position + 1,
-            theme,
-            category,
+            reading.key(1, category_id),
+            reading.key(2, category_id),
             action,
             service or "",
+            category,
+            coded_in,
+            read_in,
         ]
 
 

@@ -233,6 +233,7 @@ def bilan(request: AuthenticatedRequest) -> HttpResponseBase:
 
 
 @login_required
+@bad_parameters_answer_400
 def research_export(request: AuthenticatedRequest) -> HttpResponseBase:
     """Anonymised call rows (one per request) for researchers: no comments, no notes, no people."""
     line = _line(request)
@@ -240,7 +241,7 @@ def research_export(request: AuthenticatedRequest) -> HttpResponseBase:
     if errors:
         name, message = next(iter(errors.items()))
         return bad_request(request, BadParameter(name, message))
-    rows = helpline_reports.research_rows([line.pk], period)
+    rows = helpline_reports.research_rows([line.pk], period, parse_version(request.GET.get("version")))
     name = f"helpline-calls-{period.first.isoformat()}-{period.last.isoformat()}"
     if request.GET.get("format") == "xlsx":
         return rows_to_xlsx_response(name, helpline_reports.RESEARCH_HEADERS, rows)

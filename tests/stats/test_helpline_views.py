@@ -119,6 +119,10 @@ def test_research_export_has_no_comment_nor_note(staff_client, responder, themes
         ("1", "2", "HOUSING", "information"),
         ("2", "1", "FOOD", "information"),
     ]
+    assert rows[0][-3:] == ["category_as_coded", "coded_in_version", "read_in_version"]
+    assert [row[-3:] for row in rows[1:]] == [["FOOD", "1", "1"], ["HOUSING", "1", "1"], ["FOOD.PARCEL", "1", "1"]]
+    unknown = staff_client.get(reverse("stats:helpline_research_export"), {"version": "5"})
+    assert unknown.status_code == 400
     xlsx = staff_client.get(reverse("stats:helpline_research_export"), {"format": "xlsx"})
     assert load_workbook(io.BytesIO(_content(xlsx)))["Data"].max_row == 4
     assert (_no_store(response), _no_store(xlsx)) == (True, True)
