@@ -82,12 +82,67 @@ class MappingForm(forms.Form):
                 initial=str(target.pk) if target else "",
             )
 
+    def clean(self) -> dict[str, Any]:
+        """Each changed select passes the domain check (no retired target, the next version only)."""
+        from maillage.taxonomy.services import check_mapping
+
+        cleaned = super().clean() or {}
+        for old, new in self.changed_pairs():
+            try:
+                check_mapping(old, [new])
+            except forms.ValidationError as error:
+                self.add_error(f"map_{old.pk}", error)
+        return cleaned
+
     def changed_pairs(self) -> list[tuple[Category, Category]]:
         """(old, new) for every select whose value differs from what was recorded."""
         pairs = []
         for old in self.old_categories:
             name = f"map_{old.pk}"
             value = self.cleaned_data.get(name)
-            if value and name in self.changed_data:
+            if value and name in self.changed_data and int(value) in self.new_by_pk:
                 pairs.append((old, self.new_by_pk[int(value)]))
         return pairs
+
+
+class SplitForm(forms.Form):
+    """One old category going to several new ones: its old records are read under their joined key."""
+
+    source = forms.TypedChoiceField(label=_("Category of the previous version"), coerce=int)
+    targets = forms.TypedMultipleChoiceField(
+        label=_("Goes to all of these"),
+        coerce=int,
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+        help_text=_("Choose two or more. Reports will not pretend to know which one an old record was about."),
+    )
+
+    def __init__(
+        self, *args: Any, old_categories: list[Category], new_categories: list[Category], **kwargs: Any
+    ) -> None:
+        kwargs["prefix"] = "split"
+        super().__init__(*args, **kwargs)
+        self.old_by_pk = {category.pk: category for category in old_categories}
+        self.new_by_pk = {category.pk: category for category in new_categories}
+        self.fields["source"].choices = [("", "—")] + [(c.pk, f"{c.code} · {c.label}") for c in old_categories]  # type: ignore[attr-defined]
+        self.fields["targets"].choices = [  # type: ignore[attr-defined]
+            (c.pk, f"{'— ' if c.level == 2 else ''}{c.code} · {c.label}") for c in new_categories
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        from maillage.taxonomy.services import check_mapping
+
+        cleaned = super().clean() or {}
+        source, targets = cleaned.get("source"), cleaned.get("targets") or []
+        if source is None or not targets:
+            return cleaned
+        if len(targets) < 2:
+            self.add_error("targets", _("A split goes to two categories or more; for one, use the table above."))
+            return cleaned
+        try:
+            check_mapping(self.old_by_pk[source], [self.new_by_pk[pk] for pk in targets])
+        except forms.ValidationError as error:
+            self.add_error("targets", error)
+        return cleaned
+
+    def pair(self) -> tuple[Category, list[Category]]:
+        return self.old_by_pk[self.cleaned_data["source"]], [self.new_by_pk[pk] for pk in self.cleaned_data["targets"]]

@@ -146,6 +146,15 @@ def version_tree(version: SchemeVersion) -> list[TreeNode]:
     return list(nodes.values())
 
 
+def mapping_target_lists(version: SchemeVersion) -> dict[int, list[Category]]:
+    """For the previous version's categories: old category id → every category it goes to (a split: several)."""
+    mappings = CategoryMapping.objects.filter(target__version=version).select_related("target")
+    result: dict[int, list[Category]] = {}
+    for mapping in mappings.order_by("target__position", "target__code"):
+        result.setdefault(mapping.source_id, []).append(mapping.target)
+    return result
+
+
 def mapping_targets(version: SchemeVersion) -> dict[int, Category]:
     """For the previous version's categories: old category id → where it goes in `version`."""
     mappings = CategoryMapping.objects.filter(target__version=version).select_related("target")

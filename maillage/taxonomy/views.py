@@ -23,7 +23,7 @@ from maillage.core.submission import create_once
 from maillage.core.tenancy import is_federation_staff
 from maillage.taxonomy import queries, services
 from maillage.taxonomy.csv_format import COLUMNS, MAPPING_COLUMN, ParsedCategories, parse_categories
-from maillage.taxonomy.forms import CategoryForm, DraftForm, MappingForm, UploadCategoriesForm
+from maillage.taxonomy.forms import CategoryForm, DraftForm, MappingForm, SplitForm, UploadCategoriesForm
 from maillage.taxonomy.models import Category, Scheme, SchemeVersion
 
 View = Callable[..., HttpResponseBase]
@@ -218,14 +218,33 @@ def mapping(request: AuthenticatedRequest, scheme_code: str, number: int) -> Htt
         if version.previous
         else []
     )
+    splitting = request.method == "POST" and "split-source" in request.POST
     form = MappingForm(
-        request.POST if request.method == "POST" else None,
+        request.POST if request.method == "POST" and not splitting else None,
         old_categories=old_categories,
         new_categories=new_categories,
         current=current,
     )
-    if request.method == "POST" and form.is_valid():
-        here = reverse("taxonomy:mapping", kwargs={"scheme_code": scheme_code, "number": number})
+    every_old = list(version.previous.categories.order_by("position", "code")) if version.previous else []
+    split_form = SplitForm(request.POST if splitting else None, old_categories=every_old, new_categories=new_categories)
+    here = reverse("taxonomy:mapping", kwargs={"scheme_code": scheme_code, "number": number})
+    if splitting and split_form.is_valid():
+        source, targets = split_form.pair()
+        split_outcome = create_once(
+            request,
+            "taxonomy.split",
+            lambda: services.set_mapping_targets(request.user, source, targets),
+            lambda _mappings: (here, _("This split was already recorded.")),
+        )
+        if split_outcome.repeated:
+            return split_outcome.redirect(request)
+        messages.success(
+            request,
+            _("%(code)s now goes to %(targets)s.")
+            % {"code": source.code, "targets": ", ".join(target.code for target in targets)},
+        )
+        return redirect(here)
+    if request.method == "POST" and not splitting and form.is_valid():
         outcome = create_once(
             request,
             "taxonomy.mapping",
@@ -241,10 +260,20 @@ def mapping(request: AuthenticatedRequest, scheme_code: str, number: int) -> Htt
         )
         return redirect("taxonomy:mapping", scheme_code=scheme_code, number=number)
     rows = [(old, form[f"map_{old.pk}"], current.get(old.pk)) for old in old_categories]
+    all_targets = queries.mapping_target_lists(version)
+    splits = [(old, all_targets[old.pk]) for old in every_old if len(all_targets.get(old.pk, [])) > 1]
     return render(
         request,
         "taxonomy/mapping.html",
-        {"version": version, "scheme": version.scheme, "form": form, "rows": rows, "frozen": version.is_frozen},
+        {
+            "version": version,
+            "scheme": version.scheme,
+            "form": form,
+            "rows": rows,
+            "frozen": version.is_frozen,
+            "split_form": split_form,
+            "splits": splits,
+        },
     )
 
 
@@ -255,7 +284,7 @@ def publish(request: AuthenticatedRequest, scheme_code: str, number: int) -> Htt
     try:
         services.publish_version(request.user, version)
     except ValidationError as error:
-        messages.error(request, error.messages[0])
+        messages.error(request, " ".join(error.messages))
     else:
         messages.success(
             request, _("Version %(version)s is published; it is now the one in force.") % {"version": version}
