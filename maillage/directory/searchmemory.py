@@ -48,6 +48,7 @@ from maillage.directory.opening import (
     holiday_closures,
     opening_state,
     weekly_opening_state,
+    weekly_slots_between,
 )
 from maillage.directory.searchindex import FREE_TOKEN, WEEK_MINUTES, modality_token
 
@@ -171,6 +172,19 @@ class Entry:
             return False
         return not any(e.end_date >= moment.yesterday and e.start_date <= moment.today for e in self.exceptions)
 
+    def _closed_all_today(self, moment: Moment) -> bool:
+        """Today is closed all day by its last closure (holidays come first, the service's own win), and
+        no closure, special hours or crisis closing touches yesterday."""
+        if self._crisis_closing_from(moment.yesterday):
+            return False
+        last = None
+        for exception in self.exceptions:
+            if exception.start_date <= moment.yesterday <= exception.end_date:
+                return False
+            if exception.start_date <= moment.today <= exception.end_date:
+                last = exception
+        return last is not None and (last.closed or last.opens_at is None or last.closes_at is None)
+
     def _crisis_closing_from(self, day: date) -> bool:
         """A crisis closing covers `day` or a later one."""
         return self.crisis_closed and (self.crisis_until is None or self.crisis_until >= day)
@@ -181,7 +195,15 @@ class Entry:
             return opening_state(self.rrule_copy, moment.at)[0]
         if self.plain_on(moment):
             return _weekly_open(self.weekly, moment)
-        return self.state(moment.at)[0]
+        if self._closed_all_today(moment):
+            # A holiday or a closure today, nothing yesterday: only a slot of yesterday past midnight is open.
+            return _weekly_open(self.weekly, moment, today=False)
+        # A closure, a holiday or a crisis today or yesterday: the slots of those two days decide
+        # (as opening.is_open()), not the whole coming week state() reads.
+        slots = weekly_slots_between(
+            self.weekly, moment.yesterday, moment.today, self.exceptions, self.crisis_closed, self.crisis_until
+        )
+        return any(slot.start <= moment.at < slot.end for slot in slots)
 
     def state(self, at: datetime) -> OpeningState:
         """(open, next opening, open until), as opening.opening_state() gives it."""
@@ -227,13 +249,14 @@ def _folded(text: str) -> str:
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
 
 
-def _weekly_open(weekly: list[WeeklySlot], moment: Moment) -> bool:
-    """A slot of today running now, or one of yesterday running past midnight, valid on its day."""
+def _weekly_open(weekly: Sequence[WeeklySlot], moment: Moment, *, today: bool = True) -> bool:
+    """A slot of today running now (unless `today` is False: the day is closed), or one of yesterday
+    running past midnight, valid on its day."""
     minute, weekday = moment.minute, moment.weekday
     previous = (weekday - 1) % 7
     from_yesterday = minute + WEEK_MINUTES if weekday == 0 else minute
     for start, end, valid_from, valid_to in weekly:
-        if weekday * 1440 <= start <= minute < end:
+        if today and weekday * 1440 <= start <= minute < end:
             day = moment.today
         elif previous * 1440 <= start < previous * 1440 + 1440 and end > from_yesterday:
             day = moment.yesterday

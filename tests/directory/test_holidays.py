@@ -134,3 +134,39 @@ def test_sheet_line_says_closed_on_holidays_and_qr_keeps_needs(client, themes) -
     )
     again = client.get(link.removeprefix("http://testserver"))
     assert [need.pk for need, _results in again.context["rows"]] == [themes["FOOD"].pk, themes["HOUSING"].pk]
+
+
+def test_index_agrees_with_rrule_around_holidays(themes) -> None:  # type: ignore[no-untyped-def]
+    """Every hour from 9 to 13 November 2026 (Armistice on Wednesday 11): the in-memory index's
+    answer equals opening.is_open() for overnight hours, day hours, and special hours on the holiday."""
+    from datetime import timedelta
+
+    from maillage.directory.generation import current_generation
+    from maillage.directory.models import ScheduleException
+    from maillage.directory.searchmemory import Moment, SearchIndex
+
+    night = make_service(name_fr="Nuit", hours=[("MO,TU,WE,TH,FR", time(20), time(2))])
+    day = make_service(name_fr="Jour", hours=[("MO,TU,WE,TH,FR", time(9), time(17))])
+    special = make_service(name_fr="Spécial", hours=[("MO,TU,WE,TH,FR", time(9), time(17))])
+    ScheduleException.objects.create(
+        service=special, start_date=date(2026, 11, 11), end_date=date(2026, 11, 11), closed=False,
+        opens_at=time(10), closes_at=time(12),
+    )  # fmt: skip
+    for service in (night, day, special):
+        service.holiday_calendars = "be"
+        service.save()
+    index = SearchIndex.build(current_generation())
+    moment = datetime(2026, 11, 9, 0, 30, tzinfo=BRUSSELS)
+    checked = 0
+    while moment < datetime(2026, 11, 14, tzinfo=BRUSSELS):
+        for service in (night, day, special):
+            fresh = Service.objects.prefetch_related("schedules", "schedule_exceptions").get(pk=service.pk)
+            expected = is_open(fresh, moment)
+            assert index.entries[service.pk].is_open(Moment.of(moment)) is expected, (service.name_fr, moment)
+            checked += 1
+        moment += timedelta(hours=1)
+    assert checked == 3 * 5 * 24
+    armistice_night = datetime(2026, 11, 11, 1, 0, tzinfo=BRUSSELS)  # Tuesday's night slot runs into the holiday
+    assert index.entries[night.pk].is_open(Moment.of(armistice_night)) is True
+    assert index.entries[special.pk].is_open(Moment.of(datetime(2026, 11, 11, 11, 0, tzinfo=BRUSSELS))) is True
+    assert index.entries[day.pk].is_open(Moment.of(datetime(2026, 11, 11, 11, 0, tzinfo=BRUSSELS))) is False
