@@ -160,6 +160,16 @@ HELPLINE: dict[str, Policy] = {
     "helpline:reference_lookup": ROLE(*LINE),
     # The directory's coordinators read the unanswered needs of the communes their services serve.
     "helpline:unmet_needs": ROLE(Role.COORDINATOR, *LINE_STAFF),
+    "helpline:rota_month": ROLE(*LINE),
+    "helpline:rota_coverage": ROLE(*LINE_STAFF),
+    "helpline:rota_generate": POST_ONLY(ROLE(*LINE_STAFF)),
+    "helpline:rota_take": POST_ONLY(ROLE(*LINE)),
+    "helpline:rota_changes": ROLE(*LINE),
+    "helpline:rota_now": ROLE(*LINE_STAFF),
+    "helpline:rota_feed_new": POST_ONLY(ROLE(*LINE)),
+    "helpline:rota_feed_revoke": POST_ONLY(TENANT_OBJECT(*LINE)),
+    # An iCalendar feed: its unguessable token is the key (calendar apps cannot sign in); revocable.
+    "helpline:rota_feed": PERSONAL_LINK(),
 }
 
 CASEWORK_VIEWS: dict[str, Policy] = {

@@ -369,3 +369,153 @@ class JournalImport(BackgroundRun):
         if not self.total_rows:
             return 100 if self.is_finished else 0
         return min(100, round(100 * self.processed_rows / self.total_rows))
+
+
+# ---------------------------------------------------------------------------------------------
+# The rota: the line's calendar, its slots, the member services that commit to them
+
+
+class SpecialDay(models.Model):
+    """A day with other hours than the weekly ones (a crisis: extended hours) or closed (no hours)."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField(_("day"))
+    opens = models.TimeField(_("opens at"), null=True, blank=True)
+    closes = models.TimeField(_("closes at"), null=True, blank=True)
+    note = models.CharField(_("why"), max_length=200, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["day"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["organisation", "day"], name="helpline_special_day_once"),
+        ]
+        verbose_name = _("special day")
+        verbose_name_plural = _("special days")
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y-%m-%d}"
+
+
+class RotaService(models.Model):
+    """A member service taking turns on the line, with the responders it sends."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(_("name"), max_length=200)
+    responders = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="helpline_rota_services", blank=True, verbose_name=_("responders")
+    )
+
+    class Meta:
+        ordering: ClassVar = ["name"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["organisation", "name"], name="helpline_rota_service_name"),
+        ]
+        verbose_name = _("service of the rota")
+        verbose_name_plural = _("services of the rota")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RotaMonth(models.Model):
+    """A month of the rota, generated from the calendar, with the deadline to fill it."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(_("month"))  # its first day
+    deadline = models.DateField(_("to be filled by"))
+
+    class Meta:
+        ordering: ClassVar = ["-month"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["organisation", "month"], name="helpline_rota_month_once"),
+        ]
+        verbose_name = _("month of the rota")
+        verbose_name_plural = _("months of the rota")
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m}"
+
+
+class Slot(models.Model):
+    """One turn on the line in one language, taken by one service and one of its responders."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    language = models.CharField(_("language of the line"), max_length=5, choices=LineLanguage.choices)
+    service = models.ForeignKey(
+        RotaService, on_delete=models.SET_NULL, null=True, blank=True, related_name="slots", verbose_name=_("service")
+    )
+    responder = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    swapped = models.BooleanField(_("swapped or covered"), default=False)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    gap_alerted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["starts_at", "language"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["organisation", "starts_at", "language"], name="helpline_slot_once"),
+            models.CheckConstraint(condition=models.Q(starts_at__lt=models.F("ends_at")), name="helpline_slot_ordered"),
+        ]
+        indexes: ClassVar = [models.Index(fields=["organisation", "starts_at"], name="helpline_slot_start")]
+        verbose_name = _("slot")
+        verbose_name_plural = _("slots")
+
+    def __str__(self) -> str:
+        start = timezone.localtime(self.starts_at)
+        return f"{start:%Y-%m-%d %H:%M}–{timezone.localtime(self.ends_at):%H:%M} {self.language.upper()}"
+
+
+class ChangeKind(models.TextChoices):
+    SWAP = "swap", _("Swap")
+    COVER = "cover", _("Cover")
+
+
+class ChangeStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for an answer")
+    ACCEPTED = "accepted", _("Accepted")
+    REFUSED = "refused", _("Refused")
+
+
+class SlotChange(models.Model):
+    """A responder asks another to cover their slot, or to swap it with one of theirs."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    slot = models.ForeignKey(Slot, on_delete=models.CASCADE, related_name="changes")
+    other_slot = models.ForeignKey(Slot, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    kind = models.CharField(_("kind"), max_length=10, choices=ChangeKind.choices)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    offered_to = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(_("status"), max_length=10, choices=ChangeStatus.choices, default=ChangeStatus.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["-created_at"]
+        verbose_name = _("swap or cover request")
+        verbose_name_plural = _("swap or cover requests")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.slot}"
+
+
+class FeedToken(models.Model):
+    """The unguessable key of an iCalendar feed of a responder's or a service's slots; revocable."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    token = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    service = models.ForeignKey(RotaService, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")
+
+    def __str__(self) -> str:
+        return f"feed {self.pk}"

@@ -38,10 +38,11 @@ class Keyboard:
 
 # The issue measured 68 keystrokes (11 Tabs to reach Save, 6 of them inside the "call back on" date field)
 # for a call with 3 requests and a referral. Without the 6 Tabs the date field ate, the same call takes at
-# most 62; with the shortcuts (Alt+R for a row, Alt+S to save) it takes the number asserted below.
+# most 62; with the shortcuts (Alt+Q to the requests, Alt+R for a row, Alt+S to save) it takes the number asserted below, and Save
+# is 3 Tabs from the last request's action (2 from its service, 1 from its "call back on").
 ISSUE_KEYSTROKES = 68
 DATE_FIELD_TABS = 6
-KEYSTROKES = 61
+KEYSTROKES = 59
 
 
 def _line_with_service(request_themes):  # type: ignore[no-untyped-def]
@@ -70,14 +71,14 @@ def test_log_a_call_with_three_requests_and_a_referral_by_keyboard_only(page, re
     page.evaluate("() => { window.__notReloaded = true; }")
     # The shortcuts are written on the page, and in the help panel Alt+K opens.
     assert page.inner_text("#shortcut-hint") == (
-        "Clavier : Alt+S enregistrer l'appel · Alt+R ajouter une demande · "
+        "Clavier : Alt+S enregistrer l'appel · Alt+Q aux demandes · Alt+R ajouter une demande · "
         "Alt+P actualiser les services proposés · Alt+K tous les raccourcis"
     )
     page.wait_for_function("() => document.activeElement && document.activeElement.id === 'id_duration_minutes'")
     keys = Keyboard(page)
     keys.press("Alt+k")
     assert page.evaluate("() => document.getElementById('shortcut-help').open") is True
-    assert page.locator("#shortcut-help tbody tr").count() == 8
+    assert page.locator("#shortcut-help tbody tr").count() == 9
     keys.press("Alt+k")
     page.focus("#id_duration_minutes")  # the help panel gave the focus to its summary: back to the autofocus
     keys.count = 0
@@ -86,11 +87,11 @@ def test_log_a_call_with_three_requests_and_a_referral_by_keyboard_only(page, re
     keys.press("Tab", 5)  # language, urgency, caller sex, caller type, postal code
     assert keys.focused() == "id_postal_code"
     keys.type("1060")
-    keys.press("Tab", 4)  # caller area, heard via, reference, first category
+    keys.press("Alt+q")  # to the requests: the first category
     assert keys.focused() == "id_requests-0-category"
     keys.type("FOOD.PARCEL")
     keys.press("Tab", 2)  # note, action (leaving the category asks for the services)
-    keys.press("ArrowDown", 2)  # referral
+    keys.type("o")  # « Orientation vers un service »: a letter picks the first option starting with it
     page.wait_for_selector(f"#id_requests-0-service option[value='{service.pk}']", state="attached")
     keys.press("Tab")
     assert keys.focused() == "id_requests-0-service"
@@ -107,7 +108,7 @@ def test_log_a_call_with_three_requests_and_a_referral_by_keyboard_only(page, re
         keys.press("ArrowDown")  # information
         assert page.eval_on_selector(f"#id_requests-{index}-action", "el => el.value") == "information"
 
-    # From the last request, Save is 3 Tabs away from its service picker (2 from its last field).
+    # From the last request, Save is 3 Tabs away from its action (service, call back on, Save).
     tabs_before = keys.tabs
     focus_now = keys.focused()
     keys.press("Tab", 3)
@@ -156,7 +157,7 @@ def test_save_shortcut_after_adding_a_row_saves_and_on_an_empty_form_says_why(pa
     page.keyboard.press("Alt+s")  # nothing filled: a translated answer, nothing saved
     page.wait_for_selector(".errorlist.nonfield")
     assert page.inner_text(".errorlist.nonfield") == (
-        "Rien n'a été enregistré : veuillez corriger les champs indiqués ci-dessous."
+        "Rien n'a été enregistré : corrigez les champs signalés ci-dessous."
     )
     assert Call.objects.count() == 0
     page.focus("#id_duration_minutes")

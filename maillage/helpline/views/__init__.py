@@ -12,6 +12,17 @@ from maillage.helpline.views.calls import (
 )
 from maillage.helpline.views.journal import import_journal, import_restart, import_status
 from maillage.helpline.views.references import reference_give, reference_lookup
+from maillage.helpline.views.rota import (
+    rota_changes,
+    rota_coverage,
+    rota_feed,
+    rota_feed_new,
+    rota_feed_revoke,
+    rota_generate,
+    rota_month,
+    rota_now,
+    rota_take,
+)
 from maillage.helpline.views.shifts import (
     callback_done,
     callback_list,
@@ -45,6 +56,15 @@ __all__ = [
     "reference_lookup",
     "referral_options",
     "request_row",
+    "rota_changes",
+    "rota_coverage",
+    "rota_feed",
+    "rota_feed_new",
+    "rota_feed_revoke",
+    "rota_generate",
+    "rota_month",
+    "rota_now",
+    "rota_take",
     "shift_list",
     "unmet_needs",
 ]

@@ -28,6 +28,13 @@
     else if (key === "r") { done = click(form, "button[name=add_request]"); }  // Alt+R: one more request
     else if (key === "p") { done = click(form, "button[name=propose]"); }  // Alt+P: refresh the services
     else if (key === "g") { done = click(form, "#call-reference button"); }  // Alt+G: give a reference
+    else if (key === "q") {  // Alt+Q: to the requests (the first one without a category, else the last one)
+      var categories = form.querySelectorAll(".request-row input[name$='-category']");
+      var target = null;
+      for (var i = 0; i < categories.length && !target; i++) { if (!categories[i].value) { target = categories[i]; } }
+      target = target || categories[categories.length - 1];
+      if (target) { target.focus(); done = true; }
+    }
     if (done) { event.preventDefault(); }
   });
   document.body.addEventListener("htmx:afterSwap", function (event) {
