@@ -68,6 +68,9 @@ OBJECTS = {
     "sector_report": pgettext_lazy("audit log", "Sector report"),
     "annex": pgettext_lazy("audit log", "Annex link of the sector report"),
     "comparison": pgettext_lazy("audit log", "Centre against the sector"),
+    # helpline (their translations are in the helpline app's catalogue)
+    "reference": pgettext_lazy("audit log", "Caller reference"),
+    "rota": pgettext_lazy("audit log", "Rota of the line"),
 }
 # The last part: what was done.
 ACTIONS = {
@@ -133,6 +136,18 @@ ACTIONS = {
     "followed": pgettext_lazy("audit log", "followed up"),
     "scheduled": pgettext_lazy("audit log", "scheduled"),
     "declared": pgettext_lazy("audit log", "declared complete"),
+    # helpline (their translations are in the helpline app's catalogue)
+    "given": pgettext_lazy("audit log", "given"),
+    "special_day": pgettext_lazy("audit log", "special day set"),
+    "generated": pgettext_lazy("audit log", "slots generated"),
+    "slot_added": pgettext_lazy("audit log", "slot added"),
+    "committed": pgettext_lazy("audit log", "service committed to a slot"),
+    "released": pgettext_lazy("audit log", "slot released"),
+    "taken": pgettext_lazy("audit log", "slot taken"),
+    "change_requested": pgettext_lazy("audit log", "swap or cover asked"),
+    "change_answered": pgettext_lazy("audit log", "swap or cover answered"),
+    "feed_created": pgettext_lazy("audit log", "calendar feed created"),
+    "feed_revoked": pgettext_lazy("audit log", "calendar feed revoked"),
 }
 
 
