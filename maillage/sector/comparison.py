@@ -11,11 +11,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.cache import cache
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from maillage.sector.counts import CACHE_SECONDS, Counts, counts_for, data_stamp
 from maillage.sector.counts import TOTAL as TOTAL_LINE
-from maillage.sector.counts import Counts, counts_for, data_stamp
 from maillage.sector.disclosure_bridge import SHOWN, TOTAL, Dimension, Family, protect_family
 from maillage.sector.indicators import GROUP_LABELS, INDICATORS, Indicator
 from maillage.sector.monthly import AXES, LEVEL1, MONTHS, Monthly, base_code, is_additive, level1_of, monthly, months_of
@@ -115,19 +116,23 @@ def _family(
     own_centre = centre_id if centre_id is not None else None
     if linked is not None:
         # Additive figures: one family per indicator (both levels of an axis) and year, linking every period.
+        name = f"sector:{base_code(indicator)}:{period.year}:{scope}"
+        quick = f"maillage-sector-family-of:{name}:{own_centre}:{linked.key}"
+        family_found = cache.get(quick) if linked.key else None
         base_cells: dict[tuple[str, ...], int] = {}
         known: dict[tuple[str, ...], int] = {}
-        for organisation_id, cells in linked.by_centre.items():
-            for (month, value), n in cells.items():
-                key = (month,) if indicator.is_total else (month, value)
-                base_cells[key] = base_cells.get(key, 0) + n
-                if organisation_id == own_centre:
-                    known[key] = known.get(key, 0) + n
+        if family_found is None:
+            for organisation_id, cells in linked.by_centre.items():
+                for (month, value), n in cells.items():
+                    key = (month,) if indicator.is_total else (month, value)
+                    base_cells[key] = base_cells.get(key, 0) + n
+                    if organisation_id == own_centre:
+                        known[key] = known.get(key, 0) + n
         coordinate = TOTAL if period.is_year else period.key
         dims = [_period_dimension()]
         level1: dict[str, str] = {}  # a level-1 line's cell in the family
         if not indicator.is_total:
-            values = sorted({key[1] for key in base_cells})
+            values = sorted({value for cells in linked.by_centre.values() for _m, value in cells})
             members: dict[str, list[str]] = {}
             variable = indicator.variable or ""
             if variable[:-1] in AXES:
@@ -140,12 +145,13 @@ def _family(
             level1 = {code: (LEVEL1 + code if len(values) > 1 else values[0]) for code, values in members.items()}
             dims.append(Dimension(base_code(indicator), values=tuple(values), groups=groups))
         at_level1 = bool(indicator.variable and indicator.variable[:-1] in AXES and indicator.variable.endswith("1"))
-        family = protect_family(
-            base_cells,
-            dims=dims,
-            known=known if own_centre is not None else None,
-            family=f"sector:{base_code(indicator)}:{period.year}:{scope}",
-        )
+        if family_found is None:
+            family_found = protect_family(
+                base_cells, dims=dims, known=known if own_centre is not None else None, family=name
+            )
+            if linked.key:
+                cache.set(quick, family_found, CACHE_SECONDS)
+        family = family_found
 
         def cell(key: str) -> tuple[str, ...]:
             if indicator.is_total:

@@ -47,6 +47,7 @@ class Monthly:
     by_centre: dict[int, dict[tuple[str, str], int]]
     labels: dict[str, str]
     order: list[str]
+    key: str = ""  # its cache key: names these very counts (what the family protected from them is kept under it)
 
 
 def months_of(period: Period) -> tuple[str, ...]:
@@ -89,6 +90,7 @@ def monthly(code: str, year: int, centre_ids: list[int], subsidy_id: int | None,
                 labels[value] = str(label)
             labels.setdefault("", "—")
         result = Monthly(by_centre, labels, order)
+    result.key = key
     cache.set(key, result, CACHE_SECONDS)
     return result
 
@@ -134,17 +136,25 @@ def level1_of(axis: str, codes: set[str]) -> tuple[dict[str, str], dict[str, str
     """Level-2 code → its level-1 code in the version in force (codes of no category stay themselves), the
     level-1 labels, and their order."""
     version = crosstab.target_version(axis, None)
-    categories = (
-        {c.code: c for c in Category.objects.filter(version=version).select_related("parent")} if version else {}
-    )
-    top: dict[str, str] = {}
-    for code in codes:
-        category = categories.get(code)
-        top[code] = category.top.code if category is not None else code
-    tops = sorted(
-        {c.code for c in categories.values() if c.parent_id is None}, key=lambda c: (categories[c].position, c)
-    )
-    labels = {code: f"{code} — {categories[code].label}" for code in tops}
+    key = f"maillage-sector-level1:{axis}:{version.pk if version else None}:{get_language()}"
+    tree = cache.get(key)
+    if tree is None:
+        # code → (parent code, position, label), read once per version (a category's `top` walks its parents).
+        rows = list(Category.objects.filter(version=version).select_related("parent")) if version else []
+        tree = {c.code: (c.parent.code if c.parent else None, c.position, str(c.label)) for c in rows}
+        cache.set(key, tree, CACHE_SECONDS)
+
+    def top_of(code: str) -> str:
+        for _step in range(10):
+            parent = tree.get(code, (None,))[0]
+            if parent is None:
+                break
+            code = parent
+        return code
+
+    top = {code: top_of(code) for code in codes}
+    tops = sorted((code for code, (parent, _p, _l) in tree.items() if parent is None), key=lambda c: (tree[c][1], c))
+    labels = {code: f"{code} — {tree[code][2]}" for code in tops}
     return top, labels, [*tops, UNMAPPED]
 
 
