@@ -291,7 +291,14 @@ def _send_personal_link(participant: Participant) -> None:
 
 
 def _send_confirmation(participant: Participant) -> None:
+    from maillage.events.queries import waiting_position
+
     registrations = list(participant.registrations.select_related("theme").filter(status__in=ACTIVE))
+    for registration in registrations:
+        # The place on the waiting list, told in the email with what happens next.
+        registration.position = (  # type: ignore[attr-defined]
+            waiting_position(registration) if registration.status == Status.WAITING else None
+        )
     send_templated_mail(
         "events/emails/confirm",
         [participant.email],
@@ -302,6 +309,8 @@ def _send_confirmation(participant: Participant) -> None:
             "link": absolute("events:confirm", confirmation_token(participant)),
             "personal_link": personal_url(participant),
             "hours": participant.event.confirmation_hours,
+            "offer_hours": participant.event.offer_hours,
+            "waiting": any(registration.position for registration in registrations),  # type: ignore[attr-defined]
         },
         language=participant.language,
     )
