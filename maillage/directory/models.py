@@ -256,6 +256,9 @@ class ServiceLanguage(models.Model):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="language_rows")
     code = models.CharField(max_length=10)
+    # HSDS `name` and `note` as the exchange gave them (e.g. "Urdu"), so they come back unchanged.
+    name = models.CharField(max_length=100, blank=True)
+    note = models.TextField(blank=True)
 
     class Meta:
         constraints: ClassVar = [
@@ -289,6 +292,8 @@ class Location(models.Model):
     accessibility = models.TextField(_("accessibility"), blank=True)
     holiday_calendars = models.CharField(_("closed on the holidays of"), max_length=100, blank=True)
     transportation = models.TextField(_("how to get there"), blank=True)
+    # The HSDS id of the location's address, kept from an exchange (none: derived from the location's).
+    address_uuid = models.UUIDField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering: ClassVar = ["postal_code", "address"]
@@ -371,6 +376,10 @@ class Schedule(models.Model):
     closes_at = models.TimeField(_("closes at"))
     valid_from = models.DateField(_("valid from"), null=True, blank=True)
     valid_to = models.DateField(_("valid until"), null=True, blank=True)
+    # RFC 5545 DTSTART, UNTIL and COUNT as HSDS carries them (a bounded recurrence stays bounded).
+    dtstart = models.DateField(_("first occurrence"), null=True, blank=True)
+    until = models.DateField(_("last occurrence"), null=True, blank=True)
+    count = models.PositiveIntegerField(_("number of occurrences"), null=True, blank=True)
     description = models.CharField(_("description"), max_length=200, blank=True)
     notes = models.TextField(_("notes"), blank=True)
 
@@ -645,3 +654,27 @@ __all__ = [
     "Quartier",
     "SuggestionStatus",
 ]
+
+
+class ServiceArea(models.Model):
+    """An HSDS `service_area` as an exchange gave it: its id, name, description and extent, kept unchanged.
+
+    The search reads the service's communes (`Service.area_communes`); a row naming a Brussels
+    commune points to it, any other area (a municipality outside Brussels, a GeoJSON extent...) is kept as given.
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="hsds_areas")
+    name = models.CharField(max_length=500, blank=True)
+    description = models.TextField(blank=True)
+    extent = models.TextField(blank=True)
+    extent_type = models.CharField(max_length=50, blank=True)
+    uri = models.CharField(max_length=500, blank=True)
+    commune = models.ForeignKey("core.Commune", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    region = models.BooleanField(default=False)
+
+    class Meta:
+        ordering: ClassVar = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
