@@ -28,8 +28,12 @@ def _require_draft(version: SchemeVersion) -> None:
 
 
 def _locked(version: SchemeVersion) -> SchemeVersion:
-    """Re-read the version under a row lock (inside a transaction) and check it is still a draft."""
-    locked = SchemeVersion.objects.select_for_update().select_related("scheme").get(pk=version.pk)
+    """Re-read the version under a row lock (inside a transaction) and check it is still a draft.
+
+    Every write to a scheme's versions locks the scheme first, then the version (and only its own row: a
+    lock taken through the join on the scheme deadlocked with a new draft written during a publication)."""
+    Scheme.objects.select_for_update().filter(pk=version.scheme_id).first()
+    locked = SchemeVersion.objects.select_for_update(of=("self",)).select_related("scheme").get(pk=version.pk)
     _require_draft(locked)
     return locked
 
