@@ -162,8 +162,12 @@ def _family(
 
         return family, cell
     # Distinct counts (and the report's years): the period's one table.
-    sector_cells = {(key,): sum(cells.get(key, 0) for cells in counts.by_centre.values()) for key in categories}
-    own = {(key,): counts.by_centre.get(own_centre, {}).get(key, 0) for key in categories} if own_centre else None
+    sector_cells: dict[tuple[str, ...], int] = {
+        (key,): sum(cells.get(key, 0) for cells in counts.by_centre.values()) for key in categories
+    }
+    own: dict[tuple[str, ...], int] | None = None
+    if own_centre is not None:
+        own = {(key,): counts.by_centre.get(own_centre, {}).get(key, 0) for key in categories}
     family = protect_family(
         sector_cells,
         dims=[Dimension(indicator.variable or "total", values=tuple(categories), total=not indicator.is_total)],
