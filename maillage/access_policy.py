@@ -170,6 +170,7 @@ HELPLINE: dict[str, Policy] = {
     "helpline:rota_feed_revoke": POST_ONLY(TENANT_OBJECT(*LINE)),
     # An iCalendar feed: its unguessable token is the key (calendar apps cannot sign in); revocable.
     "helpline:rota_feed": PERSONAL_LINK(),
+    "helpline:thermometer": ROLE(*LINE_STAFF),
 }
 
 CASEWORK_VIEWS: dict[str, Policy] = {

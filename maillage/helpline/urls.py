@@ -25,6 +25,7 @@ urlpatterns = [
     path("rota-feeds/", views.rota_feed_new, name="rota_feed_new"),
     path("rota-feeds/<int:pk>/revoke/", views.rota_feed_revoke, name="rota_feed_revoke"),
     path("rota-feed/<str:token>.ics", views.rota_feed, name="rota_feed"),
+    path("thermometer/", views.line_thermometer, name="thermometer"),
     path("unanswered-needs/", views.unmet_needs, name="unmet_needs"),
     path("callbacks/", views.callback_list, name="callbacks"),
     path("callbacks/<int:pk>/done/", views.callback_done, name="callback_done"),

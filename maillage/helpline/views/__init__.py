@@ -33,6 +33,7 @@ from maillage.helpline.views.shifts import (
     opening_hours,
     shift_list,
 )
+from maillage.helpline.views.thermometer import line_thermometer
 from maillage.helpline.views.unmet import unmet_needs
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "import_journal",
     "import_restart",
     "import_status",
+    "line_thermometer",
     "my_shift",
     "opening_hours",
     "postal_options",
