@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -19,12 +20,14 @@ from maillage.casework.models import SavedReport
 from maillage.casework.queries import casework_organisations
 from maillage.core.audit import log_action
 from maillage.core.models import Organisation, Sector, User
-from maillage.core.parsing import BadParameter, parse_int
+from maillage.core.parsing import BadParameter, bad_parameters_answer_400, parse_int
 from maillage.core.spreadsheet import separator_from_request
 from maillage.core.tenancy import get_object_for_user_or_404, is_federation_staff
-from maillage.stats import crosstab_output
+from maillage.stats import charts, crosstab_output, exports, sector_extraction
 from maillage.stats.crosstab import CrossTabError, Params, Scope, build
 from maillage.stats.crosstab_forms import CrossTabForm, SaveReportForm, initial_from
+from maillage.stats.disclosure import GRID, DisclosureRefused, GridPeriod, Rule
+from maillage.stats.disclosure.periods import LABELS
 
 
 def _centre(request: HttpRequest) -> Organisation:
@@ -162,26 +165,88 @@ def delete_report(request: HttpRequest, report_id: int) -> HttpResponse:
     return redirect("stats:casework_crosstab")
 
 
+def _grid_period(request: HttpRequest) -> GridPeriod:
+    """The period of the fixed grid asked (`year`, `period`); a translated 400 outside it."""
+    latest = timezone.localdate().year
+    year = parse_int(request.GET.get("year"), name="year", minimum=2000, maximum=latest, default=latest) or latest
+    key = request.GET.get("period") or "year"
+    if key not in GRID:
+        raise BadParameter("period", _("Choose a year, a four-month period or a quarter."))
+    return GridPeriod(year, key)
+
+
 @login_required
+@bad_parameters_answer_400
 def sector(request: HttpRequest) -> HttpResponseBase:
-    """Federation staff: figures across the centres of a sector or of a subsidy, small cells hidden."""
+    """Federation staff: figures across the centres of a sector or of a subsidy, on the fixed period grid,
+    every cell through the disclosure engine (one protection per family of tables, checked by LP)."""
     if not is_federation_staff(request.user):
         raise Http404
+    period = _grid_period(request)
     bound = "run" in request.GET
-    form = CrossTabForm(request.GET if bound else None, sector_mode=True)
-    scope = None
-    if bound and form.is_valid():
+    data = request.GET.copy()
+    free_range = bool(data.get("date_from") or data.get("date_to"))
+    data["date_from"], data["date_to"] = period.first.isoformat(), period.last.isoformat()
+    form = CrossTabForm(data if bound else None, sector_mode=True)
+    extraction = None
+    error = ""
+    if free_range:
+        error = _("Shared figures are given for a year, a four-month period or a quarter, not for free dates.")
+    elif bound and form.is_valid():
         centres = Organisation.objects.filter(is_member=True).exclude(sector=Sector.FEDERATION)
         if form.cleaned_data.get("sector"):
             centres = centres.filter(sector=form.cleaned_data["sector"])
         subsidy = form.cleaned_data.get("subsidy")
         scope = Scope(list(centres.values_list("pk", flat=True)), int(subsidy) if subsidy else None)
-    return _render_or_export(
-        request,
-        form,
-        scope,
-        {"sector_mode": True},
-        suppress=True,
-        organisation=None,
-        template="stats/casework/sector.html",
-    )
+        try:
+            extraction = sector_extraction.extract(form.params(), scope, period)
+        except (CrossTabError, DisclosureRefused) as problem:
+            error = problem.message if isinstance(problem, DisclosureRefused) else str(problem)
+        except ValidationError as problem:
+            error = " ".join(problem.messages)
+    export_format = request.GET.get("export")
+    if extraction is not None and export_format in {"csv", "xlsx"}:
+        log_action(
+            _user(request),
+            "stats.crosstab.exported",
+            None,
+            {
+                "format": export_format,
+                **extraction.result.params.to_json(),
+                "suppressed": True,
+                "disclosure": extraction.rule.as_dict(),
+            },
+        )
+        return exports.export_response(
+            export_format,
+            "sector-" + "-".join(extraction.result.params.dimensions),
+            sector_extraction.export_tables(extraction),
+            separator=separator_from_request(request),
+            header=sector_extraction.header(extraction),
+        )
+    query = request.GET.copy()
+    query.pop("export", None)
+    pairs = (extraction.chart_pairs if extraction else [])[:30]
+    chart = None
+    if extraction is not None and pairs:
+        result = extraction.result
+        chart = charts.horizontal_bars(
+            f"{result.measure_label} — {result.dimension_labels[0]}", [p[0] for p in pairs], [p[1] for p in pairs]
+        )
+    context = {
+        "sector_mode": True,
+        "form": form,
+        "result": extraction.result if extraction else None,
+        "error": error,
+        "grids": extraction.grids if extraction else [],
+        "chart": chart,
+        "query": query.urlencode(),
+        "suppress": True,
+        "description": sector_extraction.header(extraction) if extraction else [],
+        "active_filters": _active_filters(request, extraction.result if extraction else None),
+        "years": list(range(timezone.localdate().year, 1999, -1))[:15],
+        "periods": [(key, LABELS[key]) for key in GRID],
+        "period": period,
+        "rule": Rule(),
+    }
+    return render(request, "stats/casework/sector.html", context)

@@ -103,38 +103,22 @@ __all__ = [
 
 
 # Small cells --------------------------------------------------------------------------------------------
+# The rules live in `maillage.stats.disclosure`; these two names stay for the callers of before.
 
 
 def shown(value: int, suppress: bool) -> str:
-    """A count as shown: below the threshold, '<5' so that no person can be singled out."""
-    if suppress and 0 < value < SMALL_CELL:
-        return f"<{SMALL_CELL}"
-    return str(value)
+    """A count as shown: below the threshold, "<k" so that no person can be singled out."""
+    from maillage.stats.disclosure import Rule
+
+    rule = Rule()
+    return rule.small_label if suppress and rule.is_small(value) else str(value)
 
 
 def suppressed_table(table: Table) -> dict[tuple[str, str], str]:
-    """Cells as shown to federation staff: small counts hidden, and a second cell hidden in a row or
-    column where only one was, so the hidden one cannot be worked out from the total."""
-    hidden = {cell for cell, value in table.cells.items() if 0 < value < SMALL_CELL}
-    changed = True
-    while changed:
-        changed = False
-        for line_cells in [
-            *([(row, col) for col in table.col_keys] for row in table.row_keys),
-            *([(row, col) for row in table.row_keys] for col in table.col_keys),
-        ]:
-            in_line = [cell for cell in line_cells if cell in hidden]
-            if len(in_line) == 1 and len(line_cells) > 1:
-                others = sorted(
-                    (table.value(*cell), cell) for cell in line_cells if cell not in hidden and table.value(*cell) > 0
-                )
-                if others:
-                    hidden.add(others[0][1])
-                    changed = True
-    return {
-        (row, col): (f"<{SMALL_CELL}" if 0 < table.value(row, col) < SMALL_CELL else "x")
-        if (row, col) in hidden
-        else str(table.value(row, col))
-        for row in table.row_keys
-        for col in table.col_keys
-    }
+    """Cells of a two-way table as shown across centres: protected with its margins by the disclosure engine
+    (primary and secondary suppression, checked by linear programming)."""
+    from maillage.stats.disclosure import protect
+
+    cells: dict[tuple[str, ...], int] = {(r, c): table.value(r, c) for r in table.row_keys for c in table.col_keys}
+    protected = protect(cells, dims=["row", "column"])
+    return {(key[0], key[1]): protected.text(key) for key in cells}

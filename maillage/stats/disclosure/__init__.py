@@ -22,11 +22,13 @@ Protecting a family of tables
     a margin, a quarter a group of months). Keep ``family`` a stable name (it is written in audit entries).
     ``known``: base counts the reader contributed themselves (their own centre: "the sector minus my centre");
     a cell is also hidden when the *others'* part is 1..k−1, and the audit starts from those lower bounds.
+    ``fixed``: ``{cell: kind}`` states decided by a smaller family this one must agree with (a 2-D table's
+    margins are the 1-D tables of the same figures): hidden ones stay hidden, shown ones are never chosen.
 
     Primary rule: 1..k−1 hidden (state "<5"), and in a line (row or column, total included) where every
     contributor falls in one category that category is hidden ("x"). Secondary suppression ("x") is then
     chosen, line by line and then by the LP audit, so that every hidden cell's feasible interval is at least
-    ``rule.p`` wide. When no choice can protect a cell, ``DisclosureRefused`` is raised.
+    ``rule.p`` wide and no "<5" cell can be narrowed beyond 1..k−1 (even knowing what every "<5" means). When no choice can protect a cell, ``DisclosureRefused`` is raised.
 
     ``Protected``: ``.state(cell)`` → "shown" / "<5" / "x"; ``.kind(cell)`` → SHOWN / SMALL / SECONDARY;
     ``.value(cell)`` → int or None (hidden: never a zero); ``.text(cell)`` → "12" / "<5" / "x";
@@ -34,10 +36,17 @@ Protecting a family of tables
     states of one view; ``.published()`` → what a reader sees; ``.intervals`` → the audit's intervals.
     A cell is a tuple of coordinates (a string is accepted for a 1-D family).
 
+The period grid
+    ``period_dimension()``: months as base values never shown, the year as the total, four-month periods
+    ("t1".."t3") and quarters ("q1".."q4") as groups — shared figures are given on this grid only, so no
+    figure of a free date range can be set against another.
+
 Auditing
     ``audit(protected, rule=None) -> list[Interval]``: each hidden cell's min and max over every table
     consistent with what is published (non-negative counts, the reader's own contributions), by
-    ``scipy.optimize.linprog(method="highs")``; ``DisclosureRefused`` if any ``Interval.width`` < ``rule.p``.
+    ``scipy.optimize.linprog(method="highs")``; ``DisclosureRefused`` if any ``Interval.width`` < ``rule.p``,
+    or if a "<5" cell can be narrowed beyond its label by a reader who also uses what every "<5" means
+    (``Interval.label_lower/label_upper``; ``Interval.holds`` checks both).
     ``audit_figures(figures, rule=None, lower=None)``: the same over any set of published figures, each given
     as (the base cells it sums, its published value or None) — how the tests check everything several pages
     print together. Pages catch ``DisclosureRefused`` and show ``error.message`` instead of the table.
@@ -51,11 +60,13 @@ import numpy as np
 from scipy import sparse
 
 from maillage.stats.disclosure.lp import InconsistentFigures, intervals
+from maillage.stats.disclosure.periods import GRID, GridPeriod, period_dimension
 from maillage.stats.disclosure.protect import DisclosureRefused, Interval, Protected, audit, protect
 from maillage.stats.disclosure.rule import SECONDARY, SECONDARY_LABEL, SHOWN, SMALL, Rule
 from maillage.stats.disclosure.table import TOTAL, Dimension, LinkedTable
 
 __all__ = [
+    "GRID",
     "SECONDARY",
     "SECONDARY_LABEL",
     "SHOWN",
@@ -63,6 +74,7 @@ __all__ = [
     "TOTAL",
     "Dimension",
     "DisclosureRefused",
+    "GridPeriod",
     "InconsistentFigures",
     "Interval",
     "LinkedTable",
@@ -70,19 +82,21 @@ __all__ = [
     "Rule",
     "audit",
     "audit_figures",
+    "period_dimension",
     "protect",
 ]
 
 
 def audit_figures(
-    figures: Sequence[tuple[Sequence[Hashable], int | None]],
+    figures: Sequence[tuple[Sequence[Hashable], int | str | None]],
     *,
     rule: Rule | None = None,
     lower: Mapping[Hashable, int] | None = None,
     refuse: bool = True,
 ) -> list[Interval]:
-    """Feasible interval of every hidden figure (value None) given the shown ones, each figure the sum of
-    the base cells it lists; the intervals come back in the order of the hidden figures."""
+    """Feasible interval of every hidden figure given the shown ones, each figure the sum of the base cells it
+    lists and shown as a count, "<k" (1..k−1) or anything else / None (hidden); the intervals come back in the
+    order of the hidden figures."""
     rule = rule or Rule()
     base: dict[Hashable, int] = {}
     for cells, _value in figures:
@@ -93,20 +107,25 @@ def audit_figures(
         for cell in cells:
             matrix[row, base[cell]] += 1.0
     matrix = matrix.tocsr()
-    shown = [i for i, (_cells, value) in enumerate(figures) if value is not None]
-    hidden = [i for i, (_cells, value) in enumerate(figures) if value is None]
+    shown = [i for i, (_cells, value) in enumerate(figures) if isinstance(value, int)]
+    hidden = [i for i, (_cells, value) in enumerate(figures) if not isinstance(value, int)]
+    small = [i for i in hidden if figures[i][1] == rule.small_label]
     floor = np.zeros(len(base))
     for cell, count in (lower or {}).items():
         if cell in base:
             floor[base[cell]] = count
-    found = (
-        intervals(matrix[shown], np.array([float(figures[i][1] or 0) for i in shown]), floor, matrix[hidden])
-        if hidden
-        else []
+    a_shown, b_shown = matrix[shown], np.array([float(figures[i][1] or 0) for i in shown])
+    plain = intervals(a_shown, b_shown, floor, matrix[hidden]) if hidden else []
+    labelled = (
+        intervals(a_shown, b_shown, floor, matrix[small], matrix[small], (1.0, float(rule.k - 1))) if small else []
     )
-    out = [
-        Interval(tuple(str(c) for c in figures[i][0]), low, high) for i, (low, high) in zip(hidden, found, strict=True)
-    ]
+    by_small = dict(zip(small, labelled, strict=True))
+    out = []
+    for i, (low, high) in zip(hidden, plain, strict=True):
+        label_low, label_high = by_small.get(i, (None, None))
+        own = float(sum(floor[base[c]] for c in figures[i][0]))
+        kind = SMALL if i in by_small else SECONDARY
+        out.append(Interval(tuple(str(c) for c in figures[i][0]), low, high, kind, own, label_low, label_high))
     failures = [interval for interval in out if not interval.holds(rule)]
     if failures and refuse:
         raise DisclosureRefused(failures)

@@ -1,7 +1,7 @@
 """Feasible intervals by linear programming (SciPy's HiGHS): what a reader can deduce about a hidden count.
 
-The reader knows the published figures (each a sum of unknown non-negative base counts), the lower bound of
-each base count (what they contributed themselves) and nothing else. A hidden figure's feasible interval is
+The reader knows the published figures (each a sum of unknown non-negative base counts), that a cell shown
+"<k" holds 1 to k−1, the lower bound of each base count (what they contributed themselves) and nothing else. A hidden figure's feasible interval is
 the minimum and maximum of its sum under those constraints (the LP relaxation: the integer interval is never
 wider than this one's rounded ends, and the attacks the tests try are all linear).
 """
@@ -25,19 +25,26 @@ def intervals(
     shown_values: np.ndarray,
     lower: np.ndarray,
     targets: sparse.csr_matrix,
+    labelled: sparse.csr_matrix | None = None,
+    label_range: tuple[float, float] = (1.0, 4.0),
 ) -> list[tuple[float, float]]:
-    """(min, max) of each row of `targets` · x subject to `shown` · x = `shown_values`, x ≥ `lower`."""
+    """(min, max) of each row of `targets` · x subject to `shown` · x = `shown_values`, x ≥ `lower`, and
+    each row of `labelled` (the cells shown as "<k") between the ends of `label_range`."""
     n = shown.shape[1]
     bounds = [(float(low), None) for low in lower]
     a_eq = shown if shown.shape[0] else None
     b_eq = shown_values if shown.shape[0] else None
+    a_ub = b_ub = None
+    if labelled is not None and labelled.shape[0]:
+        a_ub = sparse.vstack([labelled, -labelled]).tocsr()
+        b_ub = np.concatenate([np.full(labelled.shape[0], label_range[1]), np.full(labelled.shape[0], -label_range[0])])
     out: list[tuple[float, float]] = []
     for row in range(targets.shape[0]):
         objective = np.zeros(n)
         target = targets.getrow(row)
         objective[target.indices] = target.data
-        low = _solve(objective, a_eq, b_eq, bounds)
-        high = _solve(-objective, a_eq, b_eq, bounds)
+        low = _solve(objective, a_eq, b_eq, a_ub, b_ub, bounds)
+        high = _solve(-objective, a_eq, b_eq, a_ub, b_ub, bounds)
         out.append((low, -high if math.isfinite(high) else math.inf))
     return out
 
@@ -46,9 +53,11 @@ def _solve(
     objective: np.ndarray,
     a_eq: sparse.csr_matrix | None,
     b_eq: np.ndarray | None,
+    a_ub: sparse.csr_matrix | None,
+    b_ub: np.ndarray | None,
     bounds: Sequence[tuple[float, float | None]],
 ) -> float:
-    result = linprog(objective, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+    result = linprog(objective, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
     if result.status == 3:  # unbounded: the reader learns no upper limit
         return -math.inf
     if result.status != 0:

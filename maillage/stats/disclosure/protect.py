@@ -21,13 +21,23 @@ class Interval:
     lower: float
     upper: float
     kind: str = SECONDARY
+    own: float = 0.0  # the reader's own contribution to the cell
+    # A "<k" cell's interval when the reader also uses what "<k" means for every such cell.
+    label_lower: float | None = None
+    label_upper: float | None = None
 
     @property
     def width(self) -> float:
         return self.upper - self.lower
 
     def holds(self, rule: Rule) -> bool:
-        return self.width >= rule.p - 1e-6
+        """Every hidden cell: at least the protection interval wide; a "<k" cell besides: nothing learnt
+        beyond its label (anywhere from 1, or the reader's own part, to k−1) even knowing all the labels."""
+        if self.width < rule.p - 1e-6:
+            return False
+        if self.kind == SMALL and self.label_lower is not None and self.label_upper is not None:
+            return self.label_upper >= rule.k - 1 - 1e-6 and self.label_lower <= max(1.0, self.own) + 1e-6
+        return True
 
 
 class DisclosureRefused(Exception):  # noqa: N818 (the name the pages catch)
@@ -120,6 +130,7 @@ def protect(
     rule: Rule | None = None,
     known: Mapping[Key, int] | None = None,
     family: str = "",
+    fixed: Mapping[Key, str] | None = None,
     check: bool = True,
 ) -> Protected:
     """Protect a family of tables given by its base counts. See the package docstring."""
@@ -129,6 +140,11 @@ def protect(
     values = table.values
     others = values - table.known  # what the other contributors put in each cell
     hidden = np.zeros(n, dtype=bool)
+    keep = np.zeros(n, dtype=bool)  # shown in a table this family must agree with
+    for key, kind in (fixed or {}).items():
+        if key in table.index:
+            hidden[table.index[key]] = kind != SHOWN
+            keep[table.index[key]] = kind == SHOWN
     for i in range(n):
         if rule.is_small(int(values[i])) or (known and rule.is_small(int(others[i]))):
             hidden[i] = True
@@ -150,7 +166,7 @@ def protect(
         return (table.level[candidate], 0 if room >= rule.p else (1 if room > 0 else 2), -closing, room, candidate)
 
     def hide_partner(pool: Iterable[int]) -> bool:
-        choices = [c for c in pool if not hidden[c]]
+        choices = [c for c in pool if not hidden[c] and not keep[c]]
         if not choices:
             return False
         hidden[min(choices, key=score)] = True
@@ -166,21 +182,23 @@ def protect(
     to_check = set(np.flatnonzero(hidden).tolist())
     while to_check:
         order = sorted(to_check)
-        found = _intervals(table, hidden, order)
+        found = _intervals(table, hidden, order, rule)
         to_check = set()
-        for cell, (low, high) in zip(order, found, strict=True):
-            if high - low >= rule.p - 1e-6:
-                protected_cells[cell] = (low, high)
+        failures = []
+        before = int(hidden.sum())
+        for cell, interval in zip(order, found, strict=True):
+            if interval.holds(rule):
+                protected_cells[cell] = (interval.lower, interval.upper)
                 continue
-            pool = [s for s in siblings[cell] if not hidden[s]]
+            failures.append(interval)
+            pool = [s for s in siblings[cell] if not hidden[s] and not keep[s]]
             if not pool:
-                pool = [c for c in range(n) if not hidden[c]]
-            before = int(hidden.sum())
+                pool = [c for c in range(n) if not hidden[c] and not keep[c]]
             hide_partner(pool)
-            if int(hidden.sum()) == before:
-                raise DisclosureRefused([Interval(table.keys[cell], low, high)])
             to_check.add(cell)
-            to_check.update(int(c) for c in np.flatnonzero(hidden) if int(c) not in protected_cells)
+        if failures and int(hidden.sum()) == before:  # nothing left to hide: this family cannot be shown
+            raise DisclosureRefused(failures)
+        to_check.update(int(c) for c in np.flatnonzero(hidden) if int(c) not in protected_cells)
     kinds = {
         key: (SHOWN if not hidden[i] else (SMALL if rule.is_small(int(values[i])) else SECONDARY))
         for i, key in enumerate(table.keys)
@@ -191,14 +209,31 @@ def protect(
     return result
 
 
-def _intervals(table: LinkedTable, hidden: np.ndarray, cells: Sequence[int]) -> list[tuple[float, float]]:
+def _intervals(table: LinkedTable, hidden: np.ndarray, cells: Sequence[int], rule: Rule) -> list[Interval]:
+    """The intervals of `cells`: from the shown counts and non-negativity, and for "<k" cells also from
+    every "<k" label."""
     shown = np.flatnonzero(~hidden)
-    return intervals(
-        table.matrix[shown],
-        table.values[shown].astype(float),
-        table.lower,
-        table.matrix[list(cells)],
+    a_shown, b_shown = table.matrix[shown], table.values[shown].astype(float)
+    plain = intervals(a_shown, b_shown, table.lower, table.matrix[list(cells)])
+    small = [c for c in cells if rule.is_small(int(table.values[c]))]
+    labels = [int(i) for i in np.flatnonzero(hidden) if rule.is_small(int(table.values[i]))]
+    labelled = dict(
+        zip(
+            small,
+            intervals(
+                a_shown, b_shown, table.lower, table.matrix[small], table.matrix[labels], (1.0, float(rule.k - 1))
+            )
+            if small
+            else [],
+            strict=True,
+        )
     )
+    out = []
+    for cell, (low, high) in zip(cells, plain, strict=True):
+        label_low, label_high = labelled.get(cell, (None, None))
+        kind = SMALL if cell in labelled else SECONDARY
+        out.append(Interval(table.keys[cell], low, high, kind, float(table.known[cell]), label_low, label_high))
+    return out
 
 
 def audit(protected: Protected, rule: Rule | None = None) -> list[Interval]:
@@ -208,11 +243,7 @@ def audit(protected: Protected, rule: Rule | None = None) -> list[Interval]:
     table = protected.table
     hidden = np.array([protected.kinds[key] != SHOWN for key in table.keys], dtype=bool)
     cells = [int(i) for i in np.flatnonzero(hidden)]
-    found = _intervals(table, hidden, cells) if cells else []
-    out = [
-        Interval(table.keys[c], low, high, protected.kinds[table.keys[c]])
-        for c, (low, high) in zip(cells, found, strict=True)
-    ]
+    out = _intervals(table, hidden, cells, rule) if cells else []
     failures = [interval for interval in out if not interval.holds(rule)]
     if failures:
         raise DisclosureRefused(failures)

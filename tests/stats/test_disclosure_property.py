@@ -1,0 +1,60 @@
+"""Property: after protect(), no shown count is 1..k−1 and every hidden cell's feasible interval, worked out by
+LP from what is published alone, is at least the protection interval wide."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from maillage.stats import disclosure
+from maillage.stats.disclosure import TOTAL, DisclosureRefused, Rule, audit_figures, protect
+
+RULE = Rule(k=5)
+counts = st.one_of(st.just(0), st.integers(1, 4), st.integers(5, 40))
+
+
+@st.composite
+def tables(draw: st.DrawFn) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], int]]:
+    rows, cols = draw(st.integers(1, 5)), draw(st.integers(2, 5))
+    cells = {(f"r{r}", f"c{c}"): draw(counts) for r in range(rows) for c in range(cols)}
+    known = {key: draw(st.integers(0, value)) for key, value in cells.items() if draw(st.booleans())}
+    return cells, known
+
+
+def _figures(protected: disclosure.Protected) -> list[tuple[list[tuple[str, str]], int | str | None]]:
+    """Every published cell as the base cells it sums, with what the reader sees (a count, "<5" or "x")."""
+    rows = sorted({key[0] for key in protected.cells() if key[0] != TOTAL})
+    cols = sorted({key[1] for key in protected.cells() if key[1] != TOTAL})
+    figures = []
+    for key in protected.cells():
+        value = protected.value(key) if not protected.hidden(key) else protected.state(key)
+        members = [
+            (r, c) for r in (rows if key[0] == TOTAL else [key[0]]) for c in (cols if key[1] == TOTAL else [key[1]])
+        ]
+        figures.append((members, value))
+    return figures
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tables(), st.booleans())
+def test_every_hidden_cell_keeps_its_protection_interval(table, with_known) -> None:
+    cells, known = table
+    known = known if with_known else {}
+    try:
+        protected = protect(cells, dims=["r", "c"], rule=RULE, known=known or None, family="property")
+    except DisclosureRefused:
+        return  # refused: nothing is shown (a table that cannot be protected, e.g. one line of one category)
+    for key, value in protected.published().items():
+        assert value is None or not 1 <= value <= 4, key
+        assert protected.state(key) in {"shown", "<5", "x"}
+        if value is not None and known:
+            assert not 1 <= value - sum(v for k, v in known.items() if _in(k, key)) <= 4, key
+    intervals = audit_figures(_figures(protected), rule=RULE, lower=dict(known), refuse=False)
+    assert len(intervals) == len(protected.hidden_cells)
+    # "<5" cells: nothing beyond their label (1..4); "x" cells: at least ±5 wide.
+    assert all(interval.holds(RULE) for interval in intervals), intervals
+    assert all(interval.width >= RULE.p for interval in intervals if interval.kind == disclosure.SECONDARY)
+
+
+def _in(base: tuple[str, str], cell: tuple[str, ...]) -> bool:
+    return all(c in (TOTAL, b) for b, c in zip(base, cell, strict=True))
