@@ -125,8 +125,8 @@ def test_import_reports_every_bad_row_and_imports_nothing(staff, bilingual) -> N
     page = client.post(url, {"file": SimpleUploadedFile("list.csv", content, "text/csv")}, HTTP_ACCEPT_LANGUAGE="en")
     bad = page.context["bad"]
     assert [line for line, _problem in bad] == [3, 4, 5, 6, 7]
-    assert "not an email address" in bad[0][1]
-    assert "Already on line 2" in bad[1][1]
+    assert "n'est pas une adresse e-mail" in bad[0][1]
+    assert "Déjà à la ligne 2" in bad[1][1]
     assert not Subscriber.objects.exists()
     good = b"email;language;consent_date;consent_how;organisation\ngood@example.org;fr;2024-03-01;salon;CPAS X\nnl@example.org;nl;01/02/2023;;\n"
     assert client.post(url, {"file": SimpleUploadedFile("list.csv", good, "text/csv")}).status_code == 302
@@ -175,13 +175,13 @@ def test_a_scheduled_edition_waits_for_its_time(staff, bilingual) -> None:  # ty
     edition = services.schedule(staff, _edition(staff, bilingual), timezone.now() + dt.timedelta(hours=2))
     assert sending.run(edition.pk) == {"outcome": "busy or not due"}
     assert sending.due_editions() == []
-    with pytest.raises(Exception, match="already scheduled"):
+    with pytest.raises(Exception, match="déjà programmé"):
         services.schedule(staff, edition, None)
 
 
 def test_an_edition_missing_a_language_is_not_sent(staff, bilingual) -> None:  # type: ignore[no-untyped-def]
     edition = _edition(staff, bilingual, body_nl="")
-    with pytest.raises(Exception, match="both languages"):
+    with pytest.raises(Exception, match="deux langues"):
         services.schedule(staff, edition, None)
 
 

@@ -70,7 +70,7 @@ def test_a_link_used_by_another_organisation_is_refused(survey, coordinators) ->
     page = other.get(url, HTTP_ACCEPT_LANGUAGE="en")
     assert page.status_code == 200
     assert "q_q1" not in page.content.decode()
-    assert "another organisation" in page.content.decode()
+    assert "autre organisation" in page.content.decode()  # in the visitor's own language
     assert other.post(url, {"q_q1": "2", "action": "send"}).status_code == 403
     assert not Response.objects.filter(survey=survey, submitted_at__isnull=False).exists()
 

@@ -7,7 +7,7 @@ import io
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from openpyxl import load_workbook
 
 from maillage.core.models import Region, Sector
@@ -40,13 +40,14 @@ def answered(staff):  # type: ignore[no-untyped-def]
 
 
 def test_figures_per_question(answered, staff) -> None:  # type: ignore[no-untyped-def]
-    figures = results.survey_results(answered, results.submitted(answered))
-    assert figures[0].rows == [("Oui", 2, 66.7), ("Non", 1, 33.3)]
+    with translation.override("en"):
+        figures = results.survey_results(answered, results.submitted(answered))
+    assert figures[0].rows == [("Oui (en)", 2, 66.7), ("Non (en)", 1, 33.3)]
     assert figures[0].chart is not None
     assert figures[0].chart.data_uri.startswith("data:image/svg+xml;base64,")
     assert dict(figures[1].figures)["Total"] == 40
     assert dict(figures[1].figures)["Mean"] == 20.0
-    assert figures[2].grid == [("Gants", [1, 1]), ("Gel", [0, 2])]
+    assert figures[2].grid == [("Gants (en)", [1, 1]), ("Gel (en)", [0, 2])]
     assert figures[3].texts == ["Il manque des gants"]
 
 
@@ -124,5 +125,5 @@ def test_a_monthly_survey_shows_a_trend_over_three_waves(staff) -> None:  # type
     page = client_for(staff).get(reverse("surveys:trend", args=[first.series_id]))
     assert page.status_code == 200
     assert "2026-11 370" in page.context["trends"][0].chart.alt
-    with pytest.raises(Exception, match="already has its wave"):
+    with translation.override("en"), pytest.raises(Exception, match="already has its wave"):
         services.new_wave(staff, first, dt.date(2026, 10, 1), now, now + dt.timedelta(days=1))
