@@ -234,6 +234,8 @@ EVENTS: dict[str, Policy] = {
     "events:recommendation": TENANT_OBJECT(*ORGANISERS),
     "events:book": TENANT_OBJECT(*ORGANISERS),
     "events:book_pdf": TENANT_OBJECT(*ORGANISERS),
+    # Names and absences of the participants: each visit audited.
+    "events:attendance": TENANT_OBJECT(*ORGANISERS, reads_identity=True),
     "events:publish_book": POST_ONLY(TENANT_OBJECT(*ORGANISERS)),
     "events:follow_up": TENANT_OBJECT(*ORGANISERS),
     "events:move_session": TENANT_OBJECT(*ORGANISERS),

@@ -135,6 +135,7 @@ ACTIONS = {
     "published": pgettext_lazy("audit log", "published"),
     "followed": pgettext_lazy("audit log", "followed up"),
     "scheduled": pgettext_lazy("audit log", "scheduled"),
+    "absent": pgettext_lazy("audit log", "told after an absence"),
     "declared": pgettext_lazy("audit log", "declared complete"),
     # helpline (their translations are in the helpline app's catalogue)
     "given": pgettext_lazy("audit log", "given"),

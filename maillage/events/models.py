@@ -504,3 +504,19 @@ class ScheduledMessage(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+class AbsenceNotice(models.Model):
+    """The message sent once to a participant missing from a session of their cycle ("we missed you")."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="absence_notices")
+    registration = models.ForeignKey(Registration, on_delete=models.CASCADE, related_name="absence_notices")
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["session", "registration"], name="events_absence_notice_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.registration_id} @ {self.session_id}"

@@ -62,6 +62,7 @@ urlpatterns = [
         views_followup.cancel_scheduled,
         name="cancel_scheduled",
     ),
+    path("manage/<int:event_id>/attendance/", views_followup.attendance, name="attendance"),
     path("outbox/", views_followup.outbox, name="outbox"),
     path("<slug:slug>/", views.event_detail, name="event"),
     path("<slug:slug>/registered/", views.registered, name="registered"),

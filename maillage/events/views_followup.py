@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from maillage.core.audit import log_action
 from maillage.core.forms import add_service_error
 from maillage.core.http import AuthenticatedRequest
 from maillage.core.models import OutboxEmail
@@ -90,6 +91,15 @@ def cancel_scheduled(request: AuthenticatedRequest, event_id: int, message_id: i
     else:
         messages.success(request, _("Scheduled message withdrawn."))
     return redirect("events:message", event_id=event.pk)
+
+
+@login_required
+def attendance(request: AuthenticatedRequest, event_id: int) -> HttpResponse:
+    """Attendance rates per group over the sessions held, and absences per participant (identifying: audited)."""
+    event = queries.managed_event_or_404(request.user, event_id)
+    rates, people = services.attendance_by_group(event)
+    log_action(request.user, "events.attendance.read", event, {"people": len(people)})
+    return render(request, "events/attendance.html", {"event": event, "rates": rates, "people": people})
 
 
 # The book ---------------------------------------------------------------------------------------------

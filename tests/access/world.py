@@ -316,6 +316,7 @@ def _events(world: World) -> None:
             "events:recommendation": {**event_id, "recommendation_id": recommendation.pk},
             "events:book": event_id,
             "events:book_pdf": event_id,
+            "events:attendance": event_id,
             "events:publish_book": event_id,
             "events:follow_up": {**event_id, "recommendation_id": recommendation.pk},
             "events:move_session": {**event_id, "session_id": session.pk},

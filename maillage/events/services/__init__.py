@@ -10,9 +10,13 @@ from __future__ import annotations
 from maillage.events.models import Event
 from maillage.events.services.attendance import (
     CheckIn,
+    GroupRate,
+    ParticipantAbsences,
     _record_attendance,
+    attendance_by_group,
     check_in_by_code,
     check_in_by_name,
+    send_absence_messages,
 )
 from maillage.events.services.book import (
     Source,
@@ -139,8 +143,10 @@ __all__ = [
     "Check",
     "CheckIn",
     "Event",
+    "GroupRate",
     "Identity",
     "PartT",
+    "ParticipantAbsences",
     "Placement",
     "RegistrationData",
     "RegistrationResult",
@@ -166,6 +172,7 @@ __all__ = [
     "add_part",
     "add_points",
     "approve_registration",
+    "attendance_by_group",
     "book_pdf_bytes",
     "book_recommendations",
     "breakout_for_token",
@@ -214,6 +221,7 @@ __all__ = [
     "save_event",
     "save_recommendation",
     "schedule_message",
+    "send_absence_messages",
     "send_calendar_change",
     "send_due_messages",
     "send_invitation",

@@ -192,7 +192,7 @@ def send_due_messages(*, now: datetime | None = None) -> int:
     for message_id in list(due):
         with transaction.atomic():
             message = (
-                ScheduledMessage.objects.select_for_update()
+                ScheduledMessage.objects.select_for_update(of=("self",))
                 .select_related("event", "group", "session")
                 .filter(pk=message_id, sent_at__isnull=True)
                 .first()
