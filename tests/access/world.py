@@ -127,6 +127,7 @@ def _taxonomy(world: World) -> None:
             "taxonomy:upload": version,
             "taxonomy:download": version,
             "taxonomy:mapping": version,
+            "taxonomy:changes": version,
             "taxonomy:publish": version,
             "taxonomy:discard": version,
             "taxonomy:edit_category": {**version, "category_id": category.pk},
