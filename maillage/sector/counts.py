@@ -198,7 +198,10 @@ def _count(indicator: Indicator, period: Period, centre_ids: list[int], subsidy_
 def _grouped_counts(indicator: Indicator, period: Period, centre_ids: list[int], subsidy_id: int | None) -> Counts:
     dimensions = ["centre"] if indicator.variable is None else ["centre", indicator.variable]
     params = Params(measure=indicator.measure, dimensions=dimensions, date_from=period.first, date_to=period.last)
-    specs, rows = grouped(params, Scope(centre_ids, subsidy_id), period.first, period.last)
+    try:
+        specs, rows = grouped(params, Scope(centre_ids, subsidy_id), period.first, period.last)
+    except crosstab.CrossTabError:  # no version of an axis in force yet: nothing can be read on it
+        return Counts(indicator.code, {}, {}, [])
     by_centre: dict[int, dict[str, int]] = {}
     for row in rows:
         if not row["d0"]:

@@ -70,7 +70,10 @@ def monthly(code: str, year: int, centre_ids: list[int], subsidy_id: int | None,
     else:
         dimensions = ["centre", "month"] + ([indicator.variable] if indicator.variable else [])
         params = Params(measure=indicator.measure, dimensions=dimensions, date_from=first, date_to=last)
-        specs, rows = grouped(params, Scope(centre_ids, subsidy_id), first, last)
+        try:
+            specs, rows = grouped(params, Scope(centre_ids, subsidy_id), first, last)
+        except crosstab.CrossTabError:  # no version of the axis in force yet: nothing can be read on it
+            return Monthly({}, {}, [])
         by_centre: dict[int, dict[tuple[str, str], int]] = {}
         for row in rows:
             if not row["d0"] or not row["d1"]:
