@@ -98,10 +98,19 @@ def test_the_table_is_read_and_names_the_pages_we_know() -> None:
         "event organiser",
         "event participant",
     ]
-    assert rows["coordinator"] == ["/organisations/<id>/members/", "/audit/", "/stats/casework/", "/casework/import/"]
+    assert rows["coordinator"] == [
+        "/organisations/<id>/members/",
+        "/audit/",
+        "/stats/casework/",
+        "/casework/import/",
+        "/sector/",
+        "/sector/year/",
+    ]
     assert rows["federation staff"] == [
         "/stats/helpline/",
         "/stats/casework/sector/",
+        "/sector/cycle/",
+        "/sector/reports/",
         "/categories/",
         "/directory/import/",
         "/admin/",
