@@ -167,7 +167,7 @@ HELPLINE: dict[str, Policy] = {
     "helpline:rota_changes": ROLE(*LINE),
     "helpline:rota_now": ROLE(*LINE_STAFF),
     "helpline:rota_feed_new": POST_ONLY(ROLE(*LINE)),
-    "helpline:rota_feed_revoke": POST_ONLY(TENANT_OBJECT(*LINE)),
+    "helpline:rota_feed_revoke": POST_ONLY(OWN_OBJECT),
     # An iCalendar feed: its unguessable token is the key (calendar apps cannot sign in); revocable.
     "helpline:rota_feed": PERSONAL_LINK(),
     "helpline:thermometer": ROLE(*LINE_STAFF),

@@ -223,6 +223,20 @@ def _helpline(world: World) -> None:
         }
     )
     world.queries["helpline:referral_options"] = "prefix=requests-0"
+    from maillage.helpline.services import rota
+
+    feed = rota.new_feed(responder, world.federation)
+    world.kwargs.update(
+        {
+            "helpline:reference_give": {"pk": call.pk},
+            "helpline:rota_month": {"month": "2027-05"},
+            "helpline:rota_coverage": {"month": "2027-05"},
+            "helpline:rota_feed": {"token": feed.token},
+            "helpline:rota_feed_revoke": {"pk": feed.pk},
+        }
+    )
+    world.forged["helpline:rota_feed"] = {"token": "forged-token"}
+    world.owners["helpline:rota_feed_revoke"] = responder
 
 
 def _casework(world: World) -> None:
