@@ -134,6 +134,8 @@ DIRECTORY: dict[str, Policy] = {
     "directory:api:get_organization": PUBLIC,
     "directory:api:list_taxonomies": PUBLIC,
     "directory:api:list_taxonomy_terms": PUBLIC,
+    # The Brussels profile of HSDS (Markdown), linked from the exports.
+    "directory:api:hsds_profile": PUBLIC,
 }
 
 HELPLINE: dict[str, Policy] = {

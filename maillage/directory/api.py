@@ -8,8 +8,9 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
+from django.conf import settings
 from django.db.models import Exists, OuterRef, QuerySet
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Field, NinjaAPI, Path, Query, Schema
 from pydantic import field_validator
@@ -33,7 +34,10 @@ from maillage.taxonomy.queries import active_categories, published_version
 api = NinjaAPI(
     title="maillage directory — HSDS 3.0 API",
     version="3.0",
-    description="Read-only Open Referral HSDS 3.0 API of the published Brussels social services directory.",
+    description=(
+        "Read-only Open Referral HSDS 3.0 API of the published Brussels social services directory. "
+        "Its Brussels profile (French and Dutch texts, communes, quartiers, holidays): GET /profile."
+    ),
     urls_namespace="directory:api",
     docs_url=None,
 )
@@ -195,9 +199,11 @@ def get_service(request: HttpRequest, service_id: Path[HsdsId]) -> dict[str, Any
 
 @api.get("/organizations", response={200: Page, **LIST_ANSWERS}, summary="List organizations", openapi_extra=EDGE_400)
 def list_organizations(request: HttpRequest, params: Query[PageParams]) -> dict[str, Any]:
-    organisations = DirectoryOrganisation.objects.filter(
-        Exists(published_services().filter(organisation=OuterRef("pk")))
-    ).order_by("name_fr", "id")
+    organisations = (
+        DirectoryOrganisation.objects.filter(Exists(published_services().filter(organisation=OuterRef("pk"))))
+        .prefetch_related("phones")
+        .order_by("name_fr", "id")
+    )
     return _page(organisations, params, lambda chunk: [_organisation_core(o) for o in chunk])
 
 
@@ -235,3 +241,12 @@ def list_taxonomies(request: HttpRequest, params: Query[PageParams]) -> dict[str
 def list_taxonomy_terms(request: HttpRequest, params: Query[PageParams]) -> dict[str, Any]:
     categories: QuerySet[Category] = active_categories(SCHEME).order_by("position", "code")
     return _page(categories, params, lambda chunk: [taxonomy_document(c) for c in chunk])
+
+
+PROFILE_FILE = settings.BASE_DIR / "docs" / "hsds-brussels-profile.md"
+
+
+@api.get("/profile", url_name="hsds_profile", include_in_schema=False)
+def hsds_profile(request: HttpRequest) -> HttpResponse:
+    """The documented Brussels profile, published beside the data it describes (its URL is in the exports)."""
+    return HttpResponse(PROFILE_FILE.read_bytes(), content_type="text/markdown; charset=utf-8")

@@ -11,8 +11,9 @@ import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
@@ -23,7 +24,8 @@ from django.utils.translation import gettext as _
 from maillage.core.audit import log_action
 from maillage.core.models import Commune, PostalCode, User
 from maillage.core.parsing import MAX_YEAR, MIN_YEAR
-from maillage.directory.exchange.documents import HSDS_STATUSES, SCHEME
+from maillage.directory.calendars import CALENDARS
+from maillage.directory.exchange.documents import HOLIDAY_SCHEME, HSDS_STATUSES, SCHEME, _id
 from maillage.directory.models import (
     CrisisStatus,
     DirectoryOrganisation,
@@ -32,11 +34,13 @@ from maillage.directory.models import (
     Phone,
     Schedule,
     Service,
+    ServiceArea,
     ServiceAtLocation,
     ServiceLanguage,
     ServiceStatus,
 )
-from maillage.directory.opening import validate_recurrence
+from maillage.directory.models_network import Quartier
+from maillage.directory.opening import BRUSSELS, validate_recurrence
 from maillage.directory.searchindex import refresh_search_index, refresh_services_at
 from maillage.directory.services import refresh_search_text
 from maillage.taxonomy.queries import active_categories
@@ -71,6 +75,7 @@ class _Importer:
         self.postal = {p.code: p for p in PostalCode.objects.select_related("commune")}
         self.communes = {c.name_fr.lower(): c for c in Commune.objects.all()}
         self.categories = {c.code: c for c in active_categories(SCHEME)}
+        self.quartiers = {q.code: q for q in Quartier.objects.all()}
         # Locations whose own schedules were imported: the services there may take their hours.
         self.locations_with_hours: set[int] = set()
         # Owners whose document lists their schedules (even none), by level, and every schedule id
@@ -140,6 +145,8 @@ class _Importer:
             },
         )
         self.report.organisations += 1
+        for index, phone in enumerate(data.get("phones") or []):
+            self.phone(phone, f"{path}.phones[{index}]", organisation=organisation)
         for index, location in enumerate(data.get("locations") or []):
             self.location(location, organisation, f"{path}.locations[{index}]")
         for index, service in enumerate(data.get("services") or []):
@@ -154,6 +161,7 @@ class _Importer:
         address = addresses[0]
         postal_code = str(address.get("postal_code") or "")[:10]
         postal = self.postal.get(postal_code)
+        address_key = _uuid_or_none(address.get("id"))
         lat, lon = data.get("latitude"), data.get("longitude")
         valid = (
             isinstance(lat, int | float) and isinstance(lon, int | float) and -90 <= lat <= 90 and -180 <= lon <= 180
@@ -171,6 +179,7 @@ class _Importer:
                 "longitude": round(float(lon), 6) if valid and lon is not None else None,
                 "transportation": _text(data.get("transportation")),
                 "accessibility": "\n".join(a.get("description") or "" for a in data.get("accessibility") or []),
+                "address_uuid": address_key,
             },
         )
         self.report.locations += 1
@@ -194,12 +203,82 @@ class _Importer:
             uuid=key,
             defaults={
                 "number": number[:30],
-                "extension": str(data.get("extension") or "")[:10],
+                "extension": self.extension(data.get("extension"), f"{path}.extension"),
                 "kind": str(data.get("type") or "voice")[:20],
                 "description": str(data.get("description") or "")[:200],
                 **owner,
             },
         )
+
+    def extension(self, value: Any, path: str) -> str:
+        """HSDS `extension` is a number (100); a CSV gives it as text ("100"). Kept as its digits."""
+        if value in (None, ""):
+            return ""
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        text = str(value).strip()
+        if text.endswith(".0") and text[:-2].isdigit():
+            text = text[:-2]
+        if isinstance(value, bool) or not text.isascii() or not text.isdigit() or len(text) > 10:
+            self.error(
+                path,
+                _("a phone extension must be a whole number of at most 10 digits: %(value)s") % {"value": text[:20]},
+            )
+            return ""
+        return text
+
+    def count(self, value: Any, path: str) -> int | None:
+        """RFC 5545 COUNT: how many occurrences, a whole number from 1."""
+        if value in (None, ""):
+            return None
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        text = str(value).strip()
+        if isinstance(value, bool) or not (text.isascii() and text.isdigit() and len(text) <= 6 and int(text) >= 1):
+            self.error(path, _("the count must be a whole number from 1: %(value)s") % {"value": text[:20]})
+            return None
+        return int(text)
+
+    def offset(self, value: Any, path: str) -> float | None:
+        """HSDS `timezone`: hours east of UTC, from -14 to 14 (a CSV gives it as text)."""
+        if value in (None, ""):
+            return None
+        try:
+            hours = float(value) if not isinstance(value, bool) else float("nan")
+        except (TypeError, ValueError):
+            hours = float("nan")
+        if not -14 <= hours <= 14:
+            self.error(
+                path,
+                _("the time zone must be an offset in hours from UTC, from -14 to 14: %(value)s")
+                % {"value": str(value)[:20]},
+            )
+            return None
+        return hours
+
+    def brussels_times(
+        self, opens: time, closes: time, hours: float | None, anchor: date | None, path: str
+    ) -> tuple[time, time] | None:
+        """Times given at a fixed UTC offset, as Brussels wall-clock on the schedule's own date."""
+        if hours is None:
+            return opens, closes
+        day = anchor or datetime.now(BRUSSELS).date()
+        converted = []
+        for moment in (opens, closes):
+            utc = datetime.combine(day, moment) - timedelta(hours=hours)
+            local = (utc.replace(tzinfo=ZoneInfo("UTC"))).astimezone(BRUSSELS)
+            if local.date() != day:
+                self.error(
+                    path,
+                    _(
+                        "at the offset %(offset)s these hours fall on another day in Brussels time: "
+                        "give them in Brussels time (timezone %(brussels)s)"
+                    )
+                    % {"offset": _hours_text(hours), "brussels": _hours_text(_brussels_hours(day, local.time()))},
+                )
+                return None
+            converted.append(local.time().replace(tzinfo=None))
+        return converted[0], converted[1]
 
     def _time(self, value: Any, path: str) -> time | None:
         text = str(value or "")
@@ -252,14 +331,24 @@ class _Importer:
             return
         if opens is None or closes is None:
             return
+        dates = {
+            name: self._date(data.get(name), f"{path}.{name}")
+            for name in ("valid_from", "valid_to", "dtstart", "until")
+        }
+        anchor = dates["dtstart"] or dates["valid_from"] or dates["until"] or dates["valid_to"]
+        times = self.brussels_times(
+            opens, closes, self.offset(data.get("timezone"), f"{path}.timezone"), anchor, f"{path}.timezone"
+        )
+        if times is None:
+            return
         Schedule.objects.update_or_create(
             uuid=key,
             defaults={
                 **fields,
-                "opens_at": opens,
-                "closes_at": closes,
-                "valid_from": self._date(data.get("valid_from"), f"{path}.valid_from"),
-                "valid_to": self._date(data.get("valid_to"), f"{path}.valid_to"),
+                **dates,
+                "count": self.count(data.get("count"), f"{path}.count"),
+                "opens_at": times[0],
+                "closes_at": times[1],
                 "description": str(data.get("description") or "")[:200],
                 "notes": _text(data.get("notes")),
                 **owner,
@@ -268,6 +357,79 @@ class _Importer:
         self.report.schedules += 1
         if set(owner) == {"location"}:
             self.locations_with_hours.add(owner["location"].pk)
+
+    def assured(self, value: Any, path: str) -> dict[str, Any]:
+        """HSDS `assured_date` is when the record was last checked: our "last verified" (midnight in Brussels)."""
+        day = self._date(value, path)
+        return {"verified_at": datetime.combine(day, time(), tzinfo=BRUSSELS)} if day else {}
+
+    def languages(self, service: Service, rows: list[Any], path: str) -> set[str]:
+        """The service's languages with their HSDS ids, names ("Urdu") and notes kept."""
+        codes: set[str] = set()
+        for row in rows:
+            code = str(row.get("code") or "").lower()[:10]
+            if not code:
+                continue
+            codes.add(code)
+            key = _uuid_or_none(row.get("id"))
+            language = ServiceLanguage.objects.filter(service=service, code=code).first() or ServiceLanguage(
+                service=service, code=code
+            )
+            if key and not ServiceLanguage.objects.filter(uuid=key).exclude(pk=language.pk).exists():
+                language.uuid = key
+            language.name = _text(row.get("name"), 100)
+            language.note = _text(row.get("note"))
+            language.save()
+        return codes
+
+    def areas(self, service: Service, rows: list[Any], path: str) -> None:
+        """Service areas kept as given (ids, descriptions, areas outside Brussels); the Brussels communes
+        and the region they name also feed the search."""
+        communes = []
+        quartiers: list[Quartier] = []
+        named: set[uuid.UUID] = set()
+        for index, area in enumerate(rows):
+            name = str(area.get("name") or "")
+            commune = None
+            region = False
+            if area.get("extent_type") == "quartier" and str(area.get("extent")) in self.quartiers:
+                quartiers.append(self.quartiers[str(area.get("extent"))])
+            elif name in self.postal:
+                commune = self.postal[name].commune
+            elif name.lower() in self.communes:
+                commune = self.communes[name.lower()]
+            elif area.get("extent_type") == "region" and "brussels" in name.lower():
+                region = True
+                service.serves_whole_region = True
+            if commune is not None:
+                communes.append(commune)
+            # An area without an id (older files) gets one derived from the service and its name.
+            key = (
+                self.uuid(area.get("id"), f"{path}[{index}]")
+                if area.get("id")
+                else uuid.UUID(_id("area", service.uuid, area.get("extent_type") or "", name))
+            )
+            if key is None:
+                continue
+            named.add(key)
+            ServiceArea.objects.update_or_create(
+                uuid=key,
+                defaults={
+                    "service": service,
+                    "name": name[:500],
+                    "description": _text(area.get("description")),
+                    "extent": _text(area.get("extent"), 100_000),
+                    "extent_type": _text(area.get("extent_type"), 50),
+                    "uri": _text(area.get("uri"), 500),
+                    "commune": commune,
+                    "region": region,
+                },
+            )
+        ServiceArea.objects.filter(service=service).exclude(uuid__in=named).delete()
+        if communes:
+            service.area_communes.add(*communes)
+        if quartiers:
+            service.quartiers.add(*quartiers)
 
     def service(self, data: Mapping[str, Any], organisation: DirectoryOrganisation | None, path: str) -> None:
         key = self.uuid(data.get("id"), path)
@@ -307,6 +469,7 @@ class _Importer:
                 "is_free": not data.get("fees_description")
                 or str(data.get("fees_description")).lower() in ("free", "gratuit"),
                 "eligibility_fr": _text(data.get("eligibility_description")),
+                **self.assured(data.get("assured_date"), f"{path}.assured_date"),
             },
         )
         self.report.services += 1
@@ -318,30 +481,31 @@ class _Importer:
             self.schedule(schedule, f"{path}.schedules[{index}]", service=service)
         for index, link in enumerate(data.get("service_at_locations") or []):
             self.service_at_location(link, service, organisation, f"{path}.service_at_locations[{index}]")
-        codes = {str(lang.get("code") or "").lower()[:10] for lang in data.get("languages") or [] if lang.get("code")}
-        for code in codes:
-            ServiceLanguage.objects.get_or_create(service=service, code=code)
+        codes = self.languages(service, list(data.get("languages") or []), f"{path}.languages")
         service.languages = sorted(set(service.languages) | codes)
         needs = []
+        calendars = []
         for attribute in data.get("attributes") or []:
             term = attribute.get("taxonomy_term") or {}
+            if term.get("taxonomy") == HOLIDAY_SCHEME:
+                if str(term.get("code")) in CALENDARS:
+                    calendars.append(str(term.get("code")))
+                else:
+                    self.error(
+                        f"{path}.attributes",
+                        _("unknown holiday calendar: %(code)s") % {"code": str(term.get("code"))[:40]},
+                    )
+                continue
             category = self.categories.get(str(term.get("code") or ""))
             if category is not None:
                 needs.append(category)
         if needs:
             service.needs.add(*needs)
-        communes = []
-        for area in data.get("service_areas") or []:
-            name = str(area.get("name") or "")
-            if name in self.postal:
-                communes.append(self.postal[name].commune)
-            elif name.lower() in self.communes:
-                communes.append(self.communes[name.lower()])
-            elif area.get("extent_type") == "region" and "brussels" in name.lower():
-                service.serves_whole_region = True
-        if communes:
-            service.area_communes.add(*communes)
-        service.save(update_fields=["languages", "serves_whole_region"])
+        if calendars:
+            service.holiday_calendars = " ".join(code for code in CALENDARS if code in calendars)
+        if "service_areas" in data:
+            self.areas(service, list(data.get("service_areas") or []), f"{path}.service_areas")
+        service.save(update_fields=["languages", "serves_whole_region", "holiday_calendars"])
         refresh_search_text(service)
         refresh_search_index(service)
 
@@ -390,6 +554,45 @@ class _Importer:
         self.locations_with_hours.update(location for _pk, service, location in stale if location and not service)
 
 
+def _uuid_or_none(value: Any) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def _hours_text(hours: float) -> str:
+    return f"{hours:+g}"
+
+
+def _brussels_hours(day: date, at: time) -> float:
+    offset = datetime.combine(day, at, tzinfo=BRUSSELS).utcoffset()
+    return offset.total_seconds() / 3600 if offset else 0.0
+
+
+def _not_importable(document: Mapping[str, Any]) -> str | None:
+    """Why a JSON object is not an organisation or a service document (a location, a taxonomy term...), or None."""
+    keys = set(document)
+    if "status" in keys:
+        return None
+    if {"service", "location"} & keys or {"service_id", "location_id"} <= keys:
+        return _(
+            "this is an HSDS service-at-location document, not an organisation or a service: "
+            "import the organisation's or the service's document, which holds it"
+        )
+    if {"location_type", "addresses", "latitude", "longitude"} & keys and not {"services", "locations"} & keys:
+        return _(
+            "this is an HSDS location, not an organisation or a service: "
+            "import the document of the organisation it belongs to, which holds its locations"
+        )
+    if {"taxonomy", "taxonomy_id", "taxonomy_detail", "term_uri", "parent_id", "code", "version"} & keys:
+        return _(
+            "this is an HSDS taxonomy or taxonomy term, not an organisation or a service: "
+            "the directory's needs come from the request themes of the taxonomy module"
+        )
+    return None
+
+
 def _documents(payload: Any) -> list[Any]:
     if isinstance(payload, Mapping) and isinstance(payload.get("contents"), list):
         return list(payload["contents"])
@@ -401,6 +604,8 @@ def _documents(payload: Any) -> list[Any]:
 def import_documents(actor: User | None, payload: Any) -> ImportReport:
     """Import HSDS organisation or service documents (one, a list, or a paginated list); all or nothing."""
     importer = _Importer()
+    if not _documents(payload):
+        raise ValidationError(_("The file holds no HSDS document to import."), code="empty")
     with transaction.atomic():
         for index, document in enumerate(_documents(payload)):
             path = f"[{index}]"
@@ -408,6 +613,8 @@ def import_documents(actor: User | None, payload: Any) -> ImportReport:
                 with transaction.atomic():  # a savepoint: a refused value leaves the transaction usable
                     if not isinstance(document, Mapping):
                         importer.error(path, _("an HSDS document must be a JSON object"))
+                    elif (refusal := _not_importable(document)) is not None:
+                        importer.error(path, refusal)
                     elif "status" in document:
                         importer.service(document, None, path)
                     else:

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from maillage.core.models import User
 from maillage.core.spreadsheet import write_csv
 from maillage.core.uploads import csv_rows
-from maillage.directory.exchange.documents import SCHEME, _id, export_organizations
+from maillage.directory.exchange.documents import SCHEME, _id, export_organizations, profile_url
 from maillage.directory.exchange.importing import ImportReport, import_documents
 from maillage.directory.models import Service
 from maillage.taxonomy.queries import published_version
@@ -58,15 +58,19 @@ TABLES: dict[str, list[str]] = {
         "country",
         "address_type",
     ],
-    "service_at_location": ["id", "service_id", "location_id"],
-    "phones": ["id", "location_id", "service_id", "number", "extension", "type", "description"],
+    "service_at_location": ["id", "service_id", "location_id", "description"],
+    "phones": ["id", "location_id", "service_id", "number", "extension", "type", "description", "organization_id"],
     "schedules": [
         "id",
         "service_id",
         "location_id",
+        "service_at_location_id",
         "valid_from",
         "valid_to",
+        "dtstart",
         "timezone",
+        "until",
+        "count",
         "freq",
         "interval",
         "byday",
@@ -76,12 +80,14 @@ TABLES: dict[str, list[str]] = {
         "description",
         "notes",
     ],
-    "service_areas": ["id", "service_id", "name", "extent_type"],
-    "languages": ["id", "service_id", "name", "code"],
+    "service_areas": ["id", "service_id", "name", "description", "extent", "extent_type", "uri"],
+    "languages": ["id", "service_id", "name", "code", "note"],
     "taxonomies": ["id", "name", "description", "version"],
     "taxonomy_terms": ["id", "code", "name", "description", "parent_id", "taxonomy", "taxonomy_id", "language"],
     "attributes": ["id", "link_id", "taxonomy_term_id", "link_type", "link_entity"],
 }
+# Columns HSDS types as numbers (the rest are strings).
+NUMBER_COLUMNS = frozenset({"latitude", "longitude", "extension", "timezone", "count", "interval"})
 RESOURCE_SCHEMA = {
     "organizations": "organization",
     "services": "service",
@@ -101,15 +107,24 @@ RESOURCE_SCHEMA = {
 def tabular_rows(services: QuerySet[Service]) -> dict[str, list[dict[str, Any]]]:
     """The directory flattened into HSDS tables (one dict per CSV row)."""
     tables: dict[str, list[dict[str, Any]]] = {name: [] for name in TABLES}
-    seen: set[tuple[str, str]] = set()
+    seen: dict[tuple[str, str], dict[str, Any]] = {}
 
     def add(table: str, row: Mapping[str, Any]) -> None:
-        if (table, row["id"]) not in seen:
-            seen.add((table, row["id"]))
-            tables[table].append({key: row[key] for key in TABLES[table] if key in row})
+        """One row per id; a row met again (a phone or schedule shared by a location and a service)
+        adds the links it carries, so no owner is dropped."""
+        key = (table, row["id"])
+        if key not in seen:
+            seen[key] = {column: row[column] for column in TABLES[table] if column in row}
+            tables[table].append(seen[key])
+        else:
+            for column in TABLES[table]:
+                if column in row and seen[key].get(column) in (None, ""):
+                    seen[key][column] = row[column]
 
     for document in export_organizations(services):
         add("organizations", document)
+        for phone in document.get("phones", []):
+            add("phones", phone)
         for location in document.get("locations", []):
             add("locations", location)
             for address in location.get("addresses", []):
@@ -129,6 +144,9 @@ def tabular_rows(services: QuerySet[Service]) -> dict[str, list[dict[str, Any]]]
             ):
                 for row in service.get(key, []):
                     add(table, row)
+            for link in service.get("service_at_locations", []):
+                for schedule in link.get("schedules", []):
+                    add("schedules", schedule)
             for attribute in service.get("attributes", []):
                 add("attributes", attribute)
                 add("taxonomy_terms", attribute["taxonomy_term"])
@@ -173,6 +191,9 @@ def datapackage_descriptor() -> dict[str, Any]:
         "name": "maillage-directory",
         "title": "maillage — Brussels social services directory (HSDS 3.0)",
         "profile": "tabular-data-package",
+        "hsds_version": "3.0",
+        "hsds_profile": profile_url(),
+        "sources": [{"title": "HSDS 3.0 — Brussels profile (maillage)", "path": profile_url()}],
         "licenses": [{"name": "CC-BY-4.0", "path": "https://creativecommons.org/licenses/by/4.0/"}],
         "resources": [
             {
@@ -181,7 +202,12 @@ def datapackage_descriptor() -> dict[str, Any]:
                 "format": "csv",
                 "mediatype": "text/csv",
                 "profile": "tabular-data-resource",
-                "schema": {"fields": [{"name": column, "type": "string"} for column in columns]},
+                "schema": {
+                    "fields": [
+                        {"name": column, "type": "number" if column in NUMBER_COLUMNS else "string"}
+                        for column in columns
+                    ]
+                },
             }
             for table, columns in TABLES.items()
         ],
@@ -247,6 +273,8 @@ def import_tabular(actor: User | None, files: Mapping[str, str]) -> ImportReport
     service_phones = by("phones", "service_id")
     location_schedules = by("schedules", "location_id")
     service_schedules = by("schedules", "service_id")
+    link_schedules = by("schedules", "service_at_location_id")
+    organisation_phones = by("phones", "organization_id")
     languages = by("languages", "service_id")
     areas = by("service_areas", "service_id")
     links = by("service_at_location", "service_id")
@@ -260,15 +288,27 @@ def import_tabular(actor: User | None, files: Mapping[str, str]) -> ImportReport
             **numbers(row),
             "addresses": addresses.get(row["id"], []),
             "phones": location_phones.get(row["id"], []),
-            "schedules": [s for s in location_schedules.get(row["id"], []) if not s.get("service_id")],
+            "schedules": location_schedules.get(row["id"], []),
         }
 
+    if not tables.get("organizations"):
+        # Locations or taxonomy terms alone would be read as nothing (or, before, as organisations).
+        present = sorted(f"{name}.csv" for name, rows in tables.items() if rows)
+        raise ValidationError(
+            _(
+                "The datapackage has no organisation in organizations.csv, so nothing can be imported "
+                "(it holds: %(tables)s). Export the organisations with their services and locations."
+            )
+            % {"tables": ", ".join(present) or _("no rows")},
+            code="no_organisations",
+        )
     documents = []
     for organisation in tables.get("organizations", []):
         org_id = organisation["id"]
         documents.append(
             {
                 **organisation,
+                "phones": organisation_phones.get(org_id, []),
                 "locations": [location_doc(row) for row in locations.values() if row.get("organization_id") == org_id],
                 "services": [
                     {
@@ -278,9 +318,15 @@ def import_tabular(actor: User | None, files: Mapping[str, str]) -> ImportReport
                         "languages": languages.get(service["id"], []),
                         "service_areas": areas.get(service["id"], []),
                         "service_at_locations": [
-                            {**link, "location": location_doc(locations[link["location_id"]])}
-                            if link.get("location_id") in locations
-                            else link
+                            {
+                                **link,
+                                "schedules": link_schedules.get(link["id"], []),
+                                **(
+                                    {"location": location_doc(locations[link["location_id"]])}
+                                    if link.get("location_id") in locations
+                                    else {}
+                                ),
+                            }
                             for link in links.get(service["id"], [])
                         ],
                         "attributes": [
