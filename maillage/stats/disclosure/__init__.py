@@ -28,7 +28,8 @@ Protecting a family of tables
     Primary rule: 1..k−1 hidden (state "<5"), and in a line (row or column, total included) where every
     contributor falls in one category that category is hidden ("x"). Secondary suppression ("x") is then
     chosen, line by line and then by the LP audit, so that every hidden cell's feasible interval is at least
-    ``rule.p`` wide and no "<5" cell can be narrowed beyond 1..k−1 (even knowing what every "<5" means). When no choice can protect a cell, ``DisclosureRefused`` is raised.
+    ``rule.p`` wide and no "<5" cell can be narrowed below ``rule.label_width`` even by a reader who knows
+    what every "<5" means. When no choice can protect a cell, ``DisclosureRefused`` is raised.
 
     ``Protected``: ``.state(cell)`` → "shown" / "<5" / "x"; ``.kind(cell)`` → SHOWN / SMALL / SECONDARY;
     ``.value(cell)`` → int or None (hidden: never a zero); ``.text(cell)`` → "12" / "<5" / "x";
@@ -45,8 +46,9 @@ Auditing
     ``audit(protected, rule=None) -> list[Interval]``: each hidden cell's min and max over every table
     consistent with what is published (non-negative counts, the reader's own contributions), by
     ``scipy.optimize.linprog(method="highs")``; ``DisclosureRefused`` if any ``Interval.width`` < ``rule.p``,
-    or if a "<5" cell can be narrowed beyond its label by a reader who also uses what every "<5" means
-    (``Interval.label_lower/label_upper``; ``Interval.holds`` checks both).
+    or if a "<5" cell can be narrowed to fewer than three possible counts (``rule.label_width``) by a reader
+    who also uses what every "<5" means (``Interval.label_lower/label_upper``; ``Interval.holds`` checks
+    both).
     ``audit_figures(figures, rule=None, lower=None)``: the same over any set of published figures, each given
     as (the base cells it sums, its published value or None) — how the tests check everything several pages
     print together. Pages catch ``DisclosureRefused`` and show ``error.message`` instead of the table.

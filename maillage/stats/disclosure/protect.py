@@ -31,12 +31,13 @@ class Interval:
         return self.upper - self.lower
 
     def holds(self, rule: Rule) -> bool:
-        """Every hidden cell: at least the protection interval wide; a "<k" cell besides: nothing learnt
-        beyond its label (anywhere from 1, or the reader's own part, to k−1) even knowing all the labels."""
+        """Every hidden cell: at least the protection interval wide; a "<k" cell besides: still at least
+        `rule.label_width` wide to a reader who also uses what every "<k" label means (three possible
+        counts of 1..4 for k = 5)."""
         if self.width < rule.p - 1e-6:
             return False
         if self.kind == SMALL and self.label_lower is not None and self.label_upper is not None:
-            return self.label_upper >= rule.k - 1 - 1e-6 and self.label_lower <= max(1.0, self.own) + 1e-6
+            return self.label_upper - self.label_lower >= rule.label_width - 1e-6
         return True
 
 
@@ -141,10 +142,15 @@ def protect(
     others = values - table.known  # what the other contributors put in each cell
     hidden = np.zeros(n, dtype=bool)
     keep = np.zeros(n, dtype=bool)  # shown in a table this family must agree with
+    masked = np.zeros(n, dtype=bool)  # a count of 1..k−1 shown as "x": its label would narrow others
+    label_fixed = np.zeros(n, dtype=bool)  # shown as "<k" in a table this family must agree with
     for key, kind in (fixed or {}).items():
         if key in table.index:
-            hidden[table.index[key]] = kind != SHOWN
-            keep[table.index[key]] = kind == SHOWN
+            i = table.index[key]
+            hidden[i] = kind != SHOWN
+            keep[i] = kind == SHOWN
+            masked[i] = kind == SECONDARY and rule.is_small(int(table.values[i]))
+            label_fixed[i] = kind == SMALL
     for i in range(n):
         if rule.is_small(int(values[i])) or (known and rule.is_small(int(others[i]))):
             hidden[i] = True
@@ -182,25 +188,30 @@ def protect(
     to_check = set(np.flatnonzero(hidden).tolist())
     while to_check:
         order = sorted(to_check)
-        found = _intervals(table, hidden, order, rule)
+        found = _intervals(table, hidden, hidden & ~masked & _small(table, rule), order, rule)
         to_check = set()
         failures = []
-        before = int(hidden.sum())
+        progress = False
         for cell, interval in zip(order, found, strict=True):
             if interval.holds(rule):
                 protected_cells[cell] = (interval.lower, interval.upper)
                 continue
             failures.append(interval)
+            to_check.add(cell)
+            if interval.kind == SMALL and interval.width >= rule.p - 1e-6 and not label_fixed[cell]:
+                masked[cell] = True  # its own "<k" label is what narrows it: shown as "x" instead
+                progress = True
+                continue
             pool = [s for s in siblings[cell] if not hidden[s] and not keep[s]]
             if not pool:
                 pool = [c for c in range(n) if not hidden[c] and not keep[c]]
-            hide_partner(pool)
-            to_check.add(cell)
-        if failures and int(hidden.sum()) == before:  # nothing left to hide: this family cannot be shown
+            progress = hide_partner(pool) or progress
+        if failures and not progress:  # nothing left to hide: this family cannot be shown
             raise DisclosureRefused(failures)
+        # Hiding or masking only widens intervals, but a masked label changes which cells are labelled.
         to_check.update(int(c) for c in np.flatnonzero(hidden) if int(c) not in protected_cells)
     kinds = {
-        key: (SHOWN if not hidden[i] else (SMALL if rule.is_small(int(values[i])) else SECONDARY))
+        key: (SHOWN if not hidden[i] else (SMALL if rule.is_small(int(values[i])) and not masked[i] else SECONDARY))
         for i, key in enumerate(table.keys)
     }
     result = Protected(rule=rule, family=family, dims=tuple(d.name for d in table.dims), table=table, kinds=kinds)
@@ -209,15 +220,21 @@ def protect(
     return result
 
 
-def _intervals(table: LinkedTable, hidden: np.ndarray, cells: Sequence[int], rule: Rule) -> list[Interval]:
-    """The intervals of `cells`: from the shown counts and non-negativity, and for "<k" cells also from
-    every "<k" label."""
+def _small(table: LinkedTable, rule: Rule) -> np.ndarray:
+    return np.array([rule.is_small(int(v)) for v in table.values], dtype=bool)
+
+
+def _intervals(
+    table: LinkedTable, hidden: np.ndarray, labelled: np.ndarray, cells: Sequence[int], rule: Rule
+) -> list[Interval]:
+    """The intervals of `cells`: from the shown counts and non-negativity, and for cells shown "<k" also from
+    every "<k" label (`labelled`)."""
     shown = np.flatnonzero(~hidden)
     a_shown, b_shown = table.matrix[shown], table.values[shown].astype(float)
     plain = intervals(a_shown, b_shown, table.lower, table.matrix[list(cells)])
-    small = [c for c in cells if rule.is_small(int(table.values[c]))]
-    labels = [int(i) for i in np.flatnonzero(hidden) if rule.is_small(int(table.values[i]))]
-    labelled = dict(
+    small = [c for c in cells if labelled[c]]
+    labels = [int(i) for i in np.flatnonzero(labelled)]
+    narrowed = dict(
         zip(
             small,
             intervals(
@@ -230,8 +247,8 @@ def _intervals(table: LinkedTable, hidden: np.ndarray, cells: Sequence[int], rul
     )
     out = []
     for cell, (low, high) in zip(cells, plain, strict=True):
-        label_low, label_high = labelled.get(cell, (None, None))
-        kind = SMALL if cell in labelled else SECONDARY
+        label_low, label_high = narrowed.get(cell, (None, None))
+        kind = SMALL if cell in narrowed else SECONDARY
         out.append(Interval(table.keys[cell], low, high, kind, float(table.known[cell]), label_low, label_high))
     return out
 
@@ -243,7 +260,8 @@ def audit(protected: Protected, rule: Rule | None = None) -> list[Interval]:
     table = protected.table
     hidden = np.array([protected.kinds[key] != SHOWN for key in table.keys], dtype=bool)
     cells = [int(i) for i in np.flatnonzero(hidden)]
-    out = _intervals(table, hidden, cells, rule) if cells else []
+    labelled = np.array([protected.kinds[key] == SMALL for key in table.keys], dtype=bool)
+    out = _intervals(table, hidden, labelled, cells, rule) if cells else []
     failures = [interval for interval in out if not interval.holds(rule)]
     if failures:
         raise DisclosureRefused(failures)

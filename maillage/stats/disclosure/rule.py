@@ -37,6 +37,12 @@ class Rule:
         return self.k if self.protection is None else self.protection
 
     @property
+    def label_width(self) -> int:
+        """How wide a "<k" cell's interval must stay to a reader who uses every label: k−3 (three possible
+        counts out of 1..4 for k = 5), at least 1 (never exact)."""
+        return max(1, self.k - 3)
+
+    @property
     def small_label(self) -> str:
         return f"<{self.k}"
 
