@@ -1,7 +1,7 @@
 """The result cards of the directory search: the one place where result HTML is written by hand.
 
 A template loop over ~20 lookups per result cost more than the search itself, so each result's
-<li> is prepared as a ResultCard and written here; tests/directory/test_result_cards.py pins the
+<li> is prepared as a ResultCard and written here; tests/directory/test_search_fragment.py pins the
 exact HTML (golden test). Every value is escaped here; fixed labels are escaped once per page.
 """
 
