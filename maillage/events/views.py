@@ -419,6 +419,8 @@ def manage_event(request: AuthenticatedRequest, event_id: int) -> HttpResponse:
             "event": event,
             "registrations": registrations,
             "waiting": queries.waiting_list(event),
+            "calendar_problems": services.calendar_problems(event),
+            "checklist": services.publication_checklist(event) if not event.is_published else [],
             "seats": queries.seat_summaries(event),
             "statuses": Status.choices,
             "status": status,

@@ -22,14 +22,17 @@ import pytest
 from caldav.davclient import DAVClient
 from caldav.lib.error import NotFoundError
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
 
-from maillage.core.models import OutboxEmail
+from maillage.core.models import OutboxEmail, Role
 from maillage.events import services
 from maillage.events.models import CalendarCopy, EventKind, Registration, Status, calendar_uid
+from tests.conftest import client_for
 from tests.events.conftest import confirm
 from tests.events.factories import EventFactory, GroupFactory, SessionFactory
+from tests.factories import member
 
 pytestmark = pytest.mark.django_db
 
@@ -203,6 +206,9 @@ def test_a_refusing_server_loses_nothing(settings, caldav, radicale, register, d
     # The invitation email left anyway.
     assert OutboxEmail.objects.filter(template="events/emails/invitation", to=[registration.participant.email]).exists()
     assert services.calendar_problems(event) == [copy]
+    organiser_client = client_for(member(Role.ORGANISER, event.organisation, full_name="Olga"))
+    page = organiser_client.get(reverse("events:manage_event", args=[event.pk])).content.decode()
+    assert "Invitations pas encore dans l'agenda partagé" in page
 
     # An unreachable server: the same, with the reason.
     settings.MAILLAGE_CALDAV_URL = f"http://127.0.0.1:{_free_port()}/cal/"
