@@ -124,25 +124,31 @@ def test_a_datapackage_of_locations_and_taxonomy_terms_only_is_refused() -> None
 
 
 def test_the_import_page_shows_the_refusal_in_french_and_dutch(federation_staff: User) -> None:
-    client = client_for(federation_staff)
-    content = json.dumps(_example("location.json")).encode()
-    french = client.post(reverse("directory:import"), {"file": SimpleUploadedFile("location.json", content)})
-    assert french.context["errors"] == [
-        (
-            "[0]: ceci est un lieu HSDS, pas une organisation ni un service : importez le document de "
-            "l'organisation à laquelle il appartient, qui contient ses lieux"
+    """(The middleware activates the reader's language: restored afterwards for the next tests.)"""
+    with translation.override("fr"):
+        client = client_for(federation_staff)
+        content = json.dumps(_example("location.json")).encode()
+        french = client.post(reverse("directory:import"), {"file": SimpleUploadedFile("location.json", content)})
+        assert french.context["errors"] == [
+            (
+                "[0]: ceci est un lieu HSDS, pas une organisation ni un service : importez le document de "
+                "l'organisation à laquelle il appartient, qui contient ses lieux"
+            )
+        ]
+        client.cookies["django_language"] = "nl"
+        dutch = client.post(
+            reverse("directory:import"),
+            {
+                "file": SimpleUploadedFile(
+                    "terms.json", json.dumps(copy.deepcopy(_example("taxonomy_term.json"))).encode()
+                )
+            },
+            HTTP_ACCEPT_LANGUAGE="nl",
         )
-    ]
-    client.cookies["django_language"] = "nl"
-    dutch = client.post(
-        reverse("directory:import"),
-        {"file": SimpleUploadedFile("terms.json", json.dumps(copy.deepcopy(_example("taxonomy_term.json"))).encode())},
-        HTTP_ACCEPT_LANGUAGE="nl",
-    )
-    assert dutch.context["errors"] == [
-        (
-            "[0]: dit is een HSDS-taxonomie of -taxonomieterm, geen organisatie of dienst: de behoeften van de gids "
-            "komen uit de aanvraagthema's van de taxonomiemodule"
-        )
-    ]
-    assert DirectoryOrganisation.objects.count() == 0
+        assert dutch.context["errors"] == [
+            (
+                "[0]: dit is een HSDS-taxonomie of -taxonomieterm, geen organisatie of dienst: de behoeften van de gids "
+                "komen uit de aanvraagthema's van de taxonomiemodule"
+            )
+        ]
+        assert DirectoryOrganisation.objects.count() == 0
