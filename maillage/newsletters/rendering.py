@@ -6,6 +6,8 @@ are removed, so an edition with a script in it is sent (and archived) without it
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import markdown as markdown_lib
 import nh3
 from django.conf import settings
@@ -20,6 +22,7 @@ TAGS = {"p", "br", "strong", "em", "b", "i", "a", "ul", "ol", "li", "h2", "h3", 
 ATTRIBUTES = {"a": {"href", "title"}}
 
 
+@lru_cache(maxsize=32)
 def to_html(text: str) -> str:
     raw = markdown_lib.markdown(text or "", output_format="html")
     return nh3.clean(
@@ -27,6 +30,7 @@ def to_html(text: str) -> str:
     )
 
 
+@lru_cache(maxsize=32)
 def to_text(text: str) -> str:
     """The plain-text part: the Markdown source without any HTML a writer may have typed."""
     return nh3.clean(text or "", tags=set()).replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
