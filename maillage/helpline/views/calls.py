@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from django_ratelimit import ALL
@@ -67,6 +68,7 @@ def _blank_form(request: HttpRequest, line: Organisation, call_language: str, ex
         "line": line,
         "action_url": reverse("helpline:call_new"),
         "submission_key_slot": hidden_input(None),  # a new key: the next call is another submission
+        "blank_rows_key": f"{get_language()}-{call_language}",
         **extra,
     }
     return fragment(request, "helpline/_call_form.html", context)
