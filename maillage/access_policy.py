@@ -342,3 +342,6 @@ POLICY = Declaration(
         "accounts/": THIRD_PARTY("allauth"),
     },
 )
+
+# Surveys and newsletters, added to the declaration above.
+POLICY = Declaration(by_name={**POLICY.by_name, **SURVEYS, **NEWSLETTERS}, by_prefix=POLICY.by_prefix)
