@@ -87,11 +87,9 @@ def test_an_unsafe_request_id_is_replaced(client) -> None:
 
 
 def test_json_log_format_writes_one_object_per_line(settings) -> None:
-    from logging.config import dictConfig
+    from pythonjsonlogger.json import JsonFormatter
 
     formatter_config = settings.LOGGING["formatters"]["json"]
-    dictConfig({"version": 1, "formatters": {"json": formatter_config}, "handlers": {}, "loggers": {}})
-    from pythonjsonlogger.json import JsonFormatter
 
     formatter = JsonFormatter(formatter_config["fmt"], rename_fields=formatter_config["rename_fields"])
     record = logging.LogRecord("maillage.request", logging.INFO, __file__, 1, "GET %s", ("x/",), None)
