@@ -166,7 +166,7 @@ def commit_service(actor: User, slot: Slot, service: RotaService) -> Slot:
     if service.organisation_id != slot.organisation_id or not can_commit(actor, service):
         raise PermissionError("Not a responder of this service.")
     with transaction.atomic():
-        slot = Slot.objects.select_for_update().select_related("service").get(pk=slot.pk)
+        slot = Slot.objects.select_for_update(of=("self",)).select_related("service").get(pk=slot.pk)
         if slot.service_id is not None and slot.service_id != service.pk:
             raise ValidationError(
                 _("This slot is already taken by %(service)s: one service per slot.") % {"service": slot.service},
@@ -193,7 +193,7 @@ def release_service(actor: User, slot: Slot) -> Slot:
 def take_slot(actor: User, slot: Slot) -> Slot:
     """A responder of the slot's service takes it."""
     with transaction.atomic():
-        slot = Slot.objects.select_for_update().select_related("service").get(pk=slot.pk)
+        slot = Slot.objects.select_for_update(of=("self",)).select_related("service").get(pk=slot.pk)
         if slot.service is None or not slot.service.responders.filter(pk=actor.pk).exists():
             raise ValidationError(_("Only a responder of the service holding this slot can take it."), code="service")
         if slot.responder_id is not None and slot.responder_id != actor.pk:
@@ -357,7 +357,7 @@ def send_reminders(now: datetime | None = None) -> tuple[int, int]:
     reminded = gaps = 0
     with transaction.atomic():
         for slot in (
-            Slot.objects.select_for_update()
+            Slot.objects.select_for_update(of=("self",))
             .filter(starts_at__date=tomorrow, responder__isnull=False, reminded_at__isnull=True)
             .select_related("responder", "service")
         ):
