@@ -20,6 +20,7 @@ from datetime import time
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
@@ -516,3 +517,29 @@ def test_the_page_of_a_version_says_what_changed_and_what_it_touches(world) -> N
     schemes = staff.get(reverse("taxonomy:schemes"))
     assert reverse("taxonomy:changes", args=[SCHEME, 2]) in schemes.content.decode()
     assert client_for(world["worker"]).get(reverse("taxonomy:changes", args=[SCHEME, 2])).status_code == 404
+
+
+# --- the moment of publication, visible in each module ---------------------------------------------------
+
+
+def test_each_module_says_which_version_is_in_force_after_publication(world):  # type: ignore[no-untyped-def]
+    worker, coordinator, staff = world["worker"], world["coordinator"], world["staff"]
+    pages = {
+        "directory search": (None, reverse("directory:search")),
+        "follow-up encoding": (worker, reverse("casework:followup_create", args=[world["files"][0].pk])),
+        "cross-tab": (coordinator, reverse("stats:casework_crosstab")),
+        "bilan": (staff, reverse("stats:helpline_bilan")),
+    }
+
+    def notices() -> dict[str, bool]:
+        seen = {}
+        for name, (user, url) in pages.items():
+            client = client_for(user) if user is not None else Client()
+            response = client.get(url)
+            assert response.status_code == 200, name
+            seen[name] = "taxonomy-published" in response.content.decode()
+        return seen
+
+    assert notices() == dict.fromkeys(pages, False)
+    publish_version_2()
+    assert notices() == dict.fromkeys(pages, True)
