@@ -267,7 +267,8 @@ SURVEYS: dict[str, Policy] = {
     "surveys:remind": POST_ONLY(FEDERATION_STAFF(), login_first=False),
     "surveys:new_wave": FEDERATION_STAFF(),
     "surveys:results": FEDERATION_STAFF(),
-    "surveys:organisation_answers": FEDERATION_STAFF(),
+    # Each organisation's own answers (audited, not kept by the browser).
+    "surveys:organisation_answers": FEDERATION_STAFF(reads_identity=True),
     "surveys:export": FEDERATION_STAFF(),
     "surveys:trend": FEDERATION_STAFF(),
     # An organisation's personal link: anyone holding it (a colleague), but a member of another organisation: 403.

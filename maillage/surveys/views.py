@@ -198,7 +198,9 @@ def organisation_answers(request: HttpRequest, survey_id: int) -> HttpResponse:
     responses = results.submitted(survey, sector=sector, region=region).select_related("organisation")
     header, rows = results.export_rows(survey, responses)
     log_action(request.user, "surveys.response.read", survey)  # type: ignore[arg-type]
-    return render(request, "surveys/organisation_answers.html", {"survey": survey, "header": header, "rows": rows})
+    page = render(request, "surveys/organisation_answers.html", {"survey": survey, "header": header, "rows": rows})
+    page["Cache-Control"] = "no-store"
+    return page
 
 
 @federation_only
