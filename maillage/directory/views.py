@@ -639,6 +639,8 @@ def export_json(request: HttpRequest) -> HttpResponse:
     payload = exchange.export_organizations(published_services())
     response = HttpResponse(json.dumps(payload, ensure_ascii=False, indent=1), content_type="application/json")
     response["Content-Disposition"] = 'attachment; filename="directory-hsds.json"'
+    # The Brussels profile of HSDS the document follows (FR/NL texts, NIS codes, quartiers, holidays).
+    response["Link"] = f'<{exchange.documents.profile_url()}>; rel="profile"'
     return response
 
 

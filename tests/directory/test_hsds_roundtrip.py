@@ -16,6 +16,7 @@ from django.test import Client
 from django.urls import reverse
 
 from maillage.directory import exchange
+from maillage.directory.exchange.documents import profile_url
 from maillage.directory.exchange.tabular import NUMBER_COLUMNS
 from maillage.directory.models import (
     DirectoryOrganisation,
@@ -208,6 +209,7 @@ def _exports(client: Client, organisation_ids: list[str], service_ids: list[str]
     """The directory as the three exports give it, each validated against the official compiled schemas."""
     response = client.get(reverse("directory:export_json"))
     assert response.status_code == 200
+    assert response["Link"] == f'<{profile_url()}>; rel="profile"'
     documents = json.loads(response.content)
     for document in documents:
         assert _schema_errors("organization.json", document) == [], document["id"]
