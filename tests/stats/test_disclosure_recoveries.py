@@ -164,8 +164,8 @@ def test_overlapping_periods_are_refused_and_the_grid_gives_nothing_away(request
         {"run": "1", "measure": "requests", "rows": "theme1", "date_from": "2025-01-01", "date_to": "2025-06-30"},
     )
     assert (free.status_code, free.context["grids"]) == (200, [])
-    assert free.context["error"] == (
-        "Shared figures are given for a year, a four-month period or a quarter, not for free dates."
+    assert free.context["error"] == (  # federation staff read French
+        "Les chiffres partagés sont donnés par année, quadrimestre ou trimestre, pas pour des dates libres."
     )
     assert client.get(reverse("stats:casework_sector"), {"run": "1", "period": "h1"}).status_code == 400
     collected = []
