@@ -437,6 +437,8 @@ def _newsletters(world: World) -> None:
     )
     for name in ("newsletters:confirm", "newsletters:preferences", "newsletters:unsubscribe"):
         world.forged[name] = {"token": "forged-token"}
+
+
 def build_world() -> World:
     """Everything the access test visits, built once per test function (a second or so)."""
     from maillage.casework.schemes import ensure_casework_schemes
