@@ -12,28 +12,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from maillage.core.parsing import BadParameter
+from maillage.stats.disclosure.periods import GRID, LABELS
 
-# key → (first month, last month)
-GRID: dict[str, tuple[int, int]] = {
-    "year": (1, 12),
-    "t1": (1, 4),
-    "t2": (5, 8),
-    "t3": (9, 12),
-    "q1": (1, 3),
-    "q2": (4, 6),
-    "q3": (7, 9),
-    "q4": (10, 12),
-}
-LABELS = {
-    "year": _("Whole year"),
-    "t1": _("January–April"),
-    "t2": _("May–August"),
-    "t3": _("September–December"),
-    "q1": _("1st quarter"),
-    "q2": _("2nd quarter"),
-    "q3": _("3rd quarter"),
-    "q4": _("4th quarter"),
-}
+# The same grid as the disclosure engine's families: one definition.
 FIRST_YEAR = 2000
 
 
