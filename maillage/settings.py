@@ -78,7 +78,18 @@ INSTALLED_APPS = [
 ]
 
 # Apps of ours, in the order their navigation, home panels and demo data are gathered.
-MAILLAGE_APPS = ["core", "taxonomy", "directory", "helpline", "casework", "events", "surveys", "newsletters", "stats", "sector"]
+MAILLAGE_APPS = [
+    "core",
+    "taxonomy",
+    "directory",
+    "helpline",
+    "casework",
+    "events",
+    "surveys",
+    "newsletters",
+    "stats",
+    "sector",
+]
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
