@@ -507,7 +507,7 @@ def current_index() -> SearchIndex:
 
 
 def warm_up() -> bool:
-    """Build this process's index now — at a worker's start (maillage/wsgi.py), so no user's first
+    """Build this process's index now — at a worker's start (gunicorn.conf.py), so no user's first
     search pays ~1 s for it. A database that cannot answer yet leaves it to the first search."""
     try:
         current_index()
