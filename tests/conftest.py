@@ -22,6 +22,24 @@ from maillage.core.models import ROLES_REQUIRING_2FA, Organisation, Role, User
 from tests.factories import OrganisationFactory, member
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that commits gets the migrations' data back (communes, postal codes...).
+
+    A transactional test empties every table when it ends; without the serialized rollback the
+    next one would run on a database without the geography the migrations loaded, and pass or
+    fail with the order of the suite.
+    """
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        kwargs = dict(marker.kwargs) if marker is not None else {}
+        commits = kwargs.get("transaction") or "live_server" in getattr(item, "fixturenames", ())
+        if not commits or kwargs.get("serialized_rollback"):
+            continue
+        item.add_marker(
+            pytest.mark.django_db(**{**kwargs, "transaction": True, "serialized_rollback": True}), append=False
+        )
+
+
 @pytest.fixture(autouse=True)
 def _reference_geography(request: pytest.FixtureRequest) -> None:
     """Put back the communes and postal codes of the data migration after a transactional test flushed them."""

@@ -108,7 +108,7 @@ class QuestionForm(forms.Form):
     )  # fmt: skip
     condition = forms.ChoiceField(label=gettext_lazy("Shown only when"), required=False)
 
-    def __init__(self, survey: Survey, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, survey: Survey, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.survey = survey
         options: list[tuple[str, str]] = [("", _("Always shown"))]

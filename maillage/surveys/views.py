@@ -83,7 +83,7 @@ def manage_survey(request: HttpRequest, survey_id: int) -> HttpResponse:
     survey = get_object_or_404(Survey, pk=survey_id)
     part = request.POST.get("part")
     survey_form = SurveyForm(request.POST if part == "survey" else None, instance=survey)
-    question_form = QuestionForm(survey, request.POST if part == "question" else None)
+    question_form = QuestionForm(request.POST if part == "question" else None, survey=survey)
     if part == "survey" and survey_form.is_valid():
         services.update_survey(request.user, survey, survey_form.cleaned_data)  # type: ignore[arg-type]
         messages.success(request, _("Survey saved."))

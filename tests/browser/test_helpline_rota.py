@@ -46,7 +46,9 @@ def test_three_services_plan_a_month_and_the_coverage_report_matches(browser, li
         people[name] = person
 
     # The staff generate the month from the calendar: 8-hour slots, French line.
-    context, page = _signed_in(browser, live_server, staff.email, totp=True)
+    # One staff session for the whole test: a second TOTP sign-in within the same 30 s would reuse the
+    # code, which allauth rightly refuses.
+    staff_context, page = _signed_in(browser, live_server, staff.email, totp=True)
     page.goto("/helpline/rota/2027-05/")
     page.fill("#id_deadline", "2027-04-20")
     page.fill("#id_slot_hours", "8")
@@ -56,7 +58,6 @@ def test_three_services_plan_a_month_and_the_coverage_report_matches(browser, li
     slots = list(Slot.objects.filter(organisation=line).order_by("starts_at"))
     assert len(slots) == 19
     assert page.inner_text("#rota-gaps") == "19"
-    context.close()
 
     # Each service's responder commits it to its slots on the grid.
     for name, indexes in PLAN.items():
@@ -71,7 +72,7 @@ def test_three_services_plan_a_month_and_the_coverage_report_matches(browser, li
             assert_no_axe_violations(page)
         context.close()
 
-    context, page = _signed_in(browser, live_server, staff.email, totp=True)
+    page = staff_context.pages[0]
     page.goto("/helpline/rota/2027-05/coverage/")
     committed = sum(len(indexes) for indexes in PLAN.values())
     figures = {key: page.inner_text(f"#coverage-{key}") for key in ("slots", "filled", "committed", "unfilled")}
@@ -80,4 +81,4 @@ def test_three_services_plan_a_month_and_the_coverage_report_matches(browser, li
     assert rows == [f"{name}\t{len(indexes)}" for name, indexes in sorted(PLAN.items())]
     # Independent count from the database.
     assert Slot.objects.filter(organisation=line, service__isnull=True).count() == 19 - committed == 5
-    context.close()
+    staff_context.close()
