@@ -1,64 +1,73 @@
-"""Event set-up through the admin: events with their themes, groups, sessions and questions.
+"""Events in the admin: looked at only, never changed.
 
-Every save and deletion here writes an audit entry in the event's organisation, as the
-services do for the event pages.
+Every change of an event goes through the organisers' set-up page (`events:edit_event`) and the events
+services, which check what publishing needs, tell participants when a session moves and write the audit
+entries. An admin form saving the models directly would bypass all of that, so nothing here can add,
+change or delete; each event links to its set-up page instead.
 """
+
+from __future__ import annotations
 
 from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
-from maillage.core.audit import log_action
 from maillage.events.models import Event, Group, Question, Session, Theme
 
 
-class ThemeInline(admin.TabularInline):
+class ReadOnly:
+    """Admin mixin: viewing allowed (to whoever may view), adding, changing and deleting refused."""
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ThemeInline(ReadOnly, admin.TabularInline):
     model = Theme
     extra = 0
 
 
-class GroupInline(admin.TabularInline):
+class GroupInline(ReadOnly, admin.TabularInline):
     model = Group
     extra = 0
 
 
-class SessionInline(admin.TabularInline):
+class SessionInline(ReadOnly, admin.TabularInline):
     model = Session
     extra = 0
 
 
-class QuestionInline(admin.TabularInline):
+class QuestionInline(ReadOnly, admin.TabularInline):
     model = Question
     extra = 0
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
-    list_display = ("title_fr", "kind", "organisation", "closes_at", "capacity", "per_organisation", "is_published")
+class EventAdmin(ReadOnly, admin.ModelAdmin):
+    list_display = (
+        "title_fr",
+        "kind",
+        "organisation",
+        "closes_at",
+        "capacity",
+        "per_organisation",
+        "is_published",
+        "set_up_link",
+    )
     list_filter = ("kind", "is_published")
-    prepopulated_fields = {"slug": ("title_fr",)}
-    filter_horizontal = ("organisers",)
     inlines = (ThemeInline, GroupInline, SessionInline, QuestionInline)
+    actions = None
 
-    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        super().save_related(request, form, formsets, change)
-        log_action(
-            request.user,  # type: ignore[arg-type]
-            "events.event.changed_in_admin",
-            form.instance,
-            {
-                "added": not change,
-                "fields": sorted(form.changed_data),
-                "parts": sorted(formset.model._meta.model_name for formset in formsets if formset.has_changed()),
-            },
-        )
-
-    def delete_model(self, request: HttpRequest, obj: Event) -> None:
-        log_action(request.user, "events.event.deleted_in_admin", obj)  # type: ignore[arg-type]
-        super().delete_model(request, obj)
-
-    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
-        for event in queryset:
-            log_action(request.user, "events.event.deleted_in_admin", event)  # type: ignore[arg-type]
-        super().delete_queryset(request, queryset)
+    @admin.display(description=_("Set up"))
+    def set_up_link(self, event: Event) -> str:
+        return format_html('<a href="{}">{}</a>', reverse("events:edit_event", args=[event.pk]), _("Set up"))
