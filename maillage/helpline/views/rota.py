@@ -3,7 +3,9 @@ report, who is on the line now, and the iCalendar feeds."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from typing import TypeVar
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,10 +20,13 @@ from django.views.decorators.http import require_GET, require_POST
 from maillage.core.http import AuthenticatedRequest
 from maillage.core.models import User
 from maillage.core.parsing import BadParameter, bad_parameters_answer_400, parse_date, parse_int
+from maillage.core.submission import create_once
 from maillage.helpline import queries
 from maillage.helpline.models import ChangeStatus, FeedToken, RotaMonth, RotaService, Slot, SlotChange
 from maillage.helpline.services import rota
 from maillage.helpline.views._common import line_or_404, staff_line_or_404
+
+T = TypeVar("T")
 
 
 def _month(raw: str) -> date:
@@ -38,6 +43,21 @@ def _line_slot(request: AuthenticatedRequest, line_ids: set[int]) -> Slot:
     return get_object_or_404(Slot.objects.select_related("service"), pk=pk, organisation_id__in=line_ids)
 
 
+def _grid_url(slot: Slot) -> str:
+    return f"{reverse('helpline:rota_month', args=[f'{timezone.localtime(slot.starts_at):%Y-%m}'])}#slot-{slot.pk}"
+
+
+def _once(request: AuthenticatedRequest, purpose: str, write: Callable[[], T], url: str, repeat: str) -> T | None:
+    """Run a rota form's write once per submission key; a repeat (double click, back and resubmit)
+    writes nothing more and reads `repeat` (the first answer), None is then returned."""
+    outcome = create_once(request, purpose, write, lambda _record: (url, repeat))
+    if outcome.repeated:
+        if outcome.message:
+            messages.info(request, outcome.message)
+        return None
+    return outcome.result
+
+
 @login_required
 @bad_parameters_answer_400
 def rota_month(request: AuthenticatedRequest, month: str) -> HttpResponse:
@@ -49,16 +69,29 @@ def rota_month(request: AuthenticatedRequest, month: str) -> HttpResponse:
         service = get_object_or_404(
             RotaService, pk=parse_int(request.POST.get("service"), name="service", minimum=1), organisation=line
         )
+        url = f"{reverse('helpline:rota_month', args=[month])}#slot-{slot.pk}"
         try:
             if request.POST.get("release"):
-                rota.release_service(request.user, slot)
+                _once(
+                    request,
+                    "helpline.rota.release",
+                    lambda: rota.release_service(request.user, slot),
+                    url,
+                    _("This slot was already released."),
+                )
             else:
-                rota.commit_service(request.user, slot, service)
+                _once(
+                    request,
+                    "helpline.rota.commit",
+                    lambda: rota.commit_service(request.user, slot, service),
+                    url,
+                    _("%(service)s was already committed to this slot.") % {"service": service},
+                )
         except ValidationError as error:
             messages.error(request, error.messages[0])
         except PermissionError:
             messages.error(request, _("Only the responders of %(service)s commit it to slots.") % {"service": service})
-        return redirect(f"{reverse('helpline:rota_month', args=[month])}#slot-{slot.pk}")
+        return redirect(url)
     start, last = rota.month_bounds(first)
     slots = list(
         Slot.objects.filter(organisation=line, starts_at__date__gte=start, starts_at__date__lte=last)
@@ -94,9 +127,19 @@ def rota_generate(request: AuthenticatedRequest) -> HttpResponse:
     deadline = parse_date(request.POST.get("deadline"), name="deadline")
     hours = parse_int(request.POST.get("slot_hours"), name="slot_hours", minimum=1, maximum=12, default=4) or 4
     languages = tuple(code for code in ("fr", "nl") if code in request.POST.getlist("languages")) or ("fr", "nl")
-    rota.generate_month(request.user, line, month, languages=languages, slot_hours=hours, deadline=deadline)
-    messages.success(request, _("The slots of the month were generated from the line's calendar."))
-    return redirect("helpline:rota_month", month=f"{month:%Y-%m}")
+    url = reverse("helpline:rota_month", args=[f"{month:%Y-%m}"])
+    generated = _once(
+        request,
+        "helpline.rota.generate",
+        lambda: rota.generate_month(
+            request.user, line, month, languages=languages, slot_hours=hours, deadline=deadline
+        ),
+        url,
+        _("The slots of the month were already generated from the line's calendar."),
+    )
+    if generated is not None:
+        messages.success(request, _("The slots of the month were generated from the line's calendar."))
+    return redirect(url)
 
 
 @login_required
@@ -106,12 +149,16 @@ def rota_take(request: AuthenticatedRequest) -> HttpResponse:
     line = line_or_404(request)
     slot = _line_slot(request, {line.pk})
     try:
-        rota.take_slot(request.user, slot)
+        _once(
+            request,
+            "helpline.rota.take",
+            lambda: rota.take_slot(request.user, slot),
+            _grid_url(slot),
+            _("You already took this slot."),
+        )
     except ValidationError as error:
         messages.error(request, error.messages[0])
-    return redirect(
-        f"{reverse('helpline:rota_month', args=[f'{timezone.localtime(slot.starts_at):%Y-%m}'])}#slot-{slot.pk}"
-    )
+    return redirect(_grid_url(slot))
 
 
 @login_required
@@ -125,8 +172,15 @@ def rota_changes(request: AuthenticatedRequest) -> HttpResponse:
                 change = get_object_or_404(
                     SlotChange, pk=parse_int(request.POST.get("change"), name="change", minimum=1), organisation=line
                 )
-                rota.answer_change(request.user, change, accept=request.POST.get("accept") == "1")
-                messages.success(request, _("Your answer was recorded."))
+                accept = request.POST.get("accept") == "1"
+                if _once(
+                    request,
+                    "helpline.rota.answer",
+                    lambda: rota.answer_change(request.user, change, accept=accept),
+                    reverse("helpline:rota_changes"),
+                    _("Your answer was already recorded."),
+                ):
+                    messages.success(request, _("Your answer was recorded."))
             else:
                 slot = _line_slot(request, {line.pk})
                 offered_to = get_object_or_404(
@@ -134,8 +188,14 @@ def rota_changes(request: AuthenticatedRequest) -> HttpResponse:
                 )
                 other_id = parse_int(request.POST.get("other_slot"), name="other_slot", minimum=1)
                 other = get_object_or_404(Slot, pk=other_id, organisation=line) if other_id else None
-                rota.request_change(request.user, slot, offered_to, other)
-                messages.success(request, _("Your request was sent."))
+                if _once(
+                    request,
+                    "helpline.rota.change",
+                    lambda: rota.request_change(request.user, slot, offered_to, other),
+                    reverse("helpline:rota_changes"),
+                    _("Your request was already sent."),
+                ):
+                    messages.success(request, _("Your request was sent."))
         except ValidationError as error:
             messages.error(request, error.messages[0])
         except PermissionError:
@@ -191,11 +251,18 @@ def rota_feed_new(request: AuthenticatedRequest) -> HttpResponse:
     service_id = parse_int(request.POST.get("service"), name="service", minimum=1)
     service = get_object_or_404(RotaService, pk=service_id, organisation=line) if service_id else None
     try:
-        feed = rota.new_feed(request.user, line, service=service)
+        feed = _once(
+            request,
+            "helpline.rota.feed",
+            lambda: rota.new_feed(request.user, line, service=service),
+            reverse("helpline:rota_changes"),
+            _("This calendar address was already made: it is listed under Calendar feed."),
+        )
     except PermissionError:
         raise Http404 from None
-    url = request.build_absolute_uri(reverse("helpline:rota_feed", args=[feed.token]))
-    messages.success(request, _("Your calendar address (keep it private): %(url)s") % {"url": url})
+    if feed is not None:
+        url = request.build_absolute_uri(reverse("helpline:rota_feed", args=[feed.token]))
+        messages.success(request, _("Your calendar address (keep it private): %(url)s") % {"url": url})
     return redirect("helpline:rota_changes")
 
 
