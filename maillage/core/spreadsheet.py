@@ -192,3 +192,46 @@ def xlsx_response(filename: str, sheets: Iterable[Sheet]) -> FileResponse:
     response = FileResponse(file, content_type=XLSX_TYPE)
     _private(response, filename)
     return response
+
+
+# PostgreSQL COPY: a large CSV at the database's speed, through the same rules.
+
+
+def sql_neutralised(expression: str) -> str:
+    """SQL giving a text expression's CSV cell as `neutralise` would: a `'` before a formula start, and
+    NULL for empty text (COPY writes NULL bare and '' as `""`; csv.writer writes '' bare)."""
+    starts = ", ".join(f"chr({ord(start)})" for start in FORMULA_STARTS)
+    return (
+        f"(CASE WHEN left({expression}, 1) IN ({starts}) THEN '''' || {expression} ELSE NULLIF({expression}, '') END)"
+    )
+
+
+def copy_csv_chunks(
+    using: str, header: Row, query: str, params: Any, *, separator: Separator = "belgian"
+) -> Iterator[bytes]:
+    """The CSV of `COPY (query) TO STDOUT` on PostgreSQL, chunk by chunk, in the form of `csv_lines`.
+
+    The query gives numbers, ISO dates, and every text cell through `sql_neutralised` (PostgreSQL does not
+    neutralise); the header goes through `csv_lines`. Rows end in CRLF like csv.writer's: the query must
+    not give text holding a line break. Memory stays constant whatever the number of rows.
+    """
+    from django.db import connections
+
+    yield "".join(csv_lines(header, [], separator=separator)).encode()
+    delimiter = ";" if separator == "belgian" else ","
+    with connections[using].cursor() as wrapper:
+        cursor = wrapper.cursor  # psycopg's own cursor: Django's wrapper has no copy()
+        statement = f"COPY ({query}) TO STDOUT WITH (FORMAT csv, DELIMITER '{delimiter}')"
+        with cursor.copy(statement, params) as copy:
+            for chunk in copy:
+                yield bytes(chunk).replace(b"\n", b"\r\n")
+
+
+def copy_csv_response(
+    filename: str, using: str, header: Row, query: str, params: Any, *, separator: Separator = "belgian"
+) -> StreamingHttpResponse:
+    """A streamed CSV download read with PostgreSQL's COPY (see `copy_csv_chunks`)."""
+    chunks = copy_csv_chunks(using, header, query, params, separator=separator)
+    response = StreamingHttpResponse(chunks, content_type=CSV_TYPE)
+    _private(response, filename)
+    return response
