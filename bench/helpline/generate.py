@@ -142,11 +142,11 @@ def generate(calls: int, line_id: int, responder_ids: list[int]) -> None:
         cursor.execute(
             """
             INSERT INTO helpline_request (organisation_id, call_id, position, category_id, theme_id, note, action,
-                service_id, started_at)
+                service_id, started_at, unmet_reason)
             SELECT c.organisation_id, c.id, n.pos, k.category_id, k.theme_id, '',
                    CASE WHEN a < 0.40 THEN 'information' WHEN a < 0.75 THEN 'referral' WHEN a < 0.83 THEN 'warm_transfer'
                         WHEN a < 0.90 THEN 'callback' WHEN a < 0.96 THEN 'nothing' ELSE 'other' END,
-                   NULL, c.started_at
+                   NULL, c.started_at, ''
             FROM helpline_call c
             CROSS JOIN LATERAL (
                 SELECT pos, random() AS a, floor(random() * %(n_picks)s)::int AS pick FROM generate_series(0, 2) AS pos

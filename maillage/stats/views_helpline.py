@@ -28,7 +28,7 @@ from maillage.helpline import unmet
 from maillage.helpline.models import WeeklyNote
 from maillage.helpline.queries import debriefings_of_week, staff_line_ids, week_bounds
 from maillage.stats import charts, helpline_reports, helpline_tables
-from maillage.stats.exports import export_response, rows_to_xlsx_response, streaming_csv_response
+from maillage.stats.exports import export_response
 from maillage.stats.helpline_reading import (
     SINCE_START,
     line_first_day,
@@ -37,6 +37,7 @@ from maillage.stats.helpline_reading import (
     period_choices,
     version_choices,
 )
+from maillage.stats.helpline_research import research_response
 from maillage.stats.shares import Period, default_period
 
 EXPORT_FORMATS = ("csv", "xlsx")
@@ -241,10 +242,11 @@ def research_export(request: AuthenticatedRequest) -> HttpResponseBase:
     if errors:
         name, message = next(iter(errors.items()))
         return bad_request(request, BadParameter(name, message))
-    rows = helpline_reports.research_rows([line.pk], period, parse_version(request.GET.get("version")))
-    name = f"helpline-calls-{period.first.isoformat()}-{period.last.isoformat()}"
-    if request.GET.get("format") == "xlsx":
-        return rows_to_xlsx_response(name, helpline_reports.RESEARCH_HEADERS, rows)
-    return streaming_csv_response(
-        name, helpline_reports.RESEARCH_HEADERS, rows, separator=separator_from_request(request)
+    return research_response(
+        f"helpline-calls-{period.first.isoformat()}-{period.last.isoformat()}",
+        [line.pk],
+        period,
+        parse_version(request.GET.get("version")),
+        export_format="xlsx" if request.GET.get("format") == "xlsx" else "csv",
+        separator=separator_from_request(request),
     )
