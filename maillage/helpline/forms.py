@@ -267,3 +267,35 @@ class ImportForm(forms.Form):
         required=False,
         help_text=_("By default nothing is imported when one row is wrong."),
     )
+
+
+class SpecialDayForm(forms.Form):
+    """Other hours on one day (a crisis: extended hours), or closed: both lines or one."""
+
+    day = BoundedDateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))
+    language = forms.ChoiceField(
+        label=_("Language line"),
+        required=False,
+        choices=[("", _("Both lines")), (LineLanguage.FR, _("French line")), (LineLanguage.NL, _("Dutch line"))],
+    )
+    opens = forms.TimeField(
+        label=_("Opens at"), required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
+    closes = forms.TimeField(
+        label=_("Closes at"),
+        required=False,
+        help_text=_("Leave both times empty: the line is closed that day."),
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+    )
+    note = BoundedCharField(label=_("Why"), required=False, max_length=200)
+
+    def clean(self) -> dict[str, Any]:
+        from maillage.helpline.services.rota import check_special_hours
+
+        cleaned = super().clean() or {}
+        if "opens" in cleaned and "closes" in cleaned:
+            try:
+                check_special_hours(cleaned["opens"], cleaned["closes"])
+            except ValidationError as error:
+                self.add_error("closes", error)
+        return cleaned

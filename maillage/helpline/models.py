@@ -376,18 +376,26 @@ class JournalImport(BackgroundRun):
 
 
 class SpecialDay(models.Model):
-    """A day with other hours than the weekly ones (a crisis: extended hours) or closed (no hours)."""
+    """A day with other hours than the weekly ones (a crisis: extended hours) or closed (no hours),
+    for both lines (language "") or for the French or the Dutch line only (that one wins on its line)."""
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
     day = models.DateField(_("day"))
+    language = models.CharField(
+        _("line"),
+        max_length=5,
+        blank=True,
+        default="",
+        choices=[(LineLanguage.FR, LineLanguage.FR.label), (LineLanguage.NL, LineLanguage.NL.label)],
+    )
     opens = models.TimeField(_("opens at"), null=True, blank=True)
     closes = models.TimeField(_("closes at"), null=True, blank=True)
     note = models.CharField(_("why"), max_length=200, blank=True)
 
     class Meta:
-        ordering: ClassVar = ["day"]
+        ordering: ClassVar = ["day", "language"]
         constraints: ClassVar = [
-            models.UniqueConstraint(fields=["organisation", "day"], name="helpline_special_day_once"),
+            models.UniqueConstraint(fields=["organisation", "day", "language"], name="helpline_special_day_once"),
         ]
         verbose_name = _("special day")
         verbose_name_plural = _("special days")

@@ -34,6 +34,7 @@ urlpatterns = [
     path("shifts/<int:pk>/debriefing/", views.debriefing, name="debriefing"),
     path("debriefings/", views.debriefing_week, name="debriefings"),
     path("hours/", views.opening_hours, name="hours"),
+    path("calendar/", views.line_calendar, name="calendar"),
     path("import/", views.import_journal, name="import"),
     path("import/<int:pk>/", views.import_status, name="import_status"),
     path("import/<int:pk>/restart/", views.import_restart, name="import_restart"),

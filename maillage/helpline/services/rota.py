@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from maillage.core.audit import log_action
 from maillage.core.models import Organisation, User
+from maillage.directory.calendars import holiday_days
 from maillage.helpline.models import (
     ChangeKind,
     ChangeStatus,
@@ -48,13 +49,16 @@ def _aware(day: date, moment: time) -> datetime:
     return timezone.make_aware(datetime.combine(day, moment))
 
 
-def day_hours(line: Organisation, day: date) -> list[tuple[time, time]]:
-    """When the line answers on `day`: special day, else closed on holidays, else the weekly hours in force."""
-    special = SpecialDay.objects.filter(organisation=line, day=day).first()
+def day_hours(line: Organisation, day: date, language: str = "") -> list[tuple[time, time]]:
+    """When the line (in `language`, "" = both lines) answers on `day`: its special day (the one of that
+    language's line first), else closed on holidays, else the weekly hours in force."""
+    specials = {
+        special.language: special
+        for special in SpecialDay.objects.filter(organisation=line, day=day, language__in={"", language})
+    }
+    special = specials.get(language) or specials.get("")
     if special is not None:
         return [(special.opens, special.closes)] if special.opens and special.closes else []
-    from maillage.directory.calendars import holiday_days
-
     if holiday_days(HOLIDAY_CALENDARS, day, day):
         return []
     in_force = (
@@ -69,12 +73,12 @@ def day_hours(line: Organisation, day: date) -> list[tuple[time, time]]:
     return [(row.opens, row.closes) for row in rows]
 
 
-def check_within_hours(line: Organisation, starts_at: datetime, ends_at: datetime) -> None:
+def check_within_hours(line: Organisation, starts_at: datetime, ends_at: datetime, language: str = "") -> None:
     """A translated ValidationError when the slot is not inside the line's hours of its day."""
     start, end = timezone.localtime(starts_at), timezone.localtime(ends_at)
     if start >= end or start.date() != end.date():
         raise ValidationError(_("A slot starts and ends on the same day, the end after the start."), code="order")
-    for opens, closes in day_hours(line, start.date()):
+    for opens, closes in day_hours(line, start.date(), language):
         if opens <= start.time() and end.time() <= closes:
             return
     raise ValidationError(
@@ -89,18 +93,48 @@ def _require_staff(actor: User, line: Organisation) -> None:
         raise PermissionError("Only the line's staff plan the rota.")
 
 
-def set_special_day(
-    actor: User, line: Organisation, day: date, opens: time | None, closes: time | None, note: str
-) -> SpecialDay:
-    _require_staff(actor, line)
-    if (opens is None) != (closes is None) or (opens and closes and opens >= closes):
+def check_special_hours(opens: time | None, closes: time | None) -> None:
+    """Both times (other hours) or neither (closed), the closing after the opening; else a translated error."""
+    if (opens is None) != (closes is None):
         raise ValidationError(_("Give both the opening and the closing time, or neither."), code="hours")
+    if opens is not None and closes is not None and opens >= closes:
+        raise ValidationError(_("The line closes after it opens."), code="order")
+
+
+def set_special_day(
+    actor: User,
+    line: Organisation,
+    day: date,
+    opens: time | None,
+    closes: time | None,
+    note: str,
+    language: str = "",
+) -> SpecialDay:
+    """Other hours (or closed) on `day` for both lines or one; replaces that line's earlier special day."""
+    _require_staff(actor, line)
+    check_special_hours(opens, closes)
     with transaction.atomic():
         special, _created = SpecialDay.objects.update_or_create(
-            organisation=line, day=day, defaults={"opens": opens, "closes": closes, "note": note[:200]}
+            organisation=line,
+            day=day,
+            language=language,
+            defaults={"opens": opens, "closes": closes, "note": note[:200]},
         )
-        log_action(actor, "helpline.rota.special_day", special, {"day": day.isoformat()})
+        log_action(actor, "helpline.rota.special_day", special, {"day": day.isoformat(), "language": language})
     return special
+
+
+def remove_special_day(actor: User, special: SpecialDay) -> None:
+    """Back to the weekly hours (and holidays) on that day."""
+    _require_staff(actor, special.organisation)
+    with transaction.atomic():
+        log_action(
+            actor,
+            "helpline.rota.special_day_removed",
+            special,
+            {"day": special.day.isoformat(), "language": special.language},
+        )
+        special.delete()
 
 
 def generate_month(
@@ -132,15 +166,15 @@ def generate_month(
         new = []
         day = first
         while day <= last:
-            for opens, closes in day_hours(line, day):
-                start = _aware(day, opens)
-                end_of_day = _aware(day, closes)
-                while start < end_of_day:
-                    end = min(start + timedelta(hours=slot_hours), end_of_day)
-                    for language in languages:
+            for language in languages:  # a special day may be the French or the Dutch line's only
+                for opens, closes in day_hours(line, day, language):
+                    start = _aware(day, opens)
+                    end_of_day = _aware(day, closes)
+                    while start < end_of_day:
+                        end = min(start + timedelta(hours=slot_hours), end_of_day)
                         if (start, language) not in existing:
                             new.append(Slot(organisation=line, starts_at=start, ends_at=end, language=language))
-                    start = end
+                        start = end
             day += timedelta(days=1)
         Slot.objects.bulk_create(new)
         log_action(actor, "helpline.rota.generated", rota_month, {"slots": len(new)})
@@ -150,7 +184,7 @@ def generate_month(
 def add_slot(actor: User, line: Organisation, starts_at: datetime, ends_at: datetime, language: str) -> Slot:
     """One more slot by hand (a crisis evening): refused outside the line's hours."""
     _require_staff(actor, line)
-    check_within_hours(line, starts_at, ends_at)
+    check_within_hours(line, starts_at, ends_at, language)
     with transaction.atomic():
         slot = Slot.objects.create(organisation=line, starts_at=starts_at, ends_at=ends_at, language=language)
         log_action(actor, "helpline.rota.slot_added", slot)

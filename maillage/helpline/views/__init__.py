@@ -1,5 +1,6 @@
 """Views of the helpline, one module per workflow: thin — parse, call a service, render."""
 
+from maillage.helpline.views.calendar import line_calendar
 from maillage.helpline.views.calls import (
     call_detail,
     call_edit,
@@ -50,6 +51,7 @@ __all__ = [
     "import_journal",
     "import_restart",
     "import_status",
+    "line_calendar",
     "line_thermometer",
     "my_shift",
     "opening_hours",
