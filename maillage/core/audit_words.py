@@ -140,6 +140,7 @@ ACTIONS = {
     # helpline (their translations are in the helpline app's catalogue)
     "given": pgettext_lazy("audit log", "given"),
     "special_day": pgettext_lazy("audit log", "special day set"),
+    "special_day_removed": pgettext_lazy("audit log", "special day removed"),
     "generated": pgettext_lazy("audit log", "slots generated"),
     "slot_added": pgettext_lazy("audit log", "slot added"),
     "committed": pgettext_lazy("audit log", "service committed to a slot"),
