@@ -262,6 +262,8 @@ SURVEYS: dict[str, Policy] = {
     "surveys:manage_list": FEDERATION_STAFF(),
     "surveys:new_survey": FEDERATION_STAFF(),
     "surveys:manage_survey": FEDERATION_STAFF(),
+    "surveys:edit_question": FEDERATION_STAFF(),
+    "surveys:move_question": POST_ONLY(FEDERATION_STAFF(), login_first=False),
     "surveys:delete_question": POST_ONLY(FEDERATION_STAFF(), login_first=False),
     "surveys:invite": FEDERATION_STAFF(),
     "surveys:remind": POST_ONLY(FEDERATION_STAFF(), login_first=False),

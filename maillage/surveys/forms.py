@@ -108,20 +108,44 @@ class QuestionForm(forms.Form):
     )  # fmt: skip
     condition = forms.ChoiceField(label=gettext_lazy("Shown only when"), required=False)
 
-    def __init__(self, *args: Any, survey: Survey, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, survey: Survey, question: Question | None = None, **kwargs: Any) -> None:
+        """`question`: the question being edited (its fields as initial values), None to add one."""
+        if question is not None and "initial" not in kwargs:
+            kwargs["initial"] = initial_of(question)
         super().__init__(*args, **kwargs)
         self.survey = survey
+        self.question = question
+        others = survey.questions.filter(kind__in=[Kind.SINGLE, Kind.MULTIPLE])
+        if question is not None:
+            others = others.exclude(pk=question.pk)
         options: list[tuple[str, str]] = [("", _("Always shown"))]
-        for question in survey.questions.filter(kind__in=[Kind.SINGLE, Kind.MULTIPLE]):
-            for value, label in question.choice_labels():
-                options.append((f"{question.pk}:{value}", f"{question.text} → {label}"))
+        for other in others:
+            for value, label in other.choice_labels():
+                options.append((f"{other.pk}:{value}", f"{other.text} → {label}"))
         self.fields["condition"].choices = options  # type: ignore[attr-defined]
 
     def clean_key(self) -> str:
         key = slugify(self.cleaned_data.get("key") or "")
-        if key and self.survey.questions.filter(key=key).exists():
+        taken = self.survey.questions.filter(key=key)
+        if self.question is not None:
+            taken = taken.exclude(pk=self.question.pk)
+        if key and taken.exists():
             raise ValidationError(_("Another question of this survey has this key."))
         return key
+
+    def _check_dependents(self, kind: str, choices: list[dict[str, str]]) -> None:
+        """Questions shown on an answer of this one keep an answer to be shown on."""
+        if self.question is None:
+            return
+        values = {item["value"] for item in choices} if kind in (Kind.SINGLE, Kind.MULTIPLE) else set()
+        for dependent in self.survey.questions.filter(condition_question=self.question):
+            if dependent.condition_value not in values:
+                self.add_error(
+                    "choices" if kind in (Kind.SINGLE, Kind.MULTIPLE) else "kind",
+                    _("The question “%(question)s” is shown on an answer of this one: keep that answer.")
+                    % {"question": dependent.text},
+                )
+                return
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -145,6 +169,8 @@ class QuestionForm(forms.Form):
             self.add_error("maximum", _("The maximum must be larger than the minimum."))
         if kind == Kind.SCALE and low is not None and high is not None and high - low > 20:
             self.add_error("maximum", _("A scale has at most 21 steps."))
+        if kind and "choices" not in self.errors:
+            self._check_dependents(kind, cleaned["choices"])
         return cleaned
 
     def question_fields(self) -> dict[str, Any]:
@@ -164,10 +190,24 @@ class QuestionForm(forms.Form):
             "rows": data["rows"] if kind == Kind.GRID else [],
             "minimum": data.get("minimum") if kind in (Kind.NUMBER, Kind.SCALE) else None,
             "maximum": data.get("maximum") if kind in (Kind.NUMBER, Kind.SCALE) else None,
-            "key": data.get("key") or "",
+            "key": data.get("key") or (self.question.key if self.question is not None else ""),
             "condition_question": condition_question,
             "condition_value": condition_value,
         }
+
+
+def _lines(items: list[dict[str, str]]) -> str:
+    return "\n".join(" | ".join(item.get(code, "") for code in ("fr", "nl", "en")).rstrip(" |") for item in items)
+
+
+def initial_of(question: Question) -> dict[str, Any]:
+    """A question's fields as the builder's form shows them (choices and rows one a line)."""
+    condition = f"{question.condition_question_id}:{question.condition_value}" if question.condition_question_id else ""
+    return {
+        "kind": question.kind, "text_fr": question.text_fr, "text_nl": question.text_nl, "text_en": question.text_en,
+        "required": question.required, "choices": _lines(question.choices), "rows": _lines(question.rows),
+        "minimum": question.minimum, "maximum": question.maximum, "key": question.key, "condition": condition,
+    }  # fmt: skip
 
 
 class InviteForm(forms.Form):

@@ -53,11 +53,44 @@ def add_question(actor: User, survey: Survey, fields: dict[str, Any]) -> Questio
     return question
 
 
+def check_draft(survey: Survey) -> None:
+    """The questions change only while nobody has opened the questionnaire (its answers keep their meaning)."""
+    if survey.responses.exists():
+        raise ValidationError(_("Answers have been given: the questions can no longer be changed."))
+
+
+@transaction.atomic
+def update_question(actor: User, question: Question, fields: dict[str, Any]) -> Question:
+    locked = Question.objects.select_for_update().get(pk=question.pk)
+    check_draft(locked.survey)
+    for name, value in fields.items():
+        setattr(locked, name, value)
+    locked.save()
+    log_action(actor, "surveys.question.edited", locked.survey, {"question": locked.key})
+    return locked
+
+
+@transaction.atomic
+def move_question(actor: User, question: Question, to: int) -> Question:
+    """Put the question at place `to` (0 = first) and number the others around it; the same request
+    sent twice leaves the same order."""
+    survey = Survey.objects.select_for_update().get(pk=question.survey_id)
+    check_draft(survey)
+    order = [q for q in survey.questions.order_by("position", "pk") if q.pk != question.pk]
+    to = max(0, min(to, len(order)))
+    order.insert(to, question)
+    for position, item in enumerate(order, start=1):
+        if item.position != position:
+            Question.objects.filter(pk=item.pk).update(position=position)
+    log_action(actor, "surveys.question.moved", survey, {"question": question.key, "position": to + 1})
+    question.refresh_from_db()
+    return question
+
+
 @transaction.atomic
 def delete_question(actor: User, question: Question) -> None:
     survey = question.survey
-    if survey.responses.exists():
-        raise ValidationError(_("Answers have been given: the questions can no longer be removed."))
+    check_draft(survey)
     log_action(actor, "surveys.question.deleted", survey, {"question": question.key})
     question.delete()
 

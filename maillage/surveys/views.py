@@ -104,11 +104,46 @@ def manage_survey(request: HttpRequest, survey_id: int) -> HttpResponse:
         "survey_form": survey_form,
         "question_form": question_form,
         "questions": survey.questions.all(),
+        "draft": not survey.responses.exists(),
         "invitations": survey.invitations.select_related("organisation"),
         "public_link": request.build_absolute_uri(reverse("surveys:answer_public", args=[survey.public_token])),
         "sent": survey.responses.filter(submitted_at__isnull=False).count(),
     }
     return render(request, "surveys/manage_survey.html", context)
+
+
+@federation_only
+@require_http_methods(["GET", "POST"])
+def edit_question(request: HttpRequest, survey_id: int, question_id: int) -> HttpResponse:
+    question = get_object_or_404(Question.objects.select_related("survey"), pk=question_id, survey_id=survey_id)
+    survey = question.survey
+    form = QuestionForm(request.POST or None, survey=survey, question=question)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_question(request.user, question, form.question_fields())  # type: ignore[arg-type]
+        except ValidationError as error:
+            _errors_to_form(form, error)
+        else:
+            messages.success(request, _("Question saved."))
+            return redirect("surveys:manage_survey", survey.pk)
+    return render(request, "surveys/question_form.html", {"survey": survey, "question": question, "form": form})
+
+
+@require_POST
+@federation_only
+def move_question(request: HttpRequest, survey_id: int, question_id: int) -> HttpResponse:
+    question = get_object_or_404(Question, pk=question_id, survey_id=survey_id)
+    try:
+        to = int(request.POST.get("to", ""))
+    except ValueError:
+        messages.error(request, _("Choose where to move the question."))
+        return redirect("surveys:manage_survey", survey_id)
+    try:
+        services.move_question(request.user, question, to)  # type: ignore[arg-type]
+        messages.success(request, _("Question moved."))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect(reverse("surveys:manage_survey", args=[survey_id]) + f"#question-{question.pk}")
 
 
 @require_POST

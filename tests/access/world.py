@@ -301,7 +301,7 @@ def _events(world: World) -> None:
     services.publish_book(organiser, event)
     scheduled = services.schedule_message(organiser, event, "S", "B", timezone.now() + timedelta(days=1))
     intervision = EventFactory(organisation=world.centre, kind=EventKind.INTERVISION)
-    GroupFactory(event=intervision)
+    group = GroupFactory(event=intervision)
     event_id = {"event_id": event.pk}
     token = {"token": participant.token}
     world.kwargs.update(
@@ -316,6 +316,8 @@ def _events(world: World) -> None:
             "events:rapporteur": {"token": services.rapporteur_token(breakout)},
             "events:manage_event": event_id,
             "events:edit_event": event_id,
+            "events:edit_part": {**event_id, "kind": "session", "part_id": session.pk},
+            "events:remove_part": {"event_id": intervision.pk, "kind": "group", "part_id": group.pk},
             "events:manage_registration": {**event_id, "registration_id": registration.pk, "action": "cancel"},
             "events:manage_groups": {"event_id": intervision.pk},
             "events:move_registration": {**event_id, "registration_id": registration.pk},
@@ -393,6 +395,8 @@ def _surveys(world: World) -> None:
     world.kwargs.update(
         {
             "surveys:manage_survey": survey_id,
+            "surveys:edit_question": {**survey_id, "question_id": question.pk},
+            "surveys:move_question": {**survey_id, "question_id": question.pk},
             "surveys:delete_question": {**survey_id, "question_id": question.pk},
             "surveys:invite": survey_id,
             "surveys:remind": survey_id,
