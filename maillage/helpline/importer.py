@@ -27,7 +27,7 @@ from maillage.core.audit import log_action
 from maillage.core.models import Organisation, User
 from maillage.core.runs import WORKER_STOPPED, heartbeat, mark_stale_runs, retry, run_guarded
 from maillage.core.uploads import check_upload_size, csv_rows, open_workbook_safely, sheet_rows, store_upload
-from maillage.helpline import services
+from maillage.helpline.importer_checking import Lookups, already_imported, clean_journal_call
 from maillage.helpline.models import (
     Action,
     Call,
@@ -201,7 +201,8 @@ FIELD_LABELS = {
 def validate(
     organisation: Organisation, rows: list[Row], progress: Any = None
 ) -> tuple[list[tuple[str, list[Row], Any]], list[dict[str, Any]]]:
-    """Group rows into calls and check each; returns the good calls and the errors by line."""
+    """Group rows into calls and check each; returns the good calls and the errors by line. Categories,
+    postal codes and the calls imported before are looked up once for the file (`importer_checking`)."""
     groups: dict[str, list[Row]] = {}
     errors: list[dict[str, Any]] = []
     for row in rows:
@@ -210,12 +211,13 @@ def validate(
             errors.append({"line": row.line, "column": "call_id", "message": _("The call identifier is empty.")})
             continue
         groups.setdefault(call_id, []).append(row)
-    already = set(
-        Call.objects.filter(organisation=organisation, external_ref__in=list(groups)).values_list(
+    already = already_imported(
+        lambda batch: Call.objects.filter(organisation=organisation, external_ref__in=batch).values_list(
             "external_ref", flat=True
-        )
+        ),
+        groups,
     )
-    category_cache: dict[str, Any] = {}
+    lookups = Lookups.for_file()
     good: list[tuple[str, list[Row], Any]] = []
     done = 0
     for call_id, group in groups.items():
@@ -234,7 +236,6 @@ def validate(
             continue
         data = _row_to_call_fields(group[0])
         if data["started_at"] == "invalid":
-            data["started_at"] = None
             errors.append(
                 {
                     "line": group[0].line,
@@ -243,35 +244,24 @@ def validate(
                 }
             )
             continue
-        requests = []
-        for row in group:
-            text = row.values.get("category", "")
-            if text not in category_cache:
-                try:
-                    category_cache[text] = services.find_category(text)
-                except ValidationError as error:
-                    category_cache[text] = error
-            requests.append(
-                {
-                    "category": category_cache[text] if not isinstance(category_cache[text], ValidationError) else text,
-                    "action": row.values.get("action", "").lower(),
-                    "note": row.values.get("note", ""),
-                }
-            )
-        data["requests"] = requests
-        try:
-            clean = services.clean_call_data(organisation, data, require_service=False)
-        except ValidationError as error:
-            for key, field_errors in error.error_dict.items():
-                messages = [message for item in field_errors for message in item.messages]
-                if key.startswith("requests-"):
-                    _prefix, index, name = key.split("-", 2)
-                    line, column = group[int(index)].line, name
-                else:
-                    line, column = group[0].line, FIELD_LABELS.get(key, key)
-                errors.extend({"line": line, "column": column, "message": message} for message in messages)
-            continue
-        good.append((call_id, group, clean))
+        requests = (
+            {
+                "category": row.values.get("category", ""),
+                "action": row.values.get("action", "").lower(),
+                "note": row.values.get("note", ""),
+            }
+            for row in group
+        )
+        clean, problems = clean_journal_call(lookups, data["started_at"], data, requests)
+        for key, messages in problems.items():
+            if key.startswith("requests-"):
+                _prefix, index, name = key.split("-", 2)
+                line, column = group[int(index)].line, name
+            else:
+                line, column = group[0].line, FIELD_LABELS.get(key, key)
+            errors.extend({"line": line, "column": column, "message": message} for message in messages)
+        if clean is not None:
+            good.append((call_id, group, clean))
     errors.sort(key=lambda error: (error["line"], error["column"]))
     return good, errors
 
