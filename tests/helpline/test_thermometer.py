@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import re
 from datetime import datetime, time, timedelta
 
 import pytest
@@ -36,4 +38,20 @@ def test_today_against_the_same_weekday_of_the_last_eight_weeks(responder, feder
         ]
         page = client_for(federation_staff).get(reverse("helpline:thermometer"))
         assert [r.key for r in page.context["themes"]] == ["FOOD", "HOUSING"]
+        # The charts: SVG drawn on the server, their figures in the alt text and in the tables below them.
+        hours_chart, themes_chart = page.context["hours_chart"], page.context["themes_chart"]
+        assert hours_chart.alt == (
+            "Appels par heure — aujourd'hui (moyenne du même jour de la semaine, 8 dernières semaines): 10:00 2 (0.4)"
+        )
+        assert themes_chart.alt == (
+            "Demandes par thème — aujourd'hui (moyenne du même jour de la semaine, 8 dernières semaines): "
+            "FOOD Aide alimentaire 2 (0); HOUSING Logement et sans-abrisme 1 (0.4)"
+        )
+        svg = base64.b64decode(hours_chart.data_uri.removeprefix("data:image/svg+xml;base64,")).decode()
+        assert svg.startswith("<?xml")
+        assert svg.count(">10:00<") == 1  # the hour's label, as text in the SVG
+        html = page.content.decode()
+        assert html.count('<figure class="chart"><img src="data:image/svg+xml;base64,') == 2
+        hours_table = html.split('id="thermometer-hours"')[1].split("</table>")[0]
+        assert re.findall(r'<td class="number">([^<]*)</td>', hours_table) == ["2", "0,4", "1,6"]
         assert client_for(responder).get(reverse("helpline:thermometer")).status_code == 404
