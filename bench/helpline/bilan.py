@@ -1,7 +1,9 @@
-"""Time the bilan page for a four-month period on PostgreSQL, next to DuckDB computing the same shares.
+"""Time the bilan for a four-month period on PostgreSQL, both bases, next to DuckDB doing the same grouping.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/maillage_bench_helpline \
-        .venv/bin/python bench/helpline/bilan.py --runs 15
+    flock /tmp/bench.lock .venv/bin/python bench/helpline/bilan.py --runs 15 --port 5432 \
+        --database maillage_bench_helpline --output /tmp/bilan.txt
+
+The page is timed through Django's test client in process (no HTTP): it is labelled so. Reads only.
 """
 
 from __future__ import annotations
@@ -24,9 +26,12 @@ def _ms(seconds: float) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--database", required=True)
+    parser.add_argument("--output", required=True, help="a text file the results are appended to")
     args = parser.parse_args()
-    print("load average at start: " + "/".join(f"{value:.2f}" for value in os.getloadavg()))
-    setup_django()
+    load = "/".join(f"{value:.2f}" for value in os.getloadavg())
+    setup_django(args.port, args.database)
     import duckdb
     from allauth.mfa.models import Authenticator
     from django.db import connection
@@ -35,6 +40,7 @@ def main() -> None:
 
     from maillage.core.models import Organisation, User
     from maillage.stats import helpline_reports
+    from maillage.stats.helpline_reading import themes_read_in
     from maillage.stats.shares import default_period, percent
 
     line = Organisation.objects.get(short_name="FdSS")
@@ -48,7 +54,7 @@ def main() -> None:
 
     for _ in range(2):  # warm caches and connections
         assert client.get(url).status_code == 200
-    page_times, report_times = [], []
+    page_times, report_times, calls_report_times, calls_page_times = [], [], [], []
     for _ in range(args.runs):
         started = time.perf_counter()
         response = client.get(url)
@@ -57,16 +63,24 @@ def main() -> None:
         started = time.perf_counter()
         report = helpline_reports.bilan([line.pk], period)
         report_times.append(time.perf_counter() - started)
-    calls_report = helpline_reports.bilan([line.pk], period, "calls")
+        started = time.perf_counter()
+        calls_report = helpline_reports.bilan([line.pk], period, "calls")
+        calls_report_times.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        assert client.get(url + "&base=calls").status_code == 200
+        calls_page_times.append(time.perf_counter() - started)
 
-    # The same rows, into DuckDB (loading is not timed as part of the computation).
+    # The same rows, into DuckDB (loading is not timed as part of the computation), with the category → key
+    # tables of the version the product reads in, so DuckDB does the product's whole work: three periods (now,
+    # before, a year before); per base the same grouping (requests: count and first requests per category;
+    # calls: distinct calls per level-1 and per level-2 key, and the call and request totals).
     folder = Path(tempfile.mkdtemp(prefix="bench-helpline-"))
     requests_csv = folder / "requests.csv"
     load_started = time.perf_counter()
     with connection.cursor() as cursor, requests_csv.open("wb") as out:
         raw = cursor.connection
         with raw.cursor().copy(
-            "COPY (SELECT r.call_id, r.started_at, t.code FROM helpline_request r JOIN taxonomy_category t ON t.id = r.theme_id"
+            "COPY (SELECT r.call_id, r.started_at, r.position, r.category_id FROM helpline_request r"
             f" WHERE r.organisation_id = {int(line.pk)}) TO STDOUT WITH (FORMAT csv)"
         ) as copy:
             for chunk in copy:
@@ -75,36 +89,62 @@ def main() -> None:
     duck.execute("SET TimeZone = 'Europe/Brussels'")
     duck.execute(
         f"CREATE TABLE r AS SELECT * FROM read_csv('{requests_csv}', header=false,"
-        " columns={'call_id': 'BIGINT', 'started_at': 'TIMESTAMPTZ', 'theme': 'VARCHAR'})"
+        " columns={'call_id': 'BIGINT', 'started_at': 'TIMESTAMPTZ', 'position': 'INTEGER', 'category_id': 'BIGINT'})"
     )
+    reading = themes_read_in(None)
+    for level in (1, 2):
+        duck.execute(f"CREATE TABLE k{level} (category_id BIGINT, key VARCHAR)")
+        duck.executemany(f"INSERT INTO k{level} VALUES (?, ?)", list(reading.codes(level).items()))
     load_seconds = time.perf_counter() - load_started
-    start_now, end_now = helpline_reports.bounds(period)
-    start_before, end_before = helpline_reports.bounds(previous)
+    periods = [helpline_reports.bounds(p) for p in (period, previous, period.year_before())]
 
-    def duck_counts(start, end, distinct_calls: bool):  # type: ignore[no-untyped-def]
-        measure = "count(DISTINCT call_id)" if distinct_calls else "count(*)"
+    def duck_requests(start, end):  # type: ignore[no-untyped-def]
         rows = duck.execute(
-            f"SELECT theme, {measure} FROM r WHERE started_at >= ? AND started_at < ? GROUP BY theme", [start, end]
-        ).fetchall()
-        total = duck.execute(
-            f"SELECT {'count(DISTINCT call_id)' if distinct_calls else 'count(*)'} FROM r WHERE started_at >= ? AND started_at < ?",
+            "SELECT category_id, count(*), count(*) FILTER (WHERE position = 0) FROM r"
+            " WHERE started_at >= ? AND started_at < ? GROUP BY category_id",
             [start, end],
-        ).fetchone()[0]
-        return dict(rows), total
+        ).fetchall()
+        themes: Counter[str] = Counter()
+        for category_id, n, _first in rows:
+            themes[reading.key(1, category_id)] += n
+        return themes, sum(first for *_rest, first in rows)
 
-    duck_times = []
+    def duck_calls(start, end):  # type: ignore[no-untyped-def]
+        per_level = []
+        for level in (1, 2):
+            per_level.append(
+                dict(
+                    duck.execute(
+                        f"SELECT coalesce(k.key, 'UNMAPPED'), count(DISTINCT r.call_id) FROM r LEFT JOIN k{level} k"
+                        " USING (category_id) WHERE started_at >= ? AND started_at < ? GROUP BY 1",
+                        [start, end],
+                    ).fetchall()
+                )
+            )
+        calls, requests = duck.execute(
+            "SELECT count(DISTINCT call_id), count(*) FROM r WHERE started_at >= ? AND started_at < ?", [start, end]
+        ).fetchone()
+        return per_level, calls, requests
+
+    duck_times, duck_call_times = [], []
     for _ in range(args.runs):
         started = time.perf_counter()
-        now_counts, now_total = duck_counts(start_now, end_now, False)
-        before_counts, _before_total = duck_counts(start_before, end_before, False)
+        by_period = [duck_requests(start, end) for start, end in periods]
         duck_times.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        calls_by_period = [duck_calls(start, end) for start, end in periods]
+        duck_call_times.append(time.perf_counter() - started)
+    (now_counts, now_calls), (before_counts, _before_calls), _year = by_period
+    now_total = sum(now_counts.values())
     duck_shares = {code: (n, percent(n, now_total)) for code, n in now_counts.items()}
     pg_shares = {row.key: (row.count_now, row.share_now) for row in report.themes if row.count_now}
     assert duck_shares == pg_shares, (duck_shares, pg_shares)
+    assert now_calls == report.totals_now.calls
     assert Counter(before_counts) == Counter({row.key: row.count_before for row in report.themes if row.count_before})
-    call_counts, call_total = duck_counts(start_now, end_now, True)
+    (call_levels, call_total, _requests), *_rest = calls_by_period
     assert call_total == calls_report.base_now == report.totals_now.calls
-    assert dict(call_counts) == {row.key: row.count_now for row in calls_report.themes if row.count_now}
+    assert call_levels[0] == {row.key: row.count_now for row in calls_report.themes if row.count_now}
+    assert call_levels[1] == {row.key: row.count_now for row in calls_report.categories if row.count_now}
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM helpline_call")
@@ -112,24 +152,31 @@ def main() -> None:
         cursor.execute("SELECT count(*) FROM helpline_request")
         n_requests = cursor.fetchone()[0]
     page_median, page_p95 = statistics.median(page_times), sorted(page_times)[int(0.95 * (len(page_times) - 1))]
-    report_median = statistics.median(report_times)
-    duck_median = statistics.median(duck_times)
-    print(
-        f"rows: {n_calls} calls, {n_requests} requests; period {period.first}..{period.last} "
-        f"({report.totals_now.calls} calls, {report.totals_now.requests} requests) vs {previous.first}..{previous.last}"
-    )
-    print(
-        f"bilan page (HTTP through Django test client, PostgreSQL): median {_ms(page_median)}, p95 {_ms(page_p95)}, min {_ms(min(page_times))}"
-    )
-    print(f"bilan computation only (ORM queries, both periods): median {_ms(report_median)}")
-    print(
-        f"DuckDB, same shares from the same rows (both periods): median {_ms(duck_median)}; load of the rows {load_seconds:.1f} s"
-    )
-    print(
-        f"ratio PostgreSQL computation / DuckDB: {report_median / duck_median:.1f}x; page / DuckDB: {page_median / duck_median:.1f}x"
-    )
-    print("figures identical: yes (themes, counts and shares, both bases)")
-    print("load average at end: " + "/".join(f"{value:.2f}" for value in os.getloadavg()))
+    lines = [
+        f"bilan bench {time.strftime('%Y-%m-%d %H:%M %Z')}, database {args.database}, load average at start {load}",
+        (
+            f"rows: {n_calls} calls, {n_requests} requests; period {period.first}..{period.last} "
+            f"({report.totals_now.calls} calls, {report.totals_now.requests} requests) vs {previous.first}..{previous.last}"
+            f" and a year before"
+        ),
+        "page: Django's test client in process (no HTTP, no network); computation: helpline_reports.bilan",
+        (
+            f"requests base: page median {_ms(page_median)} (p95 {_ms(page_p95)}), computation median "
+            f"{_ms(statistics.median(report_times))}, DuckDB same grouping median {_ms(statistics.median(duck_times))}, "
+            f"ratio {statistics.median(report_times) / statistics.median(duck_times):.1f}x"
+        ),
+        (
+            f"calls base: page median {_ms(statistics.median(calls_page_times))}, computation median "
+            f"{_ms(statistics.median(calls_report_times))}, DuckDB same grouping median "
+            f"{_ms(statistics.median(duck_call_times))}, ratio "
+            f"{statistics.median(calls_report_times) / statistics.median(duck_call_times):.1f}x"
+        ),
+        f"DuckDB load of the rows {load_seconds:.1f} s (not timed above); figures identical: yes (both bases)",
+        "load average at end: " + "/".join(f"{value:.2f}" for value in os.getloadavg()),
+    ]
+    print("\n".join(lines))
+    with open(args.output, "a", encoding="utf-8") as file:
+        file.write("\n".join(lines) + "\n\n")
 
 
 if __name__ == "__main__":

@@ -3,8 +3,7 @@
 Rows are produced inside PostgreSQL (INSERT … SELECT over generate_series with a fixed
 seed), so the run is bounded by the database, not by Python. Usage:
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/maillage_bench_helpline \
-        .venv/bin/python bench/helpline/generate.py --calls 1000000
+    .venv/bin/python bench/helpline/generate.py --calls 1000000 --port 5432 --database maillage_bench_helpline
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ import argparse
 import time
 from datetime import time as clock
 
-from common import ensure_database, setup_django
+from common import database_url, ensure_database, setup_django
 
 # Level-1 theme weights among requests (the seed: a quarter of calls about food, income/debt ~24%, housing ~12%).
 THEME_WEIGHTS = {
@@ -75,7 +74,7 @@ def _services() -> list[int]:
     return made
 
 
-def generate(calls: int, line_id: int, responder_ids: list[int]) -> None:
+def generate(calls: int, line_id: int, responder_ids: list[int], replace: bool) -> None:
     from django.db import connection
 
     from maillage.taxonomy.queries import active_categories
@@ -91,7 +90,20 @@ def generate(calls: int, line_id: int, responder_ids: list[int]) -> None:
         started = time.perf_counter()
         cursor.execute("SELECT count(*) FROM helpline_call")
         if cursor.fetchone()[0]:
-            print("calls already there: truncating")
+            # Never empty what this script may not have made: only with --replace, and only a bench database
+            # (its line's calls all made by the bench's responders).
+            cursor.execute(
+                "SELECT count(*) FROM helpline_call c JOIN core_user u ON u.id = c.responder_id"
+                " WHERE u.email NOT LIKE %s",
+                ["%@bench.example"],
+            )
+            foreign = cursor.fetchone()[0]
+            if not replace or foreign:
+                raise SystemExit(
+                    f"calls already there ({foreign} not logged by bench responders): give --replace to empty a"
+                    " database this script filled, or another --database"
+                )
+            print("calls already there: emptying them (--replace)")
             cursor.execute("TRUNCATE helpline_callback, helpline_request, helpline_call RESTART IDENTITY CASCADE")
         cursor.execute("CREATE TEMP TABLE bench_pick (idx int primary key, category_id bigint, theme_id bigint)")
         cursor.executemany("INSERT INTO bench_pick VALUES (%s, %s, %s)", [(i, c, t) for i, (c, t) in enumerate(picks)])
@@ -177,13 +189,18 @@ def generate(calls: int, line_id: int, responder_ids: list[int]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--calls", type=int, default=1_000_000)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--database", required=True)
+    parser.add_argument(
+        "--replace", action="store_true", help="empty the calls of a database this script filled before"
+    )
     args = parser.parse_args()
-    ensure_database()
-    setup_django()
+    ensure_database(database_url(args.port, args.database))
+    setup_django(args.port, args.database)
     line_id, _staff, ids = prepare()
     responders = ids[:20]
     started = time.perf_counter()
-    generate(args.calls, line_id, responders)
+    generate(args.calls, line_id, responders, args.replace)
     print(f"generated in {time.perf_counter() - started:.1f}s")
 
 

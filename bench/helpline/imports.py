@@ -1,0 +1,179 @@
+"""The journal import at growing sizes: rows/s and peak memory of reading, checking and writing a journal,
+before and after issue 19, beside a raw PostgreSQL COPY of the same file (the floor).
+
+    flock /tmp/bench.lock .venv/bin/python bench/helpline/imports.py --port 5432 \
+        --database maillage_bench_helpline --rows 10000 100000 --output /tmp/imports.md
+
+Each measure runs in a fresh process (its own peak RSS) inside one transaction that is rolled back at the
+end: the calls it writes, and the organisation it writes them for, are never kept. The journal files are
+written under --work (default /tmp/maillage-bench-imports), one per size, and reused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import time
+import types
+from datetime import datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+BEFORE = "90652a0"  # the last commit with the call-by-call checking
+HEADER = "call_id,started_at,duration_minutes,language,caller_sex,postal_code,caller_type,heard_via,urgency,category,action,note,comment"
+
+
+def _setup(port: int, database: str) -> None:
+    sys.path.insert(0, str(ROOT))
+    os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:{port}/{database}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "maillage.settings")
+    os.environ.setdefault("MAILLAGE_DEBUG", "false")
+    os.environ.setdefault("MAILLAGE_VAR_DIR", "/tmp/maillage-bench-helpline")
+    import django
+
+    django.setup()
+
+
+def journal_file(rows: int, work: Path) -> Path:
+    """A journal of about `rows` rows: 1 to 3 requests per call, real categories and postal codes (fixed seed)."""
+    path = work / f"journal-{rows}.csv"
+    if path.exists():
+        return path
+    from maillage.core.models import PostalCode
+    from maillage.taxonomy.queries import active_categories
+
+    categories = [c.code for c in active_categories("request-themes") if c.level == 2]
+    codes = [*list(PostalCode.objects.values_list("code", flat=True)), "4000", ""]
+    pick = random.Random(19)
+    start = datetime(2021, 1, 4, 8, 0)
+    work.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8", newline="") as file:
+        file.write(HEADER + "\n")
+        written, call = 0, 0
+        while written < rows:
+            call += 1
+            at = start + timedelta(minutes=7 * call)
+            fields = [
+                f"{at:%Y-%m-%d %H:%M}",
+                str(pick.randint(1, 40)),
+                pick.choice(["fr", "fr", "fr", "nl", "en"]),
+                pick.choice(["woman", "man", "unknown"]),
+                pick.choice(codes),
+                pick.choice(["concerned", "relative", "professional"]),
+                pick.choice(["", "media", "poster"]),
+                pick.choice(["low", "medium", "high"]),
+            ]
+            for position in range(pick.choice([1, 1, 1, 2, 3])):
+                action = pick.choice(["information", "referral", "callback", "nothing"])
+                comment = "appel calme" if position == 0 else ""
+                file.write(",".join([f"C{call}", *fields, pick.choice(categories), action, "", comment]) + "\n")
+                written += 1
+    return path
+
+
+def _importer(way: str):  # type: ignore[no-untyped-def]
+    if way == "after":
+        from maillage.helpline import importer
+
+        return importer
+    source = subprocess.run(
+        ["git", "show", f"{BEFORE}:maillage/helpline/importer.py"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    module = types.ModuleType("before_issue_19_importer")
+    sys.modules[module.__name__] = module
+    exec(compile(source, module.__name__, "exec"), module.__dict__)  # our own code, from git
+    return module
+
+
+class _RollBackError(Exception):
+    pass
+
+
+def measure(way: str, path: Path, port: int, database: str) -> dict:
+    _setup(port, database)
+    from django.db import connection, transaction
+
+    from maillage.core.models import Organisation
+
+    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    result: dict = {}
+    try:
+        with transaction.atomic():
+            organisation = Organisation.objects.create(short_name="Bench import", name_fr="Bench import")
+            started = time.perf_counter()
+            if way == "floor":
+                with connection.cursor() as wrapper:
+                    columns = ", ".join(f"{name} text" for name in HEADER.split(","))
+                    wrapper.execute(f"CREATE TEMP TABLE bench_journal ({columns}) ON COMMIT DROP")
+                    with (
+                        open(path, "rb") as file,
+                        wrapper.cursor.copy("COPY bench_journal FROM STDIN (FORMAT csv, HEADER true)") as copy,
+                    ):
+                        while data := file.read(1 << 16):
+                            copy.write(data)
+                    wrapper.execute("SELECT count(*) FROM bench_journal")
+                    rows, calls, errors = wrapper.fetchone()[0], 0, 0
+            else:
+                importer = _importer(way)
+                with open(path, "rb") as file:
+                    journal = importer.read_journal(path.name, file)
+                good, found = importer.validate(organisation, journal.rows)
+                calls, _requests = importer.write(organisation, good)
+                rows, errors = len(journal.rows), len(found)
+            seconds = time.perf_counter() - started
+            result = {"way": way, "rows": rows, "calls": calls, "errors": errors, "seconds": round(seconds, 2)}
+            raise _RollBackError
+    except _RollBackError:
+        pass
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    result.update(
+        rows_per_s=round(result["rows"] / result["seconds"]),
+        peak_rss_mb=round(peak / 1024, 1),
+        growth_mb=round((peak - baseline) / 1024, 1),
+    )
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--database", required=True)
+    parser.add_argument("--output", required=True, help="a Markdown file the results are appended to")
+    parser.add_argument("--rows", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--ways", nargs="+", default=["floor", "after", "before"])
+    parser.add_argument("--work", type=Path, default=Path("/tmp/maillage-bench-imports"))
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(measure(args.child[0], Path(args.child[1]), args.port, args.database)))
+        return
+    _setup(args.port, args.database)
+    lines = [
+        f"\n### Journal import, {time.strftime('%Y-%m-%d %H:%M %Z')}, database {args.database}\n",
+        "| way | rows | calls | errors | seconds | rows/s | peak RSS MB | growth MB | load average |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for rows in args.rows:
+        path = journal_file(rows, args.work)
+        for way in args.ways:
+            command = [sys.executable, __file__, "--port", str(args.port), "--database", args.database]
+            command += ["--output", args.output, "--child", way, str(path)]
+            load = Path("/proc/loadavg").read_text().split()[:3]
+            result = json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
+            line = (
+                f"| {way} | {result['rows']} | {result['calls']} | {result['errors']} | {result['seconds']} | "
+                f"{result['rows_per_s']} | {result['peak_rss_mb']} | {result['growth_mb']} | {' '.join(load)} |"
+            )
+            print(line, flush=True)
+            lines.append(line)
+    with open(args.output, "a", encoding="utf-8") as file:
+        file.write("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
