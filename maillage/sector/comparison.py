@@ -17,12 +17,27 @@ from django.utils.translation import gettext_lazy
 
 from maillage.sector.counts import CACHE_SECONDS, Counts, counts_for, data_stamp
 from maillage.sector.counts import TOTAL as TOTAL_LINE
-from maillage.sector.disclosure_bridge import SHOWN, TOTAL, Dimension, Family, protect_family
+from maillage.sector.disclosure_bridge import (
+    SHOWN,
+    TOTAL,
+    Bound,
+    Dimension,
+    Family,
+    protect_family,
+    protect_figure_family,
+)
 from maillage.sector.indicators import GROUP_LABELS, INDICATORS, Indicator
 from maillage.sector.monthly import AXES, LEVEL1, MONTHS, Monthly, base_code, is_additive, level1_of, monthly, months_of
 from maillage.sector.periods import GRID, Period
 
 MIN_CENTRES = 5
+# Indicators whose unit may fall in several categories → the indicator counting those units (their total),
+# and whether every unit falls in some category: a person's age band changes within a year (every
+# follow-up has one, "unknown" included); a follow-up records several actions, or none.
+MULTI_VALUED: dict[str, tuple[str, bool]] = {
+    "persons.age_band": ("persons", True),
+    "followups.actions": ("followups", False),
+}
 ABOVE_Q3 = gettext_lazy("above the 3rd quartile")
 BELOW_Q1 = gettext_lazy("below the 1st quartile")
 UPPER_MIDDLE = gettext_lazy("between the median and the 3rd quartile")
@@ -50,6 +65,17 @@ class Line:
     @property
     def sector_share_text(self) -> str:
         return "" if self.sector_share is None else f"{self.sector_share:.1f}"
+
+
+@dataclass
+class DistinctTotal:
+    """The distinct units of a multi-valued indicator: per centre, their state in the sector (decided by the
+    total indicator's own family), and for a family linking the periods each period's sector count."""
+
+    by_centre: dict[int, int]
+    state: str
+    covers: bool
+    per_period: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -111,8 +137,13 @@ def _family(
     linked: Monthly | None,
     counts: Counts,
     scope: str,
+    distinct: DistinctTotal | None = None,
 ) -> tuple[Family, Callable[[str], tuple[str, ...]]]:
-    """The indicator's family protected for this reader, and how a line of the page reads its cell."""
+    """The indicator's family protected for this reader, and how a line of the page reads its cell.
+
+    A multi-valued indicator (`distinct`) publishes no sum of its cells: its total is the distinct units,
+    protected in the total indicator's family (its state comes from there), and the audit takes the reader
+    to know it (each cell is at most the total; when every unit is in a cell, the total at most their sum)."""
     own_centre = centre_id if centre_id is not None else None
     if linked is not None:
         # Additive figures: one family per indicator (both levels of an axis) and year, linking every period.
@@ -131,6 +162,7 @@ def _family(
         coordinate = TOTAL if period.is_year else period.key
         dims = [_period_dimension()]
         level1: dict[str, str] = {}  # a level-1 line's cell in the family
+        values: list[str] = []
         if not indicator.is_total:
             values = sorted({value for cells in linked.by_centre.values() for _m, value in cells})
             members: dict[str, list[str]] = {}
@@ -143,42 +175,66 @@ def _family(
             # figure published twice).
             groups = {LEVEL1 + code: values for code, values in members.items() if len(values) > 1}
             level1 = {code: (LEVEL1 + code if len(values) > 1 else values[0]) for code, values in members.items()}
-            dims.append(Dimension(base_code(indicator), values=tuple(values), groups=groups))
+            # A multi-valued variable's cells do not add up to a published figure: no total over them.
+            dims.append(Dimension(base_code(indicator), values=tuple(values), groups=groups, total=distinct is None))
         at_level1 = bool(indicator.variable and indicator.variable[:-1] in AXES and indicator.variable.endswith("1"))
         if family_found is None:
+            ceilings: dict[tuple[str, ...], int] | None = None
+            if distinct is not None:  # a cell is at most the period's units (the reader may know them)
+                ceilings = {(p, value): n for p, n in distinct.per_period.items() for value in values}
             family_found = protect_family(
-                base_cells, dims=dims, known=known if own_centre is not None else None, family=name
+                base_cells,
+                dims=dims,
+                known=known if own_centre is not None else None,
+                family=name,
+                ceilings=ceilings,
+                cache_parts=(distinct.state,) if distinct is not None else (),
             )
             if linked.key:
                 cache.set(quick, family_found, CACHE_SECONDS)
-        family = family_found
+        family = family_found if distinct is None else family_found.with_states({(TOTAL,): distinct.state})
 
         def cell(key: str) -> tuple[str, ...]:
             if indicator.is_total:
                 return (coordinate,)
             if key == "__total__":
-                return (coordinate, TOTAL)
+                return (coordinate, TOTAL) if distinct is None else (TOTAL,)
             return (coordinate, level1.get(key, key) if at_level1 else key)
 
         return family, cell
     # Distinct counts (and the report's years): the period's one table.
-    sector_cells: dict[tuple[str, ...], int] = {
+    sector_cells: dict[Any, int] = {
         (key,): sum(cells.get(key, 0) for cells in counts.by_centre.values()) for key in categories
     }
-    own: dict[tuple[str, ...], int] | None = None
+    own: dict[Any, int] | None = None
     if own_centre is not None:
         own = {(key,): counts.by_centre.get(own_centre, {}).get(key, 0) for key in categories}
+    name = f"sector:{indicator.code}:{period.year}:{period.key}:{scope}"
+    if distinct is not None:
+        total = sum(distinct.by_centre.values())
+        figures: dict[Any, list[Any]] = {(key,): [(key,)] for key in categories} | {(TOTAL,): [(TOTAL,)]}
+        if own is not None:
+            own[(TOTAL,)] = distinct.by_centre.get(own_centre or 0, 0)
+        family = protect_figure_family(
+            {**sector_cells, (TOTAL,): total},
+            figures,
+            bounds=[Bound((TOTAL,), tuple((key,) for key in categories), distinct.covers)],
+            disclosed=[(TOTAL,)],
+            known=own,
+            family=name,
+        ).with_states({(TOTAL,): distinct.state})
+        return family, _line_cell
     family = protect_family(
         sector_cells,
         dims=[Dimension(indicator.variable or "total", values=tuple(categories), total=not indicator.is_total)],
         known=own,
-        family=f"sector:{indicator.code}:{period.year}:{period.key}:{scope}",
+        family=name,
     )
+    return family, _line_cell
 
-    def line_cell(key: str) -> tuple[str, ...]:
-        return (TOTAL,) if key == "__total__" else (key,)
 
-    return family, line_cell
+def _line_cell(key: str) -> tuple[str, ...]:
+    return (TOTAL,) if key == "__total__" else (key,)
 
 
 def compare(
@@ -188,17 +244,34 @@ def compare(
     *,
     linked: Monthly | None = None,
     scope: str = "network",
+    protected: Family | None = None,
+    distinct: DistinctTotal | None = None,
 ) -> Comparison:
     """The comparison of one indicator; `centre_id` None gives the sector's figures alone (the report).
-    `linked`: the indicator's months of the year (additive figures on the pages: every period one family)."""
+    `linked`: the indicator's months of the year (additive figures on the pages: every period one family).
+    `protected`: the states already decided for these figures (the report's linked parts), keyed (category,)
+    and (TOTAL,). `distinct`: the distinct units when a unit may fall in several categories (persons by age
+    band, follow-ups by action): totals and shares are of those, never the sum of the cells."""
     indicator = INDICATORS[counts.indicator]
     own_cells = counts.by_centre.get(centre_id, {}) if centre_id is not None else {}
     categories = [TOTAL_LINE] if indicator.is_total else counts.categories()
     sector_cells = {key: sum(cells.get(key, 0) for cells in counts.by_centre.values()) for key in categories}
     contributing = {pk: cells for pk, cells in counts.by_centre.items() if sum(cells.values()) > 0}
-    family, cell_of = _family(indicator, period, categories, centre_id, linked, counts, scope)
-    own_total = sum(own_cells.get(key, 0) for key in categories)
-    sector_total = sum(sector_cells.values())
+    cell_of: Callable[[str], tuple[str, ...]] = _line_cell
+    if protected is not None:
+        family = protected
+    else:
+        family, cell_of = _family(indicator, period, categories, centre_id, linked, counts, scope, distinct)
+
+    def total_of(centre: int, cells: dict[str, int]) -> int:
+        return distinct.by_centre.get(centre, 0) if distinct is not None else sum(cells.values())
+
+    own_total = total_of(centre_id, own_cells) if centre_id is not None else 0
+    sector_total = sum(total_of(pk, cells) for pk, cells in counts.by_centre.items())
+    if protected is not None:  # the figures the states were decided for
+        sector_cells = {key: int(protected.values.get(cell_of(key)) or 0) for key in categories}
+        if not indicator.is_total:
+            sector_total = int(protected.values.get((TOTAL,)) or 0)
     enough = len(contributing) >= MIN_CENTRES
     reason = (
         ""
@@ -219,7 +292,9 @@ def compare(
             own_value = _share(own_cells.get(key, 0), own_total)
             # A share computed from a hidden count (the cell's or the total's) is hidden.
             sector_share = _share(sector_cells[key], sector_total) if total_state == SHOWN else None
-            values = [float(_share(cells.get(key, 0), sum(cells.values())) or 0.0) for cells in contributing.values()]
+            values = [
+                float(_share(cells.get(key, 0), total_of(pk, cells)) or 0.0) for pk, cells in contributing.items()
+            ]
         line = Line(
             key=key,
             label=str(indicator.label) if indicator.is_total else counts.labels.get(key, key) or "—",
@@ -262,12 +337,36 @@ def comparisons(
     federation's report (`report=True`, years only, read by its staff) adds the figures centres declared."""
     stamp = data_stamp(period)
     year_stamp = data_stamp(Period(period.year))
-    out = []
-    for code in codes or INDICATORS:
+    done: dict[str, Comparison] = {}
+
+    def one(code: str) -> Comparison:
+        if code in done:
+            return done[code]
         indicator = INDICATORS[code]
         counts = counts_for(code, period, centre_ids, subsidy_id=subsidy_id, stamp=stamp, with_declared=report)
         linked = None
         if not report and is_additive(indicator):
             linked = monthly(base_code(indicator), period.year, centre_ids, subsidy_id, year_stamp)
-        out.append(compare(counts, centre_id, period, linked=linked, scope=scope))
-    return out
+        distinct = None
+        if code in MULTI_VALUED:
+            total_code, covers = MULTI_VALUED[code]
+            total = one(total_code)
+            units = counts_for(total_code, period, centre_ids, subsidy_id=subsidy_id, stamp=stamp, with_declared=report)
+            per_period: dict[str, int] = {}
+            if linked is not None:
+                months = monthly(total_code, period.year, centre_ids, subsidy_id, year_stamp)
+                for key in GRID:
+                    within = set(months_of(Period(period.year, key)))
+                    per_period[TOTAL if key == "year" else key] = sum(
+                        n for cells in months.by_centre.values() for (month, _v), n in cells.items() if month in within
+                    )
+            distinct = DistinctTotal(
+                {pk: cells.get(TOTAL_LINE, 0) for pk, cells in units.by_centre.items()},
+                total.lines[0].sector_state if total.lines else SHOWN,
+                covers,
+                per_period,
+            )
+        done[code] = compare(counts, centre_id, period, linked=linked, scope=scope, distinct=distinct)
+        return done[code]
+
+    return [one(code) for code in codes or INDICATORS]

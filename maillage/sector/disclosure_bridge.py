@@ -10,15 +10,27 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from django.core.cache import cache
 
 from maillage.stats import disclosure
-from maillage.stats.disclosure import TOTAL, Dimension, DisclosureRefused
+from maillage.stats.disclosure import TOTAL, Bound, Dimension, DisclosureRefused
 
 SHOWN = disclosure.SHOWN
 CACHE_SECONDS = 600
-__all__ = ["SHOWN", "TOTAL", "Dimension", "DisclosureRefused", "Family", "describe_rule", "protect_family", "rule"]
+__all__ = [
+    "SHOWN",
+    "TOTAL",
+    "Bound",
+    "Dimension",
+    "DisclosureRefused",
+    "Family",
+    "describe_rule",
+    "protect_family",
+    "protect_figure_family",
+    "rule",
+]
 
 Key = tuple[str, ...]
 
@@ -50,6 +62,10 @@ class Family:
             return None
         return self.values.get(cell, 0)
 
+    def with_states(self, states: Mapping[Key, str]) -> Family:
+        """The same family with some states decided elsewhere (a distinct total's, by its own family)."""
+        return Family({**self.states, **states}, dict(self.values), self.refused)
+
 
 def protect_family(
     cells: Mapping[Key, int],
@@ -58,12 +74,21 @@ def protect_family(
     known: Mapping[Key, int] | None,
     family: str,
     cache_parts: tuple[object, ...] = (),
+    ceilings: Mapping[Key, int] | None = None,
 ) -> Family:
     """Protect the family given by its base counts, for a reader who contributed `known` themselves."""
     key = (
         "maillage-sector-family:"
         + hashlib.sha256(
-            repr((family, sorted(cells.items()), sorted((known or {}).items()), cache_parts)).encode()
+            repr(
+                (
+                    family,
+                    sorted(cells.items()),
+                    sorted((known or {}).items()),
+                    sorted((ceilings or {}).items()),
+                    cache_parts,
+                )
+            ).encode()
         ).hexdigest()
     )
     cached = cache.get(key)
@@ -74,9 +99,63 @@ def protect_family(
     else:
         try:
             protected = disclosure.protect(
-                dict(cells), dims=list(dims), rule=rule(), known=known or None, family=family
+                dict(cells), dims=list(dims), rule=rule(), known=known or None, family=family, ceilings=ceilings
             )
             result = Family({cell: protected.state(cell) for cell in protected.cells()}, dict(protected.published()))
+        except DisclosureRefused as error:
+            result = Family({}, {}, refused=str(error.message))
+    cache.set(key, result, CACHE_SECONDS)
+    return result
+
+
+def protect_figure_family(
+    base: Mapping[Any, int],
+    figures: Mapping[Any, Sequence[Any]],
+    *,
+    family: str,
+    lines: Sequence[tuple[Key, Sequence[Key]]] = (),
+    bounds: Sequence[Bound] = (),
+    disclosed: Sequence[Key] = (),
+    known: Mapping[Any, int] | None = None,
+    fixed: Mapping[Any, str] | None = None,
+) -> Family:
+    """Protect figures given one by one (`maillage.stats.disclosure.protect_figures`): tables published side
+    by side that add up, or whose total is a distinct count. Kept for the cache's time like a family."""
+    key = (
+        "maillage-sector-figures:"
+        + hashlib.sha256(
+            repr(
+                (
+                    family,
+                    sorted(base.items(), key=repr),
+                    sorted(figures.items()),
+                    lines,
+                    bounds,
+                    disclosed,
+                    sorted((known or {}).items(), key=repr),
+                )
+            ).encode()
+        ).hexdigest()
+    )
+    cached = cache.get(key)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    if not any(base.values()):
+        result = Family({}, {})
+    else:
+        try:
+            protected = disclosure.protect_figures(
+                base,
+                figures,
+                rule=rule(),
+                known=known,
+                lines=lines,
+                bounds=bounds,
+                disclosed=disclosed,
+                fixed=fixed,
+                family=family,
+            )
+            result = Family({k: protected.state(k) for k in figures}, {k: protected.values[k] for k in figures})
         except DisclosureRefused as error:
             result = Family({}, {}, refused=str(error.message))
     cache.set(key, result, CACHE_SECONDS)

@@ -20,13 +20,14 @@ from maillage.core.models import Organisation, Sector
 from maillage.core.runs import run_guarded
 from maillage.sector import disclosure_bridge, services
 from maillage.sector.charts import pair_chart
-from maillage.sector.comparison import MIN_CENTRES, Comparison, comparisons
+from maillage.sector.comparison import MIN_CENTRES, Comparison, compare
 from maillage.sector.counts import sector_centres
 from maillage.sector.indicators import INDICATORS
 from maillage.sector.links import email_annex_links
 from maillage.sector.models import Comment, CompletionDeclaration, FigureSubmission, ReportRun
 from maillage.sector.pdf import Section, document_pdf
 from maillage.sector.periods import Period
+from maillage.sector.report_figures import NETWORK, ReportFigures, protect_report, sector_part, subsidy_part
 from maillage.stats.charts import Chart
 from maillage.stats.crosstab import target_version
 
@@ -61,29 +62,28 @@ class Part:
 
 
 def _blocks(
+    now: ReportFigures,
+    before: ReportFigures,
     period: Period,
-    centre_ids: list[int],
+    part: str,
     codes: Sequence[str],
     comments: dict[str, list[str]],
     *,
-    subsidy_id: int | None = None,
     charts: bool = True,
 ) -> list[Block]:
-    scope = f"report:{subsidy_id}:{','.join(map(str, centre_ids))}"
-    now = {
-        c.indicator.code: c
-        for c in comparisons(None, period, centre_ids, subsidy_id=subsidy_id, codes=codes, report=True, scope=scope)
-    }
-    before = {
-        c.indicator.code: c
-        for c in comparisons(
-            None, period.previous_year(), centre_ids, subsidy_id=subsidy_id, codes=codes, report=True, scope=scope
+    def comparison_of(figures: ReportFigures, code: str, when: Period) -> Comparison:
+        return compare(
+            figures.counts[(code, part)],
+            None,
+            when,
+            protected=figures.families[(code, part)],
+            distinct=figures.distinct.get((code, part)),
         )
-    }
+
     blocks = []
     for code in codes:
-        comparison = now[code]
-        previous = {line.key: line for line in before[code].lines}
+        comparison = comparison_of(now, code, period)
+        previous = {line.key: line for line in comparison_of(before, code, period.previous_year()).lines}
         lines = []
         for line in comparison.lines:
             old = previous.get(line.key)
@@ -111,34 +111,53 @@ def _blocks(
     return blocks
 
 
+def report_parts(year: int) -> tuple[list[int], dict[str, list[int]], list[tuple[int, str]]]:
+    """The report's centres, its sectors (with their centres) and its subsidies."""
+    all_centres = sector_centres()
+    sectors = {
+        sector: ids
+        for sector, _label in Sector.choices
+        if sector != Sector.FEDERATION and (ids := sector_centres(sector))
+    }
+    subsidies = list(Subsidy.objects.order_by("name").values_list("pk", "name"))
+    return all_centres, sectors, subsidies
+
+
+def report_figures(year: int) -> ReportFigures:
+    """Every figure of the year's report, protected as linked sets (network, sectors, subsidies)."""
+    all_centres, sectors, subsidies = report_parts(year)
+    return protect_report(Period(year), all_centres, sectors, [pk for pk, _name in subsidies], set(HEADLINE))
+
+
 def report_context(year: int, *, charts: bool = True) -> dict[str, Any]:
     period = Period(year)
     comments: dict[str, list[str]] = {}
     for comment in Comment.objects.filter(year=year).order_by("created_at"):
         comments.setdefault(comment.indicator, []).append(comment.text)
-    all_centres = sector_centres()
+    all_centres, sectors, subsidies = report_parts(year)
+    now = report_figures(year)
+    before = report_figures(year - 1)
     parts = [
         Part(
             _("The whole network"),
-            _blocks(period, all_centres, list(INDICATORS), comments, charts=charts),
+            _blocks(now, before, period, NETWORK, list(INDICATORS), comments, charts=charts),
             len(all_centres),
         )
     ]
-    for sector, label in Sector.choices:
-        ids = sector_centres(sector)
-        if ids and sector != Sector.FEDERATION:
-            parts.append(
-                Part(
-                    _("Sector: %(sector)s") % {"sector": label},
-                    _blocks(period, ids, HEADLINE, {}, charts=charts),
-                    len(ids),
-                )
-            )
-    for subsidy in Subsidy.objects.order_by("name"):
+    labels = dict(Sector.choices)
+    for sector, ids in sectors.items():
         parts.append(
             Part(
-                _("Subsidy: %(subsidy)s") % {"subsidy": subsidy.name},
-                _blocks(period, all_centres, HEADLINE, {}, subsidy_id=subsidy.pk, charts=charts),
+                _("Sector: %(sector)s") % {"sector": labels[sector]},
+                _blocks(now, before, period, sector_part(sector), HEADLINE, {}, charts=charts),
+                len(ids),
+            )
+        )
+    for subsidy_id, name in subsidies:
+        parts.append(
+            Part(
+                _("Subsidy: %(subsidy)s") % {"subsidy": name},
+                _blocks(now, before, period, subsidy_part(subsidy_id), HEADLINE, {}, charts=charts),
                 len(all_centres),
             )
         )

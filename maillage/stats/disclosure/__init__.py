@@ -61,6 +61,7 @@ from collections.abc import Hashable, Mapping, Sequence
 import numpy as np
 from scipy import sparse
 
+from maillage.stats.disclosure.figures import Bound, Fact, ProtectedFigures, audit_published, protect_figures
 from maillage.stats.disclosure.lp import InconsistentFigures, intervals
 from maillage.stats.disclosure.periods import GRID, GridPeriod, period_dimension
 from maillage.stats.disclosure.protect import DisclosureRefused, Interval, Protected, audit, protect
@@ -74,18 +75,23 @@ __all__ = [
     "SHOWN",
     "SMALL",
     "TOTAL",
+    "Bound",
     "Dimension",
     "DisclosureRefused",
+    "Fact",
     "GridPeriod",
     "InconsistentFigures",
     "Interval",
     "LinkedTable",
     "Protected",
+    "ProtectedFigures",
     "Rule",
     "audit",
     "audit_figures",
+    "audit_published",
     "period_dimension",
     "protect",
+    "protect_figures",
 ]
 
 

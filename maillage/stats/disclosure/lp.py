@@ -27,9 +27,11 @@ def intervals(
     targets: sparse.csr_matrix,
     labelled: sparse.csr_matrix | None = None,
     label_range: tuple[float, float] = (1.0, 4.0),
+    facts: tuple[sparse.csr_matrix, np.ndarray] | None = None,
 ) -> list[tuple[float, float]]:
-    """(min, max) of each row of `targets` · x subject to `shown` · x = `shown_values`, x ≥ `lower`, and
-    each row of `labelled` (the cells shown as "<k") between the ends of `label_range`."""
+    """(min, max) of each row of `targets` · x subject to `shown` · x = `shown_values`, x ≥ `lower`, each
+    row of `labelled` (the cells shown as "<k") between the ends of `label_range`, and `facts` (A, b):
+    A · x ≤ b, what the reader knows besides sums (a distinct total is at least each of its parts)."""
     n = shown.shape[1]
     bounds = [(float(low), None) for low in lower]
     a_eq = shown if shown.shape[0] else None
@@ -38,6 +40,9 @@ def intervals(
     if labelled is not None and labelled.shape[0]:
         a_ub = sparse.vstack([labelled, -labelled]).tocsr()
         b_ub = np.concatenate([np.full(labelled.shape[0], label_range[1]), np.full(labelled.shape[0], -label_range[0])])
+    if facts is not None and facts[0].shape[0]:
+        a_ub = facts[0].tocsr() if a_ub is None else sparse.vstack([a_ub, facts[0]]).tocsr()
+        b_ub = np.asarray(facts[1], dtype=float) if b_ub is None else np.concatenate([b_ub, facts[1]])
     out: list[tuple[float, float]] = []
     for row in range(targets.shape[0]):
         objective = np.zeros(n)

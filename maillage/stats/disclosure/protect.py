@@ -133,10 +133,14 @@ def protect(
     family: str = "",
     fixed: Mapping[Key, str] | None = None,
     check: bool = True,
+    ceilings: Mapping[Key, int] | None = None,
 ) -> Protected:
-    """Protect a family of tables given by its base counts. See the package docstring."""
+    """Protect a family of tables given by its base counts. See the package docstring. `ceilings`: what the
+    reader knows of a published cell besides the sums — at most this many (a cell of follow-ups by action is
+    at most the period's follow-ups, a distinct total published in another family)."""
     rule = rule or Rule()
     table = LinkedTable(cells, dims, known)
+    table.ceilings = {table.index[key]: float(v) for key, v in (ceilings or {}).items() if key in table.index}
     n = len(table.keys)
     values = table.values
     others = values - table.known  # what the other contributors put in each cell
@@ -231,14 +235,22 @@ def _intervals(
     every "<k" label (`labelled`)."""
     shown = np.flatnonzero(~hidden)
     a_shown, b_shown = table.matrix[shown], table.values[shown].astype(float)
-    plain = intervals(a_shown, b_shown, table.lower, table.matrix[list(cells)])
+    rows = sorted(table.ceilings)
+    facts = (table.matrix[rows], np.array([table.ceilings[r] for r in rows])) if rows else None
+    plain = intervals(a_shown, b_shown, table.lower, table.matrix[list(cells)], facts=facts)
     small = [c for c in cells if labelled[c]]
     labels = [int(i) for i in np.flatnonzero(labelled)]
     narrowed = dict(
         zip(
             small,
             intervals(
-                a_shown, b_shown, table.lower, table.matrix[small], table.matrix[labels], (1.0, float(rule.k - 1))
+                a_shown,
+                b_shown,
+                table.lower,
+                table.matrix[small],
+                table.matrix[labels],
+                (1.0, float(rule.k - 1)),
+                facts=facts,
             )
             if small
             else [],

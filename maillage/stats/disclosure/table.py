@@ -99,6 +99,7 @@ class LinkedTable:
         self.lower = lower.ravel().astype(float)
         self.values = (self.matrix @ base_values.ravel().astype(float)).round().astype(np.int64)
         self.known = (self.matrix @ self.lower).round().astype(np.int64)
+        self.ceilings: dict[int, float] = {}  # published cell → what the reader knows it does not exceed
         self.level = [sum(1 for d, v in enumerate(key) if not self._is_base(d, v)) for key in self.keys]
 
     def _is_base(self, position: int, coord: str) -> bool:

@@ -1,0 +1,361 @@
+"""Protecting a set of published figures given one by one: tables published side by side that add up (the
+annual report's network, its sectors and its subsidies — the network minus a subsidised part is the rest)
+and tables whose total is not the sum of their cells (distinct persons by a variable a person may take
+several values of).
+
+Figures
+    Each published figure is the sum of base counts it lists (`figures = {key: [base cell, ...]}`, `base =
+    {base cell: count}`). Two figures sharing base cells are linked for the reader: whatever they print
+    together, the audit works out each hidden figure's interval from all of them at once — one protection
+    pattern for the whole set.
+
+Non-additive totals (the rule)
+    A count of distinct units (persons, case files, follow-ups) over a variable a unit may take several
+    values of (a person's age band changes within the year, a follow-up records several actions, a person is
+    followed under two subsidies) is not the sum of its cells: the total is a distinct count, never the sum.
+    Such a total is its own base count, and the reader knows only inequalities about it (`Bound`): every
+    cell is at most the total, and when every unit falls in at least one cell (`covers`) the total is at
+    most the sum of the cells. The audit adds those inequalities to the published sums, so a hidden cell
+    keeps its protection interval against them too (e.g. the total minus the other cells is a lower bound
+    of a hidden cell; with the other cells at zero it would be exact). What the reader knows from
+    elsewhere (a distinct total published in another table) is given as a `Fact`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+
+from maillage.stats.disclosure.lp import intervals
+from maillage.stats.disclosure.protect import DisclosureRefused, Interval
+from maillage.stats.disclosure.rule import SECONDARY, SHOWN, SMALL, Rule
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A distinct total and its cells: each part ≤ total; total ≤ Σ parts when every unit is in a part."""
+
+    total: Hashable
+    parts: tuple[Hashable, ...]
+    covers: bool = True
+
+
+@dataclass(frozen=True)
+class Fact:
+    """What the reader knows besides the published figures: lower ≤ Σ of these base cells ≤ upper."""
+
+    cells: tuple[Hashable, ...]
+    lower: float | None = None
+    upper: float | None = None
+
+
+@dataclass
+class ProtectedFigures:
+    """Each published figure with its state: shown, small ("<k") or secondary ("x")."""
+
+    rule: Rule
+    family: str
+    kinds: dict[Hashable, str]
+    values: dict[Hashable, int]
+    intervals: list[Interval] = field(default_factory=list)
+
+    def kind(self, key: Hashable) -> str:
+        return self.kinds[key]
+
+    def hidden(self, key: Hashable) -> bool:
+        return self.kinds[key] != SHOWN
+
+    def state(self, key: Hashable) -> str:
+        kind = self.kinds[key]
+        return SHOWN if kind == SHOWN else self.rule.label(kind)
+
+    def value(self, key: Hashable) -> int | None:
+        """The count, or None when hidden (never a zero)."""
+        return None if self.hidden(key) else self.values[key]
+
+    def text(self, key: Hashable) -> str:
+        value = self.value(key)
+        return self.state(key) if value is None else str(value)
+
+    def published(self) -> dict[Hashable, int | None]:
+        return {key: self.value(key) for key in self.kinds}
+
+    @property
+    def hidden_figures(self) -> list[Hashable]:
+        return [key for key, kind in self.kinds.items() if kind != SHOWN]
+
+
+class _System:
+    """The figures as rows of a matrix over the base counts, with the reader's inequalities."""
+
+    def __init__(
+        self,
+        figures: Mapping[Any, Sequence[Hashable]],
+        base: Mapping[Any, int],
+        known: Mapping[Any, int] | None,
+        bounds: Sequence[Bound],
+        facts: Sequence[Fact],
+    ) -> None:
+        self.keys = list(figures)
+        self.index = {key: i for i, key in enumerate(self.keys)}
+        cells: dict[Hashable, int] = {}
+        rows, cols = [], []
+        for row, key in enumerate(self.keys):
+            for cell in dict.fromkeys(figures[key]):
+                rows.append(row)
+                cols.append(cells.setdefault(cell, len(cells)))
+        self.cells = cells
+        self.matrix = sparse.csr_matrix(
+            (np.ones(len(rows)), (rows, cols)), shape=(len(self.keys), len(cells)), dtype=float
+        )
+        counts = np.zeros(len(cells))
+        for cell, count in base.items():
+            if count < 0:
+                raise ValueError(f"base count {cell!r} is negative")
+            if cell in cells:
+                counts[cells[cell]] = count
+        self.lower = np.zeros(len(cells))
+        for cell, count in (known or {}).items():
+            if cell in cells:
+                self.lower[cells[cell]] = max(0, count)
+        self.values = (self.matrix @ counts).round().astype(np.int64)
+        self.known = (self.matrix @ self.lower).round().astype(np.int64)
+        fact_rows: list[sparse.csr_matrix] = []
+        fact_values: list[float] = []
+        for bound in bounds:  # only what holds in the figures (declared figures need not agree)
+            t = self.index[bound.total]
+            total = self.matrix[t]
+            members = [self.index[part] for part in bound.parts]
+            for m in members:
+                if self.values[m] <= self.values[t]:
+                    fact_rows.append(self.matrix[m] - total)
+                    fact_values.append(0.0)
+            if bound.covers and members and self.values[t] <= sum(self.values[m] for m in members):
+                fact_rows.append(total - sum((self.matrix[m] for m in members[1:]), self.matrix[members[0]]))
+                fact_values.append(0.0)
+        for fact in facts:
+            row = sparse.csr_matrix(
+                (np.ones(len(fact.cells)), ([0] * len(fact.cells), [cells[c] for c in fact.cells])),
+                shape=(1, len(cells)),
+            )
+            if fact.upper is not None:
+                fact_rows.append(row)
+                fact_values.append(float(fact.upper))
+            if fact.lower is not None:
+                fact_rows.append(-row)
+                fact_values.append(-float(fact.lower))
+        self.facts = (sparse.vstack(fact_rows).tocsr(), np.array(fact_values)) if fact_rows else None
+
+    def intervals(self, hidden: np.ndarray, labelled: np.ndarray, targets: Sequence[int], rule: Rule) -> list[Interval]:
+        shown = np.flatnonzero(~hidden)
+        a_shown, b_shown = self.matrix[shown], self.values[shown].astype(float)
+        plain = intervals(a_shown, b_shown, self.lower, self.matrix[list(targets)], facts=self.facts)
+        small = [t for t in targets if labelled[t]]
+        labels = [int(i) for i in np.flatnonzero(labelled)]
+        narrowed = (
+            dict(
+                zip(
+                    small,
+                    intervals(
+                        a_shown,
+                        b_shown,
+                        self.lower,
+                        self.matrix[small],
+                        self.matrix[labels],
+                        (1.0, float(rule.k - 1)),
+                        facts=self.facts,
+                    ),
+                    strict=True,
+                )
+            )
+            if small
+            else {}
+        )
+        out = []
+        for target, (low, high) in zip(targets, plain, strict=True):
+            label_low, label_high = narrowed.get(target, (None, None))
+            kind = SMALL if target in narrowed else SECONDARY
+            key = self.keys[target]
+            out.append(
+                Interval(
+                    key if isinstance(key, tuple) else (str(key),),
+                    low,
+                    high,
+                    kind,
+                    float(self.known[target]),
+                    label_low,
+                    label_high,
+                )
+            )
+        return out
+
+
+def protect_figures(
+    base: Mapping[Any, int],
+    figures: Mapping[Any, Sequence[Hashable]],
+    *,
+    rule: Rule | None = None,
+    known: Mapping[Any, int] | None = None,
+    lines: Sequence[tuple[Any, Sequence[Any]]] = (),
+    bounds: Sequence[Bound] = (),
+    facts: Sequence[Fact] = (),
+    fixed: Mapping[Any, str] | None = None,
+    disclosed: Sequence[Hashable] = (),
+    family: str = "",
+) -> ProtectedFigures:
+    """Primary and secondary suppression over a set of figures, checked by the LP audit with the bounds and
+    facts. `lines`: (total, parts) that add up exactly (the one-category rule and the choice of partners);
+    `bounds`: non-additive totals; `fixed`: states decided elsewhere (hidden stay hidden, shown are never
+    chosen); `disclosed`: figures whose state another family decides (a part's total), taken as known to the
+    reader here — the pattern then holds whether or not they are printed. Raises DisclosureRefused when no choice protects every hidden figure."""
+    rule = rule or Rule()
+    # Figures summing the same base counts are one figure printed twice (a level-1 code with one level-2
+    # code): one state for all of them.
+    first: dict[frozenset[Hashable], Hashable] = {}
+    alias = {key: first.setdefault(frozenset(cells), key) for key, cells in figures.items()}
+    figures = {key: cells for key, cells in figures.items() if alias[key] == key}
+    lines = [(alias[total], tuple(dict.fromkeys(alias[p] for p in parts))) for total, parts in lines]
+    bounds = [Bound(alias[b.total], tuple(dict.fromkeys(alias[p] for p in b.parts)), b.covers) for b in bounds]
+    fixed = {alias[key]: kind for key, kind in (fixed or {}).items() if key in alias}
+    disclosed = [alias[key] for key in disclosed if key in alias]
+    system = _System(figures, base, known, bounds, facts)
+    n = len(system.keys)
+    values = system.values
+    others = values - system.known
+    hidden = np.array([rule.is_small(int(v)) for v in values], dtype=bool)
+    if known:
+        hidden |= np.array([rule.is_small(int(v)) for v in others], dtype=bool)
+    keep = np.zeros(n, dtype=bool)
+    masked = np.zeros(n, dtype=bool)
+    label_fixed = np.zeros(n, dtype=bool)
+    for key, kind in (fixed or {}).items():
+        if key in system.index:
+            i = system.index[key]
+            hidden[i] = hidden[i] or kind != SHOWN
+            keep[i] = kind == SHOWN
+            masked[i] = kind == SECONDARY and rule.is_small(int(values[i]))
+            label_fixed[i] = kind == SMALL
+    groups = [[system.index[total], *(system.index[p] for p in parts)] for total, parts in lines]
+    groups += [[system.index[b.total], *(system.index[p] for p in b.parts)] for b in bounds if b.covers]
+    for key in disclosed:  # known to the reader from another family: never hidden here
+        hidden[system.index[key]] = False
+        keep[system.index[key]] = True
+    for group in groups:  # every contributor of a line in one category
+        nonzero = [m for m in group[1:] if values[m] > 0]
+        if values[group[0]] > 0 and len(nonzero) == 1:
+            hidden[nonzero[0]] = True
+    # Neighbours: figures in a line or bound with it, or sharing base counts with it.
+    overlap = (system.matrix @ system.matrix.T).tocsr()
+    neighbours = [set(overlap.indices[overlap.indptr[i] : overlap.indptr[i + 1]].tolist()) - {i} for i in range(n)]
+    for group in [*groups, *([system.index[b.total], *(system.index[p] for p in b.parts)] for b in bounds)]:
+        for member in group:
+            neighbours[member].update(m for m in group if m != member)
+    is_total = np.zeros(n, dtype=bool)
+    for group in groups:
+        is_total[group[0]] = True
+    for bound in bounds:
+        is_total[system.index[bound.total]] = True
+    size = np.diff(system.matrix.indptr)
+
+    def score(candidate: int) -> tuple[int, int, int, int, int, int]:
+        room = int(others[candidate])
+        closing = sum(1 for s in neighbours[candidate] if hidden[s])
+        fit = 0 if room >= rule.p else (1 if room > 0 else 2)
+        return (int(is_total[candidate]), fit, int(size[candidate]), -closing, room, candidate)
+
+    def hide_partner(pool: list[int]) -> bool:
+        choices = [c for c in pool if not hidden[c] and not keep[c]]
+        if not choices:
+            return False
+        hidden[min(choices, key=score)] = True
+        return True
+
+    exact = [[system.index[total], *(system.index[p] for p in parts)] for total, parts in lines]
+    changed = True
+    while changed:  # cheap first pass: no exact line with a single hidden figure
+        changed = False
+        for group in exact:
+            if sum(1 for c in group if hidden[c]) == 1:
+                changed = hide_partner(group) or changed
+    small = np.array([rule.is_small(int(v)) for v in values], dtype=bool)
+    done: set[int] = set()
+    to_check = set(np.flatnonzero(hidden).tolist())
+    while to_check:
+        order = sorted(to_check)
+        found = system.intervals(hidden, hidden & ~masked & small, order, rule)
+        to_check = set()
+        failures = []
+        progress = False
+        for cell, interval in zip(order, found, strict=True):
+            if interval.holds(rule):
+                done.add(cell)
+                continue
+            failures.append(interval)
+            to_check.add(cell)
+            if interval.kind == SMALL and interval.width >= rule.p - 1e-6 and not label_fixed[cell]:
+                masked[cell] = True
+                progress = True
+                continue
+            pool = [s for s in neighbours[cell] if not hidden[s] and not keep[s]]
+            if not pool:
+                pool = [c for c in range(n) if not hidden[c] and not keep[c]]
+            progress = hide_partner(pool) or progress
+        if failures and not progress:
+            raise DisclosureRefused(failures)
+        # Hiding or masking only widens the intervals already found: check the figures not yet protected.
+        to_check.update(int(c) for c in np.flatnonzero(hidden) if int(c) not in done)
+    kinds = {
+        key: (SHOWN if not hidden[i] else (SMALL if small[i] and not masked[i] else SECONDARY))
+        for i, key in enumerate(system.keys)
+    }
+    intervals_found = _audit(system, kinds, rule)
+    return ProtectedFigures(
+        rule,
+        family,
+        {key: kinds[rep] for key, rep in alias.items()},
+        {key: int(values[system.index[rep]]) for key, rep in alias.items()},
+        intervals_found,
+    )
+
+
+def _audit(system: _System, kinds: Mapping[Any, str], rule: Rule) -> list[Interval]:
+    hidden = np.array([kinds[key] != SHOWN for key in system.keys], dtype=bool)
+    labelled = np.array([kinds[key] == SMALL for key in system.keys], dtype=bool)
+    targets = [int(i) for i in np.flatnonzero(hidden)]
+    out = system.intervals(hidden, labelled, targets, rule) if targets else []
+    failures = [interval for interval in out if not interval.holds(rule)]
+    if failures:
+        raise DisclosureRefused(failures)
+    return out
+
+
+def audit_published(
+    figures: Mapping[Any, Sequence[Hashable]],
+    published: Mapping[Any, int | str | None],
+    *,
+    rule: Rule | None = None,
+    known: Mapping[Any, int] | None = None,
+    bounds: Sequence[Bound] = (),
+    facts: Sequence[Fact] = (),
+    refuse: bool = True,
+) -> list[Interval]:
+    """The LP audit of what a reader sees: each figure as the base counts it sums and what is printed (a
+    count, "<k", or anything else for hidden), with the non-additive bounds. Intervals of the hidden figures,
+    in the order of `figures`."""
+    rule = rule or Rule()
+    shown = {key: value for key, value in published.items() if isinstance(value, int)}
+    # The shown values stand for the base counts: solve only with the published sums.
+    system = _System(figures, {}, known, bounds, facts)
+    system.values = np.array([shown.get(key, 0) for key in system.keys], dtype=np.int64)
+    hidden = np.array([key not in shown for key in system.keys], dtype=bool)
+    labelled = np.array([published.get(key) == rule.small_label for key in system.keys], dtype=bool)
+    targets = [int(i) for i in np.flatnonzero(hidden)]
+    out = system.intervals(hidden, labelled, targets, rule) if targets else []
+    failures = [interval for interval in out if not interval.holds(rule)]
+    if failures and refuse:
+        raise DisclosureRefused(failures)
+    return out
