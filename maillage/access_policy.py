@@ -155,6 +155,7 @@ HELPLINE: dict[str, Policy] = {
     "helpline:debriefing": TENANT_OBJECT(*LINE),
     "helpline:debriefings": ROLE(*LINE_STAFF),
     "helpline:hours": ROLE(*LINE),
+    "helpline:calendar": ROLE(*LINE),
     "helpline:import": ROLE(*LINE_STAFF),
     "helpline:import_status": TENANT_OBJECT(*LINE_STAFF),
     "helpline:import_restart": POST_ONLY(TENANT_OBJECT(*LINE_STAFF)),
