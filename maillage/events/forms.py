@@ -3,11 +3,13 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from maillage.core.geography import resolve_postal_code
 from maillage.core.models import Organisation, Sector
 from maillage.core.parsing import (
     MAX_ID,
@@ -307,7 +309,7 @@ class EventForm(BoundedModelForm):
         fields = (
             "organisation", "organisers", "kind", "slug", "title_fr", "title_nl", "title_en", "description_fr",
             "description_nl", "description_en",
-            "place", "online_link", "practical_details", "contact_email", "opens_at", "closes_at", "capacity",
+            "place", "street", "postal_code", "city", "online_link", "practical_details", "contact_email", "opens_at", "closes_at", "capacity",
             "per_organisation", "audience", "audience_sector", "ask_function", "ask_sector", "ask_accessibility",
             "requires_approval", "invitation_only", "confirmation_hours", "offer_hours", "is_published",
         )  # fmt: skip
@@ -331,13 +333,49 @@ class EventForm(BoundedModelForm):
         self.fields["slug"].help_text = _(
             "Letters, digits and hyphens, e.g. assises-2026: the page is /events/assises-2026/."
         )
+        self.fields["postal_code"].widget.attrs.update({"inputmode": "numeric", "autocomplete": "postal-code"})
+        self.fields["street"].widget.attrs["autocomplete"] = "address-line1"
+        self.fields["city"].help_text = _("Empty: the Brussels commune of the postal code.")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        self._clean_address(cleaned)
+        return cleaned
+
+    def _clean_address(self, cleaned: dict[str, Any]) -> None:
+        """A postal address is whole (street, a Belgian postal code, a municipality) or not given at all."""
+        street, postal, city = (cleaned.get(name, "").strip() for name in ("street", "postal_code", "city"))
+        cleaned.update(street=street, postal_code=postal, city=city)
+        if not (street or postal or city) or self.has_error("street") or self.has_error("city"):
+            return
+        if not street:
+            self.add_error("street", _("Give the street and number of the address."))
+        if not postal:
+            self.add_error("postal_code", _("Give the postal code of the address."))
+            return
+        try:
+            location = resolve_postal_code(postal)
+        except ValidationError as error:
+            self.add_error("postal_code", error)
+            return
+        if not city and location.commune is not None:
+            cleaned["city"] = location.commune.name
+        elif not city:
+            self.add_error("city", _("Give the municipality of the address."))
 
 
 class ThemeForm(BoundedModelForm):
     class Meta:
         model = Theme
-        fields = ("position", "title_fr", "title_nl", "capacity", "per_organisation", "closes_at")
-        widgets = {"closes_at": _datetime_widget()}
+        fields = (
+            "position", "title_fr", "title_nl", "description_fr", "description_nl", "capacity", "per_organisation",
+            "closes_at",
+        )  # fmt: skip
+        widgets = {
+            "closes_at": _datetime_widget(),
+            "description_fr": forms.Textarea(attrs={"rows": 3}),
+            "description_nl": forms.Textarea(attrs={"rows": 3}),
+        }
 
 
 class GroupForm(BoundedModelForm):
@@ -363,6 +401,14 @@ class SessionForm(BoundedModelForm):
         if starts and ends and ends <= starts:
             self.add_error("ends_at", _("The end must come after the start."))
         return cleaned
+
+
+class SessionDetailsForm(SessionForm):
+    """A session's wording, place, theme and group; its date changes on the move page (participants told)."""
+
+    class Meta:
+        model = Session
+        fields = ("title", "theme", "group", "place")
 
 
 class MoveSessionForm(BoundedForm):

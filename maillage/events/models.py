@@ -53,7 +53,8 @@ class Event(CapacityRules):
         Organisation, on_delete=models.PROTECT, related_name="events_led", verbose_name=_("lead organiser")
     )
     organisers = models.ManyToManyField(Organisation, related_name="events_organised", verbose_name=_("organisers"))
-    slug = models.SlugField(_("address"), unique=True, max_length=80)
+    # The end of the event page's web address; the postal address is `street`, `postal_code` and `city`.
+    slug = models.SlugField(_("web address"), unique=True, max_length=80)
     kind = models.CharField(_("kind"), max_length=20, choices=EventKind.choices)
     title_fr = models.CharField(_("title (French)"), max_length=200)
     title_nl = models.CharField(_("title (Dutch)"), max_length=200, blank=True)
@@ -61,7 +62,15 @@ class Event(CapacityRules):
     description_fr = models.TextField(_("description (French)"), blank=True)
     description_nl = models.TextField(_("description (Dutch)"), blank=True)
     description_en = models.TextField(_("description (English)"), blank=True)
-    place = models.CharField(_("place"), max_length=300, blank=True, help_text=_("Shown to confirmed participants."))
+    place = models.CharField(
+        _("venue"),
+        max_length=300,
+        blank=True,
+        help_text=_("The name of the place, e.g. COOP. Shown to confirmed participants."),
+    )
+    street = models.CharField(_("street and number"), max_length=200, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=4, blank=True)
+    city = models.CharField(_("municipality"), max_length=100, blank=True)
     online_link = models.URLField(_("online link"), blank=True, help_text=_("Shown to confirmed participants."))
     practical_details = models.TextField(_("practical details"), blank=True)
     contact_email = models.EmailField(_("contact email"), blank=True)
@@ -98,6 +107,16 @@ class Event(CapacityRules):
     @property
     def description(self) -> str:
         return _in_language(self.description_fr, self.description_nl, self.description_en)
+
+    @property
+    def address(self) -> str:
+        """The postal address on one line: "Quai Fernand Demets 23, 1070 Anderlecht"."""
+        return ", ".join(part for part in (self.street, f"{self.postal_code} {self.city}".strip()) if part)
+
+    @property
+    def location(self) -> str:
+        """Where it happens, as told to confirmed participants: the venue and its address."""
+        return ", ".join(part for part in (self.place, self.address) if part)
 
     @property
     def has_themes(self) -> bool:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from maillage.events import views, views_followup
+from maillage.events import views, views_followup, views_setup
 
 app_name = "events"
 
@@ -15,9 +15,11 @@ urlpatterns = [
     path("checkin/<str:token>/", views.checkin_scan, name="checkin_scan"),
     path("rapporteur/<str:token>/", views.rapporteur, name="rapporteur"),
     path("manage/", views.manage_list, name="manage_list"),
-    path("manage/new/", views.edit_event, name="new_event"),
+    path("manage/new/", views_setup.edit_event, name="new_event"),
     path("manage/<int:event_id>/", views.manage_event, name="manage_event"),
-    path("manage/<int:event_id>/edit/", views.edit_event, name="edit_event"),
+    path("manage/<int:event_id>/edit/", views_setup.edit_event, name="edit_event"),
+    path("manage/<int:event_id>/edit/<slug:kind>/<int:part_id>/", views_setup.edit_part, name="edit_part"),
+    path("manage/<int:event_id>/edit/<slug:kind>/<int:part_id>/remove/", views_setup.remove_part, name="remove_part"),
     path(
         "manage/<int:event_id>/registrations/<int:registration_id>/<slug:action>/",
         views.manage_registration,

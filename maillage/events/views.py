@@ -22,13 +22,10 @@ from maillage.core.http import AuthenticatedRequest
 from maillage.core.parsing import BadParameter, bad_parameters_answer_400, clean_query_text, parse_int
 from maillage.core.spreadsheet import csv_response, separator_from_request
 from maillage.core.submission import create_once, previous_result
-from maillage.core.tenancy import organisations_of
 from maillage.events import queries, services
 from maillage.events.forms import (
     BreakoutForm,
     CheckInCodeForm,
-    EventForm,
-    GroupForm,
     MergeForm,
     MessageForm,
     MoveForm,
@@ -36,9 +33,7 @@ from maillage.events.forms import (
     RapporteurForm,
     RecommendationForm,
     RegistrationForm,
-    SessionForm,
     SynthesisEditForm,
-    ThemeForm,
 )
 from maillage.events.models import (
     ACTIVE,
@@ -312,97 +307,6 @@ def manage_list(request: AuthenticatedRequest) -> HttpResponse:
         .order_by("-created_at")
     )
     return render(request, "events/manage_list.html", {"events": events})
-
-
-@login_required
-def edit_event(request: AuthenticatedRequest, event_id: int | None = None) -> HttpResponse:
-    """Create or set up an event: its settings, then its themes, groups and sessions."""
-    leads = organisations_of(request.user, queries.ORGANISER_ROLES)
-    if not leads.exists():
-        raise Http404
-    event = queries.managed_event_or_404(request.user, event_id) if event_id is not None else None
-    form = EventForm(
-        request.POST if request.POST.get("part") == "event" else None,
-        instance=event,
-        lead_choices=leads,
-        initial={"organisation": leads.first()},
-    )
-    parts = {
-        "theme": ThemeForm(prefix="theme"),
-        "group": GroupForm(prefix="group"),
-        "session": SessionForm(prefix="session", event=event) if event else None,
-    }
-    if request.method == "POST":
-        part = request.POST.get("part", "")
-        if part == "event" and event is None:
-            previous = previous_result(request, "events.event")
-            if previous is not None:
-                return previous.redirect(request)
-        if part == "event" and form.is_valid():
-            values = {name: value for name, value in form.cleaned_data.items() if name != "organisers"}
-            organisers = form.cleaned_data["organisers"]
-            try:
-                if event is None:
-                    outcome = create_once(
-                        request,
-                        "events.event",
-                        lambda: services.save_event(request.user, values, organisers),
-                        lambda saved: (
-                            reverse("events:edit_event", args=[saved.pk]),
-                            _("The event “%(title)s” was already saved.") % {"title": saved.title},
-                        ),
-                    )
-                    if outcome.repeated:
-                        return outcome.redirect(request)
-                    assert outcome.result is not None
-                    saved = outcome.result
-                else:
-                    saved = services.save_event(request.user, values, organisers, event=event)
-            except ValidationError as error:
-                add_service_error(form, error)  # type: ignore[arg-type]
-                if event is not None:
-                    event.refresh_from_db()
-            else:
-                messages.success(request, _("Event saved."))
-                return redirect("events:edit_event", event_id=saved.pk)
-        if event is not None and part in parts:
-            purpose = f"events.{part}"
-            previous = previous_result(request, purpose)
-            if previous is not None:
-                return previous.redirect(request)
-            part_form: Any = (
-                SessionForm(request.POST, prefix="session", event=event)
-                if part == "session"
-                else {"theme": ThemeForm, "group": GroupForm}[part](request.POST, prefix=part)
-            )
-            if part_form.is_valid():
-                outcome = create_once(
-                    request,
-                    purpose,
-                    lambda: services.add_part(request.user, event, part_form.save(commit=False)),
-                    lambda added: (
-                        reverse("events:edit_event", args=[event.pk]),
-                        _("“%(part)s” was already added.") % {"part": added},
-                    ),
-                )
-                if outcome.repeated:
-                    return outcome.redirect(request)
-                messages.success(request, _("Added."))
-                return redirect("events:edit_event", event_id=event.pk)
-            parts[part] = part_form
-    return render(
-        request,
-        "events/edit_event.html",
-        {
-            "event": event,
-            "form": form,
-            "parts": parts,
-            "sessions": event.sessions.select_related("theme", "group") if event else [],
-            "checklist": services.publication_checklist(event),
-            "themes": event.themes.all() if event else [],
-            "groups": event.groups.all() if event else [],
-        },
-    )
 
 
 @login_required

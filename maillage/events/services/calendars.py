@@ -58,7 +58,7 @@ def session_calendar(
     item.add("dtstart", session.starts_at)
     item.add("dtend", session.ends_at)
     item.add("summary", f"{event.title} · {session.title or session}")
-    item.add("location", session.place or event.place or event.online_link)
+    item.add("location", session.place or event.location or event.online_link)
     cancelled = method == "CANCEL" or session.cancelled_at is not None
     item.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     organiser = vCalAddress(f"mailto:{event.contact_email or _address(str(settings.DEFAULT_FROM_EMAIL))}")

@@ -9,21 +9,25 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from maillage.core.audit import log_action
 from maillage.core.models import Organisation, User
 from maillage.events.models import (
+    ACTIVE,
     Event,
     Group,
     Registration,
+    ScheduledMessage,
     Session,
     Status,
     Theme,
 )
 from maillage.events.services.calendars import send_calendar_change
-from maillage.events.services.locking import covers
+from maillage.events.services.locking import _lock, covers
+from maillage.events.services.registration import _offer_freed_seats
 from maillage.events.services.synthesis import ensure_questions
 
 PartT = TypeVar("PartT", Theme, Group, Session)
@@ -62,14 +66,31 @@ def publication_problems(event: Event | None) -> list[str]:
     return [check.label for check in publication_checklist(event) if not check.ok]
 
 
+def _more_seats(rules: Event | Theme, values: dict[str, Any]) -> bool:
+    """Whether new limits free seats: a capacity or a per-organisation cap raised or lifted."""
+    for name in ("capacity", "per_organisation"):
+        if name not in values:
+            continue
+        before, after = getattr(rules, name), values[name]
+        if before is not None and (after is None or after > before):
+            return True
+    return False
+
+
+def _changed(instance: Any, values: dict[str, Any]) -> list[str]:
+    return sorted(name for name, value in values.items() if getattr(instance, name) != value)
+
+
 def save_event(
     actor: User, values: dict[str, Any], organisers: Iterable[Organisation], *, event: Event | None = None
 ) -> Event:
     """Create or change an event; its lead organisation is always one of its organisers.
 
     Publishing is refused while the checklist has a missing item (no one could register); a published
-    book keeps the event's address (its public page is cited).
+    book keeps the event's address (its public page is cited). Seats freed by a raised capacity or cap
+    go to the waiting list at once, under the registrations' lock.
     """
+    offered: list[Registration] = []
     with transaction.atomic():
         if event is None:
             if values.get("is_published"):
@@ -77,13 +98,14 @@ def save_event(
                     {"is_published": _("Add the sessions (and themes or groups) first, then publish the event.")}
                 )
             event = Event.objects.create(**values)
-            code = "events.event.created"
+            code, changed = "events.event.created", sorted(values)
         else:
-            event = Event.objects.select_for_update().get(pk=event.pk)
+            event = _lock(event.pk)
             if event.book_published_at and values.get("slug", event.slug) != event.slug:
                 raise ValidationError(
                     {"slug": _("The book of this event is published at this address: it can no longer change.")}
                 )
+            changed, seats_grew = _changed(event, values), _more_seats(event, values)
             for name, value in values.items():
                 setattr(event, name, value)
             if event.is_published:
@@ -97,9 +119,20 @@ def save_event(
                     )
             event.save(update_fields=list(values))
             code = "events.event.updated"
-        event.organisers.set({*organisers, event.organisation})
+            if seats_grew and event.is_published:
+                waiting_scopes = event.registrations.filter(status=Status.WAITING).values_list("theme_id", flat=True)
+                offered = _offer_freed_seats(event, set(waiting_scopes), timezone.now())
+        wanted = {*organisers, event.organisation}
+        if set(event.organisers.all()) != wanted:
+            event.organisers.set(wanted)
+            changed = sorted({*changed, "organisers"})
         ensure_questions(event)
-        log_action(actor, code, event, {"kind": event.kind, "published": event.is_published})
+        log_action(
+            actor,
+            code,
+            event,
+            {"kind": event.kind, "published": event.is_published, "fields": changed, "offered": len(offered)},
+        )
     return event
 
 
@@ -179,3 +212,98 @@ def cancel_session(actor: User, session: Session) -> Session:
             {"session": session.pk, "sequence": session.sequence, "told": len(registrations)},
         )
     return session
+
+
+# A session's calendar invitation shows these: changing one sends the participants the updated invitation.
+SESSION_CALENDAR_FIELDS = {"title", "place"}
+
+
+def change_part(actor: User, part: Theme | Group | Session, values: dict[str, Any]) -> Theme | Group | Session:
+    """Change a theme's, a group's or a session's wording, place or limits (a session's date: `move_session`).
+
+    A raised theme capacity offers its seats to the waiting list; a session whose title or place changes
+    sends its confirmed participants the updated invitation (same UID, higher SEQUENCE). Once people have
+    registered, a session keeps its theme and group (it would change who is expected): cancel it and add
+    another instead.
+    """
+    model = type(part)
+    with transaction.atomic():
+        event = _lock(
+            part.event_id,
+            theme_ids=[part.pk] if model is Theme else [],
+            group_ids=[part.pk] if model is Group else [],
+        )
+        current = model.objects.select_for_update().get(pk=part.pk, event=event)
+        changed = _changed(current, values)
+        if not changed:
+            return current
+        told, offered = 0, []
+        if isinstance(current, Session):
+            if current.cancelled_at is not None:
+                raise ValidationError(_("This session was cancelled: it can no longer change."))
+            if {"theme", "group"} & set(changed) and event.registrations.filter(status__in=ACTIVE).exists():
+                raise ValidationError(
+                    _(
+                        "People have registered: this session keeps its theme and group. "
+                        "Cancel it and add another one instead."
+                    )
+                )
+        seats_grew = isinstance(current, Theme) and _more_seats(current, values)
+        for name in changed:
+            setattr(current, name, values[name])
+        update = list(changed)
+        if isinstance(current, Session) and SESSION_CALENDAR_FIELDS & set(changed):
+            current.sequence += 1
+            update.append("sequence")
+        current.save(update_fields=update)
+        if isinstance(current, Session) and "sequence" in update:
+            registrations = _participants_at(current)
+            for registration in registrations:
+                send_calendar_change(registration, [current], change="changed")
+            told = len(registrations)
+        if seats_grew and event.is_published:
+            offered = _offer_freed_seats(event, [current.pk], timezone.now())
+        log_action(
+            actor,
+            f"events.{model._meta.model_name}.updated",
+            event,
+            {"id": current.pk, "fields": changed, "told": told, "offered": len(offered)},
+        )
+    return current
+
+
+def part_in_use(part: Theme | Group | Session) -> str:
+    """Why this theme, group or session cannot be removed any more (empty: it can)."""
+    if isinstance(part, Theme) and part.registrations.exists():
+        return _("People registered for this theme: it can no longer be removed.")
+    if isinstance(part, Group) and part.registrations.exists():
+        return _("People are placed in this group: move them to another group first.")
+    if isinstance(part, Session) and (
+        part.attendances.exists() or part.calendar_copies.exists() or _participants_at(part)
+    ):
+        return _("People are expected at this session: cancel it instead, so that they are told.")
+    if isinstance(part, Group | Session):
+        target = Q(group=part) if isinstance(part, Group) else Q(session=part)
+        addressed = ScheduledMessage.objects.filter(target, sent_at__isnull=True)
+        if addressed.exists():
+            return _("A scheduled message is addressed to it: withdraw the message first.")
+    return ""
+
+
+def remove_part(actor: User, part: Theme | Group | Session) -> None:
+    """Remove a theme, a group or a session no one is registered for (set up by mistake)."""
+    model = type(part)
+    with transaction.atomic():
+        event = _lock(
+            part.event_id,
+            theme_ids=[part.pk] if model is Theme else [],
+            group_ids=[part.pk] if model is Group else [],
+        )
+        current = model.objects.select_for_update().filter(pk=part.pk, event=event).first()
+        if current is None:
+            return
+        reason = part_in_use(current)
+        if reason:
+            raise ValidationError(reason)
+        log_action(actor, f"events.{model._meta.model_name}.removed", event, {"id": current.pk, "label": str(current)})
+        current.delete()
