@@ -233,6 +233,16 @@ def _family(
     return family, _line_cell
 
 
+def _year_categories(indicator: Indicator, linked: Monthly) -> list[str]:
+    """The categories of the indicator counted in any month of the year (level-1 codes for a level-1 line)."""
+    values = {value for cells in linked.by_centre.values() for (_m, value), n in cells.items() if n}
+    variable = indicator.variable or ""
+    if variable[:-1] in AXES and variable.endswith("1"):
+        top, _labels, _order = level1_of(variable[:-1], values)
+        values = {top.get(value, value) for value in values}
+    return sorted(values)
+
+
 def _line_cell(key: str) -> tuple[str, ...]:
     return (TOTAL,) if key == "__total__" else (key,)
 
@@ -262,6 +272,15 @@ def compare(
         family = protected
     else:
         family, cell_of = _family(indicator, period, categories, centre_id, linked, counts, scope, distinct)
+        if linked is not None and not indicator.is_total:
+            # A category of the year with nothing in this period has no line, which a reader takes for a 0:
+            # when the family hid that cell (as another's partner) its line is shown, hidden.
+            categories = categories + [
+                key
+                for key in _year_categories(indicator, linked)
+                if key not in categories and family.state(cell_of(key)) != SHOWN
+            ]
+            sector_cells = {key: sector_cells.get(key, 0) for key in categories}
 
     def total_of(centre: int, cells: dict[str, int]) -> int:
         return distinct.by_centre.get(centre, 0) if distinct is not None else sum(cells.values())

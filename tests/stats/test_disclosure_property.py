@@ -7,7 +7,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from maillage.stats import disclosure
-from maillage.stats.disclosure import TOTAL, DisclosureRefused, Rule, audit_figures, protect
+from maillage.stats.disclosure import (
+    TOTAL,
+    Bound,
+    DisclosureRefused,
+    Rule,
+    audit_figures,
+    audit_published,
+    protect,
+    protect_figures,
+)
 
 RULE = Rule(k=5)
 counts = st.one_of(st.just(0), st.integers(1, 4), st.integers(5, 40))
@@ -58,3 +67,30 @@ def test_every_hidden_cell_keeps_its_protection_interval(table, with_known) -> N
 
 def _in(base: tuple[str, str], cell: tuple[str, ...]) -> bool:
     return all(c in (TOTAL, b) for b, c in zip(base, cell, strict=True))
+
+
+@st.composite
+def multi_valued(draw: st.DrawFn) -> tuple[dict[str, int], int]:
+    """Cells of a variable a unit may take several values of, and the distinct units (max ≤ total ≤ Σ)."""
+    cells = {f"c{i}": draw(counts) for i in range(draw(st.integers(2, 6)))}
+    total = draw(st.integers(max(cells.values()), max(sum(cells.values()), max(cells.values()))))
+    return cells, total
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(multi_valued())
+def test_a_distinct_total_leaves_every_hidden_cell_its_interval(table) -> None:
+    cells, total = table
+    base = {**cells, "total": total}
+    figures = {key: [key] for key in base}
+    bound = Bound("total", tuple(cells), covers=True)
+    try:
+        protected = protect_figures(base, figures, rule=RULE, bounds=[bound], disclosed=["total"])
+    except DisclosureRefused:
+        return
+    printed = {key: protected.value(key) if not protected.hidden(key) else protected.state(key) for key in figures}
+    assert printed["total"] == total  # the distinct total, decided by its own family, is taken as known
+    assert all(not isinstance(v, int) or not 1 <= v <= 4 for v in printed.values())
+    intervals = audit_published(figures, printed, rule=RULE, bounds=[bound], refuse=False)
+    assert len(intervals) == len(protected.hidden_figures)
+    assert all(interval.holds(RULE) for interval in intervals), intervals

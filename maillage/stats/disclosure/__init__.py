@@ -37,6 +37,19 @@ Protecting a family of tables
     states of one view; ``.published()`` → what a reader sees; ``.intervals`` → the audit's intervals.
     A cell is a tuple of coordinates (a string is accepted for a 1-D family).
 
+Figures given one by one, and totals that are not sums
+    ``protect_figures(base, figures, bounds=..., lines=..., disclosed=..., fixed=..., known=...)``: the same
+    protection over any set of published figures, each the sum of the base counts it lists — tables printed
+    side by side that add up without being one cross-table (the annual report's network, sectors and
+    subsidies). ``audit_published(figures, printed, bounds=...)`` is its audit of what a reader sees.
+    **The rule for non-additive tables**: a total of distinct units over a variable a unit may take several
+    values of (persons by age band, follow-ups by action, persons across subsidies) is the distinct count,
+    never the sum of its cells, and it is its own unknown in the audit, tied to its cells by
+    ``Bound(total, parts, covers)``: each part ≤ total, and when every unit is in some part, total ≤ Σ parts.
+    A hidden cell must keep its protection interval under those inequalities too (total − the other cells is
+    a lower bound of it). ``protect(..., ceilings=)`` gives the same knowledge (a cell ≤ a distinct total
+    published elsewhere) to a linked family. See ``figures.py``.
+
 The period grid
     ``period_dimension()``: months as base values never shown, the year as the total, four-month periods
     ("t1".."t3") and quarters ("q1".."q4") as groups — shared figures are given on this grid only, so no
