@@ -1,7 +1,9 @@
 """Fill a PostgreSQL database of its own with case-work rows at scale, through COPY.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/maillage_bench_casework \
-        .venv/bin/python bench/casework/generate.py --followups 1000000
+    .venv/bin/python bench/casework/generate.py --followups 1000000 --port 5432 --database maillage_bench_casework
+
+The database is created if missing. Case-work rows already there are emptied only with --replace, and only
+when they all belong to this script's centres ("Bench NN"). Persons get a postal code and its commune.
 
 30 centres, 10 years; persons, case files, follow-ups and their requests (1.5 per follow-up).
 """
@@ -19,7 +21,32 @@ from datetime import date, timedelta
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "maillage.settings")
 
-import django
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--followups", type=int, default=1_000_000)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--database", required=True)
+    parser.add_argument("--replace", action="store_true", help="empty the case-work rows this script made before")
+    return parser.parse_args()
+
+
+ARGS = _arguments()
+_URL = f"postgres://postgres@127.0.0.1:{ARGS.port}/{ARGS.database}"
+os.environ["DATABASE_URL"] = _URL
+
+
+def _ensure_database() -> None:
+    import psycopg
+
+    with psycopg.connect(_URL.rsplit("/", 1)[0] + "/postgres", autocommit=True) as admin:
+        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [ARGS.database]).fetchone():
+            admin.execute(f'CREATE DATABASE "{ARGS.database}"')
+
+
+_ensure_database()
+
+import django  # noqa: E402 - after the database is chosen
 
 django.setup()
 
@@ -43,9 +70,7 @@ def copy(table: str, columns: list[str], rows) -> None:  # type: ignore[no-untyp
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--followups", type=int, default=1_000_000)
-    args = parser.parse_args()
+    args = ARGS
     assert connection.vendor == "postgresql", "set DATABASE_URL to a PostgreSQL database of your own"
     started = time.monotonic()
     call_command("migrate", verbosity=0)
@@ -56,6 +81,16 @@ def main() -> None:
 
     ensure_casework_schemes()
     with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*), count(*) FILTER (WHERE o.short_name NOT LIKE 'Bench __') FROM casework_person p"
+            " JOIN core_organisation o ON o.id = p.organisation_id"
+        )
+        existing, foreign = cursor.fetchone()
+        if existing and (foreign or not args.replace):
+            raise SystemExit(
+                f"{existing} persons already there ({foreign} not of the bench centres): give --replace to empty"
+                " what this script made, or another --database"
+            )
         cursor.execute(
             "TRUNCATE casework_request, casework_followup, casework_casefile_workers, casework_casefile, casework_person,"
             " casework_savedreport, casework_activitysession, casework_participation, casework_activity CASCADE"
@@ -82,7 +117,11 @@ def main() -> None:
     n_persons = max(args.followups // 12, 1000)
     persons = []  # (id, org)
     bands = [b for b in AgeBand.values if b != "unknown"]
-    postal = ["1000", "1030", "1050", "1060", "1070", "1080", "1180", "1190", "1210"]
+    from maillage.core.models import PostalCode
+
+    # Every Brussels postal code with its commune, as the person form would set them.
+    places = list(PostalCode.objects.filter(commune__isnull=False).values_list("code", "commune_id"))
+    assert places, "the postal codes (with their communes) come with the migrations"
     with connection.cursor() as cursor:
         cursor.execute("SELECT coalesce(max(id), 0) FROM casework_person")
         base = cursor.fetchone()[0]
@@ -100,8 +139,7 @@ def main() -> None:
                 year,
                 rng.choice(bands),
                 rng.choice("fmxu"),
-                rng.choice(postal),
-                None,
+                *rng.choice(places),
                 rng.choice(Household.values),
                 rng.randint(0, 4),
                 rng.choice(IncomeSource.values),
