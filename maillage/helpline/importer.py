@@ -266,8 +266,20 @@ def validate(
     return good, errors
 
 
+WRITE_BATCH = 1000
+
+
 def write(organisation: Organisation, good: list[tuple[str, list[Row], Any]]) -> tuple[int, int]:
-    """Insert the good calls in bulk; the caller holds the transaction."""
+    """Insert the good calls in bulk, a batch of calls at a time (their model objects are not all held at
+    once); the caller holds the transaction, so a failure anywhere leaves nothing written."""
+    calls = requests = 0
+    for start in range(0, len(good), WRITE_BATCH):
+        made_calls, made_requests = _write_batch(organisation, good[start : start + WRITE_BATCH])
+        calls, requests = calls + made_calls, requests + made_requests
+    return calls, requests
+
+
+def _write_batch(organisation: Organisation, good: list[tuple[str, list[Row], Any]]) -> tuple[int, int]:
     now = timezone.now()
     calls = [
         Call(
@@ -289,7 +301,7 @@ def write(organisation: Organisation, good: list[tuple[str, list[Row], Any]]) ->
         )
         for call_id, _group, clean in good
     ]
-    Call.objects.bulk_create(calls, batch_size=1000)
+    Call.objects.bulk_create(calls, batch_size=WRITE_BATCH)
     requests = [
         Request(
             organisation=organisation,
@@ -304,14 +316,14 @@ def write(organisation: Organisation, good: list[tuple[str, list[Row], Any]]) ->
         for call, (_id, _group, clean) in zip(calls, good, strict=True)
         for position, item in enumerate(clean.requests)
     ]
-    Request.objects.bulk_create(requests, batch_size=1000)
+    Request.objects.bulk_create(requests, batch_size=WRITE_BATCH)
     Callback.objects.bulk_create(
         [
             Callback(organisation=organisation, request=request, due_at=request.started_at, done_at=now)
             for request in requests
             if request.action == Action.CALLBACK
         ],
-        batch_size=1000,
+        batch_size=WRITE_BATCH,
     )
     return len(calls), len(requests)
 

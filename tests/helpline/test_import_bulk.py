@@ -104,3 +104,32 @@ def test_an_aware_start_is_kept(line, themes):
     clean, _errors = clean_journal_call(Lookups.for_file(), started, GOOD, iter([FOOD]))
     assert clean is not None
     assert clean.started_at == started
+
+
+def test_calls_are_written_a_batch_at_a_time_all_in_order(line, themes, monkeypatch):
+    from maillage.helpline import importer
+    from maillage.helpline.models import Call, Callback, Request
+
+    monkeypatch.setattr(importer, "WRITE_BATCH", 2)
+    rows = [
+        importer.Row(2 + n, {**GOOD, "call_id": f"C{n // 2}", "started_at": "2021-01-04 09:15", **FOOD})
+        for n in range(5)
+    ]
+    rows[3].values["action"] = "callback"
+    good, errors = importer.validate(line, rows)
+    assert errors == []
+    assert importer.write(line, good) == (3, 5)
+    assert list(Call.objects.filter(organisation=line).order_by("external_ref").values_list("external_ref")) == [
+        ("C0",),
+        ("C1",),
+        ("C2",),
+    ]
+    positions = Request.objects.filter(organisation=line).order_by("call__external_ref", "position")
+    assert [(r.call.external_ref, r.position) for r in positions] == [
+        ("C0", 0),
+        ("C0", 1),
+        ("C1", 0),
+        ("C1", 1),
+        ("C2", 0),
+    ]
+    assert list(Callback.objects.filter(organisation=line).values_list("request__call__external_ref")) == [("C1",)]
