@@ -13,7 +13,6 @@ from django.utils.translation import gettext as _
 
 from maillage.surveys import charts
 from maillage.surveys.answering import scale_bounds
-from maillage.surveys.disclosure import protect_count, threshold
 from maillage.surveys.models import TEXT_KINDS, Kind, Question, Response, Series, Survey
 
 
@@ -21,14 +20,13 @@ from maillage.surveys.models import TEXT_KINDS, Kind, Question, Response, Series
 class Result:
     question: Question
     answered: int = 0
-    # (label, count, percent of those who answered); count None when hidden by the disclosure rule
-    rows: list[tuple[str, int | None, float | None]] = field(default_factory=list)
+    # (label, count, percent of those who answered)
+    rows: list[tuple[str, int, float | None]] = field(default_factory=list)
     grid_header: list[str] = field(default_factory=list)
-    grid: list[tuple[str, list[int | None]]] = field(default_factory=list)
+    grid: list[tuple[str, list[int]]] = field(default_factory=list)
     figures: list[tuple[str, Any]] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
     chart: charts.Chart | None = None
-    hidden: bool = False
 
 
 def submitted(survey: Survey, *, sector: str = "", region: str = "") -> QuerySet[Response]:
@@ -45,23 +43,16 @@ def _percent(count: int, total: int) -> float | None:
 
 
 def _counted(
-    labels: list[tuple[str, str]], counter: Counter[str], answered: int, shared: bool
-) -> list[tuple[str, int | None, float | None]]:
-    rows: list[tuple[str, int | None, float | None]] = []
-    for value, label in labels:
-        count = counter.get(value, 0)
-        shown = protect_count(count) if shared else count
-        rows.append((label, shown, _percent(shown, answered) if shown is not None else None))
-    return rows
+    labels: list[tuple[str, str]], counter: Counter[str], answered: int
+) -> list[tuple[str, int, float | None]]:
+    return [(label, counter.get(value, 0), _percent(counter.get(value, 0), answered)) for value, label in labels]
 
 
-def question_result(question: Question, answers: list[Any], *, shared: bool = False) -> Result:
-    """The figures of one question from its answers (blank ones left out). `shared`: for respondents."""
+def question_result(question: Question, answers: list[Any]) -> Result:
+    """The figures of one question from its answers (blank ones left out), as federation staff read them
+    (what is shared back to respondents is `sharing.shared_results`, through the disclosure engine)."""
     given = [answer for answer in answers if answer not in (None, "", [], {})]
     result = Result(question, answered=len(given))
-    if shared and 0 < len(given) < threshold():
-        result.hidden = True
-        return result
     kind = question.kind
     if kind in (Kind.SINGLE, Kind.MULTIPLE, Kind.SCALE):
         counter: Counter[str] = Counter()
@@ -72,19 +63,17 @@ def question_result(question: Question, answers: list[Any], *, shared: bool = Fa
             labels = [(str(n), str(n)) for n in range(low, high + 1)]
         else:
             labels = question.choice_labels()
-        result.rows = _counted(labels, counter, len(given), shared)
+        result.rows = _counted(labels, counter, len(given))
         if kind == Kind.SCALE and given:
             result.figures = [(_("Mean"), round(statistics.fmean(float(a) for a in given), 2))]
         if given:
-            result.chart = charts.bars(
-                question.text, [row[0] for row in result.rows], [row[1] or 0 for row in result.rows]
-            )
+            result.chart = charts.bars(question.text, [row[0] for row in result.rows], [row[1] for row in result.rows])
     elif kind == Kind.GRID:
         result.grid_header = [label for _value, label in question.choice_labels()]
         for row, row_label in question.row_labels():
             counter = Counter(str(answer.get(row)) for answer in given if isinstance(answer, dict))
             cells = [counter.get(value, 0) for value, _label in question.choice_labels()]
-            result.grid.append((row_label, [protect_count(c) if shared else c for c in cells]))
+            result.grid.append((row_label, cells))
     elif kind == Kind.NUMBER:
         numbers = [float(answer) for answer in given]
         if numbers:
@@ -93,13 +82,13 @@ def question_result(question: Question, answers: list[Any], *, shared: bool = Fa
                 (_("Total"), _number(sum(numbers))),
                 (_("Mean"), round(statistics.fmean(numbers), 2)),
                 (_("Median"), _number(statistics.median(numbers))),
+                (_("Smallest"), _number(min(numbers))),
+                (_("Largest"), _number(max(numbers))),
             ]
-            if not shared:
-                result.figures += [(_("Smallest"), _number(min(numbers))), (_("Largest"), _number(max(numbers)))]
     elif kind == Kind.DATE:
         months = Counter(str(answer)[:7] for answer in given)
-        result.rows = _counted([(month, month) for month in sorted(months)], months, len(given), shared)
-    elif kind in TEXT_KINDS and not shared:
+        result.rows = _counted([(month, month) for month in sorted(months)], months, len(given))
+    elif kind in TEXT_KINDS:
         result.texts = [str(answer) for answer in given]
     return result
 
@@ -108,10 +97,10 @@ def _number(value: float) -> float | int:
     return int(value) if value == int(value) else round(value, 2)
 
 
-def survey_results(survey: Survey, responses: Iterable[Response], *, shared: bool = False) -> list[Result]:
+def survey_results(survey: Survey, responses: Iterable[Response]) -> list[Result]:
     answer_sets = [response.answers for response in responses]
     return [
-        question_result(question, [answers.get(question.key) for answers in answer_sets], shared=shared)
+        question_result(question, [answers.get(question.key) for answers in answer_sets])
         for question in survey.questions.all()
     ]
 

@@ -22,7 +22,7 @@ from maillage.core.parsing import BadParameter, bad_parameters_answer_400
 from maillage.core.spreadsheet import csv_response, separator_from_request, xlsx_response
 from maillage.core.submission import create_once
 from maillage.core.tenancy import is_federation_staff, organisation_ids, organisations_of
-from maillage.surveys import results, services
+from maillage.surveys import results, services, sharing
 from maillage.surveys.answering import AnswerForm
 from maillage.surveys.forms import FilterForm, InviteForm, QuestionForm, SurveyForm, WaveForm
 from maillage.surveys.models import Audience, Invitation, Question, Response, Series, Survey
@@ -320,18 +320,20 @@ def answer_organisation(request: HttpRequest, token: str) -> HttpResponse:
     return _answer(request, survey, response, shared_results_url=shared)
 
 
+@bad_parameters_answer_400
 def shared_results(request: HttpRequest, token: str) -> HttpResponse:
-    """The aggregated results, for those who were asked: small counts hidden, no free text, no organisation."""
+    """The aggregated results, for those who were asked, through the statistics' disclosure engine (filters
+    are slices of one protected family; the reader's own answer is taken into account); no free text."""
     invitation = get_object_or_404(Invitation.objects.select_related("survey"), token=token)
     survey = invitation.survey
-    responses = list(results.submitted(survey).only("answers"))
-    context = {
-        "survey": survey,
-        "results": results.survey_results(survey, responses, shared=True),
-        "count": len(responses),
-        "k": results.threshold(),
-    }
-    return render(request, "surveys/shared_results.html", context)
+    form, sector, region = _filters(request)
+    responses = list(results.submitted(survey).only("answers", "sector", "region", "organisation_id", "submitted_at"))
+    own = next((r for r in responses if r.organisation_id == invitation.organisation_id), None)
+    shared = sharing.shared_results(survey, responses, own=own, sector=sector, region=region)
+    context = {"survey": survey, "form": form, "shared": shared, "rule": shared.rule.describe()}
+    page = render(request, "surveys/shared_results.html", context)
+    page["Cache-Control"] = "no-store"
+    return page
 
 
 @require_http_methods(["GET", "POST"])

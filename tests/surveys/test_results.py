@@ -1,4 +1,5 @@
-"""Survey results: figures per question, filters, free text, shared back under the disclosure rule, exports, trend."""
+"""Survey results as federation staff read them: figures per question, filters, free text, exports, trend
+(what is shared back to respondents: test_shared_disclosure.py)."""
 
 from __future__ import annotations
 
@@ -61,19 +62,6 @@ def test_results_page_filters_by_sector_and_region(answered, staff) -> None:  # 
     assert [r.answered for r in page.context["results"]] == [2, 2, 2, 1]
     assert "Il manque des gants" in page.content.decode()
     assert client.get(url, {"sector": "nonsense"}).status_code == 400
-
-
-def test_shared_results_hide_small_counts_and_texts(answered, staff, settings) -> None:  # type: ignore[no-untyped-def]
-    settings.MAILLAGE_DISCLOSURE_K = 2
-    figures = results.survey_results(answered, results.submitted(answered), shared=True)
-    assert figures[0].rows == [("Oui", 2, 66.7), ("Non", None, None)]
-    assert figures[2].grid == [("Gants", [None, None]), ("Gel", [0, 2])]
-    assert figures[3].texts == []
-    assert figures[3].hidden is True
-    settings.MAILLAGE_DISCLOSURE_K = 5
-    assert all(
-        r.hidden for r in results.survey_results(answered, results.submitted(answered), shared=True) if r.answered
-    )
 
 
 def test_organisation_answers_and_exports_are_federation_only(answered, staff, coordinator) -> None:  # type: ignore[no-untyped-def]
