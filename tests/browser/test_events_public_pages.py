@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from maillage.events.models import EventKind, Registration, Status
 from tests.browser.conftest import assert_no_axe_violations
@@ -60,5 +61,13 @@ def test_series_and_cycle_pages_on_a_phone(phone_page, live_server, settings):
         "Ceci n'est pas une adresse e-mail, par ex. nom@exemple.org.",
         "Choisissez votre organisation dans la liste ou tapez son nom.",
     ]
+    # On a phone the page comes back at its top, where the summary lists each error with a link to its field.
+    summary = phone_page.locator("#error-summary")
+    expect(summary).to_be_in_viewport()
+    expect(phone_page.locator("#id_email")).not_to_be_in_viewport()
+    summary.get_by_role(
+        "link", name="Votre adresse e-mail : Ceci n'est pas une adresse e-mail, par ex. nom@exemple.org."
+    ).click()
+    expect(phone_page.locator("#id_email")).to_be_in_viewport()
     assert_no_axe_violations(phone_page)
     assert Registration.objects.filter(event=cycle).count() == 0
