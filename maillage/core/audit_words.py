@@ -71,6 +71,14 @@ OBJECTS = {
     # helpline (their translations are in the helpline app's catalogue)
     "reference": pgettext_lazy("audit log", "Caller reference"),
     "rota": pgettext_lazy("audit log", "Rota of the line"),
+    # surveys and newsletters (their translations are in those apps' catalogues)
+    "survey": pgettext_lazy("audit log", "Survey"),
+    "question": pgettext_lazy("audit log", "Survey question"),
+    "link": pgettext_lazy("audit log", "Survey link"),
+    "response": pgettext_lazy("audit log", "Survey answers"),
+    "wave": pgettext_lazy("audit log", "Survey wave"),
+    "edition": pgettext_lazy("audit log", "Newsletter edition"),
+    "subscribers": pgettext_lazy("audit log", "Newsletter subscribers"),
 }
 # The last part: what was done.
 ACTIONS = {
@@ -150,6 +158,9 @@ ACTIONS = {
     "change_answered": pgettext_lazy("audit log", "swap or cover answered"),
     "feed_created": pgettext_lazy("audit log", "calendar feed created"),
     "feed_revoked": pgettext_lazy("audit log", "calendar feed revoked"),
+    # newsletters (their translations are in the newsletters app's catalogue)
+    "test_sent": pgettext_lazy("audit log", "test sent"),
+    "unscheduled": pgettext_lazy("audit log", "sending cancelled"),
 }
 
 
