@@ -15,6 +15,28 @@ The protocol, so that a sender killed at any moment sends nobody the edition twi
 A recipient refused by the server is recorded on its row (hard bounce: 5xx; N of them suspend the
 address); a temporary refusal is tried again later; an SMTP server that is down stops the run with
 the reason on the edition, nothing marked, and the next run carries on.
+
+Why editions do not go through the core email outbox (maillage/core/outbox.py, OutboxEmail)
+-------------------------------------------------------------------------------------------
+Every other email of the newsletters does (the confirmation of a subscription, the test send — with its
+List-Unsubscribe headers, which the outbox carries since core migration 0007). Editions cannot without
+changing the outbox's behaviour for every app:
+
+- Exactly once after a crash. The outbox's `deliver()` hands the whole message to Django's mail backend,
+  with no moment between the message's content and its final "."; so a row a dead worker left "sending"
+  may or may not have reached the server, and `flush_due()` marks it *failed* (never re-sent blindly,
+  after STALE_CLAIM, 10 minutes). For an edition that is a subscriber skipped: the crash test
+  (tests/newsletters/test_crash.py, bench/newsletters) requires each of 10,000 addresses received once
+  and nobody missing. Step 5 above is what makes it exact, and it needs its own SMTP conversation.
+- Rate. The outbox enqueues one task per email at commit and `flush_due()` sends everything due at once;
+  an edition is sent at MAILLAGE_NEWSLETTER_RATE per second by one leased sender. A rate in the outbox
+  would slow every app's mail (password resets, invitations) behind an edition.
+- Hard bounces. The outbox records a refused address as a failed row and tells nobody; an edition needs
+  the SMTP code per address on its delivery row to suspend an address refused N times
+  (MAILLAGE_NEWSLETTER_MAX_BOUNCES).
+- Volume and progress. The outbox stores each rendered body (10,000 copies of the edition, each with a
+  task row); a delivery row holds only a status, the message is rendered at sending time from the
+  edition (kept per language), and the edition's progress is counted from those rows.
 """
 
 from __future__ import annotations
