@@ -5,7 +5,7 @@ A real gunicorn server on loopback, a real SMTP sink (aiosmtpd) for the confirma
 2. every simulated person loads the public page (CSRF cookie and token), then all post the form at once;
 3. every confirmation link found in the emails is opened and confirmed;
 4. the database is checked: exactly 40 confirmed, none over the cap, no 5xx.
-See README.md; figures go to RESULTS.md.
+See README.md; figures are appended to --output (RESULTS.md is updated by hand).
 """
 
 from __future__ import annotations
@@ -29,12 +29,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV = ROOT / ".venv" / "bin"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Sink:
@@ -99,6 +93,37 @@ def django_setup(database_url: str) -> None:
     django.setup()
 
 
+def _psql(port: int, database: str, sql: str) -> str:
+    command = ["psql", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-d", database, "-tAqc", sql]
+    return subprocess.run(command, check=True, capture_output=True, text=True).stdout.strip()
+
+
+def prepare_database(args: argparse.Namespace) -> None:
+    """Create the database; an existing one is dropped only with --replace and only when this bench made it
+    (one organisation, FdSS, and one event, `bench`)."""
+    name = args.database
+    exists = _psql(args.port, "postgres", f"SELECT 1 FROM pg_database WHERE datname = '{name}'") == "1"
+    if exists:
+        made_here = False
+        if args.replace:
+            try:
+                made_here = (
+                    _psql(
+                        args.port,
+                        name,
+                        "SELECT (SELECT count(*) FROM core_organisation) = 1"
+                        " AND (SELECT array_agg(slug) FROM events_event) = ARRAY['bench']::varchar[]",
+                    )
+                    == "t"
+                )
+            except subprocess.CalledProcessError:
+                made_here = False
+        if not made_here:
+            raise SystemExit(f"database {name} exists and is not one this bench made (or no --replace): not touched")
+        _psql(args.port, "postgres", f'DROP DATABASE "{name}"')
+    _psql(args.port, "postgres", f'CREATE DATABASE "{name}"')
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--people", type=int, default=2000)
@@ -108,15 +133,18 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=200, help="client threads; each person posts once")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=4)
-    parser.add_argument("--database", default="maillage_bench_events")
-    parser.add_argument("--results", type=Path, default=Path(__file__).with_name("RESULTS.md"))
+    parser.add_argument("--port", type=int, required=True, help="PostgreSQL's port on 127.0.0.1")
+    parser.add_argument("--database", required=True, help="a database this bench creates (refused if it exists)")
+    parser.add_argument(
+        "--replace", action="store_true", help="drop --database first, only if it is one this bench made"
+    )
+    parser.add_argument("--http-port", type=int, required=True, help="where gunicorn listens on 127.0.0.1")
+    parser.add_argument("--smtp-port", type=int, required=True, help="where the mail sink listens on 127.0.0.1")
+    parser.add_argument("--output", type=Path, required=True, help="a Markdown file the figures are appended to")
     args = parser.parse_args()
 
-    database_url = f"postgres://postgres@127.0.0.1:5432/{args.database}"
-    subprocess.run(
-        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", f"DROP DATABASE IF EXISTS {args.database}"], check=True
-    )
-    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", f"CREATE DATABASE {args.database}"], check=True)
+    database_url = f"postgres://postgres@127.0.0.1:{args.port}/{args.database}"
+    prepare_database(args)
     env = dict(os.environ, DATABASE_URL=database_url, MAILLAGE_VAR_DIR="/tmp/maillage-bench-events")
     subprocess.run([str(VENV / "maillage"), "migrate", "-v", "0"], check=True, env=env, cwd=ROOT)
     django_setup(database_url)
@@ -148,7 +176,7 @@ def main() -> None:
 
     logging.getLogger("mail.log").setLevel(logging.WARNING)
     sink = Sink()
-    smtp_port, http_port = free_port(), free_port()
+    smtp_port, http_port = args.smtp_port, args.http_port
     controller = Controller(sink, hostname="127.0.0.1", port=smtp_port)
     controller.start()
     server_env = dict(
@@ -309,7 +337,7 @@ def run(args, event, port: int, sink: Sink) -> None:
     for key, value in figures.items():
         print(f"{key}: {value}")
     print("RESULT:", "PASS" if ok else "FAIL")
-    write_results(args.results, figures, ok)
+    write_results(args.output, figures, ok)
 
 
 def write_results(path: Path, figures: dict, ok: bool) -> None:
@@ -325,10 +353,8 @@ def write_results(path: Path, figures: dict, ok: bool) -> None:
         *[f"| {key} | {value} |" for key, value in figures.items()],
         "",
     ]
-    header = "# events bench results\n\nNewest first. See README.md for what is measured.\n\n"
-    old = path.read_text().split("\n", 4)[-1] if path.exists() else ""
-    old = old[old.find("## ") :] if "## " in old else ""
-    path.write_text(header + "\n".join(lines) + "\n" + old)
+    with path.open("a", encoding="utf-8") as file:  # appended: copy into RESULTS.md by hand
+        file.write("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":
