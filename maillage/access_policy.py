@@ -221,10 +221,10 @@ EVENTS: dict[str, Policy] = {
     "events:new_event": ROLE(*ORGANISERS),
     "events:manage_event": TENANT_OBJECT(*ORGANISERS),
     "events:edit_event": TENANT_OBJECT(*ORGANISERS),
-    # The GET asks for a confirmation (refuse, cancel); the POST acts.
     # One theme, group or session of a managed event; removing asks for a confirmation (GET), the POST acts.
     "events:edit_part": TENANT_OBJECT(*ORGANISERS),
     "events:remove_part": TENANT_OBJECT(*ORGANISERS),
+    # The GET asks for a confirmation (refuse, cancel); the POST acts.
     "events:manage_registration": TENANT_OBJECT(*ORGANISERS),
     "events:manage_groups": TENANT_OBJECT(*ORGANISERS),
     "events:move_registration": POST_ONLY(TENANT_OBJECT(*ORGANISERS)),
