@@ -35,7 +35,7 @@ from maillage.directory.models import (  # noqa: E402
     ServiceLanguage,
     ServiceStatus,
 )
-from maillage.directory.searchindex import reindex_all  # noqa: E402
+from maillage.directory.search.keys import reindex_all  # noqa: E402
 from maillage.directory.textsearch import search_document  # noqa: E402
 from maillage.taxonomy.demo import STARTER_SCHEMES, ensure_scheme  # noqa: E402
 from maillage.taxonomy.queries import active_categories  # noqa: E402

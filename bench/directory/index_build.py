@@ -20,9 +20,9 @@ import django
 
 django.setup()
 
-from maillage.directory.generation import current_generation  # noqa: E402
 from maillage.directory.models import Service  # noqa: E402
-from maillage.directory.searchmemory import SearchIndex  # noqa: E402
+from maillage.directory.search.generation import current_generation  # noqa: E402
+from maillage.directory.search.index import SearchIndex  # noqa: E402
 
 
 def rss_mb() -> float:

@@ -1,4 +1,4 @@
-"""The same search without HTTP and templates: `queries.search()` in-process, sequentially.
+"""The same search without HTTP and templates: `search.engine.search()` in-process, sequentially.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/maillage_bench_directory \
         .venv/bin/python bench/directory/search_only.py --requests 200
@@ -26,7 +26,7 @@ from django.db import connection, reset_queries  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from maillage.core.models import PostalCode  # noqa: E402
-from maillage.directory.queries import SearchCriteria, search  # noqa: E402
+from maillage.directory.search.engine import SearchCriteria, search  # noqa: E402
 from maillage.taxonomy.queries import active_categories  # noqa: E402
 
 

@@ -16,7 +16,7 @@ from ninja import Field, NinjaAPI, Path, Query, Schema
 from pydantic import field_validator
 
 from maillage.core.parsing import MAX_YEAR, MIN_YEAR
-from maillage.directory.exchange import (
+from maillage.directory.hsds import (
     SCHEME,
     _id,
     _organisation_core,
@@ -24,7 +24,7 @@ from maillage.directory.exchange import (
     service_document,
     taxonomy_document,
 )
-from maillage.directory.exchange import _prefetched as prefetched_services
+from maillage.directory.hsds import _prefetched as prefetched_services
 from maillage.directory.models import DirectoryOrganisation, Service
 from maillage.directory.queries import published_services
 from maillage.directory.textsearch import words

@@ -22,7 +22,7 @@ from maillage.directory.models import (
     ServiceStatus,
     Worker,
 )
-from maillage.directory.searchindex import refresh_search_index
+from maillage.directory.search.keys import refresh_search_index
 from maillage.taxonomy.queries import active_categories
 
 WEEKDAYS = "MO,TU,WE,TH,FR"

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from maillage.directory.generation import bump_generation
 from maillage.directory.models import Service, Subscription, Worker
-from maillage.directory.searchindex import refresh_search_keys
+from maillage.directory.search.generation import bump_generation
+from maillage.directory.search.keys import refresh_search_keys
 from maillage.taxonomy.signals import Moves
 
 

@@ -8,6 +8,7 @@ schedules and communes are mapped on export.
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import ClassVar, NamedTuple
 
 from django.conf import settings
@@ -154,7 +155,7 @@ class Service(models.Model):
     reverification_sent_at = models.DateTimeField(_("re-verification asked on"), null=True, blank=True, editable=False)
     # Lower-case, accent-free copy of the FR/NL texts, kept by services.py for full-text search.
     search_text = models.TextField(blank=True, editable=False)
-    # Derived by searchindex.refresh_search_index(): need, area and language tokens the in-memory search index reads,
+    # Derived by search.keys.refresh_search_index(): need, area and language tokens the in-memory search index reads,
     # and whether every schedule is a plain weekly one, copied into OpeningSlot (else rrule decides).
     search_keys = models.TextField(blank=True, default="", editable=False)
     hours_in_slots = models.BooleanField(default=False, editable=False)
@@ -408,6 +409,16 @@ class Schedule(models.Model):
         return text
 
     @property
+    def first_day(self) -> date | None:
+        """The first day it may open: its validity's start or its first occurrence (HSDS dtstart), the later."""
+        return max((day for day in (self.valid_from, self.dtstart) if day is not None), default=None)
+
+    @property
+    def last_day(self) -> date | None:
+        """The last day it may open: its validity's end or its last occurrence (HSDS until), the earlier."""
+        return min((day for day in (self.valid_to, self.until) if day is not None), default=None)
+
+    @property
     def rrule_text(self) -> str:
         """The recurrence as an RFC 5545 RRULE value."""
         parts = [f"FREQ={self.freq}"]
@@ -421,11 +432,12 @@ class Schedule(models.Model):
 
 
 class OpeningSlot(models.Model):
-    """A weekly opening slot of a service, derived from its plain weekly schedules (searchindex.py).
+    """A weekly opening slot of a service, derived from its plain weekly schedules (search/keys.py).
 
     Minutes of the week on the Brussels wall clock (Monday 00:00 = 0); `end` is `start` plus
     the duration, so a slot past midnight runs into the next day (and past 10080 on Sunday).
-    The validity dates are the schedule's and apply to the day the slot starts.
+    The validity dates are the schedule's days (validity narrowed by dtstart and until) and apply
+    to the day the slot starts.
     """
 
     service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="opening_slots")

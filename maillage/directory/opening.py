@@ -109,13 +109,30 @@ def _slot(day: date, opens: time, closes: time) -> Slot:
     return Slot(brussels_time(start), brussels_time(end))
 
 
+def schedule_days(schedule: Schedule) -> tuple[date | None, date | None]:
+    """The first and last day the schedule can open: its validity narrowed by HSDS `dtstart` (the first
+    occurrence) and `until` (the last one). COUNT is left to rrule (it depends on the occurrences)."""
+    return schedule.first_day, schedule.last_day
+
+
+def bounded_rrule_text(schedule: Schedule) -> str:
+    """The RRULE with its end as HSDS gives it: COUNT, else UNTIL (RFC 5545 allows one of them; when a
+    file gives both, as the official examples do, COUNT goes to rrule and UNTIL still ends the window)."""
+    if schedule.count is not None:
+        return f"{schedule.rrule_text};COUNT={schedule.count}"
+    if schedule.until is not None:
+        return f"{schedule.rrule_text};UNTIL={schedule.until:%Y%m%d}T235959"
+    return schedule.rrule_text
+
+
 def _anchor(schedule: Schedule, start: date) -> date:
-    """Where the recurrence starts counting: near the window when every period repeats (fast),
-    at valid_from (or a fixed Monday) when INTERVAL skips periods and the phase matters."""
-    if schedule.interval == 1:
+    """Where the recurrence starts counting: near the window when every period repeats and nothing is
+    counted (fast), else at its first occurrence (dtstart), its validity's start or a fixed Monday, since
+    COUNT counts from there and INTERVAL takes its phase from there."""
+    if schedule.interval == 1 and schedule.count is None:
         # The Monday of the window's week (weekly) or the first of its month (monthly).
         return start - timedelta(days=start.weekday()) if schedule.freq == "WEEKLY" else start.replace(day=1)
-    return schedule.valid_from or ANCHOR
+    return schedule.dtstart or schedule.valid_from or ANCHOR
 
 
 def slots_between(target: Service | Location, first: date, last: date) -> list[Slot]:
@@ -129,11 +146,12 @@ def slots_between(target: Service | Location, first: date, last: date) -> list[S
     ]
     by_day: dict[date, list[Slot]] = {}
     for schedule in schedules:
-        start = max(first, schedule.valid_from) if schedule.valid_from else first
-        end = min(last, schedule.valid_to) if schedule.valid_to else last
+        from_day, to_day = schedule_days(schedule)
+        start = max(first, from_day) if from_day else first
+        end = min(last, to_day) if to_day else last
         if start > end:
             continue
-        rule = _rule(schedule.rrule_text, datetime.combine(_anchor(schedule, start), schedule.opens_at))
+        rule = _rule(bounded_rrule_text(schedule), datetime.combine(_anchor(schedule, start), schedule.opens_at))
         for occurrence in rule.between(datetime.combine(start, time.min), datetime.combine(end, time.max), inc=True):
             by_day.setdefault(occurrence.date(), []).append(
                 _slot(occurrence.date(), schedule.opens_at, schedule.closes_at)

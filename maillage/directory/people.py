@@ -18,6 +18,21 @@ from maillage.taxonomy.models import Category
 # A card not confirmed for this many months is flagged (settings.MAILLAGE_DIRECTORY_CARD_MONTHS overrides).
 CARD_MONTHS = 12
 PEOPLE_LIMIT = 50
+# What a line of the people search prints (directory/_worker_line.html): nothing else is read.
+PRINTED = (
+    "full_name",
+    "function_fr",
+    "function_nl",
+    "phone",
+    "show_phone",
+    "email",
+    "show_email",
+    "confirmed_at",
+    "service__name_fr",
+    "service__name_nl",
+    "service__organisation__name_fr",
+    "service__organisation__name_nl",
+)
 
 
 def card_months() -> int:
@@ -97,11 +112,7 @@ def search_people(criteria: PeopleCriteria, limit: int = PEOPLE_LIMIT) -> list[W
         workers = workers.filter(language_filter("languages", criteria.language))
     # Two steps: the ids in name order (narrow rows to sort), then those few workers with what they print.
     ids = list(workers.order_by("full_name", "pk").values_list("pk", flat=True)[:limit])
-    found = (
-        Worker.objects.filter(pk__in=ids)
-        .select_related("service__organisation")
-        .prefetch_related("quartiers", "area_communes", "needs")
-    )
+    found = Worker.objects.filter(pk__in=ids).select_related("service__organisation").only(*PRINTED)
     position = {pk: index for index, pk in enumerate(ids)}  # the database's collation decides the order
     return sorted(found, key=lambda worker: position[worker.pk])
 

@@ -30,7 +30,7 @@ from maillage.directory.models import (
 )
 from maillage.directory.queries import changes_for_subscription
 from maillage.directory.rules import check_crisis_until
-from maillage.directory.searchindex import refresh_opening_slots, refresh_search_index, refresh_services_at
+from maillage.directory.search.keys import refresh_opening_slots, refresh_search_index, refresh_services_at
 from maillage.directory.textsearch import search_document
 from maillage.taxonomy.models import Category
 

@@ -16,8 +16,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from maillage.core.models import Commune
-from maillage.directory.models import Service
-from maillage.directory.queries import ReferralSuggestion
+from maillage.directory.search.results import ResultService, SearchResult
 from maillage.taxonomy.models import Category
 
 # fpdf2 ships no TTF font and the system's DejaVu is not on every machine, but matplotlib (a pinned
@@ -47,13 +46,13 @@ class _SheetDocument(FPDF):
         self.set_text_color(0)
 
 
-def _service_lines(service: Service) -> list[tuple[str, str]]:
+def _service_lines(service: ResultService) -> list[tuple[str, str]]:
     """(style, text) lines under the service's name."""
     lines = [("I", service.organisation.name)]
-    lines += [("", f"{place.address}, {place.postal_code} {place.city}") for place in getattr(service, "places", [])]
-    if hours := service.hours_line():
+    lines += [("", f"{place.address}, {place.postal_code} {place.city}") for place in service.places]
+    if hours := service.hours_line:
         lines.append(("", hours))
-    if phones := getattr(service, "phone_numbers", []):
+    if phones := service.phone_numbers:
         lines.append(("B", "☎ " + " — ".join(phones)))
     return lines
 
@@ -67,7 +66,7 @@ def _qr_png(link: str) -> BytesIO:
 
 def sheet_pdf_bytes(
     commune: Commune,
-    rows: list[tuple[Category | None, list[ReferralSuggestion]]],
+    rows: list[tuple[Category | None, list[SearchResult]]],
     link: str,
     printed_on: date,
 ) -> bytes:

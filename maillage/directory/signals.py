@@ -4,7 +4,7 @@ services it touches (generation.py), so each process reloads just those into its
 Before the write, the generation row is locked (in a transaction): every directory write then
 takes that lock before any directory row, so two writers never wait on each other crosswise.
 Bulk writes that send no signal (QuerySet.update, bulk_create) bump it themselves: see
-searchindex.refresh_search_index() and reindex_all(), which also write the weekly slots
+search.keys.refresh_search_index() and reindex_all(), which also write the weekly slots
 (OpeningSlot, derived data, so not followed here: their bulk deletes stay one statement).
 """
 
@@ -15,7 +15,6 @@ from typing import Any
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 
 from maillage.core.models import Commune, PostalCode
-from maillage.directory.generation import bump_generation, lock_generation
 from maillage.directory.models import (
     DirectoryOrganisation,
     Location,
@@ -26,6 +25,7 @@ from maillage.directory.models import (
     ServiceAtLocation,
     ServiceLanguage,
 )
+from maillage.directory.search.generation import bump_generation, lock_generation
 
 
 def _services_of(instance: Any) -> list[int] | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.syndication.views import Feed
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet, prefetch_related_objects
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -31,7 +31,7 @@ from maillage.core.tenancy import (
     is_federation_staff,
     organisations_of,
 )
-from maillage.directory import exchange, services
+from maillage.directory import hsds, services
 from maillage.directory.forms import (
     ChangesFilterForm,
     ClosureForm,
@@ -57,15 +57,12 @@ from maillage.directory.opening import is_open as service_is_open
 from maillage.directory.opening import next_opening
 from maillage.directory.people import networks_of
 from maillage.directory.queries import (
-    ReferralSuggestion,
-    SearchCriteria,
     editable_locations,
     editable_services,
     is_stale,
     organisations_editable_by,
     published_services,
     recent_changes,
-    search,
     service_history,
     services_visible_to,
     stale_after_days,
@@ -73,7 +70,9 @@ from maillage.directory.queries import (
     subscriptions_of,
     workers_of,
 )
+from maillage.directory.search.engine import SearchCriteria, search
 from maillage.directory.search.page import is_professional
+from maillage.directory.search.results import SearchResult
 from maillage.taxonomy.models import Category
 
 
@@ -577,21 +576,38 @@ class SheetContent:
     """What the HTML and the PDF sheets show: per need (None: all services) its results, and the online search."""
 
     commune: Commune
-    rows: list[tuple[Category | None, list[ReferralSuggestion]]]
+    rows: list[tuple[Category | None, list[SearchResult]]]
     link: str
+
+
+def _with_hours_lines(
+    rows: list[tuple[Category | None, list[SearchResult]]],
+) -> list[tuple[Category | None, list[SearchResult]]]:
+    """The results with their weekly hours on one line, read from the schedules (the sheet prints them)."""
+    ids = {result.service.pk for _need, found in rows for result in found}
+    lines = {
+        service.pk: service.hours_line()
+        for service in Service.objects.filter(pk__in=ids)
+        .only("pk", "holiday_calendars")
+        .prefetch_related(*HOURS_PREFETCH)
+    }
+    return [
+        (need, [replace(r, service=replace(r.service, hours_line=lines.get(r.service.pk, ""))) for r in found])
+        for need, found in rows
+    ]
 
 
 def _sheet_content(request: HttpRequest, form: SheetForm) -> SheetContent:
     commune: Commune = form.cleaned_data["commune"]
     needs = list(form.cleaned_data["needs"])
     postal = commune.postal_codes.order_by("code").first()
-    rows: list[tuple[Category | None, list[ReferralSuggestion]]] = []
+    rows: list[tuple[Category | None, list[SearchResult]]] = []
     for need in needs or [None]:
         found = search(
             SearchCriteria(category=need, postal_code=postal.code if postal else None, commune=commune, limit=12)
         )
         rows.append((need, [r for r in found if r.serves_area or r.distance_km == 0.0] or found[:6]))
-    prefetch_related_objects([r.service for _need, found in rows for r in found], *HOURS_PREFETCH)
+    rows = _with_hours_lines(rows)
     # The QR code keeps the needs chosen: one need is a search (its canonical URL), several the online sheet.
     if len(needs) > 1:
         query = urlencode([("commune", commune.pk), *(("needs", need.pk) for need in needs)])
@@ -636,16 +652,16 @@ def sheet_pdf(request: HttpRequest) -> HttpResponse:
 
 def export_json(request: HttpRequest) -> HttpResponse:
     """HSDS 3.0 organisation "full" documents of the published directory."""
-    payload = exchange.export_organizations(published_services())
+    payload = hsds.export_organizations(published_services())
     response = HttpResponse(json.dumps(payload, ensure_ascii=False, indent=1), content_type="application/json")
     response["Content-Disposition"] = 'attachment; filename="directory-hsds.json"'
     # The Brussels profile of HSDS the document follows (FR/NL texts, NIS codes, quartiers, holidays).
-    response["Link"] = f'<{exchange.documents.profile_url()}>; rel="profile"'
+    response["Link"] = f'<{hsds.profile_url()}>; rel="profile"'
     return response
 
 
 def export_datapackage(request: HttpRequest) -> HttpResponse:
-    response = HttpResponse(exchange.datapackage_zip(published_services()), content_type="application/zip")
+    response = HttpResponse(hsds.datapackage_zip(published_services()), content_type="application/zip")
     response["Content-Disposition"] = 'attachment; filename="directory-hsds-datapackage.zip"'
     return response
 
@@ -659,7 +675,7 @@ def import_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            report = exchange.import_upload(request.user, upload)  # type: ignore[arg-type]
+            report = hsds.import_upload(request.user, upload)  # type: ignore[arg-type]
         except ValidationError as error:
             errors = error.messages
         else:

@@ -19,15 +19,16 @@ from django.views.decorators.cache import never_cache
 from maillage.core.parsing import bad_parameters_answer_400
 from maillage.directory.forms import SearchForm
 from maillage.directory.models import Worker
-from maillage.directory.queries import ReferralSuggestion, search
+from maillage.directory.search.engine import search
 from maillage.directory.search.page import criteria_of, is_professional, options_html
+from maillage.directory.search.results import SearchResult
 from maillage.directory.search.state import canonical_pairs, url_of
 from maillage.directory.services_people import record_people_read
 
 MAP_LIMIT = 200
 
 
-def _results(form: SearchForm) -> list[ReferralSuggestion] | None:
+def _results(form: SearchForm) -> list[SearchResult] | None:
     if not (form.is_bound and form.is_valid()):
         return None
     criteria = criteria_of(form)
@@ -35,22 +36,25 @@ def _results(form: SearchForm) -> list[ReferralSuggestion] | None:
     return search(criteria)
 
 
-def _point(result: ReferralSuggestion) -> dict[str, Any] | None:
+def _point(result: SearchResult, services_url: str) -> dict[str, Any] | None:
     service = result.service
-    place = next(
-        (p for p in getattr(service, "places", ()) if p.latitude is not None and p.longitude is not None), None
-    )
-    if place is None:
+    place = next((p for p in service.places if p.latitude is not None and p.longitude is not None), None)
+    if place is None or place.latitude is None or place.longitude is None:
         return None
     return {
         "id": service.pk,
         "name": service.name,
-        "url": reverse("directory:service", args=[service.pk]),
+        "url": f"{services_url}{service.pk}/",
         "address": f"{place.address}, {place.postal_code} {place.city}",
-        "lat": round(float(place.latitude), 6),
-        "lon": round(float(place.longitude), 6),
+        "lat": round(place.latitude, 6),
+        "lon": round(place.longitude, 6),
         "open": result.is_open,
     }
+
+
+def _services_url() -> str:
+    """The services' page URL without the id ('.../services/'): one reverse() per answer, not per point."""
+    return reverse("directory:service", args=[0])[:-2]
 
 
 def map_page(request: HttpRequest) -> HttpResponse:
@@ -82,7 +86,8 @@ def map_page(request: HttpRequest) -> HttpResponse:
 def map_data(request: HttpRequest) -> JsonResponse:
     """The services of the search as points (public: no personal data)."""
     results = _results(SearchForm(request.GET or {}))
-    points = [point for result in results or [] if (point := _point(result)) is not None]
+    url = _services_url()
+    points = [point for result in results or [] if (point := _point(result, url)) is not None]
     return JsonResponse({"count": len(points), "services": points})
 
 
@@ -93,7 +98,8 @@ def map_pro_data(request: HttpRequest) -> JsonResponse:
     if not is_professional(request):
         raise Http404
     results = _results(SearchForm(request.GET or {})) or []
-    points = [point for result in results if (point := _point(result)) is not None]
+    url = _services_url()
+    points = [point for result in results if (point := _point(result, url)) is not None]
     workers: dict[int, list[dict[str, str]]] = {}
     for worker in Worker.objects.filter(service__in=[p["id"] for p in points], consent=True, is_active=True).order_by(
         "full_name", "pk"

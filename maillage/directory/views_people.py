@@ -27,6 +27,7 @@ from maillage.directory.people import (
     search_people,
     stale_cards,
 )
+from maillage.directory.search.cards import people_lines
 from maillage.directory.search.page import is_professional, options_html
 from maillage.directory.search.state import canonical_pairs, url_of
 
@@ -60,8 +61,10 @@ def people_search(request: AuthenticatedRequest) -> HttpResponse:
         {
             "form": form,
             "need_options": options_html(form, "need"),
+            # Options written in Python: Django's select widget renders a template per option (~150 quartiers).
+            "selects": {name: options_html(form, name) for name in ("commune", "quartier", "language")},
             "workers": workers,
-            "stale": {worker.pk for worker in workers or [] if card_is_stale(worker)},
+            "lines": people_lines(workers or [], {worker.pk for worker in workers or [] if card_is_stale(worker)}),
             "my_card": Worker.objects.filter(user=request.user).first(),
         },
     )

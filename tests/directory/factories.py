@@ -18,7 +18,7 @@ from maillage.directory.models import (
     ServiceAtLocation,
     ServiceStatus,
 )
-from maillage.directory.searchindex import refresh_search_index
+from maillage.directory.search.keys import refresh_search_index
 
 
 class DirectoryOrganisationFactory(factory.django.DjangoModelFactory):

@@ -10,7 +10,7 @@ from maillage.core.demo_context import DemoContext
 from maillage.directory import demo as directory_demo
 from maillage.directory.models import Service
 from maillage.directory.opening import BRUSSELS
-from maillage.directory.queries import services_for_referral
+from maillage.directory.search.engine import services_for_referral
 from maillage.taxonomy import demo as taxonomy_demo
 from maillage.taxonomy.queries import active_categories
 from tests.directory.factories import make_service

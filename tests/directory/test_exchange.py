@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from maillage.core.models import AuditEntry, User
-from maillage.directory import exchange
+from maillage.directory import hsds
 from maillage.directory.models import DirectoryOrganisation, Location, Phone, Schedule, Service, ServiceAtLocation
 from maillage.directory.queries import published_services
 from tests.conftest import client_for
@@ -76,14 +76,14 @@ def directory(themes) -> Service:  # type: ignore[no-untyped-def]
 
 
 def test_organisation_export_validates_against_official_schema(directory: Service) -> None:
-    documents = exchange.export_organizations(published_services())
+    documents = hsds.export_organizations(published_services())
     assert len(documents) == 1
     assert [s["name"] for s in documents[0]["services"]] == ["Colis du Midi", "Second"]
     assert _errors("compiled/organization.json", documents[0]) == []
 
 
 def test_service_export_validates_against_official_schema(directory: Service) -> None:
-    [document, _second] = exchange.export_services(published_services().order_by("name_fr"))
+    [document, _second] = hsds.export_services(published_services().order_by("name_fr"))
     assert _errors("compiled/service.json", document) == []
     assert document["status"] == "active"
     assert [a["taxonomy_term"]["code"] for a in document["attributes"]] == ["FOOD.PARCEL"]
@@ -91,9 +91,9 @@ def test_service_export_validates_against_official_schema(directory: Service) ->
 
 
 def test_datapackage_rows_validate_against_table_schemas(directory: Service) -> None:
-    files = exchange.datapackage_files(published_services())
+    files = hsds.datapackage_files(published_services())
     descriptor = json.loads(files["datapackage.json"])
-    assert [r["path"] for r in descriptor["resources"]] == [f"{t}.csv" for t in exchange.TABLES]
+    assert [r["path"] for r in descriptor["resources"]] == [f"{t}.csv" for t in hsds.TABLES]
     for resource in descriptor["resources"]:
         schema = json.loads((HSDS / "schema" / f"{resource['name']}.json").read_text())
         assert schema["path"] == resource["path"]
@@ -117,9 +117,9 @@ def _typed(spec: dict[str, Any], value: str) -> Any:
 
 
 def test_export_roundtrip_is_idempotent(directory: Service) -> None:
-    documents = exchange.export_organizations(published_services())
+    documents = hsds.export_organizations(published_services())
     before = (Service.objects.count(), Location.objects.count(), Schedule.objects.count(), Phone.objects.count())
-    exchange.import_documents(None, documents)
+    hsds.import_documents(None, documents)
     assert (
         Service.objects.count(),
         Location.objects.count(),
@@ -135,11 +135,11 @@ def test_a_reimport_drops_the_hours_a_document_no_longer_gives(directory: Servic
     """The document is the truth for the schedules it lists: one removed there is removed here (and
     from the search); a document without a "schedules" key leaves them alone."""
     Schedule.objects.create(service=directory, byday="SA", opens_at=time(9), closes_at=time(12))
-    documents = exchange.export_organizations(published_services())
+    documents = hsds.export_organizations(published_services())
     [service_document] = [s for s in documents[0]["services"] if s["id"] == str(directory.uuid)]
     kept, dropped = service_document["schedules"][0], service_document["schedules"][1]
     service_document["schedules"] = [kept]
-    report = exchange.import_documents(None, documents)
+    report = hsds.import_documents(None, documents)
     assert report.schedules_removed == 1
     assert [str(key) for key in Schedule.objects.filter(service=directory).values_list("uuid", flat=True)] == [
         kept["id"]
@@ -148,15 +148,15 @@ def test_a_reimport_drops_the_hours_a_document_no_longer_gives(directory: Servic
     # The weekly slots follow: Monday to Friday from 9:00 (minute 540 of each day), no Saturday.
     assert sorted(directory.opening_slots.values_list("start", flat=True)) == [540 + 1440 * day for day in range(5)]
     del service_document["schedules"]
-    assert exchange.import_documents(None, documents).schedules_removed == 0
+    assert hsds.import_documents(None, documents).schedules_removed == 0
     assert Schedule.objects.filter(service=directory).count() == 1
 
 
 def test_datapackage_roundtrip(directory: Service) -> None:
-    archive = exchange.datapackage_zip(published_services())
+    archive = hsds.datapackage_zip(published_services())
     Service.objects.all().delete()
     DirectoryOrganisation.objects.all().delete()
-    report = exchange.import_upload(None, _upload("directory.zip", archive))
+    report = hsds.import_upload(None, _upload("directory.zip", archive))
     assert (report.organisations, report.services) == (1, 2)
     service = Service.objects.get(uuid=directory.uuid)
     assert (service.name_nl, service.serves_whole_region, sorted(c.name_fr for c in service.area_communes.all())) == (
@@ -173,14 +173,14 @@ def test_datapackage_roundtrip(directory: Service) -> None:
 )
 def test_official_json_examples_import_idempotently(name: str) -> None:
     payload = json.loads((HSDS / "examples" / name).read_text())
-    first = exchange.import_documents(None, payload)
+    first = hsds.import_documents(None, payload)
     counts = (
         DirectoryOrganisation.objects.count(),
         Service.objects.count(),
         Location.objects.count(),
         Schedule.objects.count(),
     )
-    second = exchange.import_documents(None, payload)
+    second = hsds.import_documents(None, payload)
     assert first == second
     assert first.organisations + first.services >= 1
     assert counts == (
@@ -193,7 +193,7 @@ def test_official_json_examples_import_idempotently(name: str) -> None:
 
 def test_official_service_example_content() -> None:
     payload = json.loads((HSDS / "examples" / "service_full.json").read_text())
-    exchange.import_documents(None, payload)
+    hsds.import_documents(None, payload)
     service = Service.objects.get(uuid=payload["id"])
     assert (service.name_fr, service.organisation.name_fr) == (payload["name"], payload["organization"]["name"])
     assert [s.rrule_text for s in service.schedules.all()] == ["FREQ=WEEKLY;BYDAY=TH,FR;BYMONTHDAY=2,3,4"]
@@ -202,9 +202,9 @@ def test_official_service_example_content() -> None:
 
 def test_official_tabular_example_imports() -> None:
     files = {path.name: path.read_text(encoding="utf-8") for path in (HSDS / "examples" / "csv").glob("*.csv")}
-    report = exchange.import_tabular(None, files)
+    report = hsds.import_tabular(None, files)
     assert (report.organisations, report.services) == (1, 1)
-    again = exchange.import_tabular(None, files)
+    again = hsds.import_tabular(None, files)
     assert again == report
     assert Service.objects.count() == 1
 
@@ -215,7 +215,7 @@ def test_bad_records_are_reported_with_their_path_and_nothing_is_saved() -> None
     payload["services"][0]["id"] = payload["services"][0]["id"]
     payload["locations"][0]["id"] = "not-a-uuid"
     with pytest.raises(ValidationError) as error:
-        exchange.import_documents(None, payload)
+        hsds.import_documents(None, payload)
     assert error.value.messages == [
         "[0].locations[0].id: ce n'est pas un UUID : not-a-uuid",
         "[0].services[0].schedules[0].byday: Cette récurrence n'est pas valide (FREQ=WEEKLY;BYDAY=XX;BYMONTHDAY=2,3,4).",
@@ -225,10 +225,10 @@ def test_bad_records_are_reported_with_their_path_and_nothing_is_saved() -> None
 
 def test_not_json_and_not_zip() -> None:
     with pytest.raises(ValidationError) as error:
-        exchange.import_upload(None, _upload("x.json", b"{nope"))
+        hsds.import_upload(None, _upload("x.json", b"{nope"))
     assert error.value.messages[0].startswith("Le fichier n'est pas du JSON valide")
     with pytest.raises(ValidationError) as error:
-        exchange.import_upload(None, _upload("x.zip", b"nope"))
+        hsds.import_upload(None, _upload("x.zip", b"nope"))
     assert error.value.messages == ["Le fichier n'est pas une archive zip, ou il est endommagé."]
 
 
@@ -244,7 +244,7 @@ def test_import_page_for_federation_staff_only(federation_staff: User, coordinat
 
 
 def test_the_import_page_says_how_many_hours_a_reimport_removed(federation_staff: User, directory: Service) -> None:
-    documents = exchange.export_organizations(published_services())
+    documents = hsds.export_organizations(published_services())
     [service_document] = [s for s in documents[0]["services"] if s["id"] == str(directory.uuid)]
     service_document["schedules"] = []
     client = client_for(federation_staff)
@@ -275,7 +275,7 @@ def test_unknown_status_is_reported() -> None:
     payload = json.loads((HSDS / "examples" / "service_full.json").read_text())
     payload["status"] = "open"
     with pytest.raises(ValidationError) as error:
-        exchange.import_documents(None, payload)
+        hsds.import_documents(None, payload)
     assert error.value.messages == [
         "[0].status: doit être l'une des valeurs active, inactive, defunct, temporarily closed"
     ]

@@ -8,8 +8,8 @@ import threading
 import pytest
 from django.db import connection, transaction
 
-from maillage.directory.generation import current_generation
 from maillage.directory.models import SearchChange, Service
+from maillage.directory.search.generation import current_generation
 from tests.directory.factories import make_service
 
 pytestmark = [

@@ -16,7 +16,7 @@ from maillage.directory.calendars import holiday_days, parse_calendars
 from maillage.directory.forms import ServiceForm, StatusForm
 from maillage.directory.models import CrisisStatus, Service
 from maillage.directory.opening import BRUSSELS, is_open, next_opening
-from maillage.directory.queries import SearchCriteria, search
+from maillage.directory.search.engine import SearchCriteria, search
 from tests.conftest import client_for
 from tests.directory.factories import make_service
 from tests.factories import member
@@ -141,9 +141,9 @@ def test_index_agrees_with_rrule_around_holidays(themes) -> None:  # type: ignor
     answer equals opening.is_open() for overnight hours, day hours, and special hours on the holiday."""
     from datetime import timedelta
 
-    from maillage.directory.generation import current_generation
     from maillage.directory.models import ScheduleException
-    from maillage.directory.searchmemory import Moment, SearchIndex
+    from maillage.directory.search.generation import current_generation
+    from maillage.directory.search.index import Moment, SearchIndex
 
     night = make_service(name_fr="Nuit", hours=[("MO,TU,WE,TH,FR", time(20), time(2))])
     day = make_service(name_fr="Jour", hours=[("MO,TU,WE,TH,FR", time(9), time(17))])

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from maillage.core.models import AuditEntry, User
-from maillage.directory import exchange
+from maillage.directory import hsds
 from maillage.directory.models import DirectoryOrganisation, Location, Phone, Schedule, Service
 from tests.conftest import client_for
 from tests.reference import HSDS
@@ -48,7 +48,7 @@ def _nothing_saved() -> bool:
 
 def _refusal(payload: Any) -> list[str]:
     with translation.override("en"), pytest.raises(ValidationError) as refused:
-        exchange.import_documents(None, payload)
+        hsds.import_documents(None, payload)
     assert _nothing_saved()
     return refused.value.messages
 
@@ -101,6 +101,17 @@ def test_bad_values_of_the_kept_fields_are_named() -> None:
     ]
 
 
+def test_a_count_without_a_first_occurrence_is_refused() -> None:
+    """COUNT counts from the first occurrence: without dtstart (or valid_from) it would bound nothing."""
+    document = _example("organization_full.json")
+    schedule = document["services"][0]["schedules"][0]
+    schedule["dtstart"] = schedule["valid_from"] = None
+    schedule["count"] = 3
+    assert _refusal(document) == [
+        "[0].services[0].schedules[0].count: a count of occurrences needs the date of the first one (dtstart)"
+    ]
+
+
 def _zip(files: dict[str, bytes]) -> SimpleUploadedFile:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -113,7 +124,7 @@ def test_a_datapackage_of_locations_and_taxonomy_terms_only_is_refused() -> None
     csv_dir = HSDS / "examples" / "csv"
     upload = _zip({name: (csv_dir / name).read_bytes() for name in ("locations.csv", "taxonomy_terms.csv")})
     with translation.override("en"), pytest.raises(ValidationError) as refused:
-        exchange.import_upload(None, upload)
+        hsds.import_upload(None, upload)
     assert refused.value.messages == [
         (
             "The datapackage has no organisation in organizations.csv, so nothing can be imported (it holds: "

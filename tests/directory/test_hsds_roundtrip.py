@@ -15,9 +15,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from maillage.directory import exchange
-from maillage.directory.exchange.documents import profile_url
-from maillage.directory.exchange.tabular import NUMBER_COLUMNS
+from maillage.directory import hsds
+from maillage.directory.hsds.export.documents import profile_url
+from maillage.directory.hsds.tables import NUMBER_COLUMNS
 from maillage.directory.models import (
     DirectoryOrganisation,
     Location,
@@ -182,7 +182,7 @@ def _flat_datapackage(archive: bytes) -> Flat:
                 continue
             for raw in csv.DictReader(io.StringIO(package.read(name).decode("utf-8"))):
                 # A text a spreadsheet would run as a formula has a neutralising quote (tabular.restore).
-                row = {column: exchange.restore(value) for column, value in raw.items()}
+                row = {column: hsds.restore(value) for column, value in raw.items()}
                 links = {link: row[link] for link in LINKS if row.get(link)}
                 flat.record(table, row, **links)
     return flat
@@ -236,7 +236,7 @@ def _exports(client: Client, organisation_ids: list[str], service_ids: list[str]
 @pytest.mark.parametrize("name", ["organization_full.json", "service_full.json"])
 def test_official_example_survives_import_and_every_export(client: Client, name: str) -> None:
     payload = json.loads((HSDS / "examples" / name).read_text())
-    exchange.import_documents(None, payload)
+    hsds.import_documents(None, payload)
     if name == "organization_full.json":
         given = _flat_documents([payload])
         organisation_ids, service_ids = [payload["id"]], [s["id"] for s in payload["services"]]
@@ -251,7 +251,7 @@ def test_official_example_survives_import_and_every_export(client: Client, name:
 def test_official_example_held_values_one_by_one(client: Client) -> None:
     """The issue's losses, on the official organisation example, read in the JSON export."""
     payload = json.loads((HSDS / "examples" / "organization_full.json").read_text())
-    exchange.import_documents(None, payload)
+    hsds.import_documents(None, payload)
     [document] = json.loads(client.get(reverse("directory:export_json")).content)
     [service] = document["services"]
     # Organisation-level phones kept, extension a number.
@@ -293,7 +293,7 @@ def test_datapackage_keeps_every_link_of_a_shared_phone_and_schedule(client: Cli
     """The example's phone and schedule ids are shared by the organisation, its location and its service:
     one row each, with every link."""
     payload = json.loads((HSDS / "examples" / "organization_full.json").read_text())
-    exchange.import_documents(None, payload)
+    hsds.import_documents(None, payload)
     archive = client.get(reverse("directory:export_datapackage")).content
     with zipfile.ZipFile(io.BytesIO(archive)) as package:
         phones = list(csv.DictReader(io.StringIO(package.read("phones.csv").decode())))
@@ -327,7 +327,7 @@ def test_datapackage_keeps_every_link_of_a_shared_phone_and_schedule(client: Cli
     # And the package imports back to the same links.
     Service.objects.all().delete()
     DirectoryOrganisation.objects.all().delete()
-    exchange.import_upload(None, _upload("back.zip", archive))
+    hsds.import_upload(None, _upload("back.zip", archive))
     phone = Phone.objects.get(uuid="1554f2e2-a373-45db-a3fa-9fc48a61c15e")
     assert (str(phone.organisation.uuid), str(phone.location.uuid), str(phone.service.uuid), phone.extension) == (  # type: ignore[union-attr]
         "d9d5e0f5-d3ce-4f73-9a2f-4dd0ecc6c610",
@@ -403,7 +403,7 @@ def test_brussels_service_survives_export_import_export(client: Client, brussels
     assert sorted(a["taxonomy_term"]["code"] for a in service["attributes"]) == ["FOOD.PARCEL", "be", "brussels"]
     Service.objects.all().delete()
     DirectoryOrganisation.objects.all().delete()
-    exchange.import_documents(None, document)
+    hsds.import_documents(None, document)
     again = _exports(client, organisation_ids, service_ids)
     for export in first:
         assert _losses(first[export], again[export]) == [], export

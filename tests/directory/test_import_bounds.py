@@ -17,7 +17,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from maillage.core.models import AuditEntry, User
-from maillage.directory import exchange
+from maillage.directory import hsds
 from maillage.directory.models import DirectoryOrganisation, Schedule, Service
 from maillage.directory.queries import published_services
 from tests.conftest import client_for
@@ -55,7 +55,7 @@ def _zip_bomb(*, inflated: int = 400 * MB, declared: int | None = None) -> bytes
 
 def _refused(upload: Any) -> list[str]:
     with pytest.raises(ValidationError) as error:
-        exchange.import_upload(None, upload)
+        hsds.import_upload(None, upload)
     return error.value.messages
 
 
@@ -181,7 +181,7 @@ def test_malformed_documents_are_errors_naming_their_path_and_nothing_is_saved(
 ) -> None:
     """Each of these was a server error (AttributeError, ValueError, or a value too long for its column)."""
     with pytest.raises(ValidationError) as error:
-        exchange.import_documents(None, [_service(**fields)])
+        hsds.import_documents(None, [_service(**fields)])
     assert error.value.messages == [message]
     assert _nothing_written()
     assert Schedule.objects.count() == 0
@@ -214,14 +214,14 @@ def _rows(files: dict[str, str], table: str) -> list[list[str]]:
 
 def test_the_datapackage_neutralises_formulas_and_keeps_the_comma(themes) -> None:  # type: ignore[no-untyped-def]
     service = make_service(name_fr=FORMULA, name_nl="@SUM(1+1)", phone="+32 2 555 12 34")
-    files = exchange.datapackage_files(published_services())
+    files = hsds.datapackage_files(published_services())
     header, row = _rows(files, "services")
     assert header[:5] == ["id", "organization_id", "name", "alternate_name", "description"]
     assert (row[0], row[2], row[3]) == (str(service.uuid), "'" + FORMULA, "'@SUM(1+1)")
     assert files["services.csv"].startswith("id,organization_id,name,")  # comma, no byte order mark
     [_header, phone] = _rows(files, "phones")
     assert phone[3] == "'+32 2 555 12 34"
-    archive = zipfile.ZipFile(io.BytesIO(exchange.datapackage_zip(published_services())))
+    archive = zipfile.ZipFile(io.BytesIO(hsds.datapackage_zip(published_services())))
     assert archive.read("services.csv").decode() == files["services.csv"]
 
 
@@ -231,8 +231,8 @@ def test_the_datapackage_neutralises_formulas_and_keeps_the_comma(themes) -> Non
 )
 def test_reimporting_our_own_datapackage_gives_back_the_original_text(name: str) -> None:
     service = make_service(name_fr=name, name_nl=name, phone="+32 2 555 12 34")
-    archive = exchange.datapackage_zip(published_services())
+    archive = hsds.datapackage_zip(published_services())
     Service.objects.update(name_fr="changed", name_nl="changed")
-    exchange.import_upload(None, _upload("directory.zip", archive))
+    hsds.import_upload(None, _upload("directory.zip", archive))
     service.refresh_from_db()
     assert (service.name_fr, service.name_nl, service.phones.get().number) == (name, name, "+32 2 555 12 34")

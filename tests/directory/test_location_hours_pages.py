@@ -11,7 +11,7 @@ from django.urls import reverse
 from maillage.core.models import AuditEntry, Organisation, User
 from maillage.directory.models import Location, Schedule, ScheduleException, Service
 from maillage.directory.opening import BRUSSELS
-from maillage.directory.queries import SearchCriteria, search
+from maillage.directory.search.engine import SearchCriteria, search
 from tests.conftest import assert_outsider_gets_404, client_for
 from tests.directory.factories import DirectoryOrganisationFactory, make_service
 

@@ -185,3 +185,38 @@ def test_stale_cards_for_federation(people) -> None:  # type: ignore[no-untyped-
     staff = client_for(member(Role.FEDERATION_STAFF))
     assert [w.full_name for w in staff.get(reverse("directory:stale_cards")).context["workers"]] == ["Bart Peeters"]
     assert client_for(member(Role.WORKER)).get(reverse("directory:stale_cards")).status_code == 404
+
+
+@pytest.mark.parametrize("language", ["fr", "nl"])
+def test_people_lines_are_the_worker_line_template_golden(people, language: str) -> None:  # type: ignore[no-untyped-def]
+    """search/cards.people_lines() writes the people search's lines by hand (speed): the same HTML as
+    directory/_worker_line.html, escaping, shown phone and email, and the stale badge included."""
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    from maillage.directory.search.cards import people_lines
+
+    amina, bart = people["amina"], people["bart"]
+    amina.full_name, amina.phone, amina.show_phone = 'Amina "A" <Diallo> & Co', "0470 11 22 33", True
+    amina.save()
+    workers = search_people(PeopleCriteria(text="a"))
+    assert _names(workers) == ['Amina "A" <Diallo> & Co', "Bart Peeters"]
+    stale = {bart.pk}
+    with translation.override(language):
+        by_hand = people_lines(workers, stale)
+        by_template = "".join(  # less the newline ending the template file (blank space between <li>)
+            render_to_string("directory/_worker_line.html", {"worker": worker, "stale": stale}).removesuffix("\n")
+            for worker in workers
+        )
+        assert by_hand == by_template
+        expected_bart = (
+            f'<li class="directory-person"><a class="directory-person-name" href="{reverse("directory:worker_card", args=[bart.pk])}">'
+            "Bart Peeters</a> — "
+            + ("Straathoekwerker" if language == "nl" else "Éducateur de rue")
+            + f" · {people['housing'].name} ({people['housing'].organisation.name})"
+        )
+    assert "Amina &quot;A&quot; &lt;Diallo&gt; &amp; Co" in by_hand
+    assert '<a href="tel:0470112233">0470 11 22 33</a> · <a href="mailto:amina@example.org">' in by_hand
+    amina_line, bart_line = by_hand.split("</li>")[:2]
+    assert ("badge--warn" in amina_line, "badge--warn" in bart_line) == (False, True)
+    assert expected_bart in by_hand

@@ -12,9 +12,9 @@ from maillage.core.models import PostalCode
 from maillage.directory import services as directory_services
 from maillage.directory.models import CrisisStatus, OpeningSlot, Schedule, ScheduleException, Service
 from maillage.directory.opening import BRUSSELS, opening_state, weekly_opening_state
-from maillage.directory.queries import SearchCriteria, search
-from maillage.directory.searchindex import refresh_search_index, reindex_all, weekly_slots
-from maillage.directory.searchmemory import Moment, current_index
+from maillage.directory.search.engine import SearchCriteria, search
+from maillage.directory.search.index import Moment, current_index
+from maillage.directory.search.keys import refresh_search_index, reindex_all, weekly_slots
 from tests.directory.factories import DirectoryOrganisationFactory, make_service
 
 pytestmark = pytest.mark.django_db
@@ -134,8 +134,8 @@ def test_irregular_schedule_keeps_rrule_and_is_found_open() -> None:
     assert (service.hours_in_slots, service.opening_slots.count()) == (False, 0)
     first_wednesday = datetime(2026, 12, 2, 19, tzinfo=BRUSSELS)
     [result] = search(SearchCriteria(open_now=True, at=first_wednesday))
-    assert (result.service, result.is_open, result.open_until) == (
-        service,
+    assert (result.service.pk, result.is_open, result.open_until) == (
+        service.pk,
         True,
         datetime(2026, 12, 2, 20, tzinfo=BRUSSELS),
     )
@@ -156,8 +156,8 @@ def test_closure_and_special_hours_are_decided_by_rrule() -> None:
         closes_at=time(11),
     )
     result = search(SearchCriteria(open_now=True, at=monday_10))
-    assert [(r.service, r.open_until) for r in result] == [(special, datetime(2026, 11, 23, 11, tzinfo=BRUSSELS))]
-    [later] = [r for r in search(SearchCriteria(at=monday_10)) if r.service == closed]
+    assert [(r.service.pk, r.open_until) for r in result] == [(special.pk, datetime(2026, 11, 23, 11, tzinfo=BRUSSELS))]
+    [later] = [r for r in search(SearchCriteria(at=monday_10)) if r.service.pk == closed.pk]
     assert (later.is_open, later.next_opening) == (False, datetime(2026, 11, 24, 9, tzinfo=BRUSSELS))
 
 
@@ -197,17 +197,17 @@ def test_keys_follow_saved_needs_areas_and_languages(themes) -> None:  # type: i
         None, organisation, {"name_fr": "Aide alimentaire", "status": "published"}, needs=[food], languages=["nl"]
     )
     # A level-1 search finds its level-2 services; a level-2 search finds the services of its parent too.
-    assert {r.service for r in search(SearchCriteria(category=food))} == {service, generic}
-    assert {r.service for r in search(SearchCriteria(category=parcel))} == {service, generic}
-    assert [r.service for r in search(SearchCriteria(category=parcel, language="ar"))] == [service]
+    assert {r.service.pk for r in search(SearchCriteria(category=food))} == {service.pk, generic.pk}
+    assert {r.service.pk for r in search(SearchCriteria(category=parcel))} == {service.pk, generic.pk}
+    assert [r.service.pk for r in search(SearchCriteria(category=parcel, language="ar"))] == [service.pk]
     nearby = search(SearchCriteria(category=food, postal_code="1500"))
-    assert [(r.service, r.serves_area) for r in nearby] == [(service, True), (generic, False)]
+    assert [(r.service.pk, r.serves_area) for r in nearby] == [(service.pk, True), (generic.pk, False)]
     directory_services.save_service(
         None, organisation, {"name_fr": "Colis", "status": "published"}, service=service, needs=[], languages=["nl"]
     )
     service.refresh_from_db()
     assert service.search_keys == " lnl p1500 "
-    assert [r.service for r in search(SearchCriteria(category=parcel))] == [generic]
+    assert [r.service.pk for r in search(SearchCriteria(category=parcel))] == [generic.pk]
 
 
 def test_reindex_all_rebuilds_what_the_services_keep(themes) -> None:  # type: ignore[no-untyped-def]

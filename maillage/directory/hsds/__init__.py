@@ -1,12 +1,14 @@
-"""HSDS 3.0 export and import: organisation/service "full" JSON documents and the tabular datapackage.
+"""HSDS 3.0 exchange: organisation/service "full" JSON documents and the tabular datapackage, export
+and import apart.
 
-- `documents`: the JSON documents (export, API);
-- `tabular`: the datapackage's CSV tables, out and back;
-- `importing`: documents into the directory, all or nothing;
-- `upload`: an uploaded file, bounded before it is read.
+- `export.documents`: the JSON documents (export, API); `export.tabular`: the datapackage's CSV tables;
+- `importing.documents`: documents into the directory, all or nothing, with their value checks in
+  `importing.values`; `importing.tabular`: a datapackage made back into documents; `importing.upload`:
+  an uploaded file, bounded before it is read;
+- `tables`: the datapackage's shape, both ways (tables, columns, the quoting rule).
 """
 
-from maillage.directory.exchange.documents import (
+from maillage.directory.hsds.export.documents import (
     HSDS_STATUSES,
     LANGUAGE_NAMES,
     NAMESPACE,
@@ -16,21 +18,20 @@ from maillage.directory.exchange.documents import (
     _prefetched,
     export_organizations,
     export_services,
+    profile_url,
     service_document,
     taxonomy_document,
 )
-from maillage.directory.exchange.importing import ImportReport, import_documents
-from maillage.directory.exchange.tabular import (
-    RESOURCE_SCHEMA,
-    TABLES,
+from maillage.directory.hsds.export.tabular import (
     datapackage_descriptor,
     datapackage_files,
     datapackage_zip,
-    import_tabular,
-    restore,
     tabular_rows,
 )
-from maillage.directory.exchange.upload import import_upload
+from maillage.directory.hsds.importing.documents import ImportReport, import_documents
+from maillage.directory.hsds.importing.tabular import import_tabular
+from maillage.directory.hsds.importing.upload import import_upload
+from maillage.directory.hsds.tables import RESOURCE_SCHEMA, TABLES, restore
 
 __all__ = [
     "HSDS_STATUSES",
@@ -51,6 +52,7 @@ __all__ = [
     "import_documents",
     "import_tabular",
     "import_upload",
+    "profile_url",
     "restore",
     "service_document",
     "tabular_rows",

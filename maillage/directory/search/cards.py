@@ -1,4 +1,5 @@
-"""The result cards of the directory search: the one place where result HTML is written by hand.
+"""The result cards of the directory search and the people search's lines: the one place where result
+HTML is written by hand.
 
 A template loop over ~20 lookups per result cost more than the search itself, so each result's
 <li> is prepared as a ResultCard and written here; tests/directory/test_search_fragment.py pins the
@@ -7,6 +8,7 @@ exact HTML (golden test). Every value is escaped here; fixed labels are escaped 
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from html import escape  # Django's escape() without its lazy-string wrapper: same output, called ~200 times a page
@@ -18,7 +20,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from maillage.directory.models import CrisisStatus, Modality, Worker, translated
-from maillage.directory.queries import ReferralSuggestion
+from maillage.directory.search.results import SearchResult
 
 
 @dataclass
@@ -41,7 +43,7 @@ class ResultCard:
     html: SafeString = field(default_factory=SafeString)
 
 
-def build_cards(rows: list[tuple[ReferralSuggestion, list[Worker]]], *, professional: bool) -> list[ResultCard]:
+def build_cards(rows: list[tuple[SearchResult, list[Worker]]], *, professional: bool) -> list[ResultCard]:
     url = reverse("directory:service", args=[0])[:-2]  # ".../services/0/" → ".../services/"
     labels = _CardLabels()
     language = get_language()
@@ -66,8 +68,8 @@ def build_cards(rows: list[tuple[ReferralSuggestion, list[Worker]]], *, professi
             next_opening=upcoming,
             next_opening_text=dateformat.format(upcoming, "l j F, H:i") if upcoming else "",
             modalities=", ".join(labels.modalities[m] for m in service.modalities.split() if m in labels.modalities),
-            addresses=[f"{place.address}, {place.postal_code} {place.city}" for place in service.places],  # type: ignore[attr-defined]
-            phones=[(number.replace(" ", ""), number) for number in service.phone_numbers],  # type: ignore[attr-defined]
+            addresses=[f"{place.address}, {place.postal_code} {place.city}" for place in service.places],
+            phones=[(number.replace(" ", ""), number) for number in service.phone_numbers],
             workers=service_workers if professional else [],
         )
         card.html = card_html(card, labels)
@@ -127,3 +129,26 @@ def card_html(card: ResultCard, labels: _CardLabels) -> SafeString:
         parts.append("</ul>")
     parts.append("</li>")
     return SafeString("".join(parts))
+
+
+def people_lines(workers: Iterable[Worker], stale: Collection[int]) -> SafeString:
+    """The people search's result lines, the same HTML as directory/_worker_line.html writes (the golden
+    test pins them equal): fifty includes of that template cost more than the search itself."""
+    url = reverse("directory:worker_card", args=[0])[:-2]  # ".../people/0/" → ".../people/"
+    stale_badge = f' <span class="badge badge--warn">{escape(_("Card not confirmed recently"))}</span>'
+    lines = []
+    for worker in workers:
+        service = worker.service
+        line = (
+            f'<li class="directory-person"><a class="directory-person-name" href="{url}{worker.pk}/">'
+            f"{escape(worker.full_name)}</a> — {escape(worker.function)} · {escape(service.name)}"
+            f" ({escape(service.organisation.name)})"
+        )
+        if worker.shown_phone:
+            line += f' · <a href="tel:{escape(worker.phone.replace(" ", ""))}">{escape(worker.phone)}</a>'
+        if worker.shown_email:
+            line += f' · <a href="mailto:{escape(worker.email)}">{escape(worker.email)}</a>'
+        if worker.pk in stale:
+            line += stale_badge
+        lines.append(line + "</li>")
+    return SafeString("".join(lines))

@@ -1,6 +1,6 @@
 """The search generation: what tells each process that the directory it holds in memory has changed.
 
-Each process holds an in-memory search index (searchmemory.py) built at one generation and
+Each process holds an in-memory search index (search/index.py) built at one generation and
 compares it with the current one before every search (one small statement). Every change
 takes the next number and a random token, and writes one `SearchChange` row per service it
 touched (or one with no service for "everything", e.g. a commune moved). A process behind by a

@@ -5,10 +5,10 @@ milliseconds. In SQL it cost 10–17 ms of CPU a search (building the statements
 thousand candidate ids to Python and back, loading the chosen rows); from sets held in memory
 it is a few set intersections and a walk over the candidates in name order.
 
-What is held comes from the derived data `searchindex` keeps (search keys, weekly opening slots)
+What is held comes from the derived data `keys.py` keeps (search keys, weekly opening slots)
 plus the few columns a result prints (names, places, phones, closures). It is read again when the
 directory's generation changes: every save or delete of a row the search reads bumps it (signals
-in `signals.py`, and explicitly after the bulk writers of `searchindex`), and each search compares
+in `signals.py`, and explicitly after the bulk writers of `keys.py`), and each search compares
 it with one tiny statement, so a search never answers from data older than the request.
 
 Free text stays in SQL (PostgreSQL full-text search): its matching ids narrow the sets.
@@ -23,13 +23,13 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 
 from django.db import DatabaseError
 from django.db.models import Q
 from django.utils import timezone
 
-from maillage.directory.generation import Generation, changed_since, current_generation
 from maillage.directory.models import (
     CrisisStatus,
     OpeningSlot,
@@ -50,7 +50,8 @@ from maillage.directory.opening import (
     weekly_opening_state,
     weekly_slots_between,
 )
-from maillage.directory.searchindex import FREE_TOKEN, WEEK_MINUTES, modality_token
+from maillage.directory.search.generation import Generation, changed_since, current_generation
+from maillage.directory.search.keys import FREE_TOKEN, WEEK_MINUTES, modality_token
 
 # --- what is held per service ---------------------------------------------------------------
 
@@ -107,12 +108,14 @@ class Entry:
         "crisis_until",
         "days",
         "exceptions",
+        "holiday_span",
         "hours_in_slots",
         "modalities",
         "name_fr",
         "name_nl",
         "organisation_id",
         "organisation_names",
+        "own",
         "phones",
         "pk",
         "places",
@@ -133,7 +136,7 @@ class Entry:
         self.crisis_closed = self.crisis_status == CrisisStatus.CLOSED
         self.organisation_id: int = row[7]
         self.organisation_names: tuple[str, str] = (row[8], row[9])
-        # Search keys (searchindex), plus the modalities and "free" the index adds.
+        # Search keys (keys.py), plus the modalities and "free" the index adds.
         # Interned: the same few hundred tokens are shared by every service instead of copied into each.
         tokens = [sys.intern(t) for t in row[10].split()] + [
             sys.intern(modality_token(modality)) for modality in self.modalities.split()
@@ -150,15 +153,26 @@ class Entry:
         self.calendars: str = sys.intern(row[12])
         # Weekly slots by weekday as (minute of the day, duration), when none has validity dates (see state()).
         self.days: tuple[tuple[tuple[int, int], ...], ...] | None = None
+        # Its own closures and special hours (without the holidays), and the span its holidays were read for.
+        self.own: tuple[ExceptionCopy, ...] = ()
+        self.holiday_span: tuple[date, date] | None = None
 
     def add_holidays(self) -> None:
         """Its holiday calendars' days, as closures before its own (which win on their days); from last
         year to next year, shared between the services following the same calendars."""
+        self.own = tuple(self.exceptions) if self.exceptions else ()  # type: ignore[arg-type]  # its own only, so far
         if self.calendars:
             today = timezone.localdate()
-            first, last = date(today.year - 1, 1, 1), date(today.year + 1, 12, 31)
-            holidays = holiday_closures(self.calendars, first, last)  # one tuple shared by every service
+            self.holiday_span = _span(today.year)
+            holidays = holiday_closures(self.calendars, *self.holiday_span)  # one tuple shared by every service
             self.exceptions = [*holidays, *self.exceptions] if self.exceptions else holidays
+
+    def _touched(self, first: date, last: date) -> bool:
+        """A closure, special hours or holiday of its touches a day from `first` to `last`. The holidays are
+        asked once per calendar set and days (cached), not scanned for each of thousands of candidates."""
+        if self.holiday_span is not None and _holidays_between(self.calendars, self.holiday_span, first, last):
+            return True
+        return any(e.end_date >= first and e.start_date <= last for e in self.own)
 
     def freeze(self) -> None:
         """Once read: tuples instead of lists, equal ones shared (an empty list costs 56 bytes a service)."""
@@ -170,7 +184,7 @@ class Entry:
         """Its weekly slots alone decide today and yesterday (no closure, special hours or crisis closing)."""
         if self._crisis_closing_from(moment.yesterday):
             return False
-        return not any(e.end_date >= moment.yesterday and e.start_date <= moment.today for e in self.exceptions)
+        return not self._touched(moment.yesterday, moment.today)
 
     def _closed_all_today(self, moment: Moment) -> bool:
         """Today is closed all day by its last closure (holidays come first, the service's own win), and
@@ -221,8 +235,7 @@ class Entry:
         it all for the coming week (state() asks the full answer when they find no next opening in it)."""
         if self._crisis_closing_from(moment.yesterday):
             return False
-        week_end = moment.today + timedelta(days=8)
-        return not any(e.end_date >= moment.yesterday and e.start_date <= week_end for e in self.exceptions)
+        return not self._touched(moment.yesterday, moment.today + timedelta(days=8))
 
     def index_days(self) -> None:
         """Sets `days` when every weekly slot holds all year (no validity dates)."""
@@ -233,6 +246,18 @@ class Entry:
             days[start // 1440].append(_shared((start % 1440, end - start)))
         # Tuples of shared tuples: most services open at the same few hours.
         self.days = _shared(tuple(_shared(tuple(sorted(slots))) for slots in days))
+
+
+@lru_cache(maxsize=64)
+def _span(year: int) -> tuple[date, date]:
+    """The days the holidays are read for, from the first of last year to the end of next year (one tuple)."""
+    return date(year - 1, 1, 1), date(year + 1, 12, 31)
+
+
+@lru_cache(maxsize=4096)
+def _holidays_between(calendars: str, span: tuple[date, date], first: date, last: date) -> bool:
+    """A holiday of these calendars, as read for `span`, falls from `first` to `last`."""
+    return any(h.end_date >= first and h.start_date <= last for h in holiday_closures(calendars, *span))
 
 
 _SHARED: dict[tuple[object, ...], tuple[object, ...]] = {}

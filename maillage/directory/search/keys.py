@@ -14,7 +14,7 @@ Search keys are space-separated tokens in `Service.search_keys` (" n12 n3 d3 lfr
   d<id>  tagged with this level-1 need itself (a level-2 search under it matches it),
   l<code> language spoken, c<id> commune served, p<code> extra postal code served,
   r      serves the whole region.
-Each process reads them into its in-memory search index (searchmemory.py), which filters by
+Each process reads them into its in-memory search index (search/index.py), which filters by
 them; the GIN index migration 0005 put on them is dropped by migration 0008 (nothing queries
 them in SQL any more, and it cost every write).
 """
@@ -26,9 +26,9 @@ from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
 
-from maillage.directory.generation import bump_generation
 from maillage.directory.models import HOURS_PREFETCH, Frequency, OpeningSlot, Schedule, Service
-from maillage.directory.opening import _rule
+from maillage.directory.opening import _rule, schedule_days
+from maillage.directory.search.generation import bump_generation
 from maillage.taxonomy.models import Category
 
 WEEK_MINUTES = 7 * 1440
@@ -58,7 +58,7 @@ def language_token(code: str) -> str:
     return f"l{code.strip().lower()}"
 
 
-# Tokens only the in-memory index adds (searchmemory.py), from the modalities and is_free columns.
+# Tokens only the in-memory index adds (search/index.py), from the modalities and is_free columns.
 FREE_TOKEN = "free"
 
 
@@ -90,11 +90,13 @@ def search_keys(
 
 
 def is_plain_weekly(schedule: Schedule) -> bool:
-    """Every week on fixed weekdays: what a weekly slot represents exactly."""
+    """Every week on fixed weekdays, between two dates at most: what a weekly slot represents exactly
+    (a COUNT of occurrences is not: rrule decides)."""
     days = [part for part in schedule.byday.split(",") if part]
     whole_minutes = all(moment.second == moment.microsecond == 0 for moment in (schedule.opens_at, schedule.closes_at))
     return (
         whole_minutes
+        and schedule.count is None
         and schedule.freq == Frequency.WEEKLY
         and schedule.interval == 1
         and not schedule.bymonthday
@@ -135,11 +137,15 @@ def hours_for_slots(service: Service) -> tuple[list[Schedule], bool]:
 
 
 def _slot_rows(service: Service, schedules: Iterable[Schedule]) -> list[OpeningSlot]:
-    return [
-        OpeningSlot(service=service, start=start, end=end, valid_from=schedule.valid_from, valid_to=schedule.valid_to)
-        for schedule in schedules
-        for start, end in weekly_slots(schedule)
-    ]
+    """The weekly slots, valid on the schedule's days (its validity narrowed by dtstart and until)."""
+    rows = []
+    for schedule in schedules:
+        first, last = schedule_days(schedule)
+        rows += [
+            OpeningSlot(service=service, start=start, end=end, valid_from=first, valid_to=last)
+            for start, end in weekly_slots(schedule)
+        ]
+    return rows
 
 
 def refresh_opening_slots(service: Service) -> None:

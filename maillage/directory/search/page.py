@@ -20,8 +20,8 @@ from maillage.core.models import Role
 from maillage.core.tenancy import active_memberships, is_federation_staff, organisations_of
 from maillage.directory.forms import SearchForm
 from maillage.directory.models import Worker
-from maillage.directory.queries import SearchCriteria, search
 from maillage.directory.search.cards import build_cards
+from maillage.directory.search.engine import SearchCriteria, search
 from maillage.directory.search.state import active_filters, canonical_pairs, url_of
 
 
@@ -75,7 +75,7 @@ def _search_page(request: HttpRequest, *, professional: bool) -> HttpResponse:
     workers: dict[int, list[Worker]] = {}
     if professional and results:
         for worker in Worker.objects.filter(
-            service__in=[r.service for r in results], consent=True, is_active=True
+            service__in=[r.service.pk for r in results], consent=True, is_active=True
         ).order_by("full_name"):
             workers.setdefault(worker.service_id, []).append(worker)
     rows = [(r, workers.get(r.service.pk, [])) for r in results or []]

@@ -22,8 +22,8 @@ from django.utils.translation import gettext as _
 from maillage.core.audit import log_action
 from maillage.core.models import Commune, PostalCode, User
 from maillage.directory.calendars import CALENDARS
-from maillage.directory.exchange.documents import HOLIDAY_SCHEME, HSDS_STATUSES, SCHEME, _id
-from maillage.directory.exchange.values import (
+from maillage.directory.hsds.export.documents import HOLIDAY_SCHEME, HSDS_STATUSES, SCHEME, _id
+from maillage.directory.hsds.importing.values import (
     ValueReader,
     _not_importable,
     _text,
@@ -44,7 +44,7 @@ from maillage.directory.models import (
 )
 from maillage.directory.models_network import Quartier
 from maillage.directory.opening import validate_recurrence
-from maillage.directory.searchindex import refresh_search_index, refresh_services_at
+from maillage.directory.search.keys import refresh_search_index, refresh_services_at
 from maillage.directory.services import refresh_search_text
 from maillage.taxonomy.queries import active_categories
 
@@ -199,12 +199,17 @@ class _Importer(ValueReader):
         )
         if times is None:
             return
+        count = self.count(data.get("count"), f"{path}.count")
+        if count is not None and dates["dtstart"] is None and dates["valid_from"] is None:
+            # COUNT counts occurrences from the first one: without a start it bounds nothing.
+            self.error(f"{path}.count", _("a count of occurrences needs the date of the first one (dtstart)"))
+            return
         Schedule.objects.update_or_create(
             uuid=key,
             defaults={
                 **fields,
                 **dates,
-                "count": self.count(data.get("count"), f"{path}.count"),
+                "count": count,
                 "opens_at": times[0],
                 "closes_at": times[1],
                 "description": str(data.get("description") or "")[:200],

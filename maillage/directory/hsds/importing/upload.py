@@ -9,8 +9,8 @@ from django.utils.translation import gettext as _
 
 from maillage.core.models import User
 from maillage.core.uploads import check_upload_size, load_json_bounded, open_zip_safely
-from maillage.directory.exchange.importing import ImportReport, import_documents
-from maillage.directory.exchange.tabular import import_tabular
+from maillage.directory.hsds.importing.documents import ImportReport, import_documents
+from maillage.directory.hsds.importing.tabular import import_tabular
 
 
 def import_upload(actor: User | None, upload: Any) -> ImportReport:

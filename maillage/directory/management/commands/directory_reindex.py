@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from maillage.directory.searchindex import reindex_all
+from maillage.directory.search.keys import reindex_all
 
 
 class Command(BaseCommand):

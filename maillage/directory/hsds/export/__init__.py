@@ -1,0 +1,1 @@
+"""HSDS export (see ../__init__.py)."""

@@ -1,0 +1,1 @@
+"""HSDS importing (see ../__init__.py)."""
