@@ -3,6 +3,6 @@
 
 def post_worker_init(worker: object) -> None:
     """Each web worker reads the directory's search index as it starts, not on someone's first search."""
-    from maillage.directory.searchmemory import warm_up
+    from maillage.directory.search.index import warm_up
 
     warm_up()
