@@ -133,3 +133,60 @@ def test_calls_are_written_a_batch_at_a_time_all_in_order(line, themes, monkeypa
         ("C2", 0),
     ]
     assert list(Callback.objects.filter(organisation=line).values_list("request__call__external_ref")) == [("C1",)]
+
+
+def test_copy_writes_the_rows_the_orm_writes(line, themes):
+    """On PostgreSQL the import writes by COPY; the ORM path (SQLite's) is the reference."""
+    from django.db import connection
+
+    from maillage.core.models import Organisation
+    from maillage.helpline import importer, importer_copy
+    from maillage.helpline.models import Call, Callback, Request
+
+    if connection.vendor != "postgresql":
+        pytest.skip("COPY is PostgreSQL's")
+    other = Organisation.objects.create(short_name="Other line", name_fr="Other line", sector="federation")
+    rows = [
+        importer.Row(2 + n, {**GOOD, "call_id": f"C{n // 2}", "started_at": "2021-01-04 09:15", **FOOD})
+        for n in range(5)
+    ]
+    rows[3].values.update(action="callback", postal_code="4000", comment="")
+    good, _errors = importer.validate(line, rows)
+    assert importer._write_batch(line, good) == importer_copy.write_batch(other, good) == (3, 5)
+
+    def written(organisation):
+        calls = Call.objects.filter(organisation=organisation).order_by("external_ref")
+        requests = Request.objects.filter(organisation=organisation).order_by("call__external_ref", "position")
+        callbacks = Callback.objects.filter(organisation=organisation)
+        return (
+            list(
+                calls.values_list(
+                    *[
+                        c
+                        for c in importer_copy.CALL_COLUMNS
+                        if c not in ("id", "organisation_id", "created_at", "updated_at")
+                    ],
+                    "responder_id",
+                    "reference_id",
+                )
+            ),
+            list(
+                requests.values_list(
+                    "call__external_ref",
+                    "position",
+                    "category_id",
+                    "theme_id",
+                    "note",
+                    "action",
+                    "service_id",
+                    "unmet_reason",
+                    "started_at",
+                )
+            ),
+            list(
+                callbacks.values_list("request__call__external_ref", "due_at", "outcome", "outcome_note", "done_by_id")
+            ),
+        )
+
+    assert written(other) == written(line)
+    assert [len(part) for part in written(other)] == [3, 5, 1]
