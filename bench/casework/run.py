@@ -1,6 +1,9 @@
 """Time two-dimension cross-tabs on PostgreSQL (through the engine) and on DuckDB (same rows, same SQL shape).
 
-DATABASE_URL=postgres://postgres@127.0.0.1:5432/maillage_bench_casework .venv/bin/python bench/casework/run.py
+flock /tmp/bench.lock .venv/bin/python bench/casework/run.py --port 5432 --database maillage_bench_casework \
+    --output /tmp/casework.txt
+
+Reads only (the one follow-up it records is rolled back). Every line printed is appended to --output.
 """
 
 from __future__ import annotations
@@ -16,7 +19,23 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "maillage.settings")
 
-import django
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--database", required=True)
+    parser.add_argument("--output", required=True, help="a text file every printed line is appended to")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--no-duckdb", action="store_true")
+    parser.add_argument("--only", action="append", help="scenarios whose label contains this (repeatable)")
+    return parser.parse_args()
+
+
+ARGS = _arguments() if __name__ == "__main__" else None
+if ARGS is not None:
+    os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:{ARGS.port}/{ARGS.database}"
+
+import django  # noqa: E402 - after the database is chosen
 
 django.setup()
 
@@ -282,11 +301,19 @@ def record_follow_up_ms(centre: int) -> tuple[float, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--no-duckdb", action="store_true")
-    parser.add_argument("--only", action="append", help="scenarios whose label contains this (repeatable)")
-    args = parser.parse_args()
+    args = ARGS
+    assert args is not None
+    output = open(args.output, "a", encoding="utf-8")  # noqa: SIM115 - open for the whole run
+
+    def say(*parts: object, **_options: object) -> None:
+        """Print, and append the line to --output."""
+        line = " ".join(str(part) for part in parts)
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+        output.write(line + "\n")
+        output.flush()
+
+    say(f"casework bench {time.strftime('%Y-%m-%d %H:%M %Z')}, database {args.database}")
     global REPEAT
     REPEAT = args.repeat
     from maillage.casework import rollups
@@ -304,7 +331,7 @@ def main() -> None:
         n_requests = cursor.fetchone()[0]
         cursor.execute("SELECT count(*) FROM casework_statcell")
         n_cells = cursor.fetchone()[0]
-    print(
+    say(
         f"rows: {n_followups} follow-ups, {n_requests} requests, {len(centres)} centres;"
         f" roll-up cells {n_cells} (built: {rollups.available()}); load {os.getloadavg()}"
     )
@@ -316,9 +343,9 @@ def main() -> None:
         median, worst = timed(lambda p=params, s=scope: build(p, s))
         source = "roll-ups" if _reads_rollups(params, scope) else "raw rows"
         results.append((f"{label}, {where}", median, worst))
-        print(f"PostgreSQL  {label}, {where}: median {median:.0f} ms, max {worst:.0f} ms ({source})", flush=True)
+        say(f"PostgreSQL  {label}, {where}: median {median:.0f} ms, max {worst:.0f} ms ({source})", flush=True)
     median, worst = record_follow_up_ms(centres[0])
-    print(f"PostgreSQL  record a follow-up with 2 requests (roll-ups kept): median {median:.0f} ms, max {worst:.0f} ms")
+    say(f"PostgreSQL  record a follow-up with 2 requests (roll-ups kept): median {median:.0f} ms, max {worst:.0f} ms")
     if args.no_duckdb:
         return
     # DuckDB: the same rows, copied out of PostgreSQL as CSV.
@@ -341,16 +368,16 @@ def main() -> None:
             for chunk in copy:
                 out.write(chunk)
         db.execute(f"CREATE TABLE {table} AS SELECT * FROM read_csv_auto('{path}')")
-    print(f"DuckDB load: {time.perf_counter() - start:.1f} s; load {os.getloadavg()}")
+    say(f"DuckDB load: {time.perf_counter() - start:.1f} s; load {os.getloadavg()}")
     ids = ", ".join(str(c) for c in centres)
     for (label, median_pg, _worst), scenario in zip(results, chosen, strict=True):
         sql = scenario[4].format(one=centres[0], ids=ids)
         median, worst = timed(lambda q=sql: db.execute(q).fetchall())
-        print(
+        say(
             f"DuckDB      {label}: median {median:.0f} ms, max {worst:.0f} ms (PostgreSQL {median_pg:.0f} ms)",
             flush=True,
         )
-    print(f"load {os.getloadavg()}")
+    say(f"load {os.getloadavg()}")
 
 
 if __name__ == "__main__":
