@@ -110,6 +110,7 @@ class RowChecker:
         self.organisation = organisation
         self.actor = actor
         self.case_files: dict[int, CaseFile | None] = {}
+        self.categories: dict[tuple[str, str, str], tuple[Category | None, list[str]]] = {}
         self.kind = kind
         # Our field → the column as the file names it (the saved mapping, else the field's code as header).
         self.columns = {name: (columns.get(name) or name) for name, _label in FIELDS[kind]}
@@ -137,9 +138,20 @@ class RowChecker:
         return value
 
     def _category(self, row: Mapping[str, str], name: str, axis: str, problems: list[str]) -> Category | None:
+        """Each (column, text) is looked up once per file: a file names the same few categories on every row,
+        and one lookup is one to several queries."""
         text = self.get(row, name)
         if not text:
             return None
+        key = (name, axis, text)
+        if key not in self.categories:
+            found: list[str] = []
+            self.categories[key] = (self._find_category(name, axis, text, found), found)
+        category, messages = self.categories[key]
+        problems.extend(messages)
+        return category
+
+    def _find_category(self, name: str, axis: str, text: str, problems: list[str]) -> Category | None:
         category = resolve_category(axis, text)
         if category is None:
             old = (
