@@ -119,3 +119,39 @@ def test_a_location_with_bounded_hours_stops_opening_its_services() -> None:
     assert (is_open(service, at(11, 2)), is_open(service, at(11, 9))) == (True, False)
     assert [r.service.pk for r in search(SearchCriteria(open_now=True, at=at(11, 2)))] == [service.pk]
     assert search(SearchCriteria(open_now=True, at=at(11, 9))) == []
+
+
+def test_migration_0013_leaves_services_with_bounded_schedules_to_rrule() -> None:
+    """Slots written before the bounds counted are dropped for those services (own or location hours)."""
+    import importlib
+
+    from django.apps import apps
+
+    from maillage.directory.models import OpeningSlot
+
+    migration = importlib.import_module("maillage.directory.migrations.0013_bounded_schedules_left_to_rrule")
+    plain = make_service(name_fr="Sans bornes", hours=[("MO", time(9), time(12))])
+    bounded = _monday_mornings(until=date(2026, 11, 16))
+    building = make_service(name_fr="Dans le bâtiment", postal_code="1070")
+    location = Location.objects.get(service_at_locations__service=building)
+    directory_services.add_location_schedule(
+        None, location, {"byday": "TU", "opens_at": time(9), "closes_at": time(12), "dtstart": date(2026, 11, 3)}
+    )
+    # As 0012 left them: weekly slots that ignore the bounds.
+    Service.objects.filter(pk__in=[bounded.pk, building.pk]).update(hours_in_slots=True)
+    OpeningSlot.objects.create(service=bounded, start=540, end=720)
+    migration.leave_bounded_to_rrule(apps, None)
+    kept = {s.name_fr: (s.hours_in_slots, s.opening_slots.count()) for s in Service.objects.all()}
+    assert kept == {"Sans bornes": (True, 1), "Permanence bornée": (False, 0), "Dans le bâtiment": (False, 0)}
+    assert plain.opening_slots.count() == 1
+
+
+def test_the_service_page_says_when_a_bounded_schedule_ends() -> None:
+    from django.test import Client
+    from django.urls import reverse
+
+    service = _monday_mornings(
+        dtstart=date(2026, 11, 2), count=3, until=date(2026, 11, 16), valid_to=date(2026, 12, 31)
+    )
+    page = Client().get(reverse("directory:service", args=[service.pk])).content.decode()
+    assert "09:00–12:00 (jusqu'au 16 novembre 2026) (3 fois)" in page

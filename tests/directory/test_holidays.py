@@ -16,7 +16,7 @@ from maillage.directory.calendars import holiday_days, parse_calendars
 from maillage.directory.forms import ServiceForm, StatusForm
 from maillage.directory.models import CrisisStatus, Service
 from maillage.directory.opening import BRUSSELS, is_open, next_opening
-from maillage.directory.search.engine import SearchCriteria, search
+from maillage.directory.search.engine import SearchCriteria, search, services_for_referral
 from tests.conftest import client_for
 from tests.directory.factories import make_service
 from tests.factories import member
@@ -55,6 +55,13 @@ def test_closed_on_a_public_holiday_and_next_opening_after_it(themes) -> None:  
             (service.pk, False, datetime(2026, 11, 12, 9, 0, tzinfo=BRUSSELS))
         ]
         assert search(SearchCriteria(category=themes["FOOD"], postal_code="1070", open_now=True, at=armistice)) == []
+        # The helpline's referral picker too: closed today, opens the day after.
+        [suggested] = services_for_referral(themes["FOOD"], "1070", None, armistice)
+        assert (suggested.service.pk, suggested.is_open, suggested.next_opening) == (
+            service.pk,
+            False,
+            datetime(2026, 11, 12, 9, 0, tzinfo=BRUSSELS),
+        )
 
 
 def test_service_without_calendar_stays_open_and_location_calendar_counts(themes) -> None:  # type: ignore[no-untyped-def]
