@@ -143,6 +143,39 @@ def test_htmx_post_answers_the_saved_call_inside_a_fresh_form(responder, themes)
     assertContains(second, '<option value="fr" selected>French</option>', html=True)
 
 
+def test_the_fresh_form_from_parts_kept_per_process_equals_the_whole_form_rendered_anew(responder_client, themes):
+    """Speed work pinned to the obvious path: the saved-call answer, built around the empty fields kept per
+    process, is byte for byte the form rendered whole (same token, key, start time and saved call)."""
+    from django.template.loader import render_to_string
+    from django.utils.html import format_html
+
+    from maillage.helpline.forms import CallForm, RequestFormSet
+    from maillage.helpline.views.calls import _fill_service_choices
+
+    for language in ("nl", "fr", "nl"):  # the second Dutch answer comes from the kept parts
+        with time_machine.travel(timezone.make_aware(datetime(2026, 11, 23, 15, 4)), tick=False):
+            answer = responder_client.post(
+                reverse("helpline:call_new"), _post_data(language=language), headers={"HX-Request": "true"}
+            )
+            html = answer.content.decode()
+            formset = RequestFormSet(prefix="requests")
+            _fill_service_choices({"language": language}, formset)
+            whole = render_to_string(
+                "helpline/_call_form.html",
+                {
+                    "form": CallForm(initial={"language": language}),
+                    "formset": formset,
+                    "action_url": reverse("helpline:call_new"),
+                    "submission_key_slot": format_html(
+                        '<input type="hidden" name="submission_key" value="{}">', _value_of(html, "submission_key")
+                    ),
+                    "csrf_token": _value_of(html, "csrfmiddlewaretoken"),
+                    "saved_call": Call.objects.latest("pk"),
+                },
+            )
+        assert html == whole
+
+
 def test_fresh_form_after_a_save_has_the_fields_of_the_page_form(responder_client, themes):
     page = responder_client.get(reverse("helpline:call_new")).content.decode()
     saved = responder_client.post(reverse("helpline:call_new"), _post_data(), headers={"HX-Request": "true"})

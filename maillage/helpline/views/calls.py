@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -13,8 +15,9 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -55,20 +58,32 @@ def _describe_call(call: Call) -> tuple[str, str]:
     return reverse("helpline:call_detail", args=[call.pk]), _("Call #%(id)s was already saved.") % {"id": call.pk}
 
 
+@functools.lru_cache(maxsize=32)
+def _blank_parts(language: str, call_language: str) -> dict[str, str]:
+    """The next call's empty fields after its start time, and its one empty request row, as HTML: the same
+    for every responder of one interface language and call language, with no token, key or time in them —
+    rendered once per process (form widgets were most of a logged call's CPU)."""
+    with translation.override(language):
+        form = CallForm(initial={"language": call_language})
+        formset = RequestFormSet(prefix="requests")
+        _fill_service_choices({"language": call_language}, formset)
+        return {
+            "call_fields": render_to_string("helpline/_call_fields.html", {"form": form, "call": None}),
+            "rows": render_to_string("helpline/_request_rows.html", {"formset": formset, "call": None}),
+        }
+
+
 def _blank_form(request: HttpRequest, line: Organisation, call_language: str, extra: dict[str, Any]) -> HttpResponse:
-    """A fresh empty form for the next call, rendered for this request (its own CSRF token and submission key)."""
+    """A fresh empty form for the next call, rendered for this request (its own CSRF token, submission key and
+    start time) around the parts that are the same for everyone."""
     if call_language not in LineLanguage.values:
         call_language = LineLanguage.FR
-    form = CallForm(initial={"language": call_language})
-    formset = RequestFormSet(prefix="requests")
-    _fill_service_choices({"language": call_language}, formset)
     context = {
-        "form": form,
-        "formset": formset,
+        "form": CallForm(initial={"language": call_language}),
         "line": line,
         "action_url": reverse("helpline:call_new"),
         "submission_key_slot": hidden_input(None),  # a new key: the next call is another submission
-        "blank_rows_key": f"{get_language()}-{call_language}",
+        "blank_parts": _blank_parts(get_language() or settings.LANGUAGE_CODE, call_language),
         **extra,
     }
     return fragment(request, "helpline/_call_form.html", context)
