@@ -270,6 +270,12 @@ def compare(
     cell_of: Callable[[str], tuple[str, ...]] = _line_cell
     if protected is not None:
         family = protected
+        # A category hidden in this table though it counts nothing here gets its line (absent reads as 0).
+        categories = categories + [
+            key[0]
+            for key, state in protected.states.items()
+            if state != SHOWN and key[0] != TOTAL and key[0] not in categories and not indicator.is_total
+        ]
     else:
         family, cell_of = _family(indicator, period, categories, centre_id, linked, counts, scope, distinct)
         if linked is not None and not indicator.is_total:

@@ -25,6 +25,7 @@ sum of the level-2 figures (for declared figures too).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,7 +33,7 @@ from maillage.core.models import Organisation
 from maillage.sector.comparison import MULTI_VALUED, DistinctTotal
 from maillage.sector.counts import TOTAL as TOTAL_LINE
 from maillage.sector.counts import Counts, counts_for, data_stamp
-from maillage.sector.disclosure_bridge import SHOWN, TOTAL, Bound, Family, protect_figure_family
+from maillage.sector.disclosure_bridge import SHOWN, TOTAL, Bound, DisclosureRefused, Family, protect_figure_family
 from maillage.sector.indicators import INDICATORS
 from maillage.sector.monthly import AXES, level1_of
 from maillage.sector.periods import Period
@@ -57,9 +58,6 @@ class ReportFigures:
     counts: dict[tuple[str, str], Counts] = field(default_factory=dict)
     families: dict[tuple[str, str], Family] = field(default_factory=dict)
     distinct: dict[tuple[str, str], DistinctTotal] = field(default_factory=dict)
-    # Every figure of every set, for the audit of the whole report: key → (base cells, value, state).
-    published: dict[Any, tuple[list[Any], int, str]] = field(default_factory=dict)
-    bounds: list[Bound] = field(default_factory=list)
 
 
 def _total_code(code: str) -> str:
@@ -131,7 +129,6 @@ def protect_report(
         for part in parts_of(code):
             builder.figure(code, part, TOTAL_LINE, {TOTAL_LINE})
         family = builder.protect(f"report:{code}:{period.year}")
-        builder.record(out, family)
         for part in parts_of(code):
             cell = (code, part, TOTAL_LINE)
             total_states[(code, part)] = (family.state(cell), builder.values.get(cell, 0))
@@ -162,28 +159,23 @@ def protect_report(
             members[upper] = groups
         multi = MULTI_VALUED.get(code)
         total_code = _total_code(code)
-        builder = _Builder(code, _is_additive(code), sector_of, subsidies, multi=multi is not None)
-        builder.add_base(network[code].by_centre, {j: by_subsidy.get((code, j), {}) for j in subsidies})
-        fixed: dict[Any, str] = {}
+
+        spec = _Breakdown(code, codes, members, values, multi, total_states, f"report:{code}:{period.year}")
+        inputs = (network[code].by_centre, {j: by_subsidy.get((code, j), {}) for j in subsidies}, sector_of, subsidies)
+
+        builder, family, fixed = _breakdown(spec, parts_of, *inputs)
+        withheld: set[tuple[str, str]] = set()
+        if family.refused and any(part != NETWORK for each in codes for part in parts_of(each)):
+            # A part that cannot be protected (e.g. a sector whose requests are all of one theme, with its
+            # total printed) is withheld whole — no line at all — and the network protected on its own.
+            withheld = {(each, part) for each in codes for part in parts_of(each) if part != NETWORK}
+            builder, family, fixed = _breakdown(spec, lambda _code: [NETWORK], *inputs)
         for each in codes:
             for part in parts_of(each):
-                keys = list(members[each])
-                for key in keys:
-                    builder.figure(each, part, key, members[each][key])
-                units_state, units = total_states[(total_code, part)]
-                if multi is not None:
-                    builder.distinct_total(each, part, units, keys, covers=multi[1])
-                else:
-                    builder.figure(each, part, TOTAL, set(values))
-                    builder.lines.append(((each, part, TOTAL), [(each, part, key) for key in keys]))
-                total_key = (each, part, TOTAL)
-                if multi is not None or builder.value_of(total_key) == units:
-                    builder.disclosed.append(total_key)
-                    fixed[total_key] = units_state
-        family = builder.protect(f"report:{code}:{period.year}")
-        builder.record(out, family, fixed)
-        for each in codes:
-            for part in parts_of(each):
+                if (each, part) in withheld:
+                    out.families[(each, part)] = Family({}, {}, refused=str(DisclosureRefused().message))
+                    out.counts[(each, part)] = Counts(each, {}, {}, [])
+                    continue
                 states: dict[tuple[str, ...], str] = {
                     (key,): fixed.get((each, part, key), family.state((each, part, key)))
                     for key in [*members[each], TOTAL]
@@ -208,6 +200,49 @@ def protect_report(
                         multi[1],
                     )
     return out
+
+
+@dataclass
+class _Breakdown:
+    """One breakdown's set: its indicator (and its level 1), categories, multi-valued or not."""
+
+    code: str
+    codes: list[str]
+    members: dict[str, dict[str, set[str]]]
+    values: set[str]
+    multi: tuple[str, bool] | None
+    total_states: dict[tuple[str, str], tuple[str, int]]
+    name: str
+
+
+def _breakdown(
+    spec: _Breakdown,
+    parts: Callable[[str], list[str]],
+    network: dict[int, dict[str, int]],
+    by_subsidy: dict[int, dict[int, dict[str, int]]],
+    sector_of: dict[int, str],
+    subsidies: list[int],
+) -> tuple[_Builder, Family, dict[Any, str]]:
+    """Protect one breakdown in the `parts` given; the totals' states (`fixed`) come from their own set."""
+    builder = _Builder(spec.code, _is_additive(spec.code), sector_of, subsidies, multi=spec.multi is not None)
+    builder.add_base(network, by_subsidy)
+    fixed: dict[Any, str] = {}
+    for each in spec.codes:
+        for part in parts(each):
+            keys = list(spec.members[each])
+            for key in keys:
+                builder.figure(each, part, key, spec.members[each][key])
+            units_state, units = spec.total_states[(_total_code(spec.code), part)]
+            if spec.multi is not None:
+                builder.distinct_total(each, part, units, keys, covers=spec.multi[1])
+            else:
+                builder.figure(each, part, TOTAL, set(spec.values))
+                builder.lines.append(((each, part, TOTAL), [(each, part, key) for key in keys]))
+            total_key = (each, part, TOTAL)
+            if spec.multi is not None or builder.value_of(total_key) == units:
+                builder.disclosed.append(total_key)
+                fixed[total_key] = units_state
+    return builder, builder.protect(f"{spec.name}:{len(parts(spec.code))}"), fixed
 
 
 class _Builder:
@@ -308,9 +343,3 @@ class _Builder:
             disclosed=self.disclosed,
             fixed=dict.fromkeys(self.zeros, SHOWN),
         )
-
-    def record(self, out: ReportFigures, family: Family, fixed: dict[Any, str] | None = None) -> None:
-        for figure, cells in self.figures.items():
-            state = (fixed or {}).get(figure, family.state(figure))
-            out.published[figure] = (cells, self.values[figure], state if not family.refused else "x")
-        out.bounds += self.bounds

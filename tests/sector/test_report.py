@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from django.contrib.staticfiles import finders
 from django.urls import reverse
 from django.utils.html import escape
 
@@ -40,6 +43,9 @@ def test_the_report_is_made_in_one_action(world: World, report: ReportRun) -> No
     assert escape(describe_rule()) in html
     assert "Food aid grew in every centre." in html
     assert "CSS A" not in html.split('id="methods"')[0]  # centres are named only among the report's sources
+    # Printable: the document's stylesheet has its print rules.
+    assert "/static/sector/sector.css" in html
+    assert "@media print" in Path(str(finders.find("sector/sector.css"))).read_text()
     pdf = client_for(world.staff).get(reverse("sector:report_pdf", kwargs={"run_id": report.pk}))
     assert pdf.status_code == 200
     assert pdf.content.startswith(b"%PDF")

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from maillage.casework.schemes import ensure_casework_schemes
+from maillage.core.models import Organisation
 from maillage.sector.report import report_context
 from maillage.stats.disclosure import TOTAL, Rule, audit_published, protect
 from tests.casework.factories import (
@@ -57,6 +58,13 @@ def subsidy_pk(db: None) -> int:
                     subsidy=subsidy if funded else None,
                 )
                 RequestFactory(follow_up=followup, theme=category("request-themes", theme))
+    # The year before: 6 food requests in CSS A, 7 housing ones in CASG D.
+    for name, theme, n in (("CSS A", "FOOD.PARCEL", 6), ("CASG D", "HOUSING.RENT", 7)):
+        centre = Organisation.objects.get(short_name=name)
+        for _ in range(n):
+            case_file = CaseFileFactory(person=PersonFactory(organisation=centre))
+            followup = FollowUpFactory(case_file=case_file, date=datetime.date(YEAR - 1, 5, 2))
+            RequestFactory(follow_up=followup, theme=category("request-themes", theme))
     return int(subsidy.pk)
 
 
@@ -129,6 +137,14 @@ def test_the_network_minus_a_sector_or_the_subsidised_part_gives_nothing_away(su
                     isinstance(published[(whole, "requests.theme1", key)], int)
                     and isinstance(published[(part, "requests.theme1", key)], int)
                 ), (key, other)
+    # The year against the year before, in the same lines.
+    network_block = next(b for b in context["parts"][0].blocks if b.comparison.indicator.code == "requests.theme1")
+    assert [(line.label.split(" — ")[0], line.now, line.before) for line in network_block.lines] == [
+        ("FOOD", "40", "6"),
+        ("HOUSING", "x", "7"),
+        ("INCOME", "<5", "0"),
+    ]
+    assert (network_block.lines[0].before_share, network_block.lines[1].before_share) == (46.2, 53.8)
     # Everything printed together, by linear programming: every hidden figure keeps its interval.
     intervals = _audit(published)
     assert len(intervals) >= 4

@@ -42,6 +42,8 @@ class Bound:
     total: Hashable
     parts: tuple[Hashable, ...]
     covers: bool = True
+    contained: bool = True  # False: only total ≤ Σ parts (periods overlapping the total, not inside it)
+    categories: bool = True  # the parts are categories (the one-category rule applies), not periods
 
 
 @dataclass(frozen=True)
@@ -130,7 +132,7 @@ class _System:
             t = self.index[bound.total]
             total = self.matrix[t]
             members = [self.index[part] for part in bound.parts]
-            for m in members:
+            for m in members if bound.contained else []:
                 if self.values[m] <= self.values[t]:
                     fact_rows.append(self.matrix[m] - total)
                     fact_values.append(0.0)
@@ -219,7 +221,10 @@ def protect_figures(
     alias = {key: first.setdefault(frozenset(cells), key) for key, cells in figures.items()}
     figures = {key: cells for key, cells in figures.items() if alias[key] == key}
     lines = [(alias[total], tuple(dict.fromkeys(alias[p] for p in parts))) for total, parts in lines]
-    bounds = [Bound(alias[b.total], tuple(dict.fromkeys(alias[p] for p in b.parts)), b.covers) for b in bounds]
+    bounds = [
+        Bound(alias[b.total], tuple(dict.fromkeys(alias[p] for p in b.parts)), b.covers, b.contained, b.categories)
+        for b in bounds
+    ]
     fixed = {alias[key]: kind for key, kind in (fixed or {}).items() if key in alias}
     disclosed = [alias[key] for key in disclosed if key in alias]
     system = _System(figures, base, known, bounds, facts)
@@ -240,13 +245,17 @@ def protect_figures(
             masked[i] = kind == SECONDARY and rule.is_small(int(values[i]))
             label_fixed[i] = kind == SMALL
     groups = [[system.index[total], *(system.index[p] for p in parts)] for total, parts in lines]
-    groups += [[system.index[b.total], *(system.index[p] for p in b.parts)] for b in bounds if b.covers]
+    groups += [
+        [system.index[b.total], *(system.index[p] for p in b.parts)] for b in bounds if b.covers and b.categories
+    ]
     for key in disclosed:  # known to the reader from another family: never hidden here
         hidden[system.index[key]] = False
         keep[system.index[key]] = True
     for group in groups:  # every contributor of a line in one category
         nonzero = [m for m in group[1:] if values[m] > 0]
         if values[group[0]] > 0 and len(nonzero) == 1:
+            if keep[nonzero[0]]:  # the one category is a figure the reader knows (the total itself): no way
+                raise DisclosureRefused()
             hidden[nonzero[0]] = True
     # Neighbours: figures in a line or bound with it, or sharing base counts with it.
     overlap = (system.matrix @ system.matrix.T).tocsr()
