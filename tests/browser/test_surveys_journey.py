@@ -1,5 +1,6 @@
 """A survey built in the browser, answered by two organisations through their links (one on a phone,
-by keyboard), and its results read: table, chart, shared results; every page passes axe."""
+by keyboard), and its results read: table, chart, shared results; a question edited and moved while the
+survey is a draft; every page passes axe."""
 
 from __future__ import annotations
 
@@ -65,7 +66,26 @@ def test_build_answer_as_two_organisations_and_read_results(page, phone_page) ->
         "Avez-vous besoin de masques ?", "Combien de masques ?",
     ]  # fmt: skip
     assert_no_axe_violations(page)
-    page.goto(page.url + "invite/")
+    manage_url = page.url
+    # Edit the first question (its Dutch text), then move it down and back up, as a draft allows.
+    page.get_by_role("link", name="Modifier la question q1").click()
+    page.wait_for_load_state()
+    assert_no_axe_violations(page)
+    page.locator("input[name=text_nl]").fill("Hebt u mondmaskers nodig?")
+    page.get_by_role("button", name="Enregistrer la question").click()
+    page.wait_for_load_state()
+    assert page.locator(".messages").inner_text() == "Question enregistrée."
+    page.get_by_role("button", name="Descendre la question q1").click()
+    page.wait_for_load_state()
+    assert page.locator("section[aria-labelledby=questions-title] li strong").all_inner_texts() == [
+        "Combien de masques ?", "Avez-vous besoin de masques ?",
+    ]  # fmt: skip
+    page.get_by_role("button", name="Monter la question q1").click()
+    page.wait_for_load_state()
+    assert page.locator("section[aria-labelledby=questions-title] li strong").all_inner_texts() == [
+        "Avez-vous besoin de masques ?", "Combien de masques ?",
+    ]  # fmt: skip
+    page.goto(manage_url + "invite/")
     for centre in centres:
         page.get_by_label(str(centre)).check()
     page.locator("form.card button[type=submit]").click()
@@ -107,3 +127,9 @@ def test_build_answer_as_two_organisations_and_read_results(page, phone_page) ->
     assert_no_axe_violations(page)
     page.goto(f"/surveys/manage/{survey_id}/answers/")
     assert page.locator("tbody tr").count() == 2
+    # Shared back to the organisations asked: two answers, so every count is under the disclosure rule.
+    phone_page.goto(_link("coord0@example.org") + "results/")
+    assert phone_page.locator("main p", has_text="Organisations qui ont répondu").inner_text() == (
+        "Organisations qui ont répondu : <5"
+    )
+    assert_no_axe_violations(phone_page)
