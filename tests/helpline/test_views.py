@@ -398,6 +398,20 @@ def test_responder_edits_own_call_for_24_hours(responder_client, responder, them
     assert call.duration_minutes == 12
 
 
+def test_a_corrected_start_moves_the_requests_the_reports_count(responder, themes):
+    """Only the time changes: the requests keep their rows but follow the call's new start."""
+    from tests.helpline.factories import call_data
+
+    first = timezone.make_aware(datetime(2025, 3, 10, 9, 30))
+    call = log(responder, at=first)
+    corrected = first - timedelta(days=3)
+    services.update_call(responder, call, call_data(started_at=corrected))
+    call.refresh_from_db()
+    assert call.started_at == corrected
+    assert list(call.requests.values_list("started_at", flat=True)) == [corrected]
+    assert AuditEntry.objects.get(code="helpline.call.corrected").data["fields"] == ["started_at"]
+
+
 def test_other_responder_cannot_edit_but_staff_can(responder, other_responder, federation_staff, staff_client, themes):
     call = log(responder)
     other = client_for(other_responder)

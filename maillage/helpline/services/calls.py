@@ -360,6 +360,9 @@ def update_call(actor: User, call: Call, data: Mapping[str, Any] | CleanCall) ->
             call.requests.all().delete()
             _write_requests(call, clean.requests)
             changed.append("requests")
+        elif "started_at" in changed:
+            # The requests keep a copy of the call's start, which the reports filter on.
+            call.requests.update(started_at=call.started_at)
         log_action(
             actor,
             "helpline.call.corrected",
