@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
 import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,3 +42,20 @@ def ensure_database(url: str | None = None) -> bool:
         if not exists:
             connection.execute(f'CREATE DATABASE "{name}"')
     return not exists
+
+
+def measure_in_children(
+    script: str, args: object, runs: Iterable[tuple[str, str]], columns: Callable[[dict], list[object]]
+) -> list[str]:
+    """Run each (way, target) in a fresh process of `script` (its peak memory is its own) and give one
+    Markdown table row per run, the load average at its start in the last column."""
+    lines = []
+    for way, target in runs:
+        command = [sys.executable, script, "--port", str(args.port), "--database", args.database]  # type: ignore[attr-defined]
+        command += ["--output", args.output, "--child", way, target]  # type: ignore[attr-defined]
+        load = Path("/proc/loadavg").read_text().split()[:3]
+        result = json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
+        line = "| " + " | ".join(str(value) for value in [*columns(result), " ".join(load)]) + " |"
+        print(line, flush=True)
+        lines.append(line)
+    return lines

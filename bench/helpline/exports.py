@@ -14,28 +14,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import subprocess
 import sys
 import time
 import types
 from datetime import timedelta
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from common import ROOT, measure_in_children, setup_django
+
 BEFORE = "90652a0"  # the last commit with the dictionary-numbered row writer
-
-
-def _setup(port: int, database: str) -> None:
-    sys.path.insert(0, str(ROOT))
-    os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:{port}/{database}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "maillage.settings")
-    os.environ.setdefault("MAILLAGE_DEBUG", "false")
-    os.environ.setdefault("MAILLAGE_VAR_DIR", "/tmp/maillage-bench-helpline")
-    import django
-
-    django.setup()
 
 
 def _period(rows: int):  # type: ignore[no-untyped-def]
@@ -77,7 +65,7 @@ def _before_rows():  # type: ignore[no-untyped-def]
 
 def measure(way: str, rows: int, port: int, database: str) -> dict:
     """One measure, in this process (called in a child)."""
-    _setup(port, database)
+    setup_django(port, database)
     from django.db import connection
 
     from maillage.core.models import Organisation
@@ -149,20 +137,22 @@ def main() -> None:
         "| way | rows | days | seconds | rows/s | MB written | peak RSS MB | growth MB | load average |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    for rows in args.rows:
-        for way in args.ways:
-            if way == "xlsx" and rows > args.xlsx_max:
-                continue
-            command = [sys.executable, __file__, "--port", str(args.port), "--database", args.database]
-            command += ["--output", args.output, "--child", way, str(rows)]
-            load = Path("/proc/loadavg").read_text().split()[:3]
-            result = json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
-            line = (
-                f"| {way} | {result['rows']} | {result['days']} | {result['seconds']} | {result['rows_per_s']} | "
-                f"{result['mb_written']} | {result['peak_rss_mb']} | {result['growth_mb']} | {' '.join(load)} |"
-            )
-            print(line, flush=True)
-            lines.append(line)
+    runs = [(way, str(rows)) for rows in args.rows for way in args.ways if not (way == "xlsx" and rows > args.xlsx_max)]
+    lines += measure_in_children(
+        __file__,
+        args,
+        runs,
+        lambda r: [
+            r["way"],
+            r["rows"],
+            r["days"],
+            r["seconds"],
+            r["rows_per_s"],
+            r["mb_written"],
+            r["peak_rss_mb"],
+            r["growth_mb"],
+        ],
+    )
     with open(args.output, "a", encoding="utf-8") as file:
         file.write("\n".join(lines) + "\n")
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import resource
 import subprocess
@@ -23,20 +22,10 @@ import types
 from datetime import datetime, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from common import ROOT, measure_in_children, setup_django
+
 BEFORE = "90652a0"  # the last commit with the call-by-call checking
 HEADER = "call_id,started_at,duration_minutes,language,caller_sex,postal_code,caller_type,heard_via,urgency,category,action,note,comment"
-
-
-def _setup(port: int, database: str) -> None:
-    sys.path.insert(0, str(ROOT))
-    os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:{port}/{database}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "maillage.settings")
-    os.environ.setdefault("MAILLAGE_DEBUG", "false")
-    os.environ.setdefault("MAILLAGE_VAR_DIR", "/tmp/maillage-bench-helpline")
-    import django
-
-    django.setup()
 
 
 def journal_file(rows: int, work: Path) -> Path:
@@ -95,7 +84,7 @@ class _RollBackError(Exception):
 
 
 def measure(way: str, path: Path, port: int, database: str) -> dict:
-    _setup(port, database)
+    setup_django(port, database)
     from django.db import connection, transaction
 
     from maillage.core.models import Organisation
@@ -152,25 +141,28 @@ def main() -> None:
     if args.child:
         print(json.dumps(measure(args.child[0], Path(args.child[1]), args.port, args.database)))
         return
-    _setup(args.port, args.database)
+    setup_django(args.port, args.database)
     lines = [
         f"\n### Journal import, {time.strftime('%Y-%m-%d %H:%M %Z')}, database {args.database}\n",
         "| way | rows | calls | errors | seconds | rows/s | peak RSS MB | growth MB | load average |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    for rows in args.rows:
-        path = journal_file(rows, args.work)
-        for way in args.ways:
-            command = [sys.executable, __file__, "--port", str(args.port), "--database", args.database]
-            command += ["--output", args.output, "--child", way, str(path)]
-            load = Path("/proc/loadavg").read_text().split()[:3]
-            result = json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
-            line = (
-                f"| {way} | {result['rows']} | {result['calls']} | {result['errors']} | {result['seconds']} | "
-                f"{result['rows_per_s']} | {result['peak_rss_mb']} | {result['growth_mb']} | {' '.join(load)} |"
-            )
-            print(line, flush=True)
-            lines.append(line)
+    runs = [(way, str(journal_file(rows, args.work))) for rows in args.rows for way in args.ways]
+    lines += measure_in_children(
+        __file__,
+        args,
+        runs,
+        lambda r: [
+            r["way"],
+            r["rows"],
+            r["calls"],
+            r["errors"],
+            r["seconds"],
+            r["rows_per_s"],
+            r["peak_rss_mb"],
+            r["growth_mb"],
+        ],
+    )
     with open(args.output, "a", encoding="utf-8") as file:
         file.write("\n".join(lines) + "\n")
 

@@ -228,11 +228,7 @@ def change_part(actor: User, part: Theme | Group | Session, values: dict[str, An
     """
     model = type(part)
     with transaction.atomic():
-        event = _lock(
-            part.event_id,
-            theme_ids=[part.pk] if model is Theme else [],
-            group_ids=[part.pk] if model is Group else [],
-        )
+        event = _lock_event_of(part)
         current = model.objects.select_for_update().get(pk=part.pk, event=event)
         changed = _changed(current, values)
         if not changed:
@@ -290,15 +286,20 @@ def part_in_use(part: Theme | Group | Session) -> str:
     return ""
 
 
+def _lock_event_of(part: Theme | Group | Session) -> Event:
+    """Lock the part's event, and the part itself where it is a theme or a group (their seats are counted)."""
+    return _lock(
+        part.event_id,
+        theme_ids=[part.pk] if isinstance(part, Theme) else [],
+        group_ids=[part.pk] if isinstance(part, Group) else [],
+    )
+
+
 def remove_part(actor: User, part: Theme | Group | Session) -> None:
     """Remove a theme, a group or a session no one is registered for (set up by mistake)."""
     model = type(part)
     with transaction.atomic():
-        event = _lock(
-            part.event_id,
-            theme_ids=[part.pk] if model is Theme else [],
-            group_ids=[part.pk] if model is Group else [],
-        )
+        event = _lock_event_of(part)
         current = model.objects.select_for_update().filter(pk=part.pk, event=event).first()
         if current is None:
             return
