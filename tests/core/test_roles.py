@@ -5,18 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.contrib.admin.sites import site
 from django.core.exceptions import ValidationError
-from django.test import Client, RequestFactory
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from maillage.core import services
 from maillage.core.models import AuditEntry, Membership, Organisation, Role, User
 from maillage.core.tenancy import has_role
-from maillage.events.models import Event
 from tests.conftest import client_for
-from tests.events.factories import EventFactory
 from tests.factories import PASSWORD
 
 
@@ -169,26 +166,6 @@ def test_changing_a_role_is_audited(coordinator: User, organisation: Organisatio
 @pytest.fixture
 def superuser(db: None) -> User:
     return User.objects.create_superuser("root@example.org", "root-password-2026", full_name="Root")
-
-
-def test_event_edits_in_the_admin_write_an_audit_entry(superuser: User, organisation: Organisation) -> None:
-    event = EventFactory(organisation=organisation)
-    model_admin = site._registry[Event]
-    request = RequestFactory().post("/admin/")
-    request.user = superuser
-    form_class = model_admin.get_form(request, event, change=True)
-    form = form_class(instance=event, data={**form_class(instance=event).initial, "capacity": 12})
-    assert form.is_valid(), form.errors
-    model_admin.save_model(request, model_admin.save_form(request, form, change=True), form, True)
-    model_admin.save_related(request, form, [], True)
-    entry = AuditEntry.objects.get(code="events.event.changed_in_admin")
-    assert (entry.actor, entry.organisation, entry.target_id) == (superuser, organisation, str(event.pk))
-    assert "capacity" in entry.data["fields"]
-    client = Client()
-    client.force_login(superuser)
-    assert client.post(f"/admin/events/event/{event.pk}/delete/", {"post": "yes"}).status_code == 302
-    deleted = AuditEntry.objects.get(code="events.event.deleted_in_admin")
-    assert (deleted.actor, deleted.organisation, deleted.target_id) == (superuser, organisation, str(event.pk))
 
 
 def test_the_admin_login_form_sends_everyone_to_the_allauth_sign_in(db: None) -> None:
