@@ -431,6 +431,9 @@ class RotaMonth(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
     month = models.DateField(_("month"))  # its first day
     deadline = models.DateField(_("to be filled by"))
+    # How it was last generated: adding a day's missing slots later cuts them the same way.
+    languages = models.JSONField(_("lines"), default=list)
+    slot_hours = models.PositiveSmallIntegerField(_("hours per slot"), default=4)
 
     class Meta:
         ordering: ClassVar = ["-month"]
@@ -460,11 +463,18 @@ class Slot(models.Model):
     swapped = models.BooleanField(_("swapped or covered"), default=False)
     reminded_at = models.DateTimeField(null=True, blank=True)
     gap_alerted_at = models.DateTimeField(null=True, blank=True)
+    # Set when the line's hours changed after a service took the slot: kept (and shown) so the service
+    # knows, never served, not counted as a turn; its time can get a new slot.
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
 
     class Meta:
         ordering: ClassVar = ["starts_at", "language"]
         constraints: ClassVar = [
-            models.UniqueConstraint(fields=["organisation", "starts_at", "language"], name="helpline_slot_once"),
+            models.UniqueConstraint(
+                fields=["organisation", "starts_at", "language"],
+                condition=models.Q(cancelled_at__isnull=True),
+                name="helpline_slot_once",
+            ),
             models.CheckConstraint(condition=models.Q(starts_at__lt=models.F("ends_at")), name="helpline_slot_ordered"),
         ]
         indexes: ClassVar = [models.Index(fields=["organisation", "starts_at"], name="helpline_slot_start")]
