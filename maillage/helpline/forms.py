@@ -299,3 +299,9 @@ class SpecialDayForm(forms.Form):
             except ValidationError as error:
                 self.add_error("closes", error)
         return cleaned
+
+
+class FillDayForm(forms.Form):
+    """The staff's choice after a special day gave more hours: slots over that day's uncovered hours."""
+
+    day = BoundedDateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))

@@ -1,9 +1,9 @@
-"""The rota: the line's opening calendar, slots generated from it, services committing to them,
+"""The rota: slots generated from the line's calendar (rota_calendar), services committing to them,
 responders taking them, swaps and covers, reminders, the coverage of a month.
 
-The calendar of a day: its special day if any (other hours, or closed), else closed on Belgian
-public holidays and the Brussels Region's day (directory.calendars, `holidays` library), else the
-weekly opening hours in force that day (OpeningHours, extended here, not duplicated).
+A special day set after the month was generated re-aligns its day (rota_days): a slot a service took
+is then cancelled (`cancelled_at`), not deleted; a cancelled slot takes no commitment, responder or
+swap, is not on the line, and coverage counts it apart.
 """
 
 from __future__ import annotations
@@ -21,120 +21,34 @@ from django.utils.translation import gettext as _
 
 from maillage.core.audit import log_action
 from maillage.core.models import Organisation, User
-from maillage.directory.calendars import holiday_days
 from maillage.helpline.models import (
     ChangeKind,
     ChangeStatus,
     FeedToken,
-    OpeningHours,
     RotaMonth,
     RotaService,
     Slot,
     SlotChange,
-    SpecialDay,
 )
 from maillage.helpline.queries import staff_line_ids
+from maillage.helpline.services.rota_calendar import (
+    DEFAULT_SLOT_HOURS,
+    _aware,
+    _require_staff,
+    active_slots,
+    check_within_hours,
+    missing_slots,
+    month_bounds,
+)
 
-HOLIDAY_CALENDARS = "be brussels"
-DEFAULT_SLOT_HOURS = 4
-
-
-def month_bounds(month: date) -> tuple[date, date]:
-    first = month.replace(day=1)
-    following = (first + timedelta(days=32)).replace(day=1)
-    return first, following - timedelta(days=1)
-
-
-def _aware(day: date, moment: time) -> datetime:
-    return timezone.make_aware(datetime.combine(day, moment))
-
-
-def day_hours(line: Organisation, day: date, language: str = "") -> list[tuple[time, time]]:
-    """When the line (in `language`, "" = both lines) answers on `day`: its special day (the one of that
-    language's line first), else closed on holidays, else the weekly hours in force."""
-    specials = {
-        special.language: special
-        for special in SpecialDay.objects.filter(organisation=line, day=day, language__in={"", language})
-    }
-    special = specials.get(language) or specials.get("")
-    if special is not None:
-        return [(special.opens, special.closes)] if special.opens and special.closes else []
-    if holiday_days(HOLIDAY_CALENDARS, day, day):
-        return []
-    in_force = (
-        OpeningHours.objects.filter(organisation=line, valid_from__lte=day)
-        .order_by("-valid_from")
-        .values_list("valid_from", flat=True)
-        .first()
-    )
-    if in_force is None:
-        return []
-    rows = OpeningHours.objects.filter(organisation=line, valid_from=in_force, weekday=day.weekday()).order_by("opens")
-    return [(row.opens, row.closes) for row in rows]
-
-
-def check_within_hours(line: Organisation, starts_at: datetime, ends_at: datetime, language: str = "") -> None:
-    """A translated ValidationError when the slot is not inside the line's hours of its day."""
-    start, end = timezone.localtime(starts_at), timezone.localtime(ends_at)
-    if start >= end or start.date() != end.date():
-        raise ValidationError(_("A slot starts and ends on the same day, the end after the start."), code="order")
-    for opens, closes in day_hours(line, start.date(), language):
-        if opens <= start.time() and end.time() <= closes:
-            return
-    raise ValidationError(
-        _("The line is not open from %(start)s to %(end)s on %(day)s: a slot must lie inside its hours.")
-        % {"start": f"{start:%H:%M}", "end": f"{end:%H:%M}", "day": f"{start:%d/%m/%Y}"},
-        code="outside_hours",
-    )
-
-
-def _require_staff(actor: User, line: Organisation) -> None:
-    if line.pk not in staff_line_ids(actor):
-        raise PermissionError("Only the line's staff plan the rota.")
-
-
-def check_special_hours(opens: time | None, closes: time | None) -> None:
-    """Both times (other hours) or neither (closed), the closing after the opening; else a translated error."""
-    if (opens is None) != (closes is None):
-        raise ValidationError(_("Give both the opening and the closing time, or neither."), code="hours")
-    if opens is not None and closes is not None and opens >= closes:
-        raise ValidationError(_("The line closes after it opens."), code="order")
-
-
-def set_special_day(
-    actor: User,
-    line: Organisation,
-    day: date,
-    opens: time | None,
-    closes: time | None,
-    note: str,
-    language: str = "",
-) -> SpecialDay:
-    """Other hours (or closed) on `day` for both lines or one; replaces that line's earlier special day."""
-    _require_staff(actor, line)
-    check_special_hours(opens, closes)
-    with transaction.atomic():
-        special, _created = SpecialDay.objects.update_or_create(
-            organisation=line,
-            day=day,
-            language=language,
-            defaults={"opens": opens, "closes": closes, "note": note[:200]},
-        )
-        log_action(actor, "helpline.rota.special_day", special, {"day": day.isoformat(), "language": language})
-    return special
-
-
-def remove_special_day(actor: User, special: SpecialDay) -> None:
-    """Back to the weekly hours (and holidays) on that day."""
-    _require_staff(actor, special.organisation)
-    with transaction.atomic():
-        log_action(
-            actor,
-            "helpline.rota.special_day_removed",
-            special,
-            {"day": special.day.isoformat(), "language": special.language},
-        )
-        special.delete()
+# The calendar and the special days live beside this module; callers keep reading them as `rota.*`.
+from maillage.helpline.services.rota_calendar import HOLIDAY_CALENDARS as HOLIDAY_CALENDARS
+from maillage.helpline.services.rota_calendar import check_special_hours as check_special_hours
+from maillage.helpline.services.rota_calendar import day_hours as day_hours
+from maillage.helpline.services.rota_days import DayChange as DayChange
+from maillage.helpline.services.rota_days import fill_day as fill_day
+from maillage.helpline.services.rota_days import remove_special_day as remove_special_day
+from maillage.helpline.services.rota_days import set_special_day as set_special_day
 
 
 def generate_month(
@@ -146,35 +60,30 @@ def generate_month(
     slot_hours: int = DEFAULT_SLOT_HOURS,
     deadline: date | None = None,
 ) -> RotaMonth:
-    """The month's slots from the calendar (blocks of `slot_hours`, one per language); run twice, same slots."""
+    """The month's slots from the calendar (blocks of `slot_hours`, one per language) over the hours no
+    active slot covers yet: run twice, same slots; after a special day gave more hours, only those."""
     _require_staff(actor, line)
     first, last = month_bounds(month)
     with transaction.atomic():
-        rota_month, _created = RotaMonth.objects.get_or_create(
-            organisation=line, month=first, defaults={"deadline": deadline or first - timedelta(days=10)}
+        # The month's row is the lock: two generations (or a day's filling) never make the same slot twice.
+        rota_month, _created = RotaMonth.objects.select_for_update().get_or_create(
+            organisation=line,
+            month=first,
+            defaults={
+                "deadline": deadline or first - timedelta(days=10),
+                "languages": list(languages),
+                "slot_hours": slot_hours,
+            },
         )
-        if deadline is not None and rota_month.deadline != deadline:
-            rota_month.deadline = deadline
-            rota_month.save(update_fields=["deadline"])
-        existing = set(
-            Slot.objects.filter(
-                organisation=line,
-                starts_at__date__gte=first - timedelta(days=1),
-                starts_at__date__lte=last + timedelta(days=1),
-            ).values_list("starts_at", "language")
-        )
+        rota_month.deadline = deadline or rota_month.deadline
+        rota_month.languages, rota_month.slot_hours = list(languages), slot_hours
+        rota_month.save(update_fields=["deadline", "languages", "slot_hours"])
+        taken = active_slots(line, first, last)
         new = []
         day = first
         while day <= last:
             for language in languages:  # a special day may be the French or the Dutch line's only
-                for opens, closes in day_hours(line, day, language):
-                    start = _aware(day, opens)
-                    end_of_day = _aware(day, closes)
-                    while start < end_of_day:
-                        end = min(start + timedelta(hours=slot_hours), end_of_day)
-                        if (start, language) not in existing:
-                            new.append(Slot(organisation=line, starts_at=start, ends_at=end, language=language))
-                        start = end
+                new.extend(missing_slots(line, day, language, taken.get((day, language), []), slot_hours))
             day += timedelta(days=1)
         Slot.objects.bulk_create(new)
         log_action(actor, "helpline.rota.generated", rota_month, {"slots": len(new)})
@@ -191,6 +100,19 @@ def add_slot(actor: User, line: Organisation, starts_at: datetime, ends_at: date
     return slot
 
 
+def _locked_slot(slot: Slot, *, related: bool = False) -> Slot:
+    """The slot again, locked; a translated refusal when the line's hours removed or cancelled it meanwhile."""
+    rows = Slot.objects.select_for_update(of=("self",)) if related else Slot.objects.select_for_update()
+    if related:
+        rows = rows.select_related("service")
+    locked = rows.filter(pk=slot.pk).first()
+    if locked is None or locked.cancelled_at is not None:
+        raise ValidationError(
+            _("This slot is no longer on the rota: the line's hours changed that day."), code="cancelled"
+        )
+    return locked
+
+
 def can_commit(actor: User, service: RotaService) -> bool:
     return service.organisation_id in staff_line_ids(actor) or service.responders.filter(pk=actor.pk).exists()
 
@@ -200,7 +122,7 @@ def commit_service(actor: User, slot: Slot, service: RotaService) -> Slot:
     if service.organisation_id != slot.organisation_id or not can_commit(actor, service):
         raise PermissionError("Not a responder of this service.")
     with transaction.atomic():
-        slot = Slot.objects.select_for_update(of=("self",)).select_related("service").get(pk=slot.pk)
+        slot = _locked_slot(slot, related=True)
         if slot.service_id is not None and slot.service_id != service.pk:
             raise ValidationError(
                 _("This slot is already taken by %(service)s: one service per slot.") % {"service": slot.service},
@@ -216,7 +138,7 @@ def release_service(actor: User, slot: Slot) -> Slot:
     if slot.service is None or not can_commit(actor, slot.service):
         raise PermissionError("Not a responder of this service.")
     with transaction.atomic():
-        slot = Slot.objects.select_for_update().get(pk=slot.pk)
+        slot = _locked_slot(slot)
         slot.service = None
         slot.responder = None
         slot.save(update_fields=["service", "responder"])
@@ -227,7 +149,7 @@ def release_service(actor: User, slot: Slot) -> Slot:
 def take_slot(actor: User, slot: Slot) -> Slot:
     """A responder of the slot's service takes it."""
     with transaction.atomic():
-        slot = Slot.objects.select_for_update(of=("self",)).select_related("service").get(pk=slot.pk)
+        slot = _locked_slot(slot, related=True)
         if slot.service is None or not slot.service.responders.filter(pk=actor.pk).exists():
             raise ValidationError(_("Only a responder of the service holding this slot can take it."), code="service")
         if slot.responder_id is not None and slot.responder_id != actor.pk:
@@ -244,6 +166,10 @@ def request_change(actor: User, slot: Slot, offered_to: User, other_slot: Slot |
         raise ValidationError(_("You cannot swap or cover a slot with yourself."), code="self")
     slot = Slot.objects.get(pk=slot.pk)
     other_slot = Slot.objects.get(pk=other_slot.pk) if other_slot is not None else None
+    if slot.cancelled_at is not None or (other_slot is not None and other_slot.cancelled_at is not None):
+        raise ValidationError(
+            _("This slot is no longer on the rota: the line's hours changed that day."), code="cancelled"
+        )
     if slot.responder_id != actor.pk:
         raise ValidationError(_("Only the responder of a slot can ask to swap or cover it."), code="not_yours")
     if other_slot is not None and (
@@ -269,7 +195,7 @@ def answer_change(actor: User, change: SlotChange, accept: bool) -> SlotChange:
     if change.status != ChangeStatus.PENDING:
         raise ValidationError(_("This request was already answered."), code="answered")
     with transaction.atomic():
-        slot = Slot.objects.select_for_update().get(pk=change.slot_id)
+        slot = _locked_slot(Slot(pk=change.slot_id)) if accept else Slot.objects.get(pk=change.slot_id)
         if accept:
             if slot.responder_id != change.requested_by_id:
                 raise ValidationError(_("The slot changed hands in the meantime."), code="moved")
@@ -277,7 +203,7 @@ def answer_change(actor: User, change: SlotChange, accept: bool) -> SlotChange:
             slot.swapped = True
             slot.save(update_fields=["responder", "swapped"])
             if change.other_slot_id is not None:
-                other = Slot.objects.select_for_update().get(pk=change.other_slot_id)
+                other = _locked_slot(Slot(pk=change.other_slot_id))
                 if other.responder_id != actor.pk:
                     raise ValidationError(_("The slot changed hands in the meantime."), code="moved")
                 other.responder = change.requested_by
@@ -298,8 +224,18 @@ class Coverage:
     committed: int = 0  # a service, no responder yet
     unfilled: int = 0  # no service
     swapped: int = 0
+    # Taken by a service, then cancelled when the line's hours changed: not a slot of the line any more,
+    # not a turn of the service (per_service counts active slots), listed apart per service.
+    cancelled: int = 0
+    cancelled_per_service: dict[str, int] = field(default_factory=dict)
     per_service: dict[str, int] = field(default_factory=dict)
     gaps: list[Slot] = field(default_factory=list)
+
+    @property
+    def service_rows(self) -> list[tuple[str, int, int]]:
+        """(service, its slots, its cancelled slots), by name: a service with only cancelled slots too."""
+        names = sorted(set(self.per_service) | set(self.cancelled_per_service))
+        return [(name, self.per_service.get(name, 0), self.cancelled_per_service.get(name, 0)) for name in names]
 
 
 def coverage(line: Organisation, month: date) -> Coverage:
@@ -309,6 +245,11 @@ def coverage(line: Organisation, month: date) -> Coverage:
     for slot in Slot.objects.filter(organisation=line, starts_at__gte=start, starts_at__lt=end).select_related(
         "service"
     ):
+        if slot.cancelled_at is not None:
+            report.cancelled += 1
+            name = slot.service.name if slot.service is not None else "—"
+            report.cancelled_per_service[name] = report.cancelled_per_service.get(name, 0) + 1
+            continue
         report.slots += 1
         if slot.service is None:
             report.unfilled += 1
@@ -321,13 +262,14 @@ def coverage(line: Organisation, month: date) -> Coverage:
                 report.filled += 1
         report.swapped += slot.swapped
     report.per_service = dict(sorted(report.per_service.items()))
+    report.cancelled_per_service = dict(sorted(report.cancelled_per_service.items()))
     return report
 
 
 def on_the_line(line: Organisation, at: datetime | None = None) -> list[Slot]:
     at = at or timezone.now()
     return list(
-        Slot.objects.filter(organisation=line, starts_at__lte=at, ends_at__gt=at)
+        Slot.objects.filter(organisation=line, starts_at__lte=at, ends_at__gt=at, cancelled_at__isnull=True)
         .select_related("service", "responder")
         .order_by("language")
     )
@@ -377,6 +319,8 @@ def ical(feed: FeedToken) -> bytes:
         event.add("dtstart", slot.starts_at)
         event.add("dtend", slot.ends_at)
         event.add("summary", f"{_('Helpline')} {slot.language.upper()} — {slot.service or _('gap')}")
+        if slot.cancelled_at is not None:
+            event.add("status", "CANCELLED")
         calendar.add_component(event)
     return calendar.to_ical()
 
@@ -392,7 +336,9 @@ def send_reminders(now: datetime | None = None) -> tuple[int, int]:
     with transaction.atomic():
         for slot in (
             Slot.objects.select_for_update(of=("self",))
-            .filter(starts_at__date=tomorrow, responder__isnull=False, reminded_at__isnull=True)
+            .filter(
+                starts_at__date=tomorrow, responder__isnull=False, reminded_at__isnull=True, cancelled_at__isnull=True
+            )
             .select_related("responder", "service")
         ):
             responder: Any = slot.responder
@@ -407,7 +353,7 @@ def send_reminders(now: datetime | None = None) -> tuple[int, int]:
             reminded += 1
         in_two_days = tomorrow + timedelta(days=1)
         for slot in Slot.objects.select_for_update().filter(
-            starts_at__date=in_two_days, service__isnull=True, gap_alerted_at__isnull=True
+            starts_at__date=in_two_days, service__isnull=True, gap_alerted_at__isnull=True, cancelled_at__isnull=True
         ):
             staff = Membership.objects.filter(
                 organisation_id=slot.organisation_id, role=Role.FEDERATION_STAFF, is_active=True

@@ -207,14 +207,15 @@ def rota_changes(request: AuthenticatedRequest) -> HttpResponse:
         "helpline/rota_changes.html",
         {
             "my_slots": Slot.objects.filter(
-                organisation=line, responder=request.user, starts_at__gte=now
+                organisation=line, responder=request.user, starts_at__gte=now, cancelled_at__isnull=True
             ).select_related("service"),
             "colleagues": User.objects.filter(helpline_rota_services__organisation=line)
             .exclude(pk=request.user.pk)
             .distinct()
             .order_by("full_name"),
+            # A swap asked for a slot cancelled since (the line's hours changed) can no longer be accepted.
             "asked_to_me": SlotChange.objects.filter(
-                organisation=line, offered_to=request.user, status=ChangeStatus.PENDING
+                organisation=line, offered_to=request.user, status=ChangeStatus.PENDING, slot__cancelled_at__isnull=True
             ).select_related("slot", "other_slot", "requested_by"),
             "my_requests": SlotChange.objects.filter(organisation=line, requested_by=request.user).select_related(
                 "slot", "offered_to"
