@@ -158,6 +158,9 @@ ACTIONS = {
     "change_answered": pgettext_lazy("audit log", "swap or cover answered"),
     "feed_created": pgettext_lazy("audit log", "calendar feed created"),
     "feed_revoked": pgettext_lazy("audit log", "calendar feed revoked"),
+    "slots_removed": pgettext_lazy("audit log", "open slots removed (hours changed)"),
+    "slot_cancelled": pgettext_lazy("audit log", "slot cancelled (hours changed)"),
+    "day_filled": pgettext_lazy("audit log", "missing slots of a day added"),
     # newsletters (their translations are in the newsletters app's catalogue)
     "test_sent": pgettext_lazy("audit log", "test sent"),
     "unscheduled": pgettext_lazy("audit log", "sending cancelled"),
