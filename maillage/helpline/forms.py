@@ -304,4 +304,4 @@ class SpecialDayForm(forms.Form):
 class FillDayForm(forms.Form):
     """The staff's choice after a special day gave more hours: slots over that day's uncovered hours."""
 
-    day = BoundedDateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))
+    day = BoundedDateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))

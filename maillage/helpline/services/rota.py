@@ -195,8 +195,8 @@ def answer_change(actor: User, change: SlotChange, accept: bool) -> SlotChange:
     if change.status != ChangeStatus.PENDING:
         raise ValidationError(_("This request was already answered."), code="answered")
     with transaction.atomic():
-        slot = _locked_slot(Slot(pk=change.slot_id)) if accept else Slot.objects.get(pk=change.slot_id)
-        if accept:
+        if accept:  # refusing needs no slot: it may have been cancelled since
+            slot = _locked_slot(Slot(pk=change.slot_id))
             if slot.responder_id != change.requested_by_id:
                 raise ValidationError(_("The slot changed hands in the meantime."), code="moved")
             slot.responder = actor

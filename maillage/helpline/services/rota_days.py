@@ -57,9 +57,11 @@ class DayChange:
     missing: dict[str, list[tuple[datetime, datetime]]] = field(default_factory=dict)
 
     @property
-    def missing_hours(self) -> float:
+    def missing_hours(self) -> int | float:
+        """Hours without a slot over both lines: 8, or 1.5 (never "8.0" in the staff's message)."""
         seconds = sum((end - start).total_seconds() for spans in self.missing.values() for start, end in spans)
-        return round(seconds / 3600, 1)
+        hours = round(seconds / 3600, 1)
+        return int(hours) if hours.is_integer() else hours
 
 
 def _inside(slot: Slot, hours: list[tuple[time, time]]) -> bool:
