@@ -4,9 +4,16 @@ before and after issue 19, beside a raw PostgreSQL COPY of the same file (the fl
     flock /tmp/bench.lock .venv/bin/python bench/helpline/imports.py --port 5432 \
         --database maillage_bench_helpline --rows 10000 100000 --output /tmp/imports.md
 
+Ways: `floor` = COPY of the file into a temporary text table; `staged` = the product on PostgreSQL
+(importer_staging: the file streamed into a temporary table, calls grouped and checked in SQL, INSERT …
+SELECT); `python` = the product's Python path (SQLite's: the whole file in memory, checked call by call with
+lookups made once per file, written by COPY); `before` = the importer at 90652a0 (read from git).
+
 Each measure runs in a fresh process (its own peak RSS) inside one transaction that is rolled back at the
-end: the calls it writes, and the organisation it writes them for, are never kept. The journal files are
-written under --work (default /tmp/maillage-bench-imports), one per size, and reused.
+end: the calls it writes, and the organisation it writes them for, are never kept. The deferred foreign-key
+checks a commit would run are forced inside the timed part (SET CONSTRAINTS ALL IMMEDIATE), so a way is not
+faster for leaving them to a commit that never comes. The journal files are written under --work (default
+/tmp/maillage-bench-imports), one per size, and reused.
 """
 
 from __future__ import annotations
@@ -66,7 +73,7 @@ def journal_file(rows: int, work: Path) -> Path:
 
 
 def _importer(way: str):  # type: ignore[no-untyped-def]
-    if way == "after":
+    if way == "python":
         from maillage.helpline import importer
 
         return importer
@@ -94,6 +101,7 @@ def measure(way: str, path: Path, port: int, database: str) -> dict:
     try:
         with transaction.atomic():
             organisation = Organisation.objects.create(short_name="Bench import", name_fr="Bench import")
+            phases: dict[str, float] = {}
             started = time.perf_counter()
             if way == "floor":
                 with connection.cursor() as wrapper:
@@ -107,15 +115,44 @@ def measure(way: str, path: Path, port: int, database: str) -> dict:
                             copy.write(data)
                     wrapper.execute("SELECT count(*) FROM bench_journal")
                     rows, calls, errors = wrapper.fetchone()[0], 0, 0
+            elif way == "staged":
+                from maillage.helpline import importer
+                from maillage.helpline.importer_staging import Staging
+
+                with open(path, "rb") as file, Staging(organisation) as staging:
+                    rows = staging.load(importer.open_journal(path.name, file))
+                    phases["read+check+group"] = time.perf_counter()
+                    errors = len(staging.problems(importer.MAX_REPORTED))
+                    phases["report"] = time.perf_counter()
+                    calls, _requests = staging.write()
+                    phases["write"] = time.perf_counter()
             else:
                 importer = _importer(way)
                 with open(path, "rb") as file:
                     journal = importer.read_journal(path.name, file)
+                phases["read"] = time.perf_counter()
                 good, found = importer.validate(organisation, journal.rows)
+                phases["check"] = time.perf_counter()
                 calls, _requests = importer.write(organisation, good)
+                phases["write"] = time.perf_counter()
                 rows, errors = len(journal.rows), len(found)
+            if way != "floor":
+                with connection.cursor() as cursor:
+                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the checks a commit would run
+                phases["fk checks"] = time.perf_counter()
             seconds = time.perf_counter() - started
-            result = {"way": way, "rows": rows, "calls": calls, "errors": errors, "seconds": round(seconds, 2)}
+            marks = [started, *phases.values()]
+            split = " / ".join(
+                f"{name} {end - begin:.2f}" for name, begin, end in zip(phases, marks, marks[1:], strict=False)
+            )
+            result = {
+                "way": way,
+                "rows": rows,
+                "calls": calls,
+                "errors": errors,
+                "seconds": round(seconds, 2),
+                "phases": split,
+            }
             raise _RollBackError
     except _RollBackError:
         pass
@@ -134,7 +171,7 @@ def main() -> None:
     parser.add_argument("--database", required=True)
     parser.add_argument("--output", required=True, help="a Markdown file the results are appended to")
     parser.add_argument("--rows", type=int, nargs="+", default=[10_000, 100_000])
-    parser.add_argument("--ways", nargs="+", default=["floor", "after", "before"])
+    parser.add_argument("--ways", nargs="+", default=["floor", "staged", "python", "before"])
     parser.add_argument("--work", type=Path, default=Path("/tmp/maillage-bench-imports"))
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -144,8 +181,8 @@ def main() -> None:
     setup_django(args.port, args.database)
     lines = [
         f"\n### Journal import, {time.strftime('%Y-%m-%d %H:%M %Z')}, database {args.database}\n",
-        "| way | rows | calls | errors | seconds | rows/s | peak RSS MB | growth MB | load average |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| way | rows | calls | errors | seconds | rows/s | peak RSS MB | growth MB | phases (s) | load average |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     runs = [(way, str(journal_file(rows, args.work))) for rows in args.rows for way in args.ways]
     lines += measure_in_children(
@@ -161,6 +198,7 @@ def main() -> None:
             r["rows_per_s"],
             r["peak_rss_mb"],
             r["growth_mb"],
+            r["phases"],
         ],
     )
     with open(args.output, "a", encoding="utf-8") as file:

@@ -5,21 +5,25 @@ By default nothing is imported when one row is wrong; the person may choose to i
 calls whose rows are all good. The upload is measured before it is read and kept in the storage;
 the import is a core.runs background run, so it always ends: done, refused with its rows, or
 failed with a reason, and a run whose worker died is shown failed after `STALE_AFTER`.
+
+On PostgreSQL the file is streamed into a temporary table and grouped, checked and written in SQL
+(`importer_staging`, constant memory); elsewhere `validate` and `write` below do it in Python with the
+whole file in memory. Both read through `importer_reading` and apply the rules of `importer_checking`,
+so their reports are the same word for word (tests/helpline/test_import_staged.py).
 """
 
 from __future__ import annotations
 
-import io
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import timedelta
+from functools import partial
 from typing import IO, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone, translation
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_tasks import task
@@ -27,20 +31,28 @@ from django_tasks import task
 from maillage.core.audit import log_action
 from maillage.core.models import Organisation, User
 from maillage.core.runs import WORKER_STOPPED, heartbeat, mark_stale_runs, retry, run_guarded
-from maillage.core.uploads import check_upload_size, csv_rows, open_workbook_safely, sheet_rows, store_upload
-from maillage.helpline import importer_copy
-from maillage.helpline.importer_checking import Lookups, already_imported, clean_journal_call
+from maillage.core.uploads import check_upload_size, store_upload
+from maillage.helpline import importer_copy, importer_reading
+from maillage.helpline.importer_checking import (
+    Lookups,
+    already_imported,
+    already_imported_message,
+    clean_journal_call,
+    empty_id_message,
+    journal_call_values,
+    read_started,
+    unreadable_start_message,
+)
+from maillage.helpline.importer_reading import FileProblemError, JournalFile
+from maillage.helpline.importer_staging import Staging
 from maillage.helpline.models import (
     Action,
     Call,
     Callback,
-    CallerSex,
-    CallerType,
     HeardVia,
     JournalImport,
     LineLanguage,
     Request,
-    Urgency,
 )
 
 # name, required, what it holds — shown on the import page.
@@ -61,15 +73,11 @@ COLUMNS: list[tuple[str, bool, Any]] = [
 ]
 REQUIRED = [name for name, required, _help in COLUMNS if required]
 PROGRESS_EVERY = 500
-# A journal's longest text is a comment of a few hundred characters; a 200,000-character cell is a broken file.
-MAX_FIELD_CHARS = 10_000
+# At most this many problems are kept with the import and shown (each is counted).
+MAX_REPORTED = 1000
 # No sign of life for this long: the worker died, the import is shown failed and can be started again.
 STALE_AFTER = timedelta(minutes=10)
 STORAGE_FOLDER = "helpline/journals"
-
-
-class FileProblemError(Exception):
-    """The file as a whole cannot be read: wrong encoding, missing columns, not a spreadsheet."""
 
 
 class Cells(Mapping[str, str]):
@@ -119,130 +127,41 @@ class Journal:
         return self.written.get(code, code)
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-def _check_header(header: list[str]) -> list[str]:
-    names = [str(name).strip().lower() for name in header]
-    missing = [name for name in REQUIRED if name not in names]
-    if missing:
-        raise FileProblemError(
-            _("Columns missing from the first line: %(columns)s. Expected columns: %(expected)s.")
-            % {"columns": ", ".join(missing), "expected": ", ".join(name for name, _r, _h in COLUMNS)}
-        )
-    return names
-
-
-def _written(header: list[str]) -> dict[str, str]:
-    return {str(name).strip().lower(): str(name).strip() for name in header}
+def open_journal(filename: str, file: IO[bytes]) -> JournalFile:
+    """The journal's header, checked, and its rows one by one (see importer_reading)."""
+    return importer_reading.open_journal(filename, file, REQUIRED, [name for name, _r, _h in COLUMNS])
 
 
 def read_journal(filename: str, file: IO[bytes]) -> Journal:
-    """The rows of a CSV (UTF-8, comma or semicolon) or XLSX file, with their line numbers; a file-wide
-    problem (encoding, columns, an over-long cell, a broken workbook) is a ValidationError."""
-    if filename.lower().endswith(".xlsx"):
-        return _xlsx_journal(file)
-    return _csv_journal(file.read())
+    """All the rows of a CSV (UTF-8, comma or semicolon) or XLSX file, with their line numbers, for the
+    Python path (which groups the whole file in memory); a file-wide problem is a FileProblemError."""
+    journal = open_journal(filename, file)
+    shared = _Shared()
+    rows = [
+        Row(line, Cells(journal.index, tuple(shared(cell) for cell in cells[: len(journal.columns)])))
+        for line, cells in journal.rows
+    ]
+    return Journal(rows, journal.written)
 
 
-def _csv_journal(content: bytes) -> Journal:
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise FileProblemError(
-            _("The file is not readable UTF-8 text (byte %(position)s). Save it again as “CSV UTF-8” and retry.")
-            % {"position": error.start + 1}
-        ) from None
-    if not text.strip():
-        raise FileProblemError(_("The file is empty."))
-    first_line = text.splitlines()[0]
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    stream = io.StringIO(text)
-    lines = csv_rows(stream, max_field_chars=MAX_FIELD_CHARS, delimiter=delimiter)
-    raw_header = next(lines)
-    header = _check_header(raw_header)
-    index, shared = {name: position for position, name in enumerate(header)}, _Shared()
-    rows = []
-    line = 1
-    for values in lines:
-        line += 1 + sum(value.count("\n") for value in values)  # a quoted cell may hold line breaks
-        if not any(value.strip() for value in values):
-            continue
-        rows.append(Row(line, Cells(index, tuple(shared(value.strip()) for value in values[: len(header)]))))
-    return Journal(rows, _written(raw_header))
-
-
-def _xlsx_journal(file: IO[bytes]) -> Journal:
-    try:
-        workbook = open_workbook_safely(file)
-    except ValidationError as error:
-        if error.code == "not_zip":  # said in a spreadsheet's words, not an archive's
-            raise FileProblemError(_("This file is not an Excel workbook (.xlsx) we can read.")) from error
-        raise
-    lines = sheet_rows(workbook.worksheets[0])
-    try:
-        raw_header = [_cell(value) for value in next(lines)]
-    except StopIteration:
-        raise FileProblemError(_("The file is empty.")) from None
-    header = _check_header(raw_header)
-    index, shared = {name: position for position, name in enumerate(header)}, _Shared()
-    rows = []
-    for number, values in enumerate(lines, start=2):
-        cells = [_cell(value) for value in values]
-        if any(cells):
-            rows.append(Row(number, Cells(index, tuple(shared(cell) for cell in cells[: len(header)]))))
-    return Journal(rows, _written(raw_header))
-
-
-def _row_to_call_fields(row: Row) -> dict[str, Any]:
-    values = row.values
-    started = parse_datetime(values.get("started_at", "").replace("/", "-"))
-    return {
-        "started_at": started if started is not None else "invalid",
-        "duration_minutes": values.get("duration_minutes", ""),
-        "language": values.get("language", "").lower(),
-        "caller_sex": values.get("caller_sex", "").lower() or CallerSex.UNKNOWN,
-        "postal_code": values.get("postal_code", ""),
-        "caller_area": "unknown",
-        "caller_type": values.get("caller_type", "").lower() or CallerType.CONCERNED,
-        "heard_via": values.get("heard_via", "").lower(),
-        "urgency": values.get("urgency", "").lower() or Urgency.LOW,
-        "comment": values.get("comment", ""),
-    }
-
-
-FIELD_LABELS = {
-    "started_at": "started_at",
-    "duration_minutes": "duration_minutes",
-    "language": "language",
-    "caller_sex": "caller_sex",
-    "postal_code": "postal_code",
-    "caller_type": "caller_type",
-    "heard_via": "heard_via",
-    "urgency": "urgency",
-}
+def _cell_of(values: Mapping[str, str], name: str) -> str:
+    return values.get(name, "")
 
 
 def validate(
     organisation: Organisation, rows: list[Row], progress: Any = None
 ) -> tuple[list[tuple[str, list[Row], Any]], list[dict[str, Any]]]:
     """Group rows into calls and check each; returns the good calls and the errors by line. Categories,
-    postal codes and the calls imported before are looked up once for the file (`importer_checking`)."""
+    postal codes and the calls imported before are looked up once for the file (`importer_checking`).
+
+    The Python path, used where the database is not PostgreSQL (SQLite in development and tests): it holds
+    the whole file. PostgreSQL imports through `importer_staging`, in constant memory, with the same report."""
     groups: dict[str, list[Row]] = {}
     errors: list[dict[str, Any]] = []
     for row in rows:
         call_id = row.values.get("call_id", "").strip()
         if not call_id:
-            errors.append({"line": row.line, "column": "call_id", "message": _("The call identifier is empty.")})
+            errors.append({"line": row.line, "column": "call_id", "message": empty_id_message()})
             continue
         groups.setdefault(call_id, []).append(row)
     already = already_imported(
@@ -260,24 +179,15 @@ def validate(
             progress(done)
         if call_id in already:
             errors.extend(
-                {
-                    "line": row.line,
-                    "column": "call_id",
-                    "message": _("Call %(id)s was already imported.") % {"id": call_id},
-                }
-                for row in group
+                {"line": row.line, "column": "call_id", "message": already_imported_message(call_id)} for row in group
             )
             continue
-        data = _row_to_call_fields(group[0])
-        if data["started_at"] == "invalid":
-            errors.append(
-                {
-                    "line": group[0].line,
-                    "column": "started_at",
-                    "message": _("The date and time cannot be read; write e.g. 2021-01-29 14:05."),
-                }
-            )
+        first = group[0].values
+        started = read_started(first.get("started_at", ""))
+        if started is None:
+            errors.append({"line": group[0].line, "column": "started_at", "message": unreadable_start_message()})
             continue
+        data = journal_call_values(partial(_cell_of, first))
         requests = (
             {
                 "category": row.values.get("category", ""),
@@ -286,13 +196,13 @@ def validate(
             }
             for row in group
         )
-        clean, problems = clean_journal_call(lookups, data["started_at"], data, requests)
+        clean, problems = clean_journal_call(lookups, started, data, requests)
         for key, messages in problems.items():
             if key.startswith("requests-"):
                 _prefix, index, name = key.split("-", 2)
                 line, column = group[int(index)].line, name
             else:
-                line, column = group[0].line, FIELD_LABELS.get(key, key)
+                line, column = group[0].line, key
             errors.extend({"line": line, "column": column, "message": message} for message in messages)
         if clean is not None:
             good.append((call_id, group, clean))
@@ -373,54 +283,93 @@ class _Outcome:
 
 
 def _refuse(job: JournalImport, errors: list[dict[str, Any]], reason: str) -> _Outcome:
-    job.errors = errors[:1000]
+    job.errors = errors[:MAX_REPORTED]
     job.processed_rows = job.total_rows
-    job.save(update_fields=["errors", "processed_rows"])
+    job.save(update_fields=["errors", "processed_rows", "total_rows"])
     return _Outcome(refused=True, reason=reason)
 
 
-def _import(job: JournalImport) -> _Outcome:
-    """Read, check and (if allowed) write the journal; the caller (core.runs) records how it ended."""
+def _file_refused(job: JournalImport, problem: FileProblemError) -> _Outcome:
+    job.total_rows = 0  # as when the whole file was read first: a broken file counts no rows
+    errors: list[dict[str, Any]] = [{"line": problem.line, "column": "", "message": m} for m in problem.messages]
+    return _refuse(job, errors, " ".join(problem.messages))
 
-    def progress(done: int) -> None:
-        JournalImport.objects.filter(pk=job.pk).update(processed_rows=done)
-        if not heartbeat(job):  # given up as stale meanwhile: stop here, nothing written
-            raise ValidationError(str(WORKER_STOPPED))
 
-    try:
-        with job.file.open("rb") as file:
-            journal = read_journal(job.filename, file)
-    except (FileProblemError, ValidationError) as problem:
-        messages = problem.messages if isinstance(problem, ValidationError) else [str(problem)]
-        params = getattr(problem, "params", None) or {}
-        line = int(params.get("line", 1))
-        file_errors: list[dict[str, Any]] = [{"line": line, "column": "", "message": m} for m in messages]
-        return _refuse(job, file_errors, " ".join(messages))
-    rows = journal.rows
-    job.total_rows = len(rows)
-    job.save(update_fields=["total_rows"])
-    if not rows:
-        message = _("The file has no rows.")
-        return _refuse(job, [{"line": 1, "column": "", "message": message}], message)
-    good, errors = validate(job.organisation, rows, progress)
+def _no_rows(job: JournalImport) -> _Outcome:
+    message = _("The file has no rows.")
+    return _refuse(job, [{"line": 1, "column": "", "message": message}], message)
+
+
+def _conclude(
+    job: JournalImport,
+    errors: list[dict[str, Any]],
+    bad_lines: int,
+    column: Callable[[str], str],
+    write_calls: Callable[[], tuple[int, int]],
+) -> _Outcome:
+    """Refuse the file when a row is wrong (unless the person chose to leave bad rows out), else write the
+    good calls in one transaction. `errors` are the first problems (our column names), `bad_lines` counts all."""
     for error in errors:
-        error["column"] = journal.column(error["column"]) if error["column"] else ""
+        error["column"] = column(error["column"]) if error["column"] else ""
     if errors and not job.skip_bad_rows:
         return _refuse(job, errors, _("Some rows are wrong (listed below)."))
     with transaction.atomic():
-        calls, requests = write(job.organisation, good)
+        calls, requests = write_calls()
         job.calls_created, job.requests_created = calls, requests
-        job.errors = errors[:1000]
+        job.errors = errors[:MAX_REPORTED]
         job.processed_rows = job.total_rows
         job.save(update_fields=["calls_created", "requests_created", "errors", "processed_rows"])
         log_action(
             job.uploaded_by,
             "helpline.journal.imported",
             job,
-            {"calls": calls, "requests": requests, "rows_left_out": len({e["line"] for e in errors})},
+            {"calls": calls, "requests": requests, "rows_left_out": bad_lines},
             organisation=job.organisation,
         )
     return _Outcome()
+
+
+def _import(job: JournalImport) -> _Outcome:
+    """Read, check and (if allowed) write the journal; the caller (core.runs) records how it ended.
+    PostgreSQL streams the file through temporary tables; elsewhere the Python path holds it whole."""
+
+    def progress(done: int) -> None:
+        JournalImport.objects.filter(pk=job.pk).update(processed_rows=done)
+        if not heartbeat(job):  # given up as stale meanwhile: stop here, nothing written
+            raise ValidationError(str(WORKER_STOPPED))
+
+    if connection.vendor == "postgresql":
+        return _import_staged(job, progress)
+    try:
+        with job.file.open("rb") as file:
+            journal = read_journal(job.filename, file)
+    except FileProblemError as problem:
+        return _file_refused(job, problem)
+    rows = journal.rows
+    job.total_rows = len(rows)
+    job.save(update_fields=["total_rows"])
+    if not rows:
+        return _no_rows(job)
+    good, errors = validate(job.organisation, rows, progress)
+    bad_lines = len({error["line"] for error in errors})
+    return _conclude(job, errors[:MAX_REPORTED], bad_lines, journal.column, lambda: write(job.organisation, good))
+
+
+def _import_staged(job: JournalImport, progress: Callable[[int], None]) -> _Outcome:
+    with job.file.open("rb") as file, Staging(job.organisation) as staging:
+        try:
+            journal = open_journal(job.filename, file)
+            job.total_rows = journal.estimated_rows  # the progress bar's until the rows are counted
+            job.save(update_fields=["total_rows"])
+            job.total_rows = staging.load(journal, progress)
+        except FileProblemError as problem:
+            return _file_refused(job, problem)
+        job.save(update_fields=["total_rows"])
+        if not job.total_rows:
+            return _no_rows(job)
+        errors = staging.problems(MAX_REPORTED)
+        bad_lines = staging.bad_lines() if errors else 0
+        return _conclude(job, errors, bad_lines, journal.column, staging.write)
 
 
 def run(run_id: int) -> JournalImport:

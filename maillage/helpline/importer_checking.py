@@ -5,7 +5,9 @@ Why not call clean_call_data per call: it reads the version in force (one query 
 an import's time (100,000 rows at ~900 rows/s). Here the version, each category text, each postal code and
 the calls already imported are resolved once for the file; the rules and messages are clean_call_data's for
 what a journal carries (no service, no reference, no callback time), and tests/helpline/test_import_bulk.py
-holds the two to the same answers.
+holds the two to the same answers. The rules come in two parts, `check_call` (a call's first row) and
+`check_request` (every row), so the PostgreSQL import (`importer_staging`) applies them row by row as it
+streams the file, and the Python import (`importer`) call by call, with the same code and messages.
 """
 
 from __future__ import annotations
@@ -13,12 +15,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from maillage.core.geography import PostalLocation, cached_postal_location
+from maillage.core.models import Commune
 from maillage.helpline.models import (
     REQUEST_SCHEME,
     Action,
@@ -33,6 +38,10 @@ from maillage.helpline.services.calls import DEFAULT_CALLBACK_DELAY, MAX_DURATIO
 from maillage.helpline.services.categories import find_category
 from maillage.taxonomy.models import Category, SchemeVersion
 from maillage.taxonomy.queries import published_version
+
+# Each distinct text is resolved once; past this many, new ones are resolved but not kept (memory stays bounded
+# on a file of a million different wrong texts).
+MAX_REMEMBERED = 20_000
 
 
 @dataclass
@@ -57,7 +66,8 @@ class Lookups:
                 found = find_category(text, self.version)
             except ValidationError as error:
                 found = list(error.messages)
-            self.categories[text] = found
+            if len(self.categories) < MAX_REMEMBERED:
+                self.categories[text] = found
         return found
 
     def place(self, code: str) -> PostalLocation | list[str]:
@@ -67,7 +77,8 @@ class Lookups:
                 found = cached_postal_location(code)
             except ValidationError as error:
                 found = list(error.messages)
-            self.places[code] = found
+            if len(self.places) < MAX_REMEMBERED:
+                self.places[code] = found
         return found
 
 
@@ -90,13 +101,47 @@ def _choice(
     return value
 
 
-def clean_journal_call(
-    lookups: Lookups, started_at: datetime, values: dict[str, str], requests: Iterable[dict[str, str]]
-) -> tuple[CleanCall | None, dict[str, list[str]]]:
-    """One call of a journal: (the clean call, {}) or (None, messages by clean_call_data's keys).
+def read_started(text: str) -> datetime | None:
+    """The start of a call as a journal writes it (ISO, or with slashes); None when it cannot be read.
+    A well-formed date that does not exist (2021-02-30) cannot be read either: parse_datetime raises."""
+    try:
+        return parse_datetime(text.replace("/", "-"))
+    except ValueError:
+        return None
 
-    `values` are the call's fields as the importer reads them (lower-cased codes, defaults filled);
-    `requests` the category text, action and note of each of its rows."""
+
+def journal_call_values(get: Callable[[str], str]) -> dict[str, str]:
+    """A call's fields as a journal row gives them (`get(column)`): codes lower-cased, defaults filled."""
+    return {
+        "duration_minutes": get("duration_minutes"),
+        "language": get("language").lower(),
+        "caller_sex": get("caller_sex").lower() or CallerSex.UNKNOWN,
+        "postal_code": get("postal_code"),
+        "caller_type": get("caller_type").lower() or CallerType.CONCERNED,
+        "heard_via": get("heard_via").lower(),
+        "urgency": get("urgency").lower() or Urgency.LOW,
+        "comment": get("comment"),
+    }
+
+
+class CallFields(NamedTuple):
+    started_at: datetime
+    duration_minutes: int
+    language: str
+    caller_sex: str
+    caller_area: str
+    postal_code: str
+    commune: Commune | None
+    caller_type: str
+    heard_via: str
+    urgency: str
+
+
+def check_call(
+    lookups: Lookups, started_at: datetime, values: dict[str, str]
+) -> tuple[CallFields | None, dict[str, list[str]]]:
+    """The call-level rules of clean_call_data for one journal call (its first row): the typed fields, or
+    None and the messages by field. The comment is not checked (any text)."""
     errors: dict[str, list[str]] = {}
     if timezone.is_naive(started_at):
         started_at = timezone.make_aware(started_at)
@@ -128,45 +173,76 @@ def clean_journal_call(
         else:
             commune = place.commune
             caller_area = CallerArea.BRUSSELS if place.in_brussels else CallerArea.OUTSIDE
+    if errors:
+        return None, errors
+    assert isinstance(duration, int)
+    fields = CallFields(
+        started_at, duration, language, caller_sex, caller_area, postal_code, commune, caller_type, heard_via, urgency
+    )
+    return fields, {}
+
+
+def check_request(
+    lookups: Lookups, category_text: str, action_text: str
+) -> tuple[Category | None, str, dict[str, list[str]]]:
+    """The request-level rules for one journal row: (its category, its action, {}) or messages by field
+    (category, action, service) with None or "" for what is wrong."""
+    errors: dict[str, list[str]] = {}
+    found = lookups.category(category_text)
+    category = found if isinstance(found, Category) else None
+    if isinstance(found, list):
+        errors["category"] = found
+    action = action_text.strip()
+    if action not in ACTIONS:
+        errors["action"] = [_("Say what you did for this request.")]
+        action = ""
+    elif action == Action.NO_SERVICE:
+        errors["service"] = [_("Say why no service suits: choose the reason in the list of services.")]
+    return category, action, errors
+
+
+def clean_journal_call(
+    lookups: Lookups, started_at: datetime, values: dict[str, str], requests: Iterable[dict[str, str]]
+) -> tuple[CleanCall | None, dict[str, list[str]]]:
+    """One call of a journal: (the clean call, {}) or (None, messages by clean_call_data's keys).
+
+    `values` are the call's fields as the importer reads them (lower-cased codes, defaults filled);
+    `requests` the category text, action and note of each of its rows."""
+    fields, errors = check_call(lookups, started_at, values)
     clean_requests: list[CleanRequest] = []
     for index, raw in enumerate(requests):
-        prefix = f"requests-{index}-"
-        category = lookups.category(raw["category"])
-        if isinstance(category, list):
-            errors[prefix + "category"] = category
-        action = raw["action"].strip()
-        if action not in ACTIONS:
-            errors[prefix + "action"] = [_("Say what you did for this request.")]
-            action = ""
-        elif action == Action.NO_SERVICE:
-            errors[prefix + "service"] = [_("Say why no service suits: choose the reason in the list of services.")]
-        if isinstance(category, Category) and action:
+        category, action, problems = check_request(lookups, raw["category"], raw["action"])
+        for key, messages in problems.items():
+            errors[f"requests-{index}-{key}"] = messages
+        if category is not None and action and fields is not None:
             clean_requests.append(
                 CleanRequest(
                     category=category,
                     note=raw["note"].strip()[:300],
                     action=action,
-                    callback_at=started_at + DEFAULT_CALLBACK_DELAY if action == Action.CALLBACK else None,
+                    callback_at=fields.started_at + DEFAULT_CALLBACK_DELAY if action == Action.CALLBACK else None,
                 )
             )
-    if errors:
+    if errors or fields is None:
         return None, errors
-    assert isinstance(duration, int)
     return CleanCall(
         organisation=None,  # type: ignore[arg-type] # the importer writes with its job's organisation
-        started_at=started_at,
-        duration_minutes=duration,
-        language=language,
-        caller_sex=caller_sex,
-        caller_area=caller_area,
-        postal_code=postal_code,
-        commune=commune,
-        caller_type=caller_type,
-        heard_via=heard_via,
-        urgency=urgency,
+        **fields._asdict(),
         comment=values["comment"].strip(),
         requests=clean_requests,
     ), {}
+
+
+def empty_id_message() -> str:
+    return _("The call identifier is empty.")
+
+
+def already_imported_message(call_id: str) -> str:
+    return _("Call %(id)s was already imported.") % {"id": call_id}
+
+
+def unreadable_start_message() -> str:
+    return _("The date and time cannot be read; write e.g. 2021-01-29 14:05.")
 
 
 def already_imported(
