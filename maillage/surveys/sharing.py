@@ -15,9 +15,10 @@ sum's subtraction then needs a hidden count, which no view gives). Free-text ans
 largest numbers are never shared. A family the engine cannot protect (e.g. every organisation but one chose
 the same answer, so the complement is that one) is not shown: the page gives the engine's refusal instead.
 
-What the engine's rule does not hide (kept as it is, the statistics' rule being one for every shared figure):
-beside a category hidden because every contributor of a view is in it, the other categories' zeros are
-shown, so such a view tells that its few organisations all gave that one answer (not how many they are).
+A view of fewer than k organisations that all gave one answer hides that answer and the zeros beside it
+(the engine's small-group rule along the answer dimension): "Oui 0 · Non <5" would tell that its few
+organisations all answered "Non". Sector and region are not attributes (that the only respondent of a region
+is a CPAS says nothing of its answers), so their zeros stay shown.
 """
 
 from __future__ import annotations
@@ -118,8 +119,8 @@ class Protection:
         self.own = own if own is not None and own.submitted_at is not None else None
         where = {(r.sector, r.region) for r in self.responses}
         self.dims = [
-            Dimension("sector", values=tuple(sorted({s for s, _r in where}))),
-            Dimension("region", values=tuple(sorted({r for _s, r in where}))),
+            Dimension("sector", values=tuple(sorted({s for s, _r in where})), attribute=False),
+            Dimension("region", values=tuple(sorted({r for _s, r in where})), attribute=False),
         ]
         self.slices = [(s, r) for s in (*self.dims[0].values, TOTAL) for r in (*self.dims[1].values, TOTAL)]
         cells = Counter((r.sector, r.region) for r in self.responses)

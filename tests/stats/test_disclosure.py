@@ -14,8 +14,10 @@ from maillage.stats.disclosure import (
     Rule,
     audit,
     audit_figures,
+    audit_published,
     period_dimension,
     protect,
+    protect_figures,
 )
 
 FOOD = {("FOOD",): 11, ("HOUSING",): 3, ("INCOME",): 6, ("DEBT",): 0}
@@ -68,6 +70,59 @@ def test_a_line_where_every_contributor_is_in_one_category_is_hidden() -> None:
     )
     assert protected.hidden(("a", "x"))
     assert all(i.width >= 5 for i in protected.intervals)
+
+
+def test_a_small_group_all_in_one_category_hides_its_zeros_too() -> None:
+    """Three persons of postal code 1070, all women: "<5" beside two zeros would tell each of them is a
+    woman. The zeros are hidden ("x") and a reader who subtracts the other rows from the column totals cannot
+    prove them zeros either."""
+    cells = {("1000", "f"): 30, ("1000", "m"): 22, ("1000", "x"): 6, ("1030", "f"): 18, ("1030", "m"): 25,
+             ("1030", "x"): 7, ("1070", "f"): 3}  # fmt: skip
+    protected = protect(cells, dims=["postal", "sex"], rule=Rule(k=5))
+    assert [protected.text(("1070", sex)) for sex in ("f", "m", "x", TOTAL)] == ["<5", "x", "x", "<5"]
+    assert protected.guards == [(("1070", "f"), (("1070", "m"), ("1070", "x")))]
+    columns = {sex: [(p, sex) for p in ("1000", "1030", "1070")] for sex in ("f", "m", "x")}
+    rows = {p: [(p, sex) for sex in ("f", "m", "x")] for p in ("1000", "1030", "1070")}
+    printed = [([(p, sex)], _printed(protected, (p, sex))) for p in rows for sex in columns]
+    printed += [(members, _printed(protected, (TOTAL, sex))) for sex, members in columns.items()]
+    printed += [(members, _printed(protected, (p, TOTAL))) for p, members in rows.items()]
+    men_or_other_in_1070 = ([("1070", "m"), ("1070", "x")], None)
+    *_cells, others = audit_figures([*printed, men_or_other_in_1070], rule=Rule(k=5), refuse=False)
+    assert others.upper >= 1  # someone of 1070 may be a man or another sex, as far as the reader can tell
+    assert audit(protected) == protected.intervals  # the engine's own audit checks the same (it raises if not)
+
+
+def _printed(protected, key):  # type: ignore[no-untyped-def]
+    return protected.value(key) if not protected.hidden(key) else protected.state(key)
+
+
+def test_figures_given_one_by_one_hide_a_small_group_s_zeros_too() -> None:
+    """The annual report's engine: a sector of three persons, all women, beside a large one."""
+    base = {("cpas", "f"): 3, ("cpas", "m"): 0, ("casg", "f"): 40, ("casg", "m"): 35}
+    figures = {key: [key] for key in base}
+    figures |= {(s, TOTAL): [(s, "f"), (s, "m")] for s in ("cpas", "casg")}
+    figures |= {(TOTAL, sex): [("cpas", sex), ("casg", sex)] for sex in ("f", "m")}
+    figures[(TOTAL, TOTAL)] = list(base)
+    lines = [((s, TOTAL), [(s, "f"), (s, "m")]) for s in ("cpas", "casg")]
+    lines += [((TOTAL, sex), [("cpas", sex), ("casg", sex)]) for sex in ("f", "m")]
+    lines += [((TOTAL, TOTAL), [(TOTAL, "f"), (TOTAL, "m")]), ((TOTAL, TOTAL), [("cpas", TOTAL), ("casg", TOTAL)])]
+    protected = protect_figures(base, figures, rule=Rule(k=5), lines=lines)
+    assert [protected.text(("cpas", sex)) for sex in ("f", "m", TOTAL)] == ["<5", "x", "<5"]
+    assert protected.guards == [(("cpas", "f"), (("cpas", "m"),))]
+    printed = {key: protected.value(key) if not protected.hidden(key) else protected.state(key) for key in figures}
+    intervals = audit_published(figures, printed, rule=Rule(k=5), refuse=False)
+    hidden = [key for key in figures if protected.hidden(key)]
+    men_in_cpas = dict(zip(hidden, intervals, strict=True))[("cpas", "m")]
+    assert men_in_cpas.upper >= 1  # the reader cannot tell that the three are all women
+
+
+def test_a_small_group_along_a_dimension_that_is_no_attribute_keeps_its_zeros() -> None:
+    """Sector × region: that the only respondent of Wallonia is a CPAS says nothing of its answers."""
+    cells = {("casg", "brussels"): 11, ("caw", "flanders"): 12, ("cpas", "wallonia"): 1}
+    dims = [Dimension("sector", attribute=False), Dimension("region", attribute=False)]
+    protected = protect(cells, dims=dims, rule=Rule(k=5))
+    assert protected.guards == []
+    assert protected.text(("cpas", "wallonia")) == "<5"
 
 
 def test_a_table_that_cannot_be_protected_is_refused() -> None:

@@ -32,16 +32,17 @@ def tables(draw: st.DrawFn) -> tuple[dict[tuple[str, str], int], dict[tuple[str,
 
 def _figures(protected: disclosure.Protected) -> list[tuple[list[tuple[str, str]], int | str | None]]:
     """Every published cell as the base cells it sums, with what the reader sees (a count, "<5" or "x")."""
-    rows = sorted({key[0] for key in protected.cells() if key[0] != TOTAL})
-    cols = sorted({key[1] for key in protected.cells() if key[1] != TOTAL})
     figures = []
     for key in protected.cells():
         value = protected.value(key) if not protected.hidden(key) else protected.state(key)
-        members = [
-            (r, c) for r in (rows if key[0] == TOTAL else [key[0]]) for c in (cols if key[1] == TOTAL else [key[1]])
-        ]
-        figures.append((members, value))
+        figures.append((_members(protected, key), value))
     return figures
+
+
+def _members(protected: disclosure.Protected, key: tuple[str, ...]) -> list[tuple[str, str]]:
+    rows = sorted({cell[0] for cell in protected.cells() if cell[0] != TOTAL})
+    cols = sorted({cell[1] for cell in protected.cells() if cell[1] != TOTAL})
+    return [(r, c) for r in (rows if key[0] == TOTAL else [key[0]]) for c in (cols if key[1] == TOTAL else [key[1]])]
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -58,11 +59,23 @@ def test_every_hidden_cell_keeps_its_protection_interval(table, with_known) -> N
         assert protected.state(key) in {"shown", "<5", "x"}
         if value is not None and known:
             assert not 1 <= value - sum(v for k, v in known.items() if _in(k, key)) <= 4, key
-    intervals = audit_figures(_figures(protected), rule=RULE, lower=dict(known), refuse=False)
-    assert len(intervals) == len(protected.hidden_cells)
+    # A hidden group all in one category: the zeros beside it are hidden, and together they must be able to
+    # hold someone (the reader cannot tell that the group all gave that one answer).
+    guarded = {zero for _category, zeros in protected.guards for zero in zeros}
+    others_possible = [
+        (sorted({m for zero in zeros for m in _members(protected, zero)}), None) for _c, zeros in protected.guards
+    ]
+    intervals = audit_figures(_figures(protected) + others_possible, rule=RULE, lower=dict(known), refuse=False)
+    hidden = [key for key in protected.cells() if protected.hidden(key)]
+    assert len(intervals) == len(hidden) + len(others_possible)
+    cells = [i for key, i in zip(hidden, intervals, strict=False) if key not in guarded]
     # "<5" cells: nothing beyond their label (1..4); "x" cells: at least ±5 wide.
-    assert all(interval.holds(RULE) for interval in intervals), intervals
-    assert all(interval.width >= RULE.p for interval in intervals if interval.kind == disclosure.SECONDARY)
+    assert all(interval.holds(RULE) for interval in cells), cells
+    assert all(interval.width >= RULE.p for interval in cells if interval.kind == disclosure.SECONDARY)
+    assert all(interval.upper >= 1 for interval in intervals[len(hidden) :]), intervals[len(hidden) :]
+    for category, zeros in protected.guards:  # shown as "x" like any hidden count, never as a zero
+        assert protected.hidden(category)
+        assert all(protected.text(zero) == "x" for zero in zeros)
 
 
 def _in(base: tuple[str, str], cell: tuple[str, ...]) -> bool:

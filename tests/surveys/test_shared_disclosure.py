@@ -54,6 +54,13 @@ def survey(staff):  # type: ignore[no-untyped-def]
     return survey
 
 
+def _true_count(cells: Sequence[tuple[str, str, str]]) -> int:
+    """The single-choice question's true counts in WORLD (and the lone one's "Non")."""
+    truth = {("1", "casg", "brussels"): 6, ("2", "casg", "brussels"): 5, ("1", "caw", "flanders"): 6,
+             ("2", "caw", "flanders"): 6, ("2", "cpas", "wallonia"): 1}  # fmt: skip
+    return sum(truth.get(cell, 0) for cell in cells)
+
+
 def _number(text: str) -> int | str:
     return int(text) if text.isdigit() else text
 
@@ -100,10 +107,16 @@ def test_no_subtraction_of_views_singles_out_an_answer(client, survey, reader) -
     # The reader's own answer ("Oui": the first six of each group) is known to them.
     own = {("1", reader[0].value, reader[1].value): 1}
     single = _figures(views, 0, {"Oui": "1", "Non": "2", "Pas de réponse": BLANK}, ["1", "2", BLANK])
-    intervals = audit_figures(single, rule=rule, lower=own)  # raises DisclosureRefused if any can be worked out
     hidden = {cells[0] for cells, value in single if len(cells) == 1 and not isinstance(value, int)}
     assert ("2", "cpas", "wallonia") in hidden  # the lone one's "Non" is among the hidden figures
-    assert all(interval.holds(rule) for interval in intervals)
+    # Every hidden count keeps its protection interval; the lone one's zeros ("Oui", no answer) are hidden too,
+    # and together they could hold its answer: nobody can tell it answered "Non".
+    lone_other_answers = ([("1", "cpas", "wallonia"), (BLANK, "cpas", "wallonia")], None)
+    *intervals, others = audit_figures([*single, lone_other_answers], rule=rule, lower=own, refuse=False)
+    counts = [_true_count(cells) for cells, value in single if not isinstance(value, int)]
+    assert len(counts) == len(intervals)
+    assert all(interval.holds(rule) for interval, count in zip(intervals, counts, strict=True) if count > 0)
+    assert others.upper >= 1
     # The naive attack: all − CASG − CAW in the "Non" row; at least one of the three is not given.
     non = {key: next(t for label, t, _p in shared.results[0].rows if label == "Non") for key, shared in views.items()}
     attack = [non[(TOTAL, TOTAL)], non[("casg", TOTAL)], non[("caw", TOTAL)]]
@@ -143,14 +156,15 @@ def test_the_page_prints_the_rule_and_hidden_cells(client, survey) -> None:  # t
     assert "Secret" not in body
     assert str(LONE_NUMBER) not in body
     shared = page.context["shared"]
-    # The lone CPAS: fewer than five, its "Non" hidden; its number not summed.
+    # The lone CPAS: fewer than five, its "Non" hidden and the zeros beside it too (they would tell that the
+    # few CPAS all answered "Non"); its number not summed.
     assert shared.respondents == "<5"
     assert [(label, text) for label, text, _p in shared.results[0].rows] == [
-        ("Oui", "0"), ("Non", "<5"), ("Pas de réponse", "0"),
+        ("Oui", "x"), ("Non", "<5"), ("Pas de réponse", "x"),
     ]  # fmt: skip
     assert [(label, text) for label, text, _p in shared.results[2].rows] == [
         ("Réponses", "<5"),
-        ("Pas de réponse", "0"),
+        ("Pas de réponse", "x"),
     ]
     assert shared.results[2].figures == []
     assert "Les nombres de 1 à 4 sont affichés « &lt;5 »" in body  # the statistics' rule, written with it

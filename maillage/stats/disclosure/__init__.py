@@ -26,7 +26,11 @@ Protecting a family of tables
     margins are the 1-D tables of the same figures): hidden ones stay hidden, shown ones are never chosen.
 
     Primary rule: 1..k−1 hidden (state "<5"), and in a line (row or column, total included) where every
-    contributor falls in one category that category is hidden ("x"). Secondary suppression ("x") is then
+    contributor falls in one category that category is hidden ("x"). When that line's total is hidden too (a
+    group of fewer than k: "<5" beside zeros would tell that its few all gave that one answer), the zeros
+    beside it are hidden as well ("x", never "0"), along the dimensions that are attributes of the units
+    (``Dimension(attribute=True)``, the default; sector and region are not). Those zeros are guarded by their
+    line, not by ±p: the audit checks that, together, they could hold someone (``Protected.guards``). Secondary suppression ("x") is then
     chosen, line by line and then by the LP audit, so that every hidden cell's feasible interval is at least
     ``rule.p`` wide and no "<5" cell can be narrowed below ``rule.label_width`` even by a reader who knows
     what every "<5" means. When no choice can protect a cell, ``DisclosureRefused`` is raised.

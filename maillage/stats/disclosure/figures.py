@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from maillage.stats.disclosure.lp import intervals
+from maillage.stats.disclosure.lp import could_hold, intervals
 from maillage.stats.disclosure.protect import DisclosureRefused, Interval
 from maillage.stats.disclosure.rule import SECONDARY, SHOWN, SMALL, Rule
 
@@ -64,6 +64,8 @@ class ProtectedFigures:
     kinds: dict[Hashable, str]
     values: dict[Hashable, int]
     intervals: list[Interval] = field(default_factory=list)
+    # (the one category of a hidden group, the zeros hidden beside it): see `Protected.guards`.
+    guards: list[tuple[Hashable, tuple[Hashable, ...]]] = field(default_factory=list)
 
     def kind(self, key: Hashable) -> str:
         return self.kinds[key]
@@ -151,6 +153,20 @@ class _System:
                 fact_rows.append(-row)
                 fact_values.append(-float(fact.lower))
         self.facts = (sparse.vstack(fact_rows).tocsr(), np.array(fact_values)) if fact_rows else None
+
+    def exposed_guards(
+        self, hidden: np.ndarray, labelled: np.ndarray, guards: Sequence[tuple[int, list[int]]], rule: Rule
+    ) -> list[tuple[int, list[int]]]:
+        """The guards whose zeros a reader can prove to be zeros together (using every "<k" label too)."""
+        if not guards:
+            return []
+        shown = np.flatnonzero(~hidden)
+        rows = sparse.csr_matrix(np.vstack([np.asarray(self.matrix[zeros].sum(axis=0)) for _c, zeros in guards]))
+        found = could_hold(
+            self.matrix[shown], self.values[shown].astype(float), self.lower, rows,
+            self.matrix[np.flatnonzero(labelled)], (1.0, float(rule.k - 1)), facts=self.facts,
+        )  # fmt: skip
+        return [guard for guard, possible in zip(guards, found, strict=True) if not possible]
 
     def intervals(self, hidden: np.ndarray, labelled: np.ndarray, targets: Sequence[int], rule: Rule) -> list[Interval]:
         shown = np.flatnonzero(~hidden)
@@ -251,12 +267,21 @@ def protect_figures(
     for key in disclosed:  # known to the reader from another family: never hidden here
         hidden[system.index[key]] = False
         keep[system.index[key]] = True
+    group_hidden = hidden.copy()  # lines whose total is itself hidden: a small group (or one hidden elsewhere)
+    guards: list[tuple[int, list[int]]] = []  # (the one category, the zeros hidden beside it)
     for group in groups:  # every contributor of a line in one category
         nonzero = [m for m in group[1:] if values[m] > 0]
         if values[group[0]] > 0 and len(nonzero) == 1:
             if keep[nonzero[0]]:  # the one category is a figure the reader knows (the total itself): no way
                 raise DisclosureRefused()
             hidden[nonzero[0]] = True
+            zeros = [m for m in group[1:] if values[m] == 0 and not keep[m] and not hidden[m]]
+            if group_hidden[group[0]] and zeros:  # "<5" beside zeros: the few of the group all in that one
+                hidden[zeros] = True
+                guards.append((nonzero[0], zeros))
+    guarded = np.zeros(n, dtype=bool)  # guarded by their line (another answer stays possible), not by ±p
+    for _category, zeros in guards:
+        guarded[zeros] = True
     # Neighbours: figures in a line or bound with it, or sharing base counts with it.
     overlap = (system.matrix @ system.matrix.T).tocsr()
     neighbours = [set(overlap.indices[overlap.indptr[i] : overlap.indptr[i + 1]].tolist()) - {i} for i in range(n)]
@@ -272,7 +297,7 @@ def protect_figures(
 
     def score(candidate: int) -> tuple[int, int, int, int, int, int]:
         room = int(others[candidate])
-        closing = sum(1 for s in neighbours[candidate] if hidden[s])
+        closing = sum(1 for s in neighbours[candidate] if hidden[s] and not guarded[s])
         fit = 0 if room >= rule.p else (1 if room > 0 else 2)
         return (int(is_total[candidate]), fit, int(size[candidate]), -closing, room, candidate)
 
@@ -288,57 +313,77 @@ def protect_figures(
     while changed:  # cheap first pass: no exact line with a single hidden figure
         changed = False
         for group in exact:
-            if sum(1 for c in group if hidden[c]) == 1:
+            if sum(1 for c in group if hidden[c] and not guarded[c]) == 1:
                 changed = hide_partner(group) or changed
     small = np.array([rule.is_small(int(v)) for v in values], dtype=bool)
     done: set[int] = set()
-    to_check = set(np.flatnonzero(hidden).tolist())
-    while to_check:
-        order = sorted(to_check)
-        found = system.intervals(hidden, hidden & ~masked & small, order, rule)
-        to_check = set()
-        failures = []
+
+    def protect_hidden_figures() -> None:
+        to_check = {int(c) for c in np.flatnonzero(hidden & ~guarded) if int(c) not in done}
+        while to_check:
+            order = sorted(to_check)
+            found = system.intervals(hidden, hidden & ~masked & small, order, rule)
+            to_check = set()
+            failures = []
+            progress = False
+            for cell, interval in zip(order, found, strict=True):
+                if interval.holds(rule):
+                    done.add(cell)
+                    continue
+                failures.append(interval)
+                to_check.add(cell)
+                if interval.kind == SMALL and interval.width >= rule.p - 1e-6 and not label_fixed[cell]:
+                    masked[cell] = True
+                    progress = True
+                    continue
+                pool = [s for s in neighbours[cell] if not hidden[s] and not keep[s]]
+                if not pool:
+                    pool = [c for c in range(n) if not hidden[c] and not keep[c]]
+                progress = hide_partner(pool) or progress
+            if failures and not progress:
+                raise DisclosureRefused(failures)
+            # Hiding or masking only widens the intervals already found: check the figures not yet protected.
+            to_check.update(int(c) for c in np.flatnonzero(hidden & ~guarded) if int(c) not in done)
+
+    while True:
+        protect_hidden_figures()
+        exposed = system.exposed_guards(hidden, hidden & ~masked & small, guards, rule)
+        if not exposed:
+            break
         progress = False
-        for cell, interval in zip(order, found, strict=True):
-            if interval.holds(rule):
-                done.add(cell)
-                continue
-            failures.append(interval)
-            to_check.add(cell)
-            if interval.kind == SMALL and interval.width >= rule.p - 1e-6 and not label_fixed[cell]:
-                masked[cell] = True
-                progress = True
-                continue
-            pool = [s for s in neighbours[cell] if not hidden[s] and not keep[s]]
-            if not pool:
-                pool = [c for c in range(n) if not hidden[c] and not keep[c]]
-            progress = hide_partner(pool) or progress
-        if failures and not progress:
-            raise DisclosureRefused(failures)
-        # Hiding or masking only widens the intervals already found: check the figures not yet protected.
-        to_check.update(int(c) for c in np.flatnonzero(hidden) if int(c) not in done)
+        for _category, zeros in exposed:  # another answer must stay possible: open one of their lines
+            pool = sorted({s for z in zeros for s in neighbours[z] if not hidden[s] and not keep[s]})
+            progress = hide_partner([s for s in pool if values[s] > 0] or pool) or progress
+        if not progress:
+            raise DisclosureRefused()
     kinds = {
         key: (SHOWN if not hidden[i] else (SMALL if small[i] and not masked[i] else SECONDARY))
         for i, key in enumerate(system.keys)
     }
-    intervals_found = _audit(system, kinds, rule)
+    intervals_found = _audit(system, kinds, rule, guards)
     return ProtectedFigures(
         rule,
         family,
         {key: kinds[rep] for key, rep in alias.items()},
         {key: int(values[system.index[rep]]) for key, rep in alias.items()},
         intervals_found,
+        [(system.keys[c], tuple(system.keys[z] for z in zeros)) for c, zeros in guards],
     )
 
 
-def _audit(system: _System, kinds: Mapping[Any, str], rule: Rule) -> list[Interval]:
+def _audit(
+    system: _System, kinds: Mapping[Any, str], rule: Rule, guards: Sequence[tuple[int, list[int]]] = ()
+) -> list[Interval]:
     hidden = np.array([kinds[key] != SHOWN for key in system.keys], dtype=bool)
     labelled = np.array([kinds[key] == SMALL for key in system.keys], dtype=bool)
-    targets = [int(i) for i in np.flatnonzero(hidden)]
+    guarded = {zero for _category, zeros in guards for zero in zeros}
+    targets = [int(i) for i in np.flatnonzero(hidden) if int(i) not in guarded]
     out = system.intervals(hidden, labelled, targets, rule) if targets else []
     failures = [interval for interval in out if not interval.holds(rule)]
     if failures:
         raise DisclosureRefused(failures)
+    if system.exposed_guards(hidden, labelled, guards, rule):
+        raise DisclosureRefused()
     return out
 
 

@@ -54,6 +54,21 @@ def intervals(
     return out
 
 
+def could_hold(
+    shown: sparse.csr_matrix,
+    shown_values: np.ndarray,
+    lower: np.ndarray,
+    targets: sparse.csr_matrix,
+    labelled: sparse.csr_matrix | None = None,
+    label_range: tuple[float, float] = (1.0, 4.0),
+    facts: tuple[sparse.csr_matrix, np.ndarray] | None = None,
+) -> list[bool]:
+    """Whether each row of `targets` (a sum of hidden zeros) could hold at least one unit, for a reader who
+    knows everything `intervals` lets them use: False means they can prove the sum is zero."""
+    found = intervals(shown, shown_values, lower, targets, labelled, label_range, facts)
+    return [high >= 1 - 1e-6 for _low, high in found]
+
+
 def _solve(
     objective: np.ndarray,
     a_eq: sparse.csr_matrix | None,

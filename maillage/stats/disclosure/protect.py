@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from django.utils.translation import gettext as _
+from scipy import sparse
 
-from maillage.stats.disclosure.lp import intervals
+from maillage.stats.disclosure.lp import could_hold, intervals
 from maillage.stats.disclosure.rule import SECONDARY, SHOWN, SMALL, Rule
 from maillage.stats.disclosure.table import TOTAL, Dimension, Key, LinkedTable
 
@@ -66,6 +67,9 @@ class Protected:
     table: LinkedTable
     kinds: dict[Key, str]
     intervals: list[Interval] = field(default_factory=list)
+    # A line where the few of a hidden group all fall in one category: (that category, the zeros hidden beside
+    # it). Those zeros are protected by their line — some other answer stays possible — not by ±p.
+    guards: list[tuple[Key, tuple[Key, ...]]] = field(default_factory=list)
 
     # Reading cells ---------------------------------------------------------------------------------------
 
@@ -159,11 +163,27 @@ def protect(
         if rule.is_small(int(values[i])) or (known and rule.is_small(int(others[i]))):
             hidden[i] = True
     lines = table.lines()
+    group_hidden = hidden.copy()  # lines whose total is itself hidden: a small group (or one hidden elsewhere)
+    guards: list[tuple[int, list[int]]] = []  # (the one category, the zeros hidden beside it)
+    along_attribute = {tuple(line) for line in table.lines(attributes_only=True)}
     for line in lines:  # every contributor of a line in one category
         total, members = line[0], line[1:]
         nonzero = [m for m in members if values[m] > 0]
         if values[total] > 0 and len(nonzero) == 1:
             hidden[nonzero[0]] = True
+            zeros = [m for m in members if values[m] == 0 and not keep[m] and not hidden[m]]
+            if group_hidden[total] and zeros and tuple(line) in along_attribute:
+                # The zeros beside it would tell that the few of a hidden group all gave that one answer.
+                hidden[zeros] = True
+                guards.append((nonzero[0], zeros))
+    guarded = np.zeros(n, dtype=bool)  # hidden only so as not to tell that: guarded by their line, not by ±p
+    for _category, zeros in guards:
+        guarded[zeros] = True
+    # A zero inside a line whose total is a zero shown elsewhere stays exactly zero whatever is hidden: never a
+    # partner (hiding it protects nothing, and it could never be protected itself).
+    for line in lines:
+        if keep[line[0]] and values[line[0]] == 0:
+            keep[[m for m in line[1:] if not hidden[m]]] = True
     lines_of: list[list[int]] = [[] for _ in range(n)]
     for number, line in enumerate(lines):
         for cell in line:
@@ -172,7 +192,7 @@ def protect(
 
     def score(candidate: int) -> tuple[int, int, int, int, int]:
         room = int(others[candidate])
-        closing = sum(1 for s in siblings[candidate] if hidden[s])
+        closing = sum(1 for s in siblings[candidate] if hidden[s] and not guarded[s])
         return (table.level[candidate], 0 if room >= rule.p else (1 if room > 0 else 2), -closing, room, candidate)
 
     def hide_partner(pool: Iterable[int]) -> bool:
@@ -186,39 +206,61 @@ def protect(
     while changed:  # cheap first pass: no line with a single hidden cell
         changed = False
         for line in lines:
-            if sum(1 for c in line if hidden[c]) == 1:
+            if sum(1 for c in line if hidden[c] and not guarded[c]) == 1:
                 changed = hide_partner(line) or changed
     protected_cells: dict[int, tuple[float, float]] = {}
-    to_check = set(np.flatnonzero(hidden).tolist())
-    while to_check:
-        order = sorted(to_check)
-        found = _intervals(table, hidden, hidden & ~masked & _small(table, rule), order, rule)
-        to_check = set()
-        failures = []
+
+    def protect_hidden_cells() -> None:
+        to_check = {int(c) for c in np.flatnonzero(hidden & ~guarded) if int(c) not in protected_cells}
+        while to_check:
+            order = sorted(to_check)
+            found = _intervals(table, hidden, hidden & ~masked & _small(table, rule), order, rule)
+            to_check = set()
+            failures = []
+            progress = False
+            for cell, interval in zip(order, found, strict=True):
+                if interval.holds(rule):
+                    protected_cells[cell] = (interval.lower, interval.upper)
+                    continue
+                failures.append(interval)
+                to_check.add(cell)
+                if interval.kind == SMALL and interval.width >= rule.p - 1e-6 and not label_fixed[cell]:
+                    masked[cell] = True  # its own "<k" label is what narrows it: shown as "x" instead
+                    progress = True
+                    continue
+                pool = [s for s in siblings[cell] if not hidden[s] and not keep[s]]
+                if not pool:
+                    pool = [c for c in range(n) if not hidden[c] and not keep[c]]
+                progress = hide_partner(pool) or progress
+            if failures and not progress:  # nothing left to hide: this family cannot be shown
+                raise DisclosureRefused(failures)
+            # Hiding or masking only widens intervals, but a masked label changes which cells are labelled.
+            to_check.update(int(c) for c in np.flatnonzero(hidden & ~guarded) if int(c) not in protected_cells)
+
+    while True:
+        protect_hidden_cells()
+        exposed = _exposed_guards(table, hidden, hidden & ~masked & _small(table, rule), guards, rule)
+        if not exposed:
+            break
         progress = False
-        for cell, interval in zip(order, found, strict=True):
-            if interval.holds(rule):
-                protected_cells[cell] = (interval.lower, interval.upper)
-                continue
-            failures.append(interval)
-            to_check.add(cell)
-            if interval.kind == SMALL and interval.width >= rule.p - 1e-6 and not label_fixed[cell]:
-                masked[cell] = True  # its own "<k" label is what narrows it: shown as "x" instead
-                progress = True
-                continue
-            pool = [s for s in siblings[cell] if not hidden[s] and not keep[s]]
-            if not pool:
-                pool = [c for c in range(n) if not hidden[c] and not keep[c]]
-            progress = hide_partner(pool) or progress
-        if failures and not progress:  # nothing left to hide: this family cannot be shown
-            raise DisclosureRefused(failures)
-        # Hiding or masking only widens intervals, but a masked label changes which cells are labelled.
-        to_check.update(int(c) for c in np.flatnonzero(hidden) if int(c) not in protected_cells)
+        for _category, zeros in exposed:  # another answer must stay possible: open one of their lines
+            pool = sorted({s for z in zeros for s in siblings[z] if not hidden[s] and not keep[s]})
+            # Only a count above zero makes room for another answer: hiding a zero opens nothing.
+            progress = hide_partner([s for s in pool if values[s] > 0] or pool) or progress
+        if not progress:
+            raise DisclosureRefused()
     kinds = {
         key: (SHOWN if not hidden[i] else (SMALL if rule.is_small(int(values[i])) and not masked[i] else SECONDARY))
         for i, key in enumerate(table.keys)
     }
-    result = Protected(rule=rule, family=family, dims=tuple(d.name for d in table.dims), table=table, kinds=kinds)
+    result = Protected(
+        rule=rule,
+        family=family,
+        dims=tuple(d.name for d in table.dims),
+        table=table,
+        kinds=kinds,
+        guards=[(table.keys[c], tuple(table.keys[z] for z in zeros)) for c, zeros in guards],
+    )
     if check:
         result.intervals = audit(result, rule)
     return result
@@ -226,6 +268,25 @@ def protect(
 
 def _small(table: LinkedTable, rule: Rule) -> np.ndarray:
     return np.array([rule.is_small(int(v)) for v in table.values], dtype=bool)
+
+
+def _exposed_guards(
+    table: LinkedTable, hidden: np.ndarray, labelled: np.ndarray, guards: Sequence[tuple[int, list[int]]], rule: Rule
+) -> list[tuple[int, list[int]]]:
+    """The guarded lines whose hidden zeros a reader can prove to be zeros together (so the group's one answer
+    would be known), using every "<k" label as well."""
+    if not guards:
+        return []
+    shown = np.flatnonzero(~hidden)
+    rows = sorted(table.ceilings)
+    facts = (table.matrix[rows], np.array([table.ceilings[r] for r in rows])) if rows else None
+    targets = sparse.csr_matrix(np.vstack([np.asarray(table.matrix[zeros].sum(axis=0)) for _c, zeros in guards]))
+    labels = [int(i) for i in np.flatnonzero(labelled)]
+    found = could_hold(
+        table.matrix[shown], table.values[shown].astype(float), table.lower, targets,
+        table.matrix[labels], (1.0, float(rule.k - 1)), facts=facts,
+    )  # fmt: skip
+    return [guard for guard, possible in zip(guards, found, strict=True) if not possible]
 
 
 def _intervals(
@@ -271,10 +332,14 @@ def audit(protected: Protected, rule: Rule | None = None) -> list[Interval]:
     rule = rule or protected.rule
     table = protected.table
     hidden = np.array([protected.kinds[key] != SHOWN for key in table.keys], dtype=bool)
-    cells = [int(i) for i in np.flatnonzero(hidden)]
+    guarded = {table.index[zero] for _category, zeros in protected.guards for zero in zeros}
+    cells = [int(i) for i in np.flatnonzero(hidden) if int(i) not in guarded]
     labelled = np.array([protected.kinds[key] == SMALL for key in table.keys], dtype=bool)
     out = _intervals(table, hidden, labelled, cells, rule) if cells else []
     failures = [interval for interval in out if not interval.holds(rule)]
     if failures:
         raise DisclosureRefused(failures)
+    guards = [(table.index[c], [table.index[z] for z in zeros]) for c, zeros in protected.guards]
+    if _exposed_guards(table, hidden, labelled, guards, rule):
+        raise DisclosureRefused()
     return out

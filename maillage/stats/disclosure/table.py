@@ -30,6 +30,10 @@ class Dimension:
     show_values: bool = True
     total: bool = True
     groups: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    # The figures tell something of each unit along this dimension (an answer, a theme, a sex), so a hidden
+    # group all in one of its values is a secret to keep; False for the dimensions that only say where the
+    # units are (sector, region).
+    attribute: bool = True
 
 
 def as_dimension(spec: str | Dimension) -> Dimension:
@@ -117,12 +121,15 @@ class LinkedTable:
                     out.append(self.index[(*key[:d], coord, *key[d + 1 :])])
         return out
 
-    def lines(self) -> list[list[int]]:
-        """Each published equation along one dimension whose members are all published: [total, *members]."""
+    def lines(self, attributes_only: bool = False) -> list[list[int]]:
+        """Each published equation along one dimension whose members are all published: [total, *members]
+        (`attributes_only`: along the dimensions marked as attributes)."""
         out = []
         for cell, key in enumerate(self.keys):
             for d, coord in enumerate(key):
                 dim = self.dims[d]
+                if attributes_only and not dim.attribute:
+                    continue
                 if not dim.show_values or self._is_base(d, coord):
                     continue
                 members = (
