@@ -105,6 +105,8 @@ def realign_day(actor: User, line: Organisation, day: date) -> DayChange:
     now = timezone.now()
     change = DayChange(day=day)
     start, end = _day_range(day)
+    # The month's row, the lock generate_month and fill_day take: they never add slots from the old hours.
+    rota_month = RotaMonth.objects.select_for_update().filter(organisation=line, month=day.replace(day=1)).first()
     # Locked: a service committing to an open slot meanwhile waits, then finds it gone or cancelled.
     slots = list(
         Slot.objects.select_for_update()
@@ -149,13 +151,12 @@ def realign_day(actor: User, line: Organisation, day: date) -> DayChange:
         for service in RotaService.objects.filter(pk__in=by_service).prefetch_related("responders"):
             told = _tell(service, by_service[service.pk], day, hours)
             (change.told if told else change.untold).append(service.name)
-    change.missing = _missing(line, day)
+    change.missing = _missing(line, day, rota_month)
     return change
 
 
-def _missing(line: Organisation, day: date) -> dict[str, list[tuple[datetime, datetime]]]:
+def _missing(line: Organisation, day: date, rota_month: RotaMonth | None) -> dict[str, list[tuple[datetime, datetime]]]:
     """The day's hours without a slot, by line, if its month is generated (else generation will add them)."""
-    rota_month = RotaMonth.objects.filter(organisation=line, month=day.replace(day=1)).first()
     if rota_month is None:
         return {}
     taken = active_slots(line, day, day)
