@@ -111,6 +111,35 @@ def test_persons_by_month_and_distinct_follow_ups_by_theme(seeded):
     }
 
 
+@pytest.mark.parametrize("pages", [False, True])
+def test_the_totals_of_a_distinct_count_are_distinct_counts_not_sums(seeded, pages):
+    """12 persons followed over the year: the year's total is 12, not the sum of the months (a person followed
+    in March and in May is one person); the same for the themes a person came for and for each mode."""
+    dimensions = ["month", "theme1", "mode"] if pages else ["month", "theme1"]
+    result = build(Params(measure="persons", dimensions=dimensions), Scope([seeded.pk]))
+    requests = Request.objects.filter(organisation=seeded).select_related("theme__parent", "follow_up__case_file")
+    seen = [(r.follow_up.date.replace(day=1).isoformat(), r.theme.parent.code, r.follow_up.mode,
+             r.follow_up.case_file.person_id) for r in requests]  # fmt: skip
+    for table in result.tables:
+        labels = {"Mode: Phone": "phone", "Mode: Walk-in": "walk_in", "Mode: Appointment": "appointment"}
+        mode = labels[table.title] if pages else None
+        here = [s for s in seen if mode is None or s[2] == mode]
+        assert table.total == len({s[3] for s in here})
+        for month in table.row_keys:
+            assert table.row_total(month) == len({s[3] for s in here if s[0] == month})
+        for theme in table.col_keys:
+            assert table.col_total(theme) == len({s[3] for s in here if s[1] == theme})
+    if not pages:
+        table = result.tables[0]
+        assert table.total == 12
+        assert sum(table.row_total(month) for month in table.row_keys) > 12  # the plain sum counted people twice
+        row_shares = build(Params(measure="persons", dimensions=dimensions, percent="row"), Scope([seeded.pk]))
+        march = row_shares.tables[0]
+        for theme in march.col_keys:  # a share of the month's distinct persons
+            expected = round(100 * march.value("2024-03-01", theme) / march.row_total("2024-03-01"), 1)
+            assert row_shares.percent(march, "2024-03-01", theme) == expected
+
+
 def test_percentages_and_comparison_with_previous_period(seeded):
     params = Params(
         measure="followups",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
@@ -26,7 +26,7 @@ from maillage.stats.tabulate.params import (
     Scope,
     axis_of,
 )
-from maillage.stats.tabulate.query import grouped
+from maillage.stats.tabulate.query import adds_up, grouped
 from maillage.stats.versions import UNMAPPED
 from maillage.taxonomy.models import SchemeVersion
 
@@ -44,19 +44,66 @@ class Table:
     col_keys: list[str]
     cells: dict[tuple[str, str], int]
     previous: dict[tuple[str, str], int] | None = None
+    # A distinct count's totals, counted on their own (a person followed in two months is one person in the
+    # year); None for measures whose cells add up.
+    margins: Margins | None = None
 
     def value(self, row: str, col: str) -> int:
         return self.cells.get((row, col), 0)
 
     def row_total(self, row: str) -> int:
+        if self.margins is not None:
+            return self.margins.rows.get(row, 0)
         return sum(self.value(row, col) for col in self.col_keys)
 
     def col_total(self, col: str) -> int:
+        if self.margins is not None:
+            return self.margins.columns.get(col, 0)
         return sum(self.value(row, col) for row in self.row_keys)
 
     @property
     def total(self) -> int:
+        if self.margins is not None:
+            return self.margins.total
         return sum(self.cells.values())
+
+
+@dataclass
+class Margins:
+    rows: dict[str, int]
+    columns: dict[str, int]
+    total: int
+
+
+def _distinct_margins(params: Params, scope: Scope, count: int) -> dict[str, Margins]:
+    """Per page (dimension 3's value, or TOTAL): the row, column and grand totals of a distinct count, each
+    counted by the database over fewer dimensions."""
+    page = [params.dimensions[2]] if count > 2 else []
+
+    def counted(keep: list[str]) -> dict[tuple[str, str], int]:
+        margin_params = replace(params, dimensions=[*keep, *page])
+        _specs, rows = grouped(margin_params, scope, params.date_from, params.date_to, margin=True)
+        out: dict[tuple[str, str], int] = {}
+        for r in rows:
+            key = r.get("d0", TOTAL) if keep else TOTAL
+            at = r.get(f"d{len(keep)}", TOTAL) if page else TOTAL
+            out[(key, at)] = out.get((key, at), 0) + int(r["value"] or 0)
+        return out
+
+    by_row = counted([params.dimensions[0]])
+    by_column = counted([params.dimensions[1]]) if count > 1 else {}
+    grand = counted([])
+    pages = {at for _key, at in (*by_row, *grand)}
+    return {
+        at: Margins(
+            rows={key: value for (key, where), value in by_row.items() if where == at},
+            columns={key: value for (key, where), value in by_column.items() if where == at}
+            if count > 1
+            else {TOTAL: grand.get((TOTAL, at), 0)},
+            total=grand.get((TOTAL, at), 0),
+        )
+        for at in pages
+    }
 
 
 @dataclass
@@ -206,6 +253,7 @@ def build(params: Params, scope: Scope) -> CrossTab:
     row_labels = labels_of(row_spec, row_keys)
     col_labels = labels_of(col_spec, col_keys) if col_spec else {TOTAL: str(MEASURES[params.measure].label)}
     page_labels = labels_of(page_spec, page_keys) if page_spec else {TOTAL: ""}
+    margins = None if adds_up(params) else _distinct_margins(params, scope, len(specs))
     tables = []
     for page in page_keys:
         cells: dict[tuple[str, str], int] = {}
@@ -219,7 +267,8 @@ def build(params: Params, scope: Scope) -> CrossTab:
                 if key(r, 2) == page:
                     previous[(key(r, 0), key(r, 1))] = previous.get((key(r, 0), key(r, 1)), 0) + int(r["value"] or 0)
         title = f"{DIMENSION_LABELS[page_spec.key]}: {page_labels[page]}" if page_spec else ""
-        tables.append(Table(title, row_keys, col_keys, cells, previous))
+        page_margins = None if margins is None else margins.get(page, Margins({}, {}, 0))
+        tables.append(Table(title, row_keys, col_keys, cells, previous, page_margins))
     return CrossTab(
         params=params,
         measure_label=str(MEASURES[params.measure].label),

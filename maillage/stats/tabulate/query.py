@@ -28,14 +28,32 @@ def base_queryset(base: str, scope: Scope) -> QuerySet[Any]:
     return queryset
 
 
+def adds_up(params: Params) -> bool:
+    """Whether the measure's cells add up to its totals: a plain count or sum does; a distinct count over a
+    variable a unit may take several values of (a person's themes, months, actions) does not."""
+    measure = MEASURES[params.measure]
+    base = measure.base
+    uses_requests = any(
+        dimension(key, base, params.versions).uses_requests
+        for key in [*params.dimensions, *(key for key, values in params.filters.items() if values)]
+    )
+    return measure.key in {"requests", "participants"} or (measure.key == "followups" and not uses_requests)
+
+
 def grouped(
-    params: Params, scope: Scope, date_from: datetime.date | None, date_to: datetime.date | None
+    params: Params,
+    scope: Scope,
+    date_from: datetime.date | None,
+    date_to: datetime.date | None,
+    *,
+    margin: bool = False,
 ) -> tuple[list[DimensionSpec], list[dict[str, Any]]]:
-    """The measure per combination of dimension values, counted by the database."""
+    """The measure per combination of dimension values, counted by the database (`margin`: a total over
+    fewer dimensions, none for the grand total)."""
     measure = MEASURES.get(params.measure)
     if measure is None:
         raise CrossTabError(_("Unknown measure: %(key)s.") % {"key": params.measure})
-    if not 1 <= len(params.dimensions) <= 3 or len(set(params.dimensions)) != len(params.dimensions):
+    if not margin and (not 1 <= len(params.dimensions) <= 3 or len(set(params.dimensions)) != len(params.dimensions)):
         raise CrossTabError(_("Choose one to three different dimensions."))
     base = measure.base
     specs = [dimension(key, base, params.versions) for key in params.dimensions]
@@ -70,7 +88,9 @@ def grouped(
                     "SET LOCAL work_mem = '64MB'; SET LOCAL jit = off; SET LOCAL parallel_setup_cost = 20000"
                 )
         distinct_of = _DISTINCT_TARGET.get(measure.key) if (measure.key != "followups" or uses_requests) else None
-        if distinct_of is None:
+        if not aliases:  # the grand total
+            rows = [queryset.aggregate(value=measure.aggregate(uses_requests))]
+        elif distinct_of is None:
             rows = list(
                 queryset.annotate(**aliases)
                 .values(*aliases)
