@@ -8,7 +8,9 @@ response time p50/p95 over N random requests, and CPU per request.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
+import pstats
 import random
 import statistics
 import sys
@@ -25,7 +27,9 @@ import django
 django.setup()
 
 from clock import travel  # noqa: E402
+from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from maillage.core.models import Commune, Membership, Organisation, PostalCode, Role, User  # noqa: E402
 from maillage.directory.models import Quartier  # noqa: E402
@@ -39,26 +43,41 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
 
 
-def measure(label: str, client: Client, urls: list[str]) -> None:
+def measure(label: str, client: Client, urls: list[str], profile: bool = False) -> None:
     for url in urls[:20]:
         client.get(url)  # warm up (index, templates)
-    times, cpu = [], time.process_time()
+    times, cpus, queries = [], [], []
+    profiler = cProfile.Profile(time.process_time) if profile else None
     for url in urls:
-        started = time.perf_counter()
-        response = client.get(url)
+        with CaptureQueriesContext(connection) as captured:
+            started, started_cpu = time.perf_counter(), time.process_time()
+            if profiler:
+                profiler.enable()
+            response = client.get(url)
+            if profiler:
+                profiler.disable()
+            times.append((time.perf_counter() - started) * 1000)
+            cpus.append((time.process_time() - started_cpu) * 1000)
         assert response.status_code == 200, (url, response.status_code)
-        times.append((time.perf_counter() - started) * 1000)
-    cpu_ms = (time.process_time() - cpu) * 1000 / len(urls)
+        queries.append(len(captured))
     print(
         f"{label}: {len(urls)} requests, p50 {statistics.median(times):.1f} ms, p95 {percentile(times, 0.95):.1f} ms, "
-        f"max {max(times):.1f} ms, CPU {cpu_ms:.1f} ms/request"
+        f"max {max(times):.1f} ms, CPU {statistics.mean(cpus):.1f} ms/request (p95 {percentile(cpus, 0.95):.1f}), "
+        f"statements {statistics.mean(queries):.1f}"
     )
+    if profiler:
+        pstats.Stats(profiler).sort_stats(os.environ.get("SORT", "cumulative")).print_stats(
+            int(os.environ.get("TOP", "40"))
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--at", default=None)
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--only", choices=["people", "map"], default=None)
+    parser.add_argument("--kind", choices=["name", "need"], default=None)
     args = parser.parse_args()
     rng = random.Random(7)
     user, _created = User.objects.get_or_create(email="bench-people@example.org", defaults={"full_name": "Bench"})
@@ -84,15 +103,23 @@ def main() -> None:
             pairs.append(f"quartier={rng.choice(quartiers)}")
         if language := rng.choice(LANGUAGES):
             pairs.append(f"language={language}")
-        people.append("/directory/people/?" + "&".join(pairs))
+        if args.kind is None or args.kind == _kind(pairs):
+            people.append("/directory/people/?" + "&".join(pairs))
     maps = [
         f"/directory/map/data.json?need={rng.choice(needs)}&postal_code={rng.choice(codes)}"
         + ("&open_now=on" if rng.random() < 0.5 else "")
         for _ in range(args.requests)
     ]
     travel(args.at)
-    measure("people search (page, canonical URLs)", client, [_canonical(url) for url in people])
-    measure("map data (public JSON, 200 results max)", Client(), maps)
+    if args.only in (None, "people"):
+        measure("people search (page, canonical URLs)", client, [_canonical(url) for url in people], args.profile)
+    if args.only in (None, "map"):
+        measure("map data (public JSON, 200 results max)", Client(), maps, args.profile)
+
+
+def _kind(pairs: list[str]) -> str:
+    names = {pair.split("=", 1)[0] for pair in pairs}
+    return "name" if "q" in names else "need"
 
 
 def _canonical(url: str) -> str:
