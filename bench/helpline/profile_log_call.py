@@ -28,6 +28,8 @@ def main() -> None:
     parser.add_argument("--cprofile", action="store_true")
     parser.add_argument("--no-htmx", action="store_true", help="the plain form POST (redirect) instead of htmx")
     parser.add_argument("--queries", action="store_true", help="print the SQL of one call")
+    parser.add_argument("--sort", default="cumulative", help="cProfile order: cumulative or tottime")
+    parser.add_argument("--stats-file", help="also dump the cProfile stats there (pstats format)")
     args = parser.parse_args()
     setup_django()
     from django.db import connection
@@ -76,7 +78,9 @@ def main() -> None:
         f"{statistics.median(wall) * 1000:.1f} ms (one client, no concurrency)"
     )
     if profile:
-        pstats.Stats(profile).sort_stats("cumulative").print_stats(45)
+        if args.stats_file:
+            profile.dump_stats(args.stats_file)
+        pstats.Stats(profile).sort_stats(args.sort).print_stats(45)
 
 
 if __name__ == "__main__":

@@ -194,7 +194,7 @@ def test_old_code_typed_is_reported_as_retired(responder, themes, request_themes
 
 def _tables_read(captured: CaptureQueriesContext) -> list[str]:
     return [
-        re.findall(r'FROM "(\w+)"', query["sql"])[-1]
+        re.findall(r'FROM "?([a-z_]+)', query["sql"])[-1]
         for query in captured.captured_queries
         if query["sql"].startswith("SELECT")
     ]

@@ -207,7 +207,7 @@ def test_logging_a_call_through_htmx_reads_little(responder_client, themes, food
     with CaptureQueriesContext(connection) as captured:
         responder_client.post(reverse("helpline:call_new"), data, headers={"HX-Request": "true"})
     tables = [
-        re.findall(r'(?:FROM|INTO) "(\w+)"', query["sql"])[-1]  # the main table comes after any subquery
+        re.findall(r'(?:FROM|INTO) "?([a-z_]+)', query["sql"])[-1]  # the main table comes after any subquery
         for query in captured.captured_queries
         if query["sql"].startswith(("SELECT", "INSERT", "UPDATE", "DELETE"))
     ]

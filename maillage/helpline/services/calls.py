@@ -17,7 +17,6 @@ from maillage.core.geography import cached_postal_location
 from maillage.core.models import Organisation, User
 from maillage.helpline.models import (
     ACTIONS_WITH_SERVICE,
-    REQUEST_SCHEME,
     Action,
     Call,
     Callback,
@@ -33,9 +32,8 @@ from maillage.helpline.models import (
 )
 from maillage.helpline.queries import can_edit_call, current_shift_id, responder_line_ids, staff_line_ids
 from maillage.helpline.referrals import NO_SERVICE_PREFIX
-from maillage.helpline.services.categories import find_category, find_service
+from maillage.helpline.services.categories import find_category, find_service, version_in_force
 from maillage.taxonomy.models import Category
-from maillage.taxonomy.queries import published_version
 
 MAX_DURATION_MINUTES = 600
 DEFAULT_CALLBACK_DELAY = timedelta(days=1)
@@ -144,7 +142,7 @@ def clean_call_data(organisation: Organisation, data: Mapping[str, Any], *, requ
     raw_requests: Sequence[Mapping[str, Any]] = list(data.get("requests") or [])
     if not raw_requests:
         errors["requests"] = [_("A call carries at least one request.")]
-    version = published_version(REQUEST_SCHEME) if raw_requests else None
+    version = version_in_force() if raw_requests else None
     for index, raw in enumerate(raw_requests):
         prefix = f"requests-{index}-"
         category = None

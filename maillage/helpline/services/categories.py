@@ -13,7 +13,7 @@ from maillage.helpline.models import (
     REQUEST_SCHEME,
 )
 from maillage.taxonomy.models import Category, SchemeVersion, VersionStatus
-from maillage.taxonomy.queries import published_version
+from maillage.taxonomy.queries import published_version, published_version_stamp
 
 # ---------------------------------------------------------------------------------------------
 # Categories and services named in a call
@@ -35,11 +35,30 @@ class _CategoryIndex:
 # newly published version is seen by every process at once. Saving or deleting a version or a
 # category in this process also drops it (tests, shell edits): see HelplineConfig.ready.
 _category_index: _CategoryIndex | None = None
+# The version in force, kept the same way: which one is in force is read on every call (one plain
+# statement: building the ORM query cost more than running it), its row only when that changes.
+_version_in_force: tuple[tuple[int, str, str], SchemeVersion] | None = None
 
 
 def forget_category_index(**_signal: Any) -> None:
-    global _category_index
+    global _category_index, _version_in_force
     _category_index = None
+    _version_in_force = None
+
+
+def version_in_force() -> SchemeVersion | None:
+    """The request themes' version in force, as published_version(REQUEST_SCHEME) answers."""
+    global _version_in_force
+    stamp = published_version_stamp(REQUEST_SCHEME)
+    if stamp is None:
+        return None
+    kept = _version_in_force
+    if kept is not None and kept[0] == stamp:
+        return kept[1]
+    version = published_version(REQUEST_SCHEME)
+    if version is not None and version.pk == stamp[0]:
+        _version_in_force = (stamp, version)
+    return version
 
 
 def _categories_of(version: SchemeVersion) -> _CategoryIndex:

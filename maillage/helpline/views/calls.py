@@ -73,17 +73,30 @@ def _blank_parts(language: str, call_language: str) -> dict[str, str]:
         }
 
 
+@functools.lru_cache(maxsize=16)
+def _started_at_field(language: str, time_zone: str, started_at: datetime) -> str:
+    """The next call's start field for one start (now, to the minute) as HTML: rendered once a minute per
+    process, so a saved call's answer builds no form."""
+    with translation.override(language):
+        form = CallForm(initial={"started_at": started_at})
+        return render_to_string("helpline/_field.html", {"field": form["started_at"]})
+
+
 def _blank_form(request: HttpRequest, line: Organisation, call_language: str, extra: dict[str, Any]) -> HttpResponse:
-    """A fresh empty form for the next call, rendered for this request (its own CSRF token, submission key and
-    start time) around the parts that are the same for everyone."""
+    """A fresh empty form for the next call, rendered for this request (its own CSRF token and submission key)
+    around the parts that are the same for everyone (the start field: for everyone in the same minute)."""
     if call_language not in LineLanguage.values:
         call_language = LineLanguage.FR
+    language = get_language() or settings.LANGUAGE_CODE
+    started_at = timezone.localtime().replace(second=0, microsecond=0)  # as CallForm starts an unbound form
     context = {
-        "form": CallForm(initial={"language": call_language}),
         "line": line,
         "action_url": reverse("helpline:call_new"),
         "submission_key_slot": hidden_input(None),  # a new key: the next call is another submission
-        "blank_parts": _blank_parts(get_language() or settings.LANGUAGE_CODE, call_language),
+        "blank_parts": {
+            **_blank_parts(language, call_language),
+            "started_at": _started_at_field(language, timezone.get_current_timezone_name(), started_at),
+        },
         **extra,
     }
     return fragment(request, "helpline/_call_form.html", context)
