@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import re
+from html import escape
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db import connection
+from django.db.models import Model, QuerySet
+from django.utils.safestring import SafeString
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from maillage.core.models import Commune
-from maillage.core.parsing import BoundedCharField, BoundedModelChoiceField, BoundedModelMultipleChoiceField
+from maillage.core.parsing import (
+    BadParameter,
+    BoundedCharField,
+    BoundedModelChoiceField,
+    BoundedModelMultipleChoiceField,
+    parse_id_list,
+)
 from maillage.directory.calendars import CALENDAR_CHOICES
 from maillage.directory.forms import (
     LANGUAGE_CHOICES,
@@ -31,15 +41,95 @@ class QuartierField(BoundedModelChoiceField):
     default_error_messages = {"invalid_choice": _("This quartier does not exist.")}
 
 
+class _Places:
+    """The communes and quartiers as the people search lists them, kept per process for as long as the
+    rows read are the same: the page's selects and their validation then build no model instance."""
+
+    def __init__(self, rows: list[tuple[int, int, str, str]]) -> None:
+        self.rows: dict[type[Model], dict[str, tuple[int, str, str]]] = {Commune: {}, Quartier: {}}
+        for kind, pk, name_fr, name_nl in rows:
+            self.rows[Commune if kind == 0 else Quartier][str(pk)] = (pk, name_fr, name_nl)
+        self.html: dict[tuple[type[Model], str, str], str] = {}
+
+    def options(self, model: type[Model], empty_label: str) -> str:
+        """The <option>s (none selected) in the active language, as search.page.options_html writes them."""
+        language = get_language() or ""
+        key = (model, language, empty_label)
+        if key not in self.html:
+            self.html[key] = f'<option value="">{escape(empty_label)}</option>' + "".join(
+                f'<option value="{pk}">{escape(name_nl if language == "nl" and name_nl else name_fr)}</option>'
+                for pk, name_fr, name_nl in self.rows[model].values()
+            )
+        return self.html[key]
+
+
+_PLACES: dict[tuple[tuple[int, int, str, str], ...], _Places] = {}
+
+
+def places() -> _Places:
+    """One statement reads the communes and quartiers (their names, in the models' order); what is built from
+    them is reused while they read the same (a rename or a new quartier shows at once in every process)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 0, id, name_fr, name_nl, '' FROM {Commune._meta.db_table} UNION ALL "  # noqa: S608
+            f"SELECT 1, id, name_fr, name_nl, code FROM {Quartier._meta.db_table} ORDER BY 1, 3, 5, 2"
+        )
+        rows = tuple((kind, pk, name_fr, name_nl) for kind, pk, name_fr, name_nl, _code in cursor.fetchall())
+    found = _PLACES.get(rows)
+    if found is None:
+        if len(_PLACES) > 4:
+            _PLACES.clear()
+        found = _PLACES[rows] = _Places(list(rows))
+    return found
+
+
+class PlaceField(forms.Field):
+    """A commune or a quartier chosen by id among `places()`; the value is that row with its other fields
+    deferred (read if asked for, as with `.only()`). Same messages as the model choice fields it replaces."""
+
+    widget = forms.Select
+    default_error_messages = forms.ModelChoiceField.default_error_messages
+
+    def __init__(self, *, model: type[Model], empty_label: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.model = model
+        self.empty_label = empty_label
+        self.places: _Places | None = None
+
+    def options_html(self, value: Any) -> SafeString:
+        """The options with the current value selected (the same HTML as search.page.options_html)."""
+        assert self.places is not None
+        html = self.places.options(self.model, str(self.empty_label))
+        selected = "" if value is None else str(value)
+        if selected == "" or selected.isdigit():
+            html = html.replace(f'<option value="{selected}">', f'<option value="{selected}" selected>', 1)
+        return SafeString(html)
+
+    def to_python(self, value: Any) -> Model | None:
+        if value in self.empty_values:
+            return None
+        assert self.places is not None
+        try:
+            ids = parse_id_list([str(value)])
+        except BadParameter:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice") from None
+        row = self.places.rows[self.model].get(str(ids[0])) if ids else None
+        if row is None:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return self.model.from_db(None, ["id", "name_fr", "name_nl"], row)
+
+
 class PeopleSearchForm(forms.Form):
     q = BoundedCharField(label=_("Name or function"), required=False, max_length=100)
     need = LoadedCategoryField(label=_("Need handled"), required=False, empty_label=_("Any need"))
     organisation = BoundedCharField(label=_("Organisation"), required=False, max_length=100)
-    commune = BoundedModelChoiceField(
-        label=_("Commune"), queryset=Commune.objects.all(), required=False, empty_label=_("All communes")
-    )
-    quartier = QuartierField(
-        label=_("Quartier"), queryset=Quartier.objects.all(), required=False, empty_label=_("All quartiers")
+    commune = PlaceField(model=Commune, label=_("Commune"), required=False, empty_label=_("All communes"))
+    quartier = PlaceField(
+        model=Quartier,
+        label=_("Quartier"),
+        required=False,
+        empty_label=_("All quartiers"),
+        error_messages={"invalid_choice": _("This quartier does not exist.")},
     )
     language = forms.ChoiceField(
         label=_("Language spoken"), required=False, choices=[("", _("Any language")), *LANGUAGE_CHOICES]
@@ -48,6 +138,12 @@ class PeopleSearchForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["need"].load(need_categories())  # type: ignore[attr-defined]
+        loaded = places()
+        for name in ("commune", "quartier"):
+            self.fields[name].places = loaded  # type: ignore[attr-defined]
+
+    def place_options(self, name: str) -> SafeString:
+        return self.fields[name].options_html(self[name].value())  # type: ignore[attr-defined]
 
     def criteria(self) -> PeopleCriteria:
         data = self.cleaned_data

@@ -5,13 +5,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db import connection
+from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 
 from maillage.core.models import Commune
-from maillage.directory.models import Network, Quartier, Service, ServiceAtLocation, ServiceStatus, Worker
+from maillage.directory.models import (
+    DirectoryOrganisation,
+    Location,
+    Network,
+    Quartier,
+    Service,
+    ServiceAtLocation,
+    ServiceStatus,
+    Worker,
+)
 from maillage.directory.queries import category_ids
 from maillage.taxonomy.models import Category
 
@@ -78,43 +89,117 @@ class PeopleCriteria:
 
 def search_people(criteria: PeopleCriteria, limit: int = PEOPLE_LIMIT) -> list[Worker]:
     """Listed workers matching every criterion, by name (at most `limit`)."""
-    workers = listed_workers()
-    for word in criteria.text.split():
-        workers = workers.filter(
-            Q(full_name__icontains=word) | Q(function_fr__icontains=word) | Q(function_nl__icontains=word)
-        )
-    for word in criteria.organisation.split():
-        named = Service.objects.filter(
-            Q(organisation__name_fr__icontains=word) | Q(organisation__name_nl__icontains=word)
-        ).values("pk")
-        workers = workers.filter(service_id__in=named)
-    if criteria.need is not None:
-        ids = category_ids(criteria.need)
-        workers = workers.filter(
-            Q(pk__in=Worker.needs.through.objects.filter(category_id__in=ids).values("worker_id"))
-            | Q(service_id__in=Service.needs.through.objects.filter(category_id__in=ids).values("service_id"))
-        )
-    if criteria.commune is not None:
-        commune = criteria.commune
-        workers = workers.filter(
-            Q(pk__in=Worker.area_communes.through.objects.filter(commune_id=commune.pk).values("worker_id"))
-            | Q(pk__in=Worker.quartiers.through.objects.filter(quartier__communes=commune).values("worker_id"))
-            | Q(service_id__in=Service.area_communes.through.objects.filter(commune_id=commune.pk).values("service_id"))
-            | Q(service_id__in=ServiceAtLocation.objects.filter(location__commune=commune).values("service_id"))
-        )
-    if criteria.quartier is not None:
-        quartier = criteria.quartier
-        workers = workers.filter(
-            Q(pk__in=Worker.quartiers.through.objects.filter(quartier_id=quartier.pk).values("worker_id"))
-            | Q(service_id__in=Service.quartiers.through.objects.filter(quartier_id=quartier.pk).values("service_id"))
-        )
-    if criteria.language:
-        workers = workers.filter(language_filter("languages", criteria.language))
     # Two steps: the ids in name order (narrow rows to sort), then those few workers with what they print.
-    ids = list(workers.order_by("full_name", "pk").values_list("pk", flat=True)[:limit])
+    ids = _matching_ids(criteria, limit)
     found = Worker.objects.filter(pk__in=ids).select_related("service__organisation").only(*PRINTED)
     position = {pk: index for index, pk in enumerate(ids)}  # the database's collation decides the order
     return sorted(found, key=lambda worker: position[worker.pk])
+
+
+def _table(model: type[Model]) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _like(column: str, lookup: str, value: str) -> tuple[str, str]:
+    """`column` <lookup> `value` as Django writes that lookup on this database (UPPER(col::text) LIKE
+    UPPER(%s) for icontains on PostgreSQL, which the trigram indexes of migration 0014 match)."""
+    sql = connection.ops.lookup_cast(lookup, "CharField") % column
+    pattern = {"icontains": "%{}%", "contains": "%{}%", "startswith": "{}%", "endswith": "%{}"}[lookup]
+    return f"{sql} {connection.operators[lookup] % '%s'}", pattern.format(connection.ops.prep_for_like_query(value))
+
+
+def _any_word_of(columns: tuple[str, ...], word: str) -> tuple[str, list[str]]:
+    parts = [_like(column, "icontains", word) for column in columns]
+    return "(" + " OR ".join(sql for sql, _param in parts) + ")", [param for _sql, param in parts]
+
+
+def _matching_ids(criteria: PeopleCriteria, limit: int) -> list[int]:
+    """The statement Django's queryset wrote for these criteria (hashed subqueries, no join, no DISTINCT),
+    written here: building it through the ORM cost more CPU than running it."""
+    worker, service = _table(Worker), _table(Service)
+    where = [
+        f"{worker}.consent",
+        f"{worker}.is_active",
+        f"{worker}.service_id IN (SELECT id FROM {service} WHERE status = %s)",  # noqa: S608 (names from _meta, values as parameters)
+    ]
+    params: list[Any] = [ServiceStatus.PUBLISHED.value]
+
+    def add(sql: str, values: list[Any]) -> None:
+        where.append(sql)
+        params.extend(values)
+
+    names = tuple(f"{worker}.{column}" for column in ("full_name", "function_fr", "function_nl"))
+    for word in criteria.text.split():
+        add(*_any_word_of(names, word))
+    organisation = _table(DirectoryOrganisation)
+    for word in criteria.organisation.split():
+        sql, values = _any_word_of(("o.name_fr", "o.name_nl"), word)
+        add(
+            f"{worker}.service_id IN (SELECT s.id FROM {service} s JOIN {organisation} o "  # noqa: S608
+            f"ON o.id = s.organisation_id WHERE {sql})",
+            values,
+        )
+    if criteria.need is not None:
+        ids = need_ids(criteria.need)
+        marks = ", ".join(["%s"] * len(ids))
+        add(
+            f"({worker}.id IN (SELECT worker_id FROM {_table(Worker.needs.through)} WHERE category_id IN ({marks}))"  # noqa: S608
+            f" OR {worker}.service_id IN (SELECT service_id FROM {_table(Service.needs.through)}"
+            f" WHERE category_id IN ({marks})))",
+            [*ids, *ids],
+        )
+    if criteria.commune is not None:
+        pk = criteria.commune.pk
+        add(
+            f"({worker}.id IN (SELECT worker_id FROM {_table(Worker.area_communes.through)} WHERE commune_id = %s)"  # noqa: S608
+            f" OR {worker}.id IN (SELECT wq.worker_id FROM {_table(Worker.quartiers.through)} wq"
+            f" JOIN {_table(Quartier.communes.through)} qc ON qc.quartier_id = wq.quartier_id WHERE qc.commune_id = %s)"
+            f" OR {worker}.service_id IN (SELECT service_id FROM {_table(Service.area_communes.through)}"
+            f" WHERE commune_id = %s)"
+            f" OR {worker}.service_id IN (SELECT sl.service_id FROM {_table(ServiceAtLocation)} sl"
+            f" JOIN {_table(Location)} l ON l.id = sl.location_id WHERE l.commune_id = %s))",
+            [pk, pk, pk, pk],
+        )
+    if criteria.quartier is not None:
+        pk = criteria.quartier.pk
+        add(
+            f"({worker}.id IN (SELECT worker_id FROM {_table(Worker.quartiers.through)} WHERE quartier_id = %s)"  # noqa: S608
+            f" OR {worker}.service_id IN (SELECT service_id FROM {_table(Service.quartiers.through)}"
+            f" WHERE quartier_id = %s))",
+            [pk, pk],
+        )
+    if code := criteria.language:
+        # language_filter(): the space-separated list is the code, starts with it, ends with it or holds it.
+        column = f"{worker}.languages"
+        parts = [
+            (f"{column} = %s", code),
+            _like(column, "startswith", f"{code} "),
+            _like(column, "endswith", f" {code}"),
+            _like(column, "contains", f" {code} "),
+        ]
+        add("(" + " OR ".join(sql for sql, _param in parts) + ")", [param for _sql, param in parts])
+    sql = (
+        f"SELECT {worker}.id FROM {worker} WHERE {' AND '.join(where)} "  # noqa: S608
+        f"ORDER BY {worker}.full_name, {worker}.id LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, limit])
+        return [row[0] for row in cursor.fetchall()]
+
+
+# The children of a level-1 need, per (published version, category): a version's tree never changes.
+_NEED_IDS: dict[tuple[int, int], list[int]] = {}
+
+
+def need_ids(category: Category) -> list[int]:
+    """queries.category_ids(), its one statement (a level-1 need's children) made once per process."""
+    key = (category.version_id, category.pk)
+    ids = _NEED_IDS.get(key)
+    if ids is None:
+        if len(_NEED_IDS) > 2000:
+            _NEED_IDS.clear()
+        ids = _NEED_IDS[key] = category_ids(category)
+    return list(ids)
 
 
 def networks_of(*, service: Service | None = None, worker: Worker | None = None) -> list[Network]:

@@ -61,11 +61,16 @@ def people_search(request: AuthenticatedRequest) -> HttpResponse:
         {
             "form": form,
             "need_options": options_html(form, "need"),
-            # Options written in Python: Django's select widget renders a template per option (~150 quartiers).
-            "selects": {name: options_html(form, name) for name in ("commune", "quartier", "language")},
+            # Options written in Python: Django's select widget renders a template per option (~150 quartiers);
+            # the communes' and quartiers' are kept per process (forms_people.places()).
+            "selects": {
+                "commune": form.place_options("commune"),
+                "quartier": form.place_options("quartier"),
+                "language": options_html(form, "language"),
+            },
             "workers": workers,
             "lines": people_lines(workers or [], {worker.pk for worker in workers or [] if card_is_stale(worker)}),
-            "my_card": Worker.objects.filter(user=request.user).first(),
+            "my_card": Worker.objects.filter(user=request.user).exists(),  # the page only says "my card" or "create"
         },
     )
 
