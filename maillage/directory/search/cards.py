@@ -20,6 +20,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from maillage.directory.models import CrisisStatus, Modality, Worker, translated
+from maillage.directory.people import Person
 from maillage.directory.search.results import SearchResult
 
 
@@ -131,18 +132,22 @@ def card_html(card: ResultCard, labels: _CardLabels) -> SafeString:
     return SafeString("".join(parts))
 
 
-def people_lines(workers: Iterable[Worker], stale: Collection[int]) -> SafeString:
+def people_lines(workers: Iterable[Person | Worker], stale: Collection[int]) -> SafeString:
     """The people search's result lines, the same HTML as directory/_worker_line.html writes (the golden
     test pins them equal): fifty includes of that template cost more than the search itself."""
     url = reverse("directory:worker_card", args=[0])[:-2]  # ".../people/0/" → ".../people/"
     stale_badge = f' <span class="badge badge--warn">{escape(_("Card not confirmed recently"))}</span>'
+    language = get_language()  # once, not three times a line (the names' properties ask each time)
     lines = []
     for worker in workers:
         service = worker.service
+        organisation = service.organisation
+        function = translated(worker.function_fr, worker.function_nl, language)
         line = (
             f'<li class="directory-person"><a class="directory-person-name" href="{url}{worker.pk}/">'
-            f"{escape(worker.full_name)}</a> — {escape(worker.function)} · {escape(service.name)}"
-            f" ({escape(service.organisation.name)})"
+            f"{escape(worker.full_name)}</a> — {escape(function)}"
+            f" · {escape(translated(service.name_fr, service.name_nl, language))}"
+            f" ({escape(translated(organisation.name_fr, organisation.name_nl, language))})"
         )
         if worker.shown_phone:
             line += f' · <a href="tel:{escape(worker.phone.replace(" ", ""))}">{escape(worker.phone)}</a>'
