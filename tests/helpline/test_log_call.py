@@ -114,6 +114,15 @@ def test_bad_call_fields_are_refused_and_nothing_is_saved(responder, themes, fie
     ) == (0, 0, 0)
 
 
+def test_a_service_id_beyond_the_database_integers_is_no_service(responder, themes):
+    """The service is read by a plain statement: an id no bigint holds is refused before it reaches the database."""
+    for service in (2**63, -(2**63) - 1, "9" * 30):
+        with pytest.raises(ValidationError) as excinfo:
+            log(responder, {"category": "HOUSING", "action": "referral", "service": service})
+        assert _errors(excinfo) == {"requests-0-service": ["This service does not exist in the directory."]}
+    assert Call.objects.count() == 0
+
+
 def test_future_start_is_refused(responder, themes):
     with pytest.raises(ValidationError) as excinfo:
         log(responder, at=timezone.now() + timedelta(hours=2))
