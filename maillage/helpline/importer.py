@@ -34,12 +34,14 @@ from maillage.core.runs import WORKER_STOPPED, heartbeat, mark_stale_runs, retry
 from maillage.core.uploads import check_upload_size, store_upload
 from maillage.helpline import importer_copy, importer_reading
 from maillage.helpline.importer_checking import (
+    LONGEST_ID,
     Lookups,
     already_imported,
     already_imported_message,
     clean_journal_call,
     empty_id_message,
     journal_call_values,
+    long_id_message,
     read_started,
     unreadable_start_message,
 )
@@ -160,8 +162,9 @@ def validate(
     errors: list[dict[str, Any]] = []
     for row in rows:
         call_id = row.values.get("call_id", "").strip()
-        if not call_id:
-            errors.append({"line": row.line, "column": "call_id", "message": empty_id_message()})
+        if not call_id or len(call_id) > LONGEST_ID:
+            message = empty_id_message() if not call_id else long_id_message()
+            errors.append({"line": row.line, "column": "call_id", "message": message})
             continue
         groups.setdefault(call_id, []).append(row)
     already = already_imported(

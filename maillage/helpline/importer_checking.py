@@ -239,6 +239,14 @@ def empty_id_message() -> str:
     return _("The call identifier is empty.")
 
 
+# The longest call identifier the journal keeps (Call.external_ref).
+LONGEST_ID = 64
+
+
+def long_id_message() -> str:
+    return _("The call identifier is longer than %(count)d characters.") % {"count": LONGEST_ID}
+
+
 def already_imported_message(call_id: str) -> str:
     return _("Call %(id)s was already imported.") % {"id": call_id}
 

@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from maillage.core.models import Organisation
 from maillage.helpline.importer_checking import (
+    LONGEST_ID,
     MAX_REMEMBERED,
     Lookups,
     already_imported_message,
@@ -33,6 +34,7 @@ from maillage.helpline.importer_checking import (
     check_request,
     empty_id_message,
     journal_call_values,
+    long_id_message,
     read_started,
     unreadable_start_message,
 )
@@ -94,7 +96,7 @@ SELECT f.*, g.requests_bad, EXISTS (
 ) AS already
 FROM (
     SELECT call_id, min(line) AS first_line, bool_or(request_columns IS NOT NULL) AS requests_bad
-    FROM {ROWS} WHERE call_id <> '' GROUP BY call_id
+    FROM {ROWS} WHERE call_id <> '' AND length(call_id) <= {LONGEST_ID} GROUP BY call_id
 ) g
 JOIN {ROWS} f ON f.line = g.first_line"""  # noqa: S608
 # Every problem as (line, column, order within the column, kind, message, call identifier), as the Python
@@ -103,6 +105,8 @@ JOIN {ROWS} f ON f.line = g.first_line"""  # noqa: S608
 PROBLEMS = f"""
 SELECT line, 'call_id' AS col, 0::bigint AS seq, 1 AS kind, NULL::text AS message, NULL::text AS call_id
 FROM {ROWS} WHERE call_id = ''
+UNION ALL
+SELECT line, 'call_id', 0, 5, NULL, NULL FROM {ROWS} WHERE length(call_id) > {LONGEST_ID}
 UNION ALL
 SELECT r.line, 'call_id', 0, 2, NULL, r.call_id
 FROM {ROWS} r JOIN {CALLS} k ON k.call_id = r.call_id WHERE k.already
@@ -217,8 +221,8 @@ class Staging:
                 cells_of(cells)
             )
             count += 1
-            if not call_id:
-                chunk.append((line, ""))
+            if not call_id or len(call_id) > LONGEST_ID:  # reported as such, never grouped into a call
+                chunk.append((line, call_id))
                 self._flagged = True
             else:
                 key = (started, duration, language, sex, postal, kind, heard, urgency)
@@ -303,6 +307,8 @@ class Staging:
                     message = already_imported_message(call_id)
                 elif kind == 3:
                     message = unreadable_start_message()
+                elif kind == 5:
+                    message = long_id_message()
                 found.append({"line": line, "column": column, "message": message})
         return found
 

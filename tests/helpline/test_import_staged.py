@@ -45,6 +45,8 @@ JOURNAL = (
     + "x" * 400
     + ",un commentaire\n"
     + "A2,2021-01-04 23:59,99,en,woman,1000,other,poster,high,FOOD,other,autre,ignored\n"
+    + "L" * 65
+    + ",2021-01-04 16:00,5,fr,,,,,,FOOD,information,,\n"
 )
 
 
@@ -115,7 +117,7 @@ def test_the_staged_import_writes_and_reports_what_the_python_path_does(line, th
         expected, python_counts = _by_python(line, JOURNAL)
         problems, staged_counts, bad_lines = _staged(other, JOURNAL)
     assert problems == expected
-    assert bad_lines == len({error["line"] for error in expected}) == 8
+    assert bad_lines == len({error["line"] for error in expected}) == 9
     assert staged_counts == python_counts == (4, 6)
     assert _written(other) == _written(line)
     assert [len(part) for part in _written(other)] == [4, 6, 1]
@@ -154,6 +156,7 @@ def test_the_report_of_the_journal_in_english(line, themes):
         (14, "started_at", "The call cannot start in the future."),
         (15, "duration_minutes", "A call lasts at most 600 minutes."),
         (17, "duration_minutes", "Give the duration of the call in minutes."),
+        (20, "call_id", "The call identifier is longer than 64 characters."),
     ]
     a3 = Call.objects.get(organisation=line, external_ref="A3")
     assert (a3.caller_area, a3.requests.get().note) == ("outside", "deux\nlignes")
