@@ -119,3 +119,19 @@ def test_people_page_with_a_place_filters_and_shows_it(people, quartiers) -> Non
     assert response.status_code == 200
     assert response.context["workers"] is None
     assert response.context["form"].errors["quartier"]
+
+
+@pytest.mark.parametrize("language", ["fr", "nl"])
+def test_need_options_kept_per_version_are_those_written_anew(people, themes, language: str) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    from maillage.directory.search.page import _options, options_html
+
+    food = str(themes["FOOD"].pk)
+    with translation.override(language):
+        for value in ("", food, "abc", '"><x', None):
+            form = PeopleSearchForm({"need": value} if value is not None else None)
+            form.is_valid()
+            current = form["need"].value()
+            expected = _options(form.fields["need"].choices, "" if current is None else str(current))
+            assert options_html(form, "need") == expected
+            assert options_html(form, "need") == expected  # from the cache
+        assert f'<option value="{food}" selected>' in options_html(PeopleSearchForm({"need": food}), "need")

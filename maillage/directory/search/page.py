@@ -15,10 +15,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
+from django.utils.translation import get_language
 
 from maillage.core.models import Role
 from maillage.core.tenancy import active_memberships, is_federation_staff, organisations_of
-from maillage.directory.forms import SearchForm
+from maillage.directory.forms import LoadedCategoryField, SearchForm
 from maillage.directory.models import Worker
 from maillage.directory.search.cards import build_cards
 from maillage.directory.search.engine import SearchCriteria, search
@@ -34,12 +35,30 @@ def options_html(form: Any, name: str) -> SafeString:
     more than the search (Django's widget, one template per option, even more)."""
     current = form[name].value()
     selected = "" if current is None else str(current)
-    return SafeString(
-        "".join(
-            f'<option value="{escape(str(value))}"{" selected" if str(value) == selected else ""}>'
-            f"{escape(str(label))}</option>"
-            for value, label in form.fields[name].choices  # type: ignore[attr-defined]
-        )
+    field = form.fields[name]
+    if isinstance(field, LoadedCategoryField):
+        # The needs' options, none selected, are the same for every page of a published version and language.
+        key = (id(field.categories), get_language() or "", str(field.empty_label))
+        cached = _NEED_OPTIONS.get(key)
+        if cached is None or cached[0] is not field.categories:
+            if len(_NEED_OPTIONS) > 32:
+                _NEED_OPTIONS.clear()
+            cached = _NEED_OPTIONS[key] = (field.categories, _options(field.choices, None))
+        # Values are unique and escaped alike: marking the one chosen is the same HTML as writing it so.
+        target = f'<option value="{escape(selected)}">'
+        return SafeString(cached[1].replace(target, f'<option value="{escape(selected)}" selected>', 1))
+    return SafeString(_options(field.choices, selected))
+
+
+# (the categories the options were written from — kept so their id is not reused —, the options)
+_NEED_OPTIONS: dict[tuple[int, str, str], tuple[dict[str, Any], str]] = {}
+
+
+def _options(choices: Any, selected: str | None) -> str:
+    return "".join(
+        f'<option value="{escape(str(value))}"{" selected" if str(value) == selected else ""}>'
+        f"{escape(str(label))}</option>"
+        for value, label in choices
     )
 
 
