@@ -14,6 +14,7 @@ so their reports are the same word for word (tests/helpline/test_import_staged.p
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -277,6 +278,25 @@ def _write_batch(organisation: Organisation, good: list[tuple[str, list[Row], An
     return len(calls), len(requests)
 
 
+# The first key of the imports' advisory locks (the second is the organisation): a stable hash of the name, so
+# no other advisory lock of the project (keyed otherwise) is taken by mistake.
+IMPORT_LOCK_SPACE = zlib.crc32(b"maillage.helpline.journal_import") - 2**31
+
+
+def lock_imports_of(organisation: Organisation) -> None:
+    """The organisation's journal imports take turns from the check of the calls imported before to the end of
+    the writes: without it, two imports of one file at the same moment (a double click, two workers) both
+    found nothing imported and wrote every call twice. Call inside the transaction that checks and writes.
+
+    PostgreSQL: a transaction-level advisory lock, released at commit or rollback. SQLite: the transaction is
+    already the only writer from its start (BEGIN IMMEDIATE, the settings' transaction_mode)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s::integer, %s::integer)", [IMPORT_LOCK_SPACE, organisation.pk % 2**31]
+            )
+
+
 @dataclass(frozen=True)
 class _Outcome:
     """How the work of one import ended when it did not raise: written, or refused with a reason."""
@@ -353,9 +373,14 @@ def _import(job: JournalImport) -> _Outcome:
     job.save(update_fields=["total_rows"])
     if not rows:
         return _no_rows(job)
-    good, errors = validate(job.organisation, rows, progress)
-    bad_lines = len({error["line"] for error in errors})
-    return _conclude(job, errors[:MAX_REPORTED], bad_lines, journal.column, lambda: write(job.organisation, good))
+    # The check of the calls imported before and the writes in one transaction, after the organisation's lock
+    # (on SQLite, a write transaction: BEGIN IMMEDIATE, settings' transaction_mode): a second import of the file
+    # waits, then finds the first's calls and reports them.
+    with transaction.atomic():
+        lock_imports_of(job.organisation)
+        good, errors = validate(job.organisation, rows, progress)
+        bad_lines = len({error["line"] for error in errors})
+        return _conclude(job, errors[:MAX_REPORTED], bad_lines, journal.column, lambda: write(job.organisation, good))
 
 
 def _import_staged(job: JournalImport, progress: Callable[[int], None]) -> _Outcome:
@@ -364,15 +389,20 @@ def _import_staged(job: JournalImport, progress: Callable[[int], None]) -> _Outc
             journal = open_journal(job.filename, file)
             job.total_rows = journal.estimated_rows  # the progress bar's until the rows are counted
             job.save(update_fields=["total_rows"])
-            job.total_rows = staging.load(journal, progress)
+            job.total_rows = staging.send(journal, progress)
         except FileProblemError as problem:
             return _file_refused(job, problem)
         job.save(update_fields=["total_rows"])
         if not job.total_rows:
             return _no_rows(job)
-        errors = staging.problems(MAX_REPORTED)
-        bad_lines = staging.bad_lines() if errors else 0
-        return _conclude(job, errors, bad_lines, journal.column, staging.write)
+        # Rows are read and checked in parallel with other imports; from the check of the calls imported
+        # before to the writes, the organisation's imports take turns (see lock_imports_of).
+        with transaction.atomic():
+            lock_imports_of(job.organisation)
+            staging.group()
+            errors = staging.problems(MAX_REPORTED)
+            bad_lines = staging.bad_lines() if errors else 0
+            return _conclude(job, errors, bad_lines, journal.column, staging.write)
 
 
 def run(run_id: int) -> JournalImport:

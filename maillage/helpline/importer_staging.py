@@ -208,7 +208,13 @@ class Staging:
     # Reading
 
     def load(self, journal: JournalFile, progress: Callable[[int], None] | None = None) -> int:
-        """Check and send every row of `journal`; returns how many rows it had. Then groups them into calls."""
+        """Check and send every row of `journal`, then group them into calls; returns how many rows it had."""
+        count = self.send(journal, progress)
+        self.group()
+        return count
+
+    def send(self, journal: JournalFile, progress: Callable[[int], None] | None = None) -> int:
+        """Check and send every row of `journal`; returns how many rows it had. `group` comes next."""
         cells_of = itemgetter(*(journal.position(name) for name in READ))
         requests = self._requests
         last_key: tuple[str, ...] | None = None
@@ -241,12 +247,17 @@ class Staging:
                     progress(count)
                     told_at = time.monotonic()
         self._send(chunk)
+        return count
+
+    def group(self) -> None:
+        """Group the rows sent into calls and mark those the organisation imported before. The import calls it
+        under the organisation's import lock, in the transaction that writes (`importer.lock_imports_of`):
+        read earlier, two imports of one file could both find nothing imported and both write."""
         with transaction.atomic(), connection.cursor() as cursor:
             _settle(cursor)
             cursor.execute(CALL_TABLE, {"organisation": self.organisation.pk})
             cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {CALLS} WHERE already)")  # noqa: S608
             self._flagged = self._flagged or bool(cursor.fetchone()[0])
-        return count
 
     def _call_part(self, key: tuple[str, ...]) -> tuple[Any, ...]:
         started = read_started(key[0])
