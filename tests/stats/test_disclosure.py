@@ -33,23 +33,26 @@ def test_the_rule_reads_its_threshold_from_the_settings(settings) -> None:
 
 
 def test_a_small_cell_and_its_partner_are_hidden_and_the_total_kept() -> None:
+    # INCOME alone as the partner would leave it between 0 and 9 = 6 + 3: its upper side within ±5. Each side
+    # must hold, so FOOD is hidden too (and the zero, DEBT, stays shown: hiding it would widen nothing).
     protected = protect(FOOD, dims=["theme"], rule=Rule(k=5), family="t")
     assert {key[0]: protected.text(key) for key in protected.cells()} == {
-        "FOOD": "11",
+        "FOOD": "x",
         "HOUSING": "<5",
         "INCOME": "x",
         "DEBT": "0",
         TOTAL: "20",
     }
-    assert (protected.kind("HOUSING"), protected.kind("INCOME"), protected.kind("FOOD")) == (SMALL, SECONDARY, SHOWN)
-    assert (protected.value("INCOME"), protected.share("INCOME", of=TOTAL), protected.share("FOOD", of=TOTAL)) == (
+    assert (protected.kind("HOUSING"), protected.kind("INCOME"), protected.kind(TOTAL)) == (SMALL, SECONDARY, SHOWN)
+    assert (protected.value("INCOME"), protected.share("INCOME", of=TOTAL), protected.share("DEBT", of=TOTAL)) == (
         None,
         None,
-        55.0,
+        0.0,
     )
     assert [(i.cell, i.lower, i.upper) for i in audit(protected)] == [
-        (("HOUSING",), 0.0, 9.0),
-        (("INCOME",), 0.0, 9.0),
+        (("FOOD",), 0.0, 20.0),
+        (("HOUSING",), 0.0, 20.0),
+        (("INCOME",), 0.0, 20.0),
     ]
 
 
@@ -59,7 +62,10 @@ def test_the_sector_minus_my_centre_is_protected_with_what_the_reader_contribute
     assert protected.hidden("FOOD")
     for interval in protected.intervals:
         assert interval.holds(Rule(k=5))
-    assert protected.intervals[0].own == 8.0
+    food = next(interval for interval in protected.intervals if interval.cell == ("FOOD",))
+    # The reader knows FOOD holds their own 8: the others' 3 must stay possibly none and possibly 8.
+    assert (food.own, food.value, food.lower) == (8.0, 11.0, 8.0)
+    assert food.upper >= 11 + 5
 
 
 def test_a_line_where_every_contributor_is_in_one_category_is_hidden() -> None:

@@ -1,5 +1,6 @@
 """Property: after protect(), no shown count is 1..k−1 and every hidden cell's feasible interval, worked out by
-LP from what is published alone, is at least the protection interval wide."""
+LP from what is published alone, contains its protection interval on both sides: the reader's max ≥ v + p and
+min ≤ v − p (capped at 0 or the reader's own part), and a "<5" cell keeps its label's levels."""
 
 from __future__ import annotations
 
@@ -65,13 +66,26 @@ def test_every_hidden_cell_keeps_its_protection_interval(table, with_known) -> N
     others_possible = [
         (sorted({m for zero in zeros for m in _members(protected, zero)}), None) for _c, zeros in protected.guards
     ]
-    intervals = audit_figures(_figures(protected) + others_possible, rule=RULE, lower=dict(known), refuse=False)
+    figures = _figures(protected)
+    values = [sum(cells.get(base, 0) for base in members) for members, _printed in figures]
+    intervals = audit_figures(
+        figures + others_possible,
+        rule=RULE,
+        lower=dict(known),
+        refuse=False,
+        values=values + [None] * len(others_possible),
+    )
     hidden = [key for key in protected.cells() if protected.hidden(key)]
     assert len(intervals) == len(hidden) + len(others_possible)
     cells = [i for key, i in zip(hidden, intervals, strict=False) if key not in guarded]
-    # "<5" cells: nothing beyond their label (1..4); "x" cells: at least ±5 wide.
+    for interval in cells:  # both sides, not only the width
+        assert interval.value is not None
+        low, high = RULE.protection_interval(interval.value, interval.own)
+        assert interval.lower <= low + 1e-6, interval  # possibly as low as v − p (or the reader's floor)
+        assert interval.upper >= high - 1e-6, interval  # possibly as high as v + p
+        assert interval.width >= RULE.p - 1e-6, interval
+    # "<5" cells besides: to a reader who uses every label, still v ± 1 within 1..4 and three possible counts.
     assert all(interval.holds(RULE) for interval in cells), cells
-    assert all(interval.width >= RULE.p for interval in cells if interval.kind == disclosure.SECONDARY)
     assert all(interval.upper >= 1 for interval in intervals[len(hidden) :]), intervals[len(hidden) :]
     for category, zeros in protected.guards:  # shown as "x" like any hidden count, never as a zero
         assert protected.hidden(category)
@@ -104,6 +118,11 @@ def test_a_distinct_total_leaves_every_hidden_cell_its_interval(table) -> None:
     printed = {key: protected.value(key) if not protected.hidden(key) else protected.state(key) for key in figures}
     assert printed["total"] == total  # the distinct total, decided by its own family, is taken as known
     assert all(not isinstance(v, int) or not 1 <= v <= 4 for v in printed.values())
-    intervals = audit_published(figures, printed, rule=RULE, bounds=[bound], refuse=False)
+    intervals = audit_published(figures, printed, rule=RULE, bounds=[bound], values=base, refuse=False)
     assert len(intervals) == len(protected.hidden_figures)
+    for interval in intervals:  # the total minus the other cells must not pin a hidden cell from below
+        assert interval.value == base[interval.cell[0]]
+        low, high = RULE.protection_interval(interval.value)
+        assert interval.lower <= low + 1e-6, interval
+        assert interval.upper >= high - 1e-6, interval
     assert all(interval.holds(RULE) for interval in intervals), intervals

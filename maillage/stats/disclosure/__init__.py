@@ -31,9 +31,9 @@ Protecting a family of tables
     beside it are hidden as well ("x", never "0"), along the dimensions that are attributes of the units
     (``Dimension(attribute=True)``, the default; sector and region are not). Those zeros are guarded by their
     line, not by ±p: the audit checks that, together, they could hold someone (``Protected.guards``). Secondary suppression ("x") is then
-    chosen, line by line and then by the LP audit, so that every hidden cell's feasible interval is at least
-    ``rule.p`` wide and no "<5" cell can be narrowed below ``rule.label_width`` even by a reader who knows
-    what every "<5" means. When no choice can protect a cell, ``DisclosureRefused`` is raised.
+    chosen, line by line and then by the LP audit, so that every hidden cell's feasible interval covers its
+    protection interval on both sides (below), and no "<5" cell can be narrowed below its label's levels even
+    by a reader who knows what every "<5" means. When no choice can protect a cell, ``DisclosureRefused`` is raised.
 
     ``Protected``: ``.state(cell)`` → "shown" / "<5" / "x"; ``.kind(cell)`` → SHOWN / SMALL / SECONDARY;
     ``.value(cell)`` → int or None (hidden: never a zero); ``.text(cell)`` → "12" / "<5" / "x";
@@ -59,13 +59,27 @@ The period grid
     ("t1".."t3") and quarters ("q1".."q4") as groups — shared figures are given on this grid only, so no
     figure of a free date range can be set against another.
 
+Protection levels (both sides, as τ-ARGUS's upper and lower protection levels)
+    A width is not enough: an interval [v, v + 20] is wide, yet it tells the reader the count is at least its
+    true value (a quarter's distinct persons ≥ the year minus the other quarters, exact when nobody spans two
+    quarters). A hidden count v is protected only when the reader's max ≥ v + ``rule.upper_protection`` and
+    their min ≤ v − ``rule.lower_protection`` (both p, default k), the lower end capped where the domain stops:
+    never below 0, nor below the reader's own contribution (``rule.protection_interval(v, own)``). A cell shown
+    "<5": the reader knows 1..k−1 from the label, so its levels are within the label — from the published sums
+    alone (labels unused) it is held to the same ±p as any hidden count, and to a reader who also uses every
+    label it must still reach v ± ``rule.label_protection`` (max(1, (k−3)//2): 1 for k = 5) capped to 1..k−1,
+    and keep ``rule.label_width`` possible counts (``rule.label_interval``). A "<5" cell whose own label is
+    what narrows it is shown "x" instead. The small-group guards are unchanged: zeros hidden beside a hidden
+    group's one category are held by their line (some other answer stays possible), not by levels.
+
 Auditing
     ``audit(protected, rule=None) -> list[Interval]``: each hidden cell's min and max over every table
     consistent with what is published (non-negative counts, the reader's own contributions), by
-    ``scipy.optimize.linprog(method="highs")``; ``DisclosureRefused`` if any ``Interval.width`` < ``rule.p``,
-    or if a "<5" cell can be narrowed to fewer than three possible counts (``rule.label_width``) by a reader
+    ``scipy.optimize.linprog(method="highs")``; ``DisclosureRefused`` if any interval does not cover its
+    protection interval on both sides, or a "<5" cell can be narrowed within its label's levels by a reader
     who also uses what every "<5" means (``Interval.label_lower/label_upper``; ``Interval.holds`` checks
-    both).
+    both; ``Interval.value`` is the true count, None in an audit of what is printed, where only the widths
+    can be checked).
     ``audit_figures(figures, rule=None, lower=None)``: the same over any set of published figures, each given
     as (the base cells it sums, its published value or None) — how the tests check everything several pages
     print together. Pages catch ``DisclosureRefused`` and show ``error.message`` instead of the table.
@@ -118,10 +132,12 @@ def audit_figures(
     rule: Rule | None = None,
     lower: Mapping[Hashable, int] | None = None,
     refuse: bool = True,
+    values: Sequence[int | None] | None = None,
 ) -> list[Interval]:
     """Feasible interval of every hidden figure given the shown ones, each figure the sum of the base cells it
     lists and shown as a count, "<k" (1..k−1) or anything else / None (hidden); the intervals come back in the
-    order of the hidden figures."""
+    order of the hidden figures. `values`: each figure's true count (None where unknown), so that each side of
+    the protection interval is checked, not only its width."""
     rule = rule or Rule()
     base: dict[Hashable, int] = {}
     for cells, _value in figures:
@@ -150,7 +166,19 @@ def audit_figures(
         label_low, label_high = by_small.get(i, (None, None))
         own = float(sum(floor[base[c]] for c in figures[i][0]))
         kind = SMALL if i in by_small else SECONDARY
-        out.append(Interval(tuple(str(c) for c in figures[i][0]), low, high, kind, own, label_low, label_high))
+        true = values[i] if values is not None else None
+        out.append(
+            Interval(
+                tuple(str(c) for c in figures[i][0]),
+                low,
+                high,
+                kind,
+                own,
+                label_low,
+                label_high,
+                None if true is None else float(true),
+            )
+        )
     failures = [interval for interval in out if not interval.holds(rule)]
     if failures and refuse:
         raise DisclosureRefused(failures)

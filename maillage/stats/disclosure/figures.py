@@ -127,6 +127,7 @@ class _System:
             if cell in cells:
                 self.lower[cells[cell]] = max(0, count)
         self.values = (self.matrix @ counts).round().astype(np.int64)
+        self.true_values = True  # False when the values are only what is printed (an audit of a page)
         self.known = (self.matrix @ self.lower).round().astype(np.int64)
         fact_rows: list[sparse.csr_matrix] = []
         fact_values: list[float] = []
@@ -207,6 +208,7 @@ class _System:
                     float(self.known[target]),
                     label_low,
                     label_high,
+                    float(self.values[target]) if self.true_values else None,
                 )
             )
         return out
@@ -326,16 +328,19 @@ def protect_figures(
             to_check = set()
             failures = []
             progress = False
+            before = hidden.copy()
             for cell, interval in zip(order, found, strict=True):
                 if interval.holds(rule):
                     done.add(cell)
                     continue
                 failures.append(interval)
                 to_check.add(cell)
-                if interval.kind == SMALL and interval.width >= rule.p - 1e-6 and not label_fixed[cell]:
+                if interval.kind == SMALL and interval.plain_holds(rule) and not label_fixed[cell]:
                     masked[cell] = True
                     progress = True
                     continue
+                if any(hidden[s] and not before[s] for s in neighbours[cell]):
+                    continue  # a partner beside it was just hidden: check again before adding more
                 pool = [s for s in neighbours[cell] if not hidden[s] and not keep[s]]
                 if not pool:
                     pool = [c for c in range(n) if not hidden[c] and not keep[c]]
@@ -396,18 +401,23 @@ def audit_published(
     bounds: Sequence[Bound] = (),
     facts: Sequence[Fact] = (),
     refuse: bool = True,
+    values: Mapping[Any, int] | None = None,
 ) -> list[Interval]:
     """The LP audit of what a reader sees: each figure as the base counts it sums and what is printed (a
     count, "<k", or anything else for hidden), with the non-additive bounds. Intervals of the hidden figures,
-    in the order of `figures`."""
+    in the order of `figures`. `values`: the figures' true counts, when the caller knows them, so that each
+    side of the protection interval is checked (else only the widths)."""
     rule = rule or Rule()
     shown = {key: value for key, value in published.items() if isinstance(value, int)}
     # The shown values stand for the base counts: solve only with the published sums.
     system = _System(figures, {}, known, bounds, facts)
     system.values = np.array([shown.get(key, 0) for key in system.keys], dtype=np.int64)
+    system.true_values = values is not None  # without the true counts only the widths can be checked
     hidden = np.array([key not in shown for key in system.keys], dtype=bool)
     labelled = np.array([published.get(key) == rule.small_label for key in system.keys], dtype=bool)
     targets = [int(i) for i in np.flatnonzero(hidden)]
+    if values is not None:
+        system.values = np.array([values.get(key, shown.get(key, 0)) for key in system.keys], dtype=np.int64)
     out = system.intervals(hidden, labelled, targets, rule) if targets else []
     failures = [interval for interval in out if not interval.holds(rule)]
     if failures and refuse:

@@ -26,20 +26,40 @@ class Interval:
     # A "<k" cell's interval when the reader also uses what "<k" means for every such cell.
     label_lower: float | None = None
     label_upper: float | None = None
+    # The cell's true count: known to the engine, not to an audit of what is printed (then None, and only the
+    # widths can be checked).
+    value: float | None = None
 
     @property
     def width(self) -> float:
         return self.upper - self.lower
 
-    def holds(self, rule: Rule) -> bool:
-        """Every hidden cell: at least the protection interval wide; a "<k" cell besides: still at least
-        `rule.label_width` wide to a reader who also uses what every "<k" label means (three possible
-        counts of 1..4 for k = 5)."""
+    def plain_holds(self, rule: Rule) -> bool:
+        """The interval from the published sums (and the reader's inequalities) covers the protection interval
+        on both sides: upper ≥ v + UPL and lower ≤ v − LPL (capped at the reader's floor); at least p wide."""
         if self.width < rule.p - 1e-6:
             return False
-        if self.kind == SMALL and self.label_lower is not None and self.label_upper is not None:
-            return self.label_upper - self.label_lower >= rule.label_width - 1e-6
-        return True
+        if self.value is None:
+            return True
+        low, high = rule.protection_interval(self.value, self.own)
+        return self.lower <= low + 1e-6 and self.upper >= high - 1e-6
+
+    def label_holds(self, rule: Rule) -> bool:
+        """A "<k" cell to a reader who also uses what every "<k" label means: still `rule.label_width` wide and,
+        when the count is known, covering v ± `rule.label_protection` within 1..k−1 on both sides."""
+        if self.kind != SMALL or self.label_lower is None or self.label_upper is None:
+            return True
+        if self.label_upper - self.label_lower < rule.label_width - 1e-6:
+            return False
+        if self.value is None:
+            return True
+        low, high = rule.label_interval(self.value, self.own)
+        return self.label_lower <= low + 1e-6 and self.label_upper >= high - 1e-6
+
+    def holds(self, rule: Rule) -> bool:
+        """Every hidden cell: its interval covers the protection interval on both sides (`plain_holds`); a "<k"
+        cell besides: nothing beyond its label's levels to a reader who uses every label (`label_holds`)."""
+        return self.plain_holds(rule) and self.label_holds(rule)
 
 
 class DisclosureRefused(Exception):  # noqa: N818 (the name the pages catch)
@@ -218,16 +238,19 @@ def protect(
             to_check = set()
             failures = []
             progress = False
+            before = hidden.copy()
             for cell, interval in zip(order, found, strict=True):
                 if interval.holds(rule):
                     protected_cells[cell] = (interval.lower, interval.upper)
                     continue
                 failures.append(interval)
                 to_check.add(cell)
-                if interval.kind == SMALL and interval.width >= rule.p - 1e-6 and not label_fixed[cell]:
+                if interval.kind == SMALL and interval.plain_holds(rule) and not label_fixed[cell]:
                     masked[cell] = True  # its own "<k" label is what narrows it: shown as "x" instead
                     progress = True
                     continue
+                if any(hidden[s] and not before[s] for s in siblings[cell]):
+                    continue  # a partner in one of its lines was just hidden: check again before adding more
                 pool = [s for s in siblings[cell] if not hidden[s] and not keep[s]]
                 if not pool:
                     pool = [c for c in range(n) if not hidden[c] and not keep[c]]
@@ -322,7 +345,18 @@ def _intervals(
     for cell, (low, high) in zip(cells, plain, strict=True):
         label_low, label_high = narrowed.get(cell, (None, None))
         kind = SMALL if cell in narrowed else SECONDARY
-        out.append(Interval(table.keys[cell], low, high, kind, float(table.known[cell]), label_low, label_high))
+        out.append(
+            Interval(
+                table.keys[cell],
+                low,
+                high,
+                kind,
+                float(table.known[cell]),
+                label_low,
+                label_high,
+                float(table.values[cell]),
+            )
+        )
     return out
 
 

@@ -20,7 +20,8 @@ def _default_k() -> int:
 
 @dataclass(frozen=True)
 class Rule:
-    """Counts from 1 to k−1 are hidden; no hidden count may be worked out within `protection` (default k)."""
+    """Counts from 1 to k−1 are hidden; no hidden count may be worked out within `protection` (default k) on
+    either side: a hidden count v must stay possibly as low as v − p (or 0) and as high as v + p."""
 
     k: int = field(default_factory=_default_k)
     protection: int | None = None
@@ -35,6 +36,35 @@ class Rule:
     def p(self) -> int:
         """The protection interval: a hidden cell's feasible interval must be at least this wide."""
         return self.k if self.protection is None else self.protection
+
+    @property
+    def upper_protection(self) -> int:
+        """The upper protection level (τ-ARGUS's UPL): a hidden count v must stay possibly as high as v + this,
+        for a reader who uses everything published — p."""
+        return self.p
+
+    @property
+    def lower_protection(self) -> int:
+        """The lower protection level (LPL): a hidden count v must stay possibly as low as v − this — p, capped
+        where the domain stops (a count is never below 0, nor below what the reader contributed to it)."""
+        return self.p
+
+    @property
+    def label_protection(self) -> int:
+        """The protection level on each side of a "<k" cell for a reader who uses what every "<k" label means:
+        the label already tells 1..k−1, so the levels are within it — v ± max(1, (k−3)//2) capped to 1..k−1
+        (for k = 5: a 2 must stay possibly 1 and 3, a 1 possibly 2, a 4 possibly 3)."""
+        return max(1, (self.k - 3) // 2)
+
+    def protection_interval(self, value: float, own: float = 0.0) -> tuple[float, float]:
+        """What a hidden count `value` must stay possibly as low and as high as: [v − LPL, v + UPL], the lower
+        end capped at what the reader knows the cell holds at least (0, or their own contribution)."""
+        return (max(float(own), value - self.lower_protection), value + self.upper_protection)
+
+    def label_interval(self, value: float, own: float = 0.0) -> tuple[float, float]:
+        """The same for a "<k" cell against a reader who uses every label: within 1..k−1 (and own)."""
+        low = max(1.0, float(own), value - self.label_protection)
+        return (min(low, value), max(value, min(float(self.k - 1), value + self.label_protection)))
 
     @property
     def label_width(self) -> int:
