@@ -307,6 +307,11 @@ STATS: dict[str, Policy] = {
     "stats:helpline_weekly": ROLE(*LINE_STAFF),
     "stats:helpline_bilan": ROLE(*LINE_STAFF),
     "stats:helpline_research_export": ROLE(*LINE_STAFF),
+    # A long export written by the task worker: queued by a form; its page and file answer its author only
+    # (a colleague, a forwarded link: 404; tests/stats/test_export_runs.py).
+    "stats:helpline_research_export_start": POST_ONLY(ROLE(*LINE_STAFF)),
+    "stats:helpline_export_run": TENANT_OBJECT(*LINE_STAFF),
+    "stats:helpline_export_download": TENANT_OBJECT(*LINE_STAFF),
     # A centre's cross-tab: its workers and coordinators; the sector view: federation staff, small cells hidden.
     "stats:casework_crosstab": ROLE(*CASEWORK),
     "stats:casework_report_save": POST_ONLY(ROLE(*CASEWORK)),

@@ -114,7 +114,8 @@ def content_disposition(filename: str) -> str:
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
-def _private(response: HttpResponseBase, filename: str) -> HttpResponseBase:
+def private_download(response: HttpResponseBase, filename: str) -> HttpResponseBase:
+    """A download of personal or sensitive figures: attachment, never cached, never sniffed."""
     response["Content-Disposition"] = content_disposition(filename)
     response["Cache-Control"] = "no-store"
     response["X-Content-Type-Options"] = "nosniff"
@@ -126,7 +127,7 @@ def csv_response(
 ) -> StreamingHttpResponse:
     """A streamed CSV download; `rows` may be a generator or a queryset iterator (constant memory)."""
     response = StreamingHttpResponse(csv_lines(header, rows, separator=separator), content_type=CSV_TYPE)
-    _private(response, filename)
+    private_download(response, filename)
     return response
 
 
@@ -190,7 +191,7 @@ def xlsx_response(filename: str, sheets: Iterable[Sheet]) -> FileResponse:
     write_xlsx(file, sheets)
     file.seek(0)
     response = FileResponse(file, content_type=XLSX_TYPE)
-    _private(response, filename)
+    private_download(response, filename)
     return response
 
 
@@ -233,5 +234,5 @@ def copy_csv_response(
     """A streamed CSV download read with PostgreSQL's COPY (see `copy_csv_chunks`)."""
     chunks = copy_csv_chunks(using, header, query, params, separator=separator)
     response = StreamingHttpResponse(chunks, content_type=CSV_TYPE)
-    _private(response, filename)
+    private_download(response, filename)
     return response

@@ -1,7 +1,7 @@
-"""Statistics: helpline reports and case-work crossings keep their routes in separate modules."""
+"""Statistics: helpline reports, case-work crossings and background exports keep their routes in separate modules."""
 
-from maillage.stats import urls_casework, urls_helpline
+from maillage.stats import urls_casework, urls_exports, urls_helpline
 
 app_name = "stats"
 
-urlpatterns = [*urls_helpline.urlpatterns, *urls_casework.urlpatterns]
+urlpatterns = [*urls_helpline.urlpatterns, *urls_casework.urlpatterns, *urls_exports.urlpatterns]

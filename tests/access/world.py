@@ -237,6 +237,24 @@ def _helpline(world: World) -> None:
     )
     world.forged["helpline:rota_feed"] = {"token": "forged-token"}
     world.owners["helpline:rota_feed_revoke"] = responder
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from maillage.stats.models import ExportRun
+
+    export = ExportRun.objects.create(
+        organisation=world.federation,
+        actor=staff,
+        export_format="csv",
+        period_first=now.date(),
+        period_last=now.date(),
+        filename="helpline-calls.csv",
+        status=ExportRun.Status.SUCCEEDED,
+        stored_file=default_storage.save("stats/exports/access-test.csv", ContentFile(b"call\r\n")),
+        expires_at=now + timedelta(hours=1),
+    )
+    world.kwargs["stats:helpline_export_run"] = {"run_id": export.pk}
+    world.kwargs["stats:helpline_export_download"] = {"run_id": export.pk}
 
 
 def _casework(world: World) -> None:
