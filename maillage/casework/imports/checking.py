@@ -123,6 +123,13 @@ class RowChecker:
         }
         self.today = timezone.localdate()
         self.persons = {p.source_id: p for p in Person.objects.filter(organisation=organisation).exclude(source_id="")}
+        if kind == ImportKind.FOLLOWUPS:
+            # Each person's latest case file, read once for the file (one query per person was most of the check).
+            latest = CaseFile.objects.filter(organisation=organisation).order_by("person_id", "-opened_on", "-id")
+            for case_file in latest.only("pk", "organisation_id", "person_id", "opened_on"):
+                self.case_files.setdefault(case_file.person_id, case_file)
+            for person in self.persons.values():
+                self.case_files.setdefault(person.pk, None)
 
     def get(self, row: Mapping[str, str], name: str) -> str:
         return (row.get(self.columns[name]) or "").strip()

@@ -1,0 +1,251 @@
+"""The case-work import at growing sizes: rows/s and peak memory of the persons and follow-ups imports (the
+product's `imports.running._import`, reading, checking and writing), beside a raw PostgreSQL COPY of the same
+follow-ups file (the floor).
+
+    flock /tmp/bench.lock .venv/bin/python bench/casework/imports.py --port 5432 \
+        --database maillage_bench_casework_imports --rows 10000 100000 --output /tmp/casework-imports.md
+
+The database is created if missing and migrated; the category schemes are loaded and the roll-ups marked built
+(as after the demo loader), so the import keeps them in step as in production. Nothing else of it is touched.
+
+Each size runs in a fresh process (its own peak RSS) inside one transaction that is rolled back at the end: the
+centre, the persons and the follow-ups it writes are never kept. A follow-ups file of N rows names N/12 persons,
+imported first from a persons file (timed apart). The deferred foreign-key checks a commit would run are forced
+inside the timed part (SET CONSTRAINTS ALL IMMEDIATE). The files are written under --work (default
+/tmp/maillage-bench-casework-imports), one pair per size, and reused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PERSONS_HEADER = (
+    "source_id,birth_year,sex,postal_code,household,children,income_source,nationality_group,language,opened_on"
+)
+FOLLOWUPS_HEADER = "source_id,person_source_id,date,mode,duration,theme,institution,stage,theme_2,institution_2,stage_2"
+PER_PERSON = 12
+
+
+def setup_django(port: int, database: str) -> None:
+    sys.path.insert(0, str(ROOT))
+    os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:{port}/{database}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "maillage.settings")
+    os.environ.setdefault("MAILLAGE_DEBUG", "false")
+    os.environ.setdefault("MAILLAGE_VAR_DIR", "/tmp/maillage-bench-casework-imports")
+    import django
+
+    django.setup()
+
+
+def ensure_database(port: int, database: str) -> None:
+    import psycopg
+
+    with psycopg.connect(f"postgres://postgres@127.0.0.1:{port}/postgres", autocommit=True) as admin:
+        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchone():
+            admin.execute(f'CREATE DATABASE "{database}"')
+
+
+def prepare() -> None:
+    """Migrations, the category schemes, the roll-ups marked built (empty: nothing to count)."""
+    from django.core.management import call_command
+
+    from maillage.casework import rollups
+    from maillage.casework.schemes import ensure_casework_schemes
+
+    call_command("migrate", verbosity=0)
+    ensure_casework_schemes()
+    if rollups.built_state() is None:
+        rollups.rebuild()
+
+
+def files(rows: int, work: Path) -> tuple[Path, Path]:
+    """A persons file (rows / 12 persons) and a follow-ups file of `rows` rows naming them (fixed seed)."""
+    persons_path, followups_path = work / f"persons-{rows}.csv", work / f"followups-{rows}.csv"
+    if persons_path.exists() and followups_path.exists():
+        return persons_path, followups_path
+    from maillage.core.models import PostalCode
+    from maillage.taxonomy.queries import active_categories
+
+    def codes(scheme: str) -> list[str]:
+        return [c.code for c in active_categories(scheme) if c.level == 2]
+
+    themes, institutions, stages = codes("request-themes"), codes("institution-concerned"), codes("request-stage")
+    postal = [*PostalCode.objects.filter(commune__isnull=False).values_list("code", flat=True), ""]
+    pick = random.Random(19)
+    work.mkdir(parents=True, exist_ok=True)
+    count = max(rows // PER_PERSON, 1)
+    with open(persons_path, "w", encoding="utf-8", newline="") as file:
+        file.write(PERSONS_HEADER + "\n")
+        for n in range(count):
+            fields = [
+                f"P{n}",
+                str(pick.randint(1940, 2005)),
+                pick.choice(["f", "m", "x", ""]),
+                pick.choice(postal),
+                pick.choice(["single", "couple", "couple_children", ""]),
+                str(pick.randint(0, 4)),
+                pick.choice(["", "work", "integration"]),
+                pick.choice(["", "be", "eu", "non_eu"]),
+                pick.choice(["fr", "nl", "ar"]),
+                "2016-01-04",
+            ]
+            file.write(",".join(fields) + "\n")
+    first = date(2016, 2, 1)
+    with open(followups_path, "w", encoding="utf-8", newline="") as file:
+        file.write(FOLLOWUPS_HEADER + "\n")
+        for n in range(rows):
+            second = pick.random() < 0.4
+            fields = [
+                f"F{n}",
+                f"P{pick.randrange(count)}",
+                (first + timedelta(days=pick.randrange(3000))).isoformat(),
+                pick.choice(["appointment", "phone", "walk_in"]),
+                str(pick.randint(5, 90)),
+                pick.choice(themes),
+                pick.choice(["", *institutions]),
+                pick.choice(["", *stages]),
+                pick.choice(themes) if second else "",
+                pick.choice(institutions) if second else "",
+                "",
+            ]
+            file.write(",".join(fields) + "\n")
+    return persons_path, followups_path
+
+
+class _RollBackError(Exception):
+    pass
+
+
+def measure(persons_path: Path, followups_path: Path) -> dict:
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+    from django.db import connection, transaction
+
+    from maillage.casework.imports import running
+    from maillage.casework.models import ImportKind, ImportRun
+    from maillage.core.models import Membership, Organisation, User
+
+    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    result: dict = {}
+    try:
+        with transaction.atomic():
+            centre = Organisation.objects.create(short_name="Bench import", name_fr="Bench import", sector="casg")
+            actor = User.objects.create(email="bench-import@example.org", full_name="Bench import")
+            Membership.objects.create(user=actor, organisation=centre, role="worker")
+
+            def run(kind: str, path: Path) -> tuple[float, running.Report]:
+                stored = default_storage.save(f"bench/{path.name}", ContentFile(path.read_bytes()))
+                job = ImportRun.objects.create(
+                    organisation=centre,
+                    actor=actor,
+                    kind=kind,
+                    filename=path.name,
+                    stored_file=stored,
+                    status=ImportRun.Status.RUNNING,
+                )
+                report = running.Report()
+                started = time.perf_counter()
+                running._import(job, report)
+                with connection.cursor() as cursor:
+                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the checks a commit would run
+                seconds = time.perf_counter() - started
+                default_storage.delete(stored)
+                return seconds, report
+
+            persons_seconds, persons = run(ImportKind.PERSONS, persons_path)
+            followups_seconds, followups = run(ImportKind.FOLLOWUPS, followups_path)
+            with connection.cursor() as wrapper:
+                columns = ", ".join(f"{name} text" for name in FOLLOWUPS_HEADER.split(","))
+                wrapper.execute(f"CREATE TEMP TABLE bench_followups ({columns}) ON COMMIT DROP")
+                started = time.perf_counter()
+                with (
+                    open(followups_path, "rb") as file,
+                    wrapper.cursor.copy("COPY bench_followups FROM STDIN (FORMAT csv, HEADER true)") as copy,
+                ):
+                    while data := file.read(1 << 16):
+                        copy.write(data)
+                floor_seconds = time.perf_counter() - started
+            result = {
+                "persons": persons.total,
+                "persons_created": persons.created,
+                "persons_warnings": len(persons.warnings),
+                "persons_seconds": round(persons_seconds, 2),
+                "rows": followups.total,
+                "created": followups.created,
+                "errors": len(followups.errors),
+                "seconds": round(followups_seconds, 2),
+                "copy_seconds": round(floor_seconds, 3),
+            }
+            raise _RollBackError
+    except _RollBackError:
+        pass
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    result.update(
+        persons_per_s=round(result["persons"] / result["persons_seconds"]),
+        rows_per_s=round(result["rows"] / result["seconds"]),
+        copy_ratio=round(result["seconds"] / result["copy_seconds"], 1),
+        peak_rss_mb=round(peak / 1024, 1),
+        growth_mb=round((peak - baseline) / 1024, 1),
+    )
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--database", required=True)
+    parser.add_argument("--output", required=True, help="a Markdown file the results are appended to")
+    parser.add_argument("--rows", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--label", default="", help="named in the table (e.g. the commit measured)")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/maillage-bench-casework-imports"))
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        setup_django(args.port, args.database)
+        print(json.dumps(measure(Path(args.child[0]), Path(args.child[1]))))
+        return
+    ensure_database(args.port, args.database)
+    setup_django(args.port, args.database)
+    prepare()
+    import subprocess
+
+    lines = [
+        f"\n### Case-work import {args.label}, {time.strftime('%Y-%m-%d %H:%M %Z')}, database {args.database}\n",
+        (
+            "| follow-up rows | persons | persons/s | follow-ups s | follow-ups rows/s | COPY s | × COPY "
+            "| peak RSS MB | growth MB | load average before → after |"
+        ),
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for rows in args.rows:
+        persons_path, followups_path = files(rows, args.work)
+        command = [sys.executable, __file__, "--port", str(args.port), "--database", args.database]
+        command += ["--output", args.output, "--child", str(persons_path), str(followups_path)]
+        before = Path("/proc/loadavg").read_text().split()[0]
+        r = json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
+        after = Path("/proc/loadavg").read_text().split()[0]
+        if r["errors"] or r["created"] != rows:
+            raise SystemExit(f"the import did not create every row: {r}")
+        values = [
+            r["rows"], f"{r['persons']} ({r['persons_created']} created)", r["persons_per_s"], r["seconds"],
+            r["rows_per_s"], r["copy_seconds"], r["copy_ratio"], r["peak_rss_mb"], r["growth_mb"],
+            f"{before} → {after}",
+        ]  # fmt: skip
+        line = "| " + " | ".join(str(value) for value in values) + " |"
+        print(line, flush=True)
+        lines.append(line)
+    with open(args.output, "a", encoding="utf-8") as file:
+        file.write("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
