@@ -68,8 +68,10 @@ def follow(sender: Any, *, moves: Moves, **kwargs: Any) -> dict[str, int]:
     workers = _move_links(Worker.needs.through, "worker_id", moves)
     for service in Service.objects.filter(pk__in=services):
         refresh_search_keys(service)
-    if services:
-        bump_generation(sorted(services))
+    # The people index finds a worker by its needs: its service is named for it to be read again.
+    moved = services | set(Worker.objects.filter(pk__in=workers).values_list("service_id", flat=True))
+    if moved:
+        bump_generation(sorted(moved))
     return {
         "directory services": len(services),
         "directory workers": len(workers),

@@ -26,6 +26,7 @@ from maillage.directory.models import (
     translated,
 )
 from maillage.directory.queries import category_ids
+from maillage.directory.search.people_index import current_people_index, language_wanted
 from maillage.taxonomy.models import Category
 
 # A card not confirmed for this many months is flagged (settings.MAILLAGE_DIRECTORY_CARD_MONTHS overrides).
@@ -186,6 +187,54 @@ def _any_word_of(columns: tuple[str, ...], word: str) -> tuple[str, list[str]]:
 
 
 def _matching_ids(criteria: PeopleCriteria, limit: int) -> list[int]:
+    """The ids _statement_ids() finds, in its order: the needs, places and languages from the process's people
+    index (search/people_index.py), the words of the name, function and organisation from SQL."""
+    wanted = language_wanted(criteria.language) if criteria.language else []
+    if wanted is None:
+        return _statement_ids(criteria, limit)  # a code holding a space: LIKE decides, as ever
+    index = current_people_index()
+    sets: list[frozenset[int] | set[int]] = []
+    if criteria.need is not None:
+        sets.append(index.any_of(f"n{pk}" for pk in need_ids(criteria.need)))
+    if criteria.commune is not None:
+        sets.append(index.by_token.get(f"c{criteria.commune.pk}", frozenset()))
+    if criteria.quartier is not None:
+        sets.append(index.by_token.get(f"q{criteria.quartier.pk}", frozenset()))
+    if wanted:
+        sets.append(index.any_of(wanted))
+    if any(not found for found in sets):
+        return []
+    for word in criteria.organisation.split():
+        sets.append(index.of_services(index.word("organisation", word, _named_services)))
+    for word in criteria.text.split():
+        sets.append(index.word("name", word, _named_workers))
+    return index.first(sets, limit)
+
+
+def _named_workers(word: str) -> list[int]:
+    """The workers whose name or function holds the word (as _statement_ids() tests it)."""
+    worker = _table(Worker)
+    sql, params = _any_word_of(
+        tuple(f"{worker}.{column}" for column in ("full_name", "function_fr", "function_nl")), word
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {worker}.id FROM {worker} WHERE {sql}", params)  # noqa: S608 (names from _meta)
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _named_services(word: str) -> list[int]:
+    """The services whose organisation's name holds the word."""
+    service, organisation = _table(Service), _table(DirectoryOrganisation)
+    sql, params = _any_word_of(("o.name_fr", "o.name_nl"), word)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT s.id FROM {service} s JOIN {organisation} o ON o.id = s.organisation_id WHERE {sql}",  # noqa: S608
+            params,
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _statement_ids(criteria: PeopleCriteria, limit: int) -> list[int]:
     """The statement Django's queryset wrote for these criteria (hashed subqueries, no join, no DISTINCT),
     written here: building it through the ORM cost more CPU than running it."""
     worker, service = _table(Worker), _table(Service)

@@ -19,11 +19,13 @@ from maillage.directory.models import (
     DirectoryOrganisation,
     Location,
     Phone,
+    Quartier,
     Schedule,
     ScheduleException,
     Service,
     ServiceAtLocation,
     ServiceLanguage,
+    Worker,
 )
 from maillage.directory.search.generation import bump_generation, lock_generation
 
@@ -59,6 +61,7 @@ READ_BY_SEARCH = (
     ServiceLanguage,
     Commune,
     PostalCode,
+    Worker,  # the people index (search/people_index.py) reads the workers of the services named
 )
 
 
@@ -73,6 +76,28 @@ def _saved(sender: Any, instance: Any, **kwargs: Any) -> None:
 def _deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
     # A deleted location's services are deleted links already (their own signals name them).
     bump_generation(_services_of(instance) if not isinstance(instance, Location | DirectoryOrganisation) else [])
+
+
+def _quartier_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
+    bump_generation(None)  # its links to workers, services and communes went with it, without a signal
+
+
+def _people_links_changed(
+    sender: Any, instance: Any, action: str, reverse: bool, pk_set: set[int] | None, **kwargs: Any
+) -> None:
+    """A worker's needs, communes or quartiers (the people index): the worker's service; a quartier's
+    communes: everything (every worker or service covering it)."""
+    if action.startswith("pre_"):
+        lock_generation()
+    elif sender is Quartier.communes.through:
+        bump_generation(None)
+    elif reverse:  # from a category, a commune or a quartier: pk_set holds workers (all of them on clear)
+        if action == "post_clear" or pk_set is None:
+            bump_generation(None)
+        else:
+            bump_generation(Worker.objects.filter(pk__in=pk_set).values_list("service_id", flat=True))
+    else:
+        bump_generation([instance.service_id])
 
 
 def _links_changed(
@@ -93,5 +118,14 @@ def connect() -> None:
         pre_delete.connect(_before_write, sender=model, dispatch_uid=f"directory-search-{name}-pre-delete")
         post_save.connect(_saved, sender=model, dispatch_uid=f"directory-search-{name}-save")
         post_delete.connect(_deleted, sender=model, dispatch_uid=f"directory-search-{name}-delete")
-    for through in (Service.needs.through, Service.area_communes.through):
+    for through in (Service.needs.through, Service.area_communes.through, Service.quartiers.through):
         m2m_changed.connect(_links_changed, sender=through, dispatch_uid=f"directory-search-{through.__name__}")
+    for link in (
+        Worker.needs.through,
+        Worker.area_communes.through,
+        Worker.quartiers.through,
+        Quartier.communes.through,
+    ):
+        m2m_changed.connect(_people_links_changed, sender=link, dispatch_uid=f"directory-people-{link.__name__}")
+    pre_delete.connect(_before_write, sender=Quartier, dispatch_uid="directory-people-quartier-pre-delete")
+    post_delete.connect(_quartier_deleted, sender=Quartier, dispatch_uid="directory-people-quartier-delete")

@@ -532,10 +532,12 @@ def current_index() -> SearchIndex:
 
 
 def warm_up() -> bool:
-    """Build this process's index now — at a worker's start (gunicorn.conf.py), so no user's first
+    """Build this process's index (and its people index) now — at a worker's start (gunicorn.conf.py), so no user's first
     search pays ~1 s for it. A database that cannot answer yet leaves it to the first search."""
+    from maillage.directory.search.people_index import warm_up as warm_up_people
+
     try:
         current_index()
     except DatabaseError:
         return False
-    return True
+    return warm_up_people()
