@@ -60,13 +60,15 @@ def people_search(request: AuthenticatedRequest) -> HttpResponse:
         "directory/people_search.html",
         {
             "form": form,
-            "need_options": options_html(form, "need"),
             # Options written in Python: Django's select widget renders a template per option (~150 quartiers);
             # the communes' and quartiers' are kept per process (forms_people.places()).
-            "selects": {
-                "commune": form.place_options("commune"),
-                "quartier": form.place_options("quartier"),
-                "language": options_html(form, "language"),
+            "fields": {
+                "q": form.field_html("q"),
+                "need": form.field_html("need", options_html(form, "need")),
+                "organisation": form.field_html("organisation"),
+                "commune": form.field_html("commune", form.place_options("commune")),
+                "quartier": form.field_html("quartier", form.place_options("quartier")),
+                "language": form.field_html("language", options_html(form, "language")),
             },
             "workers": workers,
             "lines": people_lines(workers or [], {worker.pk for worker in workers or [] if card_is_stale(worker)}),

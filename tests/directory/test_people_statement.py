@@ -5,6 +5,7 @@ communes and quartiers of its form are kept per process and must follow their ro
 from __future__ import annotations
 
 import itertools
+import re
 
 import pytest
 from django.db.models import Q
@@ -135,3 +136,38 @@ def test_need_options_kept_per_version_are_those_written_anew(people, themes, la
             assert options_html(form, "need") == expected
             assert options_html(form, "need") == expected  # from the cache
         assert f'<option value="{food}" selected>' in options_html(PeopleSearchForm({"need": food}), "need")
+
+
+def _tags(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r">\s+<", "><", html)).strip()
+
+
+@pytest.mark.parametrize("language", ["fr", "nl"])
+def test_fields_written_in_python_are_those_of_the_templates(people, themes, quartiers, language: str) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    from django.template.loader import render_to_string
+
+    from maillage.directory.search.page import options_html
+
+    values = [
+        None,
+        {},
+        {"q": "amina", "organisation": "Habitat & <Solidarité>", "need": str(themes["FOOD"].pk), "language": "fr"},
+        {"q": "a\"'<b>&", "commune": str(Commune.objects.get(nis_code="21009").pk), "quartier": "x"},
+        {"q": "x" * 101, "organisation": "o\x00", "need": "abc", "commune": "0", "language": "zz"},
+    ]
+    with translation.override(language):
+        for data in values:
+            form = PeopleSearchForm(data)
+            if data is not None:
+                form.is_valid()
+            selects = {
+                "need": options_html(form, "need"),
+                "commune": form.place_options("commune"),
+                "quartier": form.place_options("quartier"),
+                "language": options_html(form, "language"),
+            }
+            for name in ("q", "organisation", *selects):
+                options = selects.get(name)
+                template = "directory/_field.html" if options is None else "directory/_select.html"
+                expected = render_to_string(template, {"field": form[name], "options": options})
+                assert _tags(form.field_html(name, options)) == _tags(expected), (data, name)
