@@ -7,6 +7,14 @@ fixed period grid (months as hidden base counts for additive measures) and prote
 a period of the grid, a filter value (a slice), a table with fewer dimensions (a margin) — reads its states
 from that one protection, and each family agrees with the smaller families whose tables are its margins. The
 compare view reads the earlier period from its own family; a difference is shown only when both counts are.
+
+A distinct count (persons, case files; follow-ups by a request's variable) does not add up: a person followed
+by phone and at the desk is one person in the total, a person followed in two quarters one in the year. Its
+family is one per year over every period of the grid, and every published figure — each cell, each total
+over fewer variables, each period — is counted by the database and is its own unknown to the engine's LP,
+tied to its parts by `Bound`: each part ≤ total ≤ Σ parts (= Σ parts only where the parts add up to it),
+a quarter ≤ its four-month period, a period ≤ the periods of the other kind overlapping it. The totals shown
+are those distinct counts, never the sum of the cells (`DistinctFamily`).
 """
 
 from __future__ import annotations
@@ -36,7 +44,7 @@ from maillage.stats.crosstab import (
     labels_of,
 )
 from maillage.stats.crosstab_output import Cell, Grid, description
-from maillage.stats.disclosure import GridPeriod, Protected, Rule
+from maillage.stats.disclosure import GRID, GridPeriod, Protected, Rule
 from maillage.stats.disclosure.periods import period_dimension
 from maillage.stats.tabulate.build import _filter_labels, _ordered, _versions_used
 
@@ -56,7 +64,7 @@ class Family:
 
     keys: tuple[str, ...]
     period_dim: bool
-    protected: Protected
+    protected: Protected | DistinctFamily
 
     def key_of(self, period: GridPeriod, coords: dict[str, str]) -> tuple[str, ...]:
         head = (period.coordinate,) if self.period_dim else ()
@@ -80,29 +88,20 @@ class Families:
     def family(self, keys: tuple[str, ...], period: GridPeriod) -> Family:
         keys = tuple(sorted(keys))
         additive = _additive(self.params, keys)
-        when = str(period.year) if additive else f"{period.year}-{period.key}"
+        if not additive:
+            return self._distinct_family(keys, period)
+        when = str(period.year)
         memo_key = (keys, when)
         if memo_key in self.memo:
             return self.memo[memo_key]
         name = self._name(keys, when)
         cache_key = f"disclosure:{hash((name, tuple(sorted(self.rule.as_dict().items()))))}"
         cells = self._cells(keys, period, additive)
-        fixed: dict[tuple[str, ...], str] = {}
-        for size in range(len(keys)):
-            for sub in itertools.combinations(keys, size):
-                smaller = self.family(sub, period)
-                for cell in smaller.protected.cells():
-                    coords = dict(zip(sub, cell[1:] if additive else cell, strict=False))
-                    head = cell[:1] if additive else ()
-                    fixed[head + tuple(coords.get(k, TOTAL) for k in keys)] = smaller.protected.kind(cell)
-        dims: list[str | disclosure.Dimension] = [period_dimension()] if additive else []
+        fixed = self._fixed(keys, period)
+        dims: list[str | disclosure.Dimension] = [period_dimension()]
         for position, key in enumerate(keys):
-            at = position + (1 if additive else 0)
-            values = sorted({cell[at] for cell in cells})
+            values = sorted({cell[position + 1] for cell in cells})
             dims.append(disclosure.Dimension(key, values=tuple(values)))
-        if not dims:
-            dims = [disclosure.Dimension("all", values=("all",), total=False)]
-            cells = {("all",): sum(cells.values())}
         fingerprint = (name, tuple(sorted(cells.items())), tuple(sorted(fixed.items())))
         cached = cache.get(cache_key)
         if cached is not None and cached[0] == fingerprint:
@@ -110,11 +109,65 @@ class Families:
         else:
             protected = disclosure.protect(cells, dims=dims, rule=self.rule, family=name, fixed=fixed)
             cache.set(cache_key, (fingerprint, protected), CACHE_SECONDS)
-        found = Family(keys, additive, protected)
-        if not keys and not additive:
-            found = Family(("all",), False, protected)
+        found = Family(keys, True, protected)
         self.memo[memo_key] = found
         return found
+
+    def _fixed(self, keys: tuple[str, ...], period: GridPeriod) -> dict[tuple[str, ...], str]:
+        """The states decided by the smaller families whose tables are this family's margins."""
+        fixed: dict[tuple[str, ...], str] = {}
+        for size in range(len(keys)):
+            for sub in itertools.combinations(keys, size):
+                smaller = self.family(sub, period)
+                for cell in smaller.protected.cells():
+                    coords = dict(zip(sub, cell[1:], strict=False))
+                    fixed[cell[:1] + tuple(coords.get(k, TOTAL) for k in keys)] = smaller.protected.kind(cell)
+        return fixed
+
+    def _distinct_family(self, keys: tuple[str, ...], period: GridPeriod) -> Family:
+        """A distinct count (persons, case files, follow-ups by a request's variable): one family per year
+        over every period of the grid, each cell and each total counted by the database, the totals tied to
+        their parts by inequalities (a year's persons ≤ its quarters' sum, ≥ each quarter's)."""
+        when = f"{period.year}-distinct"
+        memo_key = (keys, when)
+        if memo_key in self.memo:
+            return self.memo[memo_key]
+        name = self._name(keys, when)
+        cache_key = f"disclosure:{hash((name, tuple(sorted(self.rule.as_dict().items()))))}"
+        fixed = self._fixed(keys, period)
+        counts: dict[tuple[str, ...], int] = {}
+        for grid_key in GRID:
+            here = GridPeriod(period.year, grid_key)
+            for coords, count in self._margins(keys, here).items():
+                counts[(here.coordinate, *coords)] = count
+        fingerprint = (name, tuple(sorted(counts.items())), tuple(sorted(fixed.items())))
+        cached = cache.get(cache_key)
+        if cached is not None and cached[0] == fingerprint:
+            protected = cached[1]
+        else:
+            protected = _protect_distinct(counts, len(keys) + 1, rule=self.rule, family=name, fixed=fixed)
+            cache.set(cache_key, (fingerprint, protected), CACHE_SECONDS)
+        found = Family(keys, True, protected)
+        self.memo[memo_key] = found
+        return found
+
+    def _margins(self, keys: tuple[str, ...], period: GridPeriod) -> dict[tuple[str, ...], int]:
+        """A distinct count's every published cell, each counted by the database: the cells, and each total over
+        one or more of the variables counted over the others (a person with two themes is one person in the
+        total) — never the sum of the cells. Keyed like a family's cells (TOTAL where a variable is summed)."""
+        out = dict(self._cells(keys, period, False)) if keys else {}
+        for size in range(len(keys)):
+            for sub in itertools.combinations(keys, size):
+                if sub:
+                    counted = self._cells(sub, period, False)
+                else:
+                    params = replace(self.params, filters={}, percent="", compare="", dimensions=[])
+                    rows = grouped(params, self.scope, period.first, period.last, margin=True)[1]
+                    counted = {(): sum(int(row["value"] or 0) for row in rows)}
+                for coords, count in counted.items():
+                    at = dict(zip(sub, coords, strict=True))
+                    out[tuple(at.get(key, TOTAL) for key in keys)] = count
+        return out
 
     def _cells(self, keys: tuple[str, ...], period: GridPeriod, additive: bool) -> dict[tuple[str, ...], int]:
         params = replace(self.params, filters={}, percent="", compare="")
@@ -142,6 +195,95 @@ class Families:
         return cells
 
 
+class _Index:
+    def __init__(self, keys: list[tuple[str, ...]]) -> None:
+        self.index = {key: i for i, key in enumerate(keys)}
+
+
+@dataclass
+class DistinctFamily:
+    """A distinct count's family protected figure by figure (`disclosure.protect_figures`): every total is its
+    own count, tied to its parts by `Bound` (each part ≤ total ≤ Σ parts; = Σ parts where the units take one
+    value of that variable), read like a `Protected`."""
+
+    figures: disclosure.ProtectedFigures
+    keys: list[tuple[str, ...]]
+
+    def __post_init__(self) -> None:
+        self.table = _Index(self.keys)
+
+    def cells(self) -> list[tuple[str, ...]]:
+        return list(self.keys)
+
+    def kind(self, cell: tuple[str, ...]) -> str:
+        return self.figures.kind(cell)
+
+    def hidden(self, cell: tuple[str, ...]) -> bool:
+        return self.figures.hidden(cell)
+
+    def state(self, cell: tuple[str, ...]) -> str:
+        return self.figures.state(cell)
+
+    def value(self, cell: tuple[str, ...]) -> int | None:
+        return self.figures.value(cell)
+
+    def text(self, cell: tuple[str, ...]) -> str:
+        return self.figures.text(cell)
+
+    @property
+    def hidden_cells(self) -> list[tuple[str, ...]]:
+        return [key for key in self.keys if self.figures.hidden(key)]
+
+
+def _protect_distinct(
+    counts: dict[tuple[str, ...], int],
+    width: int,
+    *,
+    rule: Rule,
+    family: str,
+    fixed: dict[tuple[str, ...], str],
+) -> DistinctFamily:
+    """Protect a distinct count's cells and totals over the period grid (`counts`: every published cell,
+    counted by the database, keyed (period coordinate, *variables) with TOTAL where a variable is summed and
+    for the year): each published figure is its own unknown to the reader's LP, and each total is bound to its
+    parts — along every variable summed in it, and the year to its quarters and to its four-month periods — by
+    a sub-additive relation (each part ≤ total ≤ Σ parts), an equality only where the parts add up to it. A
+    period inside another is at most it; a period is at most the sum of the periods of a kind overlapping it."""
+    values = [sorted({key[d] for key in counts if key[d] != TOTAL}) for d in range(1, width)]
+    periods = [TOTAL, *(key for key in GRID if key != "year")]
+    keys = [tuple(key) for key in itertools.product(periods, *([*v, TOTAL] for v in values))]
+    base = {key: counts.get(key, 0) for key in keys}
+    bounds = []
+
+    def months(coordinate: str) -> set[int]:
+        first, last = GRID["year" if coordinate == TOTAL else coordinate]
+        return set(range(first, last + 1))
+
+    for key in keys:
+        for position, coord in enumerate(key[1:], start=1):
+            if coord != TOTAL or not values[position - 1]:
+                continue
+            parts = tuple((*key[:position], v, *key[position + 1 :]) for v in values[position - 1])
+            adds_up = base[key] == sum(base[p] for p in parts)
+            bounds.append(disclosure.Bound(key, parts, covers=True, adds_up=adds_up))
+        inside = months(key[0])
+        for kind in ("q", "t"):
+            overlapping = [p for p in periods if p.startswith(kind) and months(p) & inside]
+            parts = tuple((p, *key[1:]) for p in overlapping)
+            if key[0] == TOTAL:  # the year: its quarters (or four-month periods) are inside it and cover it
+                adds_up = base[key] == sum(base[p] for p in parts)
+                bounds.append(disclosure.Bound(key, parts, covers=True, categories=False, adds_up=adds_up))
+            elif len(overlapping) > 1 or overlapping[0] != key[0]:  # covered by the periods overlapping it
+                bounds.append(disclosure.Bound(key, parts, covers=True, contained=False, categories=False))
+        for other in periods[1:]:  # a period inside another (a quarter inside a four-month period)
+            if other != key[0] and months(other) < inside and key[0] != TOTAL:
+                bounds.append(disclosure.Bound(key, ((other, *key[1:]),), covers=False, categories=False))
+    protected = disclosure.protect_figures(
+        base, {key: [key] for key in keys}, rule=rule, bounds=bounds, fixed=fixed, family=family
+    )
+    return DistinctFamily(protected, keys)
+
+
 # The page -----------------------------------------------------------------------------------------------
 
 
@@ -167,15 +309,15 @@ def check(params: Params) -> None:
         raise CrossTabError(_("Across centres, use at most three variables, dimensions and filters together."))
 
 
-def _text(protected: Protected, key: tuple[str, ...]) -> str:
+def _text(protected: Protected | DistinctFamily, key: tuple[str, ...]) -> str:
     return protected.text(key) if key in protected.table.index else "0"
 
 
-def _value(protected: Protected, key: tuple[str, ...]) -> int | None:
+def _value(protected: Protected | DistinctFamily, key: tuple[str, ...]) -> int | None:
     return protected.value(key) if key in protected.table.index else 0
 
 
-def _share(protected: Protected, key: tuple[str, ...], of: tuple[str, ...]) -> float | None:
+def _share(protected: Protected | DistinctFamily, key: tuple[str, ...], of: tuple[str, ...]) -> float | None:
     numerator, denominator = _value(protected, key), _value(protected, of)
     if numerator is None or not denominator:
         return None

@@ -44,6 +44,9 @@ class Bound:
     covers: bool = True
     contained: bool = True  # False: only total ≤ Σ parts (periods overlapping the total, not inside it)
     categories: bool = True  # the parts are categories (the one-category rule applies), not periods
+    # The total is the sum of its parts (each unit in exactly one: a variable a unit takes one value of):
+    # the reader may know it, so Σ parts ≤ total as well.
+    adds_up: bool = False
 
 
 @dataclass(frozen=True)
@@ -141,6 +144,9 @@ class _System:
                     fact_values.append(0.0)
             if bound.covers and members and self.values[t] <= sum(self.values[m] for m in members):
                 fact_rows.append(total - sum((self.matrix[m] for m in members[1:]), self.matrix[members[0]]))
+                fact_values.append(0.0)
+            if bound.adds_up and members and self.values[t] == sum(self.values[m] for m in members):
+                fact_rows.append(sum((self.matrix[m] for m in members[1:]), self.matrix[members[0]]) - total)
                 fact_values.append(0.0)
         for fact in facts:
             row = sparse.csr_matrix(
@@ -240,7 +246,14 @@ def protect_figures(
     figures = {key: cells for key, cells in figures.items() if alias[key] == key}
     lines = [(alias[total], tuple(dict.fromkeys(alias[p] for p in parts))) for total, parts in lines]
     bounds = [
-        Bound(alias[b.total], tuple(dict.fromkeys(alias[p] for p in b.parts)), b.covers, b.contained, b.categories)
+        Bound(
+            alias[b.total],
+            tuple(dict.fromkeys(alias[p] for p in b.parts)),
+            b.covers,
+            b.contained,
+            b.categories,
+            b.adds_up,
+        )
         for b in bounds
     ]
     fixed = {alias[key]: kind for key, kind in (fixed or {}).items() if key in alias}
