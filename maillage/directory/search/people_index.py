@@ -42,6 +42,8 @@ def _table(model: type) -> str:
     return connection.ops.quote_name(model._meta.db_table)  # type: ignore[attr-defined]
 
 
+WORD_IDS_HELD = 200_000
+
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
@@ -79,6 +81,7 @@ class PeopleIndex:
         self.rank: dict[int, int] = {}
         self._unions: dict[tuple[str, ...], frozenset[int]] = {}
         self._words: dict[tuple[str, str], frozenset[int]] = {}
+        self._held = 0  # ids in _words
         self._lock = threading.Lock()
 
     @classmethod
@@ -217,9 +220,12 @@ class PeopleIndex:
         if found is None:
             found = frozenset(read(word))
             with self._lock:
-                if len(self._words) > 1024:
+                # Bounded: 512 words or 200,000 ids held (a few MB; a word as short as "a" finds most workers).
+                if len(self._words) >= 512 or self._held + len(found) > WORD_IDS_HELD:
                     self._words.clear()
+                    self._held = 0
                 self._words[key] = found
+                self._held += len(found)
         return found
 
     def of_services(self, services: Iterable[int]) -> set[int]:
