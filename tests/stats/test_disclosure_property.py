@@ -80,11 +80,17 @@ def test_every_hidden_cell_keeps_its_protection_interval(table, with_known) -> N
     cells = [i for key, i in zip(hidden, intervals, strict=False) if key not in guarded]
     for interval in cells:  # both sides, not only the width
         assert interval.value is not None
-        low, high = RULE.protection_interval(interval.value, interval.own)
-        assert interval.lower <= low + 1e-6, interval  # possibly as low as v − p (or the reader's floor)
-        assert interval.upper >= high - 1e-6, interval  # possibly as high as v + p
         assert interval.width >= RULE.p - 1e-6, interval
-    # "<5" cells besides: to a reader who uses every label, still v ± 1 within 1..4 and three possible counts.
+        if interval.kind == disclosure.SECONDARY:  # "x": possibly as low as v − p (or the floor), as high as v + p
+            low, high = RULE.protection_interval(interval.value, interval.own)
+            assert interval.lower <= low + 1e-6, interval
+            assert interval.upper >= high - 1e-6, interval
+        else:  # "<5": to a reader who uses every label, still v ± 1 within 1..4 (and three possible counts)
+            low, high = RULE.label_interval(interval.value, interval.own)
+            assert interval.label_lower is not None, interval
+            assert interval.label_upper is not None, interval
+            assert interval.label_lower <= low + 1e-6, interval
+            assert interval.label_upper >= high - 1e-6, interval
     assert all(interval.holds(RULE) for interval in cells), cells
     assert all(interval.upper >= 1 for interval in intervals[len(hidden) :]), intervals[len(hidden) :]
     for category, zeros in protected.guards:  # shown as "x" like any hidden count, never as a zero
@@ -122,7 +128,12 @@ def test_a_distinct_total_leaves_every_hidden_cell_its_interval(table) -> None:
     assert len(intervals) == len(protected.hidden_figures)
     for interval in intervals:  # the total minus the other cells must not pin a hidden cell from below
         assert interval.value == base[interval.cell[0]]
-        low, high = RULE.protection_interval(interval.value)
-        assert interval.lower <= low + 1e-6, interval
-        assert interval.upper >= high - 1e-6, interval
+        if interval.kind == disclosure.SECONDARY:
+            low, high = RULE.protection_interval(interval.value)
+            assert interval.lower <= low + 1e-6, interval
+            assert interval.upper >= high - 1e-6, interval
+        else:
+            low, high = RULE.label_interval(interval.value)
+            assert interval.label_lower is not None, interval
+            assert interval.label_lower <= low + 1e-6, interval
     assert all(interval.holds(RULE) for interval in intervals), intervals

@@ -66,10 +66,11 @@ Protection levels (both sides, as τ-ARGUS's upper and lower protection levels)
     their min ≤ v − ``rule.lower_protection`` (both p, default k), the lower end capped where the domain stops:
     never below 0, nor below the reader's own contribution (``rule.protection_interval(v, own)``). A cell shown
     "<5": the reader knows 1..k−1 from the label, so its levels are within the label — from the published sums
-    alone (labels unused) it is held to the same ±p as any hidden count, and to a reader who also uses every
-    label it must still reach v ± ``rule.label_protection`` (max(1, (k−3)//2): 1 for k = 5) capped to 1..k−1,
-    and keep ``rule.label_width`` possible counts (``rule.label_interval``). A "<5" cell whose own label is
-    what narrows it is shown "x" instead. The small-group guards are unchanged: zeros hidden beside a hidden
+    alone it keeps at least p of width, and to a reader who also uses every label it must still reach
+    v ± ``rule.label_protection`` (max(1, (k−3)//2): 1 for k = 5) capped to 1..k−1, and keep
+    ``rule.label_width`` possible counts (``rule.label_interval``): a "<5" that is 3 may not be shown to be at
+    least 3. A "<5" cell whose own label is what narrows it, and which would hold as an "x" (±p on both
+    sides), is shown "x" instead. The small-group guards are unchanged: zeros hidden beside a hidden
     group's one category are held by their line (some other answer stays possible), not by levels.
 
 Auditing

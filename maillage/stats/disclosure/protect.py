@@ -36,7 +36,8 @@ class Interval:
 
     def plain_holds(self, rule: Rule) -> bool:
         """The interval from the published sums (and the reader's inequalities) covers the protection interval
-        on both sides: upper ≥ v + UPL and lower ≤ v − LPL (capped at the reader's floor); at least p wide."""
+        on both sides: upper ≥ v + UPL and lower ≤ v − LPL (capped at the reader's floor); at least p wide. What
+        an "x" cell must keep (and a "<k" cell shown "x" instead, once its label is what narrows it)."""
         if self.width < rule.p - 1e-6:
             return False
         if self.value is None:
@@ -57,9 +58,13 @@ class Interval:
         return self.label_lower <= low + 1e-6 and self.label_upper >= high - 1e-6
 
     def holds(self, rule: Rule) -> bool:
-        """Every hidden cell: its interval covers the protection interval on both sides (`plain_holds`); a "<k"
-        cell besides: nothing beyond its label's levels to a reader who uses every label (`label_holds`)."""
-        return self.plain_holds(rule) and self.label_holds(rule)
+        """An "x" cell: its interval covers the protection interval on both sides (`plain_holds`). A "<k" cell:
+        the reader knows 1..k−1 from the label, so its levels are within the label — at least p wide from the
+        sums alone, and to a reader who uses every label still v ± `rule.label_protection` within 1..k−1 and
+        `rule.label_width` wide (`label_holds`)."""
+        if self.kind == SMALL:
+            return self.width >= rule.p - 1e-6 and self.label_holds(rule)
+        return self.plain_holds(rule)
 
 
 class DisclosureRefused(Exception):  # noqa: N818 (the name the pages catch)
