@@ -15,10 +15,13 @@ from django.core.cache import cache
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from maillage.sector import disclosure_bridge
 from maillage.sector.counts import CACHE_SECONDS, Counts, counts_for, data_stamp
 from maillage.sector.counts import TOTAL as TOTAL_LINE
 from maillage.sector.disclosure_bridge import (
+    SECONDARY,
     SHOWN,
+    SMALL,
     TOTAL,
     Bound,
     Dimension,
@@ -28,16 +31,14 @@ from maillage.sector.disclosure_bridge import (
 )
 from maillage.sector.indicators import GROUP_LABELS, INDICATORS, Indicator
 from maillage.sector.monthly import AXES, LEVEL1, MONTHS, Monthly, base_code, is_additive, level1_of, monthly, months_of
+from maillage.sector.network_pattern import MULTI_VALUED, Pattern, fixed_of, network_pattern
 from maillage.sector.periods import GRID, Period
 
 MIN_CENTRES = 5
 # Indicators whose unit may fall in several categories → the indicator counting those units (their total),
 # and whether every unit falls in some category: a person's age band changes within a year (every
-# follow-up has one, "unknown" included); a follow-up records several actions, or none.
-MULTI_VALUED: dict[str, tuple[str, bool]] = {
-    "persons.age_band": ("persons", True),
-    "followups.actions": ("followups", False),
-}
+# follow-up has one, "unknown" included); a follow-up records several actions, or none. (`MULTI_VALUED`,
+# from `network_pattern`.)
 ABOVE_Q3 = gettext_lazy("above the 3rd quartile")
 BELOW_Q1 = gettext_lazy("below the 1st quartile")
 UPPER_MIDDLE = gettext_lazy("between the median and the 3rd quartile")
@@ -138,17 +139,22 @@ def _family(
     counts: Counts,
     scope: str,
     distinct: DistinctTotal | None = None,
+    pattern: Pattern | None = None,
 ) -> tuple[Family, Callable[[str], tuple[str, ...]]]:
     """The indicator's family protected for this reader, and how a line of the page reads its cell.
 
     A multi-valued indicator (`distinct`) publishes no sum of its cells: its total is the distinct units,
     protected in the total indicator's family (its state comes from there), and the audit takes the reader
-    to know it (each cell is at most the total; when every unit is in a cell, the total at most their sum)."""
+    to know it (each cell is at most the total; when every unit is in a cell, the total at most their sum).
+
+    `pattern`: the network's stored pattern of the year (`network_pattern`): the year's network figures take
+    its states (the report prints the same), the periods and the reader's own part are protected on top."""
     own_centre = centre_id if centre_id is not None else None
     if linked is not None:
         # Additive figures: one family per indicator (both levels of an axis) and year, linking every period.
         name = f"sector:{base_code(indicator)}:{period.year}:{scope}"
-        quick = f"maillage-sector-family-of:{name}:{own_centre}:{linked.key}"
+        digest = "" if pattern is None else pattern.digest
+        quick = f"maillage-sector-family-of:{name}:{own_centre}:{linked.key}:{digest}"
         family_found = cache.get(quick) if linked.key else None
         base_cells: dict[tuple[str, ...], int] = {}
         known: dict[tuple[str, ...], int] = {}
@@ -160,6 +166,7 @@ def _family(
                     if organisation_id == own_centre:
                         known[key] = known.get(key, 0) + n
         coordinate = TOTAL if period.is_year else period.key
+        fixed = _linked_fixed(indicator, linked, pattern, distinct is None)
         dims = [_period_dimension()]
         level1: dict[str, str] = {}  # a level-1 line's cell in the family
         values: list[str] = []
@@ -174,6 +181,8 @@ def _family(
             # A level-1 code with one level-2 value is that value's cell (a group of one would be the same
             # figure published twice).
             groups = {LEVEL1 + code: values for code, values in members.items() if len(values) > 1}
+            if pattern is not None:  # the year's network figures: the stored pattern's states
+                fixed |= {(TOTAL, LEVEL1 + code): pattern.level1(code) for code in members if len(members[code]) > 1}
             level1 = {code: (LEVEL1 + code if len(values) > 1 else values[0]) for code, values in members.items()}
             # A multi-valued variable's cells do not add up to a published figure: no total over them.
             dims.append(Dimension(base_code(indicator), values=tuple(values), groups=groups, total=distinct is None))
@@ -189,6 +198,7 @@ def _family(
                 family=name,
                 ceilings=ceilings,
                 cache_parts=(distinct.state,) if distinct is not None else (),
+                fixed=fixed,
             )
             if linked.key:
                 cache.set(quick, family_found, CACHE_SECONDS)
@@ -210,6 +220,11 @@ def _family(
     if own_centre is not None:
         own = {(key,): counts.by_centre.get(own_centre, {}).get(key, 0) for key in categories}
     name = f"sector:{indicator.code}:{period.year}:{period.key}:{scope}"
+    year_fixed: dict[Any, str] = {}
+    if pattern is not None and period.is_year:  # the year's network figures: the stored pattern's states
+        year_fixed = fixed_of(pattern, {_pattern_key(indicator, key): (key,) for key in categories})
+        if distinct is None and not indicator.is_total:
+            year_fixed[(TOTAL,)] = pattern.total
     if distinct is not None:
         total = sum(distinct.by_centre.values())
         figures: dict[Any, list[Any]] = {(key,): [(key,)] for key in categories} | {(TOTAL,): [(TOTAL,)]}
@@ -222,6 +237,7 @@ def _family(
             disclosed=[(TOTAL,)],
             known=own,
             family=name,
+            fixed={**year_fixed, (TOTAL,): _kind(distinct.state)} if year_fixed else None,
         ).with_states({(TOTAL,): distinct.state})
         return family, _line_cell
     family = protect_family(
@@ -229,8 +245,40 @@ def _family(
         dims=[Dimension(indicator.variable or "total", values=tuple(categories), total=not indicator.is_total)],
         known=own,
         family=name,
+        fixed=year_fixed or None,
     )
     return family, _line_cell
+
+
+def _kind(state: str) -> str:
+    """A Family's state (what stands in the cell) as the engine's kind."""
+    if state == SHOWN:
+        return SHOWN
+    return SMALL if state == disclosure_bridge.rule().small_label else SECONDARY
+
+
+def _pattern_key(indicator: Indicator, key: str) -> tuple[str, ...]:
+    """A line's figure in the network's pattern (`network_pattern`)."""
+    if indicator.is_total or key == TOTAL:
+        return (TOTAL,)
+    variable = indicator.variable or ""
+    return ("1", key) if variable[:-1] in AXES and variable.endswith("1") else ("2", key)
+
+
+def _linked_fixed(
+    indicator: Indicator, linked: Monthly, pattern: Pattern | None, with_total: bool
+) -> dict[tuple[str, ...], str]:
+    """The year's cells of a family linking the periods, with the network pattern's states (an axis's
+    level-1 groups are added where the family's groups are made)."""
+    if pattern is None:
+        return {}
+    if indicator.is_total:
+        return {(TOTAL,): pattern.total}
+    values = sorted({value for cells in linked.by_centre.values() for _m, value in cells})
+    fixed: dict[tuple[str, ...], str] = {(TOTAL, value): pattern.category(value) for value in values}
+    if with_total:
+        fixed[(TOTAL, TOTAL)] = pattern.total
+    return fixed
 
 
 def _year_categories(indicator: Indicator, linked: Monthly) -> list[str]:
@@ -256,6 +304,7 @@ def compare(
     scope: str = "network",
     protected: Family | None = None,
     distinct: DistinctTotal | None = None,
+    pattern: Pattern | None = None,
 ) -> Comparison:
     """The comparison of one indicator; `centre_id` None gives the sector's figures alone (the report).
     `linked`: the indicator's months of the year (additive figures on the pages: every period one family).
@@ -277,7 +326,7 @@ def compare(
             if state != SHOWN and key[0] != TOTAL and key[0] not in categories and not indicator.is_total
         ]
     else:
-        family, cell_of = _family(indicator, period, categories, centre_id, linked, counts, scope, distinct)
+        family, cell_of = _family(indicator, period, categories, centre_id, linked, counts, scope, distinct, pattern)
         if linked is not None and not indicator.is_total:
             # A category of the year with nothing in this period has no line, which a reader takes for a 0:
             # when the family hid that cell (as another's partner) its line is shown, hidden.
@@ -363,6 +412,8 @@ def comparisons(
     stamp = data_stamp(period)
     year_stamp = data_stamp(Period(period.year))
     done: dict[str, Comparison] = {}
+    # The pages' network: every member centre (`sector_centres()`), as the report's.
+    network = not report and subsidy_id is None and scope == "network"
 
     def one(code: str) -> Comparison:
         if code in done:
@@ -391,7 +442,9 @@ def comparisons(
                 covers,
                 per_period,
             )
-        done[code] = compare(counts, centre_id, period, linked=linked, scope=scope, distinct=distinct)
+        # The network's figures of the year read the one pattern the report prints too.
+        pattern = network_pattern(code, period.year, stamp=year_stamp, centres=centre_ids) if network else None
+        done[code] = compare(counts, centre_id, period, linked=linked, scope=scope, distinct=distinct, pattern=pattern)
         return done[code]
 
     return [one(code) for code in codes or INDICATORS]

@@ -3,13 +3,14 @@
 Every sector figure a centre or the report shows passes here; this module hides nothing by itself. An
 indicator's family of tables is protected once per reader (what they know: their centre's own figures),
 and the states of every cell of the family kept for the cache's time, so the other periods of the grid read
-the same pattern.
+the same pattern. The network's figures of a year take their states from the one stored pattern every
+reader shares (`network_pattern`), passed as `fixed`.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from django.core.cache import cache
@@ -18,9 +19,13 @@ from maillage.stats import disclosure
 from maillage.stats.disclosure import TOTAL, Bound, Dimension, DisclosureRefused
 
 SHOWN = disclosure.SHOWN
+SMALL = disclosure.SMALL
+SECONDARY = disclosure.SECONDARY
 CACHE_SECONDS = 600
 __all__ = [
+    "SECONDARY",
     "SHOWN",
+    "SMALL",
     "TOTAL",
     "Bound",
     "Dimension",
@@ -75,8 +80,10 @@ def protect_family(
     family: str,
     cache_parts: tuple[object, ...] = (),
     ceilings: Mapping[Key, int] | None = None,
+    fixed: Mapping[Key, str] | None = None,
 ) -> Family:
-    """Protect the family given by its base counts, for a reader who contributed `known` themselves."""
+    """Protect the family given by its base counts, for a reader who contributed `known` themselves;
+    `fixed`: states decided elsewhere (the network's stored pattern, `network_pattern`)."""
     key = (
         "maillage-sector-family:"
         + hashlib.sha256(
@@ -86,6 +93,7 @@ def protect_family(
                     sorted(cells.items()),
                     sorted((known or {}).items()),
                     sorted((ceilings or {}).items()),
+                    sorted((fixed or {}).items()),
                     cache_parts,
                 )
             ).encode()
@@ -97,15 +105,44 @@ def protect_family(
     if not any(cells.values()):
         result = Family({}, {})
     else:
-        try:
-            protected = disclosure.protect(
-                dict(cells), dims=list(dims), rule=rule(), known=known or None, family=family, ceilings=ceilings
-            )
-            result = Family({cell: protected.state(cell) for cell in protected.cells()}, dict(protected.published()))
-        except DisclosureRefused as error:
-            result = Family({}, {}, refused=str(error.message))
+
+        def attempt(states: Mapping[Key, str] | None) -> Family:
+            try:
+                protected = disclosure.protect(
+                    dict(cells),
+                    dims=list(dims),
+                    rule=rule(),
+                    known=known or None,
+                    family=family,
+                    ceilings=ceilings,
+                    fixed=states or None,
+                )
+            except DisclosureRefused as error:
+                return Family({}, {}, refused=str(error.message))
+            return Family({cell: protected.state(cell) for cell in protected.cells()}, dict(protected.published()))
+
+        result = _with_fixed(attempt, fixed)
     cache.set(key, result, CACHE_SECONDS)
     return result
+
+
+def _with_fixed(attempt: Callable[[Mapping[Any, str] | None], Family], fixed: Mapping[Any, str] | None) -> Family:
+    """Protect with the `fixed` states. The engine hides the fixed hidden cells first and chooses their
+    partners greedily; when that leads nowhere, it is asked again with only the shown ones fixed (never
+    chosen) and its choice taken if it hides exactly the fixed hidden ones, with the same labels. Otherwise
+    the family is refused: a pattern other than the fixed one is never shown."""
+    result = attempt(fixed)
+    if not fixed or not result.refused:
+        return result
+    again = attempt({key: kind for key, kind in fixed.items() if kind == SHOWN})
+    if again.refused or not _agrees(again, fixed):
+        return result
+    return again
+
+
+def _agrees(family: Family, fixed: Mapping[Any, str]) -> bool:
+    labels = {SHOWN: SHOWN, SMALL: rule().small_label, SECONDARY: disclosure.SECONDARY_LABEL}
+    return all(family.states.get(key, SHOWN) == labels[kind] for key, kind in fixed.items() if key in family.states)
 
 
 def protect_figure_family(
@@ -133,6 +170,7 @@ def protect_figure_family(
                     bounds,
                     disclosed,
                     sorted((known or {}).items(), key=repr),
+                    sorted((fixed or {}).items(), key=repr),
                 )
             ).encode()
         ).hexdigest()
@@ -143,20 +181,24 @@ def protect_figure_family(
     if not any(base.values()):
         result = Family({}, {})
     else:
-        try:
-            protected = disclosure.protect_figures(
-                base,
-                figures,
-                rule=rule(),
-                known=known,
-                lines=lines,
-                bounds=bounds,
-                disclosed=disclosed,
-                fixed=fixed,
-                family=family,
-            )
-            result = Family({k: protected.state(k) for k in figures}, {k: protected.values[k] for k in figures})
-        except DisclosureRefused as error:
-            result = Family({}, {}, refused=str(error.message))
+
+        def attempt(states: Mapping[Any, str] | None) -> Family:
+            try:
+                protected = disclosure.protect_figures(
+                    base,
+                    figures,
+                    rule=rule(),
+                    known=known,
+                    lines=lines,
+                    bounds=bounds,
+                    disclosed=disclosed,
+                    fixed=states,
+                    family=family,
+                )
+            except DisclosureRefused as error:
+                return Family({}, {}, refused=str(error.message))
+            return Family({k: protected.state(k) for k in figures}, {k: protected.values[k] for k in figures})
+
+        result = _with_fixed(attempt, fixed)
     cache.set(key, result, CACHE_SECONDS)
     return result

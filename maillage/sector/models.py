@@ -149,3 +149,23 @@ class AnnexLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.report} · {self.organisation}"
+
+
+class NetworkPattern(models.Model):
+    """The protection pattern of one indicator family's network figures for a year (`network_pattern`): the
+    state of each figure, chosen once so that it holds for every centre as reader, and read by the annual
+    report and every centre's page alike. `input_hash` names the counts (and the rule) it was chosen from: a
+    pattern whose inputs changed is chosen again before it is read, never shown stale."""
+
+    year = models.PositiveSmallIntegerField()
+    family = models.CharField(max_length=40)
+    input_hash = models.CharField(max_length=64)
+    states = models.JSONField(default=list)  # [[figure key as a list, kind], ...]
+    refused = models.TextField(blank=True)
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints: ClassVar = [models.UniqueConstraint(fields=["year", "family"], name="sector_pattern_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.family} {self.year}"

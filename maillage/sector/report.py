@@ -18,7 +18,7 @@ from django_tasks import task
 from maillage.casework.models import AXES, FollowUp, Subsidy
 from maillage.core.models import Organisation, Sector
 from maillage.core.runs import run_guarded
-from maillage.sector import disclosure_bridge, services
+from maillage.sector import disclosure_bridge, network_pattern, services
 from maillage.sector.charts import pair_chart
 from maillage.sector.comparison import MIN_CENTRES, Comparison, compare
 from maillage.sector.counts import sector_centres
@@ -124,7 +124,8 @@ def report_parts(year: int) -> tuple[list[int], dict[str, list[int]], list[tuple
 
 
 def report_figures(year: int) -> ReportFigures:
-    """Every figure of the year's report, protected as linked sets (network, sectors, subsidies)."""
+    """Every figure of the year's report, protected as linked sets (network, sectors, subsidies); the
+    network's figures take the year's stored pattern (`network_pattern`), the one every centre's page reads."""
     all_centres, sectors, subsidies = report_parts(year)
     return protect_report(Period(year), all_centres, sectors, [pk for pk, _name in subsidies], set(HEADLINE))
 
@@ -263,6 +264,8 @@ def _share(value: float | None) -> str:
 def build_documents(run: ReportRun) -> None:
     started = time.monotonic()
     language = getattr(run.actor, "language", None) or "fr"
+    # The network's patterns: an open year's chosen again now (a closed year's read as stored).
+    network_pattern.refresh_year(run.year)
     with translation.override(language):
         context = report_context(run.year)
         html = render_to_string("sector/report_document.html", {**context, "run": run})

@@ -18,6 +18,10 @@ Totals: each part's total of persons, case files, follow-ups and requests is pro
 set; a breakdown's total takes that state and is taken as known to the reader when the breakdown is
 protected, so the breakdowns cannot be set against each other through a hidden total.
 
+The network's figures: every state comes from the year's stored pattern (`network_pattern`), the one every
+centre's "my centre and the sector" page reads too, taken as fixed; the sectors and subsidies are protected
+around it.
+
 Declared figures (centres using another tool) are in the network and sector parts; their encoded follow-ups,
 if any, are left out of the subsidy parts (their declared figures stand for them). A level-1 figure is the
 sum of the level-2 figures (for declared figures too).
@@ -36,6 +40,7 @@ from maillage.sector.counts import Counts, counts_for, data_stamp
 from maillage.sector.disclosure_bridge import SHOWN, TOTAL, Bound, DisclosureRefused, Family, protect_figure_family
 from maillage.sector.indicators import INDICATORS
 from maillage.sector.monthly import AXES, level1_of
+from maillage.sector.network_pattern import Pattern, network_pattern
 from maillage.sector.periods import Period
 
 NETWORK = "network"
@@ -79,10 +84,24 @@ def _restrict(by_centre: dict[int, dict[str, int]], centres: set[int]) -> dict[i
 
 
 def protect_report(
-    period: Period, centre_ids: list[int], sectors: dict[str, list[int]], subsidies: list[int], headline: set[str]
+    period: Period,
+    centre_ids: list[int],
+    sectors: dict[str, list[int]],
+    subsidies: list[int],
+    headline: set[str],
+    patterns: dict[str, Pattern] | None = None,
 ) -> ReportFigures:
     """Every indicator of the network, and the `headline` ones of each sector and subsidy, protected as
-    linked sets (see the module's docstring)."""
+    linked sets (see the module's docstring). `patterns`: the network's pattern of each indicator (read
+    from `network_pattern` when not given)."""
+    patterns = dict(patterns or {})
+    year_stamp = data_stamp(Period(period.year))
+
+    def pattern_of(code: str) -> Pattern:
+        if code not in patterns:
+            patterns[code] = network_pattern(code, period.year, stamp=year_stamp, centres=centre_ids)
+        return patterns[code]
+
     stamp = data_stamp(period)
     sector_of = dict(Organisation.objects.filter(pk__in=centre_ids).values_list("pk", "sector"))
     out = ReportFigures()
@@ -128,6 +147,7 @@ def protect_report(
         builder.add_base(network[code].by_centre, {j: by_subsidy.get((code, j), {}) for j in subsidies})
         for part in parts_of(code):
             builder.figure(code, part, TOTAL_LINE, {TOTAL_LINE})
+        builder.fixed[(code, NETWORK, TOTAL_LINE)] = pattern_of(code).total
         family = builder.protect(f"report:{code}:{period.year}")
         for part in parts_of(code):
             cell = (code, part, TOTAL_LINE)
@@ -160,7 +180,9 @@ def protect_report(
         multi = MULTI_VALUED.get(code)
         total_code = _total_code(code)
 
-        spec = _Breakdown(code, codes, members, values, multi, total_states, f"report:{code}:{period.year}")
+        spec = _Breakdown(
+            code, codes, members, values, multi, total_states, f"report:{code}:{period.year}", pattern_of(code)
+        )
         inputs = (network[code].by_centre, {j: by_subsidy.get((code, j), {}) for j in subsidies}, sector_of, subsidies)
 
         builder, family, fixed = _breakdown(spec, parts_of, *inputs)
@@ -213,6 +235,7 @@ class _Breakdown:
     multi: tuple[str, bool] | None
     total_states: dict[tuple[str, str], tuple[str, int]]
     name: str
+    pattern: Pattern
 
 
 def _breakdown(
@@ -242,6 +265,13 @@ def _breakdown(
             if spec.multi is not None or builder.value_of(total_key) == units:
                 builder.disclosed.append(total_key)
                 fixed[total_key] = units_state
+            if part == NETWORK:  # the network's figures: the year's one pattern
+                level1 = each != spec.code
+                for key in keys:
+                    builder.fixed[(each, part, key)] = (
+                        spec.pattern.level1(key) if level1 else spec.pattern.category(key)
+                    )
+                builder.fixed[total_key] = spec.pattern.total
     return builder, builder.protect(f"{spec.name}:{len(parts(spec.code))}"), fixed
 
 
@@ -264,6 +294,7 @@ class _Builder:
         self.bounds: list[Bound] = []
         self.disclosed: list[Any] = []
         self.zeros: list[Any] = []
+        self.fixed: dict[Any, str] = {}  # states decided by the network's pattern
         self._by_value: dict[str, list[Any]] = {}
 
     def _add(self, cell: Any, n: int) -> None:
@@ -341,5 +372,8 @@ class _Builder:
             lines=self.lines,
             bounds=self.bounds,
             disclosed=self.disclosed,
-            fixed=dict.fromkeys(self.zeros, SHOWN),
+            fixed={
+                **{key: kind for key, kind in self.fixed.items() if key in self.figures},
+                **dict.fromkeys(self.zeros, SHOWN),
+            },
         )
