@@ -100,11 +100,14 @@ def _printed(context: dict[str, Any]) -> dict[tuple[str, str, str], int | str]:
 
 
 def _with_zeros(printed: dict[tuple[str, str, str], int | str], parts: list[str]) -> dict[Any, int | str]:
-    """A category a part does not list is a 0 to the reader."""
+    """A category a part does not list is a 0 to the reader (a part withheld whole lists none, and is read
+    as withheld)."""
     full: dict[Any, int | str] = dict(printed)
     for part in parts:
         for code, keys in (("requests.theme1", ("FOOD", "HOUSING", "INCOME")), ("requests.theme2", THEMES)):
             if code == "requests.theme2" and part != "The whole network":
+                continue
+            if not any(p == part and c == code and k != TOTAL for p, c, k in printed):
                 continue
             for key in keys:
                 full.setdefault((part, code, key), 0)
