@@ -125,19 +125,21 @@ class _RollBackError(Exception):
     pass
 
 
-def measure(persons_path: Path, followups_path: Path) -> dict:
+def measure(persons_path: Path, followups_path: Path, rollups_kept: bool = True) -> dict:
     from django.core.files.base import ContentFile
     from django.core.files.storage import default_storage
     from django.db import connection, transaction
 
     from maillage.casework.imports import running
-    from maillage.casework.models import ImportKind, ImportRun
+    from maillage.casework.models import ImportKind, ImportRun, RollupState
     from maillage.core.models import Membership, Organisation, User
 
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     result: dict = {}
     try:
         with transaction.atomic():
+            if not rollups_kept:  # as on a database whose roll-ups are not built: the import keeps none
+                RollupState.objects.all().delete()
             centre = Organisation.objects.create(short_name="Bench import", name_fr="Bench import", sector="casg")
             actor = User.objects.create(email="bench-import@example.org", full_name="Bench import")
             Membership.objects.create(user=actor, organisation=centre, role="worker")
@@ -207,11 +209,14 @@ def main() -> None:
     parser.add_argument("--rows", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--label", default="", help="named in the table (e.g. the commit measured)")
     parser.add_argument("--work", type=Path, default=Path("/tmp/maillage-bench-casework-imports"))
+    parser.add_argument(
+        "--without-rollups", action="store_true", help="the import keeps no roll-ups (not built; rolled back)"
+    )
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         setup_django(args.port, args.database)
-        print(json.dumps(measure(Path(args.child[0]), Path(args.child[1]))))
+        print(json.dumps(measure(Path(args.child[0]), Path(args.child[1]), not args.without_rollups)))
         return
     ensure_database(args.port, args.database)
     setup_django(args.port, args.database)
@@ -219,7 +224,7 @@ def main() -> None:
     import subprocess
 
     lines = [
-        f"\n### Case-work import {args.label}, {time.strftime('%Y-%m-%d %H:%M %Z')}, database {args.database}\n",
+        f"\n### Case-work import {args.label}{' (roll-ups not kept)' if args.without_rollups else ''}, {time.strftime('%Y-%m-%d %H:%M %Z')}, database {args.database}\n",
         (
             "| follow-up rows | persons | persons/s | follow-ups s | follow-ups rows/s | COPY s | × COPY "
             "| peak RSS MB | growth MB | load average before → after |"
@@ -230,6 +235,7 @@ def main() -> None:
         persons_path, followups_path = files(rows, args.work)
         command = [sys.executable, __file__, "--port", str(args.port), "--database", args.database]
         command += ["--output", args.output, "--child", str(persons_path), str(followups_path)]
+        command += ["--without-rollups"] if args.without_rollups else []
         before = Path("/proc/loadavg").read_text().split()[0]
         r = json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
         after = Path("/proc/loadavg").read_text().split()[0]

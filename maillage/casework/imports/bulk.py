@@ -19,6 +19,7 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -47,6 +48,34 @@ CHUNK = 1000
 def _chunks(planned: Sequence[Planned]) -> Iterator[Sequence[Planned]]:
     for start in range(0, len(planned), CHUNK):
         yield planned[start : start + CHUNK]
+
+
+def _insert(model: Any, objects: Sequence[Any]) -> None:
+    """Insert these new model instances (their ids set), as bulk_create does; on PostgreSQL by COPY, ids taken
+    from the sequence first: the client-side binding of a bulk INSERT's parameters cost ~8 µs each, most of the
+    writing time (as the journal's importer_copy found)."""
+    if not objects:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(objects)
+        return
+    table = model._meta.db_table
+    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+    with connection.cursor() as wrapper:
+        cursor = wrapper.cursor  # psycopg's own: Django's wrapper has no copy()
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, len(objects)]
+        )
+        for obj, (pk,) in zip(objects, cursor.fetchall(), strict=True):
+            obj.pk = pk
+            obj._state.adding, obj._state.db = False, connection.alias
+        columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+        with cursor.copy(f"COPY {connection.ops.quote_name(table)} (id, {columns}) FROM STDIN") as copy:
+            for obj in objects:
+                obj._prepare_related_fields_for_save(operation_name="bulk_create")
+                copy.write_row(
+                    (obj.pk, *(field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields))
+                )
 
 
 def _audit(actor: User, code: str, target: Any, organisation: Organisation, data: dict[str, Any] | None = None) -> Any:
@@ -294,22 +323,28 @@ def _write_follow_ups_chunk(
         follow_up.requests.all().delete()
         services.create_requests(follow_up, requests)
     report.updated += len(updates)
-    FollowUp.objects.bulk_create([follow_up for follow_up, _requests in creations])
-    Request.objects.bulk_create(
-        Request(
-            follow_up=follow_up,
-            organisation_id=organisation.pk,
-            date=follow_up.date,
-            theme=request.theme,
-            institution=request.institution,
-            stage=request.stage,
-            is_open=request.is_open,
-        )
-        for follow_up, requests in creations
-        for request in requests
+    _insert(FollowUp, [follow_up for follow_up, _requests in creations])
+    _insert(
+        Request,
+        [
+            Request(
+                follow_up=follow_up,
+                organisation_id=organisation.pk,
+                date=follow_up.date,
+                theme=request.theme,
+                institution=request.institution,
+                stage=request.stage,
+                is_open=request.is_open,
+            )
+            for follow_up, requests in creations
+            for request in requests
+        ],
     )
-    AuditEntry.objects.bulk_create(
-        _audit(actor, "casework.followup.created", follow_up, organisation, {"requests": len(requests)})
-        for follow_up, requests in creations
+    _insert(
+        AuditEntry,
+        [
+            _audit(actor, "casework.followup.created", follow_up, organisation, {"requests": len(requests)})
+            for follow_up, requests in creations
+        ],
     )
     report.created += len(creations)
