@@ -223,6 +223,20 @@ def _grouped_counts(indicator: Indicator, period: Period, centre_ids: list[int],
     return Counts(indicator.code, by_centre, labels, order)
 
 
+def with_declared(counts: Counts, year: int, centre_ids: list[int]) -> Counts:
+    """A copy of a year's encoded counts with the declared figures standing for their centres' (what
+    `counts_for(..., with_declared=True)` counts, from counts already read)."""
+    result = Counts(
+        counts.indicator,
+        {pk: dict(cells) for pk, cells in counts.by_centre.items()},
+        dict(counts.labels),
+        list(counts.order),
+        set(counts.declared),
+    )
+    _add_declared(result, year, centre_ids)
+    return result
+
+
 def _add_declared(result: Counts, year: int, centre_ids: list[int]) -> None:
     """A centre's declared figures stand for its counts of that indicator (it encodes in another tool)."""
     figures = DeclaredFigure.objects.filter(year=year, indicator=result.indicator, organisation_id__in=centre_ids)

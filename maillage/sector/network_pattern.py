@@ -31,7 +31,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from maillage.sector.counts import TOTAL as TOTAL_LINE
-from maillage.sector.counts import counts_for, data_stamp, sector_centres
+from maillage.sector.counts import counts_for, data_stamp, sector_centres, with_declared
 from maillage.sector.indicators import INDICATORS, Indicator
 from maillage.sector.models import DataYear, NetworkPattern
 from maillage.sector.monthly import AXES, base_code, level1_of
@@ -123,7 +123,8 @@ class _Inputs:
 def _inputs(family: str, year: int, stamp: tuple[Any, ...], centres: list[int]) -> _Inputs:
     period = Period(year)
     indicator = INDICATORS[family]
-    counts = counts_for(family, period, centres, stamp=stamp, with_declared=True).by_centre
+    # The encoded counts the pages read too, with the declared figures the report adds.
+    counts = with_declared(counts_for(family, period, centres, stamp=stamp), year, centres).by_centre
     by_centre = {pk: {v: n for v, n in cells.items() if n} for pk, cells in counts.items()}
     by_centre = {pk: cells for pk, cells in by_centre.items() if cells}
     top: dict[str, str] = {}
@@ -135,7 +136,7 @@ def _inputs(family: str, year: int, stamp: tuple[Any, ...], centres: list[int]) 
     units_total = 0
     if not indicator.is_total:
         measure = MULTI_VALUED.get(family, (indicator.measure, True))[0]
-        found = counts_for(measure, period, centres, stamp=stamp, with_declared=True).by_centre
+        found = with_declared(counts_for(measure, period, centres, stamp=stamp), year, centres).by_centre
         units = {pk: cells.get(TOTAL_LINE, 0) for pk, cells in found.items() if cells.get(TOTAL_LINE, 0)}
         units_total = sum(units.values())
         total_kind = network_pattern(measure, year, stamp=stamp, centres=centres).total
