@@ -148,8 +148,10 @@ def _inputs(family: str, year: int, stamp: tuple[Any, ...], centres: list[int]) 
 def _choose(family: str, year: int, inputs: _Inputs) -> tuple[dict[Key, str], str]:
     """The states that hold for every reader: protected for the public, then for each centre in turn (its
     own figures known), each time with the states decided so far fixed, until a round hides nothing more."""
+    # In one order whatever order the database gave the counts in: the engine's choices follow it.
+    by_centre = {pk: dict(sorted(inputs.by_centre[pk].items())) for pk in sorted(inputs.by_centre)}
     base: dict[Any, int] = {}
-    for pk, cells in inputs.by_centre.items():
+    for pk, cells in by_centre.items():
         for value, n in cells.items():
             base[(value, pk)] = n
     if not base:
@@ -160,7 +162,7 @@ def _choose(family: str, year: int, inputs: _Inputs) -> tuple[dict[Key, str], st
     bounds: list[Bound] = []
     disclosed: list[Any] = []
     fixed_total: dict[Any, str] = {}
-    cells_of = {value: [(value, pk) for pk, cells in inputs.by_centre.items() if value in cells] for value in values}
+    cells_of = {value: [(value, pk) for pk, cells in by_centre.items() if value in cells] for value in values}
     if inputs.indicator.is_total:
         figures[(TOTAL,)] = list(base)
     else:
@@ -174,9 +176,9 @@ def _choose(family: str, year: int, inputs: _Inputs) -> tuple[dict[Key, str], st
             if len(members) > 1:
                 lines.append((("1", code), [("2", value) for value in members]))
         if family in MULTI_VALUED:
-            for pk, n in inputs.units.items():
+            for pk, n in sorted(inputs.units.items()):
                 base[("units", pk)] = n
-            figures[(TOTAL,)] = [("units", pk) for pk in inputs.units] or [("units", "none")]
+            figures[(TOTAL,)] = [("units", pk) for pk in sorted(inputs.units)] or [("units", "none")]
             bounds.append(Bound((TOTAL,), tuple(("2", value) for value in values), MULTI_VALUED[family][1]))
             disclosed.append((TOTAL,))
             fixed_total[(TOTAL,)] = inputs.total_kind
@@ -196,7 +198,7 @@ def _choose(family: str, year: int, inputs: _Inputs) -> tuple[dict[Key, str], st
         for reader in readers:
             known: dict[Any, int] | None = None
             if reader is not None:
-                known = {(value, reader): n for value, n in inputs.by_centre[reader].items()}
+                known = {(value, reader): n for value, n in by_centre[reader].items()}
                 if reader in inputs.units and family in MULTI_VALUED:
                     known[("units", reader)] = inputs.units[reader]
             fixed = {**{key: kind for key, kind in states.items() if kind != SHOWN}, **fixed_total}
