@@ -78,7 +78,11 @@ class PeopleIndex:
         self.tokens_of: dict[int, frozenset[str]] = {}  # listed worker -> its tokens
         self.by_service: dict[int, frozenset[int]] = {}  # published service -> its listed workers
         self.by_token: dict[str, frozenset[int]] = {}
+        # Every worker's place in name order and the name it was read with (all workers: a card listed again
+        # keeps its place; only a new worker or a new name makes the order read again).
         self.rank: dict[int, int] = {}
+        self.names: dict[int, str] = {}
+        self.fresh_names: dict[int, str] = {}  # the names of the workers read by _read()
         self._unions: dict[tuple[str, ...], frozenset[int]] = {}
         self._words: dict[tuple[str, str], frozenset[int]] = {}
         self._held = 0  # ids in _words
@@ -110,13 +114,20 @@ class PeopleIndex:
         index.service_of.update(fresh.service_of)
         index.tokens_of = {pk: t for pk, t in self.tokens_of.items() if pk not in gone}
         index.tokens_of.update(fresh.tokens_of)
-        touched = {token for pk in gone if pk in self.tokens_of for token in self.tokens_of[pk]}
-        touched.update(token for held in fresh.tokens_of.values() for token in held)
+        # Only the tokens a worker gained or lost: a change to a service's hours or phones moves none.
+        lost: dict[str, set[int]] = {}
+        gained: dict[str, set[int]] = {}
+        for pk in gone:
+            before, after = self.tokens_of.get(pk, frozenset()), fresh.tokens_of.get(pk, frozenset())
+            if before is after:
+                continue
+            for token in before - after:
+                lost.setdefault(token, set()).add(pk)
+            for token in after - before:
+                gained.setdefault(token, set()).add(pk)
         index.by_token = dict(self.by_token)
-        for token in touched:
-            ids = (self.by_token.get(token, frozenset()) - gone) | {
-                pk for pk, held in fresh.tokens_of.items() if token in held
-            }
+        for token in lost.keys() | gained.keys():
+            ids = (self.by_token.get(token, frozenset()) - lost.get(token, set())) | gained.get(token, set())
             if ids:
                 index.by_token[token] = frozenset(ids)
             else:
@@ -129,7 +140,10 @@ class PeopleIndex:
             }
             if ids:
                 index.by_service[service] = frozenset(ids)
-        index.rank = _name_order()
+        if all(self.names.get(pk) == name for pk, name in fresh.fresh_names.items()):
+            index.rank, index.names = self.rank, self.names
+        else:
+            index.rank, index.names = _name_order()
         return index
 
     # --- reading ---
@@ -142,17 +156,17 @@ class PeopleIndex:
         params: list[Any] = [ServiceStatus.PUBLISHED.value]
         if services is not None:
             if not services:
-                self.rank = _name_order()
                 return
             marks = ", ".join(["%s"] * len(services))
             published += f" AND id IN ({marks})"
             params.extend(sorted(services))
         listed = f"SELECT id FROM {worker} WHERE consent AND is_active AND service_id IN ({published})"  # noqa: S608
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT id, service_id, languages FROM {worker} WHERE id IN ({listed})", params)  # noqa: S608
+            cursor.execute(f"SELECT id, service_id, languages, full_name FROM {worker} WHERE id IN ({listed})", params)  # noqa: S608
             rows = cursor.fetchall()
             held: dict[int, set[str]] = {}
-            for pk, service_id, languages in rows:
+            for pk, service_id, languages, name in rows:
+                self.fresh_names[pk] = name
                 self.service_of[pk] = service_id
                 held[pk] = set(language_tokens(languages))
             of_service: dict[int, set[str]] = {}
@@ -196,7 +210,7 @@ class PeopleIndex:
             frozen = frozenset(tokens)
             self.tokens_of[pk] = shared.setdefault(frozen, frozen)
         if services is None:
-            self.rank = _name_order()
+            self.rank, self.names = _name_order()
 
     # --- searching ---
 
@@ -237,24 +251,21 @@ class PeopleIndex:
     def first(self, sets: list[frozenset[int] | set[int]], limit: int) -> list[int]:
         """The first `limit` listed workers in every set, in name order."""
         if not sets:
-            candidates: Iterable[int] = self.rank.keys()
+            candidates: Iterable[int] = self.service_of.keys()
         else:
             sets.sort(key=len)
             candidates = set(sets[0]).intersection(*sets[1:])
-        rank = self.rank
-        return heapq.nsmallest(limit, (pk for pk in candidates if pk in rank), key=rank.__getitem__)
+        listed, rank = self.service_of, self.rank
+        return heapq.nsmallest(limit, (pk for pk in candidates if pk in listed), key=rank.__getitem__)
 
 
-def _name_order() -> dict[int, int]:
-    """Every listed worker's place in the order the search's statement gave (the database's collation)."""
-    worker, service = _table(Worker), _table(Service)
+def _name_order() -> tuple[dict[int, int], dict[int, str]]:
+    """Every worker's place in the order the search's statement gave (the database's collation), and its name."""
+    worker = _table(Worker)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT id FROM {worker} WHERE consent AND is_active"  # noqa: S608
-            f" AND service_id IN (SELECT id FROM {service} WHERE status = %s) ORDER BY full_name, id",
-            [ServiceStatus.PUBLISHED.value],
-        )
-        return {row[0]: position for position, row in enumerate(cursor.fetchall())}
+        cursor.execute(f"SELECT id, full_name FROM {worker} ORDER BY full_name, id")  # noqa: S608 (names from _meta)
+        rows = cursor.fetchall()
+    return {pk: position for position, (pk, _name) in enumerate(rows)}, dict(rows)
 
 
 _INDEX: PeopleIndex | None = None
