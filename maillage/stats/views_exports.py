@@ -23,7 +23,7 @@ from maillage.core.tenancy import get_object_for_user_or_404
 from maillage.stats import export_runs
 from maillage.stats.helpline_reading import parse_version
 from maillage.stats.models import ExportFormat, ExportRun
-from maillage.stats.views_helpline import _line, _line_ids, _period
+from maillage.stats.views_helpline import _line_ids, line_and_exact_period
 
 
 @login_required
@@ -31,11 +31,7 @@ from maillage.stats.views_helpline import _line, _line_ids, _period
 @bad_parameters_answer_400
 def research_export_start(request: AuthenticatedRequest) -> HttpResponseBase:
     """Queue the anonymised call rows of the period in the query string, in the format posted."""
-    line = _line(request)
-    period, errors = _period(request)
-    if errors:
-        name, message = next(iter(errors.items()))
-        return bad_request(request, BadParameter(name, message))
+    line, period = line_and_exact_period(request)
     export_format = request.POST.get("format")
     if export_format not in ExportFormat.values:
         return bad_request(request, BadParameter("format", _("Choose CSV or XLSX.")))

@@ -17,7 +17,6 @@ from maillage.core.models import Organisation
 from maillage.core.parsing import (
     BadParameter,
     bad_parameters_answer_400,
-    bad_request,
     parse_date,
     parse_int,
     parse_iso_week,
@@ -80,6 +79,17 @@ def _period(request: AuthenticatedRequest) -> tuple[Period, dict[str, str]]:
     except BadParameter as error:
         return default, {error.name: error.message}
     return Period(first, last), {}
+
+
+def line_and_exact_period(request: AuthenticatedRequest) -> tuple[Organisation, Period]:
+    """For an export: the line and the very period asked for; a bad one is a BadParameter (a 400), never the
+    default period in its place."""
+    line = _line(request)
+    period, errors = _period(request)
+    if errors:
+        name, message = next(iter(errors.items()))
+        raise BadParameter(name, message)
+    return line, period
 
 
 def _week_day(request: AuthenticatedRequest) -> date:
@@ -237,11 +247,7 @@ def bilan(request: AuthenticatedRequest) -> HttpResponseBase:
 @bad_parameters_answer_400
 def research_export(request: AuthenticatedRequest) -> HttpResponseBase:
     """Anonymised call rows (one per request) for researchers: no comments, no notes, no people."""
-    line = _line(request)
-    period, errors = _period(request)
-    if errors:
-        name, message = next(iter(errors.items()))
-        return bad_request(request, BadParameter(name, message))
+    line, period = line_and_exact_period(request)
     return research_response(
         f"helpline-calls-{period.first.isoformat()}-{period.last.isoformat()}",
         [line.pk],

@@ -136,7 +136,7 @@ def test_a_file_is_deleted_after_a_day(staff_client, journal, storage):
     run.refresh_from_db()
     assert (run.stored_file, run.status) == ("", "succeeded")
     page = staff_client.get(reverse("stats:helpline_export_run", args=[run.pk])).content.decode()
-    assert "deleted after a day" in page
+    assert "Ce fichier a été supprimé après un jour." in page
     assert export_runs.delete_expired_files() == 0
 
 
@@ -149,12 +149,15 @@ def test_a_failed_export_says_so_and_keeps_nothing(staff_client, journal, storag
     _prepare(staff_client, journal, "xlsx")
     run = ExportRun.objects.get()
     assert run.status == "failed"
-    assert run.failure_reason == "The export stopped on an unexpected error; no file was kept. Ask for it again."
+    # Written in the language of the request that queued it (French, the default).
+    assert run.failure_reason == (
+        "L'exportation s'est arrêtée sur une erreur inattendue ; aucun fichier n'a été gardé. Demandez-la à nouveau."
+    )
     assert (run.stored_file, run.expires_at) == ("", None)
     assert list(storage.rglob("*.xlsx")) == []
     assert _download(staff_client, run)[0].status_code == 404
     page = staff_client.get(reverse("stats:helpline_export_run", args=[run.pk]))
-    assert "no file was kept" in page.content.decode()
+    assert "aucun fichier n&#x27;a été gardé" in page.content.decode()
     assert 'hx-trigger="every 1s"' not in page.content.decode()
 
 
@@ -177,7 +180,7 @@ def test_bad_requests_are_refused_clearly(staff_client, journal):
     assert staff_client.get(url).status_code == 405
     response = _prepare(staff_client, journal, "pdf")
     assert response.status_code == 400
-    assert "Choose CSV or XLSX." in response.content.decode()
+    assert "Choisissez CSV ou XLSX." in response.content.decode()
     response = staff_client.post(url + "?start=2026-13-01", {"format": "csv"})
     assert response.status_code == 400
     assert ExportRun.objects.count() == 0
