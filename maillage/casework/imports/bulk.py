@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connection, models
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -61,6 +61,15 @@ def _insert(model: Any, objects: Sequence[Any]) -> None:
         return
     table = model._meta.db_table
     fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+    # Only these fields change a value on its way to the database (JSON adapted, auto dates); the others' values
+    # go as they are (get_db_prep_save per field and row was a third of the writing time).
+    prepared = {
+        field.attname
+        for field in fields
+        if isinstance(field, models.JSONField)
+        or getattr(field, "auto_now", False)
+        or getattr(field, "auto_now_add", False)
+    }
     with connection.cursor() as wrapper:
         cursor = wrapper.cursor  # psycopg's own: Django's wrapper has no copy()
         cursor.execute(
@@ -74,19 +83,34 @@ def _insert(model: Any, objects: Sequence[Any]) -> None:
             for obj in objects:
                 obj._prepare_related_fields_for_save(operation_name="bulk_create")
                 copy.write_row(
-                    (obj.pk, *(field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields))
+                    (
+                        obj.pk,
+                        *(
+                            field.get_db_prep_save(field.pre_save(obj, True), connection)
+                            if field.attname in prepared
+                            else getattr(obj, field.attname)
+                            for field in fields
+                        ),
+                    )
                 )
 
 
-def _audit(actor: User, code: str, target: Any, organisation: Organisation, data: dict[str, Any] | None = None) -> Any:
-    """The entry `core.audit.log_action` writes, to be written with others in one INSERT."""
+def _audit(
+    actor: User,
+    code: str,
+    target: Any,
+    organisation: Organisation,
+    data: dict[str, Any] | None = None,
+    text: str | None = None,
+) -> Any:
+    """The entry `core.audit.log_action` writes, to be written with others in one INSERT (`text`: str(target))."""
     return AuditEntry(
         actor=actor if actor.is_authenticated else None,
         organisation=organisation,
         code=code,
         target_type=target._meta.label_lower,
         target_id=str(target.pk),
-        target_repr=str(target)[:200],
+        target_repr=(str(target) if text is None else text)[:200],
         data=mask_sensitive(dict(data or {})),
     )
 
@@ -340,10 +364,26 @@ def _write_follow_ups_chunk(
             for request in requests
         ],
     )
+    # str(follow_up) is its date and translated mode: made once per date and mode, not per row.
+    texts: dict[tuple[Any, str], str] = {}
+
+    def text_of(follow_up: FollowUp) -> str:
+        key = (follow_up.date, follow_up.mode)
+        if key not in texts:
+            texts[key] = str(follow_up)
+        return texts[key]
+
     _insert(
         AuditEntry,
         [
-            _audit(actor, "casework.followup.created", follow_up, organisation, {"requests": len(requests)})
+            _audit(
+                actor,
+                "casework.followup.created",
+                follow_up,
+                organisation,
+                {"requests": len(requests)},
+                text_of(follow_up),
+            )
             for follow_up, requests in creations
         ],
     )
