@@ -42,6 +42,13 @@ CHOSEN, NOT_CHOSEN = "chosen", "not_chosen"
 ANSWERED = "answered"
 CACHE_SECONDS = 600
 
+
+def survey_rule() -> Rule:
+    """Organisations' answers keep the width of the protection interval, not both sides (see `Rule.two_sided`):
+    the small-group rule and the LP audit still hold for every hidden count."""
+    return Rule(two_sided=False)
+
+
 Key = tuple[str, ...]
 
 
@@ -114,7 +121,7 @@ class Protection:
 
     def __init__(self, survey: Survey, responses: Sequence[Response], own: Response | None, rule: Rule | None = None):
         self.survey = survey
-        self.rule = rule or Rule()
+        self.rule = rule or survey_rule()
         self.responses = list(responses)
         self.own = own if own is not None and own.submitted_at is not None else None
         where = {(r.sector, r.region) for r in self.responses}
@@ -252,7 +259,7 @@ def shared_results(survey: Survey, responses: Sequence[Response], *, own: Respon
     """The shared results of `survey` as the organisation whose answer is `own` reads them, for one slice of
     the filters ("" = all)."""
     if not responses:
-        return Shared("0", [], rule or Rule())
+        return Shared("0", [], rule or survey_rule())
     protection = Protection(survey, responses, own, rule)
     where = (sector or TOTAL, region or TOTAL)
     if protection.people.refused:

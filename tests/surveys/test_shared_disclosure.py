@@ -13,10 +13,10 @@ from django.urls import reverse
 from django.utils import translation
 
 from maillage.core.models import Region, Sector
-from maillage.stats.disclosure import TOTAL, DisclosureRefused, Rule, audit_figures
+from maillage.stats.disclosure import TOTAL, DisclosureRefused, audit_figures
 from maillage.surveys import services
 from maillage.surveys.models import Invitation, Kind, Survey
-from maillage.surveys.sharing import ANSWERED, BLANK
+from maillage.surveys.sharing import ANSWERED, BLANK, survey_rule
 from tests.factories import OrganisationFactory
 from tests.surveys.conftest import items, make_survey
 
@@ -103,7 +103,7 @@ def _figures(views: dict, question: int, labels: dict[str, str], categories: Seq
 @pytest.mark.parametrize("reader", [(Sector.CASG, Region.BRUSSELS), (Sector.CAW, Region.FLANDERS)])
 def test_no_subtraction_of_views_singles_out_an_answer(client, survey, reader) -> None:  # type: ignore[no-untyped-def]
     views = _views(client, survey, *reader)
-    rule = Rule()
+    rule = survey_rule()  # what the shared results keep: the width of the interval (Rule.two_sided)
     # The reader's own answer ("Oui": the first six of each group) is known to them.
     own = {("1", reader[0].value, reader[1].value): 1}
     single = _figures(views, 0, {"Oui": "1", "Non": "2", "Pas de réponse": BLANK}, ["1", "2", BLANK])

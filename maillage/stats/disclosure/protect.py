@@ -40,7 +40,7 @@ class Interval:
         an "x" cell must keep (and a "<k" cell shown "x" instead, once its label is what narrows it)."""
         if self.width < rule.p - 1e-6:
             return False
-        if self.value is None:
+        if self.value is None or not rule.two_sided:
             return True
         low, high = rule.protection_interval(self.value, self.own)
         return self.lower <= low + 1e-6 and self.upper >= high - 1e-6
@@ -52,7 +52,7 @@ class Interval:
             return True
         if self.label_upper - self.label_lower < rule.label_width - 1e-6:
             return False
-        if self.value is None:
+        if self.value is None or not rule.two_sided:
             return True
         low, high = rule.label_interval(self.value, self.own)
         return self.label_lower <= low + 1e-6 and self.label_upper >= high - 1e-6

@@ -25,6 +25,11 @@ class Rule:
 
     k: int = field(default_factory=_default_k)
     protection: int | None = None
+    # Both sides (the default, for counts of persons, case files, follow-ups, requests): a hidden count must
+    # stay possibly v − p and v + p. False: only the interval's width (at least p), which is what organisations'
+    # survey answers keep — on a survey of some twenty organisations, both sides on every hidden count
+    # withheld every figure of every view.
+    two_sided: bool = True
 
     def __post_init__(self) -> None:
         if self.k < 2:
