@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 from typing import ClassVar
 
 from django.conf import settings
@@ -11,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from maillage.core.models import Commune, Organisation
-from maillage.core.runs import BackgroundRun
+from maillage.core.runs import CountedRun
 from maillage.taxonomy.models import Category
 
 # The three axes each request is coded on (taxonomy scheme codes).
@@ -436,10 +435,7 @@ class ImportProfile(models.Model):
         return f"{self.organisation} · {self.kind}"
 
 
-QUEUE_PATIENCE = datetime.timedelta(minutes=10)
-
-
-class ImportRun(BackgroundRun):
+class ImportRun(CountedRun):
     """One import of a file: queued, running, succeeded or failed with a reason (core.runs), its bad rows listed."""
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
@@ -448,29 +444,17 @@ class ImportRun(BackgroundRun):
     filename = models.CharField(max_length=200)
     # The uploaded file's name in the storage (core.uploads.store_upload), kept until the run ends.
     stored_file = models.CharField(max_length=200, blank=True)
-    total_rows = models.PositiveIntegerField(default=0)
-    processed_rows = models.PositiveIntegerField(default=0)
     created = models.PositiveIntegerField(default=0)
     updated = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list)
     # [line, message] of rows not imported because they look like a person already in the centre.
     warnings = models.JSONField(default=list)
-    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering: ClassVar = ["-created_at"]
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.status})"
-
-    @property
-    def percent(self) -> int:
-        return int(100 * self.processed_rows / self.total_rows) if self.total_rows else 100
-
-    @property
-    def waiting_too_long(self) -> bool:
-        """Still queued after QUEUE_PATIENCE: no worker takes it; the progress page stops asking and says so."""
-        return self.status == self.Status.QUEUED and self.created_at < timezone.now() - QUEUE_PATIENCE
 
 
 class StatCell(models.Model):

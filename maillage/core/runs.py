@@ -60,6 +60,30 @@ class BackgroundRun(models.Model):
         return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
 
 
+# Still queued after this long: no worker takes the run; its progress page stops asking and says so.
+QUEUE_PATIENCE = timedelta(minutes=10)
+
+
+class CountedRun(BackgroundRun):
+    """Abstract: a run over rows (an import, an export) whose page shows how many are done."""
+
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def percent(self) -> int:
+        return min(100, int(100 * self.processed_rows / self.total_rows)) if self.total_rows else 100
+
+    @property
+    def waiting_too_long(self) -> bool:
+        """Still queued after QUEUE_PATIENCE: no worker takes it; the progress page stops asking and says so."""
+        return self.status == self.Status.QUEUED and self.created_at < timezone.now() - QUEUE_PATIENCE
+
+
 def _write(run: BackgroundRun, only_if_status: str | None = None, **fields: Any) -> bool:
     """One UPDATE of the run's row (its own transaction or savepoint); mirrors the values on `run`."""
     rows = type(run)._default_manager.filter(pk=run.pk)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 from typing import ClassVar
 
 from django.conf import settings
@@ -10,10 +9,7 @@ from django.db import models
 from django.utils import timezone
 
 from maillage.core.models import Organisation
-from maillage.core.runs import BackgroundRun
-
-# Still queued after this long: no worker takes it; the progress page stops asking and says so.
-QUEUE_PATIENCE = datetime.timedelta(minutes=10)
+from maillage.core.runs import CountedRun
 
 
 class ExportFormat(models.TextChoices):
@@ -21,7 +17,7 @@ class ExportFormat(models.TextChoices):
     XLSX = "xlsx", "XLSX"
 
 
-class ExportRun(BackgroundRun):
+class ExportRun(CountedRun):
     """One export written by the task worker into a file only its author may download, until `expires_at`."""
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
@@ -35,9 +31,6 @@ class ExportRun(BackgroundRun):
     filename = models.CharField(max_length=200)
     # The written file's name in the storage, cleared when it expires.
     stored_file = models.CharField(max_length=200, blank=True)
-    total_rows = models.PositiveIntegerField(default=0)
-    processed_rows = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -45,14 +38,6 @@ class ExportRun(BackgroundRun):
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.status})"
-
-    @property
-    def percent(self) -> int:
-        return min(100, int(100 * self.processed_rows / self.total_rows)) if self.total_rows else 100
-
-    @property
-    def waiting_too_long(self) -> bool:
-        return self.status == self.Status.QUEUED and self.created_at < timezone.now() - QUEUE_PATIENCE
 
     @property
     def downloadable(self) -> bool:
