@@ -184,10 +184,10 @@ def test_a_new_service_and_its_workers(people, themes) -> None:  # type: ignore[
 def test_warm_up_builds_the_people_index(people) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     from maillage.directory.search import index
 
-    people_index._INDEX = None
+    people_index._KEPT.index = None
     assert index.warm_up() is True
-    assert people_index._INDEX is not None
-    assert set(people_index._INDEX.service_of) == {people["amina"].pk, people["bart"].pk}
+    assert people_index._KEPT.index is not None
+    assert set(people_index._KEPT.index.service_of) == {people["amina"].pk, people["bart"].pk}
 
 
 def test_the_page_still_audits_each_search(people, themes) -> None:  # type: ignore[no-untyped-def]  # noqa: F811

@@ -196,7 +196,7 @@ def test_warm_up_builds_the_index_before_any_search(themes) -> None:  # type: ig
     from maillage.directory.search import index as searchmemory
 
     make_service(name_fr="Colis", needs=[themes["FOOD"]], postal_code="1070")
-    searchmemory._INDEX = None
+    searchmemory._KEPT.index = None
     assert searchmemory.warm_up() is True
-    assert searchmemory._INDEX is not None
-    assert [entry.name_fr for entry in searchmemory._INDEX.entries.values()] == ["Colis"]
+    assert searchmemory._KEPT.index is not None
+    assert [entry.name_fr for entry in searchmemory._KEPT.index.entries.values()] == ["Colis"]

@@ -14,9 +14,11 @@ are given in commit order and a reader never sees number n+1 without n.
 
 from __future__ import annotations
 
+import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Generic, Protocol, Self, TypeVar
 
 from django.db import connection, transaction
 
@@ -99,3 +101,48 @@ def changed_since(held: Generation) -> tuple[set[int], Generation] | None:
             return None
         changed.add(service_id)
     return changed, Generation(rows[-1][1], rows[-1][0])
+
+
+class FollowsChanges(Protocol):
+    """An in-memory index that knows the generation it was read at and can follow later changes."""
+
+    generation: Generation
+
+    def updated(self, changed: set[int], reached: Generation) -> Self: ...
+
+
+IndexT = TypeVar("IndexT", bound=FollowsChanges)
+
+
+class KeptIndex(Generic[IndexT]):
+    """One process's copy of an index (the services', the people's), kept in step with the search generation.
+
+    After changes, the first search reads again just the services they name (or everything, through `build`,
+    when it cannot follow them); the other threads of the process wait for it rather than do it twice."""
+
+    def __init__(self, build: Callable[[Generation], IndexT]) -> None:
+        self.build = build
+        self.index: IndexT | None = None
+        self._building = threading.Lock()
+
+    def current(self) -> IndexT:
+        generation = current_generation()
+        index = self.index
+        if index is not None and index.generation == generation:
+            return index
+        with self._building:
+            index = self.index
+            if index is not None and index.generation == generation:
+                return index
+            followed = (
+                changed_since(index.generation)
+                if index is not None and index.generation.number < generation.number
+                else None
+            )
+            if index is not None and followed is not None:
+                changed, reached = followed
+                index = index.updated(changed, reached)
+            else:
+                index = self.build(generation)
+            self.index = index
+        return index

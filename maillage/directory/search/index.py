@@ -50,7 +50,7 @@ from maillage.directory.opening import (
     weekly_opening_state,
     weekly_slots_between,
 )
-from maillage.directory.search.generation import Generation, changed_since, current_generation
+from maillage.directory.search.generation import Generation, KeptIndex
 from maillage.directory.search.keys import FREE_TOKEN, WEEK_MINUTES, modality_token
 
 # --- what is held per service ---------------------------------------------------------------
@@ -500,35 +500,12 @@ def _read_entries(pks: set[int] | None) -> dict[int, Entry]:
     return entries
 
 
-_INDEX: SearchIndex | None = None
-_BUILDING = threading.Lock()
+_KEPT: KeptIndex[SearchIndex] = KeptIndex(SearchIndex.build)
 
 
 def current_index() -> SearchIndex:
-    """The index of the directory as it is now. After changes, the first search reads again just
-    the services they name (or everything when it cannot follow them); the other threads of the
-    process wait for it rather than do it twice."""
-    global _INDEX
-    generation = current_generation()
-    index = _INDEX
-    if index is not None and index.generation == generation:
-        return index
-    with _BUILDING:
-        index = _INDEX
-        if index is not None and index.generation == generation:
-            return index
-        followed = (
-            changed_since(index.generation)
-            if index is not None and index.generation.number < generation.number
-            else None
-        )
-        if index is not None and followed is not None:
-            changed, reached = followed
-            index = index.updated(changed, reached)
-        else:
-            index = SearchIndex.build(generation)
-        _INDEX = index
-    return index
+    """The index of the directory as it is now (see `KeptIndex`)."""
+    return _KEPT.current()
 
 
 def warm_up() -> bool:

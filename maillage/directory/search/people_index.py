@@ -32,7 +32,7 @@ from maillage.directory.models import (
     ServiceStatus,
     Worker,
 )
-from maillage.directory.search.generation import Generation, changed_since, current_generation
+from maillage.directory.search.generation import Generation, KeptIndex
 
 # Tokens: a need ("n" + category id), a commune ("c" + id), a quartier ("q" + id), the whole languages column
 # ("l=" + it) and, when it holds a space, each code in it ("l:" + code, ASCII case folded on SQLite).
@@ -268,33 +268,12 @@ def _name_order() -> tuple[dict[int, int], dict[int, str]]:
     return {pk: position for position, (pk, _name) in enumerate(rows)}, dict(rows)
 
 
-_INDEX: PeopleIndex | None = None
-_BUILDING = threading.Lock()
+_KEPT: KeptIndex[PeopleIndex] = KeptIndex(PeopleIndex.build)
 
 
 def current_people_index() -> PeopleIndex:
-    """The people index of the directory as it is now (current_index() of index.py, for workers)."""
-    global _INDEX
-    generation = current_generation()
-    index = _INDEX
-    if index is not None and index.generation == generation:
-        return index
-    with _BUILDING:
-        index = _INDEX
-        if index is not None and index.generation == generation:
-            return index
-        followed = (
-            changed_since(index.generation)
-            if index is not None and index.generation.number < generation.number
-            else None
-        )
-        if index is not None and followed is not None:
-            changed, reached = followed
-            index = index.updated(changed, reached)
-        else:
-            index = PeopleIndex.build(generation)
-        _INDEX = index
-    return index
+    """The people index of the directory as it is now (see `KeptIndex`)."""
+    return _KEPT.current()
 
 
 def warm_up() -> bool:
