@@ -27,9 +27,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
-from django.utils import timezone
 
+from maillage.sector import services
 from maillage.sector.counts import TOTAL as TOTAL_LINE
 from maillage.sector.counts import counts_for, data_stamp, sector_centres, with_declared
 from maillage.sector.indicators import INDICATORS, Indicator
@@ -262,16 +261,9 @@ def network_pattern(
         cache.set_many({key: pattern, quick: pattern}, CACHE_SECONDS)
         return pattern
     states, refused = _choose(family, year, inputs)
-    rows = [[list(k), kind] for k, kind in sorted(states.items())]
-    values = {"input_hash": digest, "states": rows, "refused": refused, "computed_at": timezone.now()}
-    if stored is not None:
-        NetworkPattern.objects.filter(pk=stored.pk).update(**values)
-    else:
-        try:
-            with transaction.atomic():
-                NetworkPattern.objects.create(year=year, family=family, **values)
-        except IntegrityError:  # chosen at the same moment by another request: the same inputs, the same states
-            NetworkPattern.objects.filter(year=year, family=family).update(**values)
+    services.store_network_pattern(
+        year, family, digest, [[list(k), kind] for k, kind in sorted(states.items())], refused
+    )
     pattern = Pattern(family, year, states, refused)
     cache.set_many({key: pattern, quick: pattern}, CACHE_SECONDS)
     return pattern

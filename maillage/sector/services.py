@@ -6,7 +6,7 @@ import secrets
 from collections.abc import Sequence
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,6 +20,7 @@ from maillage.sector.models import (
     DataYear,
     DeclaredFigure,
     FigureSubmission,
+    NetworkPattern,
     ReportRun,
 )
 
@@ -134,3 +135,16 @@ def revoke_annex(actor: User, link: AnnexLink) -> None:
     with transaction.atomic():
         if AnnexLink.objects.filter(pk=link.pk, revoked_at__isnull=True).update(revoked_at=timezone.now()):
             log_action(actor, "sector.annex.revoked", link, {"year": link.report.year}, organisation=link.organisation)
+
+
+def store_network_pattern(year: int, family: str, input_hash: str, states: list[list[object]], refused: str) -> None:
+    """The network's pattern of a family for a year (network_pattern.py), chosen from data, not by a person: no
+    audit entry. Two requests choosing it at the same moment from the same inputs store the same states."""
+    values = {"input_hash": input_hash, "states": states, "refused": refused, "computed_at": timezone.now()}
+    if NetworkPattern.objects.filter(year=year, family=family).update(**values):
+        return
+    try:
+        with transaction.atomic():
+            NetworkPattern.objects.create(year=year, family=family, **values)
+    except IntegrityError:
+        NetworkPattern.objects.filter(year=year, family=family).update(**values)

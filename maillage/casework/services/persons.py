@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from maillage.casework import rollups
 from maillage.casework.models import CaseFile, CaseworkSettings, Person, age_band_for
 from maillage.core.audit import log_action
-from maillage.core.geography import resolve_postal_code
+from maillage.core.geography import cached_postal_location
 from maillage.core.models import Organisation, User
 
 IDENTITY_FIELDS = ("first_name", "last_name", "phone", "email", "address")
@@ -74,7 +74,8 @@ def check_person(data: Mapping[str, Any], today: datetime.date | None = None) ->
     cleaned["commune"] = None
     if postal:
         try:
-            cleaned["commune"] = resolve_postal_code(postal).commune
+            # Per process, as the forms do: an import checks thousands of persons with a few dozen codes.
+            cleaned["commune"] = cached_postal_location(postal).commune
         except ValidationError as error:
             errors.setdefault("postal_code", []).extend(error.messages)
     if errors:

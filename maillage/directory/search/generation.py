@@ -146,3 +146,25 @@ class KeptIndex(Generic[IndexT]):
                 index = self.build(generation)
             self.index = index
         return index
+
+
+class TokenSets:
+    """The sets of ids per search token of an index (services, workers), with the unions of tokens asked for
+    kept: the same few areas, needs and languages recur. Subclasses fill `by_token`."""
+
+    def __init__(self) -> None:
+        self.by_token: dict[str, frozenset[int]] = {}
+        self._unions: dict[tuple[str, ...], frozenset[int]] = {}
+        self._lock = threading.Lock()
+
+    def any_of(self, tokens: Iterable[str]) -> frozenset[int]:
+        """The ids holding at least one of these tokens."""
+        key = tuple(sorted(set(tokens)))
+        found = self._unions.get(key)
+        if found is None:
+            found = frozenset().union(*(self.by_token.get(token, frozenset()) for token in key))
+            with self._lock:
+                if len(self._unions) > 4096:
+                    self._unions.clear()
+                self._unions[key] = found
+        return found

@@ -18,7 +18,6 @@ Irregular schedules (monthly, every other week) stay with rrule, on a copy of th
 from __future__ import annotations
 
 import sys
-import threading
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -50,7 +49,7 @@ from maillage.directory.opening import (
     weekly_opening_state,
     weekly_slots_between,
 )
-from maillage.directory.search.generation import Generation, KeptIndex
+from maillage.directory.search.generation import Generation, KeptIndex, TokenSets
 from maillage.directory.search.keys import FREE_TOKEN, WEEK_MINUTES, modality_token
 
 # --- what is held per service ---------------------------------------------------------------
@@ -315,20 +314,18 @@ def _every_week_state(days: Sequence[Sequence[tuple[int, int]]], moment: Moment)
 # --- the index ------------------------------------------------------------------------------
 
 
-class SearchIndex:
+class SearchIndex(TokenSets):
     """Published services by search token, in name order, with what their results print.
 
     Never changed once published to the process: a change makes a new index (built, or updated
     from this one for the services it names), so a search in another thread keeps a consistent one."""
 
     def __init__(self, generation: Generation, entries: dict[int, Entry]) -> None:
+        super().__init__()
         self.generation = generation
         self.entries = entries
-        self.by_token: dict[str, frozenset[int]] = {}
         self.rank: dict[int, int] = {}  # position in name order (accents and case folded)
         self.closed_for_good: frozenset[int] = frozenset()  # crisis "closed" with no end date
-        self._unions: dict[tuple[str, ...], frozenset[int]] = {}
-        self._lock = threading.Lock()
 
     @classmethod
     def build(cls, generation: Generation) -> SearchIndex:
@@ -369,18 +366,6 @@ class SearchIndex:
         )
 
     # --- filtering ---
-
-    def any_of(self, tokens: Iterable[str]) -> frozenset[int]:
-        """Services holding at least one of these tokens (unions kept: the same few areas and needs recur)."""
-        key = tuple(sorted(tokens))
-        found = self._unions.get(key)
-        if found is None:
-            found = frozenset().union(*(self.by_token.get(token, frozenset()) for token in key))
-            with self._lock:
-                if len(self._unions) > 4096:
-                    self._unions.clear()
-                self._unions[key] = found
-        return found
 
     def matching(self, groups: list[list[str]], *, among: Iterable[int] | None = None) -> set[int]:
         """Services matching every group of tokens (any token of a group), within `among` if given."""

@@ -18,7 +18,6 @@ whose workers to read again (signals.py); everything is read again when the chan
 from __future__ import annotations
 
 import heapq
-import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -32,7 +31,7 @@ from maillage.directory.models import (
     ServiceStatus,
     Worker,
 )
-from maillage.directory.search.generation import Generation, KeptIndex
+from maillage.directory.search.generation import Generation, KeptIndex, TokenSets
 
 # Tokens: a need ("n" + category id), a commune ("c" + id), a quartier ("q" + id), the whole languages column
 # ("l=" + it) and, when it holds a space, each code in it ("l:" + code, ASCII case folded on SQLite).
@@ -68,25 +67,23 @@ def language_wanted(code: str) -> list[str] | None:
     return ["l=" + code, "l:" + like_fold(code)]
 
 
-class PeopleIndex:
+class PeopleIndex(TokenSets):
     """Listed workers by token, their services, and their place in name order. Never changed once published
     to the process: a change makes a new one, so a search in another thread keeps a consistent one."""
 
     def __init__(self, generation: Generation) -> None:
+        super().__init__()
         self.generation = generation
         self.service_of: dict[int, int] = {}  # listed worker -> its service
         self.tokens_of: dict[int, frozenset[str]] = {}  # listed worker -> its tokens
         self.by_service: dict[int, frozenset[int]] = {}  # published service -> its listed workers
-        self.by_token: dict[str, frozenset[int]] = {}
         # Every worker's place in name order and the name it was read with (all workers: a card listed again
         # keeps its place; only a new worker or a new name makes the order read again).
         self.rank: dict[int, int] = {}
         self.names: dict[int, str] = {}
         self.fresh_names: dict[int, str] = {}  # the names of the workers read by _read()
-        self._unions: dict[tuple[str, ...], frozenset[int]] = {}
         self._words: dict[tuple[str, str], frozenset[int]] = {}
         self._held = 0  # ids in _words
-        self._lock = threading.Lock()
 
     @classmethod
     def build(cls, generation: Generation) -> PeopleIndex:
@@ -213,18 +210,6 @@ class PeopleIndex:
             self.rank, self.names = _name_order()
 
     # --- searching ---
-
-    def any_of(self, tokens: Iterable[str]) -> frozenset[int]:
-        """Workers holding at least one of these tokens (unions kept: the same needs recur)."""
-        key = tuple(sorted(set(tokens)))
-        found = self._unions.get(key)
-        if found is None:
-            found = frozenset().union(*(self.by_token.get(token, frozenset()) for token in key))
-            with self._lock:
-                if len(self._unions) > 4096:
-                    self._unions.clear()
-                self._unions[key] = found
-        return found
 
     def word(self, kind: str, word: str, read: Callable[[str], Iterable[int]]) -> frozenset[int]:
         """What `read` found for this word, kept with this generation (the same names recur; a change to a
