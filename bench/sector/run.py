@@ -1,18 +1,21 @@
 """Time "my centre and the sector" and the annual sector report on a big case-work database.
 
-    export DATABASE_URL=postgres://postgres@127.0.0.1:5432/maillage_sector_bench MAILLAGE_VAR_DIR=/tmp/sector-bench-var
-    .venv/bin/python bench/casework/generate.py --followups 1000000     # 30 centres, 10 years, roll-ups
-    flock /tmp/bench.lock .venv/bin/python bench/sector/run.py
+    .venv/bin/python bench/casework/generate.py --followups 1000000 --port 5432 --database maillage_sector_bench
+    MAILLAGE_VAR_DIR=/tmp/sector-bench-var flock /tmp/bench.lock .venv/bin/python bench/sector/run.py \
+        --port 5432 --database maillage_sector_bench --output /tmp/sector-bench.txt
 
 Each page figure is the whole request through Django's test client (middleware, sessions, templates,
 charts), as a worker of centre "Bench 00": cold = the sector counts' cache emptied first (every indicator
 counted from the roll-ups or the rows), warm = the same page again within the cache's 10 minutes.
-Median (max) of 5 runs after one warm-up. The report: `report.build_documents` (HTML and PDF) with an
-empty cache, once.
+Median (max) of 5 runs after one warm-up. The network's stored patterns (`network_pattern.refresh_year`):
+every family chosen again, once, as after a follow-up of an open year. The report: `report.build_documents`
+(HTML and PDF) with an empty cache, once. Every printed line is appended to --output; the database is only
+read, except the report run and the patterns it stores.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import statistics
 import sys
@@ -22,7 +25,20 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "maillage.settings")
 
-import django
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--database", required=True)
+    parser.add_argument("--output", required=True, help="a text file every printed line is appended to")
+    parser.add_argument("--year", type=int, default=2025)
+    return parser.parse_args()
+
+
+ARGS = _arguments()
+os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:{ARGS.port}/{ARGS.database}"
+
+import django  # noqa: E402 - after the database is chosen
 
 django.setup()
 
@@ -36,11 +52,17 @@ from maillage.core.models import Membership, Organisation, User  # noqa: E402
 from maillage.sector.models import ReportRun  # noqa: E402
 
 RUNS = 5
-YEAR = 2025
+YEAR = ARGS.year
 
 
 def _load() -> str:
     return Path("/proc/loadavg").read_text().split()[0]
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)
+    with open(ARGS.output, "a", encoding="utf-8") as out:
+        out.write(line + "\n")
 
 
 def _time(client: Client, url: str, *, cold: bool) -> tuple[float, float, int]:
@@ -70,7 +92,8 @@ def main() -> None:
     client.force_login(worker)
     followups = FollowUp.objects.count()
     in_year = FollowUp.objects.filter(date__year=YEAR).count()
-    print(f"follow-ups: {followups:,} ({in_year:,} in {YEAR}); load {_load()}", flush=True)
+    _say(f"{time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime())} UTC, database {ARGS.database}")
+    _say(f"follow-ups: {followups:,} ({in_year:,} in {YEAR}); load {_load()}")
     lines = []
     for label, query in (
         ("whole year", f"?centre={centre.pk}&year={YEAR}&period=year"),
@@ -81,8 +104,17 @@ def main() -> None:
             load = _load()
             median, worst, queries = _time(client, f"/sector/{query}", cold=cold)
             line = f"| {label}, {'cold' if cold else 'warm'} | {median:.0f} ms ({worst:.0f}) | {queries} | {load} |"
-            print(line, flush=True)
+            _say(line)
             lines.append(line)
+    from maillage.sector.network_pattern import refresh_year
+
+    load = _load()
+    started = time.perf_counter()
+    patterns = refresh_year(YEAR)  # every family chosen again (an open year), as after any new follow-up
+    seconds = time.perf_counter() - started
+    line = f"| the network's patterns chosen again ({len(patterns)} families) | {seconds:.1f} s | | {load} |"
+    _say(line)
+    lines.append(line)
     cache.clear()
     load = _load()
     run = ReportRun.objects.create(year=YEAR, actor=worker)
@@ -96,9 +128,9 @@ def main() -> None:
         f"| annual report {YEAR}, HTML + PDF, cold | {seconds:.1f} s | HTML {len(run.html) / 1e6:.1f} MB,"
         f" PDF {len(run.pdf) / 1e3:.0f} kB | {load} |"
     )
-    print(line, flush=True)
+    _say(line)
     lines.append(line)
-    print("\n".join(lines))
+    _say("\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,221 @@
+"""Every measure × every pair of dimensions: the cross-tab engine on PostgreSQL beside DuckDB on the same rows.
+
+    flock /tmp/bench.lock .venv/bin/python bench/casework/matrix.py --port 5432 \
+        --database maillage_bench_casework_5m --scope sector --output /tmp/matrix-sector.md
+
+Issue 19's "Done when": a matrix of every measure (persons, case files, follow-ups, requests) × every pair of
+the dimensions offered in a scope, with DuckDB beside each cell. Scopes: `centre` = one centre, 2024 (every
+dimension but the centre); `sector` = the 30 centres, 10 years (the dimensions offered across centres:
+`SECTOR_DIMENSIONS`, no worker, no postal code); `sector-year` = the 30 centres, 2024.
+
+PostgreSQL: `maillage.stats.crosstab.build` (what the pages run), one warm-up then the median of --repeat runs
+(one run only when the warm-up took over 2 s). DuckDB: the same rows copied out of PostgreSQL (the columns the
+dimensions read), one hand-written GROUP BY per cell (a category's level-1 code is its parent's), same
+warm-up and repeats. Reads only. Every line is appended to --output as a Markdown table row, so a partial run
+keeps what it measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import itertools
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "maillage.settings")
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--database", required=True)
+    parser.add_argument("--output", required=True, help="a Markdown file the rows are appended to")
+    parser.add_argument("--scope", choices=["centre", "sector", "sector-year"], required=True)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--measures", nargs="+", default=["persons", "case_files", "followups", "requests"])
+    return parser.parse_args()
+
+
+ARGS = _arguments()
+os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:{ARGS.port}/{ARGS.database}"
+
+import django  # noqa: E402 - after the database is chosen
+
+django.setup()
+
+import duckdb  # noqa: E402
+from django.db import connection  # noqa: E402
+
+from maillage.core.models import Organisation  # noqa: E402
+from maillage.stats.crosstab import Params, Scope, build  # noqa: E402
+from maillage.stats.tabulate.params import DIMENSION_LABELS, SECTOR_DIMENSIONS  # noqa: E402
+
+YEAR_2024 = (datetime.date(2024, 1, 1), datetime.date(2024, 12, 31))
+SLOW_MS = 2000.0
+
+# Where each dimension is read in DuckDB: (the table it needs, the expression grouped by).
+REQUEST_LEVEL = {
+    "theme1": "coalesce(tp.code, tc.code)",
+    "theme2": "tc.code",
+    "institution1": "coalesce(ip.code, ic.code)",
+    "institution2": "ic.code",
+    "stage1": "coalesce(sp.code, sc.code)",
+    "stage2": "sc.code",
+}
+FOLLOWUP_LEVEL = {
+    "age_band": "f.age_band",
+    "mode": "f.mode",
+    "worker": "f.worker_id",
+    "month": "date_trunc('month', f.date)",
+    "quarter": "date_trunc('quarter', f.date)",
+    "year": "year(f.date)",
+    "subsidy": "f.subsidy_id",
+    "centre": "f.organisation_id",
+}
+PERSON_LEVEL = {
+    "sex": "pe.sex",
+    "postal_code": "pe.postal_code",
+    "commune": "pe.commune_id",
+    "household": "pe.household",
+    "income_source": "pe.income_source",
+    "nationality_group": "pe.nationality_group",
+}
+CATEGORY_JOINS = {
+    "theme": "LEFT JOIN taxonomy_category tc ON tc.id = r.theme_id LEFT JOIN taxonomy_category tp ON tp.id = tc.parent_id",
+    "institution": "LEFT JOIN taxonomy_category ic ON ic.id = r.institution_id"
+    " LEFT JOIN taxonomy_category ip ON ip.id = ic.parent_id",
+    "stage": "LEFT JOIN taxonomy_category sc ON sc.id = r.stage_id LEFT JOIN taxonomy_category sp ON sp.id = sc.parent_id",
+}
+COLUMNS = {
+    "casework_followup": "id, organisation_id, case_file_id, person_id, date, mode, worker_id, subsidy_id, age_band",
+    "casework_request": "id, follow_up_id, organisation_id, date, theme_id, institution_id, stage_id",
+    "casework_person": "id, sex, postal_code, commune_id, household, income_source, nationality_group",
+    "taxonomy_category": "id, code, parent_id",
+}
+
+
+def duckdb_sql(measure: str, dimensions: tuple[str, str], where: str) -> str:
+    """The GROUP BY DuckDB runs for one cell of the matrix, over the same rows the engine counts."""
+    on_requests = measure == "requests" or any(d in REQUEST_LEVEL for d in dimensions)
+    expressions = [REQUEST_LEVEL.get(d) or FOLLOWUP_LEVEL.get(d) or PERSON_LEVEL[d] for d in dimensions]
+    joins = ["casework_followup f"]
+    if on_requests:
+        joins.append("JOIN casework_request r ON r.follow_up_id = f.id")
+    if any(d in PERSON_LEVEL for d in dimensions):
+        joins.append("JOIN casework_person pe ON pe.id = f.person_id")
+    for axis, join in CATEGORY_JOINS.items():
+        if any(d.startswith(axis) for d in dimensions):
+            joins.append(join)
+    counted = {
+        "persons": "count(DISTINCT f.person_id)",
+        "case_files": "count(DISTINCT f.case_file_id)",
+        "followups": "count(DISTINCT f.id)" if on_requests else "count(*)",
+        "requests": "count(*)",
+    }[measure]
+    return f"SELECT {expressions[0]}, {expressions[1]}, {counted} FROM {' '.join(joins)} WHERE {where} GROUP BY 1, 2"
+
+
+def timed(function) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    """Median and max in ms of --repeat runs after a warm-up (one run when the warm-up is slow)."""
+    start = time.perf_counter()
+    function()
+    warm = (time.perf_counter() - start) * 1000
+    runs = []
+    for _ in range(1 if warm > SLOW_MS else ARGS.repeat):
+        start = time.perf_counter()
+        function()
+        runs.append((time.perf_counter() - start) * 1000)
+    return statistics.median(runs), max(runs)
+
+
+def _reads_rollups(params: Params, scope: Scope) -> bool:
+    from maillage.stats import crosstab
+
+    base = crosstab.MEASURES[params.measure].base
+    specs = [crosstab._dimension(key, base, params.versions) for key in params.dimensions]
+    return (
+        crosstab._from_rollup(params.measure, base, specs, params, scope, params.date_from, params.date_to) is not None
+    )
+
+
+def _load_duckdb() -> duckdb.DuckDBPyConnection:
+    folder = tempfile.mkdtemp()
+    db = duckdb.connect()
+    for table, cols in COLUMNS.items():
+        path = os.path.join(folder, f"{table}.csv")
+        with (
+            connection.cursor() as cursor,
+            open(path, "wb") as out,
+            cursor.cursor.copy(f"COPY (SELECT {cols} FROM {table}) TO STDOUT WITH CSV HEADER") as copy,
+        ):
+            for chunk in copy:
+                out.write(chunk)
+        db.execute(f"CREATE TABLE {table} AS SELECT * FROM read_csv_auto('{path}')")
+        os.remove(path)
+    return db
+
+
+def main() -> None:
+    output = open(ARGS.output, "a", encoding="utf-8")  # noqa: SIM115 - open for the whole run
+
+    def say(line: str) -> None:
+        print(line, flush=True)
+        output.write(line + "\n")
+        output.flush()
+
+    centres = list(
+        Organisation.objects.filter(short_name__startswith="Bench").order_by("short_name").values_list("pk", flat=True)
+    )
+    ids = ", ".join(str(c) for c in centres)
+    if ARGS.scope == "centre":
+        dimensions = [d for d in DIMENSION_LABELS if d != "centre"]
+        scope, period = Scope([centres[0]]), YEAR_2024
+        where = f"f.organisation_id = {centres[0]} AND f.date BETWEEN DATE '2024-01-01' AND DATE '2024-12-31'"
+    else:
+        dimensions = list(SECTOR_DIMENSIONS)
+        scope = Scope(centres)
+        period = YEAR_2024 if ARGS.scope == "sector-year" else (None, None)
+        where = f"f.organisation_id IN ({ids})"
+        if ARGS.scope == "sector-year":
+            where += " AND f.date BETWEEN DATE '2024-01-01' AND DATE '2024-12-31'"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM casework_followup")
+        followups = cursor.fetchone()[0]
+    started = time.perf_counter()
+    db = _load_duckdb()
+    say(
+        f"\n### {ARGS.scope}: {len(ARGS.measures)} measures × {len(dimensions) * (len(dimensions) - 1) // 2} pairs,"
+        f" {followups:,} follow-ups, database {ARGS.database}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n"
+    )
+    say(f"DuckDB load of the same rows: {time.perf_counter() - started:.1f} s; load average {os.getloadavg()[0]:.2f}\n")
+    say("| measure | dimensions | PostgreSQL ms median (max) | read from | DuckDB ms median (max) | × DuckDB | load |")
+    say("|---|---|---|---|---|---|---|")
+    tally = {"cells": 0, "over_500": 0, "over_3x": 0}
+    for measure in ARGS.measures:
+        for pair in itertools.combinations(dimensions, 2):
+            params = Params(measure, list(pair), *period)
+            pg_median, pg_max = timed(lambda p=params: build(p, scope))
+            sql = duckdb_sql(measure, pair, where)
+            dd_median, dd_max = timed(lambda q=sql: db.execute(q).fetchall())
+            ratio = pg_median / dd_median if dd_median else float("inf")
+            source = "roll-ups" if _reads_rollups(params, scope) else "rows"
+            tally["cells"] += 1
+            tally["over_500"] += pg_median >= 500
+            tally["over_3x"] += ratio > 3
+            say(
+                f"| {measure} | {pair[0]} × {pair[1]} | {pg_median:.0f} ({pg_max:.0f}) | {source} |"
+                f" {dd_median:.0f} ({dd_max:.0f}) | {ratio:.1f} | {os.getloadavg()[0]:.2f} |"
+            )
+    say(
+        f"\n{tally['cells']} cells: {tally['over_500']} at or over 500 ms on PostgreSQL, {tally['over_3x']} over 3×"
+        f" DuckDB; {time.strftime('%H:%M UTC', time.gmtime())}, load average {os.getloadavg()}"
+    )
+
+
+if __name__ == "__main__":
+    main()
