@@ -259,7 +259,7 @@ _TAXONOMY_FINGERPRINT = """SELECT md5(concat_ws('|',
 _code_sql_cache: dict[tuple[str, tuple[tuple[str, int], ...]], dict[str, str]] = {}
 
 
-def _code_sql(axis_versions: dict[str, int]) -> dict[str, str]:
+def code_sql_for(axis_versions: dict[str, int]) -> dict[str, str]:
     """SQL giving each request's code per axis and level in the recorded versions ('' without one).
 
     Kept per process while the categories, mappings and versions stay the same (reading them again took
@@ -340,7 +340,7 @@ def _columns(kind: Kind, code_sql: dict[str, str]) -> str:
     return ", ".join(f"{DIMENSION_SQL.get(name) or code_sql[name]} AS {name}" for name in kind.dimensions)
 
 
-def _contributions_sql(kinds: list[Kind], where: str, code_sql: dict[str, str]) -> str:
+def contributions_sql(kinds: list[Kind], where: str, code_sql: dict[str, str]) -> str:
     """Cells contributed by the rows matching `where`: (gset, organisation, period, a, b, n per kind).
     Several kinds only if they differ by the unit they count (one unpivot, one distinct count each)."""
     kind = kinds[0]
@@ -369,20 +369,25 @@ def _same_cells(kind: Kind) -> tuple[Any, ...]:
     return (kind.source, kind.dimensions, kind.single_grains, kind.pair_grains, kind.paired_with, kind.unit is None)
 
 
-def _contributions(
-    where: str, params: list[Any], code_sql: dict[str, str], by_code: bool, kinds: Iterable[int]
-) -> dict[Cell, int]:
-    """What the rows matching `where` put in each cell of these kinds, read without writing anything."""
+def contribution_groups(by_code: bool, kinds: Iterable[int]) -> list[list[Kind]]:
+    """The kinds counted together by one `contributions_sql` statement (those differing by their unit only)."""
     groups: dict[tuple[Any, ...], list[Kind]] = {}
     for kind in (KINDS[code] for code in sorted(kinds) if code in KINDS):
         if kind.by_code and not by_code:
             continue
         key = _same_cells(kind) if kind.unit is not None else (kind.code,)
         groups.setdefault(key, []).append(kind)
+    return list(groups.values())
+
+
+def _contributions(
+    where: str, params: list[Any], code_sql: dict[str, str], by_code: bool, kinds: Iterable[int]
+) -> dict[Cell, int]:
+    """What the rows matching `where` put in each cell of these kinds, read without writing anything."""
     counts: dict[Cell, int] = {}
     with connection.cursor() as cursor:
-        for group in groups.values():
-            cursor.execute(_contributions_sql(group, where, code_sql), params)
+        for group in contribution_groups(by_code, kinds):
+            cursor.execute(contributions_sql(group, where, code_sql), params)
             for gset, organisation, period, a, b, *amounts in cursor.fetchall():
                 for kind, n in zip(group, amounts, strict=True):
                     counts[(kind.code, gset, organisation, period, a, b)] = n
@@ -417,7 +422,7 @@ def persons_changing(person_ids: Iterable[int]) -> Iterator[None]:
         if state is None:
             yield
             return
-        code_sql = _code_sql(state.axis_versions)
+        code_sql = code_sql_for(state.axis_versions)
         with connection.cursor() as cursor:
             # One writer per person at a time: what is subtracted is what the addition replaces.
             cursor.execute("SELECT id FROM casework_person WHERE id = ANY(%s) ORDER BY id FOR UPDATE", [ids])
@@ -453,7 +458,7 @@ def rebuild(
         if kinds is None:  # a partial rebuild is bracketed by its caller (state removed, then `mark_built`)
             RollupState.objects.all().delete()
         axis_versions = current_axis_versions(axes)
-        code_sql = _code_sql(axis_versions)
+        code_sql = code_sql_for(axis_versions)
         code_dimensions = {f"{axis}{level}" for axis in axis_versions for level in (1, 2)}
         if kinds is None:
             cursor.execute("TRUNCATE casework_statcell")
