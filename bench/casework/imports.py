@@ -1,6 +1,7 @@
 """The case-work import at growing sizes: rows/s and peak memory of the persons and follow-ups imports (the
 product's `imports.running._import`, reading, checking and writing), beside a raw PostgreSQL COPY of the same
-follow-ups file (the floor).
+follow-ups file into a bare table, and a COPY of the same follow-ups and requests into the product's own tables
+(their indexes, keys and foreign-key checks: the floor the issue names); the seconds of each phase of the import.
 
     flock /tmp/bench.lock .venv/bin/python bench/casework/imports.py --port 5432 \
         --database maillage_bench_casework_imports --rows 10000 100000 --output /tmp/casework-imports.md
@@ -125,6 +126,78 @@ class _RollBackError(Exception):
     pass
 
 
+def _timed_phases() -> dict[str, float]:
+    """Seconds spent in each part of the import (reading, checking, the writes, the roll-ups' counts and their
+    application), accumulated by wrapping the product's functions; reset before each run."""
+    from maillage.casework import rollups_bulk
+    from maillage.casework.imports import bulk, running
+
+    phases: dict[str, float] = {}
+
+    def timer(owner: object, name: str, phase: object) -> None:
+        original = getattr(owner, name)
+
+        def timed(*args: object, **kwargs: object) -> object:
+            started = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                key = phase(*args) if callable(phase) else phase
+                phases[key] = phases.get(key, 0.0) + time.perf_counter() - started
+
+        setattr(owner, name, timed)
+
+    timer(running, "read_rows", "read")
+    timer(running.RowChecker, "check", "check")
+    timer(bulk, "write_follow_ups", "write (all, roll-ups included)")
+    timer(
+        rollups_bulk,
+        "_count_into_changes",
+        lambda cursor, sign, *rest: f"roll-ups: count {'before' if sign < 0 else 'after'}",
+    )
+    timer(rollups_bulk, "_apply_changes", "roll-ups: apply the difference")
+    return phases
+
+
+def _copy_into_product_tables(organisation_id: int) -> float:
+    """The floor: the follow-ups and requests the import wrote, copied again (new ids, source ids prefixed) into
+    the product's own tables with their indexes, keys and deferred foreign-key checks; the seconds of the COPY."""
+    from django.db import connection
+
+    from maillage.casework.models import FollowUp, Request
+
+    def dump(model: object, shifts: dict[str, int], where: str) -> tuple[str, bytes]:
+        columns = [field.column for field in model._meta.concrete_fields]  # type: ignore[attr-defined]
+        values = [
+            f"{column} + {shifts[column]}"
+            if column in shifts
+            else ("'C' || source_id" if column == "source_id" else column)
+            for column in columns
+        ]
+        table = model._meta.db_table  # type: ignore[attr-defined]
+        query = f"COPY (SELECT {', '.join(values)} FROM {table} WHERE {where}) TO STDOUT"
+        with connection.cursor() as wrapper, wrapper.cursor.copy(query) as copy:
+            data = b"".join(bytes(chunk) for chunk in copy)
+        return f"COPY {table} ({', '.join(columns)}) FROM STDIN", data
+
+    with connection.cursor() as wrapper:
+        wrapper.execute("SELECT coalesce(max(id), 0) FROM casework_followup")
+        followup_shift = wrapper.fetchone()[0]
+        wrapper.execute("SELECT coalesce(max(id), 0) FROM casework_request")
+        request_shift = wrapper.fetchone()[0]
+    copies = [
+        dump(FollowUp, {"id": followup_shift}, f"organisation_id = {organisation_id}"),
+        dump(Request, {"id": request_shift, "follow_up_id": followup_shift}, f"organisation_id = {organisation_id}"),
+    ]
+    with connection.cursor() as wrapper:
+        started = time.perf_counter()
+        for statement, data in copies:
+            with wrapper.cursor.copy(statement) as copy:
+                copy.write(data)
+        wrapper.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        return time.perf_counter() - started
+
+
 def measure(persons_path: Path, followups_path: Path, rollups_kept: bool = True) -> dict:
     from django.core.files.base import ContentFile
     from django.core.files.storage import default_storage
@@ -136,6 +209,7 @@ def measure(persons_path: Path, followups_path: Path, rollups_kept: bool = True)
 
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     result: dict = {}
+    phases = _timed_phases()
     try:
         with transaction.atomic():
             if not rollups_kept:  # as on a database whose roll-ups are not built: the import keeps none
@@ -164,7 +238,9 @@ def measure(persons_path: Path, followups_path: Path, rollups_kept: bool = True)
                 return seconds, report
 
             persons_seconds, persons = run(ImportKind.PERSONS, persons_path)
+            phases.clear()
             followups_seconds, followups = run(ImportKind.FOLLOWUPS, followups_path)
+            tables_seconds = _copy_into_product_tables(centre.pk)
             with connection.cursor() as wrapper:
                 columns = ", ".join(f"{name} text" for name in FOLLOWUPS_HEADER.split(","))
                 wrapper.execute(f"CREATE TEMP TABLE bench_followups ({columns}) ON COMMIT DROP")
@@ -186,6 +262,8 @@ def measure(persons_path: Path, followups_path: Path, rollups_kept: bool = True)
                 "errors": len(followups.errors),
                 "seconds": round(followups_seconds, 2),
                 "copy_seconds": round(floor_seconds, 3),
+                "copy_tables_seconds": round(tables_seconds, 3),
+                "phases": {name: round(seconds, 2) for name, seconds in phases.items()},
             }
             raise _RollBackError
     except _RollBackError:
@@ -195,6 +273,7 @@ def measure(persons_path: Path, followups_path: Path, rollups_kept: bool = True)
         persons_per_s=round(result["persons"] / result["persons_seconds"]),
         rows_per_s=round(result["rows"] / result["seconds"]),
         copy_ratio=round(result["seconds"] / result["copy_seconds"], 1),
+        tables_ratio=round(result["seconds"] / result["copy_tables_seconds"], 1),
         peak_rss_mb=round(peak / 1024, 1),
         growth_mb=round((peak - baseline) / 1024, 1),
     )
@@ -227,9 +306,10 @@ def main() -> None:
         f"\n### Case-work import {args.label}{' (roll-ups not kept)' if args.without_rollups else ''}, {time.strftime('%Y-%m-%d %H:%M %Z')}, database {args.database}\n",
         (
             "| follow-up rows | persons | persons/s | follow-ups s | follow-ups rows/s | COPY s | × COPY "
-            "| peak RSS MB | growth MB | load average before → after |"
+            "| COPY into the product's tables s | × that COPY | peak RSS MB | growth MB | load average before → after "
+            "| phases s |"
         ),
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for rows in args.rows:
         persons_path, followups_path = files(rows, args.work)
@@ -243,8 +323,9 @@ def main() -> None:
             raise SystemExit(f"the import did not create every row: {r}")
         values = [
             r["rows"], f"{r['persons']} ({r['persons_created']} created)", r["persons_per_s"], r["seconds"],
-            r["rows_per_s"], r["copy_seconds"], r["copy_ratio"], r["peak_rss_mb"], r["growth_mb"],
-            f"{before} → {after}",
+            r["rows_per_s"], r["copy_seconds"], r["copy_ratio"], r["copy_tables_seconds"], r["tables_ratio"],
+            r["peak_rss_mb"], r["growth_mb"], f"{before} → {after}",
+            ", ".join(f"{name} {seconds}" for name, seconds in r["phases"].items()),
         ]  # fmt: skip
         line = "| " + " | ".join(str(value) for value in values) + " |"
         print(line, flush=True)
