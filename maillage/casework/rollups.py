@@ -437,6 +437,74 @@ def persons_changing(person_ids: Iterable[int]) -> Iterator[None]:
         _add(changes)
 
 
+def narrow_sources(cursor: Any, chosen: list[Kind], code_sql: dict[str, str], where: str = "") -> dict[str, str]:
+    """The rows of each source the kinds count (only those matching `where`), copied once into a narrow
+    temporary table with their dimensions: source → table. The caller drops the tables."""
+    narrow: dict[str, str] = {}
+    for kind in chosen:
+        if kind.source in narrow:
+            continue
+        table = f"rollup_source_{len(narrow)}"
+        narrow[kind.source] = table
+        columns = _columns(kind, code_sql)
+        unit_columns = "f.id AS id, f.person_id AS person_id, f.case_file_id AS case_file_id"
+        cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {table} AS SELECT {kind.organisation} AS org,"  # noqa: S608
+            f" date_trunc('month', {kind.date})::date AS month, date_trunc('year', {kind.date})::date AS year,"
+            f" {unit_columns}, {columns} FROM {kind.source}{f' WHERE {where}' if where else ''}"
+        )
+        cursor.execute(f"ANALYZE {table}")
+    return narrow
+
+
+def cell_counts(
+    cursor: Any, chosen: list[Kind], narrow: dict[str, str], code_dimensions: set[str]
+) -> Iterator[tuple[Kind, CellSet, str]]:
+    """Each cell set of the kinds with the SELECT counting its cells (org, p, a, b, n) over the narrow tables;
+    run each before taking the next (a kind's temporary tables of distinct units are dropped after it)."""
+    for kind in chosen:
+        table = narrow[kind.source]
+        unit = (kind.unit or "").removeprefix("f.")
+        units: dict[str, str] = {}
+        for cells in SETS[kind.code]:
+            if kind.by_code and not set(cells.dimensions) & set(CODE_DIMENSIONS) <= code_dimensions:
+                continue  # an axis left out (`axes`): its by-code cells are not read
+            period = {MONTH: "month", YEAR: "year", ALL: f"DATE '{ALL_TIME.isoformat()}'"}[cells.grain]
+            a, b = [*cells.dimensions, "''", "''"][:2]
+            # A person's (and a case file's) person codes never vary, nor a follow-up's own codes.
+            constant = [*FOLLOWUP_SQL, *PERSON_SQL] if unit == "id" else list(PERSON_SQL)
+            constant = [d for d in kind.dimensions if d in constant]
+            varying = [d for d in cells.dimensions if d not in constant]
+            if kind.unit is not None and cells.grain == ALL and len(cells.dimensions) == 2 and len(varying) < 2:
+                # Distinct (unit, the varying code, the constant codes) once, then each pair is a plain
+                # count over that smaller set.
+                key = varying[0] if varying else "person"
+                if key not in units:
+                    units[key] = f"rollup_units_{kind.code}_{key}"
+                    cursor.execute(f"DROP TABLE IF EXISTS {units[key]}")
+                    cursor.execute(
+                        f"CREATE TEMPORARY TABLE {units[key]} AS SELECT DISTINCT org, {unit},"  # noqa: S608
+                        f" {', '.join([*varying, *constant])} FROM {table}"
+                    )
+                select = (
+                    f"SELECT org, {period} AS p, {a} AS a, {b} AS b, count(*) AS n"  # noqa: S608
+                    f" FROM {units[key]} GROUP BY 1, 2, 3, 4"
+                )
+            elif kind.unit is None:
+                select = (
+                    f"SELECT org, {period} AS p, {a} AS a, {b} AS b, count(*) AS n FROM {table} GROUP BY 1, 2, 3, 4"  # noqa: S608
+                )
+            else:
+                select = (
+                    f"SELECT org, p, a, b, count(*) AS n FROM (SELECT DISTINCT org, {period} AS p, {a} AS a,"  # noqa: S608
+                    f" {b} AS b, {unit} FROM {table}) units GROUP BY 1, 2, 3, 4"
+                )
+            yield kind, cells, select
+        for units_table in units.values():
+            cursor.execute(f"DROP TABLE {units_table}")
+
+
 def rebuild(
     *,
     work_mem: str = "256MB",
@@ -464,64 +532,12 @@ def rebuild(
             cursor.execute("TRUNCATE casework_statcell")
         else:  # a part of the kinds (a bulk load split over several connections)
             cursor.execute("DELETE FROM casework_statcell WHERE kind = ANY(%s)", [[kind.code for kind in chosen]])
-        narrow: dict[str, str] = {}
-        for kind in chosen:
-            if kind.source in narrow:
-                continue
-            table = f"rollup_source_{len(narrow)}"
-            narrow[kind.source] = table
-            columns = _columns(kind, code_sql)
-            unit_columns = "f.id AS id, f.person_id AS person_id, f.case_file_id AS case_file_id"
-            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        narrow = narrow_sources(cursor, chosen, code_sql)
+        for kind, cells, select in cell_counts(cursor, chosen, narrow, code_dimensions):
             cursor.execute(
-                f"CREATE TEMPORARY TABLE {table} AS SELECT {kind.organisation} AS org,"  # noqa: S608
-                f" date_trunc('month', {kind.date})::date AS month, date_trunc('year', {kind.date})::date AS year,"
-                f" {unit_columns}, {columns} FROM {kind.source}"
+                "INSERT INTO casework_statcell (kind, gset, organisation_id, period, a, b, n)"  # noqa: S608
+                f" SELECT {kind.code}, {cells.gset}, org, p, a, b, n FROM ({select}) c"
             )
-            cursor.execute(f"ANALYZE {table}")
-        for kind in chosen:
-            table = narrow[kind.source]
-            unit = (kind.unit or "").removeprefix("f.")
-            units: dict[str, str] = {}
-            for cells in SETS[kind.code]:
-                if kind.by_code and not set(cells.dimensions) & set(CODE_DIMENSIONS) <= code_dimensions:
-                    continue  # an axis left out (`axes`): its by-code cells are not read
-                period = {MONTH: "month", YEAR: "year", ALL: f"DATE '{ALL_TIME.isoformat()}'"}[cells.grain]
-                a, b = [*cells.dimensions, "''", "''"][:2]
-                # A person's (and a case file's) person codes never vary, nor a follow-up's own codes.
-                constant = [*FOLLOWUP_SQL, *PERSON_SQL] if unit == "id" else list(PERSON_SQL)
-                constant = [d for d in kind.dimensions if d in constant]
-                varying = [d for d in cells.dimensions if d not in constant]
-                if kind.unit is not None and cells.grain == ALL and len(cells.dimensions) == 2 and len(varying) < 2:
-                    # Distinct (unit, the varying code, the constant codes) once, then each pair is a plain
-                    # count over that smaller set.
-                    key = varying[0] if varying else "person"
-                    if key not in units:
-                        units[key] = f"rollup_units_{kind.code}_{key}"
-                        cursor.execute(f"DROP TABLE IF EXISTS {units[key]}")
-                        cursor.execute(
-                            f"CREATE TEMPORARY TABLE {units[key]} AS SELECT DISTINCT org, {unit},"  # noqa: S608
-                            f" {', '.join([*varying, *constant])} FROM {table}"
-                        )
-                    select = (
-                        f"SELECT org, {period} AS p, {a} AS a, {b} AS b, count(*) AS n"  # noqa: S608
-                        f" FROM {units[key]} GROUP BY 1, 2, 3, 4"
-                    )
-                elif kind.unit is None:
-                    select = (
-                        f"SELECT org, {period} AS p, {a} AS a, {b} AS b, count(*) AS n FROM {table} GROUP BY 1, 2, 3, 4"  # noqa: S608
-                    )
-                else:
-                    select = (
-                        f"SELECT org, p, a, b, count(*) AS n FROM (SELECT DISTINCT org, {period} AS p, {a} AS a,"  # noqa: S608
-                        f" {b} AS b, {unit} FROM {table}) units GROUP BY 1, 2, 3, 4"
-                    )
-                cursor.execute(
-                    "INSERT INTO casework_statcell (kind, gset, organisation_id, period, a, b, n)"  # noqa: S608
-                    f" SELECT {kind.code}, {cells.gset}, org, p, a, b, n FROM ({select}) c"
-                )
-            for table in units.values():
-                cursor.execute(f"DROP TABLE {table}")
         for table in narrow.values():
             cursor.execute(f"DROP TABLE {table}")
         if mark_built and kinds is None:
