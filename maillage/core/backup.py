@@ -65,9 +65,14 @@ def _quoted(name: str) -> str:
 
 
 def postgres_fingerprints(cursor: Any) -> dict[str, Fingerprint]:
-    """Row count and an order-independent checksum of every table of the public schema."""
+    """Row count and an order-independent checksum of every table of the public schema.
+
+    A partitioned table is counted once, through its parent (which reads every attached partition); its
+    partitions are not listed again. A detached partition is a table of its own and is listed.
+    """
     cursor.execute(
-        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename",
+        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition ORDER BY c.relname",
     )
     tables = [row[0] for row in cursor.fetchall()]
     result = {}

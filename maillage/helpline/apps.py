@@ -21,3 +21,7 @@ class HelplineConfig(AppConfig):
         from maillage.taxonomy.signals import version_published
 
         version_published.connect(follow_taxonomy.follow, dispatch_uid="helpline-follow-taxonomy")
+        from maillage.helpline.partitions import group_by_every_selected_column
+
+        # The journal's keys include the partition key on PostgreSQL: aggregates must group by every column.
+        group_by_every_selected_column()
