@@ -5,8 +5,11 @@
         --port 5432 --database maillage_sector_bench --output /tmp/sector-bench.txt
 
 Each page figure is the whole request through Django's test client (middleware, sessions, templates,
-charts), as a worker of centre "Bench 00": cold = the sector counts' cache emptied first (every indicator
-counted from the roll-ups or the rows), warm = the same page again within the cache's 10 minutes.
+charts), as a worker of centre "Bench 00": cold = every cache emptied first (every indicator counted from
+the roll-ups or the rows and protected: the first reader of a page, or after an hour), warm = the same page
+again within the cache's 10 minutes, changed = the counts changed since the page's figures were kept (a
+follow-up recorded in an open period): answered from the kept figures, a refresh queued (production's
+database task queue; `maillage.sector.page_figures`).
 Median (max) of 5 runs after one warm-up. The network's stored patterns (`network_pattern.refresh_year`):
 every family chosen again, once, as after a follow-up of an open year. The report: `report.build_documents`
 (HTML and PDF) with an empty cache, once. Every printed line is appended to --output; the database is only
@@ -37,6 +40,9 @@ def _arguments() -> argparse.Namespace:
 
 ARGS = _arguments()
 os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:{ARGS.port}/{ARGS.database}"
+# Production's task queue: a page whose counts changed is answered from its kept figures, the refresh queued
+# (into the bench database's task table; no worker runs it here).
+os.environ["MAILLAGE_TASKS_BACKEND"] = "django_tasks_db.DatabaseBackend"
 
 import django  # noqa: E402 - after the database is chosen
 
@@ -65,12 +71,20 @@ def _say(line: str) -> None:
         out.write(line + "\n")
 
 
-def _time(client: Client, url: str, *, cold: bool) -> tuple[float, float, int]:
+def _time(client: Client, url: str, *, mode: str) -> tuple[float, float, int]:
+    """mode: "cold" (nothing kept: every indicator counted and protected in the request), "warm" (the same
+    page again), "changed" (the counts changed since the page's figures were kept: answered from them)."""
+    from maillage.sector import page_figures
+
     samples = []
     queries = 0
     for index in range(RUNS + 1):
-        if cold:
+        if mode == "cold":
             cache.clear()
+        if mode == "changed":  # every kept page is older than the counts' cache: its counts may have changed
+            page_figures.CACHE_SECONDS = 0
+        else:
+            page_figures.CACHE_SECONDS = 600
         with CaptureQueriesContext(connection) as captured:
             started = time.perf_counter()
             response = client.get(url)
@@ -100,10 +114,10 @@ def main() -> None:
         ("a quarter", f"?centre={centre.pk}&year={YEAR}&period=q2"),
         ("a four-month period", f"?centre={centre.pk}&year={YEAR}&period=t3"),
     ):
-        for cold in (True, False):
+        for mode in ("cold", "warm", "changed"):
             load = _load()
-            median, worst, queries = _time(client, f"/sector/{query}", cold=cold)
-            line = f"| {label}, {'cold' if cold else 'warm'} | {median:.0f} ms ({worst:.0f}) | {queries} | {load} |"
+            median, worst, queries = _time(client, f"/sector/{query}", mode=mode)
+            line = f"| {label}, {mode} | {median:.0f} ms ({worst:.0f}) | {queries} | {load} |"
             _say(line)
             lines.append(line)
     from maillage.sector.network_pattern import refresh_year

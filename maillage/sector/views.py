@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -23,13 +24,14 @@ from maillage.core.submission import create_once
 from maillage.core.tenancy import is_federation_staff, organisation_ids
 from maillage.sector import declared, disclosure_bridge, exports, services
 from maillage.sector.charts import pair_chart
-from maillage.sector.comparison import MIN_CENTRES, Comparison, comparisons
+from maillage.sector.comparison import MIN_CENTRES, Comparison
 from maillage.sector.completeness import completeness
 from maillage.sector.counts import sector_centres
 from maillage.sector.forms import CommentForm, FiguresForm, PeriodForm, YearForm
 from maillage.sector.indicators import GROUP_LABELS, INDICATORS
 from maillage.sector.links import annex_url, nonce_from
 from maillage.sector.models import AnnexLink, Comment, CompletionDeclaration, DataYear, ReportRun
+from maillage.sector.page_figures import PageFigures, page_figures
 from maillage.sector.periods import Period, latest_year, parse_period
 from maillage.stats.crosstab import target_version
 
@@ -72,12 +74,16 @@ def _versions() -> str:
     return "; ".join(parts)
 
 
-def about(centre: Organisation | None, period: Period) -> list[tuple[str, str]]:
+def about(centre: Organisation | None, period: Period, figures: PageFigures | None = None) -> list[tuple[str, str]]:
     lines = []
     if centre is not None:
         lines.append((_("Centre"), centre.short_name))
+    lines.append((_("Period"), f"{period.label} ({period.first:%d/%m/%Y}–{period.last:%d/%m/%Y})"))
+    if figures is not None:
+        at = f"{timezone.localtime(figures.computed_at):%d/%m/%Y %H:%M}"
+        computed = _("%(at)s; being updated, reload in a minute for newer figures") if figures.stale else "%(at)s"
+        lines.append((_("Figures computed on"), computed % {"at": at}))
     lines += [
-        (_("Period"), f"{period.label} ({period.first:%d/%m/%Y}–{period.last:%d/%m/%Y})"),
         (_("Compared with"), _("every member centre of the federation (no centre named)")),
         (_("Category versions"), _versions()),
         (_("Disclosure rule"), disclosure_bridge.describe_rule()),
@@ -117,7 +123,8 @@ def _groups(items: list[Comparison], *, charts: bool = True) -> list[dict[str, A
 def centre_and_sector(request: HttpRequest) -> HttpResponseBase:
     centre = _centre(request)
     period = parse_period(request.GET.get("year"), request.GET.get("period"))
-    items = comparisons(centre.pk, period, sector_centres())
+    figures = page_figures(centre.pk, period)
+    items = figures.items
     export_format = request.GET.get("export")
     title = _("%(centre)s and the sector — %(period)s") % {"centre": centre.short_name, "period": period.label}
     if export_format is not None:
@@ -132,7 +139,7 @@ def centre_and_sector(request: HttpRequest) -> HttpResponseBase:
         return exports.export(
             export_format,
             title,
-            about(centre, period),
+            about(centre, period, figures),
             items,
             separator=separator_from_request(request),
             filename=f"sector-{centre.short_name}-{period.year}-{period.key}",
@@ -148,7 +155,7 @@ def centre_and_sector(request: HttpRequest) -> HttpResponseBase:
             "period": period,
             "form": PeriodForm(initial={"year": period.year, "period": period.key}),
             "groups": _groups(items),
-            "about": about(centre, period),
+            "about": about(centre, period, figures),
             "query": query,
             "title": title,
         },
@@ -413,11 +420,12 @@ def annex(request: HttpRequest, token: str) -> HttpResponseBase:
         raise Http404
     period = Period(link.report.year)
     centre = link.organisation
-    items = comparisons(centre.pk, period, sector_centres())
+    figures = page_figures(centre.pk, period)
+    items = figures.items
     title = _("%(centre)s in the sector report %(year)d") % {"centre": centre.short_name, "year": period.year}
     if request.GET.get("export") == "pdf":
         return exports.pdf_response(
-            title, about(centre, period), items, filename=f"annex-{centre.short_name}-{period.year}"
+            title, about(centre, period, figures), items, filename=f"annex-{centre.short_name}-{period.year}"
         )
     notes: dict[str, list[str]] = {}
     for comment in Comment.objects.filter(year=period.year):
@@ -429,7 +437,7 @@ def annex(request: HttpRequest, token: str) -> HttpResponseBase:
             "centre": centre,
             "period": period,
             "groups": _groups(items),
-            "about": about(centre, period),
+            "about": about(centre, period, figures),
             "title": title,
             "notes": notes,
         },
