@@ -23,7 +23,6 @@ import itertools
 import os
 import statistics
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
@@ -48,8 +47,8 @@ import django  # noqa: E402 - after the database is chosen
 
 django.setup()
 
-import duckdb  # noqa: E402
 from django.db import connection  # noqa: E402
+from duckdb_copy import copy_to_duckdb  # noqa: E402
 
 from maillage.core.models import Organisation  # noqa: E402
 from maillage.stats.crosstab import Params, Scope, build  # noqa: E402
@@ -143,23 +142,6 @@ def _reads_rollups(params: Params, scope: Scope) -> bool:
     )
 
 
-def _load_duckdb() -> duckdb.DuckDBPyConnection:
-    folder = tempfile.mkdtemp()
-    db = duckdb.connect()
-    for table, cols in COLUMNS.items():
-        path = os.path.join(folder, f"{table}.csv")
-        with (
-            connection.cursor() as cursor,
-            open(path, "wb") as out,
-            cursor.cursor.copy(f"COPY (SELECT {cols} FROM {table}) TO STDOUT WITH CSV HEADER") as copy,
-        ):
-            for chunk in copy:
-                out.write(chunk)
-        db.execute(f"CREATE TABLE {table} AS SELECT * FROM read_csv_auto('{path}')")
-        os.remove(path)
-    return db
-
-
 def main() -> None:
     output = open(ARGS.output, "a", encoding="utf-8")  # noqa: SIM115 - open for the whole run
 
@@ -187,7 +169,7 @@ def main() -> None:
         cursor.execute("SELECT count(*) FROM casework_followup")
         followups = cursor.fetchone()[0]
     started = time.perf_counter()
-    db = _load_duckdb()
+    db = copy_to_duckdb(connection, COLUMNS)
     say(
         f"\n### {ARGS.scope}: {len(ARGS.measures)} measures × {len(dimensions) * (len(dimensions) - 1) // 2} pairs,"
         f" {followups:,} follow-ups, database {ARGS.database}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n"

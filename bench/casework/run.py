@@ -13,7 +13,6 @@ import datetime
 import os
 import statistics
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
@@ -39,8 +38,8 @@ import django  # noqa: E402 - after the database is chosen
 
 django.setup()
 
-import duckdb  # noqa: E402
 from django.db import connection  # noqa: E402
+from duckdb_copy import copy_to_duckdb  # noqa: E402
 
 from maillage.core.models import Organisation  # noqa: E402
 from maillage.stats.crosstab import Params, Scope, build  # noqa: E402
@@ -349,8 +348,6 @@ def main() -> None:
     if args.no_duckdb:
         return
     # DuckDB: the same rows, copied out of PostgreSQL as CSV.
-    folder = tempfile.mkdtemp()
-    db = duckdb.connect()
     columns = {
         "casework_followup": "id, organisation_id, case_file_id, person_id, date, mode, worker_id, subsidy_id, age_band",
         "casework_request": "id, follow_up_id, organisation_id, date, theme_id, institution_id, stage_id",
@@ -358,16 +355,7 @@ def main() -> None:
         "taxonomy_category": "id, code, parent_id",
     }
     start = time.perf_counter()
-    for table, cols in columns.items():
-        path = os.path.join(folder, f"{table}.csv")
-        with (
-            connection.cursor() as cursor,
-            open(path, "wb") as out,
-            cursor.cursor.copy(f"COPY (SELECT {cols} FROM {table}) TO STDOUT WITH CSV HEADER") as copy,
-        ):
-            for chunk in copy:
-                out.write(chunk)
-        db.execute(f"CREATE TABLE {table} AS SELECT * FROM read_csv_auto('{path}')")
+    db = copy_to_duckdb(connection, columns)
     say(f"DuckDB load: {time.perf_counter() - start:.1f} s; load {os.getloadavg()}")
     ids = ", ".join(str(c) for c in centres)
     for (label, median_pg, _worst), scenario in zip(results, chosen, strict=True):
