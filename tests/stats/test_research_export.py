@@ -36,8 +36,9 @@ def _content(response) -> bytes:
 
 @pytest.fixture
 def journal(responder, themes, food_service):
-    """Three calls over two days; the first's second request moved two hours later (its requests are apart in
-    time order); one call outside Brussels (no commune); one category code that starts like a formula."""
+    """Three calls over two days, the first with two requests (a request keeps its call's start: on
+    PostgreSQL the journal's composite key (call, start) holds it); one call outside Brussels (no commune); one
+    category code that starts like a formula."""
     now = timezone.localtime().replace(minute=0, second=0, microsecond=0)
     start = now - timedelta(days=2)
     first = log(
@@ -47,7 +48,7 @@ def journal(responder, themes, food_service):
         at=start,
         comment="Nom: Dupont",
     )
-    Request.objects.filter(call=first, position=1).update(started_at=start + timedelta(hours=2))
+    assert set(Request.objects.filter(call=first).values_list("started_at", flat=True)) == {first.started_at}
     log(responder, {"category": "HOUSING", "action": "information"}, at=start + timedelta(hours=1), postal_code="4000")
     log(responder, language="nl", at=start + timedelta(days=1, hours=3))
     themes["HOUSING"].__class__.objects.filter(pk=themes["HOUSING"].pk).update(code="-HOUSING")
@@ -66,8 +67,8 @@ def test_calls_are_numbered_by_their_first_request_and_formulas_are_text(staff_c
     assert rows[0] == RESEARCH_HEADERS
     assert [(row[0], row[12], row[17], row[8] != "", row[5]) for row in rows[1:]] == [
         ("1", "1", "FOOD.PARCEL", True, "fr"),
-        ("2", "1", "'-HOUSING", False, "fr"),
         ("1", "2", "'-HOUSING", True, "fr"),
+        ("2", "1", "'-HOUSING", False, "fr"),
         ("3", "1", "FOOD.PARCEL", True, "nl"),
     ]
     assert text.endswith("\r\n")
