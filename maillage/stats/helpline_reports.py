@@ -304,8 +304,8 @@ def _rolled_up_counts(ids: list[int], period: Period, base: str, reading: Themes
     return _PeriodCounts(
         calls,
         sum(n for _category_id, n, _first in rows),
-        helpline_rollup.keyed_calls(sets, lambda category_id: reading.key(1, category_id)),
-        helpline_rollup.keyed_calls(sets, lambda category_id: reading.key(2, category_id)),
+        helpline_rollup.keyed_calls(sets, reading.codes(1)),
+        helpline_rollup.keyed_calls(sets, reading.codes(2)),
     )
 
 

@@ -29,6 +29,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from maillage.stats.versions import UNMAPPED
+
 REQUESTS_TABLE = "stats_bilan_requests"
 CALLS_TABLE = "stats_bilan_calls"
 STATE_TABLE = "stats_bilan_state"
@@ -366,10 +368,15 @@ def call_sets(ids: list[int], first: date, last: date) -> list[tuple[tuple[int, 
         return [(tuple(int(c) for c in text.split(",")), int(n)) for text, n in cursor.fetchall()]
 
 
-def keyed_calls(sets: Iterable[tuple[tuple[int, ...], int]], key_of: Any) -> dict[str, int]:
-    """Calls per key: a call counts once under each key one of its categories reads as."""
+def keyed_calls(sets: Iterable[tuple[tuple[int, ...], int]], codes: dict[int, str]) -> dict[str, int]:
+    """Calls per key (`codes`: category id → key, UNMAPPED when absent): a call counts once under each key one
+    of its categories reads as."""
     counts: dict[str, int] = {}
     for categories, n in sets:
-        for key in {key_of(category_id) for category_id in categories}:
+        if len(categories) == 1:
+            key = codes.get(categories[0], UNMAPPED)
+            counts[key] = counts.get(key, 0) + n
+            continue
+        for key in {codes.get(category_id, UNMAPPED) for category_id in categories}:
             counts[key] = counts.get(key, 0) + n
     return counts
