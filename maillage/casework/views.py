@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -30,6 +31,7 @@ from maillage.casework.forms import (
     WorkerSubsidiesForm,
 )
 from maillage.casework.models import AXES, CaseFile, ImportKind, ImportProfile, ImportRun, Person, WorkerSubsidy
+from maillage.core import partitions
 from maillage.core.forms import add_service_error
 from maillage.core.models import Organisation, User
 from maillage.core.parsing import bad_parameters_answer_400, clean_query_text, parse_int
@@ -287,6 +289,10 @@ def followup_create(request: HttpRequest, case_file_id: int) -> HttpResponse:
                 )
             except ValidationError as error:
                 add_service_error(form, error)
+            except IntegrityError as error:  # a year without partition (PostgreSQL): nothing written
+                if not partitions.is_missing_partition(error):
+                    raise
+                form.add_error("date", partitions.refusal_message(partitions.CASEWORK, follow_up_data.date))
             else:
                 if outcome.repeated:
                     if _htmx(request):

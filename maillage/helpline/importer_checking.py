@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from maillage.core import partitions
 from maillage.core.geography import PostalLocation, cached_postal_location
 from maillage.core.models import Commune
 from maillage.helpline.models import (
@@ -54,6 +55,8 @@ class Lookups:
     now: datetime = field(default_factory=timezone.now)
     # The zone naive starts are read in, found once: looking the current one up cost ~45 µs per call.
     zone: tzinfo = field(default_factory=timezone.get_current_timezone)
+    # Year → why its rows cannot be saved (no partition on PostgreSQL), or None: asked once per year.
+    refusals: dict[int, str | None] = field(default_factory=dict)
 
     @classmethod
     def for_file(cls) -> Lookups:
@@ -71,6 +74,12 @@ class Lookups:
             if len(self.categories) < MAX_REMEMBERED:
                 self.categories[text] = found
         return found
+
+    def refusal(self, started_at: datetime) -> str | None:
+        year = partitions.HELPLINE.year_of(started_at)
+        if year not in self.refusals:
+            self.refusals[year] = partitions.refusal(partitions.HELPLINE, started_at)
+        return self.refusals[year]
 
     def place(self, code: str) -> PostalLocation | list[str]:
         found = self.places.get(code)
@@ -149,6 +158,8 @@ def check_call(
         started_at = timezone.make_aware(started_at, lookups.zone)
     if started_at > lookups.now + timedelta(minutes=5):
         errors["started_at"] = [_("The call cannot start in the future.")]
+    elif refused := lookups.refusal(started_at):
+        errors["started_at"] = [refused]
     raw_duration = values["duration_minutes"]
     duration: int | None = None
     try:

@@ -31,6 +31,7 @@ from maillage.casework.models import (
     Person,
     Sex,
 )
+from maillage.core import partitions
 from maillage.core.audit import log_action
 from maillage.core.models import Organisation, User
 from maillage.core.parsing import MIN_YEAR
@@ -110,6 +111,7 @@ class RowChecker:
         self.organisation = organisation
         self.actor = actor
         self.case_files: dict[int, CaseFile | None] = {}
+        self.refusals: dict[int, str | None] = {}
         self.categories: dict[tuple[str, str, str], tuple[Category | None, list[str]]] = {}
         self.kind = kind
         # Our field → the column as the file names it (the saved mapping, else the field's code as header).
@@ -292,6 +294,13 @@ class RowChecker:
         except ValidationError as error:
             for message in error.message_dict.get("date", []):
                 problems.append(f"{self.columns['date']}: {message}")
+            if error.message_dict.get("date"):
+                return
+        year = values["date"].year
+        if year not in self.refusals:  # asked once per year of the file
+            self.refusals[year] = partitions.refusal(partitions.CASEWORK, values["date"])
+        if refused := self.refusals[year]:  # a year without partition (PostgreSQL)
+            problems.append(f"{self.columns['date']}: {refused}")
 
     def _case_file_of(self, person: Person) -> CaseFile | None:
         if person.pk not in self.case_files:

@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import IntegrityError
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
@@ -24,6 +25,7 @@ from django.views.decorators.http import require_GET
 from django_ratelimit import ALL
 from django_ratelimit.core import is_ratelimited
 
+from maillage.core import partitions
 from maillage.core.forms import add_service_error
 from maillage.core.http import AuthenticatedRequest
 from maillage.core.models import Organisation, PostalCode
@@ -205,6 +207,11 @@ def _save(request: AuthenticatedRequest, line: Organisation, call: Call | None, 
         )
     except ValidationError as error:  # the line could not be chosen
         add_service_error(form, error)
+        return None
+    except IntegrityError as error:  # a year without partition (PostgreSQL): nothing written, said by the start
+        if not partitions.is_missing_partition(error):
+            raise
+        form.add_error("started_at", partitions.refusal_message(partitions.HELPLINE, form.clean_call.started_at))
         return None
     if outcome.repeated:
         return _repeated(request, line, outcome)
