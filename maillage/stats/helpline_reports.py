@@ -293,14 +293,20 @@ class _PeriodCounts:
     categories: dict[str, int]
 
 
-def _rolled_up_counts(ids: list[int], period: Period, base: str, reading: ThemesReading) -> _PeriodCounts:
-    """From the daily roll-up: the same figures as the journal gives, read from a few thousand rows."""
-    rows = helpline_rollup.request_rows(ids, period.first, period.last)
+def _rolled_up_counts(
+    ids: list[int], period: Period, base: str, reading: ThemesReading, since: date | None
+) -> _PeriodCounts:
+    """From the daily roll-up: the same figures as the journal gives, read from a few thousand rows; none
+    before `since`, the journal's first day (years detached from it leave their counts in the roll-up)."""
+    if since is None or since > period.last:
+        return _PeriodCounts(0, 0, {}, {})
+    first = max(period.first, since)
+    rows = helpline_rollup.request_rows(ids, first, period.last)
     themes, categories = _keyed(reading, [(category_id, n) for category_id, n, _first in rows])
     calls = sum(first for *_rest, first in rows)
     if base == BASE_REQUESTS:
         return _PeriodCounts(calls, sum(categories.values()), themes, categories)
-    sets = helpline_rollup.call_sets(ids, period.first, period.last)
+    sets = helpline_rollup.call_sets(ids, first, period.last)
     return _PeriodCounts(
         calls,
         sum(n for _category_id, n, _first in rows),
@@ -310,11 +316,17 @@ def _rolled_up_counts(ids: list[int], period: Period, base: str, reading: Themes
 
 
 def _period_counts(
-    ids: list[int], period: Period, base: str, reading: ThemesReading, *, rolled_up: bool = False
+    ids: list[int],
+    period: Period,
+    base: str,
+    reading: ThemesReading,
+    *,
+    rolled_up: bool = False,
+    since: date | None = None,
 ) -> _PeriodCounts:
     """Few queries per period: on the request base one GROUP BY category gives both levels and the total."""
     if rolled_up:
-        return _rolled_up_counts(ids, period, base, reading)
+        return _rolled_up_counts(ids, period, base, reading, since)
     requests = requests_in(ids, period).order_by()
     if base == BASE_REQUESTS:
         # Every call has exactly one request at position 0 (the services write positions 0..n-1 and refuse
@@ -361,13 +373,16 @@ def bilan(
     ids = list(organisation_ids)
     if rolled_up is None:
         rolled_up = helpline_rollup.is_complete()
-    now = _period_counts(ids, period, base, reading, rolled_up=rolled_up)
+    since = helpline_rollup.first_day(ids) if rolled_up else None
+    now = _period_counts(ids, period, base, reading, rolled_up=rolled_up, since=since)
     previous = period.previous() if compared else None
     year_before = period.year_before() if compared else None
     before = (
-        _period_counts(ids, previous, base, reading, rolled_up=rolled_up) if previous else _PeriodCounts(0, 0, {}, {})
+        _period_counts(ids, previous, base, reading, rolled_up=rolled_up, since=since)
+        if previous
+        else _PeriodCounts(0, 0, {}, {})
     )
-    year = _period_counts(ids, year_before, base, reading, rolled_up=rolled_up) if year_before else None
+    year = _period_counts(ids, year_before, base, reading, rolled_up=rolled_up, since=since) if year_before else None
     result = Bilan(
         period,
         previous,

@@ -22,7 +22,7 @@ so, for the current time zone, and the triggers are in place); `rebuild()` recou
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -334,6 +334,25 @@ def is_complete() -> bool:
         if not row or not row[0] or row[1] != _zone() or timezone.get_current_timezone_name() != _zone():
             return False
         return _has_triggers(cursor, connection.vendor)
+
+
+def first_day(ids: list[int]) -> date | None:
+    """The local day of these organisations' earliest request in the journal (None: none). Years detached
+    from the partitioned journal leave it without the triggers hearing of it: the roll-up's days before this
+    one are then counts of rows no longer there, which the bilan must not read (a detach takes whole years
+    from the oldest, so every day from this one on is still whole)."""
+    if not ids:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT min(started_at) FROM {SOURCE} WHERE organisation_id IN ({_in(ids)})", ids)
+        earliest = cursor.fetchone()[0]
+    if earliest is None:
+        return None
+    if isinstance(earliest, str):  # SQLite without the converters of a model field
+        earliest = datetime.fromisoformat(earliest)
+    if timezone.is_naive(earliest):
+        earliest = earliest.replace(tzinfo=UTC)
+    return timezone.localtime(earliest, timezone.get_default_timezone()).date()
 
 
 def _in(ids: list[int]) -> str:

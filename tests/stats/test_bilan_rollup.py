@@ -165,3 +165,25 @@ def test_the_command_recounts_a_range_and_refuses_bad_dates(responder, themes, l
         call_command("stats_bilan_rollup", "--first", "2021-13-01")
     with pytest.raises(CommandError, match="--first comes after --last"):
         call_command("stats_bilan_rollup", "--first", "2021-03-02", "--last", "2021-03-01")
+
+
+def test_counts_left_by_a_detached_year_are_not_read(responder, themes, line):
+    """A year detached from the partitioned journal leaves its counts in the roll-up (no trigger hears it):
+    the bilan reads none before the journal's first day."""
+    log(responder, {"category": "FOOD.PARCEL", "action": "information"}, at=timezone.make_aware(datetime(2021, 3, 2)))
+    food = themes["FOOD.PARCEL"].pk
+    with connection.cursor() as cursor:
+        for day in ("2020-03-05", "2021-03-01"):
+            cursor.execute(
+                f"INSERT INTO {helpline_rollup.REQUESTS_TABLE} VALUES (%s, %s, %s, 4, 3)", [line.pk, day, food]
+            )
+            cursor.execute(
+                f"INSERT INTO {helpline_rollup.CALLS_TABLE} VALUES (%s, %s, %s, 3)", [line.pk, day, str(food)]
+            )
+    assert helpline_rollup.first_day([line.pk]) == date(2021, 3, 2)
+    for base in helpline_reports.BASES:
+        rolled = helpline_reports.bilan([line.pk], PERIOD, base, rolled_up=True)
+        assert (rolled.totals_now, rolled.totals_year_before) == (
+            helpline_reports.Totals(1, 1),
+            helpline_reports.Totals(0, 0),
+        )
