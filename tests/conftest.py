@@ -38,6 +38,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         item.add_marker(
             pytest.mark.django_db(**{**kwargs, "transaction": True, "serialized_rollback": True}), append=False
         )
+    items.sort(key=_slow_first_within_its_database_group)
+
+
+def _slow_first_within_its_database_group(item: pytest.Item) -> tuple[int, float]:
+    """pytest-django's order (plain database tests, then those that commit, then those without a database), and
+    within each the tests marked slow first, longest first: run on several workers (bin/test's `-n`), a
+    minutes-long test that started last would leave the other workers idle while it ends."""
+    marker = item.get_closest_marker("django_db")
+    fixtures = set(getattr(item, "fixturenames", ()))
+    commits = bool(marker and marker.kwargs.get("transaction")) or bool({"transactional_db", "live_server"} & fixtures)
+    uses_db = marker is not None or "db" in fixtures
+    group = 1 if commits else 0 if uses_db else 2
+    slow = item.get_closest_marker("slow")
+    return group, -float(slow.kwargs.get("seconds", 1)) if slow else 0.0
 
 
 @pytest.fixture(autouse=True)

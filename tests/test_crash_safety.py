@@ -136,6 +136,7 @@ def _post_call(port: int, session: str, key: str) -> bool:
     return response.status == 302 and location.startswith("/helpline/calls/")
 
 
+@pytest.mark.slow(seconds=21)
 def test_web_worker_killed_while_calls_are_logged_loses_and_doubles_nothing(
     skip_without_postgres: None,
     responder,
@@ -214,6 +215,7 @@ def slow_smtp() -> Iterator[tuple[SlowInbox, int]]:
     controller.stop()
 
 
+@pytest.mark.slow(seconds=22)
 def test_task_worker_killed_mid_batch_sends_no_email_twice(skip_without_postgres: None, slow_smtp) -> None:
     inbox, port = slow_smtp
     total = 150
@@ -260,6 +262,7 @@ def test_task_worker_killed_mid_batch_sends_no_email_twice(skip_without_postgres
     assert set(sent) <= set(inbox.received)
 
 
+@pytest.mark.slow(seconds=17)
 def test_task_worker_killed_during_an_import_leaves_nothing_half_imported(
     skip_without_postgres: None, federation_staff, line, themes, settings
 ) -> None:

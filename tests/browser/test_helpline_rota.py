@@ -30,6 +30,7 @@ def _signed_in(browser, live_server, email: str, totp: bool = False):  # type: i
     return context, page
 
 
+@pytest.mark.slow(seconds=10)
 def test_three_services_plan_a_month_and_the_coverage_report_matches(browser, live_server, request_themes):
     line = OrganisationFactory(short_name="FdSS", sector="federation")
     staff = member(Role.FEDERATION_STAFF, line, email="fede@example.org", full_name="Fede Staff")

@@ -24,6 +24,7 @@ def _link(address: str) -> str:
     return re.search(r"/surveys/o/[^/\s]+/", body).group(0)  # type: ignore[union-attr]
 
 
+@pytest.mark.slow(seconds=10)
 def test_build_answer_as_two_organisations_and_read_results(page, phone_page) -> None:  # type: ignore[no-untyped-def]
     staff = member(Role.FEDERATION_STAFF, OrganisationFactory(short_name="FdSS", sector="federation"), language="fr")
     centres = [

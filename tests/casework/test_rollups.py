@@ -120,6 +120,7 @@ def world(db: None, casework_schemes: list) -> dict[str, Any]:
     }
 
 
+@pytest.mark.slow(seconds=23)
 def test_every_pair_of_dimensions_equals_the_raw_count(world, monkeypatch):
     scope = world["scope"]
     used = 0
@@ -133,6 +134,7 @@ def test_every_pair_of_dimensions_equals_the_raw_count(world, monkeypatch):
     assert used == 489 + 6 * 10 * 3  # and now every category code with every other dimension
 
 
+@pytest.mark.slow(seconds=35)
 def test_every_pair_over_whole_years_and_every_code_pair_equal_the_raw_count(world, monkeypatch):
     scope = world["scope"]
     used = 0

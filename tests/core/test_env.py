@@ -94,6 +94,7 @@ def test_production_settings_pass_check_deploy(tmp_path: Path) -> None:
     assert result.stdout.strip() == "System check identified no issues (0 silenced)."
 
 
+@pytest.mark.slow(seconds=12)
 def test_demo_settings_generate_a_secret_key_once(tmp_path: Path) -> None:
     first = _django_setup({"MAILLAGE_VAR_DIR": str(tmp_path)}, "check")
     assert first.returncode == 0, first.stderr

@@ -32,6 +32,7 @@ def signed_in(user: User) -> Client:
     return client
 
 
+@pytest.mark.slow(seconds=200)
 @pytest.mark.django_db
 def test_no_form_or_page_gives_a_server_error_or_writes_half() -> None:
     from maillage.core.management.commands.demo import load_demo_data

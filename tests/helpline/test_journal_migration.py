@@ -10,6 +10,7 @@ BEFORE = [("helpline", "0003_request_report_index_with_position")]
 AFTER = [("helpline", "0004_journal_file_in_storage_and_runs_that_end")]
 
 
+@pytest.mark.slow(seconds=14)
 @pytest.mark.django_db(transaction=True)
 def test_stored_journals_move_to_files_and_statuses_to_their_run_names(settings, tmp_path, federation_staff):
     settings.STORAGES = {

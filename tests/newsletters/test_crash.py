@@ -48,6 +48,7 @@ def counting_smtp() -> Iterator[tuple[CountingInbox, int]]:
     controller.stop()
 
 
+@pytest.mark.slow(seconds=38)
 def test_sender_killed_half_way_sends_everyone_exactly_once(skip_without_postgres: None, counting_smtp) -> None:  # type: ignore[no-untyped-def]
     inbox, port = counting_smtp
     newsletter = NewsletterList.objects.create(name_fr="Lettre", language="fr")
