@@ -266,13 +266,14 @@ def _local_bounds(first: date, last: date) -> tuple[datetime, datetime]:
 def rebuild(first: date | None = None, last: date | None = None) -> tuple[int, int]:
     """Recount the roll-up from the journal: all of it, or the local days first..last. The journal is locked
     against writes meanwhile (the triggers would otherwise count a row twice or not at all). A full rebuild
-    (re)installs missing triggers and marks the roll-up complete. Returns the rows written (requests, calls)."""
+    puts the triggers back (missing, disabled or of another time zone) and marks the roll-up complete.
+    Returns the rows written (requests, calls)."""
     vendor = connection.vendor
     whole = first is None and last is None
     with transaction.atomic(), connection.cursor() as cursor:
         if vendor == "postgresql":
             cursor.execute(f"LOCK TABLE {SOURCE} IN SHARE MODE")
-        if whole and not _has_triggers(cursor, vendor):
+        if whole:  # put the triggers back (enabled, in the current time zone)
             if vendor == "postgresql":
                 statements = _pg_triggers()
                 for name in (*TRIGGERS, _PG_TRUNCATE):
