@@ -9,6 +9,7 @@ import datetime
 
 import pytest
 from django.urls import reverse
+from scipy.optimize import linprog
 
 from maillage.casework.models import FollowUp
 from maillage.casework.schemes import ensure_casework_schemes
@@ -112,10 +113,22 @@ def test_a_distinct_total_cannot_give_a_hidden_cell_away() -> None:
     assert (interval.lower, interval.label_lower, interval.label_upper) == (3.0, 3.0, 4.0)
     assert not interval.holds(RULE)
     # The engine, told the total is a distinct count, sees it. Shown "x" alone, 3 ≤ 0-17 ≤ 32 would still be
-    # exact below (its true 3); so a partner is hidden with it (0-17 + 25-34 ≥ 15, each possibly 0 from the sums
-    # alone) and it keeps its "<5"; the total stays (another table's figure).
+    # exact below (its true 3); so partners are hidden with it and it keeps its "<5"; the total stays (another
+    # table's figure). One partner is not enough against a reader who uses the "<5": 25-34 ≥ 32 − 17 − 4 = 11,
+    # not 12 − 5; so 18-24 is hidden too.
     protected = protect_figures(base, figures, rule=RULE, bounds=[bound], disclosed=["total"])
-    assert {key: protected.text(key) for key in figures} == {"0-17": "<5", "18-24": "17", "25-34": "x", "total": "32"}
+    assert {key: protected.text(key) for key in figures} == {"0-17": "<5", "18-24": "x", "25-34": "x", "total": "32"}
+    # Checked by an LP of this test's own over (0-17, 18-24, 25-34, total): the total 32, the "<5" 1..4, each
+    # band ≤ the total ≤ their sum — each "x" keeps its true count ± 5 on both sides.
+    a_ub = [[-1, -1, -1, 1], [1, 0, 0, -1], [0, 1, 0, -1], [0, 0, 1, -1]]
+    problem = {"A_ub": a_ub, "b_ub": [0, 0, 0, 0], "A_eq": [[0, 0, 0, 1]], "b_eq": [32], "method": "highs"}
+    problem["bounds"] = [(1, 4), (0, None), (0, None), (0, None)]
+    for position, true in ((1, 17), (2, 12)):
+        objective = [1.0 if i == position else 0.0 for i in range(4)]
+        low = linprog(objective, **problem).fun
+        high = -linprog([-c for c in objective], **problem).fun
+        assert low <= true - 5, (position, low, high)
+        assert high >= true + 5, (position, low, high)
     printed = {key: protected.text(key) for key in figures}
     printed = {key: int(text) if text.isdigit() else text for key, text in printed.items()}
     found = audit_published(figures, printed, rule=RULE, bounds=[bound], refuse=False)

@@ -25,9 +25,6 @@ from maillage.stats.disclosure import (
     protect_figures,
 )
 
-# The engine does not use the labels for "x" cells yet: the fix (branch h1-disclosure-labels) makes the sector
-# pages refuse tables whose margins smaller families show. Strict: this fails as soon as the gap is closed.
-pytestmark = pytest.mark.xfail(strict=True, reason="issue 13: an x cell's audit ignores the <k labels beside it")
 RULE = Rule(k=5)
 COUNTS = {"a": 2, "b": 4, "c": 5, "d": 6}
 # What the engine showed before: the "x" narrowed by the two labels to 3..9.

@@ -126,13 +126,24 @@ def test_no_subtraction_of_views_singles_out_an_answer(client, survey, reader) -
     assert any(text.isdigit() and int(text) > 0 for _label, text, _p in views[(TOTAL, TOTAL)].results[0].rows)
 
     # Multiple choice: "Gants" chosen by all but the lone one, so "not chosen" (answered − chosen) would be that
-    # one: the engine cannot protect it, and the page says so instead of the table.
+    # one. Against a reader who uses what "<5" means, the engine protects it by hiding more (it used to refuse
+    # the question): "Gants" is never a count nor "<5" in any view, and everything the pages print of the
+    # question — both choices, the blanks they share, the respondents — checked together by the LP audit,
+    # with the reader's own choices known, leaves every hidden count its protection interval.
     with translation.override("fr"):
         refusal = DisclosureRefused().message
     assert refusal.startswith("Ce tableau n'est pas affiché")
+    printed = []
+    for choice in ("Gants", "Gel"):
+        cells = [f"{choice}:chosen", f"{choice}:not", BLANK]
+        printed += _figures(views, 1, {choice: cells[0], "Pas de réponse": BLANK}, cells)
     for shared in views.values():
-        assert shared.results[1].rows == []
-        assert shared.results[1].refused == refusal
+        result = shared.results[1]
+        assert result.refused in ("", refusal)
+        gants = [text for label, text, _p in result.rows if label == "Gants"]
+        assert gants in (["x"], []) or (gants == ["0"] and shared.respondents == "0"), (gants, shared.respondents)
+    own_choices = {(f"{choice}:chosen", reader[0].value, reader[1].value): 1 for choice in ("Gants", "Gel")}
+    audit_figures(printed, rule=rule, lower=own_choices)
 
     # Numbers: the sum of a view is printed only where its count of answers is, so sums cannot be subtracted
     # more than counts can.
@@ -174,3 +185,27 @@ def test_the_page_prints_the_rule_and_hidden_cells(client, survey) -> None:  # t
         ("Oui", "12", 50.0), ("Non", "12", 50.0), ("Pas de réponse", "0", 0.0),
     ]  # fmt: skip
     assert client.get(reverse("surveys:shared_results", args=[invitation.token]), {"region": "mars"}).status_code == 400
+
+
+def test_a_shared_view_keeps_its_x_out_of_reach_of_the_labels_beside_it() -> None:
+    # One question's answers 2 · 5 · 6 · 9: the "2" shown "<5" needs a partner, and the 5 alone as its "x" would
+    # be 7 − (1..4) = 3..6 to a reader who knows what "<5" means — too narrow; that reader (who gave one of the
+    # "d" answers) must not narrow any "x" below p wide.
+    from maillage.stats.disclosure import Dimension
+    from maillage.surveys.sharing import _family
+    from tests.stats.test_disclosure_labels import reader_interval
+
+    counts = {("a",): 2, ("b",): 5, ("c",): 6, ("d",): 9}
+    rule = survey_rule()
+    family = _family(counts, [Dimension("answer")], name="test:labels", known={("d",): 1}, fixed={}, rule=rule)
+    assert not family.refused
+    answers = [key[0] for key in counts]
+    printed = [
+        (answers if key == (TOTAL,) else [key[0]], value if value is not None else family.texts[key])
+        for key, value in family.values.items()
+    ]
+    assert [state for _cells, state in printed if state == "x"]
+    for cells, state in printed:
+        if state == "x":
+            low, high = reader_interval(printed, cells, rule, own={"d": 1})
+            assert high - low >= rule.p - 1e-6, (cells, low, high)

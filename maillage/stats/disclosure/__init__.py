@@ -73,9 +73,17 @@ Protection levels (both sides, as τ-ARGUS's upper and lower protection levels)
     sides), is shown "x" instead. The small-group guards are unchanged: zeros hidden beside a hidden
     group's one category are held by their line (some other answer stays possible), not by levels.
 
+The reader
+    Every protection and audit asks one function, ``lp.reader_intervals``: a reader who has every shown
+    figure (equalities), knows that every figure shown "<k" holds 1..k−1 (inequalities), that no count is below
+    their own part, and the non-additive bounds. An "x" must keep ±p against that reader; an "x" that is part
+    of a "<k" figure (capped at k−1 by it) keeps ±p from the sums alone and the label's levels against that
+    reader. When every cell of an "x"'s lines is hidden already and a "<k" label beside it is what narrows it,
+    that "<k" is shown "x" instead (never one a smaller family prints as "<k").
+
 Auditing
     ``audit(protected, rule=None) -> list[Interval]``: each hidden cell's min and max over every table
-    consistent with what is published (non-negative counts, the reader's own contributions), by
+    consistent with what is published (non-negative counts, the reader's own contributions, every label), by
     ``scipy.optimize.linprog(method="highs")``; ``DisclosureRefused`` if any interval does not cover its
     protection interval on both sides, or a "<5" cell can be narrowed within its label's levels by a reader
     who also uses what every "<5" means (``Interval.label_lower/label_upper``; ``Interval.holds`` checks
@@ -94,7 +102,7 @@ import numpy as np
 from scipy import sparse
 
 from maillage.stats.disclosure.figures import Bound, Fact, ProtectedFigures, audit_published, protect_figures
-from maillage.stats.disclosure.lp import InconsistentFigures, intervals
+from maillage.stats.disclosure.lp import InconsistentFigures, inside, reader_intervals
 from maillage.stats.disclosure.periods import GRID, GridPeriod, period_dimension
 from maillage.stats.disclosure.protect import DisclosureRefused, Interval, Protected, audit, protect
 from maillage.stats.disclosure.rule import SECONDARY, SECONDARY_LABEL, SHOWN, SMALL, Rule
@@ -156,28 +164,28 @@ def audit_figures(
     for cell, count in (lower or {}).items():
         if cell in base:
             floor[base[cell]] = count
-    a_shown, b_shown = matrix[shown], np.array([float(figures[i][1] or 0) for i in shown])
-    plain = intervals(a_shown, b_shown, floor, matrix[hidden]) if hidden else []
-    labelled = (
-        intervals(a_shown, b_shown, floor, matrix[small], matrix[small], (1.0, float(rule.k - 1))) if small else []
-    )
-    by_small = dict(zip(small, labelled, strict=True))
+    labels = matrix[small]
+    targets = matrix[hidden]
+    within = inside(targets, labels) if hidden else []
+    found = reader_intervals(
+        matrix[shown], np.array([float(figures[i][1] or 0) for i in shown]), floor, targets,
+        [i in small or within[row] for row, i in enumerate(hidden)], labels, (1.0, float(rule.k - 1)),
+    ) if hidden else []  # fmt: skip
     out = []
-    for i, (low, high) in zip(hidden, plain, strict=True):
-        label_low, label_high = by_small.get(i, (None, None))
+    for row, (i, (low, high, label_low, label_high)) in enumerate(zip(hidden, found, strict=True)):
         own = float(sum(floor[base[c]] for c in figures[i][0]))
-        kind = SMALL if i in by_small else SECONDARY
         true = values[i] if values is not None else None
         out.append(
             Interval(
                 tuple(str(c) for c in figures[i][0]),
                 low,
                 high,
-                kind,
+                SMALL if i in small else SECONDARY,
                 own,
                 label_low,
                 label_high,
                 None if true is None else float(true),
+                inside_label=within[row] and i not in small,
             )
         )
     failures = [interval for interval in out if not interval.holds(rule)]

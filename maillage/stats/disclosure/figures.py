@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from maillage.stats.disclosure.lp import could_hold, intervals
+from maillage.stats.disclosure.lp import could_hold, inside, reader_intervals
 from maillage.stats.disclosure.protect import DisclosureRefused, Interval
 from maillage.stats.disclosure.rule import SECONDARY, SHOWN, SMALL, Rule
 
@@ -176,45 +176,30 @@ class _System:
         return [guard for guard, possible in zip(guards, found, strict=True) if not possible]
 
     def intervals(self, hidden: np.ndarray, labelled: np.ndarray, targets: Sequence[int], rule: Rule) -> list[Interval]:
+        """The intervals of `targets` for the reader of `reader_intervals` (with the bounds and facts)."""
         shown = np.flatnonzero(~hidden)
-        a_shown, b_shown = self.matrix[shown], self.values[shown].astype(float)
-        plain = intervals(a_shown, b_shown, self.lower, self.matrix[list(targets)], facts=self.facts)
-        small = [t for t in targets if labelled[t]]
-        labels = [int(i) for i in np.flatnonzero(labelled)]
-        narrowed = (
-            dict(
-                zip(
-                    small,
-                    intervals(
-                        a_shown,
-                        b_shown,
-                        self.lower,
-                        self.matrix[small],
-                        self.matrix[labels],
-                        (1.0, float(rule.k - 1)),
-                        facts=self.facts,
-                    ),
-                    strict=True,
-                )
-            )
-            if small
-            else {}
-        )
+        labels = self.matrix[[int(i) for i in np.flatnonzero(labelled)]]
+        rows = self.matrix[list(targets)]
+        within = inside(rows, labels)
+        found = reader_intervals(
+            self.matrix[shown], self.values[shown].astype(float), self.lower, rows,
+            [bool(labelled[t]) or within[row] for row, t in enumerate(targets)], labels,
+            (1.0, float(rule.k - 1)), facts=self.facts,
+        )  # fmt: skip
         out = []
-        for target, (low, high) in zip(targets, plain, strict=True):
-            label_low, label_high = narrowed.get(target, (None, None))
-            kind = SMALL if target in narrowed else SECONDARY
+        for row, (target, (low, high, label_low, label_high)) in enumerate(zip(targets, found, strict=True)):
             key = self.keys[target]
             out.append(
                 Interval(
                     key if isinstance(key, tuple) else (str(key),),
                     low,
                     high,
-                    kind,
+                    SMALL if labelled[target] else SECONDARY,
                     float(self.known[target]),
                     label_low,
                     label_high,
                     float(self.values[target]) if self.true_values else None,
+                    inside_label=within[row] and not labelled[target],
                 )
             )
         return out
@@ -332,6 +317,23 @@ def protect_figures(
                 changed = hide_partner(group) or changed
     small = np.array([rule.is_small(int(v)) for v in values], dtype=bool)
     done: set[int] = set()
+    held_inside: set[int] = set()  # held as parts of a "<k" figure: checked again once a label is masked
+
+    def forget_inside() -> None:
+        done.difference_update(held_inside)
+        held_inside.clear()
+
+    def mask_label(pool: set[int]) -> bool:
+        """Every figure beside it is hidden already: show one "<k" beside it as "x" instead, whose label
+        narrowed it (not one another family prints as "<k")."""
+        choices = [c for c in pool if hidden[c] and small[c] and not masked[c] and not label_fixed[c]]
+        if not choices:
+            return False
+        chosen = min(choices, key=score)
+        masked[chosen] = True
+        forget_inside()
+        done.discard(chosen)  # an "x" now: checked again against ±p
+        return True
 
     def protect_hidden_figures() -> None:
         to_check = {int(c) for c in np.flatnonzero(hidden & ~guarded) if int(c) not in done}
@@ -342,25 +344,38 @@ def protect_figures(
             failures = []
             progress = False
             before = hidden.copy()
+            masks_before = int(masked.sum())
+            was_masked = masked.copy()
             for cell, interval in zip(order, found, strict=True):
+                if masked[cell] != was_masked[cell]:  # masked beside another cell since: an "x" to check again
+                    to_check.add(cell)
+                    continue
                 if interval.holds(rule):
                     done.add(cell)
+                    if interval.inside_label:
+                        held_inside.add(cell)
                     continue
                 failures.append(interval)
                 to_check.add(cell)
                 if interval.kind == SMALL and interval.plain_holds(rule) and not label_fixed[cell]:
                     masked[cell] = True
+                    forget_inside()
                     progress = True
                     continue
                 if any(hidden[s] and not before[s] for s in neighbours[cell]):
                     continue  # a partner beside it was just hidden: check again before adding more
                 pool = [s for s in neighbours[cell] if not hidden[s] and not keep[s]]
+                if not pool and mask_label(neighbours[cell]):
+                    progress = True
+                    continue
                 if not pool:
                     pool = [c for c in range(n) if not hidden[c] and not keep[c]]
                 progress = hide_partner(pool) or progress
             if failures and not progress:
                 raise DisclosureRefused(failures)
             # Hiding or masking only widens the intervals already found: check the figures not yet protected.
+            if int(masked.sum()) != masks_before:  # parts of a label masked in this batch were held on old intervals
+                forget_inside()
             to_check.update(int(c) for c in np.flatnonzero(hidden & ~guarded) if int(c) not in done)
 
     while True:

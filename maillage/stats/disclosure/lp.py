@@ -54,6 +54,50 @@ def intervals(
     return out
 
 
+def reader_intervals(
+    shown: sparse.csr_matrix,
+    shown_values: np.ndarray,
+    lower: np.ndarray,
+    targets: sparse.csr_matrix,
+    small: Sequence[bool],
+    labelled: sparse.csr_matrix,
+    label_range: tuple[float, float],
+    facts: tuple[sparse.csr_matrix, np.ndarray] | None = None,
+) -> list[tuple[float, float, float | None, float | None]]:
+    """What one reader can deduce about each row of `targets`: a reader who has every shown figure, knows
+    that every row of `labelled` (each figure shown "<k") holds `label_range`, that no count is below
+    `lower` (their own part), and the `facts`. Returns (low, high, label_low, label_high)
+    per target: for an "x" target (`small` False) (low, high) is that reader's interval and the label ends
+    are None; for a "<k" target, or an "x" part of a "<k" figure (`small` True: the labels cap it at k−1),
+    (low, high) comes from the sums alone (at least p wide) and the label ends from that same reader. The
+    one function every protection and audit asks, so none uses a weaker reader than another."""
+    everything = intervals(shown, shown_values, lower, targets, labelled, label_range, facts)
+    small_rows = [row for row, is_small in enumerate(small) if is_small]
+    sums_only = (
+        dict(zip(small_rows, intervals(shown, shown_values, lower, targets[small_rows], facts=facts), strict=True))
+        if small_rows
+        else {}
+    )
+    out: list[tuple[float, float, float | None, float | None]] = []
+    for row, (low, high) in enumerate(everything):
+        if row in sums_only:
+            out.append((*sums_only[row], low, high))
+        else:
+            out.append((low, high, None, None))
+    return out
+
+
+def inside(targets: sparse.csr_matrix, containers: sparse.csr_matrix) -> list[bool]:
+    """Whether each row of `targets` sums only base counts that one row of `containers` sums too: a part of
+    a figure shown "<k", so at most k−1 whatever else is published."""
+    if not containers.shape[0] or not targets.shape[0]:
+        return [False] * targets.shape[0]
+    support = (targets != 0).astype(float)
+    common = (support @ (containers != 0).astype(float).T).toarray()
+    sizes = np.asarray(support.sum(axis=1)).ravel()
+    return [bool(size > 0 and (common[row] >= size - 1e-9).any()) for row, size in enumerate(sizes)]
+
+
 def could_hold(
     shown: sparse.csr_matrix,
     shown_values: np.ndarray,

@@ -9,7 +9,7 @@ import numpy as np
 from django.utils.translation import gettext as _
 from scipy import sparse
 
-from maillage.stats.disclosure.lp import could_hold, intervals
+from maillage.stats.disclosure.lp import could_hold, inside, reader_intervals
 from maillage.stats.disclosure.rule import SECONDARY, SHOWN, SMALL, Rule
 from maillage.stats.disclosure.table import TOTAL, Dimension, Key, LinkedTable
 
@@ -29,6 +29,10 @@ class Interval:
     # The cell's true count: known to the engine, not to an audit of what is printed (then None, and only the
     # widths can be checked).
     value: float | None = None
+    # An "x" cell that is part of a figure shown "<k": ±p cannot be kept against a reader who uses the labels
+    # (the label caps it at k−1), so `lower`/`upper` are its interval from the sums alone (±p, as before) and
+    # `label_lower`/`label_upper` the labelled reader's, held to the label's levels (`inside_label_interval`).
+    inside_label: bool = False
 
     @property
     def width(self) -> float:
@@ -37,13 +41,28 @@ class Interval:
     def plain_holds(self, rule: Rule) -> bool:
         """The interval from the published sums (and the reader's inequalities) covers the protection interval
         on both sides: upper ≥ v + UPL and lower ≤ v − LPL (capped at the reader's floor); at least p wide. What
-        an "x" cell must keep (and a "<k" cell shown "x" instead, once its label is what narrows it)."""
+        an "x" cell must keep (and a "<k" cell shown "x" instead, once its label is what narrows it), against a
+        reader who uses every "<k" label; inside a "<k" figure, the label's levels (0..k−1)."""
+        if self.inside_label and not self._inside_label_holds(rule):
+            return False
         if self.width < rule.p - 1e-6:
             return False
         if self.value is None or not rule.two_sided:
             return True
         low, high = rule.protection_interval(self.value, self.own)
         return self.lower <= low + 1e-6 and self.upper >= high - 1e-6
+
+    def _inside_label_holds(self, rule: Rule) -> bool:
+        """An "x" that is part of a "<k" figure, to the reader who uses every label (`label_lower/upper`):
+        within 0..k−1 it keeps the label's levels (v ± `label_protection`) and `label_width` possible counts."""
+        if self.label_lower is None or self.label_upper is None:
+            return True
+        if self.label_upper - self.label_lower < rule.label_width - 1e-6:
+            return False
+        if self.value is None or not rule.two_sided:
+            return True
+        low, high = rule.inside_label_interval(self.value, self.own)
+        return self.label_lower <= low + 1e-6 and self.label_upper >= high - 1e-6
 
     def label_holds(self, rule: Rule) -> bool:
         """A "<k" cell to a reader who also uses what every "<k" label means: still `rule.label_width` wide and,
@@ -234,6 +253,26 @@ def protect(
             if sum(1 for c in line if hidden[c] and not guarded[c]) == 1:
                 changed = hide_partner(line) or changed
     protected_cells: dict[int, tuple[float, float]] = {}
+    held_inside: set[int] = set()  # held as parts of a "<k" figure: checked again once a label is masked
+
+    def forget_inside() -> None:
+        for cell in held_inside:
+            protected_cells.pop(cell, None)
+        held_inside.clear()
+
+    small = _small(table, rule)
+
+    def mask_label(pool: Iterable[int]) -> bool:
+        """Every cell of its lines is hidden already: show one "<k" beside it as "x" instead, whose label
+        narrowed it (not one a smaller family prints as "<k")."""
+        choices = [c for c in pool if hidden[c] and small[c] and not masked[c] and not label_fixed[c]]
+        if not choices:
+            return False
+        chosen = min(choices, key=score)
+        masked[chosen] = True
+        forget_inside()
+        protected_cells.pop(chosen, None)  # an "x" now: checked again against ±p
+        return True
 
     def protect_hidden_cells() -> None:
         to_check = {int(c) for c in np.flatnonzero(hidden & ~guarded) if int(c) not in protected_cells}
@@ -244,25 +283,38 @@ def protect(
             failures = []
             progress = False
             before = hidden.copy()
+            masks_before = int(masked.sum())
+            was_masked = masked.copy()
             for cell, interval in zip(order, found, strict=True):
+                if masked[cell] != was_masked[cell]:  # masked beside another cell since: an "x" to check again
+                    to_check.add(cell)
+                    continue
                 if interval.holds(rule):
                     protected_cells[cell] = (interval.lower, interval.upper)
+                    if interval.inside_label:
+                        held_inside.add(cell)
                     continue
                 failures.append(interval)
                 to_check.add(cell)
                 if interval.kind == SMALL and interval.plain_holds(rule) and not label_fixed[cell]:
-                    masked[cell] = True  # its own "<k" label is what narrows it: shown as "x" instead
+                    masked[cell] = True
+                    forget_inside()  # its own "<k" label is what narrows it: shown as "x" instead
                     progress = True
                     continue
                 if any(hidden[s] and not before[s] for s in siblings[cell]):
                     continue  # a partner in one of its lines was just hidden: check again before adding more
                 pool = [s for s in siblings[cell] if not hidden[s] and not keep[s]]
+                if not pool and mask_label(siblings[cell]):
+                    progress = True
+                    continue
                 if not pool:
                     pool = [c for c in range(n) if not hidden[c] and not keep[c]]
                 progress = hide_partner(pool) or progress
             if failures and not progress:  # nothing left to hide: this family cannot be shown
                 raise DisclosureRefused(failures)
             # Hiding or masking only widens intervals, but a masked label changes which cells are labelled.
+            if int(masked.sum()) != masks_before:  # parts of a label masked in this batch were held on old intervals
+                forget_inside()
             to_check.update(int(c) for c in np.flatnonzero(hidden & ~guarded) if int(c) not in protected_cells)
 
     while True:
@@ -320,49 +372,33 @@ def _exposed_guards(
 def _intervals(
     table: LinkedTable, hidden: np.ndarray, labelled: np.ndarray, cells: Sequence[int], rule: Rule
 ) -> list[Interval]:
-    """The intervals of `cells`: from the shown counts and non-negativity, and for cells shown "<k" also from
-    every "<k" label (`labelled`)."""
+    """The intervals of `cells` for the reader of `reader_intervals`: every shown count, every "<k" label
+    (`labelled`), non-negativity and their own part (a "<k" cell also from the sums alone)."""
     shown = np.flatnonzero(~hidden)
-    a_shown, b_shown = table.matrix[shown], table.values[shown].astype(float)
     rows = sorted(table.ceilings)
     facts = (table.matrix[rows], np.array([table.ceilings[r] for r in rows])) if rows else None
-    plain = intervals(a_shown, b_shown, table.lower, table.matrix[list(cells)], facts=facts)
-    small = [c for c in cells if labelled[c]]
-    labels = [int(i) for i in np.flatnonzero(labelled)]
-    narrowed = dict(
-        zip(
-            small,
-            intervals(
-                a_shown,
-                b_shown,
-                table.lower,
-                table.matrix[small],
-                table.matrix[labels],
-                (1.0, float(rule.k - 1)),
-                facts=facts,
-            )
-            if small
-            else [],
-            strict=True,
+    labels = table.matrix[[int(i) for i in np.flatnonzero(labelled)]]
+    targets = table.matrix[list(cells)]
+    within = inside(targets, labels)
+    found = reader_intervals(
+        table.matrix[shown], table.values[shown].astype(float), table.lower, targets,
+        [bool(labelled[c]) or within[row] for row, c in enumerate(cells)], labels, (1.0, float(rule.k - 1)),
+        facts=facts,
+    )  # fmt: skip
+    return [
+        Interval(
+            table.keys[cell],
+            low,
+            high,
+            SMALL if labelled[cell] else SECONDARY,
+            float(table.known[cell]),
+            label_low,
+            label_high,
+            float(table.values[cell]),
+            inside_label=within[row] and not labelled[cell],
         )
-    )
-    out = []
-    for cell, (low, high) in zip(cells, plain, strict=True):
-        label_low, label_high = narrowed.get(cell, (None, None))
-        kind = SMALL if cell in narrowed else SECONDARY
-        out.append(
-            Interval(
-                table.keys[cell],
-                low,
-                high,
-                kind,
-                float(table.known[cell]),
-                label_low,
-                label_high,
-                float(table.values[cell]),
-            )
-        )
-    return out
+        for row, (cell, (low, high, label_low, label_high)) in enumerate(zip(cells, found, strict=True))
+    ]
 
 
 def audit(protected: Protected, rule: Rule | None = None) -> list[Interval]:

@@ -71,6 +71,12 @@ class Rule:
         low = max(1.0, float(own), value - self.label_protection)
         return (min(low, value), max(value, min(float(self.k - 1), value + self.label_protection)))
 
+    def inside_label_interval(self, value: float, own: float = 0.0) -> tuple[float, float]:
+        """An "x" count that is part of a figure shown "<k": every reader knows it is 0..k−1 from that label,
+        so its levels are the label's — v ± `label_protection` capped to 0..k−1 (and own)."""
+        low = max(0.0, float(own), value - self.label_protection)
+        return (min(low, value), max(value, min(float(self.k - 1), value + self.label_protection)))
+
     @property
     def label_width(self) -> int:
         """How wide a "<k" cell's interval must stay to a reader who uses every label: k−3 (three possible
