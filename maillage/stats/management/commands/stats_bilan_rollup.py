@@ -1,3 +1,4 @@
+from argparse import ArgumentTypeError
 from datetime import date
 from typing import Any
 
@@ -10,7 +11,7 @@ def _day(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError as error:
-        raise CommandError(f"Not a date (YYYY-MM-DD): {text!r}") from error
+        raise ArgumentTypeError(f"Not a date (YYYY-MM-DD): {text!r}") from error
 
 
 class Command(BaseCommand):
