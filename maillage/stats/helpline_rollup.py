@@ -26,7 +26,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, router, transaction
 from django.utils import timezone
 
 from maillage.stats.versions import UNMAPPED
@@ -327,14 +327,22 @@ def rebuild(first: date | None = None, last: date | None = None) -> tuple[int, i
     return requests, calls
 
 
+def _reading() -> Any:
+    """The connection reports read from (the replica during a report request when there is one: the roll-up
+    and its triggers are copied there with the journal)."""
+    from maillage.helpline.models import Request
+
+    return connections[router.db_for_read(Request) or DEFAULT_DB_ALIAS]
+
+
 def is_complete() -> bool:
     """True when the roll-up counts every request: rebuilt whole in this time zone, triggers in place."""
-    with connection.cursor() as cursor:
+    with _reading().cursor() as cursor:
         cursor.execute(f"SELECT complete, zone FROM {STATE_TABLE} WHERE id = 1")
         row = cursor.fetchone()
         if not row or not row[0] or row[1] != _zone() or timezone.get_current_timezone_name() != _zone():
             return False
-        return _has_triggers(cursor, connection.vendor)
+        return _has_triggers(cursor, cursor.db.vendor)
 
 
 def first_day(ids: list[int]) -> date | None:
@@ -344,7 +352,7 @@ def first_day(ids: list[int]) -> date | None:
     from the oldest, so every day from this one on is still whole)."""
     if not ids:
         return None
-    with connection.cursor() as cursor:
+    with _reading().cursor() as cursor:
         cursor.execute(f"SELECT min(started_at) FROM {SOURCE} WHERE organisation_id IN ({_in(ids)})", ids)
         earliest = cursor.fetchone()[0]
     if earliest is None:
@@ -364,7 +372,7 @@ def request_rows(ids: list[int], first: date, last: date) -> list[tuple[int, int
     """(category id, requests, first requests) over the days first..last of these organisations."""
     if not ids:
         return []
-    with connection.cursor() as cursor:
+    with _reading().cursor() as cursor:
         cursor.execute(
             f"SELECT category_id, sum(requests), sum(first_requests) FROM {REQUESTS_TABLE} "
             f"WHERE organisation_id IN ({_in(ids)}) AND day >= %s AND day <= %s GROUP BY category_id "
@@ -378,7 +386,7 @@ def call_sets(ids: list[int], first: date, last: date) -> list[tuple[tuple[int, 
     """(the category ids of a call, calls) over the days first..last of these organisations."""
     if not ids:
         return []
-    with connection.cursor() as cursor:
+    with _reading().cursor() as cursor:
         cursor.execute(
             f"SELECT categories, sum(calls) FROM {CALLS_TABLE} "
             f"WHERE organisation_id IN ({_in(ids)}) AND day >= %s AND day <= %s GROUP BY categories "
