@@ -1,6 +1,7 @@
 """Property: after protect(), no shown count is 1..k−1 and every hidden cell's feasible interval, worked out by
-LP from what is published alone, contains its protection interval on both sides: the reader's max ≥ v + p and
-min ≤ v − p (capped at 0 or the reader's own part), and a "<5" cell keeps its label's levels."""
+LP from what is published and what every "<5" means, contains its protection interval on both sides: the
+reader's max ≥ v + p and min ≤ v − p (capped at 0 or the reader's own part), and a "<5" cell keeps its label's
+levels."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from maillage.stats.disclosure import (
     protect,
     protect_figures,
 )
+from tests.stats.test_disclosure_labels import reader_interval
 
 RULE = Rule(k=5)
 counts = st.one_of(st.just(0), st.integers(1, 4), st.integers(5, 40))
@@ -50,6 +52,7 @@ def _members(protected: disclosure.Protected, key: tuple[str, ...]) -> list[tupl
 @given(tables(), st.booleans())
 def test_every_hidden_cell_keeps_its_protection_interval(table, with_known) -> None:
     cells, known = table
+    cells_by_key = dict(cells)
     known = known if with_known else {}
     try:
         protected = protect(cells, dims=["r", "c"], rule=RULE, known=known or None, family="property")
@@ -92,6 +95,20 @@ def test_every_hidden_cell_keeps_its_protection_interval(table, with_known) -> N
             assert interval.label_lower <= low + 1e-6, interval
             assert interval.label_upper >= high - 1e-6, interval
     assert all(interval.holds(RULE) for interval in cells), cells
+    # The same, by an LP of the labels test's own (not the engine's): every "x" against a reader who has every
+    # printed figure, knows what every "<5" means and their own part — ±p on both sides, or inside a "<5"
+    # figure (which caps it at 4) the label's levels.
+    labelled = [set(members) for members, printed in figures if printed == RULE.small_label]
+    for key, (members, printed) in zip(protected.cells(), figures, strict=True):
+        if printed != "x" or key in guarded:
+            continue
+        true = sum(cells_by_key.get(base, 0) for base in members)
+        own = sum(known.get(base, 0) for base in members)
+        low, high = reader_interval(figures, members, RULE, own=known)
+        within = any(set(members) <= label for label in labelled)
+        need = RULE.inside_label_interval(true, own) if within else RULE.protection_interval(true, own)
+        assert low <= need[0] + 1e-6, (key, true, low, high)
+        assert high >= need[1] - 1e-6, (key, true, low, high)
     assert all(interval.upper >= 1 for interval in intervals[len(hidden) :]), intervals[len(hidden) :]
     for category, zeros in protected.guards:  # shown as "x" like any hidden count, never as a zero
         assert protected.hidden(category)
