@@ -6,24 +6,16 @@ import datetime
 
 import pytest
 from django.db import IntegrityError, connection, transaction
-from django.db.migrations.executor import MigrationExecutor
 
 from maillage.casework.models import FollowUp, Request
 from maillage.core import partitions
 from tests.casework.factories import FollowUpFactory, RequestFactory
+from tests.partitioning import migrate_in_this_transaction
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="partitions are PostgreSQL's")
 
 PLAIN = [("casework", "0008_import_runs_always_end")]
 PARTITIONED = [("casework", "0009_followups_partitioned_by_year")]
-
-
-def _migrate(target: list[tuple[str, str]]) -> None:
-    with connection.cursor() as cursor:  # the rows' deferred key checks first: ALTER TABLE refuses pending ones
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(target)
 
 
 def _rows() -> tuple[list, list]:
@@ -42,7 +34,7 @@ def _partitioned() -> bool:
 def test_the_rows_move_to_partitions_and_back(casework_schemes) -> None:
     RequestFactory(follow_up__date=datetime.date(2019, 5, 1))
     start = _rows()
-    _migrate(PLAIN)
+    migrate_in_this_transaction(PLAIN)
     try:
         assert not _partitioned()
         assert _rows() == start
@@ -52,7 +44,7 @@ def test_the_rows_move_to_partitions_and_back(casework_schemes) -> None:
         with pytest.raises(IntegrityError), transaction.atomic():  # a unique index again while plain
             FollowUpFactory(case_file=stale.follow_up.case_file, source_id="S1")
         before = _rows()
-        _migrate(PARTITIONED)
+        migrate_in_this_transaction(PARTITIONED)
         assert _partitioned()
         moved = _rows()
         assert moved[0] == before[0]
@@ -61,5 +53,5 @@ def test_the_rows_move_to_partitions_and_back(casework_schemes) -> None:
         with pytest.raises(IntegrityError), transaction.atomic():  # the identifier is still unique
             FollowUpFactory(case_file=stale.follow_up.case_file, source_id="S1")
     finally:
-        _migrate(PARTITIONED)
+        migrate_in_this_transaction(PARTITIONED)
     assert _partitioned()

@@ -18,6 +18,7 @@ from maillage.core import partitions
 from maillage.core.partitions import CASEWORK
 from tests.casework.factories import FollowUpFactory, RequestFactory
 from tests.conftest import client_for
+from tests.partitioning import flush_deferred_checks
 
 postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="partitions are PostgreSQL's")
 
@@ -38,11 +39,6 @@ def _detach_last_year() -> None:
     with connection.cursor() as cursor:
         for table in reversed(CASEWORK.tables):
             cursor.execute(f'ALTER TABLE "{table}" DETACH PARTITION "{table}_y{LAST_YEAR}"')
-
-
-def _flush_deferred_checks() -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 @postgres_only
@@ -73,7 +69,7 @@ def test_a_follow_up_whose_date_is_corrected_moves_partition_with_its_requests(c
     follow_up = request.follow_up
     assert _partition_of("casework_request", request.pk) == f"casework_request_y{LAST_YEAR}"
     FollowUp.objects.filter(pk=follow_up.pk).update(date=datetime.date(LAST_YEAR - 1, 12, 31))
-    _flush_deferred_checks()
+    flush_deferred_checks()
     assert Request.objects.get(pk=request.pk).date == datetime.date(LAST_YEAR - 1, 12, 31)
     assert _partition_of("casework_followup", follow_up.pk) == f"casework_followup_y{LAST_YEAR - 1}"
     assert _partition_of("casework_request", request.pk) == f"casework_request_y{LAST_YEAR - 1}"
@@ -160,7 +156,7 @@ def test_the_command_creates_and_detaches_the_follow_ups_years_too(casework_sche
     from django.core.management import call_command
 
     old = FollowUpFactory(date=datetime.date(LAST_YEAR, 3, 1))
-    _flush_deferred_checks()
+    flush_deferred_checks()
     call_command("partitions", ahead=2, retention_years=1)
     out = capsys.readouterr().out
     assert f"casework_followup_y{LAST_YEAR + 3}" in out

@@ -6,25 +6,17 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from maillage.helpline import partitions
 from maillage.helpline.models import Call, Callback, Request
 from tests.helpline.factories import log
+from tests.partitioning import migrate_in_this_transaction
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="partitions are PostgreSQL's")
 
 PLAIN = [("helpline", "0009_request_unmet_index")]
 PARTITIONED = [("helpline", "0010_journal_partitioned_by_year")]
-
-
-def _migrate(target: list[tuple[str, str]]) -> None:
-    with connection.cursor() as cursor:  # the rows' deferred key checks first: ALTER TABLE refuses pending ones
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(target)
 
 
 def _rows() -> tuple[list, list, list]:
@@ -47,7 +39,7 @@ def test_the_rows_move_to_partitions_and_back(responder, themes) -> None:
     log(responder, {"category": "INCOME.DEBT", "action": "callback"})
     log(responder, at=timezone.now() - timedelta(days=800))
     start = _rows()
-    _migrate(PLAIN)
+    migrate_in_this_transaction(PLAIN)
     try:
         assert not _partitioned()
         before = _rows()
@@ -57,7 +49,7 @@ def test_the_rows_move_to_partitions_and_back(responder, themes) -> None:
             responder, {"category": "INCOME.DEBT", "action": "callback"}, at=timezone.now() - timedelta(days=2000)
         )
         Request.objects.filter(call=old).update(started_at=old.started_at + timedelta(seconds=1))
-        _migrate(PARTITIONED)
+        migrate_in_this_transaction(PARTITIONED)
         assert _partitioned()
         moved = _rows()
         assert set(before[0]) < set(moved[0])
@@ -67,5 +59,5 @@ def test_the_rows_move_to_partitions_and_back(responder, themes) -> None:
         # New ids continue after the moved ones.
         assert log(responder).pk > max(pk for pk, _ in moved[0])
     finally:
-        _migrate(PARTITIONED)
+        migrate_in_this_transaction(PARTITIONED)
     assert _partitioned()

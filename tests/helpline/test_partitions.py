@@ -14,6 +14,7 @@ from maillage.core.backup import postgres_fingerprints
 from maillage.helpline import partitions, services
 from maillage.helpline.models import Call, Callback, Request
 from tests.helpline.factories import call_data, log
+from tests.partitioning import flush_deferred_checks
 
 postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="partitions are PostgreSQL's")
 
@@ -31,12 +32,6 @@ def _partition_of(table: str, pk: int) -> str:
 def _attached(table: str) -> set[str]:
     with connection.cursor() as cursor:
         return {p.name for p in partitions.partitions(cursor, table)}
-
-
-def _flush_deferred_checks() -> None:
-    # The test's rows are in the same transaction as the DDL: run their deferred key checks first.
-    with connection.cursor() as cursor:
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 @postgres_only
@@ -89,7 +84,7 @@ def _request_checked_now(like: Request, call_id: int, started_at: datetime) -> N
         action=like.action,
         started_at=started_at,
     )
-    _flush_deferred_checks()
+    flush_deferred_checks()
 
 
 @postgres_only
@@ -124,7 +119,7 @@ def test_correcting_a_call_start_moves_its_requests_and_callback_along(responder
     services.update_call(
         responder, call, call_data({"category": "INCOME.DEBT", "action": "callback"}, started_at=earlier)
     )
-    _flush_deferred_checks()
+    flush_deferred_checks()
     request = Request.objects.get(call=call)
     assert (Call.objects.get(pk=call.pk).started_at, request.started_at) == (earlier, earlier)
     assert _partition_of("helpline_call", call.pk) != f"helpline_call_y{_this_year()}"
@@ -153,7 +148,7 @@ def test_retention_detaches_old_years_and_keeps_their_rows(responder, themes) ->
     year = _this_year()
     old = log(responder, at=partitions.year_start(year) - timedelta(days=30))
     kept = log(responder)
-    _flush_deferred_checks()
+    flush_deferred_checks()
     before = {t: {p.name for p in _partitions_before(t, year)} for t in partitions.PARTITIONED}
     call_command("helpline_partitions", retention_years=1)
     call_command("helpline_partitions", retention_years=1)  # idempotent: nothing more to detach
@@ -173,7 +168,7 @@ def test_retention_refuses_while_a_callback_refers_to_an_old_request(responder, 
     log(
         responder, {"category": "INCOME.DEBT", "action": "callback"}, at=partitions.year_start(year) - timedelta(days=9)
     )
-    _flush_deferred_checks()
+    flush_deferred_checks()
     attached = {t: _attached(t) for t in partitions.PARTITIONED}
     with pytest.raises(CommandError, match=rf"helpline_request_y{year - 1}: 1 callback\(s\) still refer"):
         call_command("helpline_partitions", retention_years=1)
