@@ -208,4 +208,6 @@ def test_a_shared_view_keeps_its_x_out_of_reach_of_the_labels_beside_it() -> Non
     for cells, state in printed:
         if state == "x":
             low, high = reader_interval(printed, cells, rule, own={"d": 1})
-            assert high - low >= rule.p - 1e-6, (cells, low, high)
+            needed = rule.protection_interval(sum(counts[(cell,)] for cell in cells), own=int(cells == ["d"]))
+            assert low <= needed[0] + 1e-6, (cells, (low, high), needed)
+            assert high >= needed[1] - 1e-6, (cells, (low, high), needed)
