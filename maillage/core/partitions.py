@@ -187,8 +187,14 @@ def refusal(spec: PartitionedSet, moment: Moment) -> str | None:
 
 
 def is_missing_partition(error: BaseException) -> bool:
-    """PostgreSQL's refusal of a row whose partition key falls in no partition (a check violation)."""
-    return getattr(error.__cause__, "sqlstate", None) == "23514" and "no partition of relation" in str(error)
+    """PostgreSQL's refusal of a row whose partition key falls in no partition: a check violation that names
+    no constraint (a CHECK constraint's names it). Read from the error's fields, not its text, which the
+    server may write in French or Dutch (lc_messages)."""
+    cause = error.__cause__
+    if getattr(cause, "sqlstate", None) != "23514":
+        return False
+    diagnostics = getattr(cause, "diag", None)
+    return diagnostics is not None and not diagnostics.constraint_name
 
 
 def detach_before(cursor: Any, spec: PartitionedSet, cutoff: Moment) -> list[str]:

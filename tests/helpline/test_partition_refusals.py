@@ -78,3 +78,23 @@ def test_an_import_row_of_that_year_is_a_line_and_nothing_is_imported(staff_clie
     assert run.status == JournalImport.Status.FAILED
     assert run.errors == [{"line": 3, "column": "started_at", "message": _refused(YEAR)}]
     assert (Call.objects.count(), Request.objects.count()) == (0, 0)
+
+
+def test_a_check_violation_is_not_taken_for_a_missing_partition() -> None:
+    from django.db import IntegrityError, transaction
+
+    def refusal_of(statement: str) -> IntegrityError:
+        with pytest.raises(IntegrityError) as raised, transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(statement)
+        return raised.value
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL lc_messages TO 'C'")
+        cursor.execute("CREATE TEMPORARY TABLE checked (n integer CONSTRAINT n_positive CHECK (n > 0))")
+        cursor.execute("CREATE TEMPORARY TABLE yearly (n integer) PARTITION BY RANGE (n)")
+    # A CHECK constraint's violation has the same SQL state (23514) but names its constraint: not a partition.
+    assert not partitions.is_missing_partition(refusal_of("INSERT INTO checked VALUES (-1)"))
+    # No partition at all: the state and no constraint name, read from the error's fields (not its English text).
+    missing = refusal_of("INSERT INTO yearly VALUES (2020)")
+    assert "no partition of relation" in str(missing)
+    assert partitions.is_missing_partition(missing)
