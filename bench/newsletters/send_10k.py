@@ -3,15 +3,16 @@
     createdb -h 127.0.0.1 -U postgres maillage_newsletters_bench
     export DATABASE_URL=postgres://postgres@127.0.0.1:5432/maillage_newsletters_bench
     .venv/bin/python manage.py migrate -v0
-    flock /tmp/bench.lock .venv/bin/python bench/newsletters/send_10k.py
+    flock /tmp/bench.lock .venv/bin/python bench/newsletters/send_10k.py --output /tmp/send_10k.md
 
 The SMTP server (aiosmtpd, in this process) counts every accepted copy per address. The sender is the real
 command (`maillage newsletters_send`) in its own process; its resident memory is sampled every 0.2 s.
-Figures are appended to bench/newsletters/RESULTS.md with the load average.
+Figures are printed with the load average and appended to --output (the committed RESULTS.md is updated by hand).
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import signal
 import socket
@@ -43,7 +44,6 @@ from maillage.newsletters.models import (  # noqa: E402
 )
 
 TOTAL = int(os.environ.get("BENCH_SUBSCRIBERS", "10000"))
-RESULTS = Path(__file__).with_name("RESULTS.md")
 
 
 class Inbox:
@@ -127,6 +127,9 @@ def run_sender(edition: Edition, env: dict[str, str], inbox: Inbox, *, kill_at: 
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--output", required=True, type=Path, help="a text file the figures are appended to")
+    output = parser.parse_args().output
     edition = setup()
     inbox = Inbox()
     port = free_port()
@@ -171,7 +174,7 @@ def main() -> None:
         "",
     ]
     print("\n".join(lines))
-    with RESULTS.open("a") as results:
+    with output.open("a") as results:
         results.write("\n".join(lines) + "\n")
     assert twice == 0, "someone received two copies"
     assert skipped == 0, "someone was skipped"

@@ -1,13 +1,15 @@
 """The cost of the disclosure engine per table size: protect() (primary, secondary, LP checks) and audit().
 
 Random sector-like tables (many small counts, some large), rows × columns from 5×5 to 30×12, three seeds each;
-the median time is written to bench/sector/RESULTS.md with the load average. Run by hand, never in CI:
+the median times are printed with the load average, and written to the file given by --output (a file of
+its own: the committed RESULTS.md is updated by hand). Run by hand, never in CI:
 
-    flock /tmp/bench.lock .venv/bin/python bench/sector/audit.py
+    flock /tmp/bench.lock .venv/bin/python bench/sector/audit.py --output /tmp/audit.md
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import random
 import statistics
@@ -26,7 +28,6 @@ from maillage.stats import disclosure  # noqa: E402
 
 SIZES = [(5, 5), (10, 5), (10, 10), (20, 10), (30, 12)]
 SEEDS = (1, 2, 3)
-RESULTS = Path(__file__).with_name("RESULTS.md")
 MARK = "## Suppression audit per table size (bench/sector/audit.py)"
 
 
@@ -48,6 +49,9 @@ def table(rows: int, cols: int, seed: int) -> dict[tuple[str, str], int]:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--output", type=Path, help="write the section to this file (never RESULTS.md itself)")
+    output = parser.parse_args().output
     rule = disclosure.Rule(k=5)
     lines = [
         MARK,
@@ -84,10 +88,9 @@ def main() -> None:
         lines.append(line)
     load = os.getloadavg()
     lines += ["", f"Load average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}.", ""]
-    text = RESULTS.read_text() if RESULTS.exists() else "# Sector benchmarks\n\n"
-    if MARK in text:
-        text = text[: text.index(MARK)].rstrip() + "\n\n"
-    RESULTS.write_text(text + "\n".join(lines))
+    print("\n".join(lines[-2:]))
+    if output:
+        output.write_text("\n".join(lines))
 
 
 if __name__ == "__main__":

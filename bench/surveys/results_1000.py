@@ -1,14 +1,16 @@
 """The results page of a survey with 1,000 answer sheets (and its filtered view), through Django's test client.
 
     export DATABASE_URL=postgres://postgres@127.0.0.1:5432/maillage_newsletters_bench   # migrated
-    flock /tmp/bench.lock .venv/bin/python bench/surveys/results_1000.py
+    flock /tmp/bench.lock .venv/bin/python bench/surveys/results_1000.py --output /tmp/results_1000.md
 
 Eight questions of every kind; the first request draws the charts (kept by their figures), the next ones
-read them from the cache. Figures (median of 10 warm requests, and the cold one) go to RESULTS.md.
+read them from the cache. Figures (median of 10 warm requests, and the cold one) are printed and appended to --output (the committed
+RESULTS.md is updated by hand).
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import os
 import random
@@ -36,7 +38,6 @@ from maillage.surveys import services  # noqa: E402
 from maillage.surveys.models import Kind, Response, Survey  # noqa: E402
 
 ANSWERS = 1000
-RESULTS = Path(__file__).with_name("RESULTS.md")
 
 
 def items(*labels: str) -> list[dict[str, str]]:
@@ -103,6 +104,9 @@ def timed(client: Client, url: str) -> float:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--output", required=True, type=Path, help="a text file the figures are appended to")
+    output = parser.parse_args().output
     settings.ALLOWED_HOSTS = ["*"]
     staff, survey = build()
     client = Client()
@@ -121,7 +125,7 @@ def main() -> None:
         "",
     ]
     print("\n".join(lines))
-    with RESULTS.open("a") as results:
+    with output.open("a") as results:
         results.write("\n".join(lines) + "\n")
 
 
