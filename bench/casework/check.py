@@ -22,6 +22,12 @@ REFERENCES = [
     ("category not in its scheme", "SELECT count(*) FROM casework_request r LEFT JOIN taxonomy_category c ON c.id = r.theme_id WHERE c.id IS NULL"),
     ("person without a commune", "SELECT count(*) FROM casework_person WHERE commune_id IS NULL OR postal_code = ''"),
     ("session without participants", "SELECT count(*) FROM casework_activitysession s WHERE NOT EXISTS (SELECT 1 FROM casework_participation p WHERE p.session_id = s.id)"),
+    # Every value of a dimension appears (a random() evaluated once per statement would fill only one).
+    ("participant sexes missing", "SELECT 4 - count(DISTINCT sex) FROM casework_participation"),
+    ("participant age bands missing", "SELECT 8 - count(DISTINCT age_band) FROM casework_participation"),
+    ("activities without a second theme (none has two)", "SELECT (count(*) = count(DISTINCT activity_id))::int FROM casework_activity_themes"),
+    ("communes missing", "SELECT count(*) FROM core_commune c WHERE NOT EXISTS (SELECT 1 FROM casework_person p WHERE p.commune_id = c.id)"),
+    ("modes missing", "SELECT 6 - count(DISTINCT mode) FROM casework_followup"),
     ("activity worker of another centre", "SELECT count(*) FROM casework_activity_workers w JOIN casework_activity a ON a.id = w.activity_id WHERE NOT EXISTS (SELECT 1 FROM core_membership m WHERE m.user_id = w.user_id AND m.organisation_id = a.organisation_id)"),
 ]  # fmt: skip
 

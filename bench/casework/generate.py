@@ -259,8 +259,8 @@ def _activities(cursor, n_followups: int, centres: list[int], workers: list[int]
     )
     cursor.execute(
         "INSERT INTO casework_activity_themes (activity_id, category_id)"
-        " SELECT DISTINCT a.id, (%(tops)s::bigint[])[1 + floor(random() * %(n)s)::int]"
-        " FROM casework_activity a, generate_series(1, 2) AS k WHERE k = 1 OR random() < 0.5",
+        " SELECT DISTINCT id, (%(tops)s::bigint[])[1 + floor(r2 * %(n)s)::int] FROM (SELECT a.id, k, random() AS r,"
+        " random() AS r2 FROM casework_activity a, generate_series(1, 2) AS k) c WHERE k = 1 OR r < 0.5",
         {"tops": tops, "n": len(tops)},
     )
     cursor.execute(
@@ -278,11 +278,13 @@ def _activities(cursor, n_followups: int, centres: list[int], workers: list[int]
         {"first": FIRST_DAY},
     )
     bands = list(AgeBand.values)
+    # random() in the subquery's output, filtered outside: in a WHERE over a join PostgreSQL would evaluate it
+    # once per row of the small side (pushed down to the unnest, then materialized).
     cursor.execute(
         "INSERT INTO casework_participation (session_id, sex, age_band, count)"
-        " SELECT s.id, x.sex, b.band, 1 + floor(random() * 8)::int FROM casework_activitysession s,"
-        " unnest(ARRAY['f', 'm', 'x', 'u']) AS x (sex), unnest(%(bands)s::text[]) AS b (band)"
-        " WHERE random() < CASE WHEN x.sex IN ('f', 'm') THEN 0.45 ELSE 0.05 END",
+        " SELECT id, sex, band, 1 + floor(r2 * 8)::int FROM (SELECT s.id, x.sex, b.band, random() AS r, random() AS r2"
+        " FROM casework_activitysession s, unnest(ARRAY['f', 'm', 'x', 'u']) AS x (sex),"
+        " unnest(%(bands)s::text[]) AS b (band)) c WHERE r < CASE WHEN sex IN ('f', 'm') THEN 0.45 ELSE 0.05 END",
         {"bands": bands},
     )
 
