@@ -1,7 +1,9 @@
 """Generate a directory at scale on PostgreSQL: N services at 2N locations, with needs, languages, hours.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/maillage_bench_directory \
-        .venv/bin/python bench/directory/generate.py --services 20000
+        .venv/bin/python bench/directory/generate.py --services 20000 [--replace]
+
+An existing directory is emptied only with --replace, and only if this script made all of it.
 """
 
 from __future__ import annotations
@@ -91,12 +93,31 @@ def make_workers(rng: random.Random, services: list, categories: list, communes:
     )
 
 
+def _refuse_unless_ours(replace: bool) -> None:
+    """The directory is emptied only with --replace, and only when every organisation and service in it is one
+    this script made ("Association N" / "Vereniging N")."""
+    ours = {"name_fr__regex": r"^Association [0-9]+$", "name_nl__regex": r"^Vereniging [0-9]+$"}
+    existing = DirectoryOrganisation.objects.count() + Service.objects.count() + Location.objects.count()
+    made_here = DirectoryOrganisation.objects.filter(**ours)
+    foreign = (
+        DirectoryOrganisation.objects.exclude(**ours).count()
+        + Service.objects.exclude(organisation__in=made_here).count()
+        + Location.objects.exclude(organisation__in=made_here).count()
+    )
+    if existing and (foreign or not replace):
+        sys.exit(
+            f"{existing} directory organisations, services and locations already there ({foreign} not made by this script):"
+            " give --replace to empty a directory this script filled, or another database"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--services", type=int, default=20000)
     parser.add_argument("--seed", type=int, default=4)
     parser.add_argument("--holidays", type=float, default=0.6, help="share of services closed on public holidays")
     parser.add_argument("--workers", type=int, default=20000, help="listed workers (people search)")
+    parser.add_argument("--replace", action="store_true", help="empty a directory this script filled before")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("Run the bench on PostgreSQL (set DATABASE_URL).")
@@ -108,6 +129,7 @@ def main() -> None:
     communes = list(Commune.objects.all())
     postal = list(PostalCode.objects.select_related("commune"))
     with transaction.atomic():
+        _refuse_unless_ours(args.replace)
         Service.objects.all().delete()
         Location.objects.all().delete()
         DirectoryOrganisation.objects.all().delete()

@@ -173,7 +173,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--path", default="/directory/", help="/directory/ (public) or /directory/pro/")
-    parser.add_argument("--port", type=int, default=PORT)
+    parser.add_argument(
+        "--port", type=int, default=PORT, help="where the gunicorn it starts listens (the database: DATABASE_URL)"
+    )
     parser.add_argument(
         "--at", default=DEFAULT_AT, help="Brussels moment the server sees (clock.py); 'now' for the real clock"
     )

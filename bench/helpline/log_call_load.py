@@ -278,7 +278,9 @@ def main() -> None:
     parser.add_argument("--calls-per-client", type=int, default=50)
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--threads", type=int, default=4)
-    parser.add_argument("--port", type=int, default=PORT)
+    parser.add_argument(
+        "--port", type=int, default=PORT, help="where the gunicorn it starts listens (the database: DATABASE_URL)"
+    )
     parser.add_argument(
         "--think", type=float, default=0.0, help="mean pause (s) between a client's calls; 0 = closed loop"
     )

@@ -3,7 +3,8 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/maillage_bench_taxonomy \
         .venv/bin/python bench/taxonomy/run.py [--sizes 45,1000,5000] [--repeat 5]
 
-Creates the test database test_<name>, runs the scenarios, prints a Markdown table and drops it.
+Creates the test database test_<name> (refused if it exists), runs the scenarios, prints a Markdown table and
+drops it.
 """
 
 from __future__ import annotations
@@ -94,7 +95,14 @@ def main() -> None:
     sizes = [int(size) for size in args.sizes.split(",")]
     setup_test_environment()
     old_name = connection.settings_dict["NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    test_name = connection.creation._get_test_db_name()
+    if connection.vendor == "postgresql":  # never drop a database this run did not create
+        with connection._nodb_cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [test_name])
+            exists = cursor.fetchone() is not None
+        if exists:
+            sys.exit(f"database {test_name} already exists: not touched (drop it yourself, or another DATABASE_URL)")
+    connection.creation.create_test_db(verbosity=0, autoclobber=False)
     try:
         results = {size: scenario(size, args.repeat) for size in sizes}
     finally:
