@@ -7,7 +7,8 @@ as a partitioned one (or back) in a migration. What only one module needs (the h
 its request's start, the case-work import identifier's uniqueness) stays in that module's migration code.
 
 Why yearly and why no default partition: see docs/scaling.md. A row dated in a year without a partition
-is refused by PostgreSQL as a whole statement; the imports ask `refusal()` first and the forms' views turn
+is refused by PostgreSQL as a whole statement; the imports ask `refusal()` first (once per year of a file,
+through `RefusalsByYear`) and the forms' views turn
 the refusal into the same clear, translated line next to the date.
 
 SQLite keeps plain tables: nothing here runs there.
@@ -184,6 +185,24 @@ def refusal(spec: PartitionedSet, moment: Moment) -> str | None:
         if not is_partitioned(cursor, spec.tables[0]) or not uncovered(cursor, spec, moment):
             return None
     return refusal_message(spec, moment)
+
+
+class RefusalsByYear:
+    """An import's `refusal()` for its rows: asked of the catalogue once per year of the file, then remembered.
+
+    A file of a million rows spans a handful of years; the answer cannot change while the file is checked
+    (years are created and detached by `maillage partitions`, not by an import).
+    """
+
+    def __init__(self, spec: PartitionedSet) -> None:
+        self.spec = spec
+        self._by_year: dict[int, str | None] = {}
+
+    def __call__(self, moment: Moment) -> str | None:
+        year = self.spec.year_of(moment)
+        if year not in self._by_year:
+            self._by_year[year] = refusal(self.spec, moment)
+        return self._by_year[year]
 
 
 def is_missing_partition(error: BaseException) -> bool:

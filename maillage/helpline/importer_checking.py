@@ -55,8 +55,8 @@ class Lookups:
     now: datetime = field(default_factory=timezone.now)
     # The zone naive starts are read in, found once: looking the current one up cost ~45 µs per call.
     zone: tzinfo = field(default_factory=timezone.get_current_timezone)
-    # Year → why its rows cannot be saved (no partition on PostgreSQL), or None: asked once per year.
-    refusals: dict[int, str | None] = field(default_factory=dict)
+    # Why a start's rows cannot be saved (its year has no partition on PostgreSQL), or None: asked once per year.
+    refusal: partitions.RefusalsByYear = field(default_factory=lambda: partitions.RefusalsByYear(partitions.HELPLINE))
 
     @classmethod
     def for_file(cls) -> Lookups:
@@ -74,12 +74,6 @@ class Lookups:
             if len(self.categories) < MAX_REMEMBERED:
                 self.categories[text] = found
         return found
-
-    def refusal(self, started_at: datetime) -> str | None:
-        year = partitions.HELPLINE.year_of(started_at)
-        if year not in self.refusals:
-            self.refusals[year] = partitions.refusal(partitions.HELPLINE, started_at)
-        return self.refusals[year]
 
     def place(self, code: str) -> PostalLocation | list[str]:
         found = self.places.get(code)

@@ -111,7 +111,7 @@ class RowChecker:
         self.organisation = organisation
         self.actor = actor
         self.case_files: dict[int, CaseFile | None] = {}
-        self.refusals: dict[int, str | None] = {}
+        self.refusal = partitions.RefusalsByYear(partitions.CASEWORK)
         self.categories: dict[tuple[str, str, str], tuple[Category | None, list[str]]] = {}
         self.kind = kind
         # Our field → the column as the file names it (the saved mapping, else the field's code as header).
@@ -296,10 +296,7 @@ class RowChecker:
                 problems.append(f"{self.columns['date']}: {message}")
             if error.message_dict.get("date"):
                 return
-        year = values["date"].year
-        if year not in self.refusals:  # asked once per year of the file
-            self.refusals[year] = partitions.refusal(partitions.CASEWORK, values["date"])
-        if refused := self.refusals[year]:  # a year without partition (PostgreSQL)
+        if refused := self.refusal(values["date"]):  # a year without partition (PostgreSQL)
             problems.append(f"{self.columns['date']}: {refused}")
 
     def _case_file_of(self, person: Person) -> CaseFile | None:
