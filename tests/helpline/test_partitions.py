@@ -132,9 +132,9 @@ def test_correcting_a_call_start_moves_its_requests_and_callback_along(responder
 @pytest.mark.django_db
 def test_the_command_creates_the_coming_years_once(capsys) -> None:
     year = _this_year()
-    call_command("helpline_partitions", ahead=3)
+    call_command("partitions", ahead=3)
     first = capsys.readouterr().out
-    call_command("helpline_partitions", ahead=3)
+    call_command("partitions", ahead=3)
     again = capsys.readouterr().out
     for table in partitions.PARTITIONED:
         assert {f"{table}_y{y}" for y in range(year, year + 4)} <= _attached(table)
@@ -150,8 +150,8 @@ def test_retention_detaches_old_years_and_keeps_their_rows(responder, themes) ->
     kept = log(responder)
     flush_deferred_checks()
     before = {t: {p.name for p in _partitions_before(t, year)} for t in partitions.PARTITIONED}
-    call_command("helpline_partitions", retention_years=1)
-    call_command("helpline_partitions", retention_years=1)  # idempotent: nothing more to detach
+    call_command("partitions", retention_years=1)
+    call_command("partitions", retention_years=1)  # idempotent: nothing more to detach
     assert list(Call.objects.values_list("pk", flat=True)) == [kept.pk]
     for table, names in before.items():
         assert names
@@ -171,7 +171,7 @@ def test_retention_refuses_while_a_callback_refers_to_an_old_request(responder, 
     flush_deferred_checks()
     attached = {t: _attached(t) for t in partitions.PARTITIONED}
     with pytest.raises(CommandError, match=rf"helpline_request_y{year - 1}: 1 callback\(s\) still refer"):
-        call_command("helpline_partitions", retention_years=1)
+        call_command("partitions", retention_years=1)
     assert {t: _attached(t) for t in partitions.PARTITIONED} == attached
 
 
@@ -184,7 +184,7 @@ def test_a_year_without_partition_is_refused_whole_and_named_by_the_check(respon
         Call.objects.filter(pk=call.pk).update(started_at=far)
     assert Call.objects.get(pk=call.pk).started_at == call.started_at
     with pytest.raises(CommandError, match=rf"helpline_call: no partition for {_this_year() + 5}; rows of that year"):
-        call_command("helpline_partitions", ahead=5, check=True)
+        call_command("partitions", ahead=5, check=True)
 
 
 @postgres_only
@@ -202,7 +202,7 @@ def test_the_backup_fingerprints_count_a_partitioned_table_once(responder, theme
 @pytest.mark.django_db
 def test_sqlite_keeps_plain_tables(responder, themes, capsys) -> None:
     call = log(responder, at=timezone.now() - timedelta(days=3000))
-    call_command("helpline_partitions", ahead=2, retention_years=1)
+    call_command("partitions", ahead=2, retention_years=1)
     assert "SQLite keeps plain tables" in capsys.readouterr().out
     assert Call.objects.filter(pk=call.pk).exists()
     with connection.cursor() as cursor:

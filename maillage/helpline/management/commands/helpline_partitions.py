@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from maillage.helpline.management.commands.partitions import Command as PartitionsCommand
+from maillage.core.management.commands.partitions import Command as PartitionsCommand
 
 
 class Command(PartitionsCommand):

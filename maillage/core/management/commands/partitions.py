@@ -1,7 +1,7 @@
 """Keep every partitioned table's yearly partitions: create the coming years, detach those past retention.
 
 The tables are those of maillage/core/partitions.py (the helpline journal, the case-work follow-ups and their
-requests); the command lives here because the helpline was partitioned first. Scheduled daily (idempotent).
+requests), hence a core command; `helpline_partitions` is its former name. Scheduled daily (idempotent).
 Retention is off unless MAILLAGE_PARTITION_RETENTION_YEARS (or --retention-years) says how many whole years
 to keep attached; older years are detached, never dropped. MAILLAGE_HELPLINE_PARTITION_RETENTION_YEARS, the
 helpline's setting before, still applies to the helpline journal when set.
