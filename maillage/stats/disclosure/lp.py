@@ -15,6 +15,11 @@ import numpy as np
 from scipy import sparse
 from scipy.optimize import linprog
 
+try:  # SciPy's own binding of HiGHS, the solver `linprog(method="highs")` drives
+    from scipy.optimize._highspy import _core as _highs
+except ImportError:  # pragma: no cover - another SciPy: every bound through linprog
+    _highs = None
+
 
 class InconsistentFigures(ValueError):  # noqa: N818 (the name says what happened)
     """The published figures contradict each other (a bug upstream: they do not add up)."""
@@ -44,12 +49,15 @@ def intervals(
         a_ub = facts[0].tocsr() if a_ub is None else sparse.vstack([a_ub, facts[0]]).tocsr()
         b_ub = np.asarray(facts[1], dtype=float) if b_ub is None else np.concatenate([b_ub, facts[1]])
     out: list[tuple[float, float]] = []
+    model = _Model(n, a_eq, b_eq, a_ub, b_ub, bounds) if targets.shape[0] else None
+    targets = targets.tocsr()
     for row in range(targets.shape[0]):
+        assert model is not None
         objective = np.zeros(n)
-        target = targets.getrow(row)
-        objective[target.indices] = target.data
-        low = _solve(objective, a_eq, b_eq, a_ub, b_ub, bounds)
-        high = _solve(-objective, a_eq, b_eq, a_ub, b_ub, bounds)
+        start, end = targets.indptr[row], targets.indptr[row + 1]
+        objective[targets.indices[start:end]] = targets.data[start:end]
+        low = model.minimum(objective)
+        high = model.minimum(-objective)
         out.append((low, -high if math.isfinite(high) else math.inf))
     return out
 
@@ -111,6 +119,70 @@ def could_hold(
     knows everything `intervals` lets them use: False means they can prove the sum is zero."""
     found = intervals(shown, shown_values, lower, targets, labelled, label_range, facts)
     return [high >= 1 - 1e-6 for _low, high in found]
+
+
+class _Model:
+    """One reader's constraints, loaded into HiGHS once; each bound then only changes the objective, and HiGHS
+    starts from the last basis. `linprog` checks its inputs, sets its options and loads the whole model again
+    for each of the two bounds of every hidden cell: on a page, that set-up was most of the audits' time.
+    Any answer other than an optimum or "unbounded" is asked again through `linprog` (the reference path)."""
+
+    def __init__(
+        self,
+        n: int,
+        a_eq: sparse.csr_matrix | None,
+        b_eq: np.ndarray | None,
+        a_ub: sparse.csr_matrix | None,
+        b_ub: np.ndarray | None,
+        bounds: Sequence[tuple[float, float | None]],
+    ) -> None:
+        self.n = n
+        self.problem = (a_eq, b_eq, a_ub, b_ub, bounds)
+        self.highs = None
+        if _highs is None or n == 0:
+            return
+        blocks, lower, upper = [], [], []
+        if a_ub is not None and b_ub is not None:  # as linprog: the inequalities first, then the equalities
+            blocks.append(a_ub)
+            lower.append(np.full(a_ub.shape[0], -_highs.kHighsInf))
+            upper.append(np.asarray(b_ub, dtype=float))
+        if a_eq is not None and b_eq is not None:
+            blocks.append(a_eq)
+            lower.append(np.asarray(b_eq, dtype=float))
+            upper.append(np.asarray(b_eq, dtype=float))
+        matrix = sparse.csc_matrix(sparse.vstack(blocks)) if blocks else sparse.csc_matrix((0, n))
+        lp = _highs.HighsLp()
+        lp.num_col_ = n
+        lp.num_row_ = matrix.shape[0]
+        lp.col_cost_ = np.zeros(n)
+        lp.col_lower_ = np.array([low for low, _high in bounds], dtype=float)
+        lp.col_upper_ = np.array([_highs.kHighsInf if high is None else high for _low, high in bounds], dtype=float)
+        lp.row_lower_ = np.concatenate(lower) if lower else np.zeros(0)
+        lp.row_upper_ = np.concatenate(upper) if upper else np.zeros(0)
+        lp.a_matrix_.format_ = _highs.MatrixFormat.kColwise
+        lp.a_matrix_.num_col_ = n
+        lp.a_matrix_.num_row_ = matrix.shape[0]
+        lp.a_matrix_.start_ = matrix.indptr
+        lp.a_matrix_.index_ = matrix.indices
+        lp.a_matrix_.value_ = matrix.data.astype(float)
+        highs = _highs._Highs()
+        highs.setOptionValue("output_flag", False)
+        highs.setOptionValue("simplex_strategy", 1)  # dual simplex, as linprog
+        if highs.passModel(lp) != _highs.HighsStatus.kError:
+            self.highs = highs
+            self.columns = np.arange(n, dtype=np.int32)
+
+    def minimum(self, objective: np.ndarray) -> float:
+        highs = self.highs
+        if highs is not None:
+            highs.changeColsCost(self.n, self.columns, objective.astype(float))
+            if highs.run() != _highs.HighsStatus.kError:
+                status = highs.getModelStatus()
+                if status == _highs.HighsModelStatus.kOptimal:
+                    return float(highs.getInfo().objective_function_value)
+                if status == _highs.HighsModelStatus.kUnbounded:
+                    return -math.inf
+        return _solve(objective, *self.problem)
 
 
 def _solve(
