@@ -35,7 +35,7 @@ from maillage.helpline.models import (
     LineLanguage,
     Urgency,
 )
-from maillage.helpline.services.calls import DEFAULT_CALLBACK_DELAY, MAX_DURATION_MINUTES, CleanCall, CleanRequest
+from maillage.helpline.services.calls import DEFAULT_CALLBACK_DELAY, CleanCall, CleanRequest, check_duration
 from maillage.helpline.services.categories import find_category
 from maillage.taxonomy.models import Category, SchemeVersion
 from maillage.taxonomy.queries import published_version
@@ -154,18 +154,7 @@ def check_call(
         errors["started_at"] = [_("The call cannot start in the future.")]
     elif refused := lookups.refusal(started_at):
         errors["started_at"] = [refused]
-    raw_duration = values["duration_minutes"]
-    duration: int | None = None
-    try:
-        duration = int(raw_duration) if raw_duration != "" else None
-    except ValueError:
-        errors["duration_minutes"] = [_("The duration is a whole number of minutes.")]
-    if duration is None and "duration_minutes" not in errors:
-        errors["duration_minutes"] = [_("Give the duration of the call in minutes.")]
-    elif duration is not None and duration < 0:
-        errors["duration_minutes"] = [_("A duration cannot be negative (%(value)s minutes).") % {"value": duration}]
-    elif duration is not None and duration > MAX_DURATION_MINUTES:
-        errors["duration_minutes"] = [_("A call lasts at most %(max)s minutes.") % {"max": MAX_DURATION_MINUTES}]
+    duration = check_duration(values["duration_minutes"], errors)
     language = _choice(values["language"], LANGUAGES, "language", errors)
     caller_sex = _choice(values["caller_sex"] or CallerSex.UNKNOWN, SEXES, "caller_sex", errors)
     caller_type = _choice(values["caller_type"], TYPES, "caller_type", errors)

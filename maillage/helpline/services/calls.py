@@ -71,6 +71,25 @@ class CleanCall:
     reference: Any = None
 
 
+def check_duration(raw: Any, errors: dict[str, list[str]]) -> int | None:
+    """A call's duration in whole minutes (the form's and the journal import's rule), or None with the reason
+    under "duration_minutes" in errors."""
+    try:
+        duration = int(raw) if raw not in (None, "") else None
+    except (TypeError, ValueError):
+        errors["duration_minutes"] = [_("The duration is a whole number of minutes.")]
+        return None
+    if duration is None:
+        errors["duration_minutes"] = [_("Give the duration of the call in minutes.")]
+    elif duration < 0:
+        errors["duration_minutes"] = [_("A duration cannot be negative (%(value)s minutes).") % {"value": duration}]
+    elif duration > MAX_DURATION_MINUTES:
+        errors["duration_minutes"] = [_("A call lasts at most %(max)s minutes.") % {"max": MAX_DURATION_MINUTES}]
+    else:
+        return duration
+    return None
+
+
 def _choice(
     data: Mapping[str, Any],
     key: str,
@@ -103,19 +122,7 @@ def clean_call_data(organisation: Organisation, data: Mapping[str, Any], *, requ
         started_at = timezone.now()
     elif started_at > timezone.now() + timedelta(minutes=5):
         errors["started_at"] = [_("The call cannot start in the future.")]
-    raw_duration: Any = data.get("duration_minutes")
-    duration: int | None = None
-    try:
-        duration = int(raw_duration) if raw_duration not in (None, "") else None
-    except (TypeError, ValueError):
-        duration = None
-        errors["duration_minutes"] = [_("The duration is a whole number of minutes.")]
-    if duration is None and "duration_minutes" not in errors:
-        errors["duration_minutes"] = [_("Give the duration of the call in minutes.")]
-    elif duration is not None and duration < 0:
-        errors["duration_minutes"] = [_("A duration cannot be negative (%(value)s minutes).") % {"value": duration}]
-    elif duration is not None and duration > MAX_DURATION_MINUTES:
-        errors["duration_minutes"] = [_("A call lasts at most %(max)s minutes.") % {"max": MAX_DURATION_MINUTES}]
+    duration = check_duration(data.get("duration_minutes"), errors)
     language = _choice(data, "language", LineLanguage.values, errors)
     caller_sex = _choice(data, "caller_sex", CallerSex.values, errors, default=CallerSex.UNKNOWN)
     caller_type = _choice(data, "caller_type", CallerType.values, errors)
