@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
+from maillage.core.partitions import PartitionedSet
+
 
 def flush_deferred_checks() -> None:
     """Run the test rows' deferred key checks now: ALTER TABLE refuses a table with checks still pending."""
@@ -18,3 +20,25 @@ def migrate_in_this_transaction(target: list[tuple[str, str]]) -> None:
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
     executor.migrate(target)
+
+
+def partition_of(table: str, pk: int) -> str:
+    """The partition a row landed in."""
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT tableoid::regclass::text FROM "{table}" WHERE id = %s', [pk])
+        return cursor.fetchone()[0]
+
+
+def detach_year(spec: PartitionedSet, year: int) -> None:
+    """Detach a year of every table of the set (children first); the test's rollback attaches it again."""
+    with connection.cursor() as cursor:
+        for table in reversed(spec.tables):
+            cursor.execute(f'ALTER TABLE "{table}" DETACH PARTITION "{table}_y{year}"')
+
+
+def refused(year: int) -> str:
+    """The English line refusing a row dated in a year without partition (forms and imports alike)."""
+    return (
+        f"Nothing dated in {year} can be saved: that year is not open in the database (archived, or not "
+        "prepared yet). Ask an administrator to run `maillage partitions`."
+    )

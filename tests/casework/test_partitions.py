@@ -18,27 +18,12 @@ from maillage.core import partitions
 from maillage.core.partitions import CASEWORK
 from tests.casework.factories import FollowUpFactory, RequestFactory
 from tests.conftest import client_for
-from tests.partitioning import flush_deferred_checks
+from tests.partitioning import detach_year, flush_deferred_checks, partition_of, refused
 
 postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="partitions are PostgreSQL's")
 
 LAST_YEAR = partitions.this_year() - 1
-REFUSED = (
-    f"Nothing dated in {LAST_YEAR} can be saved: that year is not open in the database (archived, or not "
-    "prepared yet). Ask an administrator to run `maillage partitions`."
-)
-
-
-def _partition_of(table: str, pk: int) -> str:
-    with connection.cursor() as cursor:
-        cursor.execute(f'SELECT tableoid::regclass::text FROM "{table}" WHERE id = %s', [pk])
-        return cursor.fetchone()[0]
-
-
-def _detach_last_year() -> None:
-    with connection.cursor() as cursor:
-        for table in reversed(CASEWORK.tables):
-            cursor.execute(f'ALTER TABLE "{table}" DETACH PARTITION "{table}_y{LAST_YEAR}"')
+REFUSED = refused(LAST_YEAR)
 
 
 @postgres_only
@@ -67,12 +52,12 @@ def test_follow_ups_and_requests_are_partitioned_by_date_with_every_index_kept()
 def test_a_follow_up_whose_date_is_corrected_moves_partition_with_its_requests(casework_schemes) -> None:
     request = RequestFactory(follow_up__date=datetime.date(LAST_YEAR, 6, 1))
     follow_up = request.follow_up
-    assert _partition_of("casework_request", request.pk) == f"casework_request_y{LAST_YEAR}"
+    assert partition_of("casework_request", request.pk) == f"casework_request_y{LAST_YEAR}"
     FollowUp.objects.filter(pk=follow_up.pk).update(date=datetime.date(LAST_YEAR - 1, 12, 31))
     flush_deferred_checks()
     assert Request.objects.get(pk=request.pk).date == datetime.date(LAST_YEAR - 1, 12, 31)
-    assert _partition_of("casework_followup", follow_up.pk) == f"casework_followup_y{LAST_YEAR - 1}"
-    assert _partition_of("casework_request", request.pk) == f"casework_request_y{LAST_YEAR - 1}"
+    assert partition_of("casework_followup", follow_up.pk) == f"casework_followup_y{LAST_YEAR - 1}"
+    assert partition_of("casework_request", request.pk) == f"casework_request_y{LAST_YEAR - 1}"
     # Grouped by follow-up (every column, the key being (id, date) in the database).
     assert FollowUp.objects.annotate(n=Count("requests")).get(pk=follow_up.pk).n == 1
 
@@ -90,7 +75,7 @@ def test_an_import_identifier_stays_unique_in_a_centre_across_years(casework_sch
 
 @postgres_only
 def test_a_follow_up_dated_in_a_year_without_partition_is_refused_next_to_its_date(case_file, worker) -> None:
-    _detach_last_year()
+    detach_year(CASEWORK, LAST_YEAR)
     response = client_for(worker).post(
         reverse("casework:followup_create", args=[case_file.pk]),
         {
@@ -117,7 +102,7 @@ def test_an_import_row_dated_in_a_year_without_partition_is_a_line_and_nothing_i
         client.post(reverse("casework:import"), {"kind": kind, "file": SimpleUploadedFile("f.csv", content.encode())})
 
     upload("persons", "source_id,opened_on\nA1,2020-01-10\n")
-    _detach_last_year()
+    detach_year(CASEWORK, LAST_YEAR)
     upload(
         "followups",
         "source_id,person_source_id,date,mode,theme\n"

@@ -15,35 +15,23 @@ from django.utils import translation
 from maillage.core import partitions
 from maillage.core.management.commands.partitions import Command as PartitionsCommand
 from maillage.core.partitions import CASEWORK, HELPLINE, RefusalsByYear
+from tests.partitioning import detach_year, refused
 
 postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="partitions are PostgreSQL's")
 
 YEAR = partitions.this_year() - 2
 
 
-def _detach(spec: partitions.PartitionedSet, year: int) -> None:
-    with connection.cursor() as cursor:
-        for table in reversed(spec.tables):
-            cursor.execute(f'ALTER TABLE "{table}" DETACH PARTITION "{table}_y{year}"')
-
-
-def _refused(year: int) -> str:
-    return (
-        f"Nothing dated in {year} can be saved: that year is not open in the database (archived, or not "
-        "prepared yet). Ask an administrator to run `maillage partitions`."
-    )
-
-
 @postgres_only
 @pytest.mark.django_db
 def test_refusals_ask_the_catalogue_once_per_year_of_the_file(django_assert_num_queries) -> None:
-    _detach(CASEWORK, YEAR)
+    detach_year(CASEWORK, YEAR)
     refusal = RefusalsByYear(CASEWORK)
     with translation.override("en"):
-        assert refusal(date(YEAR, 3, 1)) == _refused(YEAR)
+        assert refusal(date(YEAR, 3, 1)) == refused(YEAR)
         assert refusal(date(YEAR + 1, 3, 1)) is None
         with django_assert_num_queries(0):  # both years known: the rest of the file costs no query
-            assert refusal(date(YEAR, 11, 30)) == _refused(YEAR)
+            assert refusal(date(YEAR, 11, 30)) == refused(YEAR)
             assert refusal(date(YEAR + 1, 1, 1)) is None
 
 
@@ -51,11 +39,11 @@ def test_refusals_ask_the_catalogue_once_per_year_of_the_file(django_assert_num_
 @pytest.mark.django_db
 def test_a_start_belongs_to_its_local_year() -> None:
     """Half past midnight on New Year's Day, local time, is still the previous year in UTC: the local year counts."""
-    _detach(HELPLINE, YEAR)
+    detach_year(HELPLINE, YEAR)
     new_year = HELPLINE.year_start(YEAR + 1).astimezone(UTC)  # as an import may read a start: in UTC
     refusal = RefusalsByYear(HELPLINE)
     with translation.override("en"):
-        assert refusal(new_year - timedelta(minutes=30)) == _refused(YEAR)
+        assert refusal(new_year - timedelta(minutes=30)) == refused(YEAR)
         assert refusal(new_year + timedelta(minutes=30)) is None
 
 

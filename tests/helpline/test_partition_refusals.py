@@ -18,6 +18,7 @@ from maillage.core.partitions import HELPLINE
 from maillage.helpline.models import Call, JournalImport, Request
 from tests.helpline.test_import import HEADER
 from tests.helpline.test_views import _post_data
+from tests.partitioning import detach_year, refused
 
 pytestmark = [
     pytest.mark.django_db,
@@ -27,32 +28,19 @@ pytestmark = [
 YEAR = partitions.this_year() - 2
 
 
-def _refused(year: int) -> str:
-    return (
-        f"Nothing dated in {year} can be saved: that year is not open in the database (archived, or not "
-        "prepared yet). Ask an administrator to run `maillage partitions`."
-    )
-
-
-def _detach(year: int) -> None:
-    with connection.cursor() as cursor:
-        for table in reversed(HELPLINE.tables):
-            cursor.execute(f'ALTER TABLE "{table}" DETACH PARTITION "{table}_y{year}"')
-
-
 def test_the_call_form_says_so_next_to_the_start(responder_client, responder, themes) -> None:
-    _detach(YEAR)
+    detach_year(HELPLINE, YEAR)
     responder.language = "en"
     responder.save()
     with translation.override("en"):
         response = responder_client.post(reverse("helpline:call_new"), _post_data(started_at=f"{YEAR}-03-04T10:00"))
     assert response.status_code == 200
-    assert response.context["form"].errors["started_at"] == [_refused(YEAR)]
+    assert response.context["form"].errors["started_at"] == [refused(YEAR)]
     assert Call.objects.count() == 0
 
 
 def test_the_message_is_translated(themes) -> None:
-    _detach(YEAR)
+    detach_year(HELPLINE, YEAR)
     moment = HELPLINE.year_start(YEAR) + timedelta(days=40)
     with translation.override("fr"):
         french = partitions.refusal(HELPLINE, moment)
@@ -66,7 +54,7 @@ def test_the_message_is_translated(themes) -> None:
 def test_an_import_row_of_that_year_is_a_line_and_nothing_is_imported(staff_client, themes, federation_staff) -> None:
     federation_staff.language = "en"
     federation_staff.save()
-    _detach(YEAR)
+    detach_year(HELPLINE, YEAR)
     content = (
         HEADER
         + f"C1,{YEAR + 1}-01-04 09:15,8,fr,woman,1070,concerned,,,FOOD.PARCEL,information,,\n"
@@ -76,7 +64,7 @@ def test_an_import_row_of_that_year_is_a_line_and_nothing_is_imported(staff_clie
     staff_client.post(reverse("helpline:import"), {"file": SimpleUploadedFile("j.csv", content.encode())})
     run = JournalImport.objects.get()
     assert run.status == JournalImport.Status.FAILED
-    assert run.errors == [{"line": 3, "column": "started_at", "message": _refused(YEAR)}]
+    assert run.errors == [{"line": 3, "column": "started_at", "message": refused(YEAR)}]
     assert (Call.objects.count(), Request.objects.count()) == (0, 0)
 
 

@@ -14,19 +14,13 @@ from maillage.core.backup import postgres_fingerprints
 from maillage.helpline import partitions, services
 from maillage.helpline.models import Call, Callback, Request
 from tests.helpline.factories import call_data, log
-from tests.partitioning import flush_deferred_checks
+from tests.partitioning import flush_deferred_checks, partition_of
 
 postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="partitions are PostgreSQL's")
 
 
 def _this_year() -> int:
     return timezone.localtime(timezone.now(), partitions.year_start(2000).tzinfo).year
-
-
-def _partition_of(table: str, pk: int) -> str:
-    with connection.cursor() as cursor:
-        cursor.execute(f'SELECT tableoid::regclass::text FROM "{table}" WHERE id = %s', [pk])
-        return cursor.fetchone()[0]
 
 
 def _attached(table: str) -> set[str]:
@@ -65,12 +59,12 @@ def test_rows_land_in_their_year_and_the_years_before_in_the_first_partition(res
     last_year = log(responder, at=partitions.year_start(year) - timedelta(days=300))
     old = log(responder, at=partitions.year_start(year - partitions.HISTORY_YEARS - 3))
     recent_year = timezone.localtime(recent.started_at).year
-    assert _partition_of("helpline_call", recent.pk) == f"helpline_call_y{recent_year}"
-    assert {_partition_of("helpline_request", r.pk) for r in recent.requests.all()} == {
+    assert partition_of("helpline_call", recent.pk) == f"helpline_call_y{recent_year}"
+    assert {partition_of("helpline_request", r.pk) for r in recent.requests.all()} == {
         f"helpline_request_y{recent_year}"
     }
-    assert _partition_of("helpline_call", last_year.pk) == f"helpline_call_y{year - 1}"
-    assert _partition_of("helpline_call", old.pk) == f"helpline_call_before_{year - partitions.HISTORY_YEARS}"
+    assert partition_of("helpline_call", last_year.pk) == f"helpline_call_y{year - 1}"
+    assert partition_of("helpline_call", old.pk) == f"helpline_call_before_{year - partitions.HISTORY_YEARS}"
     # The ORM still sees `id` as the key and the callback through its request.
     assert Callback.objects.get(request__call=recent).request.call_id == recent.pk
 
@@ -122,7 +116,7 @@ def test_correcting_a_call_start_moves_its_requests_and_callback_along(responder
     flush_deferred_checks()
     request = Request.objects.get(call=call)
     assert (Call.objects.get(pk=call.pk).started_at, request.started_at) == (earlier, earlier)
-    assert _partition_of("helpline_call", call.pk) != f"helpline_call_y{_this_year()}"
+    assert partition_of("helpline_call", call.pk) != f"helpline_call_y{_this_year()}"
     with connection.cursor() as cursor:
         cursor.execute("SELECT request_started_at FROM helpline_callback WHERE request_id = %s", [request.pk])
         assert cursor.fetchone()[0] == earlier
