@@ -56,18 +56,6 @@ def partitions(cursor: Any, table: str) -> list[Partition]:
     return shared.partitions(cursor, table, JOURNAL.timestamped)
 
 
-def create_ahead(cursor: Any, years_ahead: int, now: datetime | None = None) -> list[str]:
-    return shared.create_ahead(cursor, JOURNAL, years_ahead, now)
-
-
-def uncovered(cursor: Any, moment: datetime) -> list[str]:
-    return shared.uncovered(cursor, JOURNAL, moment)
-
-
-def detach_before(cursor: Any, cutoff: datetime) -> list[str]:
-    return shared.detach_before(cursor, JOURNAL, cutoff)
-
-
 _CALLBACK_COPY = """
 CREATE FUNCTION helpline_callback_request_start() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

@@ -11,16 +11,13 @@ from django.db.models import Count
 from django.utils import timezone
 
 from maillage.core.backup import postgres_fingerprints
+from maillage.core.partitions import this_year
 from maillage.helpline import partitions, services
 from maillage.helpline.models import Call, Callback, Request
 from tests.helpline.factories import call_data, log
 from tests.partitioning import flush_deferred_checks, partition_of
 
 postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="partitions are PostgreSQL's")
-
-
-def _this_year() -> int:
-    return timezone.localtime(timezone.now(), partitions.year_start(2000).tzinfo).year
 
 
 def _attached(table: str) -> set[str]:
@@ -54,7 +51,7 @@ def test_calls_and_requests_are_partitioned_by_start_with_every_index_kept() -> 
 @postgres_only
 @pytest.mark.django_db
 def test_rows_land_in_their_year_and_the_years_before_in_the_first_partition(responder, themes) -> None:
-    year = _this_year()
+    year = this_year()
     recent = log(responder, {"category": "INCOME.DEBT", "action": "callback"})
     last_year = log(responder, at=partitions.year_start(year) - timedelta(days=300))
     old = log(responder, at=partitions.year_start(year - partitions.HISTORY_YEARS - 3))
@@ -109,14 +106,14 @@ def test_aggregates_grouped_by_call_or_request_still_work(responder, themes) -> 
 @pytest.mark.django_db
 def test_correcting_a_call_start_moves_its_requests_and_callback_along(responder, themes, federation_staff) -> None:
     call = log(responder, {"category": "INCOME.DEBT", "action": "callback"})
-    earlier = partitions.year_start(_this_year()) - timedelta(days=3)
+    earlier = partitions.year_start(this_year()) - timedelta(days=3)
     services.update_call(
         responder, call, call_data({"category": "INCOME.DEBT", "action": "callback"}, started_at=earlier)
     )
     flush_deferred_checks()
     request = Request.objects.get(call=call)
     assert (Call.objects.get(pk=call.pk).started_at, request.started_at) == (earlier, earlier)
-    assert partition_of("helpline_call", call.pk) != f"helpline_call_y{_this_year()}"
+    assert partition_of("helpline_call", call.pk) != f"helpline_call_y{this_year()}"
     with connection.cursor() as cursor:
         cursor.execute("SELECT request_started_at FROM helpline_callback WHERE request_id = %s", [request.pk])
         assert cursor.fetchone()[0] == earlier
@@ -125,7 +122,7 @@ def test_correcting_a_call_start_moves_its_requests_and_callback_along(responder
 @postgres_only
 @pytest.mark.django_db
 def test_the_command_creates_the_coming_years_once(capsys) -> None:
-    year = _this_year()
+    year = this_year()
     call_command("partitions", ahead=3)
     first = capsys.readouterr().out
     call_command("partitions", ahead=3)
@@ -139,7 +136,7 @@ def test_the_command_creates_the_coming_years_once(capsys) -> None:
 @postgres_only
 @pytest.mark.django_db
 def test_retention_detaches_old_years_and_keeps_their_rows(responder, themes) -> None:
-    year = _this_year()
+    year = this_year()
     old = log(responder, at=partitions.year_start(year) - timedelta(days=30))
     kept = log(responder)
     flush_deferred_checks()
@@ -158,7 +155,7 @@ def test_retention_detaches_old_years_and_keeps_their_rows(responder, themes) ->
 @postgres_only
 @pytest.mark.django_db
 def test_retention_refuses_while_a_callback_refers_to_an_old_request(responder, themes) -> None:
-    year = _this_year()
+    year = this_year()
     log(
         responder, {"category": "INCOME.DEBT", "action": "callback"}, at=partitions.year_start(year) - timedelta(days=9)
     )
@@ -172,12 +169,12 @@ def test_retention_refuses_while_a_callback_refers_to_an_old_request(responder, 
 @postgres_only
 @pytest.mark.django_db
 def test_a_year_without_partition_is_refused_whole_and_named_by_the_check(responder, themes) -> None:
-    far = partitions.year_start(_this_year() + 5) + timedelta(days=40)
+    far = partitions.year_start(this_year() + 5) + timedelta(days=40)
     call = log(responder)
     with pytest.raises(IntegrityError, match='no partition of relation "helpline_call"'), transaction.atomic():
         Call.objects.filter(pk=call.pk).update(started_at=far)
     assert Call.objects.get(pk=call.pk).started_at == call.started_at
-    with pytest.raises(CommandError, match=rf"helpline_call: no partition for {_this_year() + 5}; rows of that year"):
+    with pytest.raises(CommandError, match=rf"helpline_call: no partition for {this_year() + 5}; rows of that year"):
         call_command("partitions", ahead=5, check=True)
 
 
@@ -185,7 +182,7 @@ def test_a_year_without_partition_is_refused_whole_and_named_by_the_check(respon
 @pytest.mark.django_db
 def test_the_backup_fingerprints_count_a_partitioned_table_once(responder, themes) -> None:
     log(responder)
-    log(responder, at=partitions.year_start(_this_year()) - timedelta(days=500))
+    log(responder, at=partitions.year_start(this_year()) - timedelta(days=500))
     with connection.cursor() as cursor:
         prints = postgres_fingerprints(cursor)
     assert prints["helpline_call"].rows == Call.objects.count() == 2
