@@ -5,15 +5,18 @@
         --port 5432 --database maillage_sector_bench --output /tmp/sector-bench.txt
 
 Each page figure is the whole request through Django's test client (middleware, sessions, templates,
-charts), as a worker of centre "Bench 00": cold = every cache emptied first (every indicator counted from
-the roll-ups or the rows and protected: the first reader of a page, or after an hour), warm = the same page
-again within the cache's 10 minutes, changed = the counts changed since the page's figures were kept (a
-follow-up recorded in an open period): answered from the kept figures, a refresh queued (production's
-database task queue; `maillage.sector.page_figures`).
-Median (max) of 5 runs after one warm-up. The network's stored patterns (`network_pattern.refresh_year`):
-every family chosen again, once, as after a follow-up of an open year. The report: `report.build_documents`
-(HTML and PDF) with an empty cache, once. Every printed line is appended to --output; the database is only
-read, except the report run and the patterns it stores.
+charts), as a worker of centre "Bench 00": cold = every cache emptied and the page's kept figures deleted
+first (every indicator counted from the roll-ups or the rows and protected: a page nobody computed ahead),
+warm = the same page again (its kept figures), changed = the counts changed since the page's figures were
+kept (their stamp made different): answered from the kept figures, a refresh queued (production's database
+task queue; `maillage.sector.page_figures`), after warm-up = every cache emptied after the warm-up command
+(`page_figures.warm_up`, what `maillage sector_figures` runs): the kept figures alone.
+Median (max) of 5 runs after one warm-up. The warm-up command: every centre × period of the grid of --year
+computed again (`force`) with an empty cache, once, timed whole, with its CPU (this process). The network's
+stored patterns (`network_pattern.refresh_year`): every family chosen again, once, as after a follow-up of an
+open year. The report: `report.build_documents` (HTML and PDF) with an empty cache, once.
+Every printed line is appended to --output; the database is only
+read, except the report run, the patterns and the kept page figures.
 """
 
 from __future__ import annotations
@@ -71,20 +74,22 @@ def _say(line: str) -> None:
         out.write(line + "\n")
 
 
-def _time(client: Client, url: str, *, mode: str) -> tuple[float, float, int]:
+def _time(client: Client, url: str, *, mode: str, centre_id: int, year: int, key: str) -> tuple[float, float, int]:
     """mode: "cold" (nothing kept: every indicator counted and protected in the request), "warm" (the same
-    page again), "changed" (the counts changed since the page's figures were kept: answered from them)."""
-    from maillage.sector import page_figures
+    page again), "changed" (the counts changed since the page's figures were kept: answered from them),
+    "after warm-up" (the warm-up command ran, then every cache emptied: the kept figures alone)."""
+    from maillage.sector.models import KeptFigures
 
+    kept = KeptFigures.objects.filter(organisation_id=centre_id, year=year, period=key)
     samples = []
     queries = 0
     for index in range(RUNS + 1):
-        if mode == "cold":
+        if mode in ("cold", "after warm-up"):
             cache.clear()
-        if mode == "changed":  # every kept page is older than the counts' cache: its counts may have changed
-            page_figures.CACHE_SECONDS = 0
-        else:
-            page_figures.CACHE_SECONDS = 600
+        if mode == "cold":
+            kept.delete()
+        if mode == "changed":  # as if a follow-up was recorded since: the kept stamp differs
+            kept.update(stamp="changed")
         with CaptureQueriesContext(connection) as captured:
             started = time.perf_counter()
             response = client.get(url)
@@ -109,17 +114,36 @@ def main() -> None:
     _say(f"{time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime())} UTC, database {ARGS.database}")
     _say(f"follow-ups: {followups:,} ({in_year:,} in {YEAR}); load {_load()}")
     lines = []
-    for label, query in (
-        ("whole year", f"?centre={centre.pk}&year={YEAR}&period=year"),
-        ("a quarter", f"?centre={centre.pk}&year={YEAR}&period=q2"),
-        ("a four-month period", f"?centre={centre.pk}&year={YEAR}&period=t3"),
-    ):
+    pages = (("whole year", "year"), ("a quarter", "q2"), ("a four-month period", "t3"))
+    for label, key in pages:
         for mode in ("cold", "warm", "changed"):
             load = _load()
-            median, worst, queries = _time(client, f"/sector/{query}", mode=mode)
+            url = f"/sector/?centre={centre.pk}&year={YEAR}&period={key}"
+            median, worst, queries = _time(client, url, mode=mode, centre_id=centre.pk, year=YEAR, key=key)
             line = f"| {label}, {mode} | {median:.0f} ms ({worst:.0f}) | {queries} | {load} |"
             _say(line)
             lines.append(line)
+    from maillage.sector.counts import sector_centres
+    from maillage.sector.page_figures import warm_up
+
+    cache.clear()
+    load = _load()
+    started, started_cpu = time.perf_counter(), time.process_time()
+    done = warm_up([YEAR], force=True)
+    seconds, cpu = time.perf_counter() - started, time.process_time() - started_cpu
+    line = (
+        f"| the warm-up command, {YEAR} ({done.computed} pages: {len(sector_centres())} centres × 8 periods)"
+        f" | {seconds:.1f} s (CPU {cpu:.1f} s) | | {load} |"
+    )
+    _say(line)
+    lines.append(line)
+    for label, key in pages:
+        load = _load()
+        url = f"/sector/?centre={centre.pk}&year={YEAR}&period={key}"
+        median, worst, queries = _time(client, url, mode="after warm-up", centre_id=centre.pk, year=YEAR, key=key)
+        line = f"| {label}, after the warm-up | {median:.0f} ms ({worst:.0f}) | {queries} | {load} |"
+        _say(line)
+        lines.append(line)
     from maillage.sector.network_pattern import refresh_year
 
     load = _load()

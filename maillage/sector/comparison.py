@@ -114,7 +114,7 @@ def _quartiles(values: list[float]) -> tuple[float, float, float]:
     return round(q1, 1), round(median, 1), round(q3, 1)
 
 
-def _position(value: float | None, q1: float, median: float, q3: float) -> str:
+def position_of(value: float | None, q1: float, median: float, q3: float) -> str:
     if value is None:
         return ""
     if value > q3:
@@ -122,6 +122,13 @@ def _position(value: float | None, q1: float, median: float, q3: float) -> str:
     if value < q1:
         return str(BELOW_Q1)
     return str(UPPER_MIDDLE if value >= median else LOWER_MIDDLE)
+
+
+def quartiles_reason(centres: int) -> str:
+    return _("Median and quartiles are shown only when at least %(min)d centres contribute (%(n)d here).") % {
+        "min": MIN_CENTRES,
+        "n": centres,
+    }
 
 
 def _period_dimension() -> Dimension:
@@ -347,12 +354,7 @@ def compare(
         if not indicator.is_total:
             sector_total = int(protected.values.get((TOTAL,)) or 0)
     enough = len(contributing) >= MIN_CENTRES
-    reason = (
-        ""
-        if enough
-        else _("Median and quartiles are shown only when at least %(min)d centres contribute (%(n)d here).")
-        % {"min": MIN_CENTRES, "n": len(contributing)}
-    )
+    reason = "" if enough else quartiles_reason(len(contributing))
     total_state = SHOWN if indicator.is_total else family.state(cell_of("__total__"))
     lines = []
     for key in categories:
@@ -381,7 +383,7 @@ def compare(
         if enough:
             line.q1, line.median, line.q3 = _quartiles(values)
             if centre_id is not None:
-                line.position = _position(own_value, line.q1, line.median, line.q3)
+                line.position = position_of(own_value, line.q1, line.median, line.q3)
         lines.append(line)
     return Comparison(
         indicator=indicator,

@@ -16,7 +16,6 @@ from typing import Any
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Max
-from django.utils import timezone
 from django.utils.translation import get_language
 
 from maillage.casework.models import FollowUp
@@ -29,7 +28,6 @@ from maillage.stats import crosstab
 from maillage.stats.crosstab import UNMAPPED, Params, Scope, grouped
 
 CACHE_SECONDS = 600
-LIVE_DAYS = 62
 TOTAL = ""
 AXIS_VARIABLES = {"theme1", "theme2", "institution1", "institution2", "stage1", "stage2"}
 
@@ -59,19 +57,20 @@ def sector_centres(sector: str | None = None) -> list[int]:
 
 
 def data_stamp(period: Period) -> tuple[int | None, ...]:
-    """Part of the cache key: changes when a centre declares figures for the year and, for a period still
-    being encoded (ending less than LIVE_DAYS ago), when any follow-up is recorded. An older period's counts
-    are kept CACHE_SECONDS whatever is encoded (a late follow-up shows within that time)."""
+    """Part of the cache keys, and of what kept page figures were computed from (`page_figures`): changes
+    when a centre declares figures for the year and when a follow-up dated in the period's year is recorded,
+    late ones included (a year's periods are one disclosure family: they change together)."""
     declared = (
         DeclaredFigure.objects.filter(year=period.year)
         .order_by("-submission_id")
         .values_list("submission_id", flat=True)
         .first()
     )
-    if period.last < timezone.localdate() - datetime.timedelta(days=LIVE_DAYS):
-        return (declared,)
-    # The primary key's index answers at once (a newest date or creation time would scan every row).
-    return (declared, FollowUp.objects.aggregate(last=Max("id"))["last"])
+    # The newest follow-up of the year: the year's partition's primary key answers at once (a newest creation
+    # time would scan every row). An edit or a deletion leaves it as it is: `page_figures.REFRESH_AFTER`.
+    first, last = datetime.date(period.year, 1, 1), datetime.date(period.year, 12, 31)
+    newest = FollowUp.objects.filter(date__gte=first, date__lte=last).aggregate(last=Max("id"))["last"]
+    return (declared, newest)
 
 
 def _cache_key(

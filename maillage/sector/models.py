@@ -169,3 +169,26 @@ class NetworkPattern(models.Model):
 
     def __str__(self) -> str:
         return f"{self.family} {self.year}"
+
+
+class KeptFigures(models.Model):
+    """The figures of one centre's "my centre and the sector" page for one period of the grid, as last
+    computed (`page_figures`): every indicator, protected together for this centre as reader. `stamp` names
+    what they were computed from (the counts' stamps, the network, the rule, the roll-ups and category
+    versions): while it is unchanged they are the page's figures, whatever their age. Numbers and states
+    only — the labels are put in the reader's language when shown, so every language reads the same row."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    period = models.CharField(max_length=8)
+    stamp = models.CharField(max_length=64)
+    figures = models.JSONField(default=list)
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["organisation", "year", "period"], name="sector_kept_figures_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id} {self.year} {self.period}"

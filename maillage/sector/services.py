@@ -35,7 +35,15 @@ def open_year(actor: User, year: int) -> DataYear:
         data_year.closed_at = None
         data_year.save(update_fields=["status", "closed_at"])
         log_action(actor, "sector.year.opened", data_year, {"year": year})
+        _warm_up_after_commit(year)
     return data_year
+
+
+def _warm_up_after_commit(year: int) -> None:
+    """The year's pages computed ahead once the change is committed (`page_figures.warm_up`)."""
+    from maillage.sector.page_figures import warm_up_after_commit  # it reads the patterns this module stores
+
+    warm_up_after_commit([year])
 
 
 def close_year(actor: User, data_year: DataYear) -> DataYear:
@@ -99,6 +107,7 @@ def submit_figures(
             {"year": data_year.year, "lines": len(figures)},
             organisation=organisation,
         )
+        _warm_up_after_commit(data_year.year)  # the network's patterns read the declared figures
     return submission
 
 

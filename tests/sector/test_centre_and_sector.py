@@ -13,7 +13,7 @@ from django.urls import reverse
 from maillage.casework.models import Request
 from maillage.sector.comparison import ABOVE_Q3, MIN_CENTRES
 from maillage.sector.disclosure_bridge import describe_rule
-from maillage.sector.models import NetworkPattern
+from maillage.sector.models import KeptFigures, NetworkPattern
 from tests.conftest import client_for
 from tests.sector.conftest import YEAR, World, add_persons
 
@@ -144,6 +144,7 @@ def test_query_count_does_not_grow_with_the_centres(world: World) -> None:
     _page(client, world)  # sessions, language
     cache.clear()
     NetworkPattern.objects.all().delete()  # both pages choose the network's patterns anew
+    KeptFigures.objects.all().delete()  # and count and protect every indicator (no kept figures)
     with CaptureQueriesContext(connection) as first:
         assert _page(client, world).status_code == 200
     from tests.factories import OrganisationFactory, member
@@ -153,6 +154,7 @@ def test_query_count_does_not_grow_with_the_centres(world: World) -> None:
         add_persons(centre, member("worker", centre), "HOUSING.SEARCH", 3, day=__import__("datetime").date(YEAR, 3, 3))
     cache.clear()
     NetworkPattern.objects.all().delete()
+    KeptFigures.objects.all().delete()
     with CaptureQueriesContext(connection) as second:
         assert _page(client, world).status_code == 200
     assert len(second) == len(first)

@@ -1,0 +1,76 @@
+"""The CPU of a cold "my centre and the sector" page (every cache emptied first), and where it goes.
+
+    MAILLAGE_VAR_DIR=/tmp/x flock /tmp/bench.lock .venv/bin/python bench/sector/cold_cpu.py \
+        --port 5432 --database maillage_sector_bench [--profile 30]
+
+For each period (the year, a quarter, a four-month period): the whole request through Django's test client
+with an empty cache, as a worker of "Bench 00"; process CPU (this process: Python, not PostgreSQL) and wall
+time, median of 3 after one warm-up run. `--profile N`: also print cProfile's N costliest functions of one
+cold year page (by own time and by cumulative time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "maillage.settings")
+parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+parser.add_argument("--port", type=int, required=True)
+parser.add_argument("--database", required=True)
+parser.add_argument("--year", type=int, default=2025)
+parser.add_argument("--profile", type=int, default=0)
+ARGS = parser.parse_args()
+os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:{ARGS.port}/{ARGS.database}"
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.cache import cache  # noqa: E402
+from django.test import Client  # noqa: E402
+
+from maillage.core.models import Organisation, User  # noqa: E402
+
+
+def main() -> None:
+    centre = Organisation.objects.get(short_name="Bench 00")
+    worker = User.objects.filter(memberships__organisation=centre, memberships__role="worker").first()
+    client = Client()
+    client.force_login(worker)
+    load = Path("/proc/loadavg").read_text().split()[0]
+    print(f"{time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime())} UTC, database {ARGS.database}, load {load}")
+    for period in ("year", "q2", "t3"):
+        url = f"/sector/?centre={centre.pk}&year={ARGS.year}&period={period}"
+        cpu, wall = [], []
+        for index in range(4):
+            cache.clear()
+            started, started_cpu = time.perf_counter(), time.process_time()
+            assert client.get(url).status_code == 200
+            if index:
+                cpu.append((time.process_time() - started_cpu) * 1000)
+                wall.append((time.perf_counter() - started) * 1000)
+        load = Path("/proc/loadavg").read_text().split()[0]
+        print(
+            f"| {period}, cold | CPU {statistics.median(cpu):.0f} ms | wall {statistics.median(wall):.0f} ms | load {load} |"
+        )
+    if ARGS.profile:
+        cache.clear()
+        profile = cProfile.Profile()
+        profile.enable()
+        client.get(f"/sector/?centre={centre.pk}&year={ARGS.year}&period=year")
+        profile.disable()
+        stats = pstats.Stats(profile)
+        stats.sort_stats("tottime").print_stats(ARGS.profile)
+        stats.sort_stats("cumulative").print_stats(ARGS.profile)
+
+
+if __name__ == "__main__":
+    main()
