@@ -14,8 +14,9 @@ Rows are produced by INSERT … SELECT over generate_series after `setseed` (the
 the parent tables (follow-ups and requests are partitioned by year: each generated year's partition must
 exist, `maillage partitions`). The inserts run with `session_replication_role = replica`: the foreign-key
 triggers do not fire row by row (the rows are consistent by construction; --check verifies them, and the
-roll-up cells against raw counts). Then the roll-ups are rebuilt (`--rollups parallel`: rebuild_rollups.py,
-two connections; `serial`: `rollups.rebuild()`; `none`). Timings are printed, and appended to --output if given.
+roll-up cells against raw counts). Then the roll-ups are rebuilt by the product's recount
+(`rollups_rebuild.rebuild()`, `--rollups duckdb`, the default; `postgresql`: the same SELECTs in PostgreSQL over
+two connections, rebuild_rollups.py; `none`). Timings are printed, and appended to --output if given.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--database", required=True)
     parser.add_argument("--replace", action="store_true", help="empty the case-work rows this script made before")
-    parser.add_argument("--rollups", choices=["parallel", "serial", "none"], default="parallel")
+    parser.add_argument("--rollups", choices=["duckdb", "postgresql", "none"], default="duckdb")
     parser.add_argument("--check", action="store_true", help="verify the references and a few roll-up cells")
     parser.add_argument("--output", help="append the timings to this file")
     return parser.parse_args()
@@ -327,14 +328,14 @@ def _rows() -> dict[str, int]:
 
 
 def _rebuild_rollups() -> None:
-    from maillage.casework import rollups
+    from maillage.casework import rollups, rollups_rebuild
 
     started = time.monotonic()
-    if ARGS.rollups == "parallel":
+    if ARGS.rollups == "postgresql":
         script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "rebuild_rollups.py")
-        subprocess.run([sys.executable, script], check=True)
+        subprocess.run([sys.executable, script], check=True, env={**os.environ, "MAILLAGE_ROLLUP_ENGINE": "postgresql"})
     else:
-        rollups.rebuild()
+        rollups_rebuild.rebuild(engine="duckdb")
     _log(f"roll-ups ({ARGS.rollups}): {time.monotonic() - started:.1f} s, {rollups.cells_total()} cells")
 
 

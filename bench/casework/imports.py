@@ -59,13 +59,13 @@ def prepare() -> None:
     """Migrations, the category schemes, the roll-ups marked built (empty: nothing to count)."""
     from django.core.management import call_command
 
-    from maillage.casework import rollups
+    from maillage.casework import rollups, rollups_rebuild
     from maillage.casework.schemes import ensure_casework_schemes
 
     call_command("migrate", verbosity=0)
     ensure_casework_schemes()
     if rollups.built_state() is None:
-        rollups.rebuild()
+        rollups_rebuild.rebuild()
 
 
 def files(rows: int, work: Path) -> tuple[Path, Path]:

@@ -1,7 +1,10 @@
-"""Rebuild the statistics roll-ups of a bench database after a bulk load, in two parallel connections.
+"""Rebuild the statistics roll-ups of a bench database after a bulk load.
 
 DATABASE_URL=postgres://postgres@127.0.0.1:5432/maillage_bench_casework .venv/bin/python bench/casework/rebuild_rollups.py
 (no writer may run meanwhile: the bench databases have none)
+
+With MAILLAGE_ROLLUP_ENGINE=duckdb (the product's default) one `rollups_rebuild.rebuild()`: DuckDB uses every
+core itself. With MAILLAGE_ROLLUP_ENGINE=postgresql the kinds are split over two connections (one core each).
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ import django
 
 django.setup()
 
-from maillage.casework import rollups  # noqa: E402
+from django.conf import settings  # noqa: E402
+
+from maillage.casework import rollups, rollups_rebuild  # noqa: E402
 from maillage.casework.models import RollupState  # noqa: E402
 
 # By-code cells for these axes only (e.g. ROLLUP_AXES=theme); the others are read from the rows.
@@ -27,9 +32,13 @@ AXES = os.environ["ROLLUP_AXES"].split(",") if os.environ.get("ROLLUP_AXES") els
 if __name__ == "__main__":
     if len(sys.argv) > 1:  # a worker: these kinds only
         kinds = [int(k) for k in sys.argv[1].split(",")]
-        rollups.rebuild(kinds=kinds, mark_built=False, work_mem="512MB", axes=AXES)
+        rollups_rebuild.rebuild(kinds=kinds, mark_built=False, work_mem="512MB", axes=AXES)
         sys.exit(0)
     started = time.monotonic()
+    if settings.MAILLAGE_ROLLUP_ENGINE == "duckdb" and not os.environ.get("ROLLUP_KINDS"):
+        rollups_rebuild.rebuild(axes=AXES)
+        print(f"roll-ups rebuilt in {time.monotonic() - started:.0f} s: {rollups.cells_total()} cells", flush=True)
+        sys.exit(0)
     # About half the work each (1M follow-ups, load 3-6: kinds 1, 2, 5, 8 took 5.5 min, the others 10 min; 9 and
     # 10 took 1.5 min of those).
     first = [
@@ -52,7 +61,7 @@ if __name__ == "__main__":
     codes = [worker.wait() for worker in workers]
     assert set(codes) == {0}, codes
     if partial:
-        rollups.add_built(int(kind) for part in parts for kind in part.split(","))
+        rollups_rebuild.add_built(int(kind) for part in parts for kind in part.split(","))
     else:
-        rollups.mark_built(AXES)
+        rollups_rebuild.mark_built(AXES)
     print(f"roll-ups rebuilt in {time.monotonic() - started:.0f} s: {rollups.cells_total()} cells", flush=True)

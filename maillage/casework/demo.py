@@ -6,7 +6,7 @@ import datetime
 
 from django.utils import timezone
 
-from maillage.casework import rollups
+from maillage.casework import rollups_rebuild
 from maillage.casework.models import (
     AXES,
     Activity,
@@ -185,7 +185,7 @@ def load(context: DemoContext) -> None:
                 )
         Request.objects.bulk_create(requests)
         _activities(context, centre, staff, themes_by_top, subsidies, today)
-    rollups.rebuild()  # rows were bulk-created: count the statistics roll-ups once (PostgreSQL only)
+    rollups_rebuild.rebuild()  # rows were bulk-created: count the statistics roll-ups once (PostgreSQL only)
     context.notes.append(
         "Case files: sign in as amina.benali@demo.maillage.be → Case files; statistics under /stats/casework/."
     )

@@ -8,7 +8,7 @@ dimensions and filters are covered (see `maillage.stats.crosstab`), and reads th
 Exactness: every write that changes a counted row goes through `persons_changing(person_ids)`, which
 locks the persons, subtracts everything their rows contributed, lets the write happen and adds the new
 contributions back, in the same transaction. Every contribution belongs to one person (a request, a
-follow-up, a case file, the person), so this is exact whatever the write. Bulk loads call `rebuild()`; an
+follow-up, a case file, the person), so this is exact whatever the write. Bulk loads call `rollups_rebuild.rebuild()`; an
 import goes through `rollups_bulk.persons_changing_in_bulk` (the same, counted by the rebuild's SQL in the database).
 Category axes are kept as category ids, so reading in any scheme version stays possible.
 Only on PostgreSQL; on SQLite the engine always reads the raw tables.
@@ -436,133 +436,6 @@ def persons_changing(person_ids: Iterable[int]) -> Iterator[None]:
         changes = {cell: n - before.get(cell, 0) for cell, n in after.items()}
         changes.update({cell: -n for cell, n in before.items() if cell not in after})
         _add(changes)
-
-
-def narrow_sources(cursor: Any, chosen: list[Kind], code_sql: dict[str, str], where: str = "") -> dict[str, str]:
-    """The rows of each source the kinds count (only those matching `where`), copied once into a narrow
-    temporary table with their dimensions: source → table. The caller drops the tables."""
-    narrow: dict[str, str] = {}
-    for kind in chosen:
-        if kind.source in narrow:
-            continue
-        table = f"rollup_source_{len(narrow)}"
-        narrow[kind.source] = table
-        columns = _columns(kind, code_sql)
-        unit_columns = "f.id AS id, f.person_id AS person_id, f.case_file_id AS case_file_id"
-        cursor.execute(f"DROP TABLE IF EXISTS {table}")
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE {table} AS SELECT {kind.organisation} AS org,"  # noqa: S608
-            f" date_trunc('month', {kind.date})::date AS month, date_trunc('year', {kind.date})::date AS year,"
-            f" {unit_columns}, {columns} FROM {kind.source}{f' WHERE {where}' if where else ''}"
-        )
-        cursor.execute(f"ANALYZE {table}")
-    return narrow
-
-
-def cell_counts(
-    cursor: Any, chosen: list[Kind], narrow: dict[str, str], code_dimensions: set[str]
-) -> Iterator[tuple[Kind, CellSet, str]]:
-    """Each cell set of the kinds with the SELECT counting its cells (org, p, a, b, n) over the narrow tables;
-    run each before taking the next (a kind's temporary tables of distinct units are dropped after it)."""
-    for kind in chosen:
-        table = narrow[kind.source]
-        unit = (kind.unit or "").removeprefix("f.")
-        units: dict[str, str] = {}
-        for cells in SETS[kind.code]:
-            if kind.by_code and not set(cells.dimensions) & set(CODE_DIMENSIONS) <= code_dimensions:
-                continue  # an axis left out (`axes`): its by-code cells are not read
-            period = {MONTH: "month", YEAR: "year", ALL: f"DATE '{ALL_TIME.isoformat()}'"}[cells.grain]
-            a, b = [*cells.dimensions, "''", "''"][:2]
-            # A person's (and a case file's) person codes never vary, nor a follow-up's own codes.
-            constant = [*FOLLOWUP_SQL, *PERSON_SQL] if unit == "id" else list(PERSON_SQL)
-            constant = [d for d in kind.dimensions if d in constant]
-            varying = [d for d in cells.dimensions if d not in constant]
-            if kind.unit is not None and cells.grain == ALL and len(cells.dimensions) == 2 and len(varying) < 2:
-                # Distinct (unit, the varying code, the constant codes) once, then each pair is a plain
-                # count over that smaller set.
-                key = varying[0] if varying else "person"
-                if key not in units:
-                    units[key] = f"rollup_units_{kind.code}_{key}"
-                    cursor.execute(f"DROP TABLE IF EXISTS {units[key]}")
-                    cursor.execute(
-                        f"CREATE TEMPORARY TABLE {units[key]} AS SELECT DISTINCT org, {unit},"  # noqa: S608
-                        f" {', '.join([*varying, *constant])} FROM {table}"
-                    )
-                select = (
-                    f"SELECT org, {period} AS p, {a} AS a, {b} AS b, count(*) AS n"  # noqa: S608
-                    f" FROM {units[key]} GROUP BY 1, 2, 3, 4"
-                )
-            elif kind.unit is None:
-                select = (
-                    f"SELECT org, {period} AS p, {a} AS a, {b} AS b, count(*) AS n FROM {table} GROUP BY 1, 2, 3, 4"  # noqa: S608
-                )
-            else:
-                select = (
-                    f"SELECT org, p, a, b, count(*) AS n FROM (SELECT DISTINCT org, {period} AS p, {a} AS a,"  # noqa: S608
-                    f" {b} AS b, {unit} FROM {table}) units GROUP BY 1, 2, 3, 4"
-                )
-            yield kind, cells, select
-        for units_table in units.values():
-            cursor.execute(f"DROP TABLE {units_table}")
-
-
-def rebuild(
-    *,
-    work_mem: str = "256MB",
-    kinds: Iterable[int] | None = None,
-    mark_built: bool = True,
-    axes: Iterable[str] | None = None,
-) -> None:
-    """Recount every cell from the raw tables (after a bulk load); writes wait until it is done.
-
-    The rows are copied once into a narrow temporary table per source, then each cell set is one
-    GROUP BY over it (several times faster than unpivoting every row into every set).
-    """
-    if connection.vendor != "postgresql":
-        return
-    chosen = [KINDS[code] for code in (kinds or KINDS)]
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("LOCK TABLE casework_person, casework_followup, casework_request IN SHARE MODE")
-        cursor.execute(f"SET LOCAL work_mem = '{work_mem}'; SET LOCAL jit = off")
-        if kinds is None:  # a partial rebuild is bracketed by its caller (state removed, then `mark_built`)
-            RollupState.objects.all().delete()
-        axis_versions = current_axis_versions(axes)
-        code_sql = code_sql_for(axis_versions)
-        code_dimensions = {f"{axis}{level}" for axis in axis_versions for level in (1, 2)}
-        if kinds is None:
-            cursor.execute("TRUNCATE casework_statcell")
-        else:  # a part of the kinds (a bulk load split over several connections)
-            cursor.execute("DELETE FROM casework_statcell WHERE kind = ANY(%s)", [[kind.code for kind in chosen]])
-        narrow = narrow_sources(cursor, chosen, code_sql)
-        for kind, cells, select in cell_counts(cursor, chosen, narrow, code_dimensions):
-            cursor.execute(
-                "INSERT INTO casework_statcell (kind, gset, organisation_id, period, a, b, n)"  # noqa: S608
-                f" SELECT {kind.code}, {cells.gset}, org, p, a, b, n FROM ({select}) c"
-            )
-        for table in narrow.values():
-            cursor.execute(f"DROP TABLE {table}")
-        if mark_built and kinds is None:
-            RollupState.objects.create(version=VERSION, axis_versions=axis_versions, kinds=sorted(KINDS))
-        elif mark_built:
-            add_built([kind.code for kind in chosen])
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE casework_statcell")
-
-
-def mark_built(axes: Iterable[str] | None = None) -> None:
-    """Declare the cells complete (after `rebuild(kinds=..., mark_built=False)` for every kind); by-code
-    cells are read for `axes` only (all by default)."""
-    RollupState.objects.all().delete()
-    RollupState.objects.create(version=VERSION, axis_versions=current_axis_versions(axes), kinds=sorted(KINDS))
-
-
-def add_built(kinds: Iterable[int]) -> None:
-    """Declare these kinds complete too (a kind added to built roll-ups, after `rebuild(kinds=...)`); from
-    then on they are read and kept. No writer may run between their rebuild and this call."""
-    state = built_state()
-    if state is not None:
-        state.kinds = sorted({*state.kinds, *kinds})
-        state.save(update_fields=["kinds"])
 
 
 def cells_total() -> int:

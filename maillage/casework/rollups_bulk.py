@@ -1,7 +1,7 @@
 """Keeping the roll-ups in step with a write that changes many persons at once (an import), set-based.
 
 The same exactness as `rollups.persons_changing` — everything the persons' rows contributed is subtracted,
-the write happens, their new contributions are added, in one transaction — counted as `rollups.rebuild` counts
+the write happens, their new contributions are added, in one transaction — counted as `rollups_rebuild.rebuild` counts
 (the same SQL, over the persons' rows only), and nothing travels through Python: the persons go by COPY into a
 temporary table, both counts are INSERT … SELECT into another, and the difference is one INSERT … ON CONFLICT. Counting 833 persons' cells in Python and upserting 171,451 changed cells 500 per
 statement took ~30 s of a 10,000-row import (bench/casework/RESULTS.md).
@@ -18,7 +18,7 @@ from typing import Any
 
 from django.db import connection, transaction
 
-from maillage.casework import rollups
+from maillage.casework import rollups, rollups_rebuild
 
 PERSONS_TABLE = "rollup_bulk_persons"
 CHANGES_TABLE = "rollup_bulk_changes"
@@ -29,7 +29,7 @@ def _count_into_changes(
     cursor: Any, sign: int, code_sql: dict[str, str], chosen: list[rollups.Kind], code_dimensions: set[str]
 ) -> None:
     """Add the persons' contributions to every cell of these kinds, times `sign`, as rows of the changes table:
-    the rebuild's counting (`rollups.narrow_sources`, `rollups.cell_counts`) over the persons' rows only
+    the rebuild's counting (`rollups_rebuild.narrow_sources`, `rollups_rebuild.cell_counts`) over the persons' rows only
     (2.3 times faster than `rollups.contributions_sql`'s unpivot for a 6,000-row file; the same cells)."""
     where = f"f.person_id IN (SELECT id FROM {PERSONS_TABLE})"  # noqa: S608 - a constant
     # Every kind counts follow-ups (and their requests): persons without one contribute nothing, and the ~600
@@ -37,8 +37,8 @@ def _count_into_changes(
     cursor.execute(f"SELECT EXISTS (SELECT 1 FROM casework_followup f WHERE {where})")  # noqa: S608
     if not cursor.fetchone()[0]:
         return
-    narrow = rollups.narrow_sources(cursor, chosen, code_sql, where)
-    for kind, cells, select in rollups.cell_counts(cursor, chosen, narrow, code_dimensions):
+    narrow = rollups_rebuild.narrow_sources(cursor, chosen, code_sql, where)
+    for kind, cells, select in rollups_rebuild.cell_counts(cursor, chosen, narrow, code_dimensions):
         cursor.execute(
             f"INSERT INTO {CHANGES_TABLE} ({_CELL}, n)"  # noqa: S608
             f" SELECT {kind.code}, {cells.gset}, org, p, a, b, {sign} * n FROM ({select}) c"

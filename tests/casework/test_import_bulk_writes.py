@@ -15,7 +15,7 @@ from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.utils import timezone
 
-from maillage.casework import rollups, services
+from maillage.casework import rollups, rollups_rebuild, services
 from maillage.casework.imports import bulk, one_by_one, running
 from maillage.casework.models import CaseFile, FollowUp, ImportKind, ImportRun, Person, Request
 from maillage.core.models import AuditEntry
@@ -72,7 +72,7 @@ def centre(organisation, coordinator, casework_schemes) -> dict[str, Any]:
         [services.RequestData(food)],
     )
     if connection.vendor == "postgresql":
-        rollups.rebuild()
+        rollups_rebuild.rebuild()
     return {"organisation": organisation, "actor": coordinator}
 
 

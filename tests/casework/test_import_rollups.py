@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django.db import connection, transaction
 
-from maillage.casework import rollups, services
+from maillage.casework import rollups, rollups_rebuild, services
 from maillage.casework.models import CaseFile, ImportKind, Person, StatCell
 from maillage.taxonomy.models import Category
 from tests.casework.factories import PersonFactory
@@ -52,7 +52,7 @@ def earlier_years(centre: dict[str, Any]) -> dict[str, Any]:  # noqa: F811 - the
                 services.FollowUpData(date=day, mode="appointment", worker=actor),
                 [services.RequestData(_theme(theme))],
             )
-    rollups.rebuild()
+    rollups_rebuild.rebuild()
     return centre
 
 
@@ -65,7 +65,7 @@ def test_the_cells_after_an_import_equal_a_full_rebuild(earlier_years: dict[str,
         ]
         assert [report[1:3] for report in reports] == [(3, 1), (4, 1)]  # F1 updated: moved from 2023 to 2024
         kept = _cells()
-        rollups.rebuild()
+        rollups_rebuild.rebuild()
         assert kept == _cells()
     assert kept != before
     # Persons followed per year: 2021 still counted (P1 and P9), 2023 fallen to zero (F1 moved to 2024).

@@ -12,7 +12,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection
 
-from maillage.casework import rollups
+from maillage.casework import rollups, rollups_rebuild
 from maillage.casework.models import RollupState
 
 
@@ -41,5 +41,5 @@ class Command(BaseCommand):
         if reason is None:
             self.stdout.write(f"Roll-ups are up to date ({state}).")
             return
-        rollups.rebuild()
+        rollups_rebuild.rebuild()
         self.stdout.write(f"Roll-ups rebuilt ({reason}): {rollups.cells_total()} cells.")

@@ -1,0 +1,237 @@
+"""Counting the statistics roll-ups set-based: a full recount after a bulk load (`rebuild`), and the
+counting an import shares with it over some persons' rows (`narrow_sources`, `cell_counts`).
+
+Each cell set is one GROUP BY over a narrow copy of the rows (one per source), not an unpivot of every
+row into every set. A full recount runs those SELECTs in DuckDB by default (the rows copied out once,
+the cells copied back), several times faster than the same SELECTs in PostgreSQL on the same cores;
+`tests/casework/test_rollups.py` checks both engines against the raw computation.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+
+from maillage.casework.models import RollupState
+from maillage.casework.rollups import (
+    ALL,
+    ALL_TIME,
+    CODE_DIMENSIONS,
+    FOLLOWUP_SQL,
+    KINDS,
+    MONTH,
+    PERSON_SQL,
+    SETS,
+    VERSION,
+    YEAR,
+    CellSet,
+    Kind,
+    _columns,
+    built_state,
+    code_sql_for,
+    current_axis_versions,
+)
+
+
+def narrow_select(kind: Kind, code_sql: dict[str, str], where: str = "") -> str:
+    """The rows a kind counts, each with its organisation, month, year, units and coded dimensions."""
+    columns = _columns(kind, code_sql)
+    unit_columns = "f.id AS id, f.person_id AS person_id, f.case_file_id AS case_file_id"
+    return (
+        f"SELECT {kind.organisation} AS org,"  # noqa: S608
+        f" date_trunc('month', {kind.date})::date AS month, date_trunc('year', {kind.date})::date AS year,"
+        f" {unit_columns}, {columns} FROM {kind.source}{f' WHERE {where}' if where else ''}"
+    )
+
+
+def _narrow_tables(chosen: list[Kind]) -> dict[str, tuple[str, Kind]]:
+    """One narrow table per source the kinds read: source → (table, the first kind reading it)."""
+    tables: dict[str, tuple[str, Kind]] = {}
+    for kind in chosen:
+        tables.setdefault(kind.source, (f"rollup_source_{len(tables)}", kind))
+    return tables
+
+
+def narrow_sources(cursor: Any, chosen: list[Kind], code_sql: dict[str, str], where: str = "") -> dict[str, str]:
+    """The rows of each source the kinds count (only those matching `where`), copied once into a narrow
+    temporary table with their dimensions: source → table. The caller drops the tables."""
+    narrow: dict[str, str] = {}
+    for source, (table, kind) in _narrow_tables(chosen).items():
+        narrow[source] = table
+        cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {table} AS {narrow_select(kind, code_sql, where)}")
+        cursor.execute(f"ANALYZE {table}")
+    return narrow
+
+
+def cell_counts(
+    cursor: Any, chosen: list[Kind], narrow: dict[str, str], code_dimensions: set[str]
+) -> Iterator[tuple[Kind, CellSet, str]]:
+    """Each cell set of the kinds with the SELECT counting its cells (org, p, a, b, n) over the narrow tables;
+    run each before taking the next (a kind's temporary tables of distinct units are dropped after it)."""
+    for kind in chosen:
+        table = narrow[kind.source]
+        unit = (kind.unit or "").removeprefix("f.")
+        units: dict[str, str] = {}
+        for cells in SETS[kind.code]:
+            if kind.by_code and not set(cells.dimensions) & set(CODE_DIMENSIONS) <= code_dimensions:
+                continue  # an axis left out (`axes`): its by-code cells are not read
+            period = {MONTH: "month", YEAR: "year", ALL: f"DATE '{ALL_TIME.isoformat()}'"}[cells.grain]
+            a, b = [*cells.dimensions, "''", "''"][:2]
+            # A person's (and a case file's) person codes never vary, nor a follow-up's own codes.
+            constant = [*FOLLOWUP_SQL, *PERSON_SQL] if unit == "id" else list(PERSON_SQL)
+            constant = [d for d in kind.dimensions if d in constant]
+            varying = [d for d in cells.dimensions if d not in constant]
+            if kind.unit is not None and cells.grain == ALL and len(cells.dimensions) == 2 and len(varying) < 2:
+                # Distinct (unit, the varying code, the constant codes) once, then each pair is a plain
+                # count over that smaller set.
+                key = varying[0] if varying else "person"
+                if key not in units:
+                    units[key] = f"rollup_units_{kind.code}_{key}"
+                    cursor.execute(f"DROP TABLE IF EXISTS {units[key]}")
+                    cursor.execute(
+                        f"CREATE TEMPORARY TABLE {units[key]} AS SELECT DISTINCT org, {unit},"  # noqa: S608
+                        f" {', '.join([*varying, *constant])} FROM {table}"
+                    )
+                select = (
+                    f"SELECT org, {period} AS p, {a} AS a, {b} AS b, count(*) AS n"  # noqa: S608
+                    f" FROM {units[key]} GROUP BY 1, 2, 3, 4"
+                )
+            elif kind.unit is None:
+                select = (
+                    f"SELECT org, {period} AS p, {a} AS a, {b} AS b, count(*) AS n FROM {table} GROUP BY 1, 2, 3, 4"  # noqa: S608
+                )
+            else:
+                select = (
+                    f"SELECT org, p, a, b, count(*) AS n FROM (SELECT DISTINCT org, {period} AS p, {a} AS a,"  # noqa: S608
+                    f" {b} AS b, {unit} FROM {table}) units GROUP BY 1, 2, 3, 4"
+                )
+            yield kind, cells, select
+        for units_table in units.values():
+            cursor.execute(f"DROP TABLE {units_table}")
+
+
+def rebuild(
+    *,
+    work_mem: str = "256MB",
+    kinds: Iterable[int] | None = None,
+    mark_built: bool = True,
+    axes: Iterable[str] | None = None,
+    engine: str | None = None,
+) -> None:
+    """Recount every cell from the raw tables (after a bulk load); writes wait until it is done.
+
+    The rows are copied once into a narrow table per source, then each cell set is one GROUP BY over it,
+    run by `engine` (settings.MAILLAGE_ROLLUP_ENGINE by default): DuckDB or PostgreSQL. The SELECTs are
+    the same; the cells are written in this transaction either way.
+    """
+    if connection.vendor != "postgresql":
+        return
+    chosen = [KINDS[code] for code in (kinds or KINDS)]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("LOCK TABLE casework_person, casework_followup, casework_request IN SHARE MODE")
+        cursor.execute(f"SET LOCAL work_mem = '{work_mem}'; SET LOCAL jit = off")
+        if kinds is None:  # a partial rebuild is bracketed by its caller (state removed, then `mark_built`)
+            RollupState.objects.all().delete()
+        axis_versions = current_axis_versions(axes)
+        code_sql = code_sql_for(axis_versions)
+        code_dimensions = {f"{axis}{level}" for axis in axis_versions for level in (1, 2)}
+        if kinds is None:
+            cursor.execute("TRUNCATE casework_statcell")
+        else:  # a part of the kinds (a bulk load split over several connections)
+            cursor.execute("DELETE FROM casework_statcell WHERE kind = ANY(%s)", [[kind.code for kind in chosen]])
+        if (engine or settings.MAILLAGE_ROLLUP_ENGINE) == "duckdb":
+            _count_in_duckdb(cursor, chosen, code_sql, code_dimensions)
+        else:
+            _count_in_postgresql(cursor, chosen, code_sql, code_dimensions)
+        if mark_built and kinds is None:
+            RollupState.objects.create(version=VERSION, axis_versions=axis_versions, kinds=sorted(KINDS))
+        elif mark_built:
+            add_built([kind.code for kind in chosen])
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE casework_statcell")
+
+
+def _count_in_postgresql(cursor: Any, chosen: list[Kind], code_sql: dict[str, str], code_dimensions: set[str]) -> None:
+    narrow = narrow_sources(cursor, chosen, code_sql)
+    for kind, cells, select in cell_counts(cursor, chosen, narrow, code_dimensions):
+        cursor.execute(
+            "INSERT INTO casework_statcell (kind, gset, organisation_id, period, a, b, n)"  # noqa: S608
+            f" SELECT {kind.code}, {cells.gset}, org, p, a, b, n FROM ({select}) c"
+        )
+    for table in narrow.values():
+        cursor.execute(f"DROP TABLE {table}")
+
+
+_NARROW_TYPES = {
+    "org": "INTEGER",
+    "month": "DATE",
+    "year": "DATE",
+    "id": "BIGINT",
+    "person_id": "BIGINT",
+    "case_file_id": "BIGINT",
+}
+
+
+def _literal(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def _count_in_duckdb(cursor: Any, chosen: list[Kind], code_sql: dict[str, str], code_dimensions: set[str]) -> None:
+    """The rows out by COPY (CSV, every value quoted so that '' stays apart from NULL), the same SELECTs in
+    an in-memory DuckDB (spilling to the var directory past MAILLAGE_ROLLUP_MEMORY), the cells back by COPY.
+    Nothing is kept outside this transaction: the files are temporary, the DuckDB database in memory."""
+    import duckdb  # only here: the other paths never need it
+
+    workdir = Path(settings.VAR_DIR) / "tmp"
+    workdir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=workdir, prefix="rollups-") as scratch, duckdb.connect() as engine:
+        engine.execute(f"SET memory_limit = '{settings.MAILLAGE_ROLLUP_MEMORY}'")
+        engine.execute(f"SET temp_directory = {_literal(Path(scratch))}")
+        engine.execute("SET preserve_insertion_order = false")
+        rows = Path(scratch) / "rows.csv"
+        narrow: dict[str, str] = {}
+        for source, (table, kind) in _narrow_tables(chosen).items():
+            narrow[source] = table
+            copy_out = f"COPY ({narrow_select(kind, code_sql)}) TO STDOUT (FORMAT csv, FORCE_QUOTE *)"
+            with rows.open("wb") as out, cursor.cursor.copy(copy_out) as copy:
+                for block in copy:
+                    out.write(block)
+            types = {**_NARROW_TYPES, **dict.fromkeys(kind.dimensions, "VARCHAR")}
+            engine.execute(
+                f"CREATE TABLE {table} AS SELECT * FROM read_csv(?, header = false, allow_quoted_nulls = false,"  # noqa: S608
+                f" columns = {types!r})",
+                [str(rows)],
+            )
+        engine.execute(
+            "CREATE TABLE cells (kind INTEGER, gset INTEGER, org INTEGER, p DATE, a VARCHAR, b VARCHAR, n BIGINT)"
+        )
+        for kind, cells, select in cell_counts(engine, chosen, narrow, code_dimensions):
+            engine.execute(f"INSERT INTO cells SELECT {kind.code}, {cells.gset}, org, p, a, b, n FROM ({select}) c")  # noqa: S608
+        out_path = Path(scratch) / "cells.csv"
+        engine.execute(f"COPY cells TO {_literal(out_path)} (FORMAT csv, HEADER false, FORCE_QUOTE (a, b))")
+        copy_in = "COPY casework_statcell (kind, gset, organisation_id, period, a, b, n) FROM STDIN (FORMAT csv)"
+        with out_path.open("rb") as cells_file, cursor.cursor.copy(copy_in) as copy:
+            while block := cells_file.read(1 << 20):
+                copy.write(block)
+
+
+def mark_built(axes: Iterable[str] | None = None) -> None:
+    """Declare the cells complete (after `rebuild(kinds=..., mark_built=False)` for every kind); by-code
+    cells are read for `axes` only (all by default)."""
+    RollupState.objects.all().delete()
+    RollupState.objects.create(version=VERSION, axis_versions=current_axis_versions(axes), kinds=sorted(KINDS))
+
+
+def add_built(kinds: Iterable[int]) -> None:
+    """Declare these kinds complete too (a kind added to built roll-ups, after `rebuild(kinds=...)`); from
+    then on they are read and kept. No writer may run between their rebuild and this call."""
+    state = built_state()
+    if state is not None:
+        state.kinds = sorted({*state.kinds, *kinds})
+        state.save(update_fields=["kinds"])
