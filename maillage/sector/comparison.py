@@ -9,13 +9,12 @@ from __future__ import annotations
 import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
-from django.core.cache import cache
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from maillage.sector import disclosure_bridge
+from maillage.sector import disclosure_bridge, memo
 from maillage.sector.counts import CACHE_SECONDS, Counts, counts_for, data_stamp
 from maillage.sector.counts import TOTAL as TOTAL_LINE
 from maillage.sector.disclosure_bridge import (
@@ -30,11 +29,13 @@ from maillage.sector.disclosure_bridge import (
     protect_figure_family,
 )
 from maillage.sector.indicators import GROUP_LABELS, INDICATORS, Indicator
+from maillage.sector.memo import cache
 from maillage.sector.monthly import AXES, LEVEL1, MONTHS, Monthly, base_code, is_additive, level1_of, monthly, months_of
 from maillage.sector.network_pattern import MULTI_VALUED, Pattern, fixed_of, network_pattern
 from maillage.sector.periods import GRID, Period
 
 MIN_CENTRES = 5
+T = TypeVar("T")
 # Indicators whose unit may fall in several categories → the indicator counting those units (their total),
 # and whether every unit falls in some category: a person's age band changes within a year (every
 # follow-up has one, "unknown" included); a follow-up records several actions, or none. (`MULTI_VALUED`,
@@ -166,19 +167,17 @@ def _family(
         base_cells: dict[tuple[str, ...], int] = {}
         known: dict[tuple[str, ...], int] = {}
         if family_found is None:
-            for organisation_id, cells in linked.by_centre.items():
-                for (month, value), n in cells.items():
-                    key = (month,) if indicator.is_total else (month, value)
-                    base_cells[key] = base_cells.get(key, 0) + n
-                    if organisation_id == own_centre:
-                        known[key] = known.get(key, 0) + n
+            base_cells = _linked_memo(linked, ("base", indicator.is_total), lambda: _base_cells(linked, indicator))
+            for (month, value), n in linked.by_centre.get(own_centre, {}).items() if own_centre is not None else ():
+                key = (month,) if indicator.is_total else (month, value)
+                known[key] = known.get(key, 0) + n
         coordinate = TOTAL if period.is_year else period.key
         fixed = _linked_fixed(indicator, linked, pattern, distinct is None)
         dims = [_period_dimension()]
         level1: dict[str, str] = {}  # a level-1 line's cell in the family
         values: list[str] = []
         if not indicator.is_total:
-            values = sorted({value for cells in linked.by_centre.values() for _m, value in cells})
+            values = _linked_values(linked)
             members: dict[str, list[str]] = {}
             variable = indicator.variable or ""
             if variable[:-1] in AXES:
@@ -281,8 +280,7 @@ def _linked_fixed(
         return {}
     if indicator.is_total:
         return {(TOTAL,): pattern.total}
-    values = sorted({value for cells in linked.by_centre.values() for _m, value in cells})
-    fixed: dict[tuple[str, ...], str] = {(TOTAL, value): pattern.category(value) for value in values}
+    fixed: dict[tuple[str, ...], str] = {(TOTAL, value): pattern.category(value) for value in _linked_values(linked)}
     if with_total:
         fixed[(TOTAL, TOTAL)] = pattern.total
     return fixed
@@ -290,12 +288,39 @@ def _linked_fixed(
 
 def _year_categories(indicator: Indicator, linked: Monthly) -> list[str]:
     """The categories of the indicator counted in any month of the year (level-1 codes for a level-1 line)."""
-    values = {value for cells in linked.by_centre.values() for (_m, value), n in cells.items() if n}
+    values = set(_linked_values(linked, counted=True))
     variable = indicator.variable or ""
     if variable[:-1] in AXES and variable.endswith("1"):
         top, _labels, _order = level1_of(variable[:-1], values)
         values = {top.get(value, value) for value in values}
     return sorted(values)
+
+
+def _linked_memo(linked: Monthly, part: tuple[Any, ...], compute: Callable[[], T]) -> T:
+    """What is derived from a year's monthly counts, once per computation (`memo.shared`): every centre's
+    page and every period reads the same counts (`linked.key` names them)."""
+    return memo.local(("sector-linked", linked.key, *part), compute) if linked.key else compute()
+
+
+def _linked_values(linked: Monthly, *, counted: bool = False) -> list[str]:
+    """The values counted in the year's months (with a count above zero when `counted`), sorted."""
+
+    def compute() -> list[str]:
+        return sorted(
+            {value for cells in linked.by_centre.values() for (_m, value), n in cells.items() if n or not counted}
+        )
+
+    return _linked_memo(linked, ("values", counted), compute)
+
+
+def _base_cells(linked: Monthly, indicator: Indicator) -> dict[tuple[str, ...], int]:
+    """The family's base counts: the network's, per month (and value)."""
+    base: dict[tuple[str, ...], int] = {}
+    for cells in linked.by_centre.values():
+        for (month, value), n in cells.items():
+            key = (month,) if indicator.is_total else (month, value)
+            base[key] = base.get(key, 0) + n
+    return base
 
 
 def _line_cell(key: str) -> tuple[str, ...]:
@@ -347,6 +372,8 @@ def compare(
     def total_of(centre: int, cells: dict[str, int]) -> int:
         return distinct.by_centre.get(centre, 0) if distinct is not None else sum(cells.values())
 
+    totals = {pk: total_of(pk, cells) for pk, cells in contributing.items()}  # once, not once per line
+
     own_total = total_of(centre_id, own_cells) if centre_id is not None else 0
     sector_total = sum(total_of(pk, cells) for pk, cells in counts.by_centre.items())
     if protected is not None:  # the figures the states were decided for
@@ -368,9 +395,7 @@ def compare(
             own_value = _share(own_cells.get(key, 0), own_total)
             # A share computed from a hidden count (the cell's or the total's) is hidden.
             sector_share = _share(sector_cells[key], sector_total) if total_state == SHOWN else None
-            values = [
-                float(_share(cells.get(key, 0), total_of(pk, cells)) or 0.0) for pk, cells in contributing.items()
-            ]
+            values = [float(_share(cells.get(key, 0), totals[pk]) or 0.0) for pk, cells in contributing.items()]
         line = Line(
             key=key,
             label=str(indicator.label) if indicator.is_total else counts.labels.get(key, key) or "—",
@@ -412,7 +437,7 @@ def comparisons(
     Pages and annexes (`report=False`) count the encoded follow-ups, every period of a year one family; the
     federation's report (`report=True`, years only, read by its staff) adds the figures centres declared."""
     stamp = data_stamp(period)
-    year_stamp = data_stamp(Period(period.year))
+    year_stamp = stamp  # a period's stamp is its year's (every period of a year one disclosure family)
     done: dict[str, Comparison] = {}
     # The pages' network: every member centre (`sector_centres()`), as the report's.
     network = not report and subsidy_id is None and scope == "network"
@@ -449,4 +474,5 @@ def comparisons(
         done[code] = compare(counts, centre_id, period, linked=linked, scope=scope, distinct=distinct, pattern=pattern)
         return done[code]
 
-    return [one(code) for code in codes or INDICATORS]
+    with memo.shared():  # the year's counts and patterns read once for every indicator
+        return [one(code) for code in codes or INDICATORS]

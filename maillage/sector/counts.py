@@ -13,7 +13,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.cache import cache
 from django.db import connection
 from django.db.models import Max
 from django.utils.translation import get_language
@@ -22,6 +21,7 @@ from maillage.casework.models import FollowUp
 from maillage.core.models import Organisation, Sector
 from maillage.sector import monthly
 from maillage.sector.indicators import INDICATORS, Indicator
+from maillage.sector.memo import cache
 from maillage.sector.models import DeclaredFigure
 from maillage.sector.periods import Period
 from maillage.stats import crosstab
@@ -101,7 +101,7 @@ def counts_for(
         if cached is not None:
             return cached  # type: ignore[no-any-return]
     indicator = INDICATORS[indicator_code]
-    result = _count(indicator, period, centre_ids, subsidy_id)
+    result = _count(indicator, period, centre_ids, subsidy_id, stamp)
     if with_declared and period.is_year and subsidy_id is None:
         _add_declared(result, period.year, centre_ids)
     cache.set(key, result, CACHE_SECONDS)
@@ -119,7 +119,7 @@ PROFILE_COLUMNS = {
 
 
 def _profile_scan(
-    period: Period, centre_ids: list[int], subsidy_id: int | None
+    period: Period, centre_ids: list[int], subsidy_id: int | None, stamp: tuple[int | None, ...] | None = None
 ) -> dict[str, dict[int, dict[str, int]]]:
     """Distinct persons per centre and value of each profile variable, in one scan of the period's follow-ups.
 
@@ -128,7 +128,9 @@ def _profile_scan(
     follow-ups)."""
     key = (
         "maillage-sector-profile:"
-        + hashlib.sha256(repr((period, sorted(centre_ids), subsidy_id, data_stamp(period))).encode()).hexdigest()
+        + hashlib.sha256(
+            repr((period, sorted(centre_ids), subsidy_id, data_stamp(period) if stamp is None else stamp)).encode()
+        ).hexdigest()
     )
     cached = cache.get(key)
     if cached is not None:
@@ -177,15 +179,16 @@ def _profile_scan(
     return result
 
 
-def _count(indicator: Indicator, period: Period, centre_ids: list[int], subsidy_id: int | None) -> Counts:
+def _count(
+    indicator: Indicator, period: Period, centre_ids: list[int], subsidy_id: int | None, stamp: tuple[int | None, ...]
+) -> Counts:
+    """`stamp`: the period's `data_stamp`, which is its year's (the monthly counts are the year's)."""
     if monthly.is_additive(indicator):
-        data = monthly.monthly(
-            monthly.base_code(indicator), period.year, centre_ids, subsidy_id, data_stamp(Period(period.year))
-        )
+        data = monthly.monthly(monthly.base_code(indicator), period.year, centre_ids, subsidy_id, stamp)
         by_centre, labels, order = monthly.period_counts(indicator, period, data)
         return Counts(indicator.code, by_centre, labels, order)
     if indicator.measure == "persons" and indicator.variable in PROFILE_COLUMNS and not period.is_year:
-        by_centre = _profile_scan(period, centre_ids, subsidy_id)[indicator.variable]
+        by_centre = _profile_scan(period, centre_ids, subsidy_id, stamp)[indicator.variable]
         spec = crosstab._dimension(indicator.variable, crosstab.FOLLOWUPS, {})  # labels and order, no query
         labels = {key: str(label) for key, label in spec.labels.items()}
         for key in {k for cells in by_centre.values() for k in cells}:

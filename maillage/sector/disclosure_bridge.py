@@ -13,8 +13,7 @@ import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from django.core.cache import cache
-
+from maillage.sector.memo import cache
 from maillage.stats import disclosure
 from maillage.stats.disclosure import TOTAL, Bound, Dimension, DisclosureRefused
 

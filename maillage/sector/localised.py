@@ -15,9 +15,9 @@ from django.utils.translation import get_language
 
 from maillage.sector.comparison import MIN_CENTRES, Comparison, position_of, quartiles_reason
 from maillage.sector.indicators import ACTION_LABELS, ACTIONS, INDICATORS, REFERRAL, REFERRAL_LABELS
-from maillage.sector.monthly import AXES, level1_of
+from maillage.sector.monthly import AXES, level1_of, version_in_force
 from maillage.stats import crosstab
-from maillage.stats.crosstab import MEASURES, UNMAPPED, target_version
+from maillage.stats.crosstab import MEASURES, UNMAPPED
 from maillage.stats.disclosure import DisclosureRefused
 
 CACHE_SECONDS = 600
@@ -50,7 +50,7 @@ def line_labels(code: str) -> dict[str, str]:
 
 
 def _all_labels() -> dict[str, dict[str, str]]:
-    versions = "-".join(str(getattr(target_version(axis, None), "pk", None)) for axis in AXES)
+    versions = "-".join(str(getattr(version_in_force(axis), "pk", None)) for axis in AXES)
     key = f"maillage-sector-line-labels:{get_language()}:{versions}"
     found = cache.get(key)
     if found is None:

@@ -12,11 +12,12 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.cache import cache
 from django.db import connection
 from django.utils.translation import get_language
 
+from maillage.sector import memo
 from maillage.sector.indicators import ACTION_LABELS, ACTIONS, INDICATORS, REFERRAL, REFERRAL_LABELS, Indicator
+from maillage.sector.memo import cache
 from maillage.sector.periods import GRID, Period
 from maillage.stats import crosstab
 from maillage.stats.crosstab import UNMAPPED, Params, Scope, grouped
@@ -135,10 +136,16 @@ def _flags(
     return Monthly(by_centre, {k: str(v) for k, v in ACTION_LABELS.items()}, list(ACTION_LABELS))
 
 
+def version_in_force(axis: str) -> Any:
+    """The axis's category version in force, read once per computation (`memo.shared`): each level-1 line,
+    the labels and the kept figures' stamp ask for it."""
+    return memo.local(("sector-target-version", axis), lambda: crosstab.target_version(axis, None))
+
+
 def level1_of(axis: str, codes: set[str]) -> tuple[dict[str, str], dict[str, str], list[str]]:
     """Level-2 code → its level-1 code in the version in force (codes of no category stay themselves), the
     level-1 labels, and their order."""
-    version = crosstab.target_version(axis, None)
+    version = version_in_force(axis)
     key = f"maillage-sector-level1:{axis}:{version.pk if version else None}:{get_language()}"
     tree = cache.get(key)
     if tree is None:
@@ -167,7 +174,7 @@ def period_counts(
     """The indicator's per-centre counts over the period, summed from the months (level 1 from level 2)."""
     months = set(months_of(period))
     mapping: dict[str, str] | None = None
-    labels, order = data.labels, data.order
+    labels, order = dict(data.labels), data.order  # the cached counts' own labels stay as they are
     if indicator.variable and indicator.variable[:-1] in AXES and indicator.variable.endswith("1"):
         codes = {value for cells in data.by_centre.values() for _m, value in cells}
         mapping, top_labels, order = level1_of(indicator.variable[:-1], codes)

@@ -26,12 +26,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.cache import cache
-
 from maillage.sector import services
 from maillage.sector.counts import TOTAL as TOTAL_LINE
 from maillage.sector.counts import counts_for, data_stamp, sector_centres, with_declared
 from maillage.sector.indicators import INDICATORS, Indicator
+from maillage.sector.memo import cache
 from maillage.sector.models import DataYear, NetworkPattern
 from maillage.sector.monthly import AXES, base_code, level1_of
 from maillage.sector.periods import Period

@@ -30,15 +30,15 @@ from django.utils import timezone
 from django_tasks import task
 
 from maillage.casework.models import RollupState
+from maillage.sector import memo
 from maillage.sector.comparison import Comparison, Line, comparisons
 from maillage.sector.counts import data_stamp, sector_centres
 from maillage.sector.indicators import INDICATORS
 from maillage.sector.localised import localised
 from maillage.sector.models import DataYear, KeptFigures
-from maillage.sector.monthly import AXES
+from maillage.sector.monthly import AXES, version_in_force
 from maillage.sector.periods import GRID, Period, latest_year, parse_period
 from maillage.stats import disclosure
-from maillage.stats.crosstab import target_version
 
 # Changes when the way page figures are computed changes: every kept one is then computed again.
 METHOD = 1
@@ -66,7 +66,7 @@ def stamp_of(period: Period, centres: list[int] | None = None) -> str:
     """What a period's figures are computed from: the year's counts (`data_stamp`, every period of a year one
     disclosure family), the member centres, the rule, the roll-ups' build and the category versions."""
     rollups = list(RollupState.objects.order_by("pk").values_list("pk", "built_at"))
-    versions = [getattr(target_version(axis, None), "pk", None) for axis in AXES]
+    versions = [getattr(version_in_force(axis), "pk", None) for axis in AXES]
     parts = (
         METHOD,
         data_stamp(Period(period.year)),
@@ -86,7 +86,7 @@ def _as_json(items: list[Comparison]) -> list[dict[str, Any]]:
     return [
         {
             "indicator": item.indicator.code,
-            "lines": [dataclasses.asdict(line) for line in item.lines],
+            "lines": [vars(line).copy() for line in item.lines],  # flat: no deep copy (asdict's) needed
             "own_total": item.own_total,
             "sector_total_text": item.sector_total_text,
             "centres": item.centres,
@@ -112,10 +112,15 @@ def _from_json(rows: list[dict[str, Any]]) -> list[Comparison]:
     ]
 
 
-def compute(centre_id: int, period: Period, *, centres: list[int] | None = None) -> PageFigures:
-    """Count and protect every indicator now, and keep the result for every reader of the page."""
+def compute(
+    centre_id: int, period: Period, *, centres: list[int] | None = None, stamp: str | None = None
+) -> PageFigures:
+    """Count and protect every indicator now, and keep the result for every reader of the page. `centres`,
+    `stamp`: the member centres and `stamp_of(period)` read before (never after) this call."""
     centres = sector_centres() if centres is None else centres
-    stamp = stamp_of(period, centres)  # read first: the counts read after it are at least as new
+    # Read first: the counts read after it are at least as new (newer ones only make the next reader's
+    # stamp differ, and the figures be computed again).
+    stamp = stamp_of(period, centres) if stamp is None else stamp
     items = comparisons(centre_id, period, centres)
     now = timezone.now()
     KeptFigures.objects.update_or_create(
@@ -134,6 +139,11 @@ def _kept(centre_id: int, period: Period) -> KeptFigures | None:
 def page_figures(centre_id: int, period: Period) -> PageFigures:
     """The page's figures in the active language: the kept ones while their stamp is unchanged, else the
     kept ones while under STALE_MAX old (a refresh queued), else computed now."""
+    with memo.shared():  # the category versions read once for the stamp and the labels
+        return _page_figures(centre_id, period)
+
+
+def _page_figures(centre_id: int, period: Period) -> PageFigures:
     kept = _kept(centre_id, period)
     if kept is not None:
         stamp = stamp_of(period)
@@ -192,14 +202,15 @@ def warm_up(years: Iterable[int] | None = None, *, force: bool = False) -> WarmU
             (row.organisation_id, row.period): row
             for row in KeptFigures.objects.filter(year=year).only("organisation_id", "period", "stamp", "computed_at")
         }
-        for centre_id in centres:
-            for period in periods:
-                row = kept.get((centre_id, period.key))
-                if not force and row is not None and row.stamp == stamp and row.computed_at >= fresh_since:
-                    result.kept += 1
-                    continue
-                compute(centre_id, period, centres=centres)
-                result.computed += 1
+        with memo.shared():  # the year's counts, patterns and per-year families read once for all its pages
+            for centre_id in centres:
+                for period in periods:
+                    row = kept.get((centre_id, period.key))
+                    if not force and row is not None and row.stamp == stamp and row.computed_at >= fresh_since:
+                        result.kept += 1
+                        continue
+                    compute(centre_id, period, centres=centres, stamp=stamp)
+                    result.computed += 1
     return result
 
 
