@@ -19,7 +19,7 @@ from django.utils.translation import get_language
 
 from maillage.casework.models import FollowUp
 from maillage.core.models import Organisation, Sector
-from maillage.sector import monthly
+from maillage.sector import memo, monthly
 from maillage.sector.indicators import INDICATORS, Indicator
 from maillage.sector.memo import cache
 from maillage.sector.models import DeclaredFigure
@@ -241,10 +241,10 @@ def with_declared(counts: Counts, year: int, centre_ids: list[int]) -> Counts:
 
 def _add_declared(result: Counts, year: int, centre_ids: list[int]) -> None:
     """A centre's declared figures stand for its counts of that indicator (it encodes in another tool)."""
-    figures = DeclaredFigure.objects.filter(year=year, indicator=result.indicator, organisation_id__in=centre_ids)
-    declared: dict[int, dict[str, int]] = {}
-    for figure in figures:
-        declared.setdefault(figure.organisation_id, {})[figure.category] = figure.value
+    wanted = set(centre_ids)
+    declared = {
+        pk: dict(cells) for pk, cells in _declared_of_year(year).get(result.indicator, {}).items() if pk in wanted
+    }
     indicator = INDICATORS[result.indicator]
     for organisation_id, cells in declared.items():
         if not indicator.is_total:
@@ -253,3 +253,17 @@ def _add_declared(result: Counts, year: int, centre_ids: list[int]) -> None:
         result.declared.add(organisation_id)
         for key in cells:
             result.labels.setdefault(key, key)
+
+
+def _declared_of_year(year: int) -> dict[str, dict[int, dict[str, int]]]:
+    """The year's declared figures, indicator → centre → category → value: read once per computation
+    (`memo.shared`; the network's patterns ask for every indicator's)."""
+
+    def read() -> dict[str, dict[int, dict[str, int]]]:
+        out: dict[str, dict[int, dict[str, int]]] = {}
+        rows = DeclaredFigure.objects.filter(year=year).values_list("indicator", "organisation_id", "category", "value")
+        for indicator, organisation_id, category, value in rows:
+            out.setdefault(indicator, {}).setdefault(organisation_id, {})[category] = value
+        return out
+
+    return memo.local(("sector-declared", year), read)
