@@ -59,6 +59,9 @@ class Line:
     median: float | None = None
     q3: float | None = None
     position: str = ""
+    # Not counted in the period, shown because the family hid its cell: after the counted lines, whose order
+    # (`Counts.order`) may depend on the language (`localised` orders them again).
+    appended: bool = False
 
     @property
     def sector_text(self) -> str:
@@ -346,6 +349,7 @@ def compare(
     indicator = INDICATORS[counts.indicator]
     own_cells = counts.by_centre.get(centre_id, {}) if centre_id is not None else {}
     categories = [TOTAL_LINE] if indicator.is_total else counts.categories()
+    counted = len(categories)
     sector_cells = {key: sum(cells.get(key, 0) for cells in counts.by_centre.values()) for key in categories}
     contributing = {pk: cells for pk, cells in counts.by_centre.items() if sum(cells.values()) > 0}
     cell_of: Callable[[str], tuple[str, ...]] = _line_cell
@@ -384,7 +388,7 @@ def compare(
     reason = "" if enough else quartiles_reason(len(contributing))
     total_state = SHOWN if indicator.is_total else family.state(cell_of("__total__"))
     lines = []
-    for key in categories:
+    for index, key in enumerate(categories):
         state = family.state(cell_of(key))
         shown = state == SHOWN
         if indicator.is_total:
@@ -404,6 +408,7 @@ def compare(
             sector_state=state,
             sector=sector_cells[key] if shown else None,
             sector_share=sector_share if shown else None,
+            appended=index >= counted,
         )
         if enough:
             line.q1, line.median, line.q3 = _quartiles(values)

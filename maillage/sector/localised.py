@@ -13,7 +13,7 @@ import dataclasses
 from django.core.cache import cache
 from django.utils.translation import get_language
 
-from maillage.sector.comparison import MIN_CENTRES, Comparison, position_of, quartiles_reason
+from maillage.sector.comparison import MIN_CENTRES, Comparison, Line, position_of, quartiles_reason
 from maillage.sector.indicators import ACTION_LABELS, ACTIONS, INDICATORS, REFERRAL, REFERRAL_LABELS
 from maillage.sector.monthly import AXES, level1_of, version_in_force
 from maillage.stats import crosstab
@@ -23,35 +23,37 @@ from maillage.stats.disclosure import DisclosureRefused
 CACHE_SECONDS = 600
 
 
-def line_labels(code: str) -> dict[str, str]:
-    """Each category of the indicator → its line's label in the active language (what `Counts.labels` holds)."""
+def line_labels(code: str) -> tuple[dict[str, str], list[str]]:
+    """Each category of the indicator → its line's label in the active language, and the categories' order
+    (what `Counts.labels` and `Counts.order` hold: communes, for one, are in the order of their names)."""
     indicator = INDICATORS[code]
     variable = indicator.variable
     if variable is None:
-        return {}
+        return {}, []
     if variable == ACTIONS:
-        return {key: str(label) for key, label in ACTION_LABELS.items()}
+        return {key: str(label) for key, label in ACTION_LABELS.items()}, list(ACTION_LABELS)
     if variable == REFERRAL:
-        return {key: str(label) for key, label in REFERRAL_LABELS.items()}
+        return {key: str(label) for key, label in REFERRAL_LABELS.items()}, ["yes", "no"]
     axis = variable[:-1] if variable[:-1] in AXES else None
     try:  # an axis's lines are counted at level 2 (`monthly.base_code`)
         spec = crosstab.dimension(f"{axis}2" if axis else variable, MEASURES[indicator.measure].base, {})
     except crosstab.CrossTabError:  # no version of the axis in force: no line to label
-        return {}
+        return {}, []
     labels: dict[str, str] = {}
     for key, label in spec.labels.items():
         text = str(label or key)
         labels[key] = f"{key} — {text}" if axis and key not in ("", UNMAPPED) else text
     labels.setdefault("", "—")
+    order = list(spec.order)
     if axis and variable.endswith("1"):
-        _top, top_labels, _order = level1_of(axis, set())
+        _top, top_labels, order = level1_of(axis, set())
         labels = {**{key: labels.get(key, key) for key in ("", UNMAPPED)}, **top_labels}
-    return labels
+    return labels, order
 
 
-def _all_labels() -> dict[str, dict[str, str]]:
+def _all_labels() -> dict[str, tuple[dict[str, str], list[str]]]:
     versions = "-".join(str(getattr(version_in_force(axis), "pk", None)) for axis in AXES)
-    key = f"maillage-sector-line-labels:{get_language()}:{versions}"
+    key = f"maillage-sector-line-words:{get_language()}:{versions}"
     found = cache.get(key)
     if found is None:
         found = {code: line_labels(code) for code in INDICATORS}
@@ -64,9 +66,9 @@ def localised(items: list[Comparison]) -> list[Comparison]:
     labels = _all_labels()
     out = []
     for comparison in items:
-        own = labels.get(comparison.indicator.code, {})
+        own, order = labels.get(comparison.indicator.code, ({}, []))
         lines = []
-        for line in comparison.lines:
+        for line in _in_order(comparison.lines, order):
             label = str(comparison.indicator.label) if comparison.indicator.is_total else own.get(line.key)
             position = line.position
             if line.q1 is not None and line.median is not None and line.q3 is not None:
@@ -82,3 +84,16 @@ def localised(items: list[Comparison]) -> list[Comparison]:
             )
         )
     return out
+
+
+def _in_order(lines: list[Line], order: list[str]) -> list[Line]:
+    """The counted lines in the categories' order of the active language (`Counts.categories`), then the
+    appended ones as they were."""
+    if not order:
+        return lines
+    position = {key: index for index, key in enumerate(order)}
+    counted = sorted(
+        (line for line in lines if not line.appended),
+        key=lambda line: (position.get(line.key, len(position)), line.key),
+    )
+    return counted + [line for line in lines if line.appended]

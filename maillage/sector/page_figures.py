@@ -41,7 +41,7 @@ from maillage.sector.periods import GRID, Period, latest_year, parse_period
 from maillage.stats import disclosure
 
 # Changes when the way page figures are computed changes: every kept one is then computed again.
-METHOD = 1
+METHOD = 2
 # Stale figures (their stamp changed) are shown while a task computes them again, up to this age; the
 # scheduled warm-up runs every hour, so older ones mean no worker runs: the page then computes them itself.
 STALE_MAX = datetime.timedelta(days=1)

@@ -51,14 +51,20 @@ def queued(settings):  # type: ignore[no-untyped-def]
     default_task_backend.clear()  # type: ignore[attr-defined]
 
 
+def _refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
+    raise AssertionError("the figures were computed again")
+
+
 @pytest.fixture
 def nothing_computed(monkeypatch):  # type: ignore[no-untyped-def]
     """Fails the test if any indicator is counted and protected (the page must answer from kept figures)."""
+    monkeypatch.setattr(page_figures, "comparisons", _refuse)
 
-    def refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
-        raise AssertionError("the figures were computed again")
 
-    monkeypatch.setattr(page_figures, "comparisons", refuse)
+@pytest.fixture
+def nothing_computed_later(monkeypatch):  # type: ignore[no-untyped-def]
+    """The same, from when the test calls it."""
+    return lambda: monkeypatch.setattr(page_figures, "comparisons", _refuse)
 
 
 def _this_year(world: World) -> None:
@@ -114,7 +120,7 @@ def test_kept_figures_stay_valid_while_their_counts_are_unchanged(world: World, 
     cache.clear()
     later = timezone.now() + datetime.timedelta(days=7)
     monkeypatch.setattr(page_figures.timezone, "now", lambda: later)
-    monkeypatch.setattr(page_figures, "comparisons", lambda *a, **k: pytest.fail("computed again"))
+    monkeypatch.setattr(page_figures, "comparisons", _refuse)
     response = _page(world)
     assert _persons(response) == (6, 36)
     assert "being updated" not in _computed_line(response)
@@ -202,3 +208,22 @@ def test_opening_a_year_queues_its_warm_up(world: World, queued, django_capture_
         services.open_year(world.staff, YEAR)
     assert [(r.task.name, list(r.args)) for r in queued.results] == [("warm_up_figures", [[YEAR]])]
     assert YEAR in page_figures.warm_years()
+
+
+def test_lines_in_the_order_of_their_names_follow_the_reader_s_language(world: World, nothing_computed_later) -> None:  # type: ignore[no-untyped-def]
+    """Communes are listed by name: Auderghem before Ixelles in French, Elsene (Ixelles) before Oudergem in
+    Dutch. Figures kept from a French computation are put in the Dutch order."""
+    from maillage.casework.models import Person
+    from maillage.core.models import Commune
+
+    auderghem, ixelles = (Commune.objects.get(postal_codes__code=code) for code in ("1160", "1050"))
+    for index, person in enumerate(Person.objects.order_by("pk")):
+        Person.objects.filter(pk=person.pk).update(commune=auderghem if index % 2 else ixelles)
+    period = Period(YEAR)
+    with override("fr"):
+        page_figures.compute(world.ours.pk, period)
+    nothing_computed_later()
+    with override("nl"):
+        shown = page_figures.page_figures(world.ours.pk, period)
+    communes = next(item for item in shown.items if item.indicator.code == "persons.commune")
+    assert [line.label for line in communes.lines] == ["Elsene", "Oudergem"]
