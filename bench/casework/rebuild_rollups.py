@@ -17,9 +17,13 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "maillage.settings")
 
+import logging
+
 import django
 
 django.setup()
+logging.getLogger("maillage.casework.rollups_rebuild").setLevel(logging.DEBUG if os.environ.get("ROLLUP_DEBUG") else logging.INFO)
+logging.getLogger("maillage.casework.rollups_rebuild").addHandler(logging.StreamHandler(sys.stdout))
 
 from django.conf import settings  # noqa: E402
 

@@ -96,10 +96,10 @@ class Kind:
         return any(dimension in CODE_DIMENSIONS for dimension in self.dimensions)
 
 
-_FOLLOWUP_SOURCE = "casework_followup f JOIN casework_person p ON p.id = f.person_id"
-_CODE_SOURCE = "casework_followup f LEFT JOIN casework_request r ON r.follow_up_id = f.id"
-_CODE_PERSON_SOURCE = _FOLLOWUP_SOURCE + " LEFT JOIN casework_request r ON r.follow_up_id = f.id"
-_REQUEST_SOURCE = (
+FOLLOWUP_SOURCE = "casework_followup f JOIN casework_person p ON p.id = f.person_id"
+CODE_SOURCE = "casework_followup f LEFT JOIN casework_request r ON r.follow_up_id = f.id"
+CODE_PERSON_SOURCE = FOLLOWUP_SOURCE + " LEFT JOIN casework_request r ON r.follow_up_id = f.id"
+REQUEST_SOURCE = (
     "casework_request r JOIN casework_followup f ON f.id = r.follow_up_id JOIN casework_person p ON p.id = f.person_id"
 )
 # Year pairs: the sector's annual report. Not by worker or postal code (not sector dimensions; one centre's
@@ -110,7 +110,7 @@ KINDS = {
     for kind in [
         Kind(
             REQUESTS,
-            _REQUEST_SOURCE,
+            REQUEST_SOURCE,
             "r.organisation_id",
             "r.date",
             None,
@@ -121,7 +121,7 @@ KINDS = {
         # Follow-ups by their own and their person's codes (by a request axis they are distinct counts: raw).
         Kind(
             FOLLOWUPS,
-            _FOLLOWUP_SOURCE,
+            FOLLOWUP_SOURCE,
             "f.organisation_id",
             "f.date",
             None,
@@ -132,7 +132,7 @@ KINDS = {
         # Distinct counts do not add up across periods: one grain per way of asking.
         Kind(
             PERSONS,
-            _FOLLOWUP_SOURCE,
+            FOLLOWUP_SOURCE,
             "f.organisation_id",
             "f.date",
             "f.person_id",
@@ -142,7 +142,7 @@ KINDS = {
         ),
         Kind(
             CASE_FILES,
-            _FOLLOWUP_SOURCE,
+            FOLLOWUP_SOURCE,
             "f.organisation_id",
             "f.date",
             "f.case_file_id",
@@ -150,10 +150,10 @@ KINDS = {
             (MONTH, YEAR, ALL),
             (ALL,),
         ),
-        Kind(FOLLOWUPS_BY_CODE, _CODE_SOURCE, "f.organisation_id", "f.date", "f.id", CODE_DIMENSIONS, (MONTH,), ()),
+        Kind(FOLLOWUPS_BY_CODE, CODE_SOURCE, "f.organisation_id", "f.date", "f.id", CODE_DIMENSIONS, (MONTH,), ()),
         Kind(
             PERSONS_BY_CODE,
-            _CODE_SOURCE,
+            CODE_SOURCE,
             "f.organisation_id",
             "f.date",
             "f.person_id",
@@ -163,7 +163,7 @@ KINDS = {
         ),
         Kind(
             CASE_FILES_BY_CODE,
-            _CODE_SOURCE,
+            CODE_SOURCE,
             "f.organisation_id",
             "f.date",
             "f.case_file_id",
@@ -174,7 +174,7 @@ KINDS = {
         # Kinds added later, so that they can be built without recounting the others.
         Kind(
             REQUESTS_YEAR_PAIRS,
-            _REQUEST_SOURCE,
+            REQUEST_SOURCE,
             "r.organisation_id",
             "r.date",
             None,
@@ -185,7 +185,7 @@ KINDS = {
         ),
         Kind(
             FOLLOWUPS_YEAR_PAIRS,
-            _FOLLOWUP_SOURCE,
+            FOLLOWUP_SOURCE,
             "f.organisation_id",
             "f.date",
             None,
@@ -197,7 +197,7 @@ KINDS = {
         *(
             Kind(
                 code,
-                _CODE_PERSON_SOURCE,
+                CODE_PERSON_SOURCE,
                 "f.organisation_id",
                 "f.date",
                 unit,
@@ -337,7 +337,7 @@ def available(kind: int | None = None) -> bool:
     return state is not None and (kind is None or kind in state.kinds)
 
 
-def _columns(kind: Kind, code_sql: dict[str, str]) -> str:
+def dimension_columns(kind: Kind, code_sql: dict[str, str]) -> str:
     return ", ".join(f"{DIMENSION_SQL.get(name) or code_sql[name]} AS {name}" for name in kind.dimensions)
 
 
@@ -345,7 +345,7 @@ def contributions_sql(kinds: list[Kind], where: str, code_sql: dict[str, str]) -
     """Cells contributed by the rows matching `where`: (gset, organisation, period, a, b, n per kind).
     Several kinds only if they differ by the unit they count (one unpivot, one distinct count each)."""
     kind = kinds[0]
-    columns = _columns(kind, code_sql)
+    columns = dimension_columns(kind, code_sql)
     values = ", ".join(
         f"({s.gset}, {PERIOD_SQL[s.grain]}, "
         + ", ".join([f"s.{d}" for d in s.dimensions] + ["''::text"] * (2 - len(s.dimensions)))
