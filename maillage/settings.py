@@ -189,6 +189,9 @@ CACHES = {
         if PRODUCTION
         else "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "maillage_cache",
+        # Django's default (300 entries, then a third culled) would evict the sector figures' counts and
+        # patterns of one year's warm-up (30 centres × 8 periods) while it runs.
+        "OPTIONS": {"MAX_ENTRIES": env_int("MAILLAGE_CACHE_MAX_ENTRIES", 20000, minimum=300)},
     }
 }
 
