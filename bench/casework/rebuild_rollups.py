@@ -22,7 +22,9 @@ import logging
 import django
 
 django.setup()
-logging.getLogger("maillage.casework.rollups_rebuild").setLevel(logging.DEBUG if os.environ.get("ROLLUP_DEBUG") else logging.INFO)
+logging.getLogger("maillage.casework.rollups_rebuild").setLevel(
+    logging.DEBUG if os.environ.get("ROLLUP_DEBUG") else logging.INFO
+)
 logging.getLogger("maillage.casework.rollups_rebuild").addHandler(logging.StreamHandler(sys.stdout))
 
 from django.conf import settings  # noqa: E402
