@@ -108,8 +108,10 @@ def from_rollup(
         return key if by_code and axis_of(key) is not None else _rollup_dimension(key)
 
     times = [key for key in params.dimensions if key in _TIME]
-    if len(times) > 1 or any(key in _TIME for key, _values in filters):
+    if any(key in _TIME for key, _values in filters):
         return None
+    # Two periods asked together (month × year): the finest decides the cells, the others follow from it.
+    finest = next((key for key in ("month", "quarter", "year") if key in times), None)
     coded: list[str] = []
     for key in keys:
         name = dimension_name(key)
@@ -124,7 +126,7 @@ def from_rollup(
         if key not in params.dimensions and (not additive or (by_code and axis_of(key) is not None))
     ):
         return None  # a person (or a follow-up in two codes) in two of the filtered values would be counted twice
-    grain = _rollup_grain(additive, coded, times[0] if times else None, date_from, date_to)
+    grain = _rollup_grain(additive, coded, finest, date_from, date_to)
     cells = rollups.find(kind, coded, grain) if grain else None
     if cells is None or not rollups.available(cells.kind):
         return None
@@ -136,10 +138,13 @@ def from_rollup(
         "year": "extract(year FROM period)::int",
     }
     select = ["a", "b"]
+    position: dict[str, int] = {}  # where the centre and each period are in a fetched row
     if "centre" in keys:
+        position["centre"] = len(select)
         select.append("organisation_id")
-    if times:
-        select.append(time_sql[times[0]])
+    for key in times:
+        position[key] = len(select)
+        select.append(time_sql[key])
     where = ["kind = %s", "gset = %s", "organisation_id = ANY(%s)", "n <> 0"]
     values: list[Any] = [cells.kind, cells.gset, list(scope.organisation_ids)]
     if date_from is not None:
@@ -161,10 +166,8 @@ def from_rollup(
             codes[key] = dimension(key, base, params.versions).codes or {}
 
     def read(key: str, row: tuple[Any, ...], for_filter: bool) -> str | None:
-        if key == "centre":
-            return str(row[2])
-        if key in _TIME:
-            return str(row[-2])
+        if key in position:
+            return str(row[position[key]])
         name = dimension_name(key)
         raw = row[0] if column[name] == "a" else row[1]  # type: ignore[index]
         if by_code and name == key:  # already a code
