@@ -383,7 +383,7 @@ MAILLAGE_CASEWORK_RETENTION_YEARS = env_int("MAILLAGE_CASEWORK_RETENTION_YEARS",
 # "duckdb" copies the rows out once and counts them in an embedded columnar engine (4x faster than
 # PostgreSQL's GROUP BYs, both cores), "postgresql" counts in the database. The cells are the same.
 MAILLAGE_ROLLUP_ENGINE = env_choice("MAILLAGE_ROLLUP_ENGINE", ("duckdb", "postgresql"), "duckdb")
-MAILLAGE_ROLLUP_MEMORY = env_str("MAILLAGE_ROLLUP_MEMORY", "4GB") or "4GB"
+MAILLAGE_ROLLUP_MEMORY_MB = env_int("MAILLAGE_ROLLUP_MEMORY_MB", 4096, minimum=256)
 
 # Uploads and request bounds (maillage/core/uploads.py, core/middleware.py). A limit per kind of
 # upload in MB, checked from the declared size before a byte is read; each overridable by

@@ -281,7 +281,7 @@ def _count_in_duckdb(
     cursor: Any, chosen: list[Kind], code_sql: dict[str, str], code_dimensions: set[str], emptied: bool
 ) -> None:
     """The rows out by COPY, the same SELECTs in an in-memory DuckDB (spilling to the var directory past
-    MAILLAGE_ROLLUP_MEMORY), the cells back by COPY. Nothing is kept outside this transaction: the files are
+    MAILLAGE_ROLLUP_MEMORY_MB), the cells back by COPY. Nothing is kept outside this transaction: the files are
     temporary, the DuckDB database in memory."""
     import duckdb  # only here: the other paths never need it
 
@@ -289,7 +289,7 @@ def _count_in_duckdb(
     workdir = Path(settings.VAR_DIR) / "tmp"
     workdir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=workdir, prefix="rollups-") as scratch, duckdb.connect() as engine:
-        engine.execute(f"SET memory_limit = '{settings.MAILLAGE_ROLLUP_MEMORY}'")
+        engine.execute(f"SET memory_limit = '{int(settings.MAILLAGE_ROLLUP_MEMORY_MB)}MB'")
         engine.execute(f"SET temp_directory = {_literal(Path(scratch))}")
         engine.execute("SET preserve_insertion_order = false")
         rows = Path(scratch) / "rows.csv"
