@@ -8,7 +8,7 @@ import pytest
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from maillage.core.models import OutboxEmail, Role
 from maillage.newsletters import rendering, sending, services
@@ -175,13 +175,13 @@ def test_a_scheduled_edition_waits_for_its_time(staff, bilingual) -> None:  # ty
     edition = services.schedule(staff, _edition(staff, bilingual), timezone.now() + dt.timedelta(hours=2))
     assert sending.run(edition.pk) == {"outcome": "busy or not due"}
     assert sending.due_editions() == []
-    with pytest.raises(Exception, match="déjà programmé"):
+    with translation.override("fr"), pytest.raises(Exception, match="déjà programmé"):
         services.schedule(staff, edition, None)
 
 
 def test_an_edition_missing_a_language_is_not_sent(staff, bilingual) -> None:  # type: ignore[no-untyped-def]
     edition = _edition(staff, bilingual, body_nl="")
-    with pytest.raises(Exception, match="deux langues"):
+    with translation.override("fr"), pytest.raises(Exception, match="deux langues"):
         services.schedule(staff, edition, None)
 
 
