@@ -331,8 +331,8 @@ def built_state() -> RollupState | None:
     return RollupState.objects.filter(version=VERSION).first()
 
 
-def available(kind: int | None = None) -> bool:
-    """Whether the cells are complete (those kept under `kind`, if given)."""
+def available(kind: int | None = None, organisation_ids: Iterable[int] | None = None) -> bool:
+    """Whether the cells are complete (those kept under `kind`, if given; of these centres, if given)."""
     state = built_state()
     return state is not None and (kind is None or kind in state.kinds)
 

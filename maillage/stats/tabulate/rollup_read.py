@@ -128,7 +128,7 @@ def from_rollup(
         return None  # a person (or a follow-up in two codes) in two of the filtered values would be counted twice
     grain = _rollup_grain(additive, coded, finest, date_from, date_to)
     cells = rollups.find(kind, coded, grain) if grain else None
-    if cells is None or not rollups.available(cells.kind):
+    if cells is None or not rollups.available(cells.kind, scope.organisation_ids):
         return None
     # Which cell column holds each coded dimension, and how a value reads.
     column = {name: ("a", "b")[index] for index, name in enumerate(cells.dimensions)}
