@@ -288,6 +288,14 @@ def _activities(cursor, n_followups: int, centres: list[int], workers: list[int]
         " unnest(%(bands)s::text[]) AS b (band)) c WHERE r < CASE WHEN sex IN ('f', 'm') THEN 0.45 ELSE 0.05 END",
         {"bands": bands},
     )
+    # The draw above leaves a session empty about once in 50,000: give it one participant, so that every
+    # session has some (the check says so).
+    cursor.execute(
+        "INSERT INTO casework_participation (session_id, sex, age_band, count)"
+        " SELECT s.id, 'f', %(band)s, 1 + floor(random() * 8)::int FROM casework_activitysession s"
+        " WHERE NOT EXISTS (SELECT FROM casework_participation p WHERE p.session_id = s.id)",
+        {"band": bands[0]},
+    )
 
 
 def _rows() -> dict[str, int]:
