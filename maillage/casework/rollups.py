@@ -1,6 +1,6 @@
 """Statistics roll-ups kept exactly in step with the follow-ups, requests and persons they count.
 
-A cell holds, for one centre and one period (a month, a year, or all time), how many requests or
+A cell holds, for one centre and one period (a month, a quarter, a year, or all time), how many requests or
 follow-ups — or how many distinct persons or case files — have a given value of one or two coded
 dimensions. The cross-tab engine sums cells instead of scanning millions of rows when the asked
 dimensions and filters are covered (see `maillage.stats.crosstab`), and reads the raw tables otherwise.
@@ -41,8 +41,12 @@ FOLLOWUPS_BY_CODE, PERSONS_BY_CODE, CASE_FILES_BY_CODE = 5, 6, 7
 # persons and case files by a category code and another (not category) dimension, all time.
 REQUESTS_YEAR_PAIRS, FOLLOWUPS_YEAR_PAIRS = 8, 9
 FOLLOWUPS_BY_CODE_PAIRS, PERSONS_BY_CODE_PAIRS, CASE_FILES_BY_CODE_PAIRS = 10, 11, 12
+# Distinct follow-ups, persons, case files by two category codes (any two, same axis or not), all time; and
+# distinct persons and case files per quarter (a distinct count per quarter is not a sum of months).
+FOLLOWUPS_CODE_CODE, PERSONS_CODE_CODE, CASE_FILES_CODE_CODE = 13, 14, 15
+PERSONS_QUARTER, CASE_FILES_QUARTER, PERSONS_BY_CODE_QUARTER, CASE_FILES_BY_CODE_QUARTER = 16, 17, 18, 19
 CODE_DIMENSIONS = ("theme1", "theme2", "institution1", "institution2", "stage1", "stage2")
-MONTH, YEAR, ALL = "month", "year", "all"
+MONTH, QUARTER, YEAR, ALL = "month", "quarter", "year", "all"
 ALL_TIME = datetime.date(1900, 1, 1)  # the period of all-time cells
 
 AXES_SQL = {
@@ -67,6 +71,7 @@ PERSON_SQL = {
 DIMENSION_SQL = {**AXES_SQL, **FOLLOWUP_SQL, **PERSON_SQL}
 PERIOD_SQL = {
     MONTH: "date_trunc('month', s.d)::date",
+    QUARTER: "date_trunc('quarter', s.d)::date",
     YEAR: "date_trunc('year', s.d)::date",
     ALL: f"DATE '{ALL_TIME.isoformat()}'",
 }
@@ -211,6 +216,23 @@ KINDS = {
                 (FOLLOWUPS_BY_CODE_PAIRS, FOLLOWUPS_BY_CODE, "f.id"),
                 (PERSONS_BY_CODE_PAIRS, PERSONS_BY_CODE, "f.person_id"),
                 (CASE_FILES_BY_CODE_PAIRS, CASE_FILES_BY_CODE, "f.case_file_id"),
+            ]
+        ),
+        *(
+            Kind(code, CODE_SOURCE, "f.organisation_id", "f.date", unit, CODE_DIMENSIONS, (), (ALL,), measure=measure)
+            for code, measure, unit in [
+                (FOLLOWUPS_CODE_CODE, FOLLOWUPS_BY_CODE, "f.id"),
+                (PERSONS_CODE_CODE, PERSONS_BY_CODE, "f.person_id"),
+                (CASE_FILES_CODE_CODE, CASE_FILES_BY_CODE, "f.case_file_id"),
+            ]
+        ),
+        *(
+            Kind(code, source, "f.organisation_id", "f.date", unit, dimensions, (QUARTER,), (), measure=measure)
+            for code, measure, source, unit, dimensions in [
+                (PERSONS_QUARTER, PERSONS, FOLLOWUP_SOURCE, "f.person_id", (*FOLLOWUP_SQL, *PERSON_SQL)),
+                (CASE_FILES_QUARTER, CASE_FILES, FOLLOWUP_SOURCE, "f.case_file_id", (*FOLLOWUP_SQL, *PERSON_SQL)),
+                (PERSONS_BY_CODE_QUARTER, PERSONS_BY_CODE, CODE_SOURCE, "f.person_id", CODE_DIMENSIONS),
+                (CASE_FILES_BY_CODE_QUARTER, CASE_FILES_BY_CODE, CODE_SOURCE, "f.case_file_id", CODE_DIMENSIONS),
             ]
         ),
     ]

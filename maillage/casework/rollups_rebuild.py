@@ -35,6 +35,7 @@ from maillage.casework.rollups import (
     KINDS,
     MONTH,
     PERSON_SQL,
+    QUARTER,
     REQUEST_SOURCE,
     SETS,
     VERSION,
@@ -49,12 +50,13 @@ from maillage.casework.rollups import (
 
 
 def narrow_select(kind: Kind, code_sql: dict[str, str], where: str = "") -> str:
-    """The rows a kind counts, each with its organisation, month, year, units and coded dimensions."""
+    """The rows a kind counts, each with its organisation, month, quarter, year, units and coded dimensions."""
     columns = dimension_columns(kind, code_sql)
     unit_columns = "f.id AS id, f.person_id AS person_id, f.case_file_id AS case_file_id"
     return (
         f"SELECT {kind.organisation} AS org,"  # noqa: S608
-        f" date_trunc('month', {kind.date})::date AS month, date_trunc('year', {kind.date})::date AS year,"
+        f" date_trunc('month', {kind.date})::date AS month, date_trunc('quarter', {kind.date})::date AS quarter,"
+        f" date_trunc('year', {kind.date})::date AS year,"
         f" {unit_columns}, {columns} FROM {kind.source}{f' WHERE {where}' if where else ''}"
     )
 
@@ -114,7 +116,9 @@ def cell_counts(
         shared = Counter(_units_key(kind, cells) for cells in sets)
         units: dict[tuple[str, tuple[str, ...]], str] = {}
         for cells in sets:
-            period = {MONTH: "month", YEAR: "year", ALL: f"DATE '{ALL_TIME.isoformat()}'"}[cells.grain]
+            period = {MONTH: "month", QUARTER: "quarter", YEAR: "year", ALL: f"DATE '{ALL_TIME.isoformat()}'"}[
+                cells.grain
+            ]
             a, b = [*cells.dimensions, "''", "''"][:2]
             key = _units_key(kind, cells)
             if key is not None and shared[key] > 1:
@@ -122,7 +126,7 @@ def cell_counts(
                 # sharing it is a plain count over that smaller table.
                 if key not in units:
                     units[key] = f"rollup_units_{kind.code}_{len(units)}"
-                    columns = [*(["month"] if cells.grain == MONTH else ["year"] if cells.grain == YEAR else [])]
+                    columns = [period] if cells.grain != ALL else []
                     columns += [unit, *key[1], *_constant_dimensions(kind)]
                     cursor.execute(f"DROP TABLE IF EXISTS {units[key]}")
                     cursor.execute(
@@ -169,7 +173,9 @@ def rebuild(
         cursor.execute(f"SET LOCAL work_mem = '{work_mem}'; SET LOCAL jit = off")
         if kinds is None:  # a partial rebuild is bracketed by its caller (state removed, then `mark_built`)
             RollupState.objects.all().delete()
-        axis_versions = current_axis_versions(axes)
+        # Kinds added to built cells are counted in the versions the others were built in (they are read together).
+        state = built_state() if kinds is not None and axes is None else None
+        axis_versions = state.axis_versions if state is not None else current_axis_versions(axes)
         code_sql = code_sql_for(axis_versions)
         code_dimensions = {f"{axis}{level}" for axis in axis_versions for level in (1, 2)}
         if kinds is None:
@@ -211,10 +217,10 @@ _CODES = ", ".join(f"coalesce(r.{code}, '') AS {code}" for code in CODE_DIMENSIO
 _DIMENSIONS = ", ".join(f"f.{dimension}" for dimension in (*FOLLOWUP_SQL, *PERSON_SQL))
 _DUCKDB_SOURCES = {
     FOLLOWUP_SOURCE: f"SELECT * FROM {_FOLLOWUPS}",  # noqa: S608
-    REQUEST_SOURCE: f"SELECT r.org, r.month, r.year, {_UNITS}, {', '.join(f'r.{axis}' for axis in AXES_SQL)},"  # noqa: S608
+    REQUEST_SOURCE: f"SELECT r.org, r.month, CAST(date_trunc('quarter', r.month) AS DATE) AS quarter, r.year, {_UNITS}, {', '.join(f'r.{axis}' for axis in AXES_SQL)},"  # noqa: S608
     f" {_DIMENSIONS} FROM {_REQUESTS} r JOIN {_FOLLOWUPS} f ON f.id = r.id",
     # Both by-code sources: every follow-up, with each of its requests' codes ('' without a request).
-    CODE_SOURCE: f"SELECT f.org, f.month, f.year, {_UNITS}, {_CODES}, {_DIMENSIONS}"  # noqa: S608
+    CODE_SOURCE: f"SELECT f.org, f.month, f.quarter, f.year, {_UNITS}, {_CODES}, {_DIMENSIONS}"  # noqa: S608
     f" FROM {_FOLLOWUPS} f LEFT JOIN {_REQUESTS} r ON r.id = f.id",
 }
 _DUCKDB_SOURCES[CODE_PERSON_SOURCE] = _DUCKDB_SOURCES[CODE_SOURCE]
@@ -223,6 +229,7 @@ assert {kind.source for kind in KINDS.values()} <= set(_DUCKDB_SOURCES), "a new 
 _NARROW_TYPES = {
     "org": "INTEGER",
     "month": "DATE",
+    "quarter": "DATE",
     "year": "DATE",
     "id": "BIGINT",
     "person_id": "BIGINT",
