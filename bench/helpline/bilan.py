@@ -21,7 +21,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from common import setup_django
+from common import bench_options, setup_django
 
 
 def _ms(seconds: float) -> str:
@@ -29,11 +29,9 @@ def _ms(seconds: float) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    bench_options.add_options(parser)
     parser.add_argument("--runs", type=int, default=15)
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--database", required=True)
-    parser.add_argument("--output", required=True, help="a text file the results are appended to")
     args = parser.parse_args()
     load = "/".join(f"{value:.2f}" for value in os.getloadavg())
     setup_django(args.port, args.database)
@@ -168,7 +166,7 @@ def main() -> None:
         n_requests = cursor.fetchone()[0]
     page_median, page_p95 = statistics.median(page_times), sorted(page_times)[int(0.95 * (len(page_times) - 1))]
     lines = [
-        f"bilan bench {time.strftime('%Y-%m-%d %H:%M %Z')}, database {args.database}, load average at start {load}",
+        f"bilan bench, database {args.database}, load average at start {load}; at the end {bench_options.stamp()}",
         (
             f"rows: {n_calls} calls, {n_requests} requests; period {period.first}..{period.last} "
             f"({report.totals_now.calls} calls, {report.totals_now.requests} requests) vs {previous.first}..{previous.last}"

@@ -9,39 +9,17 @@ import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/maillage_bench_helpline"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import bench_options  # bench/ put on the path just above
+from bench_options import ROOT  # noqa: F401 - the scripts' too
 
 
-def database_url(port: int, database: str) -> str:
-    return f"postgres://postgres@127.0.0.1:{port}/{database}"
-
-
-def setup_django(port: int | None = None, database: str | None = None) -> None:
-    """Django on the database given (`--port`, `--database`), else on DATABASE_URL or the default one."""
-    sys.path.insert(0, str(ROOT))
-    if port is not None and database is not None:
-        os.environ["DATABASE_URL"] = database_url(port, database)
-    os.environ.setdefault("DATABASE_URL", DEFAULT_URL)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "maillage.settings")
+def setup_django(port: int, database: str) -> None:
+    """Django on --port/--database (bench_options), with the helpline benches' defaults: no debug (no query log
+    growing over a million rows), their own var directory."""
     os.environ.setdefault("MAILLAGE_DEBUG", "false")
     os.environ.setdefault("MAILLAGE_VAR_DIR", "/tmp/maillage-bench-helpline")
-    import django
-
-    django.setup()
-
-
-def ensure_database(url: str | None = None) -> bool:
-    """Create the bench database if missing (connects to the `postgres` maintenance database); True if created."""
-    import psycopg
-
-    url = url or os.environ.get("DATABASE_URL", DEFAULT_URL)
-    name = url.rsplit("/", 1)[1]
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as connection:
-        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if not exists:
-            connection.execute(f'CREATE DATABASE "{name}"')
-    return not exists
+    bench_options.setup_django(port, database)
 
 
 def measure_in_children(
@@ -52,7 +30,7 @@ def measure_in_children(
     lines = []
     for way, target in runs:
         command = [sys.executable, script, "--port", str(args.port), "--database", args.database]  # type: ignore[attr-defined]
-        command += ["--output", args.output, "--child", way, target]  # type: ignore[attr-defined]
+        command += ["--output", str(args.output), "--child", way, target]  # type: ignore[attr-defined]
         load = Path("/proc/loadavg").read_text().split()[:3]
         result = json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
         line = "| " + " | ".join(str(value) for value in [*columns(result), " ".join(load)]) + " |"

@@ -21,7 +21,7 @@ import time
 import types
 from datetime import timedelta
 
-from common import ROOT, measure_in_children, setup_django
+from common import ROOT, bench_options, measure_in_children, setup_django
 
 BEFORE = "90652a0"  # the last commit with the dictionary-numbered row writer
 
@@ -121,9 +121,7 @@ def measure(way: str, rows: int, port: int, database: str) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--database", required=True)
-    parser.add_argument("--output", required=True, help="a Markdown file the results are appended to")
+    bench_options.add_options(parser)
     parser.add_argument("--rows", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--ways", nargs="+", default=["floor", "copy", "rows", "before", "xlsx"])
     parser.add_argument("--xlsx-max", type=int, default=100_000)
@@ -133,7 +131,7 @@ def main() -> None:
         print(json.dumps(measure(args.child[0], int(args.child[1]), args.port, args.database)))
         return
     lines = [
-        f"\n### Research export, {time.strftime('%Y-%m-%d %H:%M %Z')}, database {args.database}\n",
+        f"\n### Research export, {bench_options.stamp()}, database {args.database}\n",
         "| way | rows | days | seconds | rows/s | MB written | peak RSS MB | growth MB | load average |",
         "|---|---|---|---|---|---|---|---|---|",
     ]

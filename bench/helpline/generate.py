@@ -3,7 +3,11 @@
 Rows are produced inside PostgreSQL (INSERT … SELECT over generate_series with a fixed
 seed), so the run is bounded by the database, not by Python. Usage:
 
-    .venv/bin/python bench/helpline/generate.py --calls 1000000 --port 5432 --database maillage_bench_helpline
+    .venv/bin/python bench/helpline/generate.py --calls 1000000 --port 5432 --database maillage_bench_helpline \
+        [--output /tmp/helpline-generate.txt]
+
+The database is created if missing; calls already there are emptied only with --replace, and only if bench
+responders logged all of them.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import argparse
 import time
 from datetime import time as clock
 
-from common import database_url, ensure_database, setup_django
+from common import bench_options, setup_django
 
 # Level-1 theme weights among requests (the seed: a quarter of calls about food, income/debt ~24%, housing ~12%).
 THEME_WEIGHTS = {
@@ -187,15 +191,19 @@ def generate(calls: int, line_id: int, responder_ids: list[int], replace: bool) 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    bench_options.add_options(parser, output=False)
     parser.add_argument("--calls", type=int, default=1_000_000)
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--database", required=True)
     parser.add_argument(
         "--replace", action="store_true", help="empty the calls of a database this script filled before"
     )
     args = parser.parse_args()
-    ensure_database(database_url(args.port, args.database))
+    with bench_options.recording(args.output, f"helpline generate.py, {args.calls} calls, database {args.database}"):
+        _generate(args)
+
+
+def _generate(args: argparse.Namespace) -> None:
+    bench_options.ensure_database(args.port, args.database)
     setup_django(args.port, args.database)
     line_id, _staff, ids = prepare()
     responders = ids[:20]

@@ -32,7 +32,7 @@ import types
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from common import ROOT, measure_in_children, setup_django
+from common import ROOT, bench_options, measure_in_children, setup_django
 
 BEFORE = "90652a0"  # the last commit with the call-by-call checking
 HEADER = "call_id,started_at,duration_minutes,language,caller_sex,postal_code,caller_type,heard_via,urgency,category,action,note,comment"
@@ -207,9 +207,7 @@ def measure(way: str, path: Path, port: int, database: str) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--database", required=True)
-    parser.add_argument("--output", required=True, help="a Markdown file the results are appended to")
+    bench_options.add_options(parser)
     parser.add_argument("--rows", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--ways", nargs="+", default=["floor", "tables", "staged", "python", "before"])
     parser.add_argument("--work", type=Path, default=Path("/tmp/maillage-bench-imports"))
@@ -220,7 +218,7 @@ def main() -> None:
         return
     setup_django(args.port, args.database)
     lines = [
-        f"\n### Journal import, {time.strftime('%Y-%m-%d %H:%M %Z')}, database {args.database}\n",
+        f"\n### Journal import, {bench_options.stamp()}, database {args.database}\n",
         "| way | rows | calls | errors | seconds | rows/s | peak RSS MB | growth MB | phases (s) | load average |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]

@@ -7,8 +7,12 @@ shift, 3 requests, the callback, the audit row) are inserted raw with psycopg, o
 per call, same clients and pacing. Prints the load average, latencies, and the CPU per call of
 gunicorn and of this load tool.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/maillage_bench_helpline \
-        .venv/bin/python bench/helpline/log_call_load.py --clients 20 --calls-per-client 25 --think 5
+    flock /tmp/bench.lock .venv/bin/python bench/helpline/log_call_load.py --port 5432 \
+        --database maillage_bench_helpline --output /tmp/log_call.txt --clients 20 --calls-per-client 25 --think 5
+
+--port/--database: PostgreSQL (the database generate.py filled); --http-port: where the gunicorn it starts
+listens (default: a free port). Every printed line is appended to --output. Each run adds its calls to the
+database (on the bench line, by the bench responders).
 """
 
 from __future__ import annotations
@@ -27,9 +31,9 @@ import time
 import urllib.parse
 from http.cookies import SimpleCookie
 
-from common import ROOT, setup_django
+from common import ROOT, bench_options, setup_django
 
-PORT = 8791  # --port to change; pick a free one on a shared machine
+PORT = 0  # gunicorn's, from --http-port (a free one by default)
 
 
 def _percentile(values: list[float], fraction: float) -> float:
@@ -242,8 +246,8 @@ def raw_run(
                     ]
                     request_ids = connection.execute(
                         "INSERT INTO helpline_request (organisation_id, call_id, position, category_id, theme_id, note,"
-                        " action, service_id, started_at) VALUES "
-                        + ", ".join(["(%s, %s, %s, %s, %s, '', %s, %s, now())"] * len(values))
+                        " action, service_id, started_at, unmet_reason) VALUES "
+                        + ", ".join(["(%s, %s, %s, %s, %s, '', %s, %s, now(), '')"] * len(values))
                         + " RETURNING id",
                         [value for row in values for value in row],
                     ).fetchall()
@@ -273,22 +277,26 @@ def raw_run(
 
 def main() -> None:
     global PORT
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    bench_options.add_options(parser, http=True)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--calls-per-client", type=int, default=50)
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--threads", type=int, default=4)
-    parser.add_argument(
-        "--port", type=int, default=PORT, help="where the gunicorn it starts listens (the database: DATABASE_URL)"
-    )
     parser.add_argument(
         "--think", type=float, default=0.0, help="mean pause (s) between a client's calls; 0 = closed loop"
     )
     parser.add_argument("--no-raw", action="store_true", help="HTTP only")
     parser.add_argument("--raw-only", action="store_true", help="the raw insert only")
     args = parser.parse_args()
-    PORT = args.port
-    setup_django()
+    setup_django(args.port, args.database)
+    with bench_options.recording(args.output, f"helpline log_call_load.py, database {args.database}"):
+        if not args.raw_only:
+            PORT = bench_options.http_port(args.http_port)
+        _run(args)
+
+
+def _run(args: argparse.Namespace) -> None:
     from maillage.core.models import Organisation
     from maillage.directory.models import Service
     from maillage.taxonomy.queries import active_categories

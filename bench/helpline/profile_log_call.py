@@ -3,8 +3,10 @@
 One responder, Django's test client, the real middleware stack, no network. Prints the CPU time
 per call (median of --calls), the queries of one call, and optionally a cProfile summary.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/maillage_dev_helpline \
-        .venv/bin/python bench/helpline/profile_log_call.py --calls 200 [--cprofile] [--no-htmx]
+    flock /tmp/bench.lock .venv/bin/python bench/helpline/profile_log_call.py --port 5432 \
+        --database maillage_bench_helpline --output /tmp/profile_log_call.txt --calls 200 [--cprofile] [--no-htmx]
+
+Every printed line (the cProfile summary too) is appended to --output. Each run adds its calls to the database.
 """
 
 from __future__ import annotations
@@ -16,14 +18,15 @@ import statistics
 import time
 from urllib.parse import urlencode
 
-from common import setup_django
+from common import bench_options, setup_django
 from log_call_load import _form
 
 FORM_TYPE = "application/x-www-form-urlencoded"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    bench_options.add_options(parser)
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--cprofile", action="store_true")
     parser.add_argument("--no-htmx", action="store_true", help="the plain form POST (redirect) instead of htmx")
@@ -31,7 +34,12 @@ def main() -> None:
     parser.add_argument("--sort", default="cumulative", help="cProfile order: cumulative or tottime")
     parser.add_argument("--stats-file", help="also dump the cProfile stats there (pstats format)")
     args = parser.parse_args()
-    setup_django()
+    setup_django(args.port, args.database)
+    with bench_options.recording(args.output, f"helpline profile_log_call.py, database {args.database}"):
+        _profile(args)
+
+
+def _profile(args: argparse.Namespace) -> None:
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
