@@ -1,15 +1,15 @@
 """Generate a directory at scale on PostgreSQL: N services at 2N locations, with needs, languages, hours.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/maillage_bench_directory \
-        .venv/bin/python bench/directory/generate.py --services 20000 [--replace]
+    .venv/bin/python bench/directory/generate.py --port 5432 --database maillage_bench_directory \
+        --services 20000 [--replace] [--output /tmp/directory-generate.txt]
 
-An existing directory is emptied only with --replace, and only if this script made all of it.
+The database is created if missing and migrated. An existing directory is emptied only with --replace, and only
+if this script made all of it.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import sys
 import time
@@ -17,12 +17,24 @@ from datetime import time as clock
 from decimal import Decimal
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "maillage.settings")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import bench_options
 
-import django
 
-django.setup()
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    bench_options.add_options(parser, output=False)
+    parser.add_argument("--services", type=int, default=20000)
+    parser.add_argument("--seed", type=int, default=4)
+    parser.add_argument("--holidays", type=float, default=0.6, help="share of services closed on public holidays")
+    parser.add_argument("--workers", type=int, default=20000, help="listed workers (people search)")
+    parser.add_argument("--replace", action="store_true", help="empty a directory this script filled before")
+    return parser.parse_args()
+
+
+ARGS = _arguments()
+bench_options.ensure_database(ARGS.port, ARGS.database)
+bench_options.setup_django(ARGS.port, ARGS.database)
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
@@ -111,16 +123,7 @@ def _refuse_unless_ours(replace: bool) -> None:
         )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--services", type=int, default=20000)
-    parser.add_argument("--seed", type=int, default=4)
-    parser.add_argument("--holidays", type=float, default=0.6, help="share of services closed on public holidays")
-    parser.add_argument("--workers", type=int, default=20000, help="listed workers (people search)")
-    parser.add_argument("--replace", action="store_true", help="empty a directory this script filled before")
-    args = parser.parse_args()
-    if connection.vendor != "postgresql":
-        sys.exit("Run the bench on PostgreSQL (set DATABASE_URL).")
+def main(args: argparse.Namespace) -> None:
     started = time.monotonic()
     call_command("migrate", verbosity=0)
     ensure_scheme(*STARTER_SCHEMES[0])
@@ -221,4 +224,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with bench_options.recording(
+        ARGS.output, f"directory generate.py, {ARGS.services} services, database {ARGS.database}"
+    ):
+        main(ARGS)

@@ -1,24 +1,33 @@
 """What the in-memory search index costs a process: a full build, an update after one change, memory.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/maillage_bench_directory \
-        .venv/bin/python bench/directory/index_build.py
+    flock /tmp/bench.lock .venv/bin/python bench/directory/index_build.py --port 5432 \
+        --database maillage_bench_directory --output /tmp/index_build.txt [--trace]
+
+Reads only. Every printed line is appended to --output.
 """
 
 from __future__ import annotations
 
+import argparse
 import gc
-import os
 import sys
 import time
 import tracemalloc
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "maillage.settings")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import bench_options
 
-import django
 
-django.setup()
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    bench_options.add_options(parser)
+    parser.add_argument("--trace", action="store_true", help="what the index holds, by tracemalloc (slower)")
+    return parser.parse_args()
+
+
+ARGS = _arguments()
+bench_options.setup_django(ARGS.port, ARGS.database)
 
 from maillage.directory.models import Service  # noqa: E402
 from maillage.directory.search.generation import current_generation  # noqa: E402
@@ -45,7 +54,7 @@ def main() -> None:
     current_generation()  # the connection and the ORM's first query, outside the measure
     gc.collect()
     before = rss_mb()
-    trace = "--trace" in sys.argv  # what the index holds, by tracemalloc (slower, and its own RSS)
+    trace = ARGS.trace  # what the index holds, by tracemalloc (slower, and its own RSS)
     if trace:
         tracemalloc.start()
     index = timed("full build", lambda: SearchIndex.build(current_generation()))
@@ -64,4 +73,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with bench_options.recording(ARGS.output, f"directory index_build.py, database {ARGS.database}"):
+        main()

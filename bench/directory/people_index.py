@@ -2,8 +2,10 @@
 follow one change to a worker's card (read again: the workers of its service, and the name order). The change
 is made in a transaction rolled back at the end: the database is left as it was.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/maillage_bench_dir \\
-        flock /tmp/bench.lock .venv/bin/python bench/directory/people_index.py --repeat 5
+    flock /tmp/bench.lock .venv/bin/python bench/directory/people_index.py --port 5432 \\
+        --database maillage_bench_directory --output /tmp/people_index.txt --repeat 5
+
+Every printed line is appended to --output.
 """
 
 from __future__ import annotations
@@ -15,13 +17,21 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "maillage.settings")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import bench_options
+
 os.environ.setdefault("MAILLAGE_DEBUG", "false")
 
-import django
 
-django.setup()
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    bench_options.add_options(parser)
+    parser.add_argument("--repeat", type=int, default=5)
+    return parser.parse_args()
+
+
+ARGS = _arguments()
+bench_options.setup_django(ARGS.port, ARGS.database)
 
 from django.db import transaction  # noqa: E402
 
@@ -35,10 +45,7 @@ class RollbackError(Exception):
     """Leaves the bench database as it was."""
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--repeat", type=int, default=5)
-    args = parser.parse_args()
+def main(args: argparse.Namespace) -> None:
     builds, follows = [], []
     for _ in range(args.repeat):
         started = time.perf_counter()
@@ -69,4 +76,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with bench_options.recording(ARGS.output, f"directory people_index.py, database {ARGS.database}"):
+        main(ARGS)

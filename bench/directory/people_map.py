@@ -1,8 +1,10 @@
 """The people search (signed-in professional) and the map's data answer, in-process (django.test.Client):
 response time p50/p95 over N random requests, and CPU per request.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/maillage_bench_directory \\
-        flock /tmp/bench.lock .venv/bin/python bench/directory/people_map.py --requests 300
+    flock /tmp/bench.lock .venv/bin/python bench/directory/people_map.py --port 5432 \\
+        --database maillage_bench_directory --output /tmp/people_map.txt --requests 300
+
+Creates (once) a bench user and organisation to sign in with. Every printed line is appended to --output.
 """
 
 from __future__ import annotations
@@ -17,14 +19,26 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "maillage.settings")
+import bench_options
+
 os.environ.setdefault("MAILLAGE_DEBUG", "false")
 
-import django
 
-django.setup()
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    bench_options.add_options(parser)
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--at", default=None)
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--only", choices=["people", "map"], default=None)
+    parser.add_argument("--kind", choices=["name", "need"], default=None)
+    return parser.parse_args()
+
+
+ARGS = _arguments()
+bench_options.setup_django(ARGS.port, ARGS.database)
 
 from clock import travel  # noqa: E402
 from django.db import connection  # noqa: E402
@@ -71,14 +85,7 @@ def measure(label: str, client: Client, urls: list[str], profile: bool = False) 
         )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--requests", type=int, default=300)
-    parser.add_argument("--at", default=None)
-    parser.add_argument("--profile", action="store_true")
-    parser.add_argument("--only", choices=["people", "map"], default=None)
-    parser.add_argument("--kind", choices=["name", "need"], default=None)
-    args = parser.parse_args()
+def main(args: argparse.Namespace) -> None:
     rng = random.Random(7)
     user, _created = User.objects.get_or_create(email="bench-people@example.org", defaults={"full_name": "Bench"})
     organisation, _created = Organisation.objects.get_or_create(name_fr="Bench", defaults={"name_nl": "Bench"})
@@ -132,4 +139,5 @@ def _canonical(url: str) -> str:
 
 
 if __name__ == "__main__":
-    main()
+    with bench_options.recording(ARGS.output, f"directory people_map.py, database {ARGS.database}"):
+        main(ARGS)

@@ -2,8 +2,10 @@
 
 The htmx results fragment by default (what the page asks for once loaded), the full page with --full.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/maillage_bench_directory \
-        .venv/bin/python bench/directory/profile_page.py --requests 200 [--profile]
+    flock /tmp/bench.lock .venv/bin/python bench/directory/profile_page.py --port 5432 \
+        --database maillage_bench_directory --output /tmp/profile_page.txt --requests 200 [--profile]
+
+Reads only. Every printed line (the cProfile summary too) is appended to --output.
 """
 
 from __future__ import annotations
@@ -17,14 +19,28 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "maillage.settings")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import bench_options
+
 os.environ.setdefault("MAILLAGE_DEBUG", "false")
 os.environ.setdefault("MAILLAGE_ALLOWED_HOSTS", "testserver")
 
-import django
 
-django.setup()
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    bench_options.add_options(parser)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--full", action="store_true", help="the full page (default: the htmx results fragment)")
+    parser.add_argument("--path", default="/directory/", help="/directory/ (public) or /directory/pro/")
+    parser.add_argument(
+        "--at", help="Brussels moment to search at (clock.py, default Monday 10:30); 'now' for the real clock"
+    )
+    return parser.parse_args()
+
+
+ARGS = _arguments()
+bench_options.setup_django(ARGS.port, ARGS.database)
 
 from clock import DEFAULT_AT, travel  # noqa: E402
 from django.db import connection  # noqa: E402
@@ -33,17 +49,8 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from scenario import search_urls  # noqa: E402
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--requests", type=int, default=200)
-    parser.add_argument("--profile", action="store_true")
-    parser.add_argument("--full", action="store_true", help="the full page (default: the htmx results fragment)")
-    parser.add_argument("--path", default="/directory/", help="/directory/ (public) or /directory/pro/")
-    parser.add_argument(
-        "--at", default=DEFAULT_AT, help="Brussels moment to search at (clock.py); 'now' for the real clock"
-    )
-    args = parser.parse_args()
-    travel(args.at)
+def main(args: argparse.Namespace) -> None:
+    travel(args.at or DEFAULT_AT)
     urls = search_urls(args.path, args.requests + 10)
     client = Client(headers={} if args.full else {"HX-Request": "true"})
     for url in urls[:10]:
@@ -76,4 +83,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with bench_options.recording(ARGS.output, f"directory profile_page.py, database {ARGS.database}"):
+        main(ARGS)

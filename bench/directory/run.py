@@ -12,8 +12,12 @@ so it takes little of the CPU it shares with the server. Two load models:
 Reports p50/p95/p99 of the response time (send → last byte), throughput, and the server's
 CPU milliseconds per request (gunicorn workers' user+system time from /proc).
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/maillage_bench_directory \\
-        .venv/bin/python bench/directory/run.py --clients 20 --requests 2000 --think 1.0
+    flock /tmp/bench.lock .venv/bin/python bench/directory/run.py --port 5432 --database maillage_bench_directory \\
+        --output /tmp/directory-run.txt --clients 20 --requests 2000 --think 1.0
+
+--port/--database: PostgreSQL (the database generate.py filled); --http-port: where gunicorn listens (default: a
+free port, printed). Reads only, except --change-every (crisis statuses of the generated services toggled).
+Every printed line is appended to --output.
 """
 
 from __future__ import annotations
@@ -29,18 +33,42 @@ import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "maillage.settings")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import bench_options
+from bench_options import ROOT
 
-import django  # noqa: E402
 
-django.setup()
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    bench_options.add_options(parser, http=True)
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--think", type=float, default=1.0, help="mean think time in seconds; 0 = closed loop")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--path", default="/directory/", help="/directory/ (public) or /directory/pro/")
+    parser.add_argument(
+        "--at", help="Brussels moment the server sees (clock.py, default Monday 10:30); 'now' for the real clock"
+    )
+    parser.add_argument(
+        "--htmx", action="store_true", help="send HX-Request: the results fragment, as the page asks once loaded"
+    )
+    parser.add_argument(
+        "--change-every",
+        type=float,
+        default=0,
+        help="seconds between crisis-status changes made during the run (each makes every worker rebuild its index)",
+    )
+    return parser.parse_args()
+
+
+ARGS = _arguments()
+bench_options.setup_django(ARGS.port, ARGS.database)
 
 from clock import DEFAULT_AT, ENV  # noqa: E402
 from scenario import search_urls  # noqa: E402
 
-PORT = 8765
+PORT = 0  # gunicorn's: --http-port, or a free one
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -164,34 +192,12 @@ class CrisisUpdates(threading.Thread):
         return self.count
 
 
-def main() -> None:
+def main(args: argparse.Namespace) -> None:
     global PORT  # the connections read it
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--clients", type=int, default=20)
-    parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--think", type=float, default=1.0, help="mean think time in seconds; 0 = closed loop")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
-    parser.add_argument("--path", default="/directory/", help="/directory/ (public) or /directory/pro/")
-    parser.add_argument(
-        "--port", type=int, default=PORT, help="where the gunicorn it starts listens (the database: DATABASE_URL)"
-    )
-    parser.add_argument(
-        "--at", default=DEFAULT_AT, help="Brussels moment the server sees (clock.py); 'now' for the real clock"
-    )
-    parser.add_argument(
-        "--htmx", action="store_true", help="send HX-Request: the results fragment, as the page asks once loaded"
-    )
-    parser.add_argument(
-        "--change-every",
-        type=float,
-        default=0,
-        help="seconds between crisis-status changes made during the run (each makes every worker rebuild its index)",
-    )
-    args = parser.parse_args()
+    args.at = args.at or DEFAULT_AT
     headers = "HX-Request: true\r\n" if args.htmx else ""
     load_before = os.getloadavg()[0]
-    PORT = args.port
+    PORT = bench_options.http_port(args.http_port)
     urls = search_urls(args.path, args.requests + 50)
     env = {**os.environ, "MAILLAGE_DEBUG": "false", "MAILLAGE_ALLOWED_HOSTS": "127.0.0.1", ENV: args.at}
     server = subprocess.Popen(
@@ -250,4 +256,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with bench_options.recording(ARGS.output, f"directory run.py, database {ARGS.database}"):
+        main(ARGS)
