@@ -1,28 +1,36 @@
 """Time the taxonomy operations at a few sizes, on a throw-away database.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/maillage_bench_taxonomy \
-        .venv/bin/python bench/taxonomy/run.py [--sizes 45,1000,5000] [--repeat 5]
+    flock /tmp/bench.lock .venv/bin/python bench/taxonomy/run.py --port 5432 --database maillage_bench_taxonomy \
+        --output /tmp/taxonomy.md [--sizes 45,1000,5000] [--repeat 5]
 
-Creates the test database test_<name> (refused if it exists), runs the scenarios, prints a Markdown table and
-drops it.
+Creates the database --database itself (refused if it exists: an existing database is never touched), migrates
+it, runs the scenarios, prints a Markdown table (appended to --output with the time, commit and load) and drops
+the database it created.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "maillage.settings")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import bench_options
 
-import django
 
-django.setup()
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    bench_options.add_options(parser)
+    parser.add_argument("--sizes", default="45,1000,5000")
+    parser.add_argument("--repeat", type=int, default=5)
+    return parser.parse_args()
+
+
+ARGS = _arguments()
+bench_options.setup_django(ARGS.port, ARGS.database)
 
 from django.db import connection  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
@@ -87,21 +95,17 @@ def scenario(size: int, repeat: int) -> list[tuple[str, float]]:
     return rows
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--sizes", default="45,1000,5000")
-    parser.add_argument("--repeat", type=int, default=5)
-    args = parser.parse_args()
+def main(args: argparse.Namespace) -> None:
     sizes = [int(size) for size in args.sizes.split(",")]
     setup_test_environment()
     old_name = connection.settings_dict["NAME"]
-    test_name = connection.creation._get_test_db_name()
-    if connection.vendor == "postgresql":  # never drop a database this run did not create
-        with connection._nodb_cursor() as cursor:
-            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [test_name])
-            exists = cursor.fetchone() is not None
-        if exists:
-            sys.exit(f"database {test_name} already exists: not touched (drop it yourself, or another DATABASE_URL)")
+    # Django's test-database machinery creates (and at the end drops) exactly --database: no "test_" prefix.
+    connection.settings_dict["TEST"]["NAME"] = test_name = args.database
+    with connection._nodb_cursor() as cursor:  # never drop a database this run did not create
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [test_name])
+        exists = cursor.fetchone() is not None
+    if exists:
+        sys.exit(f"database {test_name} already exists: not touched (drop it yourself, or another --database)")
     connection.creation.create_test_db(verbosity=0, autoclobber=False)
     try:
         results = {size: scenario(size, args.repeat) for size in sizes}
@@ -114,4 +118,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with bench_options.recording(ARGS.output, f"taxonomy run.py, sizes {ARGS.sizes}, repeat {ARGS.repeat}"):
+        main(ARGS)
