@@ -1,13 +1,15 @@
 """An edition to 10,000 subscribers through a local SMTP server; the sender SIGKILLed half-way, then restarted.
 
     createdb -h 127.0.0.1 -U postgres maillage_newsletters_bench
-    export DATABASE_URL=postgres://postgres@127.0.0.1:5432/maillage_newsletters_bench
-    .venv/bin/python manage.py migrate -v0
-    flock /tmp/bench.lock .venv/bin/python bench/newsletters/send_10k.py --output /tmp/send_10k.md
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/maillage_newsletters_bench .venv/bin/python manage.py migrate -v0
+    flock /tmp/bench.lock .venv/bin/python bench/newsletters/send_10k.py --port 5432 \
+        --database maillage_newsletters_bench --output /tmp/send_10k.md [--subscribers 10000]
 
 The SMTP server (aiosmtpd, in this process) counts every accepted copy per address. The sender is the real
 command (`maillage newsletters_send`) in its own process; its resident memory is sampled every 0.2 s.
 Figures are printed with the load average and appended to --output (the committed RESULTS.md is updated by hand).
+The bench replaces only what it made: its list ("Bench 10k"), that list's editions and deliveries, and its
+subscribers (token "bench-token-…"); other lists and subscribers in the database are left as they are.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,13 +24,21 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-PROJECT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(PROJECT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "maillage.settings")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import bench_options
+from bench_options import ROOT as PROJECT
 
-import django  # noqa: E402
 
-django.setup()
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    bench_options.add_options(parser)
+    parser.add_argument("--subscribers", type=int, default=10000)
+    parser.add_argument("--rate", default="100000", help="MAILLAGE_NEWSLETTER_RATE of the sender (emails per hour)")
+    return parser.parse_args()
+
+
+ARGS = _arguments()
+bench_options.setup_django(ARGS.port, ARGS.database)
 
 from aiosmtpd.controller import Controller  # noqa: E402
 from django.utils import timezone  # noqa: E402
@@ -43,7 +52,9 @@ from maillage.newsletters.models import (  # noqa: E402
     Subscriber,
 )
 
-TOTAL = int(os.environ.get("BENCH_SUBSCRIBERS", "10000"))
+TOTAL = ARGS.subscribers
+LIST_NAME = "Bench 10k"  # the list this bench makes (and the only one it empties)
+TOKEN = "bench-token-"  # its subscribers' token prefix
 
 
 class Inbox:
@@ -53,12 +64,6 @@ class Inbox:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
         self.received.extend(envelope.rcpt_tos)
         return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def rss_kb(pid: int) -> int:
@@ -72,14 +77,15 @@ def rss_kb(pid: int) -> int:
 
 
 def setup() -> Edition:
-    Delivery.objects.all().delete()
-    Edition.objects.all().delete()
-    Subscriber.objects.all().delete()
-    NewsletterList.objects.all().delete()
-    newsletter = NewsletterList.objects.create(name_fr="Lettre", name_nl="Brief", language="both")
+    """The bench's own list and subscribers, made again (a previous run's removed, nothing else touched)."""
+    ours = NewsletterList.objects.filter(name_fr=LIST_NAME, name_nl=LIST_NAME)
+    Edition.objects.filter(newsletter__in=ours).delete()  # their deliveries go with them
+    Subscriber.objects.filter(token__startswith=TOKEN).delete()
+    ours.delete()
+    newsletter = NewsletterList.objects.create(name_fr=LIST_NAME, name_nl=LIST_NAME, language="both")
     now = timezone.now()
     Subscriber.objects.bulk_create(
-        (Subscriber(email=f"s{n:05d}@example.org", language="nl" if n % 3 == 0 else "fr", confirmed_at=now, token=f"bench-token-{n:06d}")
+        (Subscriber(email=f"s{n:05d}@example.org", language="nl" if n % 3 == 0 else "fr", confirmed_at=now, token=f"{TOKEN}{n:06d}")
          for n in range(TOTAL)),
         batch_size=2000,
     )  # fmt: skip
@@ -126,19 +132,16 @@ def run_sender(edition: Edition, env: dict[str, str], inbox: Inbox, *, kill_at: 
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--output", required=True, type=Path, help="a text file the figures are appended to")
-    output = parser.parse_args().output
+def main(output: Path) -> None:
     edition = setup()
     inbox = Inbox()
-    port = free_port()
+    port = bench_options.free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     env = dict(os.environ)
     env.update(
         MAILLAGE_EMAIL_HOST="127.0.0.1", MAILLAGE_EMAIL_PORT=str(port), MAILLAGE_EMAIL_TLS="false",
-        MAILLAGE_NEWSLETTER_RATE=os.environ.get("BENCH_RATE", "100000"), MAILLAGE_NEWSLETTER_LEASE_SECONDS="3",
+        MAILLAGE_NEWSLETTER_RATE=ARGS.rate, MAILLAGE_NEWSLETTER_LEASE_SECONDS="3",
         MAILLAGE_LOG_LEVEL="WARNING",
     )  # fmt: skip
     try:
@@ -157,6 +160,7 @@ def main() -> None:
     lines = [
         f"## {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} — edition to {TOTAL} subscribers, sender SIGKILLed at half",
         "",
+        f"- {bench_options.stamp()}, database {ARGS.database}",
         f"- load average before/after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (`uptime`: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()})",
         f"- first sender: {first['sent']} accepted in {first['elapsed']:.1f} s, then SIGKILL (killed={first['killed']})",
         (
@@ -181,4 +185,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(ARGS.output)
