@@ -1,11 +1,12 @@
 """The results page of a survey with 1,000 answer sheets (and its filtered view), through Django's test client.
 
-    export DATABASE_URL=postgres://postgres@127.0.0.1:5432/maillage_newsletters_bench   # migrated
-    flock /tmp/bench.lock .venv/bin/python bench/surveys/results_1000.py --output /tmp/results_1000.md
+    flock /tmp/bench.lock .venv/bin/python bench/surveys/results_1000.py --port 5432 \
+        --database maillage_newsletters_bench --output /tmp/results_1000.md   # a migrated database
 
 Eight questions of every kind; the first request draws the charts (kept by their figures), the next ones
 read them from the cache. Figures (median of 10 warm requests, and the cold one) are printed and appended to --output (the committed
-RESULTS.md is updated by hand).
+RESULTS.md is updated by hand). It replaces only its own survey ("Bench 1000"); it adds (once) an organisation
+BENCH-FED and a user bench-staff@example.org.
 """
 
 from __future__ import annotations
@@ -20,14 +21,20 @@ import sys
 import time
 from pathlib import Path
 
-PROJECT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(PROJECT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "maillage.settings")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import bench_options
+
 os.environ.setdefault("MAILLAGE_REQUIRE_2FA", "false")
 
-import django  # noqa: E402
 
-django.setup()
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    bench_options.add_options(parser)
+    return parser.parse_args()
+
+
+ARGS = _arguments()
+bench_options.setup_django(ARGS.port, ARGS.database)
 
 from django.conf import settings  # noqa: E402
 from django.test import Client  # noqa: E402
@@ -103,10 +110,7 @@ def timed(client: Client, url: str) -> float:
     return elapsed
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--output", required=True, type=Path, help="a text file the figures are appended to")
-    output = parser.parse_args().output
+def main(output: Path) -> None:
     settings.ALLOWED_HOSTS = ["*"]
     staff, survey = build()
     client = Client()
@@ -119,6 +123,7 @@ def main() -> None:
     lines = [
         f"## {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} — survey results page, {ANSWERS} answer sheets, 8 questions",
         "",
+        f"- {bench_options.stamp()}, database {ARGS.database}",
         f"- load average: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (`uptime`: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()})",
         f"- first request (charts drawn): {cold:.0f} ms; warm median of 10: {statistics.median(warm):.0f} ms (max {max(warm):.0f} ms)",
         f"- filtered by sector and region (first draws its charts): median of 5: {statistics.median(filtered):.0f} ms",
@@ -130,4 +135,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(ARGS.output)
