@@ -6,6 +6,11 @@ A real gunicorn server on loopback, a real SMTP sink (aiosmtpd) for the confirma
 3. every confirmation link found in the emails is opened and confirmed;
 4. the database is checked: exactly 40 confirmed, none over the cap, no 5xx.
 See README.md; figures are appended to --output (RESULTS.md is updated by hand).
+
+    .venv/bin/python bench/events/run.py --port 5432 --database maillage_bench_events --output /tmp/events.md
+
+--database is created by the bench (refused if it exists, unless --replace and the bench made it); gunicorn and
+the mail sink listen on free ports unless --http-port/--smtp-port say where.
 """
 
 from __future__ import annotations
@@ -27,7 +32,10 @@ from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import bench_options
+from bench_options import ROOT
+
 VENV = ROOT / ".venv" / "bin"
 
 
@@ -84,15 +92,6 @@ class Client:
         return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', text).group(1)
 
 
-def django_setup(database_url: str) -> None:
-    os.environ["DATABASE_URL"] = database_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "maillage.settings")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-
-
 def _psql(port: int, database: str, sql: str) -> str:
     command = ["psql", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-d", database, "-tAqc", sql]
     return subprocess.run(command, check=True, capture_output=True, text=True).stdout.strip()
@@ -125,7 +124,7 @@ def prepare_database(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--people", type=int, default=2000)
     parser.add_argument("--organisations", type=int, default=100)
     parser.add_argument("--seats", type=int, default=40)
@@ -135,19 +134,20 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--port", type=int, required=True, help="PostgreSQL's port on 127.0.0.1")
     parser.add_argument("--database", required=True, help="a database this bench creates (refused if it exists)")
+    bench_options.add_output(parser)
     parser.add_argument(
         "--replace", action="store_true", help="drop --database first, only if it is one this bench made"
     )
-    parser.add_argument("--http-port", type=int, required=True, help="where gunicorn listens on 127.0.0.1")
-    parser.add_argument("--smtp-port", type=int, required=True, help="where the mail sink listens on 127.0.0.1")
-    parser.add_argument("--output", type=Path, required=True, help="a Markdown file the figures are appended to")
+    bench_options.add_http_port(parser)
+    parser.add_argument("--smtp-port", type=int, default=0, help="where the mail sink listens (default: a free port)")
     args = parser.parse_args()
 
-    database_url = f"postgres://postgres@127.0.0.1:{args.port}/{args.database}"
+    database_url = bench_options.database_url(args.port, args.database)
     prepare_database(args)
     env = dict(os.environ, DATABASE_URL=database_url, MAILLAGE_VAR_DIR="/tmp/maillage-bench-events")
     subprocess.run([str(VENV / "maillage"), "migrate", "-v", "0"], check=True, env=env, cwd=ROOT)
-    django_setup(database_url)
+    os.environ["MAILLAGE_VAR_DIR"] = env["MAILLAGE_VAR_DIR"]
+    bench_options.setup_django(args.port, args.database)
 
     from aiosmtpd.controller import Controller
     from django.utils import timezone
@@ -176,7 +176,7 @@ def main() -> None:
 
     logging.getLogger("mail.log").setLevel(logging.WARNING)
     sink = Sink()
-    smtp_port, http_port = args.smtp_port, args.http_port
+    smtp_port, http_port = args.smtp_port or bench_options.free_port(), bench_options.http_port(args.http_port)
     controller = Controller(sink, hostname="127.0.0.1", port=smtp_port)
     controller.start()
     server_env = dict(
@@ -345,6 +345,7 @@ def write_results(path: Path, figures: dict, ok: bool) -> None:
     lines = [
         f"## {datetime.now(UTC):%Y-%m-%d %H:%M} UTC — {'PASS' if ok else 'FAIL'}",
         "",
+        bench_options.stamp() + ".",
         f"Machine: {platform.node()}, {os.cpu_count()} CPU cores shared with other work, {platform.python_implementation()} {platform.python_version()}, PostgreSQL on loopback.",
         f"Command: `{command.strip()}`",
         "",
