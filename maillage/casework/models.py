@@ -495,3 +495,15 @@ class RollupState(models.Model):
 
     def __str__(self) -> str:
         return f"roll-ups v{self.version} built {self.built_at:%Y-%m-%d %H:%M}"
+
+
+class RollupRecountPending(models.Model):
+    """A centre whose roll-up cells an import left behind (its rows were written without them, in the import's
+    transaction): the cross-tab engine reads that centre's rows until `rollups_pending.recount` counts its cells
+    again and removes this mark, in one transaction."""
+
+    organisation = models.OneToOneField(Organisation, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    marked_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"roll-ups of centre {self.organisation_id} to recount since {self.marked_at:%Y-%m-%d %H:%M}"

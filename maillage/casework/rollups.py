@@ -354,9 +354,14 @@ def built_state() -> RollupState | None:
 
 
 def available(kind: int | None = None, organisation_ids: Iterable[int] | None = None) -> bool:
-    """Whether the cells are complete (those kept under `kind`, if given; of these centres, if given)."""
+    """Whether the cells are complete (those kept under `kind`, if given; of these centres, if given: not while
+    one of them waits for the recount an import left, `rollups_pending`; of every centre if None)."""
+    from maillage.casework import rollups_pending  # it reads this module's kinds
+
     state = built_state()
-    return state is not None and (kind is None or kind in state.kinds)
+    if state is None or (kind is not None and kind not in state.kinds):
+        return False
+    return not rollups_pending.any_pending(organisation_ids)
 
 
 def dimension_columns(kind: Kind, code_sql: dict[str, str]) -> str:
@@ -448,7 +453,14 @@ def persons_changing(person_ids: Iterable[int]) -> Iterator[None]:
         code_sql = code_sql_for(state.axis_versions)
         with connection.cursor() as cursor:
             # One writer per person at a time: what is subtracted is what the addition replaces.
-            cursor.execute("SELECT id FROM casework_person WHERE id = ANY(%s) ORDER BY id FOR UPDATE", [ids])
+            cursor.execute(
+                "SELECT organisation_id FROM casework_person WHERE id = ANY(%s) ORDER BY id FOR UPDATE", [ids]
+            )
+            centres = {row[0] for row in cursor.fetchall()}
+        from maillage.casework import rollups_pending
+
+        # Not while a recount of their centre counts its rows (it would miss this change or count it twice).
+        rollups_pending.lock_for_writing(centres)
         where = "f.person_id = ANY(%s)"
         by_code = bool(state.axis_versions)
         # Only the kinds that are built: a kind being built for the first time is counted whole by its rebuild.

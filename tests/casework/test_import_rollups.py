@@ -1,4 +1,4 @@
-"""After an import, the roll-up cells (kept set-based by `rollups_bulk`) are exactly those a full rebuild counts,
+"""After an import and the recount of its centre (`rollups_pending`), the roll-up cells are exactly those a full rebuild counts,
 on a centre with earlier data: persons followed in earlier years, a follow-up the file updates (moved to another
 year and coded again), a person the file does not name, a person the persons file updates."""
 
@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django.db import connection, transaction
 
-from maillage.casework import rollups, rollups_rebuild, services
+from maillage.casework import rollups, rollups_pending, rollups_rebuild, services
 from maillage.casework.models import CaseFile, ImportKind, Person, StatCell
 from maillage.taxonomy.models import Category
 from tests.casework.factories import PersonFactory
@@ -64,6 +64,8 @@ def test_the_cells_after_an_import_equal_a_full_rebuild(earlier_years: dict[str,
             for kind, content in [(ImportKind.PERSONS, PERSONS), (ImportKind.FOLLOWUPS, FOLLOW_UPS)]
         ]
         assert [report[1:3] for report in reports] == [(3, 1), (4, 1)]  # F1 updated: moved from 2023 to 2024
+        assert rollups_pending.any_pending([earlier_years["organisation"].pk])
+        assert rollups_pending.recount(earlier_years["organisation"].pk)
         kept = _cells()
         rollups_rebuild.rebuild()
         assert kept == _cells()

@@ -1,0 +1,123 @@
+"""Roll-up cells recounted after an import's commit, one centre at a time, the reads staying exact meanwhile.
+
+Why: keeping the cells in step inside an import's transaction cost about half of it (~130 changed cells a
+row, counted before and after, bench/casework/RESULTS.md). Instead the import writes its rows and marks its
+centre "recount pending" in the same transaction; a task then deletes the centre's cells and counts them again
+from its rows, and removes the mark, in one transaction. While the mark is there, `rollups.available` says no
+for any scope including the centre, so the cross-tab engine reads its raw rows: exact at every moment.
+
+Races, per centre, with an advisory lock: every writer of cells (`rollups.persons_changing`, an import marking
+its centre) holds it shared until its commit; the recount holds it exclusive from before it reads any row to
+its commit. So a writer's follow-up is either committed before the recount reads (counted by it) or written
+after its commit, as a change of the recounted cells; never lost, never counted twice. A recount that dies
+rolls back whole: the mark stays, the reads stay raw, and the scheduled job `casework_rollups_pending`
+(every 10 minutes) recounts the centres left marked.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import zlib
+from collections.abc import Iterable
+
+from django.db import connection, transaction
+from django_tasks import task
+
+from maillage.casework.models import RollupRecountPending
+
+logger = logging.getLogger(__name__)
+
+# The first key of these advisory locks (the second is the centre): a stable hash of the name, apart from the
+# project's other advisory locks.
+LOCK_SPACE = zlib.crc32(b"maillage.casework.rollup_cells") - 2**31
+
+
+def _keys(organisation_ids: Iterable[int]) -> list[int]:
+    return sorted({int(pk) % 2**31 for pk in organisation_ids})
+
+
+def lock_for_writing(organisation_ids: Iterable[int]) -> None:
+    """Writers of these centres' cells or rows take the lock shared (in centre order), until their commit."""
+    if connection.vendor != "postgresql":
+        return
+    keys = _keys(organisation_ids)
+    if keys:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(pg_advisory_xact_lock_shared(%s::integer, k)) FROM unnest(%s::integer[]) k",
+                [LOCK_SPACE, keys],
+            )
+
+
+def mark(organisation_id: int) -> None:
+    """The centre's cells no longer hold its rows (call in the writing transaction); its recount is queued for
+    after the commit. Nothing where roll-ups are not kept."""
+    from maillage.casework import rollups
+
+    if rollups.built_state() is None:
+        return
+    lock_for_writing([organisation_id])
+    RollupRecountPending.objects.update_or_create(organisation_id=organisation_id)
+    transaction.on_commit(lambda: recount_centre.enqueue(organisation_id))
+
+
+def any_pending(organisation_ids: Iterable[int] | None = None) -> bool:
+    """Whether one of these centres (any centre, if None) waits for its recount."""
+    marks = RollupRecountPending.objects.all()
+    if organisation_ids is not None:
+        marks = marks.filter(organisation_id__in=list(organisation_ids))
+    return marks.exists()
+
+
+def recount(organisation_id: int) -> bool:
+    """Count the centre's cells again from its rows and remove its mark; False if it was not marked (done
+    already: a repeated task does nothing)."""
+    from maillage.casework import rollups, rollups_rebuild
+
+    if connection.vendor != "postgresql":
+        RollupRecountPending.objects.filter(organisation_id=organisation_id).delete()
+        return False
+    started = time.monotonic()
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Exclusive before any row is read: no writer of the centre between what is counted and the commit.
+        cursor.execute("SELECT pg_advisory_xact_lock(%s::integer, %s::integer)", [LOCK_SPACE, organisation_id % 2**31])
+        if not RollupRecountPending.objects.filter(organisation_id=organisation_id).exists():
+            return False
+        state = rollups.built_state()
+        if state is not None:  # else nothing is read nor kept: the full rebuild will count everything
+            cursor.execute("SET LOCAL work_mem = '64MB'; SET LOCAL jit = off")
+            code_sql = rollups.code_sql_for(state.axis_versions)
+            kinds = [rollups.KINDS[code] for code in sorted(state.kinds) if code in rollups.KINDS]
+            chosen = [kind for kind in kinds if state.axis_versions or not kind.by_code]
+            code_dimensions = {f"{axis}{level}" for axis in state.axis_versions for level in (1, 2)}
+            cursor.execute(
+                "DELETE FROM casework_statcell WHERE organisation_id = %s AND kind = ANY(%s)",
+                [organisation_id, [kind.code for kind in chosen]],
+            )
+            if chosen:
+                where = f"f.organisation_id = {int(organisation_id)}"
+                narrow = rollups_rebuild.narrow_sources(cursor, chosen, code_sql, where)
+                for kind, cells, select in rollups_rebuild.cell_counts(cursor, chosen, narrow, code_dimensions):
+                    cursor.execute(
+                        "INSERT INTO casework_statcell (kind, gset, organisation_id, period, a, b, n)"  # noqa: S608
+                        f" SELECT {kind.code}, {cells.gset}, org, p, a, b, n FROM ({select}) c"
+                    )
+                for table in narrow.values():
+                    cursor.execute(f"DROP TABLE {table}")
+        RollupRecountPending.objects.filter(organisation_id=organisation_id).delete()
+    logger.info("roll-ups of centre %s recounted in %.1f s", organisation_id, time.monotonic() - started)
+    return True
+
+
+def recount_pending() -> int:
+    """Recount every centre left marked (a task that died, a queue lost); how many were recounted."""
+    done = 0
+    for organisation_id in RollupRecountPending.objects.order_by("marked_at").values_list("organisation_id", flat=True):
+        done += recount(organisation_id)
+    return done
+
+
+@task()
+def recount_centre(organisation_id: int) -> None:
+    recount(organisation_id)
