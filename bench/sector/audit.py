@@ -1,10 +1,12 @@
 """The cost of the disclosure engine per table size: protect() (primary, secondary, LP checks) and audit().
 
 Random sector-like tables (many small counts, some large), rows × columns from 5×5 to 30×12, three seeds each;
-the median times are printed with the load average, and written to the file given by --output (a file of
+the median times are printed with the load average, and appended to the file given by --output (a file of
 its own: the committed RESULTS.md is updated by hand). Run by hand, never in CI:
 
     flock /tmp/bench.lock .venv/bin/python bench/sector/audit.py --output /tmp/audit.md
+
+It computes in memory and touches no database: it takes no --port/--database.
 """
 
 from __future__ import annotations
@@ -17,10 +19,20 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "maillage.settings")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import bench_options
 
-import django
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    bench_options.add_output(parser)
+    return parser.parse_args()
+
+
+ARGS = _arguments()
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "maillage.settings")  # for the engine's imports; no database read
+
+import django  # noqa: E402
 
 django.setup()
 
@@ -48,14 +60,12 @@ def table(rows: int, cols: int, seed: int) -> dict[tuple[str, str], int]:
     return out
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--output", type=Path, help="write the section to this file (never RESULTS.md itself)")
-    output = parser.parse_args().output
+def main(output: Path) -> None:
     rule = disclosure.Rule(k=5)
     lines = [
         MARK,
         "",
+        f"{bench_options.stamp()}.",
         (
             f"Load average before: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} "
             f"(2 cores shared). k = 5, protection ±5; median of {len(SEEDS)} random tables per size "
@@ -89,9 +99,9 @@ def main() -> None:
     load = os.getloadavg()
     lines += ["", f"Load average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}.", ""]
     print("\n".join(lines[-2:]))
-    if output:
-        output.write_text("\n".join(lines))
+    with output.open("a", encoding="utf-8") as file:
+        file.write("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":
-    main()
+    main(ARGS.output)

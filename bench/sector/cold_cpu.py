@@ -1,41 +1,37 @@
 """The CPU of a cold "my centre and the sector" page (every cache emptied first), and where it goes.
 
     MAILLAGE_VAR_DIR=/tmp/x flock /tmp/bench.lock .venv/bin/python bench/sector/cold_cpu.py \
-        --port 5432 --database maillage_sector_bench [--profile 30]
+        --port 5432 --database maillage_sector_bench --output /tmp/cold_cpu.txt [--profile 30]
 
 For each period (the year, a quarter, a four-month period): the whole request through Django's test client
 as a worker of "Bench 00", cold (an empty cache and no kept figures: every indicator counted and protected)
 and kept (an empty cache, the page's figures kept: `page_figures`); process CPU (this process: Python, not
 PostgreSQL) and wall time, median (min) of --runs (3) after one warm-up run: the CPU of other processes on
 the same core inflates this one's, the minimum is the steadiest figure under load. `--profile N`: also print
-cProfile's N costliest functions of one cold year page (by own time and by cumulative time).
+cProfile's N costliest functions of one cold year page (by own time and by cumulative time). Every printed line
+is appended to --output. Writes only the page's kept figures (deleted for the cold runs, kept again by them).
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
-import os
 import pstats
 import statistics
 import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "maillage.settings")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import bench_options
+
 parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-parser.add_argument("--port", type=int, required=True)
-parser.add_argument("--database", required=True)
+bench_options.add_options(parser)
 parser.add_argument("--year", type=int, default=2025)
 parser.add_argument("--profile", type=int, default=0)
 parser.add_argument("--runs", type=int, default=3)
 ARGS = parser.parse_args()
-os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:{ARGS.port}/{ARGS.database}"
-
-import django  # noqa: E402
-
-django.setup()
+bench_options.setup_django(ARGS.port, ARGS.database)
 
 from django.core.cache import cache  # noqa: E402
 from django.test import Client  # noqa: E402
@@ -83,4 +79,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with bench_options.recording(ARGS.output, f"sector cold_cpu.py, database {ARGS.database}"):
+        main()

@@ -28,28 +28,22 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "maillage.settings")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import bench_options
 
 
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--database", required=True)
-    parser.add_argument("--output", required=True, help="a text file every printed line is appended to")
+    bench_options.add_options(parser)
     parser.add_argument("--year", type=int, default=2025)
     return parser.parse_args()
 
 
 ARGS = _arguments()
-os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:{ARGS.port}/{ARGS.database}"
 # Production's task queue: a page whose counts changed is answered from its kept figures, the refresh queued
 # (into the bench database's task table; no worker runs it here).
 os.environ["MAILLAGE_TASKS_BACKEND"] = "django_tasks_db.DatabaseBackend"
-
-import django  # noqa: E402 - after the database is chosen
-
-django.setup()
+bench_options.setup_django(ARGS.port, ARGS.database)
 
 from django.core.cache import cache  # noqa: E402
 from django.db import connection  # noqa: E402
@@ -102,7 +96,6 @@ def _time(client: Client, url: str, *, mode: str, centre_id: int, year: int, key
 
 
 def main() -> None:
-    assert connection.vendor == "postgresql", "set DATABASE_URL to the bench database"
     centre = Organisation.objects.get(short_name="Bench 00")
     worker = User.objects.filter(memberships__organisation=centre, memberships__role="worker").first()
     assert worker is not None
@@ -111,7 +104,7 @@ def main() -> None:
     client.force_login(worker)
     followups = FollowUp.objects.count()
     in_year = FollowUp.objects.filter(date__year=YEAR).count()
-    _say(f"{time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime())} UTC, database {ARGS.database}")
+    _say(f"{bench_options.stamp()}, database {ARGS.database}")
     _say(f"follow-ups: {followups:,} ({in_year:,} in {YEAR}); load {_load()}")
     lines = []
     pages = (("whole year", "year"), ("a quarter", "q2"), ("a four-month period", "t3"))
