@@ -37,6 +37,12 @@ def _month_aligned(date_from: datetime.date | None, date_to: datetime.date | Non
     )
 
 
+def _quarter_aligned(date_from: datetime.date | None, date_to: datetime.date | None) -> bool:
+    return (date_from is None or (date_from.day == 1 and date_from.month % 3 == 1)) and (
+        date_to is None or ((date_to + datetime.timedelta(days=1)).day == 1 and date_to.month % 3 == 0)
+    )
+
+
 def _year_aligned(date_from: datetime.date | None, date_to: datetime.date | None) -> bool:
     return (date_from is None or (date_from.month, date_from.day) == (1, 1)) and (
         date_to is None or (date_to.month, date_to.day) == (12, 31)
@@ -58,6 +64,8 @@ def _rollup_grain(
     # Distinct counts: the cells' periods must be the asked periods.
     if time == "month":
         return rollups.MONTH if _month_aligned(date_from, date_to) else None
+    if time == "quarter":
+        return rollups.QUARTER if _quarter_aligned(date_from, date_to) else None
     if time == "year":
         return rollups.YEAR if _year_aligned(date_from, date_to) else None
     if time is not None:
@@ -70,6 +78,8 @@ def _rollup_grain(
         return rollups.YEAR
     if _month_aligned(date_from, date_to) and (date_from.year, date_from.month) == (date_to.year, date_to.month):
         return rollups.MONTH
+    if _quarter_aligned(date_from, date_to) and (date_from.year, date_from.month + 2) == (date_to.year, date_to.month):
+        return rollups.QUARTER
     return None
 
 
@@ -94,14 +104,15 @@ def from_rollup(
     keys = [*params.dimensions, *(key for key, _values in filters)]
     by_code = kind != rollups.REQUESTS and any(axis_of(key) is not None for key in keys)
     if by_code:  # distinct follow-ups/persons/case files per code: cells of codes in the version they were built in
-        axes = {key for key in keys if axis_of(key) is not None}
+        # One or two codes (theme1 × institution2, theme1 × theme2 ...), each axis read in the version built.
+        axes = {axis for key in keys if (axis := axis_of(key)) is not None}
         state = rollups.built_state()
-        if len(axes) != 1 or state is None:
+        if state is None:
             return None
-        axis = next(iter(axes))[:-1]
-        version = target_version(axis, params.versions.get(axis))
-        if version is None or state.axis_versions.get(axis) != version.pk:
-            return None
+        for axis in axes:
+            version = target_version(axis, params.versions.get(axis))
+            if version is None or state.axis_versions.get(axis) != version.pk:
+                return None
         kind = rollups.BY_CODE[kind]
 
     def dimension_name(key: str) -> str | None:
@@ -149,7 +160,7 @@ def from_rollup(
     values: list[Any] = [cells.kind, cells.gset, list(scope.organisation_ids)]
     if date_from is not None:
         where.append("period >= %s")
-        values.append(date_from.replace(day=1) if grain == rollups.MONTH else date_from.replace(month=1, day=1))
+        values.append(date_from if grain in {rollups.MONTH, rollups.QUARTER} else date_from.replace(month=1, day=1))
     if date_to is not None:
         where.append("period <= %s")
         values.append(date_to)
