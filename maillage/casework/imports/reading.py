@@ -6,9 +6,10 @@ a ValidationError that the run shows as its failure reason; nothing is read beyo
 
 from __future__ import annotations
 
+import codecs
 import datetime
-import io
-from typing import IO, Any
+from collections.abc import Iterator
+from typing import IO, Any, cast
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -24,42 +25,86 @@ Rows = list[tuple[int, dict[str, str]]]
 
 def read_rows(filename: str, file: IO[bytes]) -> Rows:
     """(line number, {column: text}) for each data row; the header is line 1."""
+    return list(iter_rows(filename, file))
+
+
+def iter_rows(filename: str, file: IO[bytes]) -> Iterator[tuple[int, dict[str, str]]]:
+    """The rows one by one, the file read as they are asked (nothing of it kept: an import's memory does not grow
+    with the file); a broken file is refused when its broken part is reached, with the same reason."""
     start = file.read(4)
     file.seek(0)
     if filename.lower().endswith((".xlsx", ".xlsm")) or start == b"PK\x03\x04":
         return _read_xlsx(file)
-    return _read_csv(file.read())
+    return _read_csv(file)
 
 
 def _too_many() -> ValidationError:
     return ValidationError(_("The file holds more than %(max)s rows; split it.") % {"max": MAX_ROWS})
 
 
-def _read_csv(raw: bytes) -> Rows:
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise ValidationError(
-            _("The file is not UTF-8 text (byte %(position)s). Save it as 'CSV UTF-8'.") % {"position": error.start}
-        ) from None
-    sample = text[:2048]
+class _Decoded:
+    """The file as UTF-8 text, decoded block by block; an undecodable byte is refused with its position."""
+
+    def __init__(self, file: IO[bytes]) -> None:
+        self.file = file
+        self.decoder = codecs.getincrementaldecoder("utf-8-sig")()
+        self.offset = 0  # bytes read so far
+        self.pending = ""
+
+    def _more(self) -> bool:
+        block = self.file.read(1 << 16)
+        buffered = len(self.decoder.getstate()[0])
+        try:
+            self.pending += self.decoder.decode(block, final=not block)
+        except UnicodeDecodeError as error:
+            raise ValidationError(
+                _("The file is not UTF-8 text (byte %(position)s). Save it as 'CSV UTF-8'.")
+                % {"position": self.offset - buffered + error.start}
+            ) from None
+        self.offset += len(block)
+        return bool(block)
+
+    def __iter__(self) -> _Decoded:
+        return self
+
+    def readline(self) -> str:
+        while "\n" not in self.pending and self._more():
+            pass
+        end = self.pending.find("\n") + 1 or len(self.pending)
+        line, self.pending = self.pending[:end], self.pending[end:]
+        return line
+
+    def __next__(self) -> str:
+        line = self.readline()
+        if not line:
+            raise StopIteration
+        return line
+
+    def sample(self, size: int) -> str:
+        while len(self.pending) < size and self._more():
+            pass
+        return self.pending[:size]
+
+
+def _read_csv(file: IO[bytes]) -> Iterator[tuple[int, dict[str, str]]]:
+    text = _Decoded(file)
+    sample = text.sample(2048)
     delimiter = ";" if sample.count(";") > sample.count(",") else ","
-    stream = io.StringIO(text, newline="")
-    rows = csv_rows(stream, max_field_chars=MAX_CELL_CHARS, delimiter=delimiter)
+    rows = csv_rows(cast(IO[str], text), max_field_chars=MAX_CELL_CHARS, delimiter=delimiter)
     header = next(rows, None)
     if not header or not any(name.strip() for name in header):
         raise ValidationError(_("The file is empty."))
     names = [name.strip() for name in header]
-    result: Rows = []
+    count = 0
     line = 1
     for values in rows:
         line += 1
         if not any(value.strip() for value in values):
             continue
-        result.append((line, {name: value.strip() for name, value in zip(names, values, strict=False) if name}))
-        if len(result) > MAX_ROWS:
+        count += 1
+        if count > MAX_ROWS:
             raise _too_many()
-    return result
+        yield line, {name: value.strip() for name, value in zip(names, values, strict=False) if name}
 
 
 def _cell_text(value: Any) -> str:
@@ -72,7 +117,7 @@ def _cell_text(value: Any) -> str:
     return "" if value is None else str(value).strip()
 
 
-def _read_xlsx(file: IO[bytes]) -> Rows:
+def _read_xlsx(file: IO[bytes]) -> Iterator[tuple[int, dict[str, str]]]:
     workbook = open_workbook_safely(file)
     try:
         rows = sheet_rows(workbook.worksheets[0])
@@ -80,7 +125,7 @@ def _read_xlsx(file: IO[bytes]) -> Rows:
         if not header:
             raise ValidationError(_("The file is empty."))
         names = [_cell_text(cell) for cell in header]
-        result: Rows = []
+        count = 0
         for line, values in enumerate(rows, start=2):
             texts = [_cell_text(value) for value in values]
             if not any(texts):
@@ -90,9 +135,9 @@ def _read_xlsx(file: IO[bytes]) -> Rows:
                     _("Line %(line)d: a field is longer than %(max)d characters.")
                     % {"line": line, "max": MAX_CELL_CHARS}
                 )
-            result.append((line, {name: text for name, text in zip(names, texts, strict=False) if name}))
-            if len(result) > MAX_ROWS:
+            count += 1
+            if count > MAX_ROWS:
                 raise _too_many()
-        return result
+            yield line, {name: text for name, text in zip(names, texts, strict=False) if name}
     finally:
         workbook.close()

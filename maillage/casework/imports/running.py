@@ -14,14 +14,14 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django_tasks import task
 
-from maillage.casework.imports import bulk
+from maillage.casework.imports import bulk, staged
 from maillage.casework.imports.checking import Planned, RowChecker
-from maillage.casework.imports.reading import read_rows
+from maillage.casework.imports.reading import iter_rows, read_rows
 from maillage.casework.models import ImportKind, ImportProfile, ImportRun
 from maillage.core.audit import log_action
 from maillage.core.models import Organisation, User
@@ -118,13 +118,26 @@ def _progress(run: ImportRun, report: Report) -> None:
         raise ValidationError(_("The import was given up while it ran; start it again."))
 
 
+def _staged(kind: str) -> bool:
+    """Follow-ups on PostgreSQL are streamed, checked and written in SQL (`imports.staged`); persons (a file
+    is a centre's people, a few thousand) and SQLite go row by row in Python."""
+    return kind == ImportKind.FOLLOWUPS and connection.vendor == "postgresql"
+
+
 def _import(run: ImportRun, report: Report) -> None:
+    profile = ImportProfile.objects.filter(organisation=run.organisation, kind=run.kind).first()
+    columns = profile.columns if profile else {}
+    if _staged(run.kind):
+        with default_storage.open(run.stored_file, "rb") as handle:
+            staged.import_follow_ups(
+                run, report, iter_rows(run.filename, handle), lambda: _progress(run, report), columns
+            )
+        return
     with default_storage.open(run.stored_file, "rb") as handle:
         rows = read_rows(run.filename, handle)
     report.total = len(rows)
     _progress(run, report)
-    profile = ImportProfile.objects.filter(organisation=run.organisation, kind=run.kind).first()
-    checker = RowChecker(run.organisation, run.kind, profile.columns if profile else {}, run.actor)
+    checker = RowChecker(run.organisation, run.kind, columns, run.actor)
     planned: list[Planned] = []
     seen: dict[str, int] = {}
     for index, (line, row) in enumerate(rows, start=1):

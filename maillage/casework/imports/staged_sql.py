@@ -1,0 +1,212 @@
+"""The SQL of the staged follow-ups import (`imports.staged`): its tables, its checks and its writes.
+
+The writes fill every column of the product's tables: those the import gives, the others with their model
+field's default (as `bulk_create` would), so that a field added to a model needs nothing here.
+"""
+
+from __future__ import annotations
+
+from itertools import pairwise
+from typing import Any
+
+from django.db import connection, models
+
+from maillage.casework.models import CaseFile, FollowUp, Mode, Request, age_band_for
+from maillage.core.models import AuditEntry
+
+ROWS = "casework_import_rows"
+RESOLVED = "casework_import_resolved"
+DROP = f"DROP TABLE IF EXISTS {RESOLVED}, {ROWS}"
+# One row of the file once read: its values (NULL where unreadable) and its own problems (NULL if none).
+ROW_TABLE = f"""CREATE TEMPORARY TABLE {ROWS} (
+    line integer NOT NULL,
+    source_id text NOT NULL,
+    person text NOT NULL,
+    date date,
+    mode text,
+    duration integer,
+    theme_1 bigint,
+    institution_1 bigint,
+    stage_1 bigint,
+    theme_2 bigint,
+    institution_2 bigint,
+    stage_2 bigint,
+    problems text[],
+    flagged boolean NOT NULL,
+    future text,
+    refusal text
+)"""
+ROW_COLUMNS = [line.split()[0] for line in ROW_TABLE.splitlines()[1:-1]]
+# Sorting and hashing the file's rows: 4 MB (the default) spills 100,000 rows to disk. The temporary tables'
+# plans are costed high enough to be JIT-compiled, for nothing.
+SETTINGS = ["SET LOCAL work_mem = '64MB'", "SET LOCAL jit = off"]
+
+# Each row with what the centre holds for it: its person (by identifier), the person's latest case file (as
+# `CaseFile.objects.filter(person=...).order_by("-opened_on").first()`), the follow-up of the same identifier
+# imported before, and the first line of its identifier in the file.
+RESOLVE = f"""CREATE TEMPORARY TABLE {RESOLVED} AS
+WITH persons AS (
+    SELECT p.id, p.source_id, p.birth_year, p.age_band FROM casework_person p
+    WHERE p.organisation_id = %(organisation)s AND p.source_id <> ''
+        AND p.source_id IN (SELECT DISTINCT person FROM {ROWS})
+), latest AS (
+    SELECT DISTINCT ON (c.person_id) c.person_id, c.id, c.opened_on FROM casework_casefile c
+    WHERE c.person_id IN (SELECT id FROM persons) ORDER BY c.person_id, c.opened_on DESC, c.id DESC
+), existing AS (
+    SELECT f.id, f.source_id FROM casework_followup f
+    WHERE f.organisation_id = %(organisation)s AND f.source_id IN (SELECT source_id FROM {ROWS} WHERE source_id <> '')
+)
+SELECT r.*, p.id AS person_id, p.birth_year, p.age_band AS person_age_band, l.id AS case_file_id, l.opened_on,
+    e.id AS existing_id, NULL::bigint AS follow_up_id,
+    CASE WHEN r.source_id <> '' THEN min(r.line) OVER (PARTITION BY r.source_id) END AS first_line
+FROM {ROWS} r
+LEFT JOIN persons p ON p.source_id = r.person
+LEFT JOIN latest l ON l.person_id = p.id
+LEFT JOIN existing e ON e.source_id = r.source_id"""  # noqa: S608
+
+BAD_LINES = f"""SELECT line, problems, person, person_id IS NOT NULL,
+    date, CASE WHEN date < opened_on THEN opened_on END, future, refusal,
+    CASE WHEN first_line < line THEN first_line END, source_id
+FROM {RESOLVED}
+WHERE flagged OR person_id IS NULL OR date < opened_on OR first_line < line
+ORDER BY line"""  # noqa: S608
+
+# A person without a case file gets one opened on the date of their first row: a later row dated before it is
+# refused (the first such line).
+_OPENED = f"""SELECT person_id, min(line) AS first_line, (array_agg(date ORDER BY line))[1] AS opened_on
+    FROM {RESOLVED} WHERE case_file_id IS NULL GROUP BY person_id"""  # noqa: S608
+REFUSED_BY_NEW_CASE_FILE = f"""WITH opened AS ({_OPENED})
+SELECT r.line, r.date, o.opened_on FROM {RESOLVED} r JOIN opened o USING (person_id)
+WHERE r.case_file_id IS NULL AND r.date < o.opened_on ORDER BY r.line LIMIT 1"""  # noqa: S608
+
+
+def _age_band_sql(birth_year: str, year: str) -> str:
+    """`age_band_for(birth_year, year)` in SQL, its limits read from the function itself (ages -1 to 130)."""
+    bands = [(age, age_band_for(0, age)) for age in range(-1, 131)]
+    cases = []
+    for (age, band), (_next_age, next_band) in pairwise(bands):
+        if band != next_band:
+            cases.append(f"WHEN {year} - {birth_year} <= {age} THEN '{band}'")
+    return f"CASE {' '.join(cases)} ELSE '{bands[-1][1]}' END"
+
+
+def _literal(text: str) -> str:
+    """A constant text in a statement sent with parameters (quotes doubled, % escaped)."""
+    return "'" + text.replace("'", "''").replace("%", "%%") + "'"
+
+
+def _mode_label_sql(column: str) -> str:
+    """The mode's label in the active language (`FollowUp.get_mode_display`)."""
+    cases = " ".join(f"WHEN {_literal(value)} THEN {_literal(str(label))}" for value, label in Mode.choices)
+    return f"CASE {column} {cases} ELSE {column} END"
+
+
+def _insert(
+    model: type[models.Model], given: dict[str, str], parameters: dict[str, Any], source: str, order: str
+) -> str:
+    """INSERT INTO the model's table SELECT `given` (column → SQL over `source`), every other column its
+    field's default (a parameter), ordered by `order` (the ids follow it)."""
+    columns, values = [], []
+    for field in model._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        columns.append(connection.ops.quote_name(field.column))
+        if field.column in given:
+            values.append(given[field.column])
+        else:
+            name = f"{model._meta.model_name}_{field.column}"
+            parameters[name] = field.get_db_prep_save(field.get_default(), connection)
+            values.append(f"%({name})s")
+    return (
+        f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({', '.join(columns)})"  # noqa: S608
+        f" SELECT {', '.join(values)} FROM {source} ORDER BY {order}"
+    )
+
+
+def write_statements(parameters: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The writes, in order: case files opened, follow-ups imported before updated (their requests coded
+    again), the new ones inserted, their requests, the audit entries of those created."""
+    values: dict[str, Any] = dict(parameters)
+    case_files = _insert(
+        CaseFile,
+        {"organisation_id": "%(organisation)s", "person_id": "o.person_id", "opened_on": "o.opened_on"},
+        values,
+        f"({_OPENED}) o",
+        "o.first_line",
+    )
+    age_band = _age_band_sql("r.birth_year", "extract(year FROM r.date)::int")
+    follow_ups = _insert(
+        FollowUp,
+        {
+            "organisation_id": "%(organisation)s",
+            "case_file_id": "r.case_file_id",
+            "person_id": "r.person_id",
+            "date": "r.date",
+            "mode": "r.mode",
+            "duration": "r.duration",
+            "worker_id": "%(actor)s",
+            "subsidy_id": "%(subsidy)s",
+            # `if person.birth_year` in the services: a year 0 reads as none
+            "age_band": f"CASE WHEN coalesce(r.birth_year, 0) <> 0 THEN {age_band} ELSE r.person_age_band END",
+            "source_id": "r.source_id",
+        },
+        values,
+        f"{RESOLVED} r WHERE r.existing_id IS NULL",
+        "r.line",
+    )
+    requests = _insert(
+        Request,
+        {
+            "follow_up_id": "r.follow_up_id",
+            "organisation_id": "%(organisation)s",
+            "date": "r.date",
+            "theme_id": "v.theme",
+            "institution_id": "v.institution",
+            "stage_id": "v.stage",
+            "is_open": "true",
+        },
+        values,
+        f"{RESOLVED} r CROSS JOIN LATERAL (VALUES (1, r.theme_1, r.institution_1, r.stage_1),"
+        " (2, r.theme_2, r.institution_2, r.stage_2)) v(n, theme, institution, stage) WHERE v.theme IS NOT NULL",
+        "r.follow_up_id, v.n",
+    )
+    audit = _insert(
+        AuditEntry,
+        {
+            "created_at": "%(now)s",
+            "actor_id": "%(actor)s",
+            "organisation_id": "%(organisation)s",
+            "code": "'casework.followup.created'",
+            "target_type": f"'{FollowUp._meta.label_lower}'",
+            "target_id": "r.follow_up_id::text",
+            "target_repr": f"left(to_char(r.date, 'YYYY-MM-DD') || ' ' || {_mode_label_sql('r.mode')}, 200)",
+            "data": "jsonb_build_object('requests', 1 + (r.theme_2 IS NOT NULL)::int)",
+        },
+        values,
+        f"{RESOLVED} r WHERE r.existing_id IS NULL",
+        "r.follow_up_id",
+    )
+    opened = (
+        f"WITH inserted AS ({case_files} RETURNING id, person_id)"  # noqa: S608
+        f" UPDATE {RESOLVED} r SET case_file_id = i.id FROM inserted i WHERE r.person_id = i.person_id"
+    )
+    uncoded = f"DELETE FROM casework_request q USING {RESOLVED} r WHERE q.follow_up_id = r.existing_id"  # noqa: S608
+    updated = (
+        "UPDATE casework_followup f SET date = r.date, mode = r.mode, duration = r.duration"  # noqa: S608
+        f" FROM {RESOLVED} r WHERE f.id = r.existing_id AND f.organisation_id = %(organisation)s"
+    )
+    created = (
+        f"WITH inserted AS ({follow_ups} RETURNING id, source_id)"  # noqa: S608
+        f" UPDATE {RESOLVED} r SET follow_up_id = i.id FROM inserted i"
+        " WHERE r.source_id = i.source_id AND r.existing_id IS NULL"
+    )
+    kept = f"UPDATE {RESOLVED} SET follow_up_id = existing_id WHERE existing_id IS NOT NULL"  # noqa: S608
+    return [
+        (opened, values),
+        (uncoded, {}),
+        (updated, values),
+        (created, values),
+        (kept, {}),
+        (requests, values),
+        (audit, values),
+    ]
