@@ -20,11 +20,13 @@ import logging
 import time
 import zlib
 from collections.abc import Iterable
+from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django_tasks import task
 
-from maillage.casework.models import RollupRecountPending
+from maillage.casework.models import RollupRecountPending, RollupState
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +75,7 @@ def any_pending(organisation_ids: Iterable[int] | None = None) -> bool:
 def recount(organisation_id: int) -> bool:
     """Count the centre's cells again from its rows and remove its mark; False if it was not marked (done
     already: a repeated task does nothing)."""
-    from maillage.casework import rollups, rollups_rebuild
+    from maillage.casework import rollups
 
     if connection.vendor != "postgresql":
         RollupRecountPending.objects.filter(organisation_id=organisation_id).delete()
@@ -86,28 +88,41 @@ def recount(organisation_id: int) -> bool:
             return False
         state = rollups.built_state()
         if state is not None:  # else nothing is read nor kept: the full rebuild will count everything
-            cursor.execute("SET LOCAL work_mem = '64MB'; SET LOCAL jit = off")
-            code_sql = rollups.code_sql_for(state.axis_versions)
-            kinds = [rollups.KINDS[code] for code in sorted(state.kinds) if code in rollups.KINDS]
-            chosen = [kind for kind in kinds if state.axis_versions or not kind.by_code]
-            code_dimensions = {f"{axis}{level}" for axis in state.axis_versions for level in (1, 2)}
-            cursor.execute(
-                "DELETE FROM casework_statcell WHERE organisation_id = %s AND kind = ANY(%s)",
-                [organisation_id, [kind.code for kind in chosen]],
-            )
-            if chosen:
-                where = f"f.organisation_id = {int(organisation_id)}"
-                narrow = rollups_rebuild.narrow_sources(cursor, chosen, code_sql, where)
-                for kind, cells, select in rollups_rebuild.cell_counts(cursor, chosen, narrow, code_dimensions):
-                    cursor.execute(
-                        "INSERT INTO casework_statcell (kind, gset, organisation_id, period, a, b, n)"  # noqa: S608
-                        f" SELECT {kind.code}, {cells.gset}, org, p, a, b, n FROM ({select}) c"
-                    )
-                for table in narrow.values():
-                    cursor.execute(f"DROP TABLE {table}")
+            count_cells(cursor, organisation_id, state)
         RollupRecountPending.objects.filter(organisation_id=organisation_id).delete()
     logger.info("roll-ups of centre %s recounted in %.1f s", organisation_id, time.monotonic() - started)
     return True
+
+
+def count_cells(cursor: Any, organisation_id: int, state: RollupState) -> None:
+    """Delete the centre's cells of the kinds built and count them again from its rows (the rebuild's SELECTs
+    over the centre's rows only, in DuckDB or PostgreSQL as MAILLAGE_ROLLUP_ENGINE says); the caller holds the
+    transaction and the centre's lock."""
+    from maillage.casework import rollups, rollups_rebuild
+
+    cursor.execute("SET LOCAL work_mem = '64MB'; SET LOCAL jit = off")
+    code_sql = rollups.code_sql_for(state.axis_versions)
+    kinds = [rollups.KINDS[code] for code in sorted(state.kinds) if code in rollups.KINDS]
+    chosen = [kind for kind in kinds if state.axis_versions or not kind.by_code]
+    code_dimensions = {f"{axis}{level}" for axis in state.axis_versions for level in (1, 2)}
+    cursor.execute(
+        "DELETE FROM casework_statcell WHERE organisation_id = %s AND kind = ANY(%s)",
+        [organisation_id, [kind.code for kind in chosen]],
+    )
+    cursor.execute("SELECT EXISTS (SELECT 1 FROM casework_followup WHERE organisation_id = %s)", [organisation_id])
+    if not chosen or not cursor.fetchone()[0]:  # every kind counts follow-ups: no row, no cell
+        return
+    if settings.MAILLAGE_ROLLUP_ENGINE == "duckdb":  # as the full recount (`rollups_rebuild.rebuild`)
+        rollups_rebuild._count_in_duckdb(cursor, chosen, code_sql, code_dimensions, False, organisation_id)
+        return
+    narrow = rollups_rebuild.narrow_sources(cursor, chosen, code_sql, f"f.organisation_id = {int(organisation_id)}")
+    for kind, cells, select in rollups_rebuild.cell_counts(cursor, chosen, narrow, code_dimensions):
+        cursor.execute(
+            "INSERT INTO casework_statcell (kind, gset, organisation_id, period, a, b, n)"  # noqa: S608
+            f" SELECT {kind.code}, {cells.gset}, org, p, a, b, n FROM ({select}) c"
+        )
+    for table in narrow.values():
+        cursor.execute(f"DROP TABLE {table}")
 
 
 def recount_pending() -> int:

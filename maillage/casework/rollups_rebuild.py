@@ -285,11 +285,16 @@ def _indexes_built_after(cursor: Any, emptied: bool) -> Iterator[None]:
 
 
 def _count_in_duckdb(
-    cursor: Any, chosen: list[Kind], code_sql: dict[str, str], code_dimensions: set[str], emptied: bool
+    cursor: Any,
+    chosen: list[Kind],
+    code_sql: dict[str, str],
+    code_dimensions: set[str],
+    emptied: bool,
+    organisation_id: int | None = None,
 ) -> None:
     """The rows out by COPY, the same SELECTs in an in-memory DuckDB (spilling to the var directory past
     MAILLAGE_ROLLUP_MEMORY_MB), the cells back by COPY. Nothing is kept outside this transaction: the files are
-    temporary, the DuckDB database in memory."""
+    temporary, the DuckDB database in memory. `organisation_id`: that centre's rows only (`rollups_pending`)."""
     import duckdb  # only here: the other paths never need it
 
     started = time.monotonic()
@@ -302,7 +307,8 @@ def _count_in_duckdb(
         rows = Path(scratch) / "rows.csv"
         followups = KINDS[FOLLOWUPS]
         fu_types = {**_NARROW_TYPES, **dict.fromkeys(followups.dimensions, "VARCHAR")}
-        _copy_into_duckdb(cursor, engine, narrow_select(followups, code_sql), _FOLLOWUPS, fu_types, rows)
+        where = "" if organisation_id is None else f"f.organisation_id = {int(organisation_id)}"
+        _copy_into_duckdb(cursor, engine, narrow_select(followups, code_sql, where), _FOLLOWUPS, fu_types, rows)
         if any(kind.source != FOLLOWUP_SOURCE for kind in chosen):
             columns = [f"{sql} AS {axis}" for axis, sql in AXES_SQL.items()]
             columns += [f"{code_sql[code]} AS {code}" for code in CODE_DIMENSIONS]
@@ -310,6 +316,8 @@ def _count_in_duckdb(
                 "SELECT r.follow_up_id AS id, r.organisation_id AS org, date_trunc('month', r.date)::date AS month,"  # noqa: S608
                 f" date_trunc('year', r.date)::date AS year, {', '.join(columns)} FROM casework_request r"
             )
+            if organisation_id is not None:
+                requests += f" WHERE r.organisation_id = {int(organisation_id)}"
             rq_types = {"id": "BIGINT", "org": "INTEGER", "month": "DATE", "year": "DATE"}
             rq_types |= dict.fromkeys([*AXES_SQL, *CODE_DIMENSIONS], "VARCHAR")
             _copy_into_duckdb(cursor, engine, requests, _REQUESTS, rq_types, rows)

@@ -180,14 +180,14 @@ def test_a_follow_up_recorded_during_the_recount_waits_for_it_and_is_counted_onc
     rollups_rebuild.rebuild()
     RollupRecountPending.objects.create(organisation=organisation)
     counting, go_on = threading.Event(), threading.Event()
-    narrow = rollups_rebuild.narrow_sources
+    counted = rollups_rebuild.cell_counts
 
-    def paused(*arguments: Any) -> Any:  # the recount holds its lock and has deleted the centre's cells
+    def paused(*arguments: Any) -> Any:  # the recount holds its lock, has deleted and read the centre's rows
         counting.set()
         assert go_on.wait(30)
-        return narrow(*arguments)
+        yield from counted(*arguments)
 
-    monkeypatch.setattr(rollups_rebuild, "narrow_sources", paused)
+    monkeypatch.setattr(rollups_rebuild, "cell_counts", paused)
     errors: list[BaseException] = []
 
     def in_thread(work: Any) -> None:
@@ -220,7 +220,7 @@ def test_a_follow_up_recorded_during_the_recount_waits_for_it_and_is_counted_onc
     writer.join(60)
     assert errors == []
     assert not rollups_pending.any_pending()
-    monkeypatch.setattr(rollups_rebuild, "narrow_sources", narrow)
+    monkeypatch.setattr(rollups_rebuild, "cell_counts", counted)
     assert _cells() == _rebuilt_cells()
     scope = Scope([organisation.pk])
     for params in PAIRS:
