@@ -1,7 +1,8 @@
 """The roll-up cells of an imported centre recounted after the import's commit (`rollups_pending`): while the
 centre is marked its cross-tabs read the raw rows (exact), other centres keep reading cells; the recount gives
 the cells a full rebuild gives; a follow-up recorded while a recount runs waits for it and is counted once; a
-recount that dies leaves the mark, the reads exact, and the scheduled job recounts the centre."""
+recount that dies leaves the mark, the reads exact, and the scheduled job recounts the centre; the sector figures
+(which read through the same engine) stay exact throughout."""
 
 from __future__ import annotations
 
@@ -226,3 +227,38 @@ def test_a_follow_up_recorded_during_the_recount_waits_for_it_and_is_counted_onc
     for params in PAIRS:
         assert _used_rollup(params, scope)
         assert _figures(build(params, scope)) == _raw(params, scope, monkeypatch)
+
+
+@pytest.mark.django_db
+def test_the_sector_figures_of_an_imported_centre_stay_exact_before_and_after_the_recount(two_centres, monkeypatch):
+    from maillage.sector.counts import counts_for
+    from maillage.sector.periods import Period
+
+    organisation, other = two_centres["organisation"], two_centres["other"]
+    for kind, content in [(ImportKind.PERSONS, PERSONS), (ImportKind.FOLLOWUPS, FOLLOW_UPS)]:
+        _run(two_centres, kind, content)
+    indicators = ["persons", "followups", "requests", "requests.theme1", "persons.sex", "followups.mode"]
+    centres = [organisation.pk, other.pk]
+
+    def figures() -> list[Any]:
+        return [counts_for(code, Period(2024), centres, fresh=True).by_centre for code in indicators]
+
+    with monkeypatch.context() as patch:
+        patch.setattr(rollups, "available", lambda *arguments: False)
+        raw = figures()
+    assert raw[1][organisation.pk]  # the imported follow-ups of 2024 are counted
+    answers: list[bool] = []
+    available = rollups.available
+
+    def said(*arguments: Any) -> bool:
+        answers.append(available(*arguments))
+        return answers[-1]
+
+    monkeypatch.setattr(rollups, "available", said)
+    assert figures() == raw  # while the centre waits for its recount: its rows are read
+    assert answers
+    assert not any(answers)
+    answers.clear()
+    assert rollups_pending.recount(organisation.pk)
+    assert figures() == raw
+    assert any(answers)  # the cells are read again
