@@ -7,12 +7,16 @@ follow-ups file into a bare table, and a COPY of the same follow-ups and request
         --database maillage_bench_casework_imports --rows 10000 100000 --output /tmp/casework-imports.md
 
 The database is created if missing and migrated; the category schemes are loaded and the roll-ups marked built
-(as after the demo loader), so the import keeps them in step as in production. Nothing else of it is touched.
+(as after the demo loader), so the import marks its centre for a recount as in production; that recount (which
+the product runs as a task after the commit) is then timed apart, in the same rolled-back transaction
+(`MAILLAGE_ROLLUP_ENGINE=postgresql` when the database is new: the DuckDB recount cannot read the empty tables).
+Nothing else of it is touched.
 
 Each size runs in a fresh process (its own peak RSS) inside one transaction that is rolled back at the end: the
 centre, the persons and the follow-ups it writes are never kept. A follow-ups file of N rows names N/12 persons,
 imported first from a persons file (timed apart). The deferred foreign-key checks a commit would run are forced
-inside the timed part (SET CONSTRAINTS ALL IMMEDIATE). The files are written under --work (default
+inside the timed part (SET CONSTRAINTS ALL IMMEDIATE). The peak RSS is read after the follow-ups import, before
+the floor's COPYs (which hold the rows they copy). The files are written under --work (default
 /tmp/maillage-bench-casework-imports), one pair per size, and reused.
 """
 
