@@ -135,6 +135,7 @@ class _Model:
         a_ub: sparse.csr_matrix | None,
         b_ub: np.ndarray | None,
         bounds: Sequence[tuple[float, float | None]],
+        primal: bool = False,
     ) -> None:
         self.n = n
         self.problem = (a_eq, b_eq, a_ub, b_ub, bounds)
@@ -167,22 +168,33 @@ class _Model:
         lp.a_matrix_.value_ = matrix.data.astype(float)
         highs = _highs._Highs()
         highs.setOptionValue("output_flag", False)
-        highs.setOptionValue("simplex_strategy", 1)  # dual simplex, as linprog
+        # Dual simplex, as linprog; primal for `rounds`: a new objective leaves the last basis feasible, where
+        # the primal simplex starts (half the time per bound there; the minimum is the same number).
+        highs.setOptionValue("simplex_strategy", 4 if primal else 1)
         if highs.passModel(lp) != _highs.HighsStatus.kError:
             self.highs = highs
             self.columns = np.arange(n, dtype=np.int32)
 
     def minimum(self, objective: np.ndarray) -> float:
+        return self.optimum(objective)[0]
+
+    def optimum(self, objective: np.ndarray) -> tuple[float, np.ndarray | None, np.ndarray | None]:
+        """The minimum, with HiGHS's optimal point and row duals when it found one (else None, None): what
+        `rounds` keeps to skip later solves. The rows are in the model's order: inequalities, then equalities."""
         highs = self.highs
         if highs is not None:
             highs.changeColsCost(self.n, self.columns, objective.astype(float))
             if highs.run() != _highs.HighsStatus.kError:
                 status = highs.getModelStatus()
                 if status == _highs.HighsModelStatus.kOptimal:
-                    return float(highs.getInfo().objective_function_value)
+                    value = float(highs.getInfo().objective_function_value)
+                    solution = highs.getSolution()
+                    if solution.value_valid and solution.dual_valid:
+                        return value, np.array(solution.col_value), np.array(solution.row_dual)
+                    return value, None, None
                 if status == _highs.HighsModelStatus.kUnbounded:
-                    return -math.inf
-        return _solve(objective, *self.problem)
+                    return -math.inf, None, None
+        return _solve(objective, *self.problem), None, None
 
 
 def _solve(

@@ -9,6 +9,7 @@ import numpy as np
 from django.utils.translation import gettext as _
 from scipy import sparse
 
+from maillage.stats.disclosure import rounds as kept_rounds
 from maillage.stats.disclosure.lp import could_hold, inside, reader_intervals
 from maillage.stats.disclosure.rule import SECONDARY, SHOWN, SMALL, Rule
 from maillage.stats.disclosure.table import TOTAL, Dimension, Key, LinkedTable
@@ -75,6 +76,19 @@ class Interval:
             return True
         low, high = rule.label_interval(self.value, self.own)
         return self.label_lower <= low + 1e-6 and self.label_upper >= high - 1e-6
+
+    def levels(self, rule: Rule) -> tuple[float | None, float | None, float | None, float | None]:
+        """What each end must reach for its side to hold (`lower` ≤, `upper` ≥, `label_lower` ≤, `label_upper`
+        ≥), the sides `plain_holds`, `_inside_label_holds` and `label_holds` check; None where only a width is
+        asked. `rounds` solves first the bounds its points leave short of these; `holds` alone decides."""
+        if self.value is None or not rule.two_sided:
+            return (None, None, None, None)
+        low, high = rule.protection_interval(self.value, self.own)  # a "<k" cell's too: `plain_holds` asks them
+        if self.kind == SMALL:
+            return (low, high, *rule.label_interval(self.value, self.own))
+        if self.inside_label:
+            return (low, high, *rule.inside_label_interval(self.value, self.own))
+        return (low, high, None, None)
 
     def holds(self, rule: Rule) -> bool:
         """An "x" cell: its interval covers the protection interval on both sides (`plain_holds`). A "<k" cell:
@@ -252,15 +266,22 @@ def protect(
         for line in lines:
             if sum(1 for c in line if hidden[c] and not guarded[c]) == 1:
                 changed = hide_partner(line) or changed
-    protected_cells: dict[int, tuple[float, float]] = {}
+    protected_cells: set[int] = set()  # checked and holding (their intervals are not kept: `audit` solves afresh)
     held_inside: set[int] = set()  # held as parts of a "<k" figure: checked again once a label is masked
 
     def forget_inside() -> None:
-        for cell in held_inside:
-            protected_cells.pop(cell, None)
+        protected_cells.difference_update(held_inside)
         held_inside.clear()
 
     small = _small(table, rule)
+    # Bounds kept from round to round (`rounds`): the same decisions as solving every bound each round.
+    kept = (
+        None
+        if kept_rounds.EXACT
+        else kept_rounds.Rounds(
+            table.matrix, table.values.astype(float), table.lower, _facts(table), (1.0, float(rule.k - 1))
+        )
+    )
 
     def mask_label(pool: Iterable[int]) -> bool:
         """Every cell of its lines is hidden already: show one "<k" beside it as "x" instead, whose label
@@ -271,14 +292,14 @@ def protect(
         chosen = min(choices, key=score)
         masked[chosen] = True
         forget_inside()
-        protected_cells.pop(chosen, None)  # an "x" now: checked again against ±p
+        protected_cells.discard(chosen)  # an "x" now: checked again against ±p
         return True
 
     def protect_hidden_cells() -> None:
         to_check = {int(c) for c in np.flatnonzero(hidden & ~guarded) if int(c) not in protected_cells}
         while to_check:
             order = sorted(to_check)
-            found = _intervals(table, hidden, hidden & ~masked & _small(table, rule), order, rule)
+            found = _intervals(table, hidden, hidden & ~masked & small, order, rule, kept)
             to_check = set()
             failures = []
             progress = False
@@ -290,11 +311,11 @@ def protect(
                     to_check.add(cell)
                     continue
                 if interval.holds(rule):
-                    protected_cells[cell] = (interval.lower, interval.upper)
+                    protected_cells.add(cell)
                     if interval.inside_label:
                         held_inside.add(cell)
                     continue
-                failures.append(interval)
+                failures.append(cell)
                 to_check.add(cell)
                 if interval.kind == SMALL and interval.plain_holds(rule) and not label_fixed[cell]:
                     masked[cell] = True
@@ -311,7 +332,8 @@ def protect(
                     pool = [c for c in range(n) if not hidden[c] and not keep[c]]
                 progress = hide_partner(pool) or progress
             if failures and not progress:  # nothing left to hide: this family cannot be shown
-                raise DisclosureRefused(failures)
+                # Nothing changed in this round: the failures' exact intervals (some ends were only witnessed).
+                raise DisclosureRefused(_intervals(table, hidden, hidden & ~masked & small, failures, rule))
             # Hiding or masking only widens intervals, but a masked label changes which cells are labelled.
             if int(masked.sum()) != masks_before:  # parts of a label masked in this batch were held on old intervals
                 forget_inside()
@@ -358,8 +380,7 @@ def _exposed_guards(
     if not guards:
         return []
     shown = np.flatnonzero(~hidden)
-    rows = sorted(table.ceilings)
-    facts = (table.matrix[rows], np.array([table.ceilings[r] for r in rows])) if rows else None
+    facts = _facts(table)
     targets = sparse.csr_matrix(np.vstack([np.asarray(table.matrix[zeros].sum(axis=0)) for _c, zeros in guards]))
     labels = [int(i) for i in np.flatnonzero(labelled)]
     found = could_hold(
@@ -369,36 +390,59 @@ def _exposed_guards(
     return [guard for guard, possible in zip(guards, found, strict=True) if not possible]
 
 
+def _facts(table: LinkedTable) -> tuple[sparse.csr_matrix, np.ndarray] | None:
+    rows = sorted(table.ceilings)
+    return (table.matrix[rows], np.array([table.ceilings[r] for r in rows])) if rows else None
+
+
 def _intervals(
-    table: LinkedTable, hidden: np.ndarray, labelled: np.ndarray, cells: Sequence[int], rule: Rule
+    table: LinkedTable,
+    hidden: np.ndarray,
+    labelled: np.ndarray,
+    cells: Sequence[int],
+    rule: Rule,
+    kept: kept_rounds.Rounds | None = None,
 ) -> list[Interval]:
     """The intervals of `cells` for the reader of `reader_intervals`: every shown count, every "<k" label
-    (`labelled`), non-negativity and their own part (a "<k" cell also from the sums alone)."""
+    (`labelled`), non-negativity and their own part (a "<k" cell also from the sums alone). With `kept` (a
+    round of `protect`), ends that `holds` does not need exactly may be bounds witnessed by kept points."""
     shown = np.flatnonzero(~hidden)
-    rows = sorted(table.ceilings)
-    facts = (table.matrix[rows], np.array([table.ceilings[r] for r in rows])) if rows else None
     labels = table.matrix[[int(i) for i in np.flatnonzero(labelled)]]
     targets = table.matrix[list(cells)]
     within = inside(targets, labels)
-    found = reader_intervals(
-        table.matrix[shown], table.values[shown].astype(float), table.lower, targets,
-        [bool(labelled[c]) or within[row] for row, c in enumerate(cells)], labels, (1.0, float(rule.k - 1)),
-        facts=facts,
-    )  # fmt: skip
-    return [
-        Interval(
+    small = [bool(labelled[c]) or within[row] for row, c in enumerate(cells)]
+
+    def interval(row: int, ends: tuple[float, float, float | None, float | None]) -> Interval:
+        cell = cells[row]
+        return Interval(
             table.keys[cell],
-            low,
-            high,
+            ends[0],
+            ends[1],
             SMALL if labelled[cell] else SECONDARY,
             float(table.known[cell]),
-            label_low,
-            label_high,
+            ends[2],
+            ends[3],
             float(table.values[cell]),
             inside_label=within[row] and not labelled[cell],
         )
-        for row, (cell, (low, high, label_low, label_high)) in enumerate(zip(cells, found, strict=True))
-    ]
+
+    if kept is not None:
+
+        def decide(row: int, ends: tuple[float, float, float | None, float | None]) -> tuple[bool, bool]:
+            # What `protect_hidden_cells` reads of an interval: whether it holds, and if not, for a "<k" cell,
+            # whether it would hold as an "x" (both only turn from False to True as the interval widens).
+            found = interval(row, ends)
+            holds = found.holds(rule)
+            return holds, holds or (found.kind == SMALL and found.plain_holds(rule))
+
+        judge = kept_rounds.Judge(decide, lambda row: interval(row, (0.0, 0.0, None, None)).levels(rule))
+        found = kept.intervals(hidden, labelled, cells, small, judge)
+    else:
+        found = reader_intervals(
+            table.matrix[shown], table.values[shown].astype(float), table.lower, targets, small, labels,
+            (1.0, float(rule.k - 1)), facts=_facts(table),
+        )  # fmt: skip
+    return [interval(row, ends) for row, ends in enumerate(found)]
 
 
 def audit(protected: Protected, rule: Rule | None = None) -> list[Interval]:
