@@ -77,6 +77,14 @@ class Rounds:
         self.label_range = label_range
         self.state: tuple[np.ndarray, np.ndarray] | None = None
         self._forget()
+        # For `_outer`: the reader's own part of each published cell, and the rows that sum every base count
+        # of a cell: published cells (their equality or label) and facts.
+        self.own = self.matrix @ self.lower
+        self.covers = _covering(self.matrix, self.matrix)
+        self.fact_covers: list[list[int]] = (
+            _covering(self.matrix, self.facts[0]) if self.facts is not None else [[] for _cell in range(self.cells)]
+        )
+        self.facts_own = self.facts[0] @ self.lower if self.facts is not None else np.zeros(0)
 
     def _forget(self) -> None:
         # (cell, reader, sense) → (value, the names of the rows its certificate uses)
@@ -93,28 +101,35 @@ class Rounds:
         that settles `judge.holds` already, witnessed (module docstring)."""
         self._advance(hidden, labelled)
         self._load(hidden, labelled)
+        self._aim(cells)
         out: list[Ends] = []
         for row, cell in enumerate(cells):
             start, end = self.matrix.indptr[cell], self.matrix.indptr[cell + 1]
             target = (self.matrix.indices[start:end], self.matrix.data[start:end])
             plain = SUMS if small[row] else ALL
             spec = [(plain, MIN), (plain, MAX)] + ([(ALL, MIN), (ALL, MAX)] if small[row] else [])
-            found: list[float] = []
-            exact: list[bool] = []
+            found: list[float] = []  # each end's value as far in as known: a point's, or the exact one
+            outer: list[float] = []  # and as far out as it can be: a bound proved, or the exact one
             for reader, sense in spec:
                 value = self._certified(cell, reader, sense)
-                exact.append(value is not None)
-                found.append(value if value is not None else self._witness(target, reader, sense))
-            if not _settled(judge, row, found, exact, spec):
-                # One end at a time until the answers are known: first those whose points fall short of their level.
+                if value is None:
+                    found.append(self._witness(row, reader, sense))
+                    outer.append(self._outer(cell, reader, sense))
+                else:
+                    found.append(value)
+                    outer.append(value)
+            if not _settled(judge, row, found, outer):
+                # One end at a time until the answers are known: first those still open on their level.
                 levels = judge.levels(row)
                 order = sorted(
-                    (e for e in range(len(spec)) if not exact[e]),
-                    key=lambda e: _reaches(found[e], levels[e], spec[e][1]),
+                    (e for e in range(len(spec)) if found[e] != outer[e]),
+                    key=lambda e: (
+                        _reaches(found[e], levels[e], spec[e][1]) or not _reaches(outer[e], levels[e], spec[e][1])
+                    ),
                 )
                 for e in order:
-                    found[e], exact[e] = self._solve(cell, target, *spec[e]), True
-                    if _settled(judge, row, found, exact, spec):
+                    found[e] = outer[e] = self._solve(cell, target, *spec[e])
+                    if _settled(judge, row, found, outer):
                         break
             out.append(_ends(found))
         return out
@@ -205,15 +220,42 @@ class Rounds:
         del self.known[(cell, reader, sense)]  # a row of it is gone for good (constraints only loosen)
         return None
 
-    def _witness(self, target: tuple[np.ndarray, np.ndarray], reader: str, sense: float) -> float:
-        """The lowest (MIN) or highest (MAX) value of the target over the kept points this reader allows: no
-        further from the middle than the exact bound. ±inf (nothing settled) without a point."""
-        fits = self.fits[reader][: self.count]
-        if not fits.any():
-            return math.inf if sense == MIN else -math.inf
-        indices, data = target
-        values = self.points[: self.count, indices][fits] @ data
-        return float(values.min() if sense == MIN else values.max())
+    def _outer(self, cell: int, reader: str, sense: float) -> float:
+        """A bound the exact one cannot pass, without a solve. A minimum is at least the reader's own part of
+        the cell (x ≥ lower). A maximum is at most, for each constraint row r of this reader that sums every
+        base count of the cell (and others: published cells are 0/1 sums), r's bound minus the reader's own
+        part of those others — r's row itself is a certificate (the dual y = e_r)."""
+        if sense == MIN:
+            return float(self.own[cell])
+        best = math.inf
+        for row in self.covers[cell]:
+            if self.active[reader][row]:  # r's equality: its count
+                best = min(best, self.values[row] - (self.own[row] - self.own[cell]))
+            elif self.active[reader][self.cells + row]:  # r's label: at most its high end
+                best = min(best, self.label_range[1] - (self.own[row] - self.own[cell]))
+        if self.facts is not None:
+            for fact in self.fact_covers[cell]:
+                best = min(best, float(self.facts[1][fact]) - (self.facts_own[fact] - self.own[cell]))
+        return best
+
+    def _aim(self, cells: Sequence[int]) -> None:
+        """This round's targets, and each one's lowest and highest value over the kept points each reader
+        allows (kept up to date as points come: `_keep`)."""
+        self.targets = self.matrix[list(cells)]
+        self.witnessed: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for reader in (ALL, SUMS):
+            points = self.points[: self.count][self.fits[reader][: self.count]]
+            if len(points):
+                values = np.asarray(self.targets @ points.T)
+                self.witnessed[reader] = (values.min(axis=1), values.max(axis=1))
+            else:
+                self.witnessed[reader] = (np.full(len(cells), math.inf), np.full(len(cells), -math.inf))
+
+    def _witness(self, row: int, reader: str, sense: float) -> float:
+        """The lowest (MIN) or highest (MAX) value of target `row` over the kept points this reader allows: no
+        further out than the exact bound. ±inf (nothing settled) without a point."""
+        lowest, highest = self.witnessed[reader]
+        return float(lowest[row] if sense == MIN else highest[row])
 
     def _solve(self, cell: int, target: tuple[np.ndarray, np.ndarray], reader: str, sense: float) -> float:
         model, names = self._model(reader)
@@ -241,20 +283,35 @@ class Rounds:
         for reader in (ALL, SUMS):
             self.fits[reader][self.count] = fits[reader]
         self.count += 1
+        values = self.targets @ point
+        for reader in (ALL, SUMS):
+            if fits[reader]:
+                lowest, highest = self.witnessed[reader]
+                np.minimum(lowest, values, out=lowest)
+                np.maximum(highest, values, out=highest)
         return fits
 
 
-def _settled(judge: Judge, row: int, found: list[float], exact: list[bool], spec: list[tuple[str, float]]) -> bool:
-    """Whether the exact interval's answers are known already: the exact interval lies between the one of the
-    points (each witnessed end no further out than the exact one) and the same with every witnessed end
-    opened to ±inf; `judge.decide`'s answers only turn from False to True as an interval widens, so where
-    those two agree the exact interval's agree with them."""
-    if all(exact):
-        return True
-    opened = [
-        value if known else -math.inf * sense for value, known, (_r, sense) in zip(found, exact, spec, strict=True)
-    ]
-    return judge.decide(row, _ends(found)) == judge.decide(row, _ends(opened))
+def _covering(cells: sparse.csr_matrix, rows: sparse.csr_matrix) -> list[list[int]]:
+    """For each row of `cells`, the rows of `rows` that sum each of its base counts once, and maybe others:
+    row·x ≥ cell·x whenever x ≥ 0. Only for 0/1 sums (every linked table's); otherwise none."""
+    found: list[list[int]] = [[] for _cell in range(cells.shape[0])]
+    rows = sparse.csr_matrix(rows)
+    if not (cells.data == 1.0).all() or not (rows.data == 1.0).all():
+        return found
+    sizes = np.diff(cells.indptr)
+    common = (cells @ rows.T).tocoo()
+    for cell, row, shared in zip(common.row, common.col, common.data, strict=True):
+        if shared == sizes[cell]:
+            found[int(cell)].append(int(row))
+    return found
+
+
+def _settled(judge: Judge, row: int, found: list[float], outer: list[float]) -> bool:
+    """Whether the exact interval's answers are known already: it lies between the interval of `found` (each
+    end no further out than the exact one) and that of `outer` (no further in); `judge.decide`'s answers only
+    turn from False to True as an interval widens, so where those two agree the exact interval's agree."""
+    return found == outer or judge.decide(row, _ends(found)) == judge.decide(row, _ends(outer))
 
 
 def _ends(found: list[float]) -> Ends:
