@@ -13,7 +13,7 @@ from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from maillage.casework import rollups
+from maillage.casework import rollups, rollups_pending
 from maillage.casework.models import CaseFile, CaseworkSettings, Person, age_band_for
 from maillage.core.audit import log_action
 from maillage.core.geography import cached_postal_location
@@ -114,7 +114,12 @@ def similar_persons(
 
 def lock_persons_of(organisation: Organisation) -> None:
     """Writers of a centre's persons take turns: the organisation's row lock on PostgreSQL (SQLite's
-    IMMEDIATE transactions already serialise writers). Call inside the writing transaction."""
+    IMMEDIATE transactions already serialise writers). Call inside the writing transaction.
+
+    The centre's roll-up writers' lock (`rollups_pending`, shared) is taken first, always in that order: taken
+    after the row, an import waiting behind a queued recount, itself waiting for a follow-up whose commit waits
+    for the centre's row, would be a deadlock."""
+    rollups_pending.lock_for_writing([organisation.pk])
     Organisation.objects.select_for_update().filter(pk=organisation.pk).values_list("pk", flat=True).first()
 
 
