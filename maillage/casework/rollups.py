@@ -451,16 +451,17 @@ def persons_changing(person_ids: Iterable[int]) -> Iterator[None]:
             yield
             return
         code_sql = code_sql_for(state.axis_versions)
-        with connection.cursor() as cursor:
-            # One writer per person at a time: what is subtracted is what the addition replaces.
-            cursor.execute(
-                "SELECT organisation_id FROM casework_person WHERE id = ANY(%s) ORDER BY id FOR UPDATE", [ids]
-            )
-            centres = {row[0] for row in cursor.fetchall()}
         from maillage.casework import rollups_pending
 
-        # Not while a recount of their centre counts its rows (it would miss this change or count it twice).
-        rollups_pending.lock_for_writing(centres)
+        with connection.cursor() as cursor:
+            # A person's centre never changes: read unlocked, to take the centre's lock before the persons'.
+            cursor.execute("SELECT DISTINCT organisation_id FROM casework_person WHERE id = ANY(%s)", [ids])
+            centres = {row[0] for row in cursor.fetchall()}
+            # Not while a recount of their centre counts its rows (it would miss this change or count it twice);
+            # first, as every writer (`services.lock_persons_of`): no deadlock with an import queued behind it.
+            rollups_pending.lock_for_writing(centres)
+            # One writer per person at a time: what is subtracted is what the addition replaces.
+            cursor.execute("SELECT id FROM casework_person WHERE id = ANY(%s) ORDER BY id FOR UPDATE", [ids])
         where = "f.person_id = ANY(%s)"
         by_code = bool(state.axis_versions)
         # Only the kinds that are built: a kind being built for the first time is counted whole by its rebuild.
