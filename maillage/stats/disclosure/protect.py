@@ -279,7 +279,7 @@ def protect(
         None
         if kept_rounds.EXACT
         else kept_rounds.Rounds(
-            table.matrix, table.values.astype(float), table.lower, _facts(table), (1.0, float(rule.k - 1))
+            table.matrix, table.values.astype(float), table.lower, _facts(table), (1.0, float(rule.k - 1)), lines
         )
     )
 

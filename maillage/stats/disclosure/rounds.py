@@ -68,6 +68,7 @@ class Rounds:
         lower: np.ndarray,
         facts: tuple[sparse.csr_matrix, np.ndarray] | None,
         label_range: tuple[float, float],
+        lines: Sequence[Sequence[int]] = (),
     ) -> None:
         self.matrix = matrix.tocsr()
         self.cells, self.n = self.matrix.shape
@@ -80,11 +81,16 @@ class Rounds:
         # For `_outer`: the reader's own part of each published cell, and the rows that sum every base count
         # of a cell: published cells (their equality or label) and facts.
         self.own = self.matrix @ self.lower
-        self.covers = _covering(self.matrix, self.matrix)
-        self.fact_covers: list[list[int]] = (
-            _covering(self.matrix, self.facts[0]) if self.facts is not None else [[] for _cell in range(self.cells)]
-        )
-        self.facts_own = self.facts[0] @ self.lower if self.facts is not None else np.zeros(0)
+        self.cover_cell, self.cover_row = _covering(self.matrix, self.matrix)
+        self.fact_highest = np.full(self.cells, math.inf)  # what the facts alone cap each cell at
+        if self.facts is not None:
+            cell, fact = _covering(self.matrix, self.facts[0])
+            facts_own = self.facts[0] @ self.lower
+            np.minimum.at(self.fact_highest, cell, self.facts[1][fact] - (facts_own[fact] - self.own[cell]))
+        # Lines (published cell = the sum of other published cells) as (line, member) pairs, for `_bounds`.
+        self.line_total = np.array([line[0] for line in lines], dtype=np.int64)
+        self.pair_line = np.array([n for n, line in enumerate(lines) for _m in line[1:]], dtype=np.int64)
+        self.pair_member = np.array([m for line in lines for m in line[1:]], dtype=np.int64)
 
     def _forget(self) -> None:
         # (cell, reader, sense) → (value, the names of the rows its certificate uses)
@@ -163,6 +169,7 @@ class Rounds:
         self.active[SUMS] = self.active[ALL].copy()
         self.active[SUMS][self.cells + self.labels] = False
         self.models: dict[str, tuple[_Model, np.ndarray]] = {}
+        self.outer: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self.shown_matrix = self.matrix[self.shown]
         self.shown_values = self.values[self.shown]
         self.labels_matrix = self.matrix[self.labels]
@@ -221,22 +228,52 @@ class Rounds:
         return None
 
     def _outer(self, cell: int, reader: str, sense: float) -> float:
-        """A bound the exact one cannot pass, without a solve. A minimum is at least the reader's own part of
-        the cell (x ≥ lower). A maximum is at most, for each constraint row r of this reader that sums every
-        base count of the cell (and others: published cells are 0/1 sums), r's bound minus the reader's own
-        part of those others — r's row itself is a certificate (the dual y = e_r)."""
-        if sense == MIN:
-            return float(self.own[cell])
-        best = math.inf
-        for row in self.covers[cell]:
-            if self.active[reader][row]:  # r's equality: its count
-                best = min(best, self.values[row] - (self.own[row] - self.own[cell]))
-            elif self.active[reader][self.cells + row]:  # r's label: at most its high end
-                best = min(best, self.label_range[1] - (self.own[row] - self.own[cell]))
-        if self.facts is not None:
-            for fact in self.fact_covers[cell]:
-                best = min(best, float(self.facts[1][fact]) - (self.facts_own[fact] - self.own[cell]))
-        return best
+        """A bound the exact one cannot pass, without a solve (`_bounds`)."""
+        if reader not in self.outer:
+            self.outer[reader] = self._bounds(reader)
+        lowest, highest = self.outer[reader]
+        return float(lowest[cell] if sense == MIN else highest[cell])
+
+    def _bounds(self, reader: str) -> tuple[np.ndarray, np.ndarray]:
+        """Every published cell's bounds that follow from this reader's constraints one row at a time: each
+        cell at least the reader's own part of it (x ≥ lower) and, if shown, its count, if labelled, the
+        label's low end; at most, for each constraint row r that sums every base count of the cell (published
+        cells are 0/1 sums), r's bound minus the reader's own part of r's other counts. Then along each line
+        (total = Σ members), as long as a bound moves: the total within the sums of its members' bounds, a
+        member within the total's bounds minus the others'. Each step is an inequality every table the
+        reader allows meets, so the exact minimum is never below `lowest`, the maximum never above
+        `highest`."""
+        active = self.active[reader]
+        shown, labelled = active[: self.cells], active[self.cells : 2 * self.cells]
+        lowest = self.own.astype(float).copy()
+        highest = self.fact_highest.copy()
+        cell, row = self.cover_cell, self.cover_row
+        bound = np.where(shown[row], self.values[row], np.where(labelled[row], self.label_range[1], math.inf))
+        np.minimum.at(highest, cell, bound - (self.own[row] - self.own[cell]))
+        lowest[labelled] = np.maximum(lowest[labelled], self.label_range[0])
+        lowest[shown] = np.maximum(lowest[shown], self.values[shown])
+        highest[shown] = np.minimum(highest[shown], self.values[shown])
+        if not self.pair_line.size:
+            return lowest, highest
+        line, member, total = self.pair_line, self.pair_member, self.line_total
+        lines = len(total)
+        for _pass in range(50):
+            before = (lowest.copy(), highest.copy())
+            open_ended = np.isinf(highest[member])
+            sum_low = np.bincount(line, lowest[member], lines)
+            sum_high = np.bincount(line, np.where(open_ended, 0.0, highest[member]), lines)
+            unbounded = np.bincount(line, open_ended, lines)
+            np.maximum.at(lowest, total, sum_low)
+            np.minimum.at(highest, total, np.where(unbounded > 0, math.inf, sum_high))
+            others_low = sum_low[line] - lowest[member]
+            others_high = np.where(
+                unbounded[line] - open_ended > 0, math.inf, sum_high[line] - np.where(open_ended, 0.0, highest[member])
+            )
+            np.minimum.at(highest, member, highest[total[line]] - others_low)
+            np.maximum.at(lowest, member, lowest[total[line]] - others_high)
+            if np.array_equal(before[0], lowest) and np.array_equal(before[1], highest):
+                break
+        return lowest, highest
 
     def _aim(self, cells: Sequence[int]) -> None:
         """This round's targets, and each one's lowest and highest value over the kept points each reader
@@ -292,19 +329,15 @@ class Rounds:
         return fits
 
 
-def _covering(cells: sparse.csr_matrix, rows: sparse.csr_matrix) -> list[list[int]]:
-    """For each row of `cells`, the rows of `rows` that sum each of its base counts once, and maybe others:
+def _covering(cells: sparse.csr_matrix, rows: sparse.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+    """(cell, row) pairs where a row of `rows` sums each base count of a row of `cells` once, and maybe others:
     row·x ≥ cell·x whenever x ≥ 0. Only for 0/1 sums (every linked table's); otherwise none."""
-    found: list[list[int]] = [[] for _cell in range(cells.shape[0])]
     rows = sparse.csr_matrix(rows)
     if not (cells.data == 1.0).all() or not (rows.data == 1.0).all():
-        return found
-    sizes = np.diff(cells.indptr)
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     common = (cells @ rows.T).tocoo()
-    for cell, row, shared in zip(common.row, common.col, common.data, strict=True):
-        if shared == sizes[cell]:
-            found[int(cell)].append(int(row))
-    return found
+    whole = common.data == np.diff(cells.indptr)[common.row]
+    return common.row[whole].astype(np.int64), common.col[whole].astype(np.int64)
 
 
 def _settled(judge: Judge, row: int, found: list[float], outer: list[float]) -> bool:
