@@ -507,3 +507,19 @@ class RollupRecountPending(models.Model):
 
     def __str__(self) -> str:
         return f"roll-ups of centre {self.organisation_id} to recount since {self.marked_at:%Y-%m-%d %H:%M}"
+
+
+class RollupPendingChange(models.Model):
+    """A change of a marked centre's cells written by a service while its recount counts (`rollups_pending`):
+    added to the recounted cells when the recount writes them, then deleted."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    kind = models.PositiveSmallIntegerField()
+    gset = models.PositiveSmallIntegerField()
+    period = models.DateField()
+    a = models.CharField(max_length=40, blank=True)
+    b = models.CharField(max_length=40, blank=True)
+    n = models.IntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.kind}/{self.gset} {self.organisation_id} {self.period} {self.a} {self.b}: {self.n:+d}"

@@ -496,7 +496,8 @@ def persons_changing(person_ids: Iterable[int]) -> Iterator[None]:
         after = _contributions(where, [ids], code_sql, by_code, state.kinds)
         changes = {cell: n - before.get(cell, 0) for cell, n in after.items()}
         changes.update({cell: -n for cell, n in before.items() if cell not in after})
-        _add(changes)
+        # A centre whose recount is counting: its changes kept aside, added to the cells it writes.
+        _add(rollups_pending.keep_changes(changes, centres))
 
 
 def cells_total() -> int:

@@ -19,14 +19,15 @@ from __future__ import annotations
 import logging
 import time
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.utils import timezone
 from django_tasks import task
 
-from maillage.casework.models import RollupRecountPending, RollupState
+from maillage.casework.models import RollupPendingChange, RollupRecountPending, RollupState
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +61,10 @@ def mark(organisation_id: int) -> None:
     if rollups.built_state() is None:
         return
     lock_for_writing([organisation_id])
-    RollupRecountPending.objects.update_or_create(organisation_id=organisation_id)
+    # A new time even if marked already: a recount that read the rows before this import keeps the mark.
+    RollupRecountPending.objects.update_or_create(
+        organisation_id=organisation_id, defaults={"marked_at": timezone.now()}
+    )
     transaction.on_commit(lambda: recount_centre.enqueue(organisation_id))
 
 
@@ -72,32 +76,97 @@ def any_pending(organisation_ids: Iterable[int] | None = None) -> bool:
     return marks.exists()
 
 
+def keep_changes(changes: dict[Any, int], organisation_ids: Iterable[int]) -> dict[Any, int]:
+    """A writer's cell changes, those of marked centres kept aside for their recount (`recount` adds them to
+    the cells it counts from rows read before them); returns the others, to be added to the cells. Called under
+    the centres' lock (`lock_for_writing`)."""
+    marked = set(
+        RollupRecountPending.objects.filter(organisation_id__in=list(organisation_ids)).values_list(
+            "organisation_id", flat=True
+        )
+    )
+    if not marked:
+        return changes
+    RollupPendingChange.objects.bulk_create(
+        RollupPendingChange(organisation_id=o, kind=k, gset=g, period=p, a=a, b=b, n=n)
+        for (k, g, o, p, a, b), n in changes.items()
+        if o in marked and n
+    )
+    return {cell: n for cell, n in changes.items() if cell[2] not in marked}
+
+
 def recount(organisation_id: int) -> bool:
     """Count the centre's cells again from its rows and remove its mark; False if it was not marked (done
-    already: a repeated task does nothing)."""
+    already: a repeated task does nothing).
+
+    The centre's writers wait only while its rows are read and while the cells are written: the lock is taken
+    exclusive for the reading as a session lock, let go for the counting (the long part: writers meanwhile keep
+    their changes aside), and taken again, until the commit, to write the cells and add the changes kept."""
     from maillage.casework import rollups
 
     if connection.vendor != "postgresql":
         RollupRecountPending.objects.filter(organisation_id=organisation_id).delete()
         return False
     started = time.monotonic()
-    with transaction.atomic(), connection.cursor() as cursor:
-        # Exclusive before any row is read: no writer of the centre between what is counted and the commit.
-        cursor.execute("SELECT pg_advisory_xact_lock(%s::integer, %s::integer)", [LOCK_SPACE, organisation_id % 2**31])
-        if not RollupRecountPending.objects.filter(organisation_id=organisation_id).exists():
-            return False
-        state = rollups.built_state()
-        if state is not None:  # else nothing is read nor kept: the full rebuild will count everything
-            count_cells(cursor, organisation_id, state)
-        RollupRecountPending.objects.filter(organisation_id=organisation_id).delete()
+    key = [LOCK_SPACE, organisation_id % 2**31]
+    held = False
+
+    def release(cursor: Any) -> None:
+        nonlocal held
+        cursor.execute("SELECT pg_advisory_unlock(%s::integer, %s::integer)", key)
+        held = False
+
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            # Exclusive before any row is read: every writer before committed, none writes until they are read.
+            cursor.execute("SELECT pg_advisory_lock(%s::integer, %s::integer)", key)
+            held = True
+            marked = RollupRecountPending.objects.filter(organisation_id=organisation_id).first()
+            if marked is None:
+                return False
+            # Kept aside by writers before now: in the rows read below.
+            RollupPendingChange.objects.filter(organisation_id=organisation_id).delete()
+            state = rollups.built_state()
+            if state is not None:  # else nothing is read nor kept: the full rebuild will count everything
+
+                def settle() -> None:
+                    # Exclusive again until the commit: the changes kept meanwhile are all in, none comes.
+                    cursor.execute("SELECT pg_advisory_xact_lock(%s::integer, %s::integer)", key)
+
+                count_cells(cursor, organisation_id, state, rows_read=lambda: release(cursor), before_writing=settle)
+                cursor.execute(
+                    f"INSERT INTO casework_statcell ({_CELL}, n) SELECT {_CELL}, sum(n)"  # noqa: S608
+                    f" FROM {RollupPendingChange._meta.db_table} WHERE organisation_id = %s GROUP BY {_CELL}"
+                    f" HAVING sum(n) <> 0 ORDER BY {_CELL}"
+                    f" ON CONFLICT ({_CELL}) DO UPDATE SET n = casework_statcell.n + EXCLUDED.n",
+                    [organisation_id],
+                )
+                RollupPendingChange.objects.filter(organisation_id=organisation_id).delete()
+            if held:
+                release(cursor)
+            # Unless an import marked the centre again meanwhile (its rows may not be in those counted).
+            RollupRecountPending.objects.filter(organisation_id=organisation_id, marked_at=marked.marked_at).delete()
+    finally:
+        if held:  # an error before the rows were read: the transaction is rolled back, the session lock not
+            with connection.cursor() as cursor:
+                release(cursor)
     logger.info("roll-ups of centre %s recounted in %.1f s", organisation_id, time.monotonic() - started)
     return True
 
 
-def count_cells(cursor: Any, organisation_id: int, state: RollupState) -> None:
-    """Delete the centre's cells of the kinds built and count them again from its rows (the rebuild's SELECTs
-    over the centre's rows only, in DuckDB or PostgreSQL as MAILLAGE_ROLLUP_ENGINE says); the caller holds the
-    transaction and the centre's lock."""
+_CELL = "kind, gset, organisation_id, period, a, b"
+
+
+def count_cells(
+    cursor: Any,
+    organisation_id: int,
+    state: RollupState,
+    rows_read: Callable[[], None] = lambda: None,
+    before_writing: Callable[[], None] = lambda: None,
+) -> None:
+    """Count the centre's cells of the kinds built again from its rows (the rebuild's SELECTs over the centre's
+    rows only, in DuckDB or PostgreSQL as MAILLAGE_ROLLUP_ENGINE says), then replace its cells with them;
+    `rows_read` is called once its rows are read, `before_writing` before its cells are deleted."""
     from maillage.casework import rollups, rollups_rebuild
 
     cursor.execute("SET LOCAL work_mem = '64MB'; SET LOCAL jit = off")
@@ -105,24 +174,44 @@ def count_cells(cursor: Any, organisation_id: int, state: RollupState) -> None:
     kinds = [rollups.KINDS[code] for code in sorted(state.kinds) if code in rollups.KINDS]
     chosen = [kind for kind in kinds if state.axis_versions or not kind.by_code]
     code_dimensions = {f"{axis}{level}" for axis in state.axis_versions for level in (1, 2)}
-    cursor.execute(
-        "DELETE FROM casework_statcell WHERE organisation_id = %s AND kind = ANY(%s)",
-        [organisation_id, [kind.code for kind in chosen]],
-    )
+
+    def delete_cells() -> None:
+        before_writing()
+        cursor.execute(
+            "DELETE FROM casework_statcell WHERE organisation_id = %s AND kind = ANY(%s)",
+            [organisation_id, [kind.code for kind in chosen]],
+        )
+
     cursor.execute("SELECT EXISTS (SELECT 1 FROM casework_followup WHERE organisation_id = %s)", [organisation_id])
     if not chosen or not cursor.fetchone()[0]:  # every kind counts follow-ups: no row, no cell
+        rows_read()
+        delete_cells()
         return
     if settings.MAILLAGE_ROLLUP_ENGINE == "duckdb":  # as the full recount (`rollups_rebuild.rebuild`)
-        rollups_rebuild._count_in_duckdb(cursor, chosen, code_sql, code_dimensions, False, organisation_id)
+        rollups_rebuild._count_in_duckdb(
+            cursor, chosen, code_sql, code_dimensions, False, organisation_id, rows_read, delete_cells
+        )
         return
     narrow = rollups_rebuild.narrow_sources(cursor, chosen, code_sql, f"f.organisation_id = {int(organisation_id)}")
+    rows_read()
+    cursor.execute(
+        "CREATE TEMPORARY TABLE rollup_recount_cells (kind smallint, gset smallint, period date, a text, b text,"
+        " n integer) ON COMMIT DROP"
+    )
     for kind, cells, select in rollups_rebuild.cell_counts(cursor, chosen, narrow, code_dimensions):
         cursor.execute(
-            "INSERT INTO casework_statcell (kind, gset, organisation_id, period, a, b, n)"  # noqa: S608
-            f" SELECT {kind.code}, {cells.gset}, org, p, a, b, n FROM ({select}) c"
+            "INSERT INTO rollup_recount_cells (kind, gset, period, a, b, n)"  # noqa: S608
+            f" SELECT {kind.code}, {cells.gset}, p, a, b, n FROM ({select}) c"
         )
     for table in narrow.values():
         cursor.execute(f"DROP TABLE {table}")
+    delete_cells()
+    cursor.execute(
+        "INSERT INTO casework_statcell (kind, gset, organisation_id, period, a, b, n)"
+        " SELECT kind, gset, %s, period, a, b, n FROM rollup_recount_cells",
+        [organisation_id],
+    )
+    cursor.execute("DROP TABLE rollup_recount_cells")
 
 
 def recount_pending() -> int:

@@ -13,7 +13,7 @@ import logging
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -291,10 +291,13 @@ def _count_in_duckdb(
     code_dimensions: set[str],
     emptied: bool,
     organisation_id: int | None = None,
+    rows_read: Callable[[], None] | None = None,
+    before_writing: Callable[[], None] | None = None,
 ) -> None:
     """The rows out by COPY, the same SELECTs in an in-memory DuckDB (spilling to the var directory past
     MAILLAGE_ROLLUP_MEMORY_MB), the cells back by COPY. Nothing is kept outside this transaction: the files are
-    temporary, the DuckDB database in memory. `organisation_id`: that centre's rows only (`rollups_pending`)."""
+    temporary, the DuckDB database in memory. `organisation_id`: that centre's rows only, `rows_read` called once
+    they are copied out, `before_writing` before the cells go in (`rollups_pending`)."""
     import duckdb  # only here: the other paths never need it
 
     started = time.monotonic()
@@ -322,6 +325,8 @@ def _count_in_duckdb(
             rq_types |= dict.fromkeys([*AXES_SQL, *CODE_DIMENSIONS], "VARCHAR")
             _copy_into_duckdb(cursor, engine, requests, _REQUESTS, rq_types, rows)
         logger.info("roll-ups: rows copied into DuckDB in %.1f s", time.monotonic() - started)
+        if rows_read is not None:
+            rows_read()
         narrow: dict[str, str] = {}
         for source, (table, _kind) in _narrow_tables(chosen).items():
             narrow[source] = table
@@ -339,6 +344,8 @@ def _count_in_duckdb(
         out_path = Path(scratch) / "cells.csv"
         engine.execute(f"COPY cells TO {_literal(out_path)} (FORMAT csv, HEADER false, FORCE_QUOTE (a, b))")
         copy_in = "COPY casework_statcell (kind, gset, organisation_id, period, a, b, n) FROM STDIN (FORMAT csv)"
+        if before_writing is not None:
+            before_writing()
         with (
             _indexes_built_after(cursor, emptied),
             out_path.open("rb") as cells_file,

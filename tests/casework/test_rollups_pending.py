@@ -1,6 +1,7 @@
 """The roll-up cells of an imported centre recounted after the import's commit (`rollups_pending`): while the
 centre is marked its cross-tabs read the raw rows (exact), other centres keep reading cells; the recount gives
-the cells a full rebuild gives; a follow-up recorded while a recount runs waits for it and is counted once; a
+the cells a full rebuild gives; a follow-up recorded while a recount reads the rows waits, one recorded while it
+counts is kept aside, either counted once; a
 recount that dies leaves the mark, the reads exact, and the scheduled job recounts the centre; the sector figures
 (which read through the same engine) stay exact throughout."""
 
@@ -15,9 +16,17 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
+from django.utils import timezone
 
 from maillage.casework import rollups, rollups_pending, rollups_rebuild, services
-from maillage.casework.models import CaseFile, ImportKind, Person, RollupRecountPending, StatCell
+from maillage.casework.models import (
+    CaseFile,
+    ImportKind,
+    Person,
+    RollupPendingChange,
+    RollupRecountPending,
+    StatCell,
+)
 from maillage.stats.crosstab import Params, Scope, build
 from maillage.taxonomy.models import Category
 from tests.casework.factories import PersonFactory
@@ -171,25 +180,27 @@ def _waiting_on_an_advisory_lock(connection_pids: set[int]) -> bool:
         return bool(cursor.fetchone()[0])
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_follow_up_recorded_during_the_recount_waits_for_it_and_is_counted_once(
-    organisation, coordinator, casework_schemes, monkeypatch
-):
+def _record_during_the_recount(
+    organisation: Any, coordinator: Any, monkeypatch: pytest.MonkeyPatch, pause_in: str
+) -> tuple[Person, bool]:
+    """A follow-up recorded (another connection) while the centre's recount is paused in `rollups_rebuild`'s
+    `pause_in`; whether the writer had to wait for the recount. Returns once both are done."""
     person = PersonFactory(organisation=organisation, reference="P-000001", birth_year=1980, sex="m")
     CaseFile.objects.create(organisation=organisation, person=person, opened_on=datetime.date(2023, 1, 1))
     _record(coordinator, person, datetime.date(2023, 2, 1))
     rollups_rebuild.rebuild()
     RollupRecountPending.objects.create(organisation=organisation)
-    counting, go_on = threading.Event(), threading.Event()
-    counted = rollups_rebuild.cell_counts
+    paused, go_on = threading.Event(), threading.Event()
+    original = getattr(rollups_rebuild, pause_in)
 
-    def paused(*arguments: Any) -> Any:  # the recount holds its lock, has deleted and read the centre's rows
-        counting.set()
+    def pausing(*arguments: Any) -> Any:
+        paused.set()
         assert go_on.wait(30)
-        yield from counted(*arguments)
+        return original(*arguments)
 
-    monkeypatch.setattr(rollups_rebuild, "cell_counts", paused)
+    monkeypatch.setattr(rollups_rebuild, pause_in, pausing)
     errors: list[BaseException] = []
+    writer_pids: set[int] = set()
 
     def in_thread(work: Any) -> None:
         try:
@@ -199,34 +210,79 @@ def test_a_follow_up_recorded_during_the_recount_waits_for_it_and_is_counted_onc
         finally:
             connection.close()
 
-    recount = threading.Thread(target=in_thread, args=(lambda: rollups_pending.recount(organisation.pk),))
-    recount.start()
-    assert counting.wait(30)
-    writer_pids: set[int] = set()
-
     def write() -> None:
         connection.ensure_connection()
         writer_pids.add(int(connection.connection.info.backend_pid))
         _record(coordinator, Person.objects.get(pk=person.pk), datetime.date(2024, 3, 4), "HOUSING.SEARCH")
 
+    recount = threading.Thread(target=in_thread, args=(lambda: rollups_pending.recount(organisation.pk),))
+    recount.start()
+    assert paused.wait(30)
     writer = threading.Thread(target=in_thread, args=(write,))
     writer.start()
-    for _attempt in range(300):  # the writer reaches the centre's lock and waits there
+    waited = False
+    for _attempt in range(300):  # the writer either reaches the centre's lock and waits there, or is done
         if writer_pids and _waiting_on_an_advisory_lock(writer_pids):
+            waited = True
+            break
+        if not writer.is_alive():
             break
         time.sleep(0.1)
-    assert _waiting_on_an_advisory_lock(writer_pids)
+    if not waited:
+        writer.join(60)
+        assert RollupPendingChange.objects.filter(organisation=organisation).exists()  # kept aside
     go_on.set()
     recount.join(60)
     writer.join(60)
     assert errors == []
+    monkeypatch.setattr(rollups_rebuild, pause_in, original)
+    return person, waited
+
+
+def _exact_after(organisation: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     assert not rollups_pending.any_pending()
-    monkeypatch.setattr(rollups_rebuild, "cell_counts", counted)
+    assert not RollupPendingChange.objects.exists()
     assert _cells() == _rebuilt_cells()
     scope = Scope([organisation.pk])
     for params in PAIRS:
         assert _used_rollup(params, scope)
         assert _figures(build(params, scope)) == _raw(params, scope, monkeypatch)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_follow_up_recorded_while_the_recount_reads_the_rows_waits_and_is_counted_once(
+    organisation, coordinator, casework_schemes, monkeypatch
+):
+    _person, waited = _record_during_the_recount(organisation, coordinator, monkeypatch, "narrow_select")
+    assert waited
+    _exact_after(organisation, monkeypatch)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_follow_up_recorded_while_the_recount_counts_is_kept_aside_and_counted_once(
+    organisation, coordinator, casework_schemes, monkeypatch
+):
+    _person, waited = _record_during_the_recount(organisation, coordinator, monkeypatch, "cell_counts")
+    assert not waited
+    _exact_after(organisation, monkeypatch)
+
+
+@pytest.mark.django_db
+def test_a_recount_keeps_the_mark_of_an_import_made_while_it_counted(two_centres):
+    organisation = two_centres["organisation"]
+    RollupRecountPending.objects.create(organisation=organisation, marked_at=timezone.now() - datetime.timedelta(1))
+    counted = rollups_rebuild.cell_counts
+
+    def import_meanwhile(*arguments: Any) -> Any:
+        RollupRecountPending.objects.filter(organisation=organisation).update(marked_at=timezone.now())
+        yield from counted(*arguments)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(rollups_rebuild, "cell_counts", import_meanwhile)
+        assert rollups_pending.recount(organisation.pk)
+    assert rollups_pending.any_pending([organisation.pk])  # its rows may not be in those counted: again
+    assert rollups_pending.recount(organisation.pk)
+    assert not rollups_pending.any_pending()
 
 
 @pytest.mark.django_db
