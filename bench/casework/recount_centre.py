@@ -17,6 +17,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -60,7 +61,7 @@ def main() -> None:
         cursor.execute("SELECT count(*) FROM casework_request WHERE organisation_id = %s", [organisation])
         requests = cursor.fetchone()[0]
     load = Path("/proc/loadavg").read_text().split()[0]
-    result: dict[str, object] = {}
+    result: dict[str, Any] = {}
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(
@@ -73,8 +74,21 @@ def main() -> None:
                 "SELECT pg_advisory_xact_lock(%s::integer, %s::integer)",
                 [rollups_pending.LOCK_SPACE, organisation % 2**31],
             )
-            rollups_pending.count_cells(cursor, organisation, state)
-            result["seconds"] = round(time.perf_counter() - started, 1)
+            moments: dict[str, float] = {}
+            rollups_pending.count_cells(
+                cursor,
+                organisation,
+                state,
+                rows_read=lambda: moments.setdefault("read", time.perf_counter()),
+                before_writing=lambda: moments.setdefault("counted", time.perf_counter()),
+            )
+            ended = time.perf_counter()
+            result["seconds"] = round(ended - started, 1)
+            # The product's recount holds the centre's lock while it reads and while it writes, not while it counts.
+            result["phases"] = (
+                f"read {moments['read'] - started:.1f} (locked), count {moments['counted'] - moments['read']:.1f},"
+                f" write {ended - moments['counted']:.1f} (locked)"
+            )
             after = "SELECT kind, gset, period, a, b, n FROM casework_statcell WHERE organisation_id = %s AND n <> 0"
             cursor.execute(f"SELECT count(*) FROM ({after}) a", [organisation])
             result["cells"] = cursor.fetchone()[0]
@@ -89,7 +103,7 @@ def main() -> None:
     after_load = Path("/proc/loadavg").read_text().split()[0]
     line = (
         f"| {args.database} | {organisation} | {follow_ups:,} | {requests:,} | kinds {len(state.kinds)} "
-        f"| {result['seconds']} | {result['cells']:,} | {'yes' if result['identical'] else 'NO'} "
+        f"| {result['seconds']} | {result['phases']} | {result['cells']:,} | {'yes' if result['identical'] else 'NO'} "
         f"| {load} → {after_load} | {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} |"
     )
     print(line, flush=True)
