@@ -7,11 +7,13 @@ from its rows, and removes the mark, in one transaction. While the mark is there
 for any scope including the centre, so the cross-tab engine reads its raw rows: exact at every moment.
 
 Races, per centre, with an advisory lock: every writer of cells (`rollups.persons_changing`, an import marking
-its centre) holds it shared until its commit; the recount holds it exclusive from before it reads any row to
-its commit. So a writer's follow-up is either committed before the recount reads (counted by it) or written
-after its commit, as a change of the recounted cells; never lost, never counted twice. A recount that dies
-rolls back whole: the mark stays, the reads stay raw, and the scheduled job `casework_rollups_pending`
-(every 10 minutes) recounts the centres left marked.
+its centre; before any row lock) holds it shared until its commit; the recount holds it exclusive while it
+reads the centre's rows and again from before it writes the cells to its commit, not while it counts. So a
+writer's follow-up is either committed before the recount reads (counted by it), or written while it counts
+(its cell changes kept aside, `keep_changes`, and added to the cells the recount writes), or after its commit
+(a change of the recounted cells); never lost, never counted twice. An import marking the centre again while
+it counts keeps the mark (its time changed). A recount that dies rolls back whole: the mark stays, the reads
+stay raw, and the scheduled job `casework_rollups_pending` (every 10 minutes) recounts the centres left marked.
 """
 
 from __future__ import annotations
