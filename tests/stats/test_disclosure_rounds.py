@@ -97,7 +97,7 @@ def test_kept_bounds_protect_exactly_as_every_bound_solved(monkeypatch: pytest.M
     solves = _count_solves(monkeypatch)
     exact_solves = kept_solves = 0
     refused = shown = 0
-    for _number in range(120):
+    for _number in range(80):
         arguments = _table(rng)
         start = solves[0]
         monkeypatch.setattr(rounds, "EXACT", True)
@@ -179,3 +179,31 @@ def test_audit_still_reports_each_hidden_cells_exact_interval() -> None:
             else:
                 assert (interval.lower, interval.upper) == pytest.approx(labelled, abs=1e-7)
         checked += 1
+
+
+def test_proved_bounds_never_cut_into_the_exact_interval() -> None:
+    """`Rounds._bounds` (what a reader deduces row by row and along the lines) is never inside the exact
+    interval: a minimum never below it, a maximum never above it, for both readers."""
+    rng = random.Random(99)
+    for _number in range(40):
+        arguments = _table(rng)
+        table = LinkedTable(arguments["cells"], arguments["dims"], arguments.get("known"))
+        table.ceilings = {table.index[key]: float(v) for key, v in arguments.get("ceilings", {}).items()}
+        small = np.array([RULE.is_small(int(v)) for v in table.values], dtype=bool)
+        hidden = small | np.array([rng.random() < 0.3 for _key in table.keys], dtype=bool)
+        labelled = small & hidden & np.array([rng.random() < 0.8 for _key in table.keys], dtype=bool)
+        facts = protect_module._facts(table)
+        kept = rounds.Rounds(
+            table.matrix, table.values.astype(float), table.lower, facts, (1.0, float(RULE.k - 1)), table.lines()
+        )
+        kept.intervals(hidden, labelled, [], [], rounds.Judge(lambda row, ends: (True,), lambda row: (None,) * 4))
+        shown = np.flatnonzero(~hidden)
+        for reader, labels in ((rounds.ALL, table.matrix[np.flatnonzero(labelled)]), (rounds.SUMS, None)):
+            lowest, highest = kept._bounds(reader)
+            exact = lp.intervals(
+                table.matrix[shown], table.values[shown].astype(float), table.lower, table.matrix, labels,
+                (1.0, float(RULE.k - 1)), facts=facts,
+            )  # fmt: skip
+            for cell, (low, high) in enumerate(exact):
+                assert lowest[cell] <= low + 1e-7, (reader, table.keys[cell])
+                assert highest[cell] >= high - 1e-7, (reader, table.keys[cell])

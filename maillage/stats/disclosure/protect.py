@@ -274,14 +274,18 @@ def protect(
         held_inside.clear()
 
     small = _small(table, rule)
-    # Bounds kept from round to round (`rounds`): the same decisions as solving every bound each round.
-    kept = (
-        None
-        if kept_rounds.EXACT
-        else kept_rounds.Rounds(
-            table.matrix, table.values.astype(float), table.lower, _facts(table), (1.0, float(rule.k - 1)), lines
-        )
-    )
+    kept: list[kept_rounds.Rounds] = []  # bounds kept from round to round, made when first asked (`rounds`)
+
+    def reader() -> kept_rounds.Rounds | None:
+        """The same decisions as solving every bound each round (`rounds.EXACT`: the reference path)."""
+        if kept_rounds.EXACT:
+            return None
+        if not kept:
+            label_range = (1.0, float(rule.k - 1))
+            kept.append(
+                kept_rounds.Rounds(table.matrix, values.astype(float), table.lower, _facts(table), label_range, lines)
+            )
+        return kept[0]
 
     def mask_label(pool: Iterable[int]) -> bool:
         """Every cell of its lines is hidden already: show one "<k" beside it as "x" instead, whose label
@@ -299,7 +303,7 @@ def protect(
         to_check = {int(c) for c in np.flatnonzero(hidden & ~guarded) if int(c) not in protected_cells}
         while to_check:
             order = sorted(to_check)
-            found = _intervals(table, hidden, hidden & ~masked & small, order, rule, kept)
+            found = _intervals(table, hidden, hidden & ~masked & small, order, rule, reader())
             to_check = set()
             failures = []
             progress = False

@@ -5,24 +5,29 @@ a small database, where most cells are small and hidden. Each round used to solv
 max again (21,528 HiGHS solves for one page at 3,000 follow-ups). Between two rounds the reader only loses
 constraints: a cell hidden drops its equality, or turns it into its "<k" label, which its count meets; a
 label masked drops its inequality; the column bounds (the reader's own part) and the facts never change.
-`Rounds` checks that this is so at each round (else it forgets everything it kept) and skips a solve in two
-cases, each proved safe below.
+`Rounds` checks that this is so at each round (else it forgets everything it kept). Each end of an interval
+is then held between an inner value (no further out than the exact one) and an outer one (no further in):
 
-Certificates: the same figure, not solved again. HiGHS's minimum comes with row duals y and column duals z,
-c = Aᵀy + z, so c·x ≥ Σ y_r·(row r's bound) + Σ z_j·(column j's bound) for every x that meets the rows with
-y_r ≠ 0 and the column bounds. While each such row is still a constraint with the same meaning, that lower
-bound still holds; the optimal point x* met every constraint then, and the constraints are only looser now,
-so x* is still possible: the minimum is the same number. Rows are named by what they say (cell c's equality,
-cell c's label, fact j), never by their place in a model.
+Certificates: the same figure, not solved again (inner = outer = exact). HiGHS's minimum comes with row duals
+y and column duals z, c = Aᵀy + z, so c·x ≥ Σ y_r·(row r's bound) + Σ z_j·(column j's bound) for every x that
+meets the rows with y_r ≠ 0 and the column bounds. While each such row is still a constraint with the same
+meaning, that lower bound still holds; the optimal point x* met every constraint then, and the constraints
+are only looser now, so x* is still possible: the minimum is the same number. Rows are named by what they say
+(cell c's equality, cell c's label, fact j), never by their place in a model.
 
-Witnesses: a bound, not a figure. Every point a solve returned that met the constraints then still meets them
-(they are only looser): a table the reader cannot rule out, so for a target t, t·x ≥ its minimum and ≤ its
-maximum. An end is solved only when no point reaches what its side needs (`Judge.levels`); the interval is
-built from the points where they sufficed and checked by `Judge.holds`, which asks no more of a wider
-interval (every test in `Interval.holds` is an end ≤ or ≥ a level, or a width ≥ a minimum): if it holds, the
-exact interval holds too; if not, every end still witnessed is solved and `holds` decides on the exact
-interval. So a protection decides exactly as when every bound is solved. Witnessed ends go only to `holds`:
-`protect` solves afresh the intervals it reports (a refusal's failures, `audit`).
+Witnesses (inner). Every point a solve returned that met the constraints then still meets them (they are
+only looser): a table the reader cannot rule out, so for a target t, t·x ≥ its minimum and ≤ its maximum.
+
+Proved bounds (outer, `_bounds`): what follows from the constraints row by row and along the table's lines
+(a minimum is never below them, a maximum never above them).
+
+Deciding. The caller's answers (`Judge.decide`: `Interval.holds`, and for a "<k" cell that fails,
+`plain_holds`) only turn from False to True as an interval widens: every test in them is an end ≤ or ≥ a
+level, or a width ≥ a minimum. The exact interval lies between the inner one and the outer one, so where
+their answers agree, the exact interval's are the same; where they do not, ends are solved one at a time
+(first those still open on their level, `Judge.levels`) until they agree, at worst all of them. So a
+protection decides exactly as when every bound is solved. Inner ends go only to those answers: `protect`
+solves afresh the intervals it reports (a refusal's failures, `audit`).
 """
 
 from __future__ import annotations
@@ -87,7 +92,9 @@ class Rounds:
             cell, fact = _covering(self.matrix, self.facts[0])
             facts_own = self.facts[0] @ self.lower
             np.minimum.at(self.fact_highest, cell, self.facts[1][fact] - (facts_own[fact] - self.own[cell]))
-        # Lines (published cell = the sum of other published cells) as (line, member) pairs, for `_bounds`.
+        # Lines (published cell = the sum of other published cells) as (line, member) pairs, for `_bounds`;
+        # only those whose rows do add up (a line that did not would prove wrong bounds).
+        lines = _adding_up(self.matrix, lines)
         self.line_total = np.array([line[0] for line in lines], dtype=np.int64)
         self.pair_line = np.array([n for n, line in enumerate(lines) for _m in line[1:]], dtype=np.int64)
         self.pair_member = np.array([m for line in lines for m in line[1:]], dtype=np.int64)
@@ -103,8 +110,8 @@ class Rounds:
     def intervals(
         self, hidden: np.ndarray, labelled: np.ndarray, cells: Sequence[int], small: Sequence[bool], judge: Judge
     ) -> list[Ends]:
-        """As `lp.reader_intervals` for the published cells `cells` (rows of `matrix`), each end exact or, where
-        that settles `judge.holds` already, witnessed (module docstring)."""
+        """As `lp.reader_intervals` for the published cells `cells` (rows of `matrix`): each end exact, or an
+        inner value where that settles `judge.decide` already (module docstring)."""
         self._advance(hidden, labelled)
         self._load(hidden, labelled)
         self._aim(cells)
@@ -327,6 +334,18 @@ class Rounds:
                 np.minimum(lowest, values, out=lowest)
                 np.maximum(highest, values, out=highest)
         return fits
+
+
+def _adding_up(matrix: sparse.csr_matrix, lines: Sequence[Sequence[int]]) -> list[Sequence[int]]:
+    """The lines whose total's row is exactly the sum of its members' rows."""
+    lines = [line for line in lines if len(line) > 1]
+    if not lines:
+        return []
+    pairs = [(n, cell, 1.0 if place else -1.0) for n, line in enumerate(lines) for place, cell in enumerate(line)]
+    rows, cells, signs = zip(*pairs, strict=True)
+    balance = sparse.csr_matrix((signs, (rows, cells)), shape=(len(lines), matrix.shape[0])) @ matrix
+    balance.eliminate_zeros()
+    return [line for n, line in enumerate(lines) if balance.indptr[n + 1] == balance.indptr[n]]
 
 
 def _covering(cells: sparse.csr_matrix, rows: sparse.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
