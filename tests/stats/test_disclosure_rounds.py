@@ -194,7 +194,12 @@ def test_proved_bounds_never_cut_into_the_exact_interval() -> None:
         labelled = small & hidden & np.array([rng.random() < 0.8 for _key in table.keys], dtype=bool)
         facts = protect_module._facts(table)
         kept = rounds.Rounds(
-            table.matrix, table.values.astype(float), table.lower, facts, (1.0, float(RULE.k - 1)), table.lines()
+            table.matrix,
+            table.values.astype(float),
+            table.lower,
+            facts,
+            (1.0, float(RULE.k - 1)),
+            table.lines() + table.partitions(),
         )
         kept.intervals(hidden, labelled, [], [], rounds.Judge(lambda row, ends: (True,), lambda row: (None,) * 4))
         shown = np.flatnonzero(~hidden)
@@ -207,3 +212,17 @@ def test_proved_bounds_never_cut_into_the_exact_interval() -> None:
             for cell, (low, high) in enumerate(exact):
                 assert lowest[cell] <= low + 1e-7, (reader, table.keys[cell])
                 assert highest[cell] >= high - 1e-7, (reader, table.keys[cell])
+
+
+def test_a_years_quarters_and_four_month_periods_are_lines_of_its_table() -> None:
+    """`LinkedTable.partitions`: the year = its quarters = its four-month periods, for every category, each an
+    exact sum of the base counts (what `_bounds` may use)."""
+    cells = {(month, theme): 1 for month in MONTHS for theme in ("a", "b")}
+    table = LinkedTable(cells, [period_dimension(), "theme"], None)
+    found = {tuple(table.keys[cell] for cell in line) for line in table.partitions()}
+    assert found == {
+        ((TOTAL, theme), *((group, theme) for group in groups))
+        for theme in ("a", "b", TOTAL)
+        for groups in (("q1", "q2", "q3", "q4"), ("t1", "t2", "t3"))
+    }
+    assert rounds._adding_up(table.matrix, table.partitions()) == table.partitions()

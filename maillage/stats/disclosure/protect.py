@@ -282,8 +282,11 @@ def protect(
             return None
         if not kept:
             label_range = (1.0, float(rule.k - 1))
+            every_line = lines + table.partitions()  # its proved bounds also go along the groups (periods)
             kept.append(
-                kept_rounds.Rounds(table.matrix, values.astype(float), table.lower, _facts(table), label_range, lines)
+                kept_rounds.Rounds(
+                    table.matrix, values.astype(float), table.lower, _facts(table), label_range, every_line
+                )
             )
         return kept[0]
 

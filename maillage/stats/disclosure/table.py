@@ -138,3 +138,28 @@ class LinkedTable:
                 if len(members) >= 2:
                     out.append([cell] + [self.index[(*key[:d], m, *key[d + 1 :])] for m in members])
         return out
+
+    def partitions(self) -> list[list[int]]:
+        """Equations a dimension's groups make with its total, [total, *groups], where those groups cover every
+        base value once (a year's quarters, its four-month periods): lines of the table that `lines` leaves
+        out when the base values are never published. Found greedily in the groups' order."""
+        out = []
+        for d, dim in enumerate(self.dims):
+            if not dim.total or not dim.groups:
+                continue
+            base = {value for members in dim.groups.values() for value in members} | set(dim.values)
+            found: set[tuple[str, ...]] = set()
+            names = list(dim.groups)
+            for start, first in enumerate(names):
+                chosen, covered = [first], set(dim.groups[first])
+                for name in names[start + 1 :]:
+                    if not covered & set(dim.groups[name]):
+                        chosen.append(name)
+                        covered |= set(dim.groups[name])
+                if covered == base and len(chosen) >= 2:
+                    found.add(tuple(chosen))
+            for groups in sorted(found):
+                for cell, key in enumerate(self.keys):
+                    if key[d] == TOTAL:
+                        out.append([cell] + [self.index[(*key[:d], group, *key[d + 1 :])] for group in groups])
+        return out
