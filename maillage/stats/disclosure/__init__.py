@@ -92,6 +92,12 @@ Auditing
     ``audit_figures(figures, rule=None, lower=None)``: the same over any set of published figures, each given
     as (the base cells it sums, its published value or None) — how the tests check everything several pages
     print together. Pages catch ``DisclosureRefused`` and show ``error.message`` instead of the table.
+
+Speed
+    ``protect`` checks its hidden cells round after round; ``rounds.Rounds`` keeps what each round proved
+    (a solve's dual certificate, the points found, bounds propagated along the lines) and solves a bound
+    only where the decision needs it — the same states as solving every bound (``rounds.EXACT = True``,
+    the reference path the tests compare with). ``audit`` always solves every bound afresh.
 """
 
 from __future__ import annotations
