@@ -8,8 +8,8 @@ dimensions and filters are covered (see `maillage.stats.crosstab`), and reads th
 Exactness: every write that changes a counted row goes through `persons_changing(person_ids)`, which
 locks the persons, subtracts everything their rows contributed, lets the write happen and adds the new
 contributions back, in the same transaction. Every contribution belongs to one person (a request, a
-follow-up, a case file, the person), so this is exact whatever the write. Bulk loads call `rollups_rebuild.rebuild()`; an
-import goes through `rollups_bulk.persons_changing_in_bulk` (the same, counted by the rebuild's SQL in the database).
+follow-up, a case file, the person), so this is exact whatever the write. Bulk loads call `rollups_rebuild.rebuild()`; a
+follow-ups import marks its centre for a recount after its commit, its rows read meanwhile (`rollups_pending`).
 Category axes are kept as category ids, so reading in any scheme version stays possible.
 Only on PostgreSQL; on SQLite the engine always reads the raw tables.
 """

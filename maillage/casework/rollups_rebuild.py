@@ -247,6 +247,9 @@ def _copy_into_duckdb(cursor: Any, engine: Any, select: str, table: str, types: 
     with path.open("wb") as out, cursor.cursor.copy(f"COPY ({select}) TO STDOUT (FORMAT csv, FORCE_QUOTE *)") as copy:
         for block in copy:
             out.write(block)
+    if not path.stat().st_size:  # no row: DuckDB cannot read an empty file, and there is nothing to read
+        engine.execute(f"CREATE TABLE {table} ({', '.join(f'{name} {kind}' for name, kind in types.items())})")
+        return
     engine.execute(
         f"CREATE TABLE {table} AS SELECT * FROM read_csv(?, header = false, allow_quoted_nulls = false,"  # noqa: S608
         f" columns = {types!r})",
