@@ -62,6 +62,12 @@ def grouped(
         queryset = queryset.filter(**{f"{DATE_PATHS[base]}__gte": date_from})
     if date_to:
         queryset = queryset.filter(**{f"{DATE_PATHS[base]}__lte": date_to})
+    if base == REQUESTS and (date_from or date_to):
+        # A request's date is its follow-up's (the composite key on PostgreSQL): the same bounds on the follow-up
+        # let PostgreSQL join only that period's follow-up partitions instead of every year's (800 → ~60 ms for
+        # one centre-year at 5M follow-ups).
+        bounds = {"gte": date_from, "lte": date_to}
+        queryset = queryset.filter(**{f"follow_up__date__{op}": day for op, day in bounds.items() if day})
     rolled = from_rollup(measure.key, base, specs, params, scope, date_from, date_to)
     if rolled is not None:
         return specs, rolled
