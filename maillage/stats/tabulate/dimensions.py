@@ -157,7 +157,9 @@ class DimensionSpec:
     version: SchemeVersion | None = None  # category axes: the version the codes are read in
 
 
-def dimension(key: str, base: str, versions: Mapping[str, int]) -> DimensionSpec:
+def dimension(key: str, base: str, versions: Mapping[str, int], *, requests: str = "requests") -> DimensionSpec:
+    """`requests`: the follow-ups' relation to their requests the category axes read (the engine narrows it to a
+    period, see `query.grouped`)."""
     if key not in DIMENSION_LABELS:
         raise CrossTabError(_("Unknown dimension: %(key)s.") % {"key": key})
     date_path = DATE_PATHS[base]
@@ -171,6 +173,8 @@ def dimension(key: str, base: str, versions: Mapping[str, int]) -> DimensionSpec
     if axis is not None:
         level = int(key[-1])
         path = AXIS_PATHS[axis][base]
+        if path is not None and base == FOLLOWUPS:
+            path = path.replace("requests__", f"{requests}__", 1)
         if path is None:
             raise CrossTabError(
                 _("%(dimension)s cannot be crossed with this measure.") % {"dimension": DIMENSION_LABELS[key]}
