@@ -3,9 +3,9 @@
     .venv/bin/python bench/casework/generate.py --followups 1000000 --port 5432 --database maillage_bench_casework
 
 The database is created if missing. Case-work rows already there are emptied only with --replace, and only
-when they all belong to this script's centres ("Bench NN").
+when they all belong to this script's centres ("Bench NN", "Bench NNN" past 99).
 
-30 centres of 10 workers, 2016–2025: one person and case file per 12 follow-ups, 1.4 requests per follow-up
+30 centres (--centres N: the national bench's 1,000) of 10 workers, 2016–2025: one person and case file per 12 follow-ups, 1.4 requests per follow-up
 (three category axes, level 2), collective activities with sessions and participants. Every dimension the
 cross-tab offers is filled: the person's sex, age band (from the year of birth), postal code and its commune,
 household, income, nationality; the follow-up's mode, worker, subsidy (70 %), age band in its year.
@@ -35,6 +35,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "maillage.settings")
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--followups", type=int, default=1_000_000)
+    parser.add_argument(
+        "--centres", type=int, default=30, help="centres the workers, persons and activities spread over (30)"
+    )
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--database", required=True)
     parser.add_argument("--replace", action="store_true", help="empty the case-work rows this script made before")
@@ -66,13 +69,14 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
-CENTRES = 30
+CENTRES = ARGS.centres  # 30 by default: the rows of the committed RESULTS (same seed, same SQL)
 WORKERS = 10  # per centre
 FIRST_DAY = date(2016, 1, 1)
 DAYS = 3650  # 2016-01-01 .. 2025-12-29
 YEARS = range(2016, 2026)
 ACTIVITIES = 6  # per centre
 SEED = 0.05
+BENCH_CENTRE = r"^Bench [0-9]{2,}$"  # the short names _centres() gives ("Bench 07", "Bench 123")
 
 # The product's rule (models.age_band_for): the band of someone born in `born` in the year `year_sql`.
 AGE_BAND_SQL = """CASE WHEN {year} - {born} <= 17 THEN '0-17' WHEN {year} - {born} <= 24 THEN '18-24'
@@ -95,13 +99,15 @@ def _log(line: str) -> None:
 
 def _empty_or_refuse(cursor) -> None:  # type: ignore[no-untyped-def]
     cursor.execute(
-        "SELECT count(*), count(*) FILTER (WHERE o.short_name NOT LIKE 'Bench __') FROM casework_person p"
-        " JOIN core_organisation o ON o.id = p.organisation_id"
+        "SELECT count(*), count(*) FILTER (WHERE o.short_name !~ %s) FROM casework_person p"
+        " JOIN core_organisation o ON o.id = p.organisation_id",
+        [BENCH_CENTRE],
     )
     existing, foreign = cursor.fetchone()
     cursor.execute(
         "SELECT count(*) FROM casework_activity a JOIN core_organisation o ON o.id = a.organisation_id"
-        " WHERE o.short_name NOT LIKE 'Bench __'"
+        " WHERE o.short_name !~ %s",
+        [BENCH_CENTRE],
     )
     foreign += cursor.fetchone()[0]
     existing += foreign

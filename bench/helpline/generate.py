@@ -1,4 +1,5 @@
-"""Generate N calls (default 1,000,000) with ~1.3 requests each over two years, on PostgreSQL.
+"""Generate N calls (default 1,000,000) with ~1.3 requests each over two years (--days: another span up to
+today, e.g. 3650 for the national bench's ten years; each year needs its partition), on PostgreSQL.
 
 Rows are produced inside PostgreSQL (INSERT … SELECT over generate_series with a fixed
 seed), so the run is bounded by the database, not by Python. Usage:
@@ -78,7 +79,7 @@ def _services() -> list[int]:
     return made
 
 
-def generate(calls: int, line_id: int, responder_ids: list[int], replace: bool) -> None:
+def generate(calls: int, line_id: int, responder_ids: list[int], replace: bool, days: int = 730) -> None:
     from django.db import connection
 
     from maillage.taxonomy.queries import active_categories
@@ -118,7 +119,7 @@ def generate(calls: int, line_id: int, responder_ids: list[int], replace: bool) 
             "INSERT INTO bench_postal SELECT row_number() OVER (ORDER BY code) - 1, code, commune_id FROM core_postalcode"
         )
         cursor.execute("SELECT setseed(0.20200330)")
-        # Two years up to now, working hours, Monday–Friday mostly.
+        # `days` (two years by default) up to now, working hours.
         cursor.execute(
             """
             INSERT INTO helpline_call (organisation_id, responder_id, started_at, duration_minutes, language,
@@ -137,8 +138,8 @@ def generate(calls: int, line_id: int, responder_ids: list[int], replace: bool) 
                    '', '', ts, ts
             FROM (
                 SELECT g, random() AS r1, random() AS r2, random() AS r3, random() AS r4,
-                       date_trunc('day', now() - interval '730 days')
-                         + (floor(random() * 730)::int) * interval '1 day'
+                       date_trunc('day', now() - %(days)s * interval '1 day')
+                         + (floor(random() * %(days)s)::int) * interval '1 day'
                          + interval '8 hours' + random() * interval '10 hours' AS ts,
                        floor(random() * %(n_postal)s)::int AS pidx
                 FROM generate_series(1, %(calls)s) AS g
@@ -150,6 +151,7 @@ def generate(calls: int, line_id: int, responder_ids: list[int], replace: bool) 
                 "n_responders": len(responder_ids),
                 "calls": calls,
                 "n_postal": len(codes),
+                "days": days,
             },
         )
         print(f"calls inserted in {time.perf_counter() - started:.1f}s")
@@ -194,6 +196,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     bench_options.add_options(parser, output=False)
     parser.add_argument("--calls", type=int, default=1_000_000)
+    parser.add_argument("--days", type=int, default=730, help="the span of the calls, up to today (730)")
     parser.add_argument(
         "--replace", action="store_true", help="empty the calls of a database this script filled before"
     )
@@ -217,7 +220,7 @@ def _generate(args: argparse.Namespace) -> None:
         for name in helpline_rollup.TRIGGERS:
             cursor.execute(f"ALTER TABLE {helpline_rollup.SOURCE} DISABLE TRIGGER {name}")
     try:
-        generate(args.calls, line_id, responders, args.replace)
+        generate(args.calls, line_id, responders, args.replace, args.days)
     finally:
         with connection.cursor() as cursor:
             for name in helpline_rollup.TRIGGERS:
