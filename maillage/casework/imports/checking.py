@@ -68,6 +68,21 @@ FIELDS: dict[str, list[tuple[str, Any]]] = {
 MAX_DURATION = 600  # minutes, as the encoding form
 
 
+def repeated_identifier(value: str, first_line: int) -> str:
+    """A line's message when its identifier appeared on an earlier line of the file (both import paths)."""
+    return _("identifier %(value)s already appears on line %(line)s") % {"value": value[:64], "line": first_line}
+
+
+def nothing_imported(report_errors: list[list[Any]], *, empty: bool) -> ValidationError:
+    """The refusal of a file with bad lines (an empty file is one bad line), in the words of both import paths."""
+    if empty:
+        report_errors.append([1, _("The file holds no row.")])
+    return ValidationError(
+        _("Nothing was imported: %(count)s row(s) are bad. Correct them and import the file again.")
+        % {"count": len(report_errors)}
+    )
+
+
 def save_profile(actor: User, organisation: Organisation, kind: str, columns: Mapping[str, str]) -> ImportProfile:
     with transaction.atomic():
         profile, _created = ImportProfile.objects.update_or_create(

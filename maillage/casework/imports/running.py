@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django_tasks import task
 
 from maillage.casework.imports import bulk, staged
-from maillage.casework.imports.checking import Planned, RowChecker
+from maillage.casework.imports.checking import Planned, RowChecker, nothing_imported, repeated_identifier
 from maillage.casework.imports.reading import iter_rows, read_rows
 from maillage.casework.models import ImportKind, ImportProfile, ImportRun
 from maillage.core.audit import log_action
@@ -144,10 +144,7 @@ def _import(run: ImportRun, report: Report) -> None:
         plan, problems = checker.check(line, row)
         source_id = checker.get(row, "source_id")
         if source_id and source_id in seen:
-            problems.append(
-                _("identifier %(value)s already appears on line %(line)s")
-                % {"value": source_id[:64], "line": seen[source_id]}
-            )
+            problems.append(repeated_identifier(source_id, seen[source_id]))
             plan = None
         seen.setdefault(source_id, line)
         if problems:
@@ -157,13 +154,8 @@ def _import(run: ImportRun, report: Report) -> None:
         report.processed = index
         if index % PROGRESS_EVERY == 0:
             _progress(run, report)
-    if not rows:
-        report.errors.append([1, _("The file holds no row.")])
-    if report.errors:
-        raise ValidationError(
-            _("Nothing was imported: %(count)s row(s) are bad. Correct them and import the file again.")
-            % {"count": len(report.errors)}
-        )
+    if report.errors or not rows:
+        raise nothing_imported(report.errors, empty=not rows)
     try:
         with transaction.atomic():
             if run.kind == ImportKind.PERSONS:

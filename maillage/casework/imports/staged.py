@@ -27,7 +27,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from maillage.casework import rollups_pending, services
-from maillage.casework.imports.checking import MAX_DURATION, RowChecker, _parse_date
+from maillage.casework.imports.checking import (
+    MAX_DURATION,
+    RowChecker,
+    _parse_date,
+    nothing_imported,
+    repeated_identifier,
+)
 from maillage.casework.imports.staged_sql import (
     BAD_LINES,
     DROP,
@@ -180,10 +186,7 @@ class Staging:
                 for line, problems, person, known, date, opened_on, future, refusal, first_line, source_id in block:
                     messages = self._messages(problems, person, known, date, opened_on, future, refusal)
                     if first_line is not None:
-                        messages.append(
-                            _("identifier %(value)s already appears on line %(line)s")
-                            % {"value": source_id[:64], "line": first_line}
-                        )
+                        messages.append(repeated_identifier(source_id, first_line))
                     yield [line, "; ".join(message.rstrip(".") for message in messages) + "."]
 
     def _messages(
@@ -268,11 +271,7 @@ def import_follow_ups(
         staging.flush()
         progress()
         if not staging.count:
-            report.errors.append([1, _("The file holds no row.")])
-            raise ValidationError(
-                _("Nothing was imported: %(count)s row(s) are bad. Correct them and import the file again.")
-                % {"count": 1}
-            )
+            raise nothing_imported(report.errors, empty=True)
         try:
             with transaction.atomic():
                 # Two imports of one file at once: the second finds the first's follow-ups (and updates them).
@@ -280,10 +279,7 @@ def import_follow_ups(
                 staging.resolve()
                 report.errors.extend(staging.bad_lines())
                 if report.errors:
-                    raise ValidationError(
-                        _("Nothing was imported: %(count)s row(s) are bad. Correct them and import the file again.")
-                        % {"count": len(report.errors)}
-                    )
+                    raise nothing_imported(report.errors, empty=False)
                 rollups_pending.mark(run.organisation_id)
                 staging.write(report)
         except ValidationError:
