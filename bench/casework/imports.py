@@ -18,6 +18,15 @@ imported first from a persons file (timed apart). The deferred foreign-key check
 inside the timed part (SET CONSTRAINTS ALL IMMEDIATE). The peak RSS is read after the follow-ups import, before
 the floor's COPYs (which hold the rows they copy). The files are written under --work (default
 /tmp/maillage-bench-casework-imports), one pair per size, and reused.
+
+`--persons N ...`: the persons import alone, files of N persons (a new centre: every person created), each size
+in a fresh process, rolled back, beside two floors: a COPY of the same persons into the product's
+`casework_person`, and a COPY of every row the import wrote (persons, case files, their workers, the audit
+entries) into the product's tables; then, with `--reimport`, the same file imported again (every person
+updated), timed apart. The peak RSS is read after the import(s), before the floors' COPYs.
+
+    flock /tmp/bench.lock .venv/bin/python bench/casework/imports.py --port 5432 \
+        --database maillage_bench_casework_imports --persons 10000 100000 --output /tmp/persons-imports.md
 """
 
 from __future__ import annotations
@@ -126,6 +135,35 @@ def files(rows: int, work: Path) -> tuple[Path, Path]:
     return persons_path, followups_path
 
 
+def persons_file(count: int, work: Path) -> Path:
+    """A persons file of `count` persons (fixed seed; the persons file's columns and values as `files`)."""
+    path = work / f"persons-only-{count}.csv"
+    if path.exists():
+        return path
+    from maillage.core.models import PostalCode
+
+    postal = [*PostalCode.objects.filter(commune__isnull=False).values_list("code", flat=True), ""]
+    pick = random.Random(count)
+    work.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8", newline="") as file:
+        file.write(PERSONS_HEADER + "\n")
+        for n in range(count):
+            fields = [
+                f"P{n}",
+                str(pick.randint(1940, 2005)),
+                pick.choice(["f", "m", "x", ""]),
+                pick.choice(postal),
+                pick.choice(["single", "couple", "couple_children", ""]),
+                str(pick.randint(0, 4)),
+                pick.choice(["", "work", "integration"]),
+                pick.choice(["", "be", "eu", "non_eu"]),
+                pick.choice(["fr", "nl", "ar"]),
+                (date(2016, 1, 4) + timedelta(days=pick.randrange(3000))).isoformat(),
+            ]
+            file.write(",".join(fields) + "\n")
+    return path
+
+
 class _RollBackError(Exception):
     pass
 
@@ -158,6 +196,17 @@ def _timed_phases() -> dict[str, float]:
     timer(staged.Staging, "flush", "rows sent (COPY)")
     timer(staged.Staging, "resolve", "resolve (SQL)")
     timer(staged.Staging, "write", "write (SQL)")
+    # The staged persons import (PostgreSQL), where there is one (a checkout before it has none).
+    persons = getattr(staged, "PersonsStaging", None)
+    if persons is not None:
+        timer(persons, "_checked", "rows checked (Python)")
+        timer(persons, "flush", "rows sent (COPY)")
+        timer(persons, "resolve", "resolve (SQL)")
+        timer(persons, "write", "write (SQL)")
+    else:
+        from maillage.casework.imports import bulk
+
+        timer(bulk, "write_persons", "write")
     return phases
 
 
@@ -201,6 +250,175 @@ def _copy_into_product_tables(organisation_id: int) -> float:
                 copy.write(data)
         wrapper.execute("SET CONSTRAINTS ALL IMMEDIATE")
         return time.perf_counter() - started
+
+
+def _copy_persons_into_product_tables(organisation_id: int, audit_since: int) -> tuple[float, float]:
+    """The persons import's floors: the persons it wrote copied again (new ids, references and source ids
+    prefixed) into `casework_person`; then every row it wrote (persons, case files, their workers, its audit
+    entries) into the product's tables. The seconds of each COPY, the deferred foreign-key checks included."""
+    from django.db import connection
+
+    from maillage.casework.models import CaseFile, Person
+    from maillage.core.models import AuditEntry
+
+    through = CaseFile.workers.through
+
+    def dump(model: object, shifts: dict[str, int], prefixed: set[str], where: str) -> tuple[str, bytes]:
+        columns = [field.column for field in model._meta.concrete_fields]  # type: ignore[attr-defined]
+        values = [
+            f"{column} + {shifts[column]}"
+            if column in shifts
+            else (f"'C' || {column}" if column in prefixed else column)
+            for column in columns
+        ]
+        table = model._meta.db_table  # type: ignore[attr-defined]
+        query = f"COPY (SELECT {', '.join(values)} FROM {table} WHERE {where}) TO STDOUT"
+        with connection.cursor() as wrapper, wrapper.cursor.copy(query) as copy:
+            data = b"".join(bytes(chunk) for chunk in copy)
+        return f"COPY {table} ({', '.join(columns)}) FROM STDIN", data
+
+    def shift(table: str) -> int:
+        with connection.cursor() as wrapper:
+            wrapper.execute(f"SELECT coalesce(max(id), 0) FROM {table}")
+            return wrapper.fetchone()[0]
+
+    persons, case_files = shift("casework_person"), shift("casework_casefile")
+    workers, entries = shift(through._meta.db_table), shift("core_auditentry")
+    centre = f"organisation_id = {organisation_id}"
+    person_copy = dump(Person, {"id": persons}, {"reference", "source_id"}, centre)
+    others = [
+        dump(CaseFile, {"id": case_files, "person_id": persons}, set(), centre),
+        dump(
+            through,
+            {"id": workers, "casefile_id": case_files},
+            set(),
+            f"casefile_id IN (SELECT id FROM casework_casefile WHERE {centre})",
+        ),
+        dump(AuditEntry, {"id": entries}, set(), f"id > {audit_since} AND {centre}"),
+    ]
+    seconds = []
+    with connection.cursor() as wrapper:
+        wrapper.execute("SAVEPOINT bench_floor")
+        for copies in ([person_copy], [person_copy, *others]):
+            started = time.perf_counter()
+            for statement, data in copies:
+                with wrapper.cursor.copy(statement) as copy:
+                    copy.write(data)
+            wrapper.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            seconds.append(time.perf_counter() - started)
+            wrapper.execute("ROLLBACK TO SAVEPOINT bench_floor")
+    return seconds[0], seconds[1]
+
+
+def measure_persons(path: Path, reimport: bool) -> dict:
+    """The persons import of this file into a new centre (and again, with `reimport`), rolled back."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+    from django.db import connection, transaction
+
+    from maillage.casework.imports import running
+    from maillage.casework.models import ImportKind, ImportRun
+    from maillage.core.models import AuditEntry, Membership, Organisation, User
+
+    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    result: dict = {}
+    phases = _timed_phases()
+    try:
+        with transaction.atomic():
+            centre = Organisation.objects.create(short_name="Bench import", name_fr="Bench import", sector="casg")
+            actor = User.objects.create(email="bench-import@example.org", full_name="Bench import")
+            Membership.objects.create(user=actor, organisation=centre, role="worker")
+            since = AuditEntry.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+            def run() -> tuple[float, running.Report]:
+                stored = default_storage.save(f"bench/{path.name}", ContentFile(path.read_bytes()))
+                job = ImportRun.objects.create(
+                    organisation=centre,
+                    actor=actor,
+                    kind=ImportKind.PERSONS,
+                    filename=path.name,
+                    stored_file=stored,
+                    status=ImportRun.Status.RUNNING,
+                )
+                report = running.Report()
+                started = time.perf_counter()
+                running._import(job, report)
+                with connection.cursor() as cursor:
+                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the checks a commit would run
+                seconds = time.perf_counter() - started
+                default_storage.delete(stored)
+                return seconds, report
+
+            seconds, report = run()
+            result = {
+                "persons": report.total,
+                "created": report.created,
+                "errors": len(report.errors),
+                "warnings": len(report.warnings),
+                "seconds": round(seconds, 2),
+                "phases": {name: round(s, 2) for name, s in phases.items()},
+            }
+            if reimport:
+                phases.clear()
+                again, second = run()
+                result.update(
+                    reimport_seconds=round(again, 2),
+                    reimport_updated=second.updated,
+                    reimport_per_s=round(second.total / again),
+                    reimport_phases={name: round(s, 2) for name, s in phases.items()},
+                )
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # before the floors, which hold their rows
+            persons_copy, everything_copy = _copy_persons_into_product_tables(centre.pk, since)
+            result.update(
+                copy_seconds=round(persons_copy, 3),
+                copy_all_seconds=round(everything_copy, 3),
+                per_s=round(report.total / seconds),
+                copy_ratio=round(seconds / persons_copy, 1),
+                copy_all_ratio=round(seconds / everything_copy, 1),
+                peak_rss_mb=round(peak / 1024, 1),
+                growth_mb=round((peak - baseline) / 1024, 1),
+            )
+            raise _RollBackError
+    except _RollBackError:
+        pass
+    return result
+
+
+def persons_main(args: argparse.Namespace) -> None:
+    import subprocess
+
+    lines = [
+        f"\n### Persons import {args.label}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, database {args.database}\n",
+        (
+            "| persons | s | persons/s | COPY into casework_person s | × that COPY | COPY of every row written s "
+            "| × that COPY | peak RSS MB (growth) | phases s | re-import (all updated) s, persons/s "
+            "| load average before → after |"
+        ),
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for count in args.persons:
+        path = persons_file(count, args.work)
+        command = [sys.executable, __file__, "--port", str(args.port), "--database", args.database]
+        command += ["--output", args.output, "--persons-child", str(path)]
+        command += ["--reimport"] if args.reimport else []
+        before = Path("/proc/loadavg").read_text().split()[0]
+        r = json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
+        after = Path("/proc/loadavg").read_text().split()[0]
+        if r["errors"] or r["created"] != count:
+            raise SystemExit(f"the import did not create every person: {r}")
+        values = [
+            r["persons"], r["seconds"], r["per_s"], r["copy_seconds"], r["copy_ratio"], r["copy_all_seconds"],
+            r["copy_all_ratio"], f"{r['peak_rss_mb']} ({r['growth_mb']})",
+            ", ".join(f"{name} {seconds}" for name, seconds in r["phases"].items()),
+            f"{r['reimport_seconds']}, {r['reimport_per_s']} ({', '.join(f'{n} {s}' for n, s in r['reimport_phases'].items())})"
+            if "reimport_seconds" in r else "",
+            f"{before} → {after}",
+        ]  # fmt: skip
+        line = "| " + " | ".join(str(value) for value in values) + " |"
+        print(line, flush=True)
+        lines.append(line)
+    with open(args.output, "a", encoding="utf-8") as file:
+        file.write("\n".join(lines) + "\n")
 
 
 def measure(persons_path: Path, followups_path: Path, rollups_kept: bool = True) -> dict:
@@ -307,8 +525,15 @@ def main() -> None:
     parser.add_argument(
         "--without-rollups", action="store_true", help="the import keeps no roll-ups (not built; rolled back)"
     )
+    parser.add_argument("--persons", type=int, nargs="+", help="the persons import alone, files of these sizes")
+    parser.add_argument("--reimport", action="store_true", help="with --persons: the same file again, timed apart")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--persons-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.persons_child:
+        setup_django(args.port, args.database)
+        print(json.dumps(measure_persons(Path(args.persons_child), args.reimport)))
+        return
     if args.child:
         setup_django(args.port, args.database)
         print(json.dumps(measure(Path(args.child[0]), Path(args.child[1]), not args.without_rollups)))
@@ -316,6 +541,9 @@ def main() -> None:
     ensure_database(args.port, args.database)
     setup_django(args.port, args.database)
     prepare()
+    if args.persons:
+        persons_main(args)
+        return
     import subprocess
 
     lines = [
