@@ -47,7 +47,7 @@ from maillage.helpline.importer_checking import (
     unreadable_start_message,
 )
 from maillage.helpline.importer_reading import FileProblemError, JournalFile
-from maillage.helpline.importer_staging import Staging
+from maillage.helpline.importer_staging import ReferencesGoneError, Staging
 from maillage.helpline.models import (
     Action,
     Call,
@@ -336,19 +336,24 @@ def _conclude(
         error["column"] = column(error["column"]) if error["column"] else ""
     if errors and not job.skip_bad_rows:
         return _refuse(job, errors, _("Some rows are wrong (listed below)."))
-    with transaction.atomic():
-        calls, requests = write_calls()
-        job.calls_created, job.requests_created = calls, requests
-        job.errors = errors[:MAX_REPORTED]
-        job.processed_rows = job.total_rows
-        job.save(update_fields=["calls_created", "requests_created", "errors", "processed_rows"])
-        log_action(
-            job.uploaded_by,
-            "helpline.journal.imported",
-            job,
-            {"calls": calls, "requests": requests, "rows_left_out": bad_lines},
-            organisation=job.organisation,
-        )
+    try:
+        with transaction.atomic():
+            calls, requests = write_calls()
+            job.calls_created, job.requests_created = calls, requests
+            job.errors = errors[:MAX_REPORTED]
+            job.processed_rows = job.total_rows
+            job.save(update_fields=["calls_created", "requests_created", "errors", "processed_rows"])
+            log_action(
+                job.uploaded_by,
+                "helpline.journal.imported",
+                job,
+                {"calls": calls, "requests": requests, "rows_left_out": bad_lines},
+                organisation=job.organisation,
+            )
+    except ReferencesGoneError as gone:  # a category, commune or the organisation deleted since the file was read
+        for error in gone.errors:
+            error["column"] = column(error["column"]) if error["column"] else ""
+        return _refuse(job, gone.errors, _("Some rows are wrong (listed below)."))
     return _Outcome()
 
 

@@ -229,6 +229,10 @@ def clean_journal_call(
     ), {}
 
 
+def gone_message() -> str:
+    return _("This value was deleted while the file was being imported: nothing was imported, import the file again.")
+
+
 def empty_id_message() -> str:
     return _("The call identifier is empty.")
 

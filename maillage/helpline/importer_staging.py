@@ -7,7 +7,9 @@ text, postal code and action resolved once per file; a call's fields checked aga
 from the previous row's) and sends the row by COPY, chunk by chunk: nothing of the file is kept in Python.
 The database then does what needs the whole file or the stored calls: grouping the rows into calls by
 identifier (the first row carries the call), the calls already imported, the positions of the requests,
-the report of every bad line in order, and the writes.
+the report of every bad line in order, and the writes. The writes' foreign keys are checked and their rows
+locked set-based first, then inserted without PostgreSQL's per-row key checks (`core.bulk_keys`): a row
+whose category, commune or organisation was deleted after the reading is its line's error, nothing written.
 
 The messages are made by the same Python code as the other path's (`importer.validate`, used on SQLite),
 so the report is the same word for word: tests/helpline/test_import_staged.py runs files through both.
@@ -24,6 +26,7 @@ from typing import Any
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
+from maillage.core import bulk_keys
 from maillage.core.models import Organisation
 from maillage.helpline.importer_checking import (
     LONGEST_ID,
@@ -33,6 +36,7 @@ from maillage.helpline.importer_checking import (
     check_call,
     check_request,
     empty_id_message,
+    gone_message,
     journal_call_values,
     long_id_message,
     read_started,
@@ -135,29 +139,68 @@ CALL_FIELDS = [
     "urgency",
     "comment",
 ]
+# The calls written: those without a problem, not imported before, whose every row is good.
+GOOD = "NOT {0}.already AND NOT {0}.unreadable AND {0}.call_columns IS NULL AND NOT {0}.requests_bad"
+CALL_COLUMNS = ["organisation_id", *CALL_FIELDS, "external_ref", "created_at", "updated_at"]
+REQUEST_COLUMNS = [
+    "organisation_id",
+    "call_id",
+    "position",
+    "category_id",
+    "theme_id",
+    "note",
+    "action",
+    "unmet_reason",
+    "started_at",
+]
+CALLBACK_COLUMNS = ["organisation_id", "request_id", "due_at", "done_at", "outcome", "outcome_note"]
 # One statement writes it all: the calls without problems in the order of their first row, their requests in
 # the order of their call then line (the ids follow it), and the done callback of a callback request.
 WRITE = f"""WITH calls AS (
-    INSERT INTO {Call._meta.db_table}
-        (organisation_id, {", ".join(CALL_FIELDS)}, external_ref, created_at, updated_at)
-    SELECT %(organisation)s, {", ".join(CALL_FIELDS)}, call_id, %(now)s, %(now)s FROM {CALLS}
-    WHERE NOT already AND NOT unreadable AND call_columns IS NULL AND NOT requests_bad
+    INSERT INTO {Call._meta.db_table} ({", ".join(CALL_COLUMNS)})
+    SELECT %(organisation)s, {", ".join(CALL_FIELDS)}, call_id, %(now)s, %(now)s FROM {CALLS} k
+    WHERE {GOOD.format("k")}
     ORDER BY line
     RETURNING id, external_ref, started_at
 ), requests AS (
-    INSERT INTO {Request._meta.db_table}
-        (organisation_id, call_id, position, category_id, theme_id, note, action, unmet_reason, started_at)
+    INSERT INTO {Request._meta.db_table} ({", ".join(REQUEST_COLUMNS)})
     SELECT %(organisation)s, c.id, row_number() OVER (PARTITION BY c.id ORDER BY r.line) - 1,
         r.category_id, r.theme_id, r.note, r.action, '', c.started_at
     FROM {ROWS} r JOIN calls c ON c.external_ref = r.call_id
     ORDER BY c.id, r.line
     RETURNING id, action, started_at
 ), callbacks AS (
-    INSERT INTO {Callback._meta.db_table} (organisation_id, request_id, due_at, done_at, outcome, outcome_note)
+    INSERT INTO {Callback._meta.db_table} ({", ".join(CALLBACK_COLUMNS)})
     SELECT %(organisation)s, id, started_at, %(now)s, '', '' FROM requests WHERE action = %(callback)s
     RETURNING 1
 )
 SELECT (SELECT count(*) FROM calls), (SELECT count(*) FROM requests)"""  # noqa: S608
+# The rows WRITE writes, for the check of their foreign keys before it (core.bulk_keys): each with its line.
+_GOOD_ROWS = f"{ROWS} r JOIN {CALLS} k ON k.call_id = r.call_id WHERE {GOOD.format('k')}"
+INSERTS = [
+    bulk_keys.Insert(
+        Call._meta.db_table,
+        source=f"SELECT k.line, k.commune_id FROM {CALLS} k WHERE {GOOD.format('k')}",  # noqa: S608
+        columns=CALL_COLUMNS,
+        values={"organisation_id": "%(organisation)s", "commune_id": "s.commune_id"},
+    ),
+    bulk_keys.Insert(
+        Request._meta.db_table,
+        source=f"SELECT r.line, r.category_id, r.theme_id FROM {_GOOD_ROWS}",  # noqa: S608
+        columns=REQUEST_COLUMNS,
+        values={"organisation_id": "%(organisation)s", "category_id": "s.category_id", "theme_id": "s.theme_id"},
+        made_here=frozenset({"call_id"}),
+    ),
+    bulk_keys.Insert(
+        Callback._meta.db_table,
+        source=f"SELECT r.line FROM {_GOOD_ROWS} AND r.action = %(callback)s",  # noqa: S608
+        columns=CALLBACK_COLUMNS,
+        values={"organisation_id": "%(organisation)s"},
+        made_here=frozenset({"request_id"}),
+    ),
+]
+# The file's column a key's missing row is reported under.
+_KEY_COLUMNS = {"category_id": "category", "theme_id": "category", "commune_id": "postal_code"}
 
 # The grouping and the writes sort and hash the file's rows: 4 MB (the default) spilled 100,000 rows to disk.
 # The plans of the temporary tables (never analysed) cost enough to be JIT-compiled: 2.3 s to save nothing.
@@ -343,6 +386,27 @@ class Staging:
         }
         with connection.cursor() as cursor:
             _settle(cursor)  # for the caller's transaction only
-            cursor.execute(WRITE, parameters)
-            calls, requests = cursor.fetchone()
+            try:
+                with bulk_keys.checked_inserts(cursor, INSERTS, parameters):
+                    cursor.execute(WRITE, parameters)
+                    calls, requests = cursor.fetchone()
+            except bulk_keys.MissingReferencesError as error:
+                raise ReferencesGoneError(_gone(error.missing)) from error
         return int(calls), int(requests)
+
+
+class ReferencesGoneError(Exception):
+    """Rows whose category, commune or organisation was deleted after the file was read: nothing is written,
+    the lines are reported (`errors`, as `problems` lists them)."""
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        super().__init__(f"{len(errors)} line(s) refer to rows deleted meanwhile")
+        self.errors = errors
+
+
+def _gone(missing: list[bulk_keys.Missing]) -> list[dict[str, Any]]:
+    found: dict[tuple[int, str], None] = {}
+    for row in missing:
+        found.setdefault((row.line, _KEY_COLUMNS.get(row.columns[0], "")), None)
+    message = gone_message()
+    return [{"line": line, "column": column, "message": message} for line, column in sorted(found)]

@@ -9,7 +9,8 @@ The partition key must be in every unique key of a partitioned table, so the pri
 (id, started_at); Django keeps seeing `id` alone (ids still come from one sequence). A request keeps its
 call's start (it already did, for the reports), so it references (call_id, started_at); a callback keeps
 a copy of its request's start in a column only the database knows, filled by a trigger, so the ORM and the
-raw inserts of the log-call path stay as they were. Start changes cascade (a corrected call moves its
+raw inserts of the log-call path stay as they were (ENABLE ALWAYS: it fills the column in the imports'
+replica role too, maillage/core/bulk_keys.py). Start changes cascade (a corrected call moves its
 requests and their callbacks' copies along). Retention refuses while a callback refers to an old request.
 """
 
@@ -67,6 +68,7 @@ BEGIN
 END $$;
 CREATE TRIGGER helpline_callback_request_start BEFORE INSERT OR UPDATE OF request_id ON "helpline_callback"
     FOR EACH ROW EXECUTE FUNCTION helpline_callback_request_start();
+ALTER TABLE "helpline_callback" ENABLE ALWAYS TRIGGER helpline_callback_request_start;
 """
 
 

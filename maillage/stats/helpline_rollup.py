@@ -151,6 +151,8 @@ END
 $body$""",
         f"CREATE TRIGGER {_PG_TRUNCATE} AFTER TRUNCATE ON {SOURCE} FOR EACH STATEMENT EXECUTE FUNCTION {_PG_TRUNCATE}()",
     ]
+    # ALWAYS: they also fire for the imports' inserts made in replica role (maillage/core/bulk_keys.py).
+    statements += [f"ALTER TABLE {SOURCE} ENABLE ALWAYS TRIGGER {name}" for name in (*TRIGGERS, _PG_TRUNCATE)]
     return statements
 
 
