@@ -45,6 +45,13 @@ FOLLOWUPS_BY_CODE_PAIRS, PERSONS_BY_CODE_PAIRS, CASE_FILES_BY_CODE_PAIRS = 10, 1
 # distinct persons and case files per quarter (a distinct count per quarter is not a sum of months).
 FOLLOWUPS_CODE_CODE, PERSONS_CODE_CODE, CASE_FILES_CODE_CODE = 13, 14, 15
 PERSONS_QUARTER, CASE_FILES_QUARTER, PERSONS_BY_CODE_QUARTER, CASE_FILES_BY_CODE_QUARTER = 16, 17, 18, 19
+# Any pair per year (issue 19: any cross-tab of one year from cells, for a centre or the sector): distinct persons
+# and case files by two of the 10 dimensions; distinct follow-ups, persons, case files by a code and another
+# dimension, and by two codes; requests and follow-ups by the pairs kinds 8 and 9 leave out (worker, postal code).
+PERSONS_YEAR_PAIRS, CASE_FILES_YEAR_PAIRS = 20, 21
+FOLLOWUPS_BY_CODE_YEAR_PAIRS, PERSONS_BY_CODE_YEAR_PAIRS, CASE_FILES_BY_CODE_YEAR_PAIRS = 22, 23, 24
+FOLLOWUPS_CODE_CODE_YEAR, PERSONS_CODE_CODE_YEAR, CASE_FILES_CODE_CODE_YEAR = 25, 26, 27
+REQUESTS_WORKER_POSTAL_YEAR_PAIRS, FOLLOWUPS_WORKER_POSTAL_YEAR_PAIRS = 28, 29
 CODE_DIMENSIONS = ("theme1", "theme2", "institution1", "institution2", "stage1", "stage2")
 MONTH, QUARTER, YEAR, ALL = "month", "quarter", "year", "all"
 ALL_TIME = datetime.date(1900, 1, 1)  # the period of all-time cells
@@ -91,6 +98,8 @@ class Kind:
     measure: int = 0
     # Pairs only of one of these with one of the other dimensions (every pair when empty).
     paired_with: tuple[str, ...] = ()
+    # Pairs only with at least one of these (every pair when empty).
+    pairs_including: tuple[str, ...] = ()
 
     @property
     def counts(self) -> int:
@@ -235,6 +244,76 @@ KINDS = {
                 (CASE_FILES_BY_CODE_QUARTER, CASE_FILES_BY_CODE, CODE_SOURCE, "f.case_file_id", CODE_DIMENSIONS),
             ]
         ),
+        # Every pair per year, worker and postal code included (the pairs of kinds 3, 4, 10–15, per year).
+        *(
+            Kind(
+                code,
+                FOLLOWUP_SOURCE,
+                "f.organisation_id",
+                "f.date",
+                unit,
+                (*FOLLOWUP_SQL, *PERSON_SQL),
+                (),
+                (YEAR,),
+                measure=measure,
+            )
+            for code, measure, unit in [
+                (PERSONS_YEAR_PAIRS, PERSONS, "f.person_id"),
+                (CASE_FILES_YEAR_PAIRS, CASE_FILES, "f.case_file_id"),
+            ]
+        ),
+        *(
+            Kind(
+                code,
+                CODE_PERSON_SOURCE,
+                "f.organisation_id",
+                "f.date",
+                unit,
+                (*CODE_DIMENSIONS, *FOLLOWUP_SQL, *PERSON_SQL),
+                (),
+                (YEAR,),
+                measure=measure,
+                paired_with=CODE_DIMENSIONS,
+            )
+            for code, measure, unit in [
+                (FOLLOWUPS_BY_CODE_YEAR_PAIRS, FOLLOWUPS_BY_CODE, "f.id"),
+                (PERSONS_BY_CODE_YEAR_PAIRS, PERSONS_BY_CODE, "f.person_id"),
+                (CASE_FILES_BY_CODE_YEAR_PAIRS, CASE_FILES_BY_CODE, "f.case_file_id"),
+            ]
+        ),
+        *(
+            Kind(code, CODE_SOURCE, "f.organisation_id", "f.date", unit, CODE_DIMENSIONS, (), (YEAR,), measure=measure)
+            for code, measure, unit in [
+                (FOLLOWUPS_CODE_CODE_YEAR, FOLLOWUPS_BY_CODE, "f.id"),
+                (PERSONS_CODE_CODE_YEAR, PERSONS_BY_CODE, "f.person_id"),
+                (CASE_FILES_CODE_CODE_YEAR, CASE_FILES_BY_CODE, "f.case_file_id"),
+            ]
+        ),
+        # The year pairs kinds 8 and 9 leave out: one centre's year then never reads the rows for a pair.
+        Kind(
+            REQUESTS_WORKER_POSTAL_YEAR_PAIRS,
+            REQUEST_SOURCE,
+            "r.organisation_id",
+            "r.date",
+            None,
+            tuple(DIMENSION_SQL),
+            (),
+            (YEAR,),
+            measure=REQUESTS,
+            pairs_including=_YEAR_PAIR_EXCLUDED,
+        ),
+        Kind(
+            FOLLOWUPS_WORKER_POSTAL_YEAR_PAIRS,
+            FOLLOWUP_SOURCE,
+            "f.organisation_id",
+            "f.date",
+            None,
+            (*FOLLOWUP_SQL, *PERSON_SQL),
+            (),
+            (YEAR,),
+            measure=FOLLOWUPS,
+            pairs_including=_YEAR_PAIR_EXCLUDED,
+        ),
     ]
 }
 BY_CODE = {FOLLOWUPS: FOLLOWUPS_BY_CODE, PERSONS: PERSONS_BY_CODE, CASE_FILES: CASE_FILES_BY_CODE}
@@ -329,6 +408,7 @@ def _sets(kind: Kind) -> list[CellSet]:
         pair
         for pair in combinations(kind.dimensions, 2)
         if not kind.paired_with or (pair[0] in kind.paired_with) != (pair[1] in kind.paired_with)
+        if not kind.pairs_including or set(pair) & set(kind.pairs_including)
     ]
     for grain in kind.pair_grains:
         layout.extend((pair, grain) for pair in pairs)
@@ -338,6 +418,7 @@ def _sets(kind: Kind) -> list[CellSet]:
 SETS: dict[int, list[CellSet]] = {code: _sets(kind) for code, kind in KINDS.items()}
 # Keyed by the measure counted (a kind's cells may be kept under a kind of its own).
 _BY_KEY = {(KINDS[s.kind].counts, frozenset(s.dimensions), s.grain): s for sets in SETS.values() for s in sets}
+assert len(_BY_KEY) == sum(map(len, SETS.values())), "two cell sets count the same measure, dimensions and grain"
 
 
 def find(kind: int, dimensions: Iterable[str], grain: str) -> CellSet | None:
@@ -409,7 +490,15 @@ Cell = tuple[int, int, int, datetime.date, str, str]
 
 def _same_cells(kind: Kind) -> tuple[Any, ...]:
     """Kinds with the same key have the same cell sets over the same rows, and differ by the unit counted."""
-    return (kind.source, kind.dimensions, kind.single_grains, kind.pair_grains, kind.paired_with, kind.unit is None)
+    return (
+        kind.source,
+        kind.dimensions,
+        kind.single_grains,
+        kind.pair_grains,
+        kind.paired_with,
+        kind.pairs_including,
+        kind.unit is None,
+    )
 
 
 def contribution_groups(by_code: bool, kinds: Iterable[int]) -> list[list[Kind]]:

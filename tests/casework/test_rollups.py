@@ -152,23 +152,22 @@ def test_every_pair_of_dimensions_equals_the_raw_count(world, monkeypatch):
 
 @pytest.mark.slow(seconds=35)
 def test_every_pair_over_whole_years_and_every_code_pair_equal_the_raw_count(world, monkeypatch):
-    scope = world["scope"]
+    scope, one = world["scope"], world["one"]
     used = 0
     periods = [
-        (datetime.date(2024, 1, 1), datetime.date(2024, 12, 31)),
-        (datetime.date(2023, 1, 1), datetime.date(2024, 12, 31)),
+        (scope, datetime.date(2023, 1, 1), datetime.date(2024, 12, 31)),
+        (one, datetime.date(2024, 1, 1), datetime.date(2024, 12, 31)),
     ]
     for measure in ("requests", "followups"):
         for first, second in combinations(DIMENSIONS, 2):
-            for date_from, date_to in periods:
+            for chosen, date_from, date_to in periods:
                 params = Params(measure, [first, second], date_from, date_to)
-                assert _figures(build(params, scope)) == _raw(params, scope, monkeypatch), (params, first, second)
-                used += _used_rollup(params, scope)
-    # Per period: requests, 190 pairs but two of worker or postal code with another coded dimension (29);
-    # two times are read from the finest one's cells; follow-ups, the same 74 of the 91 without a category,
-    # and a category with the centre or a time (24; distinct follow-ups by a category and another dimension
-    # are kept for all time).
-    assert used == 2 * ((190 - 29) + (74 + 24))
+                assert _figures(build(params, chosen)) == _raw(params, chosen, monkeypatch), (params, chosen)
+                used += _used_rollup(params, chosen)
+    # Every pair over whole years, the sector's and one centre's: requests by the pairs per year (kinds 8, 28),
+    # follow-ups too (9, 29) and, by a category, distinct follow-ups per year by a code and another dimension
+    # (22) or two codes (25); a time with one coded dimension from the months, two times from the finest.
+    assert used == 2 * len(periods) * 190
     used = 0
     codes = [key for key in DIMENSIONS if key[:-1] in crosstab._AXIS_PATHS]
     others = [key for key in DIMENSIONS if key not in codes]
@@ -180,6 +179,27 @@ def test_every_pair_over_whole_years_and_every_code_pair_equal_the_raw_count(wor
                 used += _used_rollup(params, scope)
     # Every code with every other dimension (persons and case files per quarter too).
     assert used == 3 * 6 * len(others)
+
+
+@pytest.mark.slow(seconds=12)
+def test_every_pair_of_distinct_counts_over_one_year_equals_the_raw_count(world, monkeypatch):
+    scope, one = world["scope"], world["one"]
+    year = {"date_from": datetime.date(2024, 1, 1), "date_to": datetime.date(2024, 12, 31)}
+    untimed = [key for key in DIMENSIONS if key not in {"month", "quarter", "year"}]
+    used = 0
+    for measure in ("persons", "case_files"):
+        for first, second in combinations(untimed, 2):
+            # By centre: each centre's figures (a person is followed in one centre: the sector's add up).
+            params = Params(measure, list(dict.fromkeys([first, second, "centre"])), **year)
+            assert _figures(build(params, scope)) == _raw(params, scope, monkeypatch), params
+            used += _used_rollup(params, scope)
+    params = Params("persons", ["theme1", "sex"], **year)  # the sector's figure without the centre, one centre's
+    for chosen in (scope, one):
+        assert _figures(build(params, chosen)) == _raw(params, chosen, monkeypatch), chosen
+        assert _used_rollup(params, chosen)
+    # Every pair of the 17 (the centre, 6 category codes, 10 follow-up and person codes) from cells per year:
+    # two of the 10 (kinds 20, 21), a code and another (23, 24), two codes (26, 27), one with the centre (3, 4, 6, 7).
+    assert used == 2 * 136
 
 
 def test_periods_filters_versions_and_subsidy_scope_equal_the_raw_count(world, monkeypatch):
@@ -196,20 +216,27 @@ def test_periods_filters_versions_and_subsidy_scope_equal_the_raw_count(world, m
         (Params("requests", ["theme1", "month"], **year), one, True),
         (Params("requests", ["theme1", "mode"], **year), one, True),  # a pair over a year
         (Params("requests", ["theme1", "mode"], **half), scope, False),  # a pair over a half-year: raw
-        (Params("requests", ["worker", "theme1"], **year), one, False),  # no year pairs by worker
+        (Params("requests", ["worker", "theme1"], **year), one, True),  # year pairs by worker (kind 28)
+        (Params("requests", ["worker", "postal_code"], **two_years), scope, True),
+        (Params("requests", ["worker", "theme1"], **half), one, False),
         (Params("requests", ["theme2", "sex", "year"], **two_years), scope, True),
         (Params("requests", ["theme2", "sex", "quarter"], **year), scope, False),
         (Params("followups", ["age_band", "mode"], **two_years, compare=True), scope, True),
         (Params("followups", ["subsidy", "sex"], date_to=datetime.date(2024, 12, 31)), scope, True),
         (Params("persons", ["theme1", "sex"]), scope, True),  # a code and another dimension, distinct
-        (Params("persons", ["theme1", "sex"], **year), scope, False),  # all time only
+        (Params("persons", ["theme1", "sex"], **year), scope, True),  # a code and another dimension per year
+        (Params("persons", ["theme1", "sex"], **year), one, True),
+        (Params("persons", ["theme1", "sex"], **two_years), scope, False),  # distinct over two years: raw
+        (Params("persons", ["theme1", "sex", "year"], **two_years), scope, True),  # but per year, cells
         (Params("persons", ["theme2", "mode"], filters={"sex": ["f"]}), scope, False),  # three coded
         (Params("persons", ["theme1"], filters={"sex": ["f"]}), scope, True),
         (Params("case_files", ["worker", "stage2"]), scope, True),
         (Params("followups", ["institution1", "household"], versions={"theme": world["v1"]}), scope, True),
         (Params("followups", ["theme1", "income_source"], versions={"theme": world["v1"]}), scope, False),
         (Params("followups", ["theme1", "institution1"]), scope, True),  # two codes, all time
-        (Params("followups", ["theme1", "institution1"], **year), scope, False),
+        (Params("followups", ["theme1", "institution1"], **year), scope, True),  # two codes per year
+        (Params("case_files", ["theme1", "institution1"], **year), one, True),
+        (Params("case_files", ["theme1", "institution1"], **half), one, False),
         (Params("persons", ["theme2", "stage1"], filters={"theme1": ["FOOD", "HOUSING"]}), scope, False),
         (Params("persons", ["theme1", "theme2"], filters={"theme1": ["FOOD", "HOUSING"]}), scope, True),
         (Params("persons", ["theme1"], filters={"institution2": [""]}), scope, True),  # a code filter: a pair
@@ -248,7 +275,9 @@ def test_periods_filters_versions_and_subsidy_scope_equal_the_raw_count(world, m
         (Params("followups", ["theme1", "month"], **odd), scope, False),
         (Params("followups", ["theme2", "centre"], versions={"theme": world["v1"]}), scope, False),  # not built in
         (Params("followups", ["theme1", "mode"]), scope, True),
-        (Params("followups", ["theme1", "mode"], **year), scope, False),
+        (Params("followups", ["theme1", "mode"], **year), scope, True),
+        (Params("followups", ["theme1", "mode"], **two_years), scope, True),  # distinct follow-ups add up
+        (Params("followups", ["theme1", "postal_code"], **year), one, True),
         (Params("persons", ["theme1", "month"], **half), scope, True),
         (Params("persons", ["stage2", "centre"], **year), scope, True),
         (Params("case_files", ["institution1", "year"]), scope, True),
@@ -259,10 +288,13 @@ def test_periods_filters_versions_and_subsidy_scope_equal_the_raw_count(world, m
         (Params("persons", ["sex", "month"], **half), scope, True),
         (Params("persons", ["sex", "quarter"]), scope, True),
         (Params("persons", ["sex", "postal_code"]), scope, True),
-        (Params("persons", ["sex", "postal_code"], **year), scope, False),
+        (Params("persons", ["sex", "postal_code"], **year), scope, True),
+        (Params("persons", ["worker", "postal_code"], **year), one, True),
+        (Params("persons", ["sex", "postal_code"], **two_years), scope, False),
         (Params("persons", ["household", "centre"], **year), scope, True),
         (Params("persons", ["household", "centre"], **month), scope, True),
-        (Params("persons", ["sex", "year"], filters={"mode": ["phone"]}), scope, False),  # two coded at a year
+        (Params("persons", ["sex", "year"], filters={"mode": ["phone"]}), scope, True),  # two coded per year
+        (Params("persons", ["sex", "year"], filters={"mode": ["phone"], "worker": [str(worker.pk)]}), one, False),
         (Params("persons", ["sex"], filters={"mode": ["phone"]}), scope, True),
         (Params("persons", ["sex"], filters={"mode": ["phone", "email"]}), scope, False),  # a person in both
         (Params("persons", ["mode"], filters={"mode": ["phone", "email"]}), scope, True),
@@ -331,6 +363,12 @@ def test_services_keep_the_rollups_exactly_in_step(world, monkeypatch):
         Params("case_files", ["theme1", "theme2"]),
         Params("persons", ["quarter", "sex"]),  # distinct per quarter
         Params("case_files", ["stage2", "quarter"]),
+        Params("persons", ["theme1", "sex"], datetime.date(2024, 1, 1), datetime.date(2024, 12, 31)),  # per year
+        Params("case_files", ["worker", "postal_code", "year"]),
+        Params("followups", ["theme2", "postal_code", "year"]),
+        Params("persons", ["institution1", "theme2", "year"]),
+        Params("requests", ["worker", "postal_code", "year"]),
+        Params("followups", ["worker", "household", "year"]),
     ]:
         assert _used_rollup(params, scope)
         assert _figures(build(params, scope)) == _raw(params, scope, monkeypatch), params
@@ -365,7 +403,14 @@ def test_kinds_added_later_are_counted_alone_by_the_command_and_the_duckdb_recou
 
     from django.core.management import call_command
 
-    added = [rollups.FOLLOWUPS_CODE_CODE, rollups.PERSONS_QUARTER, rollups.CASE_FILES_BY_CODE_QUARTER]
+    added = [
+        rollups.FOLLOWUPS_CODE_CODE,
+        rollups.PERSONS_QUARTER,
+        rollups.CASE_FILES_BY_CODE_QUARTER,
+        rollups.PERSONS_YEAR_PAIRS,
+        rollups.CASE_FILES_CODE_CODE_YEAR,
+        rollups.REQUESTS_WORKER_POSTAL_YEAR_PAIRS,
+    ]
     built = _cells()
     kept = {cell for cell in built if cell[0] not in added}
 
@@ -377,12 +422,14 @@ def test_kinds_added_later_are_counted_alone_by_the_command_and_the_duckdb_recou
 
     forget_added()
     assert not _used_rollup(Params("persons", ["quarter", "sex"]), world["scope"])
+    assert not _used_rollup(Params("persons", ["mode", "sex", "year"]), world["scope"])
     out = StringIO()
     call_command("casework_rollups", stdout=out)
     assert f"Roll-ups of kinds {sorted(added)} counted (kinds missing)" in out.getvalue()
     assert _cells() == built
     assert set(RollupState.objects.get().kinds) == set(rollups.KINDS)
     assert _used_rollup(Params("persons", ["quarter", "sex"]), world["scope"])
+    assert _used_rollup(Params("persons", ["mode", "sex", "year"]), world["scope"])
     forget_added()
     # The other kinds stay as they are (their cells are not recounted: changed by hand here, they stay changed).
     StatCell.objects.filter(kind=rollups.REQUESTS).update(n=-1)
