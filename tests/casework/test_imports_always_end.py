@@ -156,7 +156,9 @@ def test_a_task_that_raises_marks_the_run_failed_with_a_translated_reason(
     def broken(*args: Any) -> None:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(running, "read_rows", broken)  # a failure outside our checks: the run must still end
+    # A failure outside our checks, in the reading of both paths (staged on PostgreSQL): the run must still end.
+    monkeypatch.setattr(running, "read_rows", broken)
+    monkeypatch.setattr(running, "iter_rows", broken)
     client = client_for(coordinator)
     _upload(client, "persons", "p.csv", b"source_id\nA1\n")
     run = ImportRun.objects.get()

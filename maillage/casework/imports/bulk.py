@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from maillage.casework import rollups, rollups_pending, services
-from maillage.casework.imports.checking import Planned
+from maillage.casework.imports.checking import Planned, like_message
 from maillage.casework.models import (
     CaseFile,
     CaseworkSettings,
@@ -191,16 +191,7 @@ def write_persons(run: ImportRun, planned: Sequence[Planned], report: Report) ->
             if person is None:
                 like = similar.first(values)
                 if like is not None:
-                    report.warnings.append(
-                        [
-                            plan.line,
-                            _(
-                                "not imported: %(reference)s of the centre has the same year of birth, sex and postal "
-                                "code; give their identifier in the file if it is the same person"
-                            )
-                            % {"reference": like},
-                        ]
-                    )
+                    report.warnings.append([plan.line, like_message(like)])
                     continue
                 coded = {key: values.get(key) for key in CODED_FIELDS if key in values}
                 coded = {key: value for key, value in coded.items() if value is not None}

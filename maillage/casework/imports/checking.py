@@ -73,6 +73,14 @@ def repeated_identifier(value: str, first_line: int) -> str:
     return _("identifier %(value)s already appears on line %(line)s") % {"value": value[:64], "line": first_line}
 
 
+def like_message(reference: str) -> str:
+    """A new row's warning when it looks like a person of the centre (the duplicate rule; every import path)."""
+    return _(
+        "not imported: %(reference)s of the centre has the same year of birth, sex and postal code; give their "
+        "identifier in the file if it is the same person"
+    ) % {"reference": reference}
+
+
 def nothing_imported(report_errors: list[list[Any]], *, empty: bool) -> ValidationError:
     """The refusal of a file with bad lines (an empty file is one bad line), in the words of both import paths."""
     if empty:

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from maillage.casework import rollups, services
-from maillage.casework.imports.checking import Planned
+from maillage.casework.imports.checking import Planned, like_message
 from maillage.casework.models import CaseFile, FollowUp, ImportRun, Person
 
 if TYPE_CHECKING:
@@ -30,16 +30,7 @@ def write_persons(run: ImportRun, planned: list[Planned], report: Report) -> Non
         if person is None:
             like = services.similar_persons(run.organisation, values).filter(pk__in=before).first()
             if like is not None:
-                report.warnings.append(
-                    [
-                        plan.line,
-                        _(
-                            "not imported: %(reference)s of the centre has the same year of birth, sex and postal "
-                            "code; give their identifier in the file if it is the same person"
-                        )
-                        % {"reference": like.reference},
-                    ]
-                )
+                report.warnings.append([plan.line, like_message(like.reference)])
                 continue
             case_file = services.create_person(
                 run.actor,

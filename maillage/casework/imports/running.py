@@ -1,7 +1,8 @@
 """Running an import in the background (core.runs): it always ends, succeeded or failed with a reason.
 
 Every row is checked first (progress is saved as it goes); only when no row is bad is anything
-written, in one transaction. Re-importing the same file updates, matching on the source system's
+written, in one transaction (on PostgreSQL the file is streamed into a temporary table and checked and written
+in SQL, `imports.staged`). Re-importing the same file updates, matching on the source system's
 identifier; a new row that looks like a person already in the centre (the duplicate rule) is not
 imported and is listed as a warning instead.
 """
@@ -119,9 +120,9 @@ def _progress(run: ImportRun, report: Report) -> None:
 
 
 def _staged(kind: str) -> bool:
-    """Follow-ups on PostgreSQL are streamed, checked and written in SQL (`imports.staged`); persons (a file
-    is a centre's people, a few thousand) and SQLite go row by row in Python."""
-    return kind == ImportKind.FOLLOWUPS and connection.vendor == "postgresql"
+    """On PostgreSQL the file is streamed, checked and written in SQL (`imports.staged`); on SQLite row by row in
+    Python, the writes in bulk (`imports.bulk`)."""
+    return connection.vendor == "postgresql"
 
 
 def _import(run: ImportRun, report: Report) -> None:
@@ -129,9 +130,8 @@ def _import(run: ImportRun, report: Report) -> None:
     columns = profile.columns if profile else {}
     if _staged(run.kind):
         with default_storage.open(run.stored_file, "rb") as handle:
-            staged.import_follow_ups(
-                run, report, iter_rows(run.filename, handle), lambda: _progress(run, report), columns
-            )
+            staging = staged.import_persons if run.kind == ImportKind.PERSONS else staged.import_follow_ups
+            staging(run, report, iter_rows(run.filename, handle), lambda: _progress(run, report), columns)
         return
     with default_storage.open(run.stored_file, "rb") as handle:
         rows = read_rows(run.filename, handle)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable, Iterable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
@@ -31,12 +31,21 @@ from maillage.casework.imports.checking import (
     MAX_DURATION,
     RowChecker,
     _parse_date,
+    like_message,
     nothing_imported,
     repeated_identifier,
 )
 from maillage.casework.imports.staged_sql import (
     BAD_LINES,
     DROP,
+    PERSON_BAD_LINES,
+    PERSON_CHANGES_COUNTED,
+    PERSON_LIKE,
+    PERSON_REFERENCES,
+    PERSON_RESOLVE,
+    PERSON_ROW_COLUMNS,
+    PERSON_ROW_TABLE,
+    PERSON_WARNINGS,
     REFUSED_BY_NEW_CASE_FILE,
     RESOLVE,
     RESOLVED,
@@ -44,9 +53,11 @@ from maillage.casework.imports.staged_sql import (
     ROW_TABLE,
     ROWS,
     SETTINGS,
+    person_write_statements,
     write_statements,
 )
 from maillage.casework.models import CaseFile, ImportKind, ImportRun, Mode, WorkerSubsidy
+from maillage.casework.services.persons import REFERENCE_PREFIX
 
 if TYPE_CHECKING:
     from maillage.casework.imports.running import Report
@@ -61,19 +72,25 @@ def person_message(text: str) -> str:
     return _("no person with identifier %(value)s was imported in this centre") % {"value": text}
 
 
-class Staging:
-    """The temporary tables of one follow-ups import on the current connection, dropped on leaving."""
+class _Staging:
+    """The temporary tables of one staged import on the current connection, dropped on leaving: the rows as
+    read and checked on their own (`add`, sent by COPY a chunk at a time), then, in the writing transaction,
+    checked against the centre (`resolve`, `bad_lines`) and written (`write`)."""
+
+    kind: str
+    row_table: str  # the CREATE of the rows' table (`ROWS`)
+    row_columns: list[str]  # its columns, in the order of `_checked`'s tuples
 
     def __init__(self, run: ImportRun, columns: dict[str, str]) -> None:
         self.run = run
-        self.checker = RowChecker(run.organisation, ImportKind.FOLLOWUPS, columns, run.actor, staged=True)
+        self.checker = RowChecker(run.organisation, self.kind, columns, run.actor, staged=True)
         self.chunk: list[tuple[Any, ...]] = []
         self.count = 0
 
-    def __enter__(self) -> Staging:
+    def __enter__(self) -> Self:
         with connection.cursor() as cursor:
             cursor.execute(DROP)
-            cursor.execute(ROW_TABLE)
+            cursor.execute(self.row_table)
         return self
 
     def __exit__(
@@ -100,10 +117,32 @@ class Staging:
             return
         with connection.cursor() as wrapper:
             cursor = wrapper.cursor  # psycopg's own: Django's wrapper has no copy()
-            with cursor.copy(f"COPY {ROWS} ({', '.join(ROW_COLUMNS)}) FROM STDIN") as copy:
+            with cursor.copy(f"COPY {ROWS} ({', '.join(self.row_columns)}) FROM STDIN") as copy:
                 for row in self.chunk:
                     copy.write_row(row)
         self.chunk = []
+
+    def _checked(self, line: int, row: dict[str, str]) -> tuple[Any, ...]:
+        raise NotImplementedError
+
+    # Checking against the centre (in the writing transaction, under the centre's lock), then writing
+
+    def resolve(self) -> None:
+        raise NotImplementedError
+
+    def bad_lines(self) -> Iterable[list[Any]]:
+        raise NotImplementedError
+
+    def write(self, report: Report) -> None:
+        raise NotImplementedError
+
+
+class Staging(_Staging):
+    """The follow-ups import's tables and checks."""
+
+    kind = ImportKind.FOLLOWUPS
+    row_table = ROW_TABLE
+    row_columns = ROW_COLUMNS
 
     def _checked(self, line: int, row: dict[str, str]) -> tuple[Any, ...]:
         """The row's values and its own problems (`RowChecker._check_follow_up`'s, in the same order), with
@@ -225,6 +264,7 @@ class Staging:
         """Open the missing case files, update the follow-ups imported before, insert the others with their
         requests and audit entries; a line the encoding form refuses refuses the file with its line."""
         organisation, actor = self.run.organisation, self.run.actor
+        rollups_pending.mark(organisation.pk)
         with connection.cursor() as cursor:
             cursor.execute(REFUSED_BY_NEW_CASE_FILE)
             refused = cursor.fetchone()
@@ -254,15 +294,99 @@ class Staging:
         report.updated += updated
 
 
-def import_follow_ups(
-    run: ImportRun,
+class PersonsStaging(_Staging):
+    """The persons import's tables and checks: each row checked on its own by `RowChecker.check` (postal codes
+    resolved once per process, `core.geography`), the identifiers found and the duplicate rule applied in SQL
+    for the whole file, the persons and case files written by INSERT … SELECT."""
+
+    kind = ImportKind.PERSONS
+    row_table = PERSON_ROW_TABLE
+    row_columns = PERSON_ROW_COLUMNS
+
+    def _checked(self, line: int, row: dict[str, str]) -> tuple[Any, ...]:
+        plan, problems = self.checker.check(line, row)
+        source_id = self.checker.get(row, "source_id")
+        if plan is None:
+            return (line, source_id, problems, *[None] * (len(self.row_columns) - 3))
+        values = plan.values
+        commune = values.get("commune")
+        return (
+            line,
+            source_id,
+            None,
+            values["birth_year"],
+            values["age_band"],
+            values["sex"],
+            values["postal_code"],
+            commune.pk if commune is not None else None,
+            values["household"],
+            values["children"],
+            values["income_source"],
+            values["nationality_group"],
+            values["language"],
+            values["opened_on"],
+        )
+
+    def resolve(self) -> None:
+        with connection.cursor() as cursor:
+            for setting in SETTINGS:
+                cursor.execute(setting)
+            cursor.execute(PERSON_RESOLVE, {"organisation": self.run.organisation_id})
+
+    def bad_lines(self) -> Iterable[list[Any]]:
+        with connection.cursor() as cursor:
+            cursor.execute(PERSON_BAD_LINES)
+            while block := cursor.fetchmany(2000):
+                for line, problems, first_line, source_id in block:
+                    messages = list(problems or [])
+                    if first_line is not None:
+                        messages.append(repeated_identifier(source_id, first_line))
+                    yield [line, "; ".join(message.rstrip(".") for message in messages) + "."]
+
+    def write(self, report: Report) -> None:
+        """Warn of the new rows like a person of the centre (not imported), update the persons imported before,
+        create the others with their case files and audit entries."""
+        organisation, actor = self.run.organisation, self.run.actor
+        parameters: dict[str, Any] = {"organisation": organisation.pk}
+        with connection.cursor() as cursor:
+            cursor.execute(PERSON_LIKE, parameters)
+            cursor.execute(PERSON_WARNINGS)
+            while block := cursor.fetchmany(2000):
+                report.warnings.extend([line, like_message(reference)] for line, reference in block)
+            cursor.execute(PERSON_CHANGES_COUNTED, parameters)
+            if cursor.fetchone()[0]:  # a counted value of a person with follow-ups changes: their cells too
+                rollups_pending.mark(organisation.pk)
+            parameters["prefix_like"] = REFERENCE_PREFIX.replace("%", r"\%").replace("_", r"\_") + "%"
+            cursor.execute(PERSON_REFERENCES, parameters)
+            last, taken = cursor.fetchone()
+            digits = last[len(REFERENCE_PREFIX) :] if last else ""
+            cursor.execute(
+                f"SELECT count(*) FILTER (WHERE existing_id IS NULL AND like_reference IS NULL), count(existing_id)"  # noqa: S608
+                f" FROM {RESOLVED}"
+            )
+            created, updated = cursor.fetchone()
+            parameters.update(
+                actor=actor.pk,
+                now=timezone.now(),
+                prefix=REFERENCE_PREFIX,
+                start=int(digits) + 1 if digits.isdigit() else 1,
+                span=created + taken,
+            )
+            for statement, values in person_write_statements(parameters):
+                cursor.execute(statement, values)
+        report.created += created
+        report.updated += updated
+
+
+def import_staged(
+    staging: _Staging,
     report: Report,
     rows: Iterable[tuple[int, dict[str, str]]],
     progress: Callable[[], None],
-    columns: dict[str, str],
 ) -> None:
-    """Check and write a follow-ups file: every row checked, nothing written unless every row is good."""
-    with Staging(run, columns) as staging:
+    """Check and write a file: every row checked, nothing written unless every row is good."""
+    run = staging.run
+    with staging:
         for line, row in rows:
             staging.add(line, row)
             report.processed = report.total = staging.count
@@ -274,14 +398,35 @@ def import_follow_ups(
             raise nothing_imported(report.errors, empty=True)
         try:
             with transaction.atomic():
-                # Two imports of one file at once: the second finds the first's follow-ups (and updates them).
+                # Two imports of one file at once: the second finds the first's rows (and updates them).
                 services.lock_persons_of(run.organisation)
                 staging.resolve()
                 report.errors.extend(staging.bad_lines())
                 if report.errors:
                     raise nothing_imported(report.errors, empty=False)
-                rollups_pending.mark(run.organisation_id)
                 staging.write(report)
         except ValidationError:
             report.created = report.updated = 0
             raise
+
+
+def import_follow_ups(
+    run: ImportRun,
+    report: Report,
+    rows: Iterable[tuple[int, dict[str, str]]],
+    progress: Callable[[], None],
+    columns: dict[str, str],
+) -> None:
+    """Check and write a follow-ups file: every row checked, nothing written unless every row is good."""
+    import_staged(Staging(run, columns), report, rows, progress)
+
+
+def import_persons(
+    run: ImportRun,
+    report: Report,
+    rows: Iterable[tuple[int, dict[str, str]]],
+    progress: Callable[[], None],
+    columns: dict[str, str],
+) -> None:
+    """Check and write a persons file: every row checked, nothing written unless every row is good."""
+    import_staged(PersonsStaging(run, columns), report, rows, progress)

@@ -1,4 +1,4 @@
-"""The SQL of the staged follow-ups import (`imports.staged`): its tables, its checks and its writes.
+"""The SQL of the staged imports (`imports.staged`), follow-ups then persons: their tables, checks and writes.
 
 The writes fill every column of the product's tables: those the import gives, the others with their model
 field's default (as `bulk_create` would), so that a field added to a model needs nothing here.
@@ -11,7 +11,7 @@ from typing import Any
 
 from django.db import connection, models
 
-from maillage.casework.models import CaseFile, FollowUp, Mode, Request, age_band_for
+from maillage.casework.models import CaseFile, FollowUp, Mode, Person, Request, age_band_for
 from maillage.core.models import AuditEntry
 
 ROWS = "casework_import_rows"
@@ -36,7 +36,14 @@ ROW_TABLE = f"""CREATE TEMPORARY TABLE {ROWS} (
     future text,
     refusal text
 )"""
-ROW_COLUMNS = [line.split()[0] for line in ROW_TABLE.splitlines()[1:-1]]
+
+
+def _columns(create: str) -> list[str]:
+    """The columns of a CREATE TABLE written one a line."""
+    return [line.split()[0] for line in create.splitlines()[1:-1]]
+
+
+ROW_COLUMNS = _columns(ROW_TABLE)
 # Sorting and hashing the file's rows: 4 MB (the default) spills 100,000 rows to disk. The temporary tables'
 # plans are costed high enough to be JIT-compiled, for nothing.
 SETTINGS = ["SET LOCAL work_mem = '64MB'", "SET LOCAL jit = off"]
@@ -212,3 +219,169 @@ def write_statements(parameters: dict[str, Any]) -> list[tuple[str, dict[str, An
         (requests, values),
         (audit, values),
     ]
+
+
+# Persons
+
+# One row of a persons file once read: its checked values (`RowChecker._check_person`'s; NULL where the row is
+# bad) and its problems (NULL if none).
+PERSON_ROW_TABLE = f"""CREATE TEMPORARY TABLE {ROWS} (
+    line integer NOT NULL,
+    source_id text NOT NULL,
+    problems text[],
+    birth_year integer,
+    age_band text,
+    sex text,
+    postal_code text,
+    commune_id bigint,
+    household text,
+    children integer,
+    income_source text,
+    nationality_group text,
+    language text,
+    opened_on date
+)"""
+PERSON_ROW_COLUMNS = _columns(PERSON_ROW_TABLE)
+# The fields a re-import sets (`one_by_one.write_persons`: the checked values, the commune with them).
+PERSON_UPDATED = [
+    "birth_year",
+    "age_band",
+    "sex",
+    "postal_code",
+    "commune_id",
+    "household",
+    "children",
+    "income_source",
+    "nationality_group",
+    "language",
+]
+
+# Each row with the person of the same identifier imported before (updated), the first line of its identifier
+# in the file, and room for what the writing finds: the person it looks like (the duplicate rule), the person
+# and case file it creates.
+PERSON_RESOLVE = f"""CREATE TEMPORARY TABLE {RESOLVED} AS
+SELECT r.*, e.id AS existing_id, NULL::text AS like_reference, NULL::bigint AS person_id,
+    CASE WHEN r.source_id <> '' THEN min(r.line) OVER (PARTITION BY r.source_id) END AS first_line
+FROM {ROWS} r
+LEFT JOIN casework_person e ON e.organisation_id = %(organisation)s AND e.source_id <> '' AND e.source_id = r.source_id"""  # noqa: S608
+
+PERSON_BAD_LINES = f"""SELECT line, problems, CASE WHEN first_line < line THEN first_line END, source_id
+FROM {RESOLVED} WHERE problems IS NOT NULL OR first_line < line ORDER BY line"""  # noqa: S608
+
+# The duplicate rule (`services.similar_persons`, as `one_by_one.write_persons` applies it): a new row is like
+# the persons of the centre before the import (not erased) with its year of birth, sex and postal code as they
+# are when the row comes: a person updated by an earlier line of the file has that line's values from then on.
+# The first such person by reference.
+PERSON_LIKE = f"""WITH keyed AS (
+    SELECT p.reference, p.birth_year, p.sex, p.postal_code, 0 AS after_line,
+        coalesce(u.line, 2147483647) AS before_line
+    FROM casework_person p LEFT JOIN {RESOLVED} u ON u.existing_id = p.id
+    WHERE p.organisation_id = %(organisation)s AND p.erased_at IS NULL
+    UNION ALL
+    SELECT p.reference, u.birth_year, u.sex, u.postal_code, u.line, 2147483647
+    FROM {RESOLVED} u JOIN casework_person p ON p.id = u.existing_id
+    WHERE p.erased_at IS NULL
+), found AS (
+    SELECT r.line, min(k.reference) AS reference FROM {RESOLVED} r
+    JOIN keyed k ON k.birth_year = r.birth_year AND k.sex = r.sex AND k.postal_code = r.postal_code
+        AND r.line > k.after_line AND r.line < k.before_line
+    WHERE r.existing_id IS NULL AND r.birth_year <> 0 AND r.postal_code <> ''
+    GROUP BY r.line
+)
+UPDATE {RESOLVED} r SET like_reference = f.reference FROM found f WHERE r.line = f.line"""  # noqa: S608
+
+PERSON_WARNINGS = f"SELECT line, like_reference FROM {RESOLVED} WHERE like_reference IS NOT NULL ORDER BY line"  # noqa: S608
+
+# The centre's highest reference and how many it has (`services.persons._next_reference` reads the first).
+PERSON_REFERENCES = (
+    "SELECT max(reference), count(*) FROM casework_person WHERE organisation_id = %(organisation)s"
+    " AND reference LIKE %(prefix_like)s"
+)
+
+# Whether the re-import changes the counted data of a person who has follow-ups (their roll-up cells change).
+PERSON_CHANGES_COUNTED = f"""SELECT EXISTS (
+    SELECT 1 FROM {RESOLVED} r JOIN casework_person p ON p.id = r.existing_id
+    WHERE ({", ".join(f"p.{c}" for c in PERSON_UPDATED)}) IS DISTINCT FROM ({", ".join(f"r.{c}" for c in PERSON_UPDATED)})
+        AND EXISTS (SELECT 1 FROM casework_followup f WHERE f.person_id = p.id)
+)"""  # noqa: S608
+
+
+def person_write_statements(parameters: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The writes, in order: the persons imported before updated (those whose values change), the new ones
+    inserted (references the next free ones, in file order), their case files with the actor in charge, the
+    audit entries of each (`casework.person.created`, `casework.casefile.opened`, as `services.create_person`).
+
+    `parameters`: organisation, actor, now, prefix (the references'), start (the first number to try), span
+    (how many numbers to try: the new persons and the references taken)."""
+    values: dict[str, Any] = dict(parameters)
+    updated = (
+        f"UPDATE casework_person p SET {', '.join(f'{c} = r.{c}' for c in PERSON_UPDATED)}"  # noqa: S608
+        f" FROM {RESOLVED} r WHERE p.id = r.existing_id AND p.organisation_id = %(organisation)s"
+        f" AND ({', '.join(f'p.{c}' for c in PERSON_UPDATED)}) IS DISTINCT FROM"
+        f" ({', '.join(f'r.{c}' for c in PERSON_UPDATED)})"
+    )
+    # The numbers from `start` whose reference is free, in order; the k-th goes to the k-th new person.
+    reference = "%(prefix)s || CASE WHEN n < 1000000 THEN lpad(n::text, 6, '0') ELSE n::text END"  # f"{n:06d}"
+    free = (
+        f"SELECT row_number() OVER (ORDER BY c.n) AS k, c.reference FROM (SELECT n, {reference} AS reference"  # noqa: S608
+        " FROM generate_series(%(start)s::bigint, %(start)s::bigint + %(span)s) n) c"
+        " WHERE NOT EXISTS (SELECT 1 FROM casework_person t WHERE t.organisation_id = %(organisation)s"
+        " AND t.reference = c.reference)"
+    )
+    new = (
+        f"SELECT r.*, row_number() OVER (ORDER BY r.line) AS k FROM {RESOLVED} r"  # noqa: S608
+        " WHERE r.existing_id IS NULL AND r.like_reference IS NULL"
+    )
+    persons = _insert(
+        Person,
+        {
+            "organisation_id": "%(organisation)s",
+            "reference": "f.reference",
+            "source_id": "r.source_id",
+            **{column: f"r.{column}" for column in PERSON_UPDATED},
+            "created_at": "%(now)s",
+        },
+        values,
+        f"({new}) r JOIN ({free}) f USING (k)",
+        "r.line",
+    )
+    created = (
+        f"WITH inserted AS ({persons} RETURNING id, source_id)"  # noqa: S608
+        f" UPDATE {RESOLVED} r SET person_id = i.id FROM inserted i"
+        " WHERE r.source_id = i.source_id AND r.existing_id IS NULL"
+    )
+    case_files = _insert(
+        CaseFile,
+        {"organisation_id": "%(organisation)s", "person_id": "r.person_id", "opened_on": "r.opened_on"},
+        values,
+        f"{RESOLVED} r WHERE r.person_id IS NOT NULL",
+        "r.line",
+    )
+    workers = CaseFile.workers.through
+    entries = _insert(
+        AuditEntry,
+        {
+            "created_at": "%(now)s",
+            "actor_id": "%(actor)s",
+            "organisation_id": "%(organisation)s",
+            "code": "e.code",
+            "target_type": "e.target_type",
+            "target_id": "e.target_id",
+            "target_repr": "left(e.target_repr, 200)",
+            "data": "'{}'::jsonb",
+        },
+        values,
+        f"{RESOLVED} r JOIN casework_person p ON p.id = r.person_id JOIN opened o ON o.person_id = r.person_id"
+        " CROSS JOIN LATERAL (VALUES"
+        f" (1, 'casework.person.created', '{Person._meta.label_lower}', r.person_id::text, p.reference),"
+        f" (2, 'casework.casefile.opened', '{CaseFile._meta.label_lower}', o.id::text,"
+        " p.reference || ' · ' || to_char(o.opened_on, 'YYYY-MM-DD'))) e(n, code, target_type, target_id, target_repr)",
+        "r.line, e.n",
+    )
+    opened = (
+        f"WITH opened AS ({case_files} RETURNING id, person_id, opened_on),"  # noqa: S608
+        f" workers AS (INSERT INTO {workers._meta.db_table} (casefile_id, user_id)"
+        " SELECT id, %(actor)s FROM opened ORDER BY id)"
+        f" {entries}"
+    )
+    return [(updated, values), (created, values), (opened, values)]
