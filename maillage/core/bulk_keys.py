@@ -58,6 +58,12 @@ class Insert:
     columns: Sequence[str]
     values: Mapping[str, str] = field(default_factory=dict)
     made_here: frozenset[str] = frozenset()
+    # Columns whose value is the same for every row (a parameter, e.g. the organisation): checked once.
+    same_for_all: frozenset[str] = frozenset()
+
+
+def _constant(insert: Insert, key: ForeignKey) -> bool:
+    return all(column in insert.same_for_all for column in key.columns)
 
 
 @dataclass(frozen=True)
@@ -146,8 +152,9 @@ def _check_statement(insert: Insert, key: ForeignKey) -> str:
     names = ", ".join(f"k{index}" for index in range(len(values)))
     not_null = " AND ".join(f"({value}) IS NOT NULL" for value in values)
     referred = ", ".join(f"r.{_quote(column)}" for column in key.referred_columns)
+    rows = "" if _constant(insert, key) else f"FROM ({insert.source}) s"  # a constant needs no scan of the rows
     return f"""WITH wanted AS MATERIALIZED (
-    SELECT DISTINCT {keys} FROM ({insert.source}) s WHERE {not_null}
+    SELECT DISTINCT {keys} {rows} WHERE {not_null}
 ), found AS MATERIALIZED (
     SELECT {referred} FROM {_quote(key.refers_to)} r WHERE ({referred}) IN (SELECT {names} FROM wanted)
     FOR KEY SHARE OF r
@@ -168,8 +175,14 @@ def check_and_lock(cursor: Any, inserts: Sequence[Insert], parameters: Mapping[s
     transaction that writes, before writing."""
     missing: list[Missing] = []
     locked = 0
+    done: set[tuple[Any, ...]] = set()
     for insert in inserts:
         for key in keys_to_check(cursor, insert):
+            if _constant(insert, key):  # the organisation of every table an import writes: checked once
+                same = (key.refers_to, key.referred_columns, tuple(insert.values[column] for column in key.columns))
+                if same in done:
+                    continue
+                done.add(same)
             cursor.execute(_check_statement(insert, key), parameters or {})
             count, lines = cursor.fetchone()
             locked += int(count)

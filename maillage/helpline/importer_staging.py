@@ -183,6 +183,7 @@ INSERTS = [
         source=f"SELECT k.line, k.commune_id FROM {CALLS} k WHERE {GOOD.format('k')}",  # noqa: S608
         columns=CALL_COLUMNS,
         values={"organisation_id": "%(organisation)s", "commune_id": "s.commune_id"},
+        same_for_all=frozenset({"organisation_id"}),
     ),
     bulk_keys.Insert(
         Request._meta.db_table,
@@ -190,6 +191,7 @@ INSERTS = [
         columns=REQUEST_COLUMNS,
         values={"organisation_id": "%(organisation)s", "category_id": "s.category_id", "theme_id": "s.theme_id"},
         made_here=frozenset({"call_id"}),
+        same_for_all=frozenset({"organisation_id"}),
     ),
     bulk_keys.Insert(
         Callback._meta.db_table,
@@ -197,6 +199,7 @@ INSERTS = [
         columns=CALLBACK_COLUMNS,
         values={"organisation_id": "%(organisation)s"},
         made_here=frozenset({"request_id"}),
+        same_for_all=frozenset({"organisation_id"}),
     ),
 ]
 # The file's column a key's missing row is reported under.
@@ -300,8 +303,11 @@ class Staging:
             _settle(cursor)
             cursor.execute(CALL_TABLE, {"organisation": self.organisation.pk})
             # Counted, so that the key checks join rows to calls by hash: unanalysed, PostgreSQL guessed a
-            # handful of rows and joined them by nested loop (14 s a key at 10,000 rows).
+            # handful of rows and joined them by nested loop (14 s a key at 10,000 rows). The counts are what
+            # matters: the smallest sample takes 8 ms where the default one took 0.8 s at 100,000 rows.
+            cursor.execute("SET LOCAL default_statistics_target = 1")
             cursor.execute(f"ANALYZE {ROWS}, {CALLS}")
+            cursor.execute("SET LOCAL default_statistics_target TO DEFAULT")
             cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {CALLS} WHERE already)")  # noqa: S608
             self._flagged = self._flagged or bool(cursor.fetchone()[0])
 

@@ -212,8 +212,9 @@ def test_a_delete_of_a_referenced_row_waits_for_the_import_and_then_fails(line, 
                 locked = bulk_keys.check_and_lock(
                     cursor, importer_staging.INSERTS, {"organisation": line.pk, "callback": "callback"}
                 )
-            # The organisation (once per table: 3), FOOD.GONE and FOOD.PARCEL, their theme FOOD, 1070's commune.
-            assert locked == 7
+            # The organisation (once for the three tables), FOOD.GONE and FOOD.PARCEL, their theme FOOD, 1070's
+            # commune.
+            assert locked == 5
             with pytest.raises(psycopg.errors.LockNotAvailable):
                 other.execute("DELETE FROM taxonomy_category WHERE id = %s", [gone.pk])
             assert staging.write() == (2, 3)
