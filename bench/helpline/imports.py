@@ -7,7 +7,9 @@ before and after issue 19, beside a raw PostgreSQL COPY of the same file (the fl
 Ways: `floor` = COPY of the file into a temporary text table; `tables` = COPY of the very rows the product
 writes (its calls, requests and callbacks, taken from an untimed staged import that is then rolled back to a
 savepoint) into the product's tables, with their indexes and the commit's key checks — the floor any import
-into these tables pays, the "COPY of the same rows" the ratio is taken against; `staged` = the product on PostgreSQL
+into these tables pays, the "COPY of the same rows" the ratio is taken against; `tables-replica` = the same
+COPY in replica role (no per-row foreign-key trigger, the ENABLE ALWAYS ones fire): the floor of the method the
+product now uses (its keys checked set-based first, core/bulk_keys.py); `staged` = the product on PostgreSQL
 (importer_staging: the file streamed into a temporary table, calls grouped and checked in SQL, INSERT …
 SELECT); `python` = the product's Python path (SQLite's: the whole file in memory, checked call by call with
 lookups made once per file, written by COPY); `before` = the importer at 90652a0 (read from git).
@@ -94,9 +96,10 @@ class _RollBackError(Exception):
     pass
 
 
-def _copy_into_tables(organisation, path: Path) -> tuple[int, int, int]:  # type: ignore[no-untyped-def]
+def _copy_into_tables(organisation, path: Path, replica: bool = False) -> tuple[int, int, int]:  # type: ignore[no-untyped-def]
     """COPY the rows the product writes for `path` into the product's tables (timed by the caller from before
-    the untimed part returns: the clock restarts here). Returns (rows, calls, errors)."""
+    the untimed part returns: the clock restarts here), in replica role if `replica` (no per-row RI check; the
+    ALWAYS triggers fire). Returns (rows, calls, errors)."""
     from django.db import connection, transaction
 
     from maillage.helpline import importer
@@ -120,6 +123,8 @@ def _copy_into_tables(organisation, path: Path) -> tuple[int, int, int]:  # type
     transaction.savepoint_rollback(point)
     measure.restart = time.perf_counter()  # type: ignore[attr-defined]
     with connection.cursor() as wrapper:
+        if replica:
+            wrapper.execute("SET LOCAL session_replication_role = replica")
         for table in tables:
             with wrapper.cursor.copy(f"COPY {table} FROM STDIN") as copy:
                 copy.write(dumps[table])
@@ -140,8 +145,8 @@ def measure(way: str, path: Path, port: int, database: str) -> dict:
             organisation = Organisation.objects.create(short_name="Bench import", name_fr="Bench import")
             phases: dict[str, float] = {}
             started = time.perf_counter()
-            if way == "tables":
-                rows, calls, errors = _copy_into_tables(organisation, path)
+            if way in ("tables", "tables-replica"):
+                rows, calls, errors = _copy_into_tables(organisation, path, replica=way == "tables-replica")
             elif way == "floor":
                 with connection.cursor() as wrapper:
                     columns = ", ".join(f"{name} text" for name in HEADER.split(","))
@@ -175,7 +180,7 @@ def measure(way: str, path: Path, port: int, database: str) -> dict:
                 calls, _requests = importer.write(organisation, good)
                 phases["write"] = time.perf_counter()
                 rows, errors = len(journal.rows), len(found)
-            if way not in ("floor", "tables"):
+            if way not in ("floor", "tables", "tables-replica"):
                 with connection.cursor() as cursor:
                     cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the checks a commit would run
                 phases["fk checks"] = time.perf_counter()
