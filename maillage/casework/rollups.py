@@ -116,8 +116,8 @@ CODE_PERSON_SOURCE = FOLLOWUP_SOURCE + " LEFT JOIN casework_request r ON r.follo
 REQUEST_SOURCE = (
     "casework_request r JOIN casework_followup f ON f.id = r.follow_up_id JOIN casework_person p ON p.id = f.person_id"
 )
-# Year pairs: the sector's annual report. Not by worker or postal code (not sector dimensions; one centre's
-# year is an index range, read from the rows quickly), which keeps them to about 2 million cells.
+# Year pairs: the sector's annual report (kinds 8, 9). Their pairs with the worker or the postal code (many values
+# per centre) are kinds of their own (28, 29), added later: one centre's year reads cells for every pair too.
 _YEAR_PAIR_EXCLUDED = ("worker", "postal_code")
 KINDS = {
     kind.code: kind
@@ -529,11 +529,19 @@ def _contributions(
     """What the rows matching `where` put in each cell of these kinds, read without writing anything."""
     counts: dict[Cell, int] = {}
     with connection.cursor() as cursor:
-        for groups in contribution_statements(by_code, kinds):
-            cursor.execute(contributions_sql(groups, where, code_sql), params)
-            for index, gset, organisation, period, a, b, *amounts in cursor.fetchall():
-                for kind, n in zip(groups[index], amounts, strict=False):
-                    counts[(kind.code, gset, organisation, period, a, b)] = n
+        # A few persons' rows: no parallel workers (launching them took 20–50 ms of each read, more than the
+        # counting), the caller's setting restored after (the read runs inside `persons_changing`'s transaction).
+        cursor.execute("SELECT current_setting('max_parallel_workers_per_gather')")
+        parallel = cursor.fetchone()[0]
+        cursor.execute("SELECT set_config('max_parallel_workers_per_gather', '0', true)")
+        try:
+            for groups in contribution_statements(by_code, kinds):
+                cursor.execute(contributions_sql(groups, where, code_sql), params)
+                for index, gset, organisation, period, a, b, *amounts in cursor.fetchall():
+                    for kind, n in zip(groups[index], amounts, strict=False):
+                        counts[(kind.code, gset, organisation, period, a, b)] = n
+        finally:
+            cursor.execute("SELECT set_config('max_parallel_workers_per_gather', %s, true)", [parallel])
     return counts
 
 
