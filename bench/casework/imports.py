@@ -40,6 +40,7 @@ import sys
 import time
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 PERSONS_HEADER = (
@@ -81,6 +82,21 @@ def prepare() -> None:
         rollups_rebuild.rebuild()
 
 
+def _person_fields(pick: random.Random, n: int, postal: list[str]) -> list[str]:
+    """A persons file's row but its opening date."""
+    return [
+        f"P{n}",
+        str(pick.randint(1940, 2005)),
+        pick.choice(["f", "m", "x", ""]),
+        pick.choice(postal),
+        pick.choice(["single", "couple", "couple_children", ""]),
+        str(pick.randint(0, 4)),
+        pick.choice(["", "work", "integration"]),
+        pick.choice(["", "be", "eu", "non_eu"]),
+        pick.choice(["fr", "nl", "ar"]),
+    ]
+
+
 def files(rows: int, work: Path) -> tuple[Path, Path]:
     """A persons file (rows / 12 persons) and a follow-ups file of `rows` rows naming them (fixed seed)."""
     persons_path, followups_path = work / f"persons-{rows}.csv", work / f"followups-{rows}.csv"
@@ -100,19 +116,7 @@ def files(rows: int, work: Path) -> tuple[Path, Path]:
     with open(persons_path, "w", encoding="utf-8", newline="") as file:
         file.write(PERSONS_HEADER + "\n")
         for n in range(count):
-            fields = [
-                f"P{n}",
-                str(pick.randint(1940, 2005)),
-                pick.choice(["f", "m", "x", ""]),
-                pick.choice(postal),
-                pick.choice(["single", "couple", "couple_children", ""]),
-                str(pick.randint(0, 4)),
-                pick.choice(["", "work", "integration"]),
-                pick.choice(["", "be", "eu", "non_eu"]),
-                pick.choice(["fr", "nl", "ar"]),
-                "2016-01-04",
-            ]
-            file.write(",".join(fields) + "\n")
+            file.write(",".join([*_person_fields(pick, n, postal), "2016-01-04"]) + "\n")
     first = date(2016, 2, 1)
     with open(followups_path, "w", encoding="utf-8", newline="") as file:
         file.write(FOLLOWUPS_HEADER + "\n")
@@ -148,18 +152,8 @@ def persons_file(count: int, work: Path) -> Path:
     with open(path, "w", encoding="utf-8", newline="") as file:
         file.write(PERSONS_HEADER + "\n")
         for n in range(count):
-            fields = [
-                f"P{n}",
-                str(pick.randint(1940, 2005)),
-                pick.choice(["f", "m", "x", ""]),
-                pick.choice(postal),
-                pick.choice(["single", "couple", "couple_children", ""]),
-                str(pick.randint(0, 4)),
-                pick.choice(["", "work", "integration"]),
-                pick.choice(["", "be", "eu", "non_eu"]),
-                pick.choice(["fr", "nl", "ar"]),
-                (date(2016, 1, 4) + timedelta(days=pick.randrange(3000))).isoformat(),
-            ]
+            fields = _person_fields(pick, n, postal)
+            fields.append((date(2016, 1, 4) + timedelta(days=pick.randrange(3000))).isoformat())
             file.write(",".join(fields) + "\n")
     return path
 
@@ -210,6 +204,22 @@ def _timed_phases() -> dict[str, float]:
     return phases
 
 
+def _dump(model: Any, shifts: dict[str, int], prefixed: set[str], where: str) -> tuple[str, bytes]:
+    """A COPY of these rows of the model's table back into it (ids shifted, texts prefixed with C) and its data."""
+    from django.db import connection
+
+    columns = [field.column for field in model._meta.concrete_fields]
+    values = [
+        f"{column} + {shifts[column]}" if column in shifts else (f"'C' || {column}" if column in prefixed else column)
+        for column in columns
+    ]
+    table = model._meta.db_table
+    query = f"COPY (SELECT {', '.join(values)} FROM {table} WHERE {where}) TO STDOUT"
+    with connection.cursor() as wrapper, wrapper.cursor.copy(query) as copy:
+        data = b"".join(bytes(chunk) for chunk in copy)
+    return f"COPY {table} ({', '.join(columns)}) FROM STDIN", data
+
+
 def _copy_into_product_tables(organisation_id: int) -> float:
     """The floor: the follow-ups and requests the import wrote, copied again (new ids, source ids prefixed) into
     the product's own tables with their indexes, keys and deferred foreign-key checks; the seconds of the COPY."""
@@ -217,28 +227,19 @@ def _copy_into_product_tables(organisation_id: int) -> float:
 
     from maillage.casework.models import FollowUp, Request
 
-    def dump(model: object, shifts: dict[str, int], where: str) -> tuple[str, bytes]:
-        columns = [field.column for field in model._meta.concrete_fields]  # type: ignore[attr-defined]
-        values = [
-            f"{column} + {shifts[column]}"
-            if column in shifts
-            else ("'C' || source_id" if column == "source_id" else column)
-            for column in columns
-        ]
-        table = model._meta.db_table  # type: ignore[attr-defined]
-        query = f"COPY (SELECT {', '.join(values)} FROM {table} WHERE {where}) TO STDOUT"
-        with connection.cursor() as wrapper, wrapper.cursor.copy(query) as copy:
-            data = b"".join(bytes(chunk) for chunk in copy)
-        return f"COPY {table} ({', '.join(columns)}) FROM STDIN", data
-
     with connection.cursor() as wrapper:
         wrapper.execute("SELECT coalesce(max(id), 0) FROM casework_followup")
         followup_shift = wrapper.fetchone()[0]
         wrapper.execute("SELECT coalesce(max(id), 0) FROM casework_request")
         request_shift = wrapper.fetchone()[0]
     copies = [
-        dump(FollowUp, {"id": followup_shift}, f"organisation_id = {organisation_id}"),
-        dump(Request, {"id": request_shift, "follow_up_id": followup_shift}, f"organisation_id = {organisation_id}"),
+        _dump(FollowUp, {"id": followup_shift}, {"source_id"}, f"organisation_id = {organisation_id}"),
+        _dump(
+            Request,
+            {"id": request_shift, "follow_up_id": followup_shift},
+            set(),
+            f"organisation_id = {organisation_id}",
+        ),
     ]
     with connection.cursor() as wrapper:
         # As the import: its identifiers checked in bulk, the trigger's per-row lock (past the lock table's size
@@ -263,20 +264,6 @@ def _copy_persons_into_product_tables(organisation_id: int, audit_since: int) ->
 
     through = CaseFile.workers.through
 
-    def dump(model: object, shifts: dict[str, int], prefixed: set[str], where: str) -> tuple[str, bytes]:
-        columns = [field.column for field in model._meta.concrete_fields]  # type: ignore[attr-defined]
-        values = [
-            f"{column} + {shifts[column]}"
-            if column in shifts
-            else (f"'C' || {column}" if column in prefixed else column)
-            for column in columns
-        ]
-        table = model._meta.db_table  # type: ignore[attr-defined]
-        query = f"COPY (SELECT {', '.join(values)} FROM {table} WHERE {where}) TO STDOUT"
-        with connection.cursor() as wrapper, wrapper.cursor.copy(query) as copy:
-            data = b"".join(bytes(chunk) for chunk in copy)
-        return f"COPY {table} ({', '.join(columns)}) FROM STDIN", data
-
     def shift(table: str) -> int:
         with connection.cursor() as wrapper:
             wrapper.execute(f"SELECT coalesce(max(id), 0) FROM {table}")
@@ -285,16 +272,16 @@ def _copy_persons_into_product_tables(organisation_id: int, audit_since: int) ->
     persons, case_files = shift("casework_person"), shift("casework_casefile")
     workers, entries = shift(through._meta.db_table), shift("core_auditentry")
     centre = f"organisation_id = {organisation_id}"
-    person_copy = dump(Person, {"id": persons}, {"reference", "source_id"}, centre)
+    person_copy = _dump(Person, {"id": persons}, {"reference", "source_id"}, centre)
     others = [
-        dump(CaseFile, {"id": case_files, "person_id": persons}, set(), centre),
-        dump(
+        _dump(CaseFile, {"id": case_files, "person_id": persons}, set(), centre),
+        _dump(
             through,
             {"id": workers, "casefile_id": case_files},
             set(),
             f"casefile_id IN (SELECT id FROM casework_casefile WHERE {centre})",
         ),
-        dump(AuditEntry, {"id": entries}, set(), f"id > {audit_since} AND {centre}"),
+        _dump(AuditEntry, {"id": entries}, set(), f"id > {audit_since} AND {centre}"),
     ]
     seconds = []
     with connection.cursor() as wrapper:
@@ -310,14 +297,41 @@ def _copy_persons_into_product_tables(organisation_id: int, audit_since: int) ->
     return seconds[0], seconds[1]
 
 
-def measure_persons(path: Path, reimport: bool) -> dict:
-    """The persons import of this file into a new centre (and again, with `reimport`), rolled back."""
+def _timed_import(centre: Any, actor: Any, kind: str, path: Path) -> tuple[float, Any]:
+    """The product's import of this file for this centre and actor, and its seconds (the foreign-key checks a
+    commit would run included)."""
     from django.core.files.base import ContentFile
     from django.core.files.storage import default_storage
-    from django.db import connection, transaction
+    from django.db import connection
 
     from maillage.casework.imports import running
-    from maillage.casework.models import ImportKind, ImportRun
+    from maillage.casework.models import ImportRun
+
+    stored = default_storage.save(f"bench/{path.name}", ContentFile(path.read_bytes()))
+    job = ImportRun.objects.create(
+        organisation=centre,
+        actor=actor,
+        kind=kind,
+        filename=path.name,
+        stored_file=stored,
+        status=ImportRun.Status.RUNNING,
+    )
+    report = running.Report()
+    started = time.perf_counter()
+    running._import(job, report)
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the checks a commit would run
+    seconds = time.perf_counter() - started
+    default_storage.delete(stored)
+    return seconds, report
+
+
+def measure_persons(path: Path, reimport: bool) -> dict:
+    """The persons import of this file into a new centre (and again, with `reimport`), rolled back."""
+    from django.db import transaction
+
+    from maillage.casework.imports import running
+    from maillage.casework.models import ImportKind
     from maillage.core.models import AuditEntry, Membership, Organisation, User
 
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -331,23 +345,7 @@ def measure_persons(path: Path, reimport: bool) -> dict:
             since = AuditEntry.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 
             def run() -> tuple[float, running.Report]:
-                stored = default_storage.save(f"bench/{path.name}", ContentFile(path.read_bytes()))
-                job = ImportRun.objects.create(
-                    organisation=centre,
-                    actor=actor,
-                    kind=ImportKind.PERSONS,
-                    filename=path.name,
-                    stored_file=stored,
-                    status=ImportRun.Status.RUNNING,
-                )
-                report = running.Report()
-                started = time.perf_counter()
-                running._import(job, report)
-                with connection.cursor() as cursor:
-                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the checks a commit would run
-                seconds = time.perf_counter() - started
-                default_storage.delete(stored)
-                return seconds, report
+                return _timed_import(centre, actor, ImportKind.PERSONS, path)
 
             seconds, report = run()
             result = {
@@ -422,12 +420,10 @@ def persons_main(args: argparse.Namespace) -> None:
 
 
 def measure(persons_path: Path, followups_path: Path, rollups_kept: bool = True) -> dict:
-    from django.core.files.base import ContentFile
-    from django.core.files.storage import default_storage
     from django.db import connection, transaction
 
     from maillage.casework.imports import running
-    from maillage.casework.models import ImportKind, ImportRun, RollupState
+    from maillage.casework.models import ImportKind, RollupState
     from maillage.core.models import Membership, Organisation, User
 
     baseline = after_persons = after_followups = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -442,23 +438,7 @@ def measure(persons_path: Path, followups_path: Path, rollups_kept: bool = True)
             Membership.objects.create(user=actor, organisation=centre, role="worker")
 
             def run(kind: str, path: Path) -> tuple[float, running.Report]:
-                stored = default_storage.save(f"bench/{path.name}", ContentFile(path.read_bytes()))
-                job = ImportRun.objects.create(
-                    organisation=centre,
-                    actor=actor,
-                    kind=kind,
-                    filename=path.name,
-                    stored_file=stored,
-                    status=ImportRun.Status.RUNNING,
-                )
-                report = running.Report()
-                started = time.perf_counter()
-                running._import(job, report)
-                with connection.cursor() as cursor:
-                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the checks a commit would run
-                seconds = time.perf_counter() - started
-                default_storage.delete(stored)
-                return seconds, report
+                return _timed_import(centre, actor, kind, path)
 
             persons_seconds, persons = run(ImportKind.PERSONS, persons_path)
             after_persons = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

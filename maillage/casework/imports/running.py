@@ -130,8 +130,7 @@ def _import(run: ImportRun, report: Report) -> None:
     columns = profile.columns if profile else {}
     if _staged(run.kind):
         with default_storage.open(run.stored_file, "rb") as handle:
-            staging = staged.import_persons if run.kind == ImportKind.PERSONS else staged.import_follow_ups
-            staging(run, report, iter_rows(run.filename, handle), lambda: _progress(run, report), columns)
+            staged.import_file(run, report, iter_rows(run.filename, handle), lambda: _progress(run, report), columns)
         return
     with default_storage.open(run.stored_file, "rb") as handle:
         rows = read_rows(run.filename, handle)

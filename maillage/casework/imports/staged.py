@@ -17,7 +17,7 @@ which apply (the person unknown, the case file opened later, the line an identif
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
@@ -70,6 +70,12 @@ PERSON, THEME = "\x01person", "\x01theme"
 
 def person_message(text: str) -> str:
     return _("no person with identifier %(value)s was imported in this centre") % {"value": text}
+
+
+def _fetched(cursor: Any) -> Iterator[tuple[Any, ...]]:
+    """A query's rows, a block at a time (a file's bad lines or warnings may be all its rows)."""
+    while block := cursor.fetchmany(2000):
+        yield from block
 
 
 class _Staging:
@@ -127,10 +133,26 @@ class _Staging:
 
     # Checking against the centre (in the writing transaction, under the centre's lock), then writing
 
+    resolve_sql: str  # makes `RESOLVED`: each row with what the centre holds for it
+    bad_lines_sql: str  # line, what `_line_messages` takes, the first line of a repeated identifier, the identifier
+
     def resolve(self) -> None:
-        raise NotImplementedError
+        with connection.cursor() as cursor:
+            for setting in SETTINGS:
+                cursor.execute(setting)
+            cursor.execute(self.resolve_sql, {"organisation": self.run.organisation_id})
 
     def bad_lines(self) -> Iterable[list[Any]]:
+        """[line, message] of every bad line, in order, as `running._import` reports them."""
+        with connection.cursor() as cursor:
+            cursor.execute(self.bad_lines_sql)
+            for line, *own, first_line, source_id in _fetched(cursor):
+                messages = self._line_messages(*own)
+                if first_line is not None:
+                    messages.append(repeated_identifier(source_id, first_line))
+                yield [line, "; ".join(message.rstrip(".") for message in messages) + "."]
+
+    def _line_messages(self, *own: Any) -> list[str]:
         raise NotImplementedError
 
     def write(self, report: Report) -> None:
@@ -143,6 +165,8 @@ class Staging(_Staging):
     kind = ImportKind.FOLLOWUPS
     row_table = ROW_TABLE
     row_columns = ROW_COLUMNS
+    resolve_sql = RESOLVE
+    bad_lines_sql = BAD_LINES
 
     def _checked(self, line: int, row: dict[str, str]) -> tuple[Any, ...]:
         """The row's values and its own problems (`RowChecker._check_follow_up`'s, in the same order), with
@@ -211,24 +235,7 @@ class Staging(_Staging):
 
     # Checking against the centre (in the writing transaction, under the centre's lock)
 
-    def resolve(self) -> None:
-        with connection.cursor() as cursor:
-            for setting in SETTINGS:
-                cursor.execute(setting)
-            cursor.execute(RESOLVE, {"organisation": self.run.organisation_id})
-
-    def bad_lines(self) -> Iterable[list[Any]]:
-        """[line, message] of every bad line, in order, as `running._import` reports them."""
-        with connection.cursor() as cursor:
-            cursor.execute(BAD_LINES)
-            while block := cursor.fetchmany(2000):
-                for line, problems, person, known, date, opened_on, future, refusal, first_line, source_id in block:
-                    messages = self._messages(problems, person, known, date, opened_on, future, refusal)
-                    if first_line is not None:
-                        messages.append(repeated_identifier(source_id, first_line))
-                    yield [line, "; ".join(message.rstrip(".") for message in messages) + "."]
-
-    def _messages(
+    def _line_messages(
         self,
         problems: list[str] | None,
         person: str,
@@ -302,6 +309,8 @@ class PersonsStaging(_Staging):
     kind = ImportKind.PERSONS
     row_table = PERSON_ROW_TABLE
     row_columns = PERSON_ROW_COLUMNS
+    resolve_sql = PERSON_RESOLVE
+    bad_lines_sql = PERSON_BAD_LINES
 
     def _checked(self, line: int, row: dict[str, str]) -> tuple[Any, ...]:
         plan, problems = self.checker.check(line, row)
@@ -327,21 +336,8 @@ class PersonsStaging(_Staging):
             values["opened_on"],
         )
 
-    def resolve(self) -> None:
-        with connection.cursor() as cursor:
-            for setting in SETTINGS:
-                cursor.execute(setting)
-            cursor.execute(PERSON_RESOLVE, {"organisation": self.run.organisation_id})
-
-    def bad_lines(self) -> Iterable[list[Any]]:
-        with connection.cursor() as cursor:
-            cursor.execute(PERSON_BAD_LINES)
-            while block := cursor.fetchmany(2000):
-                for line, problems, first_line, source_id in block:
-                    messages = list(problems or [])
-                    if first_line is not None:
-                        messages.append(repeated_identifier(source_id, first_line))
-                    yield [line, "; ".join(message.rstrip(".") for message in messages) + "."]
+    def _line_messages(self, problems: list[str] | None) -> list[str]:
+        return list(problems or [])
 
     def write(self, report: Report) -> None:
         """Warn of the new rows like a person of the centre (not imported), update the persons imported before,
@@ -351,8 +347,7 @@ class PersonsStaging(_Staging):
         with connection.cursor() as cursor:
             cursor.execute(PERSON_LIKE, parameters)
             cursor.execute(PERSON_WARNINGS)
-            while block := cursor.fetchmany(2000):
-                report.warnings.extend([line, like_message(reference)] for line, reference in block)
+            report.warnings.extend([line, like_message(reference)] for line, reference in _fetched(cursor))
             cursor.execute(PERSON_CHANGES_COUNTED, parameters)
             if cursor.fetchone()[0]:  # a counted value of a person with follow-ups changes: their cells too
                 rollups_pending.mark(organisation.pk)
@@ -410,23 +405,14 @@ def import_staged(
             raise
 
 
-def import_follow_ups(
+def import_file(
     run: ImportRun,
     report: Report,
     rows: Iterable[tuple[int, dict[str, str]]],
     progress: Callable[[], None],
     columns: dict[str, str],
 ) -> None:
-    """Check and write a follow-ups file: every row checked, nothing written unless every row is good."""
-    import_staged(Staging(run, columns), report, rows, progress)
-
-
-def import_persons(
-    run: ImportRun,
-    report: Report,
-    rows: Iterable[tuple[int, dict[str, str]]],
-    progress: Callable[[], None],
-    columns: dict[str, str],
-) -> None:
-    """Check and write a persons file: every row checked, nothing written unless every row is good."""
-    import_staged(PersonsStaging(run, columns), report, rows, progress)
+    """Check and write a persons or follow-ups file: every row checked, nothing written unless every row is
+    good."""
+    staging = PersonsStaging if run.kind == ImportKind.PERSONS else Staging
+    import_staged(staging(run, columns), report, rows, progress)
