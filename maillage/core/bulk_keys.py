@@ -251,6 +251,8 @@ def checked_inserts(
 ) -> Iterator[bool]:
     """`check_and_lock` the rows of `inserts`, then run the block (their INSERT statements) `without_row_checks`;
     yields whether the per-row checks are skipped. Raises MissingReferencesError before the block runs."""
+    if cursor.db.get_autocommit():  # the locks and the role would end with the statement that takes them
+        raise RuntimeError("checked_inserts runs inside the transaction that writes (transaction.atomic)")
     check_and_lock(cursor, inserts, parameters)
     with without_row_checks(cursor, [insert.table for insert in inserts]) as skipped:
         yield skipped
