@@ -98,7 +98,7 @@ def foreign_keys(cursor: Any, table: str) -> list[ForeignKey]:
     """The foreign keys of `table` as PostgreSQL enforces them (a partitioned table's once, not per partition)."""
     cursor.execute(
         """
-        SELECT c.conname, c.confrelid::regclass::text,
+        SELECT c.conname, c.confrelid::regclass::text, c.confmatchtype,
             array(SELECT a.attname FROM unnest(c.conkey) WITH ORDINALITY k(n, i)
                   JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n ORDER BY k.i),
             array(SELECT a.attname FROM unnest(c.confkey) WITH ORDINALITY k(n, i)
@@ -109,10 +109,12 @@ def foreign_keys(cursor: Any, table: str) -> list[ForeignKey]:
         """,
         [table],
     )
-    return [
-        ForeignKey(name, table, tuple(columns), refers_to.strip('"'), tuple(referred))
-        for name, refers_to, columns, referred in cursor.fetchall()
-    ]
+    found = []
+    for name, refers_to, match, columns, referred in cursor.fetchall():
+        if match == "f" and len(columns) > 1:  # MATCH FULL: a half-NULL key is an error the check does not make
+            raise ValueError(f"{table}.{name}: MATCH FULL keys are not checked in bulk")
+        found.append(ForeignKey(name, table, tuple(columns), refers_to.strip('"'), tuple(referred)))
+    return found
 
 
 def _defaults(cursor: Any, table: str, columns: Iterable[str]) -> set[str]:
