@@ -50,8 +50,8 @@ class Insert:
 
     `source` is SQL selecting the rows to be written (before they are), with a `line` column; `columns` every
     column the INSERT sets; `values` for each of those that is a foreign-key column, its SQL over the source's
-    rows (alias `s`); `made_here` the columns set from rows the same statement writes (their ids taken from
-    that statement's RETURNING), which need no check."""
+    rows (alias `s`); `made_here` the columns set from rows the import itself writes in this transaction (ids
+    taken from its RETURNING: nobody else can delete them before it commits), which need no check."""
 
     table: str
     source: str
