@@ -10,10 +10,12 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from maillage.casework import rollups_pending
 from maillage.casework.imports import staged
+from maillage.casework.imports.checking import RowChecker
 from maillage.casework.models import ImportKind
 from tests.casework.factories import PersonFactory
 from tests.casework.test_import_bulk_writes import (  # noqa: F401 - fixtures
@@ -164,4 +166,22 @@ def test_new_references_skip_those_taken_as_the_services_do(centre, monkeypatch)
         ("P-1000000", "R1"),
         ("P-1000002", "R2"),
         ("P-1000003", "R3"),
+    ]
+
+
+def test_a_wrong_postal_code_is_looked_up_once_per_file_and_reported_on_each_of_its_lines(organisation, coordinator):
+    checker = RowChecker(organisation, ImportKind.PERSONS, {}, coordinator, staged=True)
+    rows = [("1299", ""), ("9999", ""), ("1299", "3000"), ("9999", "1980")]
+    with CaptureQueriesContext(connection) as queries:
+        problems = [checker.check(line, {"source_id": f"A{line}", "postal_code": code, "birth_year": year})[1]
+                    for line, (code, year) in enumerate(rows, start=2)]  # fmt: skip
+    # 1299: the postal codes asked; 9999: the postal codes, then the provinces' ranges; each once.
+    assert len([query for query in queries.captured_queries if "core_postal" in query["sql"]]) == 3
+    brussels = "postal_code: 1299 is not a postal code of the Brussels-Capital Region."
+    belgian = "postal_code: 9999 is not a Belgian postal code."
+    assert problems == [
+        [brussels],
+        [belgian],
+        ["birth_year: The year of birth 3000 is in the future.", brussels],
+        [belgian],
     ]

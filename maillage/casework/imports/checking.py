@@ -152,6 +152,7 @@ class RowChecker:
             "mode": _choice_lookup(Mode),
         }
         self.today = timezone.localdate()
+        self.wrong_postal_codes: dict[str, list[str]] = {}
         self.persons: dict[str, Person] = {}
         if staged:
             return
@@ -277,13 +278,25 @@ class RowChecker:
                 _("%(column)s: at most %(max)s characters") % {"column": self.columns["language"], "max": 20}
             )
         raw["language"] = language[:20]
+        # A postal code found wrong once is not looked up again (valid ones are kept per process,
+        # `core.geography`; wrong ones would be two queries on every row that has them).
+        postal = raw["postal_code"]
+        known = self.wrong_postal_codes.get(postal)
+        if known is not None:
+            raw["postal_code"] = ""
+        errors: dict[str, list[str]] = {}
         try:
             # The rules of the encoding form, from the same function.
             values.update(services.check_person(raw, self.today))
         except ValidationError as error:
-            for name, messages in error.message_dict.items():
-                column = self.columns.get(name)
-                problems.extend(f"{column}: {message}" if column else message for message in messages)
+            errors = error.message_dict
+        if known is not None:
+            errors["postal_code"] = known  # last, as `check_person` says it
+        elif "postal_code" in errors:
+            self.wrong_postal_codes[postal] = errors["postal_code"]
+        for name, messages in errors.items():
+            column = self.columns.get(name)
+            problems.extend(f"{column}: {message}" if column else message for message in messages)
         opened = self.get(row, "opened_on")
         try:
             values["opened_on"] = _parse_date(opened) if opened else self.today
