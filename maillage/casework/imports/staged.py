@@ -1,4 +1,4 @@
-"""The follow-ups import on PostgreSQL: the file streamed into a temporary table, checked against the centre's
+"""The follow-ups and persons imports on PostgreSQL: the file streamed into a temporary table, checked against the centre's
 persons, case files and follow-ups in SQL, then written by INSERT … SELECT, in one transaction.
 
 Why: checked and written row by row in Python (`imports.bulk`), 10,000 rows took ~27 s and memory held the
@@ -12,6 +12,12 @@ writes. The roll-up cells of the centre are recounted after the commit (`rollups
 The report is the other path's word for word (tests/casework/test_import_bulk_writes.py runs files both
 ways): the messages of a bad line are made by the same Python, in the same order; the database only says
 which apply (the person unknown, the case file opened later, the line an identifier first appeared on).
+
+The persons import goes the same way (`PersonsStaging`; 100,000 persons: 81 s and 147 MB row by row, 17 s
+and no growth here): each row checked by `RowChecker.check`, then in SQL for the whole file the persons
+imported before (updated), repeated identifiers, the duplicate rule as the file's earlier lines leave the
+centre's persons, the next free references, and the writes; the centre is marked for a recount only when a
+person with follow-ups has counted data changed (tests/casework/test_import_staged_persons.py).
 """
 
 from __future__ import annotations
