@@ -83,9 +83,13 @@ _PG_EMPTY = (
 
 
 def _pg_function(event: str, old: str, new: str) -> str:
+    # jit = off: the per-call lookup's generic plan is costed for 1,000 transition rows, over jit_above_cost,
+    # and compiling it (~40 ms) would cost more than the statement itself, a single logged call included.
     day = _day("postgresql", "started_at")
+    start = f"(t.day::timestamp AT TIME ZONE '{_zone()}')"
+    end = f"((t.day + 1)::timestamp AT TIME ZONE '{_zone()}')"
     return f"""CREATE OR REPLACE FUNCTION {TRIGGERS[("insert", "update", "delete").index(event)]}() RETURNS trigger
-LANGUAGE plpgsql AS $body$
+LANGUAGE plpgsql SET jit = off AS $body$
 BEGIN
     INSERT INTO {REQUESTS_TABLE} AS t (organisation_id, day, category_id, requests, first_requests)
     SELECT organisation_id, day, category_id, sum(k), sum(k * (position = 0)::int)
@@ -99,11 +103,18 @@ BEGIN
         SET requests = t.requests + EXCLUDED.requests, first_requests = t.first_requests + EXCLUDED.first_requests;
 
     -- Each touched call's set of categories now and before the statement (now minus its new rows plus its
-    -- old ones): one call leaves its old set and joins its new one.
-    WITH touched AS (SELECT call_id FROM {new} n UNION SELECT call_id FROM {old} o),
+    -- old ones): one call leaves its old set and joins its new one. A set is per (call, organisation, day): the
+    -- journal's rows read are those of the touched calls in the touched days, looked up call by call (the
+    -- call's index, the day's bounds pruning the partitions; OFFSET 0 keeps the lookup a nested loop, never a
+    -- scan of the journal); a group no row of the statement is in reads the same before and after and cancels.
+    WITH touched AS (
+        SELECT call_id, {day} AS day FROM {new} n UNION SELECT call_id, {day} FROM {old} o
+    ),
     now_rows AS (
-        SELECT r.id, r.call_id, r.organisation_id, r.started_at, r.category_id FROM {SOURCE} r
-        WHERE r.call_id IN (SELECT call_id FROM touched)
+        SELECT r.* FROM touched t CROSS JOIN LATERAL (
+            SELECT r.id, r.call_id, r.organisation_id, r.started_at, r.category_id FROM {SOURCE} r
+            WHERE r.call_id = t.call_id AND r.started_at >= {start} AND r.started_at < {end} OFFSET 0
+        ) r
     ),
     was_rows AS (
         SELECT * FROM now_rows WHERE id NOT IN (SELECT id FROM {new} n)
@@ -127,12 +138,29 @@ END
 $body$"""
 
 
-def _pg_triggers() -> list[str]:
-    statements = [
+def _pg_functions() -> list[str]:
+    return [
         _pg_function("insert", _PG_EMPTY, "new_rows"),
         _pg_function("update", "old_rows", "new_rows"),
         _pg_function("delete", "old_rows", _PG_EMPTY),
     ]
+
+
+def replace_functions(cursor: Any) -> bool:
+    """PostgreSQL: put this module's trigger functions in place of the installed ones (CREATE OR REPLACE: the
+    triggers, and their ENABLE ALWAYS, stay as they are). False, nothing done, when the triggers are not there."""
+    cursor.execute(
+        "SELECT count(*) FROM pg_trigger WHERE tgrelid = %s::regclass AND tgname = ANY(%s)", [SOURCE, list(TRIGGERS)]
+    )
+    if cursor.fetchone()[0] == 0:
+        return False
+    for statement in _pg_functions():
+        cursor.execute(statement)
+    return True
+
+
+def _pg_triggers() -> list[str]:
+    statements = _pg_functions()
     for name, event, referencing in (
         (TRIGGERS[0], "INSERT", "NEW TABLE AS new_rows"),
         (TRIGGERS[1], "UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
