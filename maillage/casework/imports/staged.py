@@ -59,11 +59,13 @@ from maillage.casework.imports.staged_sql import (
     ROW_TABLE,
     ROWS,
     SETTINGS,
+    Write,
     person_write_statements,
     write_statements,
 )
 from maillage.casework.models import CaseFile, ImportKind, ImportRun, Mode, WorkerSubsidy
 from maillage.casework.services.persons import REFERENCE_PREFIX
+from maillage.core import bulk_keys
 
 if TYPE_CHECKING:
     from maillage.casework.imports.running import Report
@@ -76,6 +78,31 @@ PERSON, THEME = "\x01person", "\x01theme"
 
 def person_message(text: str) -> str:
     return _("no person with identifier %(value)s was imported in this centre") % {"value": text}
+
+
+def gone_message(columns: list[str]) -> str:
+    """A line's message when a row it refers to was deleted between the reading of the file and its writing
+    (a category, a postal code's commune; the centre, the worker or their subsidy when `columns` is empty)."""
+    if not columns:
+        return _(
+            "the centre, the worker or the worker's subsidy was deleted while the file was being imported; "
+            "nothing was imported, import the file again"
+        )
+    return _(
+        "%(columns)s: this value was deleted while the file was being imported; nothing was imported, import "
+        "the file again"
+    ) % {"columns": ", ".join(columns)}
+
+
+# The file's fields a foreign-key column's value comes from (the others are the same for every row).
+_KEY_FIELDS = {
+    "commune_id": ["postal_code"],
+    "person_id": ["person_source_id"],
+    "case_file_id": ["person_source_id"],
+    "theme_id": ["theme", "theme_2"],
+    "institution_id": ["institution", "institution_2"],
+    "stage_id": ["stage", "stage_2"],
+}
 
 
 def _fetched(cursor: Any) -> Iterator[tuple[Any, ...]]:
@@ -163,6 +190,32 @@ class _Staging:
 
     def write(self, report: Report) -> None:
         raise NotImplementedError
+
+    def _run(self, cursor: Any, writes: list[Write], report: Report) -> None:
+        """Run the writes, each INSERT after its rows' foreign keys are checked and their referenced rows locked
+        set-based, and without PostgreSQL's per-row checks when allowed (`core.bulk_keys`); a row whose
+        referenced row was deleted since the file was read refuses the file with its line, nothing written."""
+        try:
+            for write in writes:
+                if not write.inserts:
+                    cursor.execute(write.sql, write.parameters)
+                    continue
+                with bulk_keys.checked_inserts(cursor, write.inserts, write.parameters):
+                    cursor.execute(write.sql, write.parameters)
+        except bulk_keys.MissingReferencesError as error:
+            report.errors.extend(self._gone(error.missing))
+            raise nothing_imported(report.errors, empty=False) from error
+
+    def _gone(self, missing: list[bulk_keys.Missing]) -> list[list[Any]]:
+        """[line, message] of each line with a row gone, in order, naming the file's columns it came from."""
+        columns: dict[int, list[str]] = {}
+        for row in missing:
+            named = columns.setdefault(row.line, [])
+            for name in _KEY_FIELDS.get(row.columns[0], []):
+                column = self.checker.columns.get(name)
+                if column is not None and column not in named:
+                    named.append(column)
+        return [[line, gone_message(named) + "."] for line, named in sorted(columns.items())]
 
 
 class Staging(_Staging):
@@ -299,8 +352,7 @@ class Staging(_Staging):
                 "subsidy": subsidy_id,
                 "now": timezone.now(),
             }
-            for statement, values in write_statements(parameters):
-                cursor.execute(statement, values)
+            self._run(cursor, write_statements(parameters), report)
             cursor.execute(f"SELECT count(*) FILTER (WHERE existing_id IS NULL), count(existing_id) FROM {RESOLVED}")  # noqa: S608
             created, updated = cursor.fetchone()
         report.created += created
@@ -373,8 +425,7 @@ class PersonsStaging(_Staging):
                 start=int(digits) + 1 if digits.isdigit() else 1,
                 span=created + taken,
             )
-            for statement, values in person_write_statements(parameters):
-                cursor.execute(statement, values)
+            self._run(cursor, person_write_statements(parameters), report)
         report.created += created
         report.updated += updated
 
