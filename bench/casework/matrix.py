@@ -22,6 +22,7 @@ import argparse
 import datetime
 import itertools
 import os
+import random
 import statistics
 import sys
 import time
@@ -45,6 +46,16 @@ def _arguments() -> argparse.Namespace:
         " whose PostgreSQL median is over half of it is timed again with the warm-up and --repeat",
     )
     parser.add_argument("--measures", nargs="+", default=["persons", "case_files", "followups", "requests"])
+    parser.add_argument(
+        "--period",
+        nargs=2,
+        metavar=("FROM", "TO"),
+        type=datetime.date.fromisoformat,
+        help="any period instead of the scope's (e.g. 2022-03-15 2024-09-30: not whole months or years)",
+    )
+    parser.add_argument(
+        "--sample", type=int, help="this many pairs per measure, drawn with a fixed seed (all if absent)"
+    )
     return parser.parse_args()
 
 
@@ -176,13 +187,19 @@ def main() -> None:
         where = f"f.organisation_id IN ({ids})"
         if ARGS.scope == "sector-year":
             where += " AND f.date BETWEEN DATE '2024-01-01' AND DATE '2024-12-31'"
+    if ARGS.period:
+        period = tuple(ARGS.period)
+        where = where.split(" AND f.date")[0] + f" AND f.date BETWEEN DATE '{period[0]}' AND DATE '{period[1]}'"
+    pairs = list(itertools.combinations(dimensions, 2))
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM casework_followup")
         followups = cursor.fetchone()[0]
     started = time.perf_counter()
     db = copy_to_duckdb(connection, COLUMNS)
+    chosen = f"{ARGS.sample} of {len(pairs)} pairs (seed 0)" if ARGS.sample else f"{len(pairs)} pairs"
+    period_text = f", {period[0]}..{period[1]}" if ARGS.period else ""
     say(
-        f"\n### {ARGS.scope}: {len(ARGS.measures)} measures × {len(dimensions) * (len(dimensions) - 1) // 2} pairs,"
+        f"\n### {ARGS.scope}{period_text}: {len(ARGS.measures)} measures × {chosen},"
         f" {followups:,} follow-ups, database {ARGS.database}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n"
     )
     say(f"DuckDB load of the same rows: {time.perf_counter() - started:.1f} s; load average {os.getloadavg()[0]:.2f}\n")
@@ -195,7 +212,7 @@ def main() -> None:
     say("|---|---|---|---|---|---|---|")
     tally = {"cells": 0, "over_500": 0, "over_3x": 0}
     for measure in ARGS.measures:
-        for pair in itertools.combinations(dimensions, 2):
+        for pair in random.Random(0).sample(pairs, ARGS.sample) if ARGS.sample else pairs:
             params = Params(measure, list(pair), *period)
             pg_median, pg_max = timed(lambda p=params: build(p, scope))
             sql = duckdb_sql(measure, pair, where)
