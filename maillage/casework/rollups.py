@@ -119,6 +119,37 @@ REQUEST_SOURCE = (
 # Year pairs: the sector's annual report (kinds 8, 9). Their pairs with the worker or the postal code (many values
 # per centre) are kinds of their own (28, 29), added later: one centre's year reads cells for every pair too.
 _YEAR_PAIR_EXCLUDED = ("worker", "postal_code")
+# Distinct follow-ups, persons, case files (these three kind codes, in that order) at one grain.
+_BY_CODE_UNITS = ((FOLLOWUPS_BY_CODE, "f.id"), (PERSONS_BY_CODE, "f.person_id"), (CASE_FILES_BY_CODE, "f.case_file_id"))
+
+
+def _by_code_pairs(grain: str, *codes: int) -> list[Kind]:
+    """A category code × one other (not category) dimension."""
+    return [
+        Kind(
+            code,
+            CODE_PERSON_SOURCE,
+            "f.organisation_id",
+            "f.date",
+            unit,
+            (*CODE_DIMENSIONS, *FOLLOWUP_SQL, *PERSON_SQL),
+            (),
+            (grain,),
+            measure=measure,
+            paired_with=CODE_DIMENSIONS,
+        )
+        for code, (measure, unit) in zip(codes, _BY_CODE_UNITS, strict=True)
+    ]
+
+
+def _code_code_pairs(grain: str, *codes: int) -> list[Kind]:
+    """Two category codes, any two of the six."""
+    return [
+        Kind(code, CODE_SOURCE, "f.organisation_id", "f.date", unit, CODE_DIMENSIONS, (), (grain,), measure=measure)
+        for code, (measure, unit) in zip(codes, _BY_CODE_UNITS, strict=True)
+    ]
+
+
 KINDS = {
     kind.code: kind
     for kind in [
@@ -208,33 +239,8 @@ KINDS = {
             (YEAR,),
             measure=FOLLOWUPS,
         ),
-        *(
-            Kind(
-                code,
-                CODE_PERSON_SOURCE,
-                "f.organisation_id",
-                "f.date",
-                unit,
-                (*CODE_DIMENSIONS, *FOLLOWUP_SQL, *PERSON_SQL),
-                (),
-                (ALL,),
-                measure=measure,
-                paired_with=CODE_DIMENSIONS,
-            )
-            for code, measure, unit in [
-                (FOLLOWUPS_BY_CODE_PAIRS, FOLLOWUPS_BY_CODE, "f.id"),
-                (PERSONS_BY_CODE_PAIRS, PERSONS_BY_CODE, "f.person_id"),
-                (CASE_FILES_BY_CODE_PAIRS, CASE_FILES_BY_CODE, "f.case_file_id"),
-            ]
-        ),
-        *(
-            Kind(code, CODE_SOURCE, "f.organisation_id", "f.date", unit, CODE_DIMENSIONS, (), (ALL,), measure=measure)
-            for code, measure, unit in [
-                (FOLLOWUPS_CODE_CODE, FOLLOWUPS_BY_CODE, "f.id"),
-                (PERSONS_CODE_CODE, PERSONS_BY_CODE, "f.person_id"),
-                (CASE_FILES_CODE_CODE, CASE_FILES_BY_CODE, "f.case_file_id"),
-            ]
-        ),
+        *_by_code_pairs(ALL, FOLLOWUPS_BY_CODE_PAIRS, PERSONS_BY_CODE_PAIRS, CASE_FILES_BY_CODE_PAIRS),
+        *_code_code_pairs(ALL, FOLLOWUPS_CODE_CODE, PERSONS_CODE_CODE, CASE_FILES_CODE_CODE),
         *(
             Kind(code, source, "f.organisation_id", "f.date", unit, dimensions, (QUARTER,), (), measure=measure)
             for code, measure, source, unit, dimensions in [
@@ -262,33 +268,8 @@ KINDS = {
                 (CASE_FILES_YEAR_PAIRS, CASE_FILES, "f.case_file_id"),
             ]
         ),
-        *(
-            Kind(
-                code,
-                CODE_PERSON_SOURCE,
-                "f.organisation_id",
-                "f.date",
-                unit,
-                (*CODE_DIMENSIONS, *FOLLOWUP_SQL, *PERSON_SQL),
-                (),
-                (YEAR,),
-                measure=measure,
-                paired_with=CODE_DIMENSIONS,
-            )
-            for code, measure, unit in [
-                (FOLLOWUPS_BY_CODE_YEAR_PAIRS, FOLLOWUPS_BY_CODE, "f.id"),
-                (PERSONS_BY_CODE_YEAR_PAIRS, PERSONS_BY_CODE, "f.person_id"),
-                (CASE_FILES_BY_CODE_YEAR_PAIRS, CASE_FILES_BY_CODE, "f.case_file_id"),
-            ]
-        ),
-        *(
-            Kind(code, CODE_SOURCE, "f.organisation_id", "f.date", unit, CODE_DIMENSIONS, (), (YEAR,), measure=measure)
-            for code, measure, unit in [
-                (FOLLOWUPS_CODE_CODE_YEAR, FOLLOWUPS_BY_CODE, "f.id"),
-                (PERSONS_CODE_CODE_YEAR, PERSONS_BY_CODE, "f.person_id"),
-                (CASE_FILES_CODE_CODE_YEAR, CASE_FILES_BY_CODE, "f.case_file_id"),
-            ]
-        ),
+        *_by_code_pairs(YEAR, FOLLOWUPS_BY_CODE_YEAR_PAIRS, PERSONS_BY_CODE_YEAR_PAIRS, CASE_FILES_BY_CODE_YEAR_PAIRS),
+        *_code_code_pairs(YEAR, FOLLOWUPS_CODE_CODE_YEAR, PERSONS_CODE_CODE_YEAR, CASE_FILES_CODE_CODE_YEAR),
         # The year pairs kinds 8 and 9 leave out: one centre's year then never reads the rows for a pair.
         Kind(
             REQUESTS_WORKER_POSTAL_YEAR_PAIRS,
