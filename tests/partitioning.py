@@ -42,3 +42,15 @@ def refused(year: int) -> str:
         f"Nothing dated in {year} can be saved: that year is not open in the database (archived, or not "
         "prepared yet). Ask an administrator to run `maillage partitions`."
     )
+
+
+def catalog_triggers(tables: list[str]) -> list[tuple[str, str, str, bool, str]]:
+    """Every trigger on these tables and on their partitions: (table, trigger, tgenabled, internal, function)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT t.tgrelid::regclass::text, t.tgname, t.tgenabled, t.tgisinternal, p.proname "
+            "FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid WHERE t.tgrelid = ANY(%s::regclass[]) "
+            "OR t.tgrelid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = ANY(%s::regclass[])) ORDER BY 1, 2",
+            [tables, tables],
+        )
+        return cursor.fetchall()

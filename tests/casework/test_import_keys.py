@@ -27,6 +27,7 @@ from tests.casework.test_import_bulk_writes import (  # noqa: F401 - fixtures
     centre,
     import_storage,
 )
+from tests.partitioning import catalog_triggers
 
 pytestmark = [
     pytest.mark.django_db,
@@ -44,20 +45,8 @@ TABLES = [
 PARAMETERS = {"organisation": 1, "actor": 1, "subsidy": None, "now": None, "prefix": "P-", "start": 1, "span": 1}
 
 
-def _catalog_triggers() -> list[tuple[str, str, str, bool, str]]:
-    """Every trigger on the tables the imports write and on their partitions."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT t.tgrelid::regclass::text, t.tgname, t.tgenabled, t.tgisinternal, p.proname "
-            "FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid WHERE t.tgrelid = ANY(%s::regclass[]) "
-            "OR t.tgrelid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = ANY(%s::regclass[])) ORDER BY 1, 2",
-            [TABLES, TABLES],
-        )
-        return cursor.fetchall()
-
-
 def test_every_trigger_on_the_written_tables_is_always_or_an_ri_trigger(db):
-    triggers = _catalog_triggers()
+    triggers = catalog_triggers(TABLES)
     own = {(table, name, enabled) for table, name, enabled, internal, _function in triggers if not internal}
     # The follow-ups' identifier check, on the table and each yearly partition, is the only one of our own.
     assert {name for _table, name, _enabled in own} == {"casework_followup_source_unique"}

@@ -22,6 +22,7 @@ from maillage.helpline.importer_staging import ReferencesGoneError, Staging
 from maillage.helpline.models import Call, Callback, JournalImport, Request
 from maillage.stats import helpline_rollup
 from maillage.taxonomy.models import Category
+from tests.partitioning import catalog_triggers
 from tests.stats.test_bilan_rollup import JOURNAL as ROLLUP_JOURNAL
 from tests.stats.test_bilan_rollup import _assert_same
 
@@ -75,20 +76,8 @@ def _queued(user: User, organisation: Organisation, content: str) -> JournalImpo
     )
 
 
-def _catalog_triggers() -> list[tuple[str, str, str, bool, str]]:
-    """Every trigger on the tables the import writes and on their partitions."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT t.tgrelid::regclass::text, t.tgname, t.tgenabled, t.tgisinternal, p.proname "
-            "FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid WHERE t.tgrelid = ANY(%s::regclass[]) "
-            "OR t.tgrelid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = ANY(%s::regclass[])) ORDER BY 1, 2",
-            [TABLES, TABLES],
-        )
-        return cursor.fetchall()
-
-
 def test_every_trigger_on_the_written_tables_is_always_or_an_ri_trigger(db):
-    triggers = _catalog_triggers()
+    triggers = catalog_triggers(TABLES)
     own = sorted({(table, name, enabled) for table, name, enabled, internal, _function in triggers if not internal})
     assert own == [
         ("helpline_callback", "helpline_callback_request_start", "A"),
