@@ -154,14 +154,17 @@ def timed(function, cold_runs: int = 0) -> tuple[float, float]:  # type: ignore[
     return statistics.median(runs), max(runs)
 
 
-def _reads_rollups(params: Params, scope: Scope) -> bool:
+def _read_from(params: Params, scope: Scope) -> str:
+    """Where the engine counted: the roll-up cells, the columnar copy or PostgreSQL's rows."""
+    from maillage.casework import columnar
     from maillage.stats import crosstab
 
     base = crosstab.MEASURES[params.measure].base
     specs = [crosstab._dimension(key, base, params.versions) for key in params.dimensions]
-    return (
-        crosstab._from_rollup(params.measure, base, specs, params, scope, params.date_from, params.date_to) is not None
-    )
+    if crosstab._from_rollup(params.measure, base, specs, params, scope, params.date_from, params.date_to) is not None:
+        return "roll-ups"
+    changed = columnar.changed_persons()
+    return "rows" if changed is None or changed > columnar.MAX_CHANGED else "copy"
 
 
 def main() -> None:
@@ -220,7 +223,7 @@ def main() -> None:
             if ARGS.duckdb_runs and pg_median > dd_median / 2:  # near the 3× line: DuckDB as PostgreSQL is timed
                 dd_median, dd_max = timed(lambda q=sql: db.execute(q).fetchall())
             ratio = pg_median / dd_median if dd_median else float("inf")
-            source = "roll-ups" if _reads_rollups(params, scope) else "rows"
+            source = _read_from(params, scope)
             tally["cells"] += 1
             tally["over_500"] += pg_median >= 500
             tally["over_3x"] += ratio > 3

@@ -48,7 +48,15 @@ PARAMETERS = {"organisation": 1, "actor": 1, "subsidy": None, "now": None, "pref
 def test_every_trigger_on_the_written_tables_is_always_or_an_ri_trigger(db):
     triggers = catalog_triggers(TABLES)
     own = {(table, name, enabled) for table, name, enabled, internal, _function in triggers if not internal}
-    # The follow-ups' identifier check, on the table and each yearly partition, is the only one of our own.
+    # The columnar copy's change log (persons, follow-ups and requests; statement triggers, on the parent
+    # tables only) and the follow-ups' identifier check, on the table and each yearly partition.
+    columnar = {
+        (table, f"{table}_columnar_{event}", "A")
+        for table in (Person._meta.db_table, FollowUp._meta.db_table, Request._meta.db_table)
+        for event in ("insert", "update", "delete", "truncate")
+    }
+    assert {entry for entry in own if "_columnar_" in entry[1]} == columnar
+    own -= columnar
     assert {name for _table, name, _enabled in own} == {"casework_followup_source_unique"}
     assert {enabled for _table, _name, enabled in own} == {"A"}
     assert {table for table, _name, _enabled in own} == {FollowUp._meta.db_table, *_partitions(FollowUp._meta.db_table)}

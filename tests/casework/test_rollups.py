@@ -4,7 +4,6 @@ keep them exactly in step (PostgreSQL: on SQLite the engine always reads the raw
 from __future__ import annotations
 
 import datetime
-import random
 from itertools import combinations
 from typing import Any
 
@@ -13,11 +12,8 @@ from django.db import connection
 
 from maillage.casework import rollups, rollups_rebuild, services
 from maillage.casework.models import FollowUp, Person, Request, RollupState, StatCell
-from maillage.core.models import Role
 from maillage.stats import crosstab
 from maillage.stats.crosstab import DIMENSION_LABELS, Params, Scope, build
-from tests.casework.factories import CaseFileFactory, FollowUpFactory, PersonFactory, RequestFactory, SubsidyFactory
-from tests.factories import OrganisationFactory, member
 
 pytestmark = [
     pytest.mark.postgres,
@@ -55,69 +51,6 @@ def _used_rollup(params: Params, scope: Scope) -> bool:
 
 def _cells() -> set[tuple[int, int, int, datetime.date, str, str, int]]:
     return set(StatCell.objects.exclude(n=0).values_list("kind", "gset", "organisation_id", "period", "a", "b", "n"))
-
-
-@pytest.fixture
-def world(db: None, casework_schemes: list) -> dict[str, Any]:
-    """Three centres of random case work over 2023–2025, both versions of the themes in use."""
-    from maillage.taxonomy import services as taxonomy
-    from maillage.taxonomy.models import Category, Scheme
-    from maillage.taxonomy.queries import active_categories
-
-    rng = random.Random(11)
-    v1 = {c.code: c for c in active_categories("request-themes").filter(level=2)}
-    draft = taxonomy.create_draft(None, Scheme.objects.get(code="request-themes"), title="v2")
-    Category.objects.get(version=draft, code="FOOD.PARCEL").delete()  # merged into the social grocery
-    taxonomy.record_mapping(None, v1["FOOD.PARCEL"], Category.objects.get(version=draft, code="FOOD.SOCIALSHOP"))
-    taxonomy.publish_version(None, draft)
-    v2 = list(active_categories("request-themes").filter(level=2))
-    themes = [v1["FOOD.PARCEL"], v1["FOOD.MEALS"], v1["HOUSING.RENT"], *rng.sample(v2, 6)]
-    institutions = [None, *rng.sample(list(active_categories("institution-concerned").filter(level=2)), 4)]
-    stages = [None, *rng.sample(list(active_categories("request-stage").filter(level=2)), 3)]
-    subsidies = [SubsidyFactory(), SubsidyFactory()]
-    centres = [OrganisationFactory() for _ in range(3)]
-    workers = {centre.pk: [member(Role.WORKER, centre) for _ in range(3)] for centre in centres}
-    files = []
-    for index in range(30):
-        centre = centres[index % 3]
-        person = PersonFactory(
-            organisation=centre,
-            reference=f"P-{index:06d}",
-            sex=rng.choice("fmxu"),
-            postal_code=rng.choice(["1000", "1030", "1210", ""]),
-            household=rng.choice(["single", "couple", "unknown"]),
-            income_source=rng.choice(["work", "integration", "unknown"]),
-            nationality_group=rng.choice(["be", "eu", "non_eu"]),
-        )
-        files.extend(CaseFileFactory(person=person) for _ in range(rng.choice([1, 1, 2])))
-    for _ in range(260):
-        case_file = rng.choice(files)
-        follow_up = FollowUpFactory(
-            case_file=case_file,
-            worker=rng.choice(workers[case_file.organisation_id]),
-            mode=rng.choice(["phone", "walk_in", "appointment", "email"]),
-            subsidy=rng.choice([None, *subsidies]),
-            age_band=rng.choice(["18-24", "25-34", "65+"]),
-            date=datetime.date(rng.choice([2023, 2024, 2025]), rng.randint(1, 12), rng.randint(1, 28)),
-        )
-        for _ in range(rng.choice([0, 1, 1, 2, 3])):  # some follow-ups have no request at all
-            RequestFactory(
-                follow_up=follow_up,
-                theme=rng.choice(themes),
-                institution=rng.choice(institutions),
-                stage=rng.choice(stages),
-            )
-    rollups_rebuild.rebuild()
-    return {
-        "scope": Scope([c.pk for c in centres]),
-        "one": Scope([centres[0].pk]),
-        "rng": rng,
-        "themes": themes,
-        "subsidies": subsidies,
-        "workers": workers,
-        "files": files,
-        "v1": v1["FOOD.PARCEL"].version.number,
-    }
 
 
 @pytest.mark.slow(seconds=23)

@@ -1,7 +1,8 @@
 """Counting: the measure per combination of dimension values, by the database (GROUP BY through the ORM).
 
 Python only pivots the grouped result, whose size is the number of cells, never the number of rows.
-The roll-ups answer instead when they cover the question (`rollup_read`).
+The roll-ups answer instead when they cover the question (`rollup_read`), else the columnar copy of the rows
+(`columnar_read`) when there is one; PostgreSQL's rows otherwise (SQLite, a new install, a copy far behind).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from django.db.models import Count, FilteredRelation, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from maillage.casework.models import FollowUp, Participation, Request
+from maillage.stats.tabulate.columnar_read import from_columnar
 from maillage.stats.tabulate.dimensions import DATE_PATHS, FIELD_PATHS, ORG_PATHS, DimensionSpec, dimension
 from maillage.stats.tabulate.params import FOLLOWUPS, MEASURES, PARTICIPANTS, REQUESTS, CrossTabError, Params, Scope
 from maillage.stats.tabulate.rollup_read import from_rollup
@@ -80,6 +82,9 @@ def grouped(
     rolled = from_rollup(measure.key, base, specs, params, scope, date_from, date_to)
     if rolled is not None:
         return specs, rolled
+    counted = from_columnar(measure.key, base, specs, params, scope, date_from, date_to)
+    if counted is not None:
+        return specs, counted
     uses_requests = any(spec.uses_requests for spec in specs)
     for key, values in params.filters.items():
         if not values:

@@ -1,0 +1,151 @@
+"""Counting a cross-tab on the columnar copy of the rows (`maillage.casework.columnar`) when the roll-up cells do
+not answer: the same rows, dimensions, filters and measures as the PostgreSQL GROUP BY of `query.grouped`
+(tests/stats/test_crosstab_columnar.py compares them), counted by DuckDB. None when there is no copy to read."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from maillage.casework import columnar
+from maillage.stats.tabulate.dimensions import DimensionSpec, dimension
+from maillage.stats.tabulate.params import FOLLOWUPS, REQUESTS, Params, Scope, axis_of
+from maillage.stats.versions import UNMAPPED
+
+# A dimension's column in the copy: on the follow-up (with its person's codes) or, for the axes, on the request.
+_FOLLOWUP_FIELDS = {
+    "age_band": "age_band",
+    "mode": "mode",
+    "worker": "worker",
+    "subsidy": "subsidy",
+    "sex": "sex",
+    "postal_code": "postal_code",
+    "commune": "commune",
+    "household": "household",
+    "income_source": "income_source",
+    "nationality_group": "nationality_group",
+}
+_INTEGERS = {"worker", "subsidy", "commune", "centre"}
+_UNITS = {"persons": "f.person_id", "case_files": "f.case_file_id", "followups": "f.id"}
+
+
+class _UnanswerableError(Exception):
+    """A question this reader leaves to PostgreSQL (its own error message, e.g. a value of the wrong type)."""
+
+
+class _Sql:
+    def __init__(self, base: str, params: Params, uses_requests: bool) -> None:
+        self.base = base
+        self.dated = "r" if base == REQUESTS else "f"  # whose date the period and the time dimensions read
+        self.uses_requests = uses_requests
+        self.args: list[Any] = []
+
+    def expression(self, spec: DimensionSpec, *, raw: bool) -> str:
+        key = spec.key
+        if key == "month":
+            return f"CAST(date_trunc('month', {self.dated}.date) AS DATE)"
+        if key == "quarter":
+            return f"CAST(date_trunc('quarter', {self.dated}.date) AS DATE)"
+        if key == "year":
+            return f"year({self.dated}.date)"
+        if key == "centre":
+            return f"{self.dated if self.base == REQUESTS else 'f'}.org"
+        axis = axis_of(key)
+        if axis is not None:
+            column = f"r.{axis}"
+            if raw or not spec.codes:
+                return column if raw else "CAST(NULL AS VARCHAR)"
+            low, high = min(spec.codes), max(spec.codes)
+            self.args.append([spec.codes.get(pk) for pk in range(low, high + 1)])
+            # the code of the category id in the chosen version (NULL for an id outside it, as PostgreSQL's array)
+            return f"CASE WHEN {column} BETWEEN {low} AND {high} THEN (?::VARCHAR[])[{column} - {low - 1}] END"
+        return f"f.{_FOLLOWUP_FIELDS[key]}"
+
+    def condition(self, spec: DimensionSpec, values: list[str]) -> str:
+        at = len(self.args)  # the values' placeholder comes before the expression's own
+        expression = self.expression(spec, raw=False)
+        if spec.key in _INTEGERS:
+            try:
+                self.args.insert(at, [int(v) for v in values])
+            except ValueError:
+                raise _UnanswerableError from None
+            return f"list_contains(?::BIGINT[], {expression})"
+        self.args.insert(at, [str(v) for v in values])
+        return f"list_contains(?::VARCHAR[], {expression})"
+
+
+def from_columnar(
+    measure: str,
+    base: str,
+    specs: list[DimensionSpec],
+    params: Params,
+    scope: Scope,
+    date_from: datetime.date | None,
+    date_to: datetime.date | None,
+) -> list[dict[str, Any]] | None:
+    """The grouped rows (`d0`… and `value`, as `query.grouped`) counted on the columnar copy, or None."""
+    if base not in {FOLLOWUPS, REQUESTS} or measure not in {*_UNITS, "requests"} or not columnar.kept():
+        return None
+    filters = [(dimension(key, base, params.versions), values) for key, values in params.filters.items() if values]
+    uses_requests = base == FOLLOWUPS and any(axis_of(spec.key) for spec in [*specs, *(s for s, _v in filters)])
+    additive = measure == "requests" or (measure == "followups" and not uses_requests)
+    sql = _Sql(base, params, uses_requests)
+    try:
+        selected = [
+            sql.expression(spec, raw=additive and spec.codes is not None) + f" AS d{index}"
+            for index, spec in enumerate(specs)
+        ]
+        where = [
+            f"{'r' if base == REQUESTS else 'f'}.org IN ({', '.join(str(int(pk)) for pk in scope.organisation_ids) or 'NULL'})"
+        ]
+        if scope.subsidy_id is not None:
+            where.append(f"f.subsidy = {int(scope.subsidy_id)}")
+        for column in {"f", sql.dated}:
+            if date_from is not None:
+                where.append(f"{column}.date >= DATE '{date_from.isoformat()}'")
+            if date_to is not None:
+                where.append(f"{column}.date <= DATE '{date_to.isoformat()}'")
+        if base == REQUESTS:
+            source = "requests r JOIN followups f ON f.id = r.follow_up_id"
+        elif uses_requests:
+            # As the engine's FilteredRelation: over a period, only the requests of that period and those centres.
+            on = ["r.follow_up_id = f.id"]
+            if date_from is not None or date_to is not None:
+                on += [w.replace("f.", "r.", 1) for w in where if w.startswith("f.date")]
+                on.append(f"r.org IN ({', '.join(str(int(pk)) for pk in scope.organisation_ids) or 'NULL'})")
+            source = f"followups f LEFT JOIN requests r ON {' AND '.join(on)}"
+        else:
+            source = "followups f"
+        where += [sql.condition(spec, [str(v) for v in values]) for spec, values in filters]
+    except _UnanswerableError:
+        return None
+    # Only the specs' SQL and integer ids are spliced in; the filter values and codes are parameters.
+    # ruff: noqa: S608
+    groups = ", ".join(str(i + 1) for i in range(len(selected)))
+    body = f"FROM {source} WHERE {' AND '.join(where)}"
+    if measure == "requests" or (measure == "followups" and not uses_requests):
+        query = f"SELECT {', '.join([*selected, 'count(*)'])} {body}" + (f" GROUP BY {groups}" if selected else "")
+    else:
+        # distinct units per group: the groups with their units, then counted (as the engine's two GROUP BYs)
+        unit = _UNITS[measure]
+        inner = f"SELECT DISTINCT {', '.join([*selected, f'{unit} AS unit'])} {body}"
+        outer = [f"d{i}" for i in range(len(selected))]
+        query = f"SELECT {', '.join([*outer, 'count(*)'])} FROM ({inner}) units" + (
+            f" GROUP BY {', '.join(outer)}" if outer else ""
+        )
+    with columnar.reading() as db:
+        if db is None:
+            return None
+        fetched = db.execute(query, sql.args).fetchall()
+    merged: dict[tuple[str, ...], int] = {}
+    for row in fetched:
+        parts = []
+        for index, spec in enumerate(specs):
+            value = row[index]
+            if additive and spec.codes is not None and value is not None:
+                value = spec.codes.get(value, UNMAPPED)
+            parts.append("" if value is None else str(value))
+        merged[tuple(parts)] = merged.get(tuple(parts), 0) + int(row[-1] or 0)
+    return [
+        {**{f"d{index}": part for index, part in enumerate(cell)}, "value": value} for cell, value in merged.items()
+    ]

@@ -1,0 +1,160 @@
+"""The columnar copy (maillage/casework/columnar.py): the engine's figures counted on it by DuckDB equal
+PostgreSQL's GROUP BY over the rows, before and after writes made since the copy was taken (PostgreSQL only)."""
+
+from __future__ import annotations
+
+import datetime
+import random
+from itertools import combinations
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from maillage.casework import columnar, rollups, services
+from maillage.casework.models import FollowUp, Person, Request
+from maillage.stats.crosstab import DIMENSION_LABELS, Params, Scope, build
+from maillage.stats.tabulate import query
+from maillage.stats.tabulate.columnar_read import from_columnar
+from maillage.stats.tabulate.dimensions import dimension
+from maillage.stats.tabulate.params import MEASURES
+from tests.casework.test_rollups import _figures
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="the columnar copy is kept on PostgreSQL only"),
+]
+
+ODD = (datetime.date(2024, 3, 5), datetime.date(2025, 2, 20))  # not whole months: the roll-ups do not answer
+
+
+def _questions(world: dict[str, Any], count: int) -> list[tuple[Params, Scope]]:
+    """Every measure by pairs of dimensions over an odd period, with filters, versions, subsidy scopes."""
+    rng = random.Random(5)
+    scope, one = world["scope"], world["one"]
+    worker = world["workers"][one.organisation_ids[0]][0]
+    keys = list(DIMENSION_LABELS)
+    questions = []
+    for measure in ("requests", "followups", "persons", "case_files"):
+        for first, second in rng.sample(list(combinations(keys, 2)), count):
+            questions.append((Params(measure, [first, second], *ODD), rng.choice([scope, one])))
+    filters = [
+        {"sex": ["f", "m"]},
+        {"theme1": ["FOOD", "HOUSING"]},
+        {"mode": ["phone"], "worker": [str(worker.pk)]},
+        {"institution2": [""]},
+        {"subsidy": [str(world["subsidies"][0].pk)]},
+        {"centre": [str(pk) for pk in scope.organisation_ids[:2]]},
+        {"postal_code": ["", "1000"]},
+        {"stage1": ["x-none"], "theme2": ["FOOD.MEALS"]},
+    ]
+    for measure in ("requests", "followups", "persons", "case_files"):
+        for chosen in filters:
+            dimensions = rng.sample([k for k in keys if k not in chosen], rng.choice([1, 2, 3]))
+            questions.append((Params(measure, dimensions, *ODD, filters=chosen), scope))
+        questions += [
+            (Params(measure, ["theme1", "quarter"], versions={"theme": world["v1"]}), scope),
+            (Params(measure, ["theme2", "sex"], date_from=datetime.date(2024, 6, 2)), scope),
+            (Params(measure, ["month", "centre"], date_to=datetime.date(2024, 6, 2), compare="year"), scope),
+            (Params(measure, ["mode", "age_band"], *ODD), Scope(scope.organisation_ids, world["subsidies"][1].pk)),
+            (Params(measure, ["stage2", "institution1", "sex"], *ODD, percent="row"), scope),
+        ]
+    return questions
+
+
+def _rows_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rollups, "available", lambda *kind: False)
+
+
+def _compare(questions: list[tuple[Params, Scope]], monkeypatch: pytest.MonkeyPatch) -> int:
+    """Each question counted on the copy and by PostgreSQL; returns how many were read from the copy."""
+    read = 0
+    for params, scope in questions:
+        counted = _figures(build(params, scope))
+        with monkeypatch.context() as patch:
+            patch.setattr(query, "from_columnar", lambda *args: None)
+            assert counted == _figures(build(params, scope)), (params, scope)
+        base = MEASURES[params.measure].base
+        specs = [dimension(key, base, params.versions) for key in params.dimensions]
+        read += from_columnar(params.measure, base, specs, params, scope, params.date_from, params.date_to) is not None
+    return read
+
+
+@pytest.mark.slow(seconds=20)
+def test_the_copy_counts_what_postgresql_counts(world, monkeypatch, settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+    _rows_read(monkeypatch)
+    assert columnar.changed_persons() is None  # no copy yet: PostgreSQL's rows
+    params = Params("persons", ["sex", "mode"], *ODD)
+    assert (
+        from_columnar(
+            "persons",
+            "followups",
+            [dimension(k, "followups", {}) for k in params.dimensions],
+            params,
+            world["scope"],
+            *ODD,
+        )
+        is None
+    )
+    path = columnar.build()
+    assert path is not None
+    assert path.exists()
+    assert oct(path.stat().st_mode)[-3:] == "600"
+    questions = _questions(world, 12)
+    assert _compare(questions, monkeypatch) == len(questions)
+
+
+@pytest.mark.slow(seconds=30)
+@pytest.mark.django_db(transaction=True)
+def test_writes_after_the_copy_are_counted_at_once(transactional_db, world, monkeypatch, settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+    _rows_read(monkeypatch)
+    first = columnar.build()
+    assert first is not None
+    assert columnar.changed_persons() == 0
+    rng, files, themes = world["rng"], world["files"], world["themes"]
+    for index in range(4):  # new follow-ups, in the odd period
+        case_file = rng.choice(files)
+        worker = world["workers"][case_file.organisation_id][index % 3]
+        services.record_follow_up(
+            worker,
+            case_file,
+            services.FollowUpData(date=datetime.date(2024, 5, 10 + index), mode="home_visit", worker=worker),
+            [services.RequestData(theme) for theme in rng.sample(themes[3:], 2)],
+        )
+    moved = rng.choice(files).person
+    services.update_person(world["workers"][moved.organisation_id][0], moved, {"sex": "x", "postal_code": "1060"})
+    gone = FollowUp.objects.filter(date__range=ODD).order_by("pk").first()
+    FollowUp.objects.filter(pk=gone.pk).delete()  # its requests with it
+    Request.objects.filter(pk=Request.objects.order_by("-pk").values("pk")[:1]).update(stage=None)
+    changed = columnar.changed_persons()
+    assert changed is not None
+    assert 3 <= changed <= 7
+    questions = _questions(world, 6)
+    assert _compare(questions, monkeypatch) == len(questions)
+
+    second = columnar.build()  # the new copy holds the changes: none left to read from PostgreSQL
+    assert second is not None
+    assert columnar.changed_persons() == 0
+    assert not first.exists()
+    assert second.exists()
+    assert _compare(questions[::3], monkeypatch) == len(questions[::3])
+
+    Person.objects.filter(pk=moved.pk).update(household="shared")
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE casework_request")  # no row trigger: the copy is dropped, the rows are read
+    assert columnar.changed_persons() is None
+    assert _compare(questions[:4], monkeypatch) == 0
+
+
+def test_a_copy_that_cannot_be_opened_leaves_the_rows_to_postgresql(world, monkeypatch, settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+    _rows_read(monkeypatch)
+    path = columnar.build()
+    Path(path).unlink()
+    params = Params("case_files", ["theme1", "household"], *ODD)
+    specs = [dimension(key, "followups", {}) for key in params.dimensions]
+    assert from_columnar("case_files", "followups", specs, params, world["scope"], *ODD) is None
+    assert _figures(build(params, world["scope"]))  # counted by PostgreSQL
