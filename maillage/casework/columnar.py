@@ -118,55 +118,57 @@ def _rows_in(engine: Any, table: str) -> int:
 
 def build() -> Path | None:
     """A new copy of every follow-up and request, taken in one snapshot, then put in use (the previous file
-    removed). None when another build is running or not on PostgreSQL."""
+    removed). None when another copy is being taken, or a newer one was put in use meanwhile, or not on PostgreSQL."""
     import duckdb
 
     if connection.vendor != "postgresql":
         return None
     folder = _folder()
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(hashtext('casework_columnar'))")
-        if not cursor.fetchone()[0]:
-            return None
-    try:
-        path = folder / f"casework-{secrets.token_hex(8)}.duckdb"
-        with tempfile.TemporaryDirectory(dir=folder, prefix="build-") as scratch:
-            building = Path(scratch) / "copy.duckdb"
-            outermost = not connection.in_atomic_block
-            with transaction.atomic(), connection.cursor() as cursor:
-                if outermost:  # the copy is one snapshot
-                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                cursor.execute("SELECT pg_current_snapshot()::text")
-                snapshot = cursor.fetchone()[0]
-                with duckdb.connect(str(building)) as engine:
-                    engine.execute("SET preserve_insertion_order = true")
-                    for table in _SOURCES:
-                        _copy_out(cursor, engine, table, table, "", Path(scratch))
-                    counts = [_rows_in(engine, table) for table in _SOURCES]
-            os.chmod(building, 0o600)
-            os.replace(building, path)
+    path = folder / f"casework-{secrets.token_hex(8)}.duckdb"
+    with tempfile.TemporaryDirectory(dir=folder, prefix="build-") as scratch:
+        building = Path(scratch) / "copy.duckdb"
+        outermost = not connection.in_atomic_block
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SELECT path FROM casework_columnarcopy")
-            previous: tuple[Any, ...] | None = cursor.fetchone()
-            cursor.execute(
-                "INSERT INTO casework_columnarcopy (id, path, snapshot, followups, requests)"
-                " VALUES (1, %s, %s::pg_snapshot, %s, %s) ON CONFLICT (id) DO UPDATE SET path = EXCLUDED.path,"
-                " snapshot = EXCLUDED.snapshot, built_at = now(), followups = EXCLUDED.followups,"
-                " requests = EXCLUDED.requests",
-                [str(path), snapshot, *counts],
-            )
-            # What the new copy holds no longer needs its persons read from PostgreSQL (a reader of the previous
-            # copy took its changes in the same statement as its path, before this commit).
-            cursor.execute(
-                "DELETE FROM casework_columnarchange WHERE pg_visible_in_snapshot(xid, %s::pg_snapshot)", [snapshot]
-            )
-        if previous is not None and previous[0] != str(path):
-            Path(previous[0]).unlink(missing_ok=True)  # readers that opened it keep their handle
-        logger.info("columnar copy %s: %s follow-ups, %s requests", path.name, *counts)
-        return path
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(hashtext('casework_columnar'))")
+            if outermost:  # the copy is one snapshot
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            # One copy at a time (a transaction lock: sessions are pooled); another waiting would copy the same.
+            cursor.execute("SELECT pg_try_advisory_xact_lock(hashtext('casework_columnar')), clock_timestamp()")
+            locked, taken_at = cursor.fetchone()
+            if not locked:
+                return None
+            cursor.execute("SELECT pg_current_snapshot()::text")
+            snapshot = cursor.fetchone()[0]
+            with duckdb.connect(str(building)) as engine:
+                engine.execute("SET preserve_insertion_order = true")
+                for table in _SOURCES:
+                    _copy_out(cursor, engine, table, table, "", Path(scratch))
+                counts = [_rows_in(engine, table) for table in _SOURCES]
+        os.chmod(building, 0o600)
+        os.replace(building, path)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT path FROM casework_columnarcopy FOR UPDATE")
+        previous: tuple[Any, ...] | None = cursor.fetchone()
+        # Only over an older copy: copies are taken one after the other, but may be put in use in another order.
+        cursor.execute(
+            "INSERT INTO casework_columnarcopy (id, path, snapshot, taken_at, followups, requests)"
+            " VALUES (1, %s, %s::pg_snapshot, %s, %s, %s) ON CONFLICT (id) DO UPDATE SET path = EXCLUDED.path,"
+            " snapshot = EXCLUDED.snapshot, taken_at = EXCLUDED.taken_at, built_at = now(),"
+            " followups = EXCLUDED.followups, requests = EXCLUDED.requests"
+            " WHERE casework_columnarcopy.taken_at < EXCLUDED.taken_at RETURNING id",
+            [str(path), snapshot, taken_at, *counts],
+        )
+        if cursor.fetchone() is None:
+            path.unlink()
+            return None
+        # What the new copy holds no longer needs its persons read from PostgreSQL (a reader of the previous
+        # copy took its changes in the same statement as its path, before this commit).
+        cursor.execute(
+            "DELETE FROM casework_columnarchange WHERE pg_visible_in_snapshot(xid, %s::pg_snapshot)", [snapshot]
+        )
+    if previous is not None and previous[0] != str(path):
+        Path(previous[0]).unlink(missing_ok=True)  # readers that opened it keep their handle
+    logger.info("columnar copy %s: %s follow-ups, %s requests", path.name, *counts)
+    return path
 
 
 def kept() -> bool:
@@ -188,7 +190,9 @@ def _state() -> tuple[str, list[int]] | None:
         cursor.execute(
             "SELECT c.path, ARRAY(SELECT DISTINCT ch.person_id FROM casework_columnarchange ch"
             " WHERE ch.xid >= pg_snapshot_xmin(c.snapshot) AND NOT pg_visible_in_snapshot(ch.xid, c.snapshot)"
-            " LIMIT %s) FROM casework_columnarcopy c",
+            " LIMIT %s) FROM casework_columnarcopy c"
+            # a copy from before a restore into another cluster (its transaction ids start over) is not read
+            " WHERE pg_snapshot_xmax(c.snapshot) <= pg_snapshot_xmax(pg_current_snapshot())",
             [MAX_CHANGED + 1],
         )
         row = cursor.fetchone()

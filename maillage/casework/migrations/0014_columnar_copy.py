@@ -58,7 +58,7 @@ def forwards(apps: Any, schema_editor: Any) -> None:
         " xid xid8 NOT NULL DEFAULT pg_current_xact_id())",
         "CREATE INDEX casework_columnarchange_xid ON casework_columnarchange (xid)",
         "CREATE TABLE casework_columnarcopy (id integer PRIMARY KEY CHECK (id = 1), path text NOT NULL,"
-        " snapshot pg_snapshot NOT NULL, built_at timestamptz NOT NULL DEFAULT now(),"
+        " snapshot pg_snapshot NOT NULL, taken_at timestamptz NOT NULL, built_at timestamptz NOT NULL DEFAULT now(),"
         " followups bigint NOT NULL, requests bigint NOT NULL)",
     ]
     # Emptied by TRUNCATE (no row trigger fires): the copy no longer says what the rows are, it is dropped.
