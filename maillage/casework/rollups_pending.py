@@ -227,3 +227,10 @@ def recount_pending() -> int:
 @task()
 def recount_centre(organisation_id: int) -> None:
     recount(organisation_id)
+    from maillage.casework import columnar
+
+    # A big import leaves many persons to read beside the columnar copy (past MAX_CHANGED, the rows themselves):
+    # a new copy now rather than at the next scheduled one.
+    changed = columnar.changed_persons()
+    if changed is not None and changed > columnar.MAX_CHANGED // 2:
+        columnar.build()
