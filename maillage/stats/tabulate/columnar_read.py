@@ -5,6 +5,8 @@ not answer: the same rows, dimensions, filters and measures as the PostgreSQL GR
 from __future__ import annotations
 
 import datetime
+import threading
+from itertools import combinations
 from typing import Any
 
 from maillage.casework import columnar
@@ -121,22 +123,65 @@ def from_columnar(
         return None
     # Only the specs' SQL and integer ids are spliced in; the filter values and codes are parameters.
     # ruff: noqa: S608
-    groups = ", ".join(str(i + 1) for i in range(len(selected)))
     body = f"FROM {source} WHERE {' AND '.join(where)}"
-    if measure == "requests" or (measure == "followups" and not uses_requests):
-        query = f"SELECT {', '.join([*selected, 'count(*)'])} {body}" + (f" GROUP BY {groups}" if selected else "")
-    else:
-        # distinct units per group: the groups with their units, then counted (as the engine's two GROUP BYs)
+    asked = tuple((spec.key, _codes_key(spec)) for spec in specs)
+    context = (
+        measure,
+        base,
+        tuple(sorted((spec.key, _codes_key(spec), tuple(values)) for spec, values in filters)),
+        tuple(scope.organisation_ids),
+        scope.subsidy_id,
+        date_from,
+        date_to,
+    )
+    with columnar.reading() as reading:
+        if reading is None:
+            return None
+        memo = _memo(reading.version)
+        if (context, asked) in memo:  # a margin of a distinct count, counted with its cells
+            return [dict(row) for row in memo[(context, asked)]]  # the caller may re-key them (a comparison)
+        if additive:
+            groups = ", ".join(str(i + 1) for i in range(len(selected)))
+            query = f"SELECT {', '.join([*selected, 'count(*)'])} {body}" + (f" GROUP BY {groups}" if selected else "")
+            return _merged(reading.db.execute(query, sql.args).fetchall(), specs, additive)
+        # Distinct units per group: the groups with their units, then counted (as the engine's two GROUP BYs), for
+        # the asked dimensions and every part of them at once — the margins the table asks next.
         unit = _UNITS[measure]
         inner = f"SELECT DISTINCT {', '.join([*selected, f'{unit} AS unit'])} {body}"
         outer = [f"d{i}" for i in range(len(selected))]
-        query = f"SELECT {', '.join([*outer, 'count(*)'])} FROM ({inner}) units" + (
-            f" GROUP BY {', '.join(outer)}" if outer else ""
+        parts = [subset for size in range(len(outer), -1, -1) for subset in combinations(range(len(outer)), size)]
+        sets = ", ".join("(" + ", ".join(f"d{i}" for i in subset) + ")" for subset in parts)
+        query = (
+            f"SELECT {', '.join([*outer, *(f'grouping(d{i})' for i in range(len(outer))), 'count(DISTINCT unit)'])}"
+            f" FROM ({inner}) units" + (f" GROUP BY GROUPING SETS ({sets})" if outer else "")
         )
-    with columnar.reading() as db:
-        if db is None:
-            return None
-        fetched = db.execute(query, sql.args).fetchall()
+        fetched = reading.db.execute(query, sql.args).fetchall()
+        for subset in parts:
+            rows = [
+                (*(row[i] for i in subset), row[-1])
+                for row in fetched
+                if all(row[len(outer) + i] == (0 if i in subset else 1) for i in range(len(outer)))
+            ]
+            memo[(context, tuple(asked[i] for i in subset))] = _merged(rows, [specs[i] for i in subset], additive)
+        return [dict(row) for row in memo[(context, asked)]]
+
+
+def _codes_key(spec: DimensionSpec) -> int:
+    return hash(frozenset(spec.codes.items())) if spec.codes is not None else 0
+
+
+_memos = threading.local()
+
+
+def _memo(version: str) -> dict[Any, list[dict[str, Any]]]:
+    """This thread's answers for the rows of `version` (replaced when the rows change: any write since the copy)."""
+    current = getattr(_memos, "current", None)
+    if current is None or current[0] != version or len(current[1]) > 256:
+        _memos.current = (version, {})
+    return _memos.current[1]
+
+
+def _merged(fetched: list[Any], specs: list[DimensionSpec], additive: bool) -> list[dict[str, Any]]:
     merged: dict[tuple[str, ...], int] = {}
     for row in fetched:
         parts = []
