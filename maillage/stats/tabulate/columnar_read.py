@@ -138,8 +138,8 @@ def from_columnar(
         if reading is None:
             return None
         memo = _memo(reading.version)
-        if (context, asked) in memo:  # a margin of a distinct count, counted with its cells
-            return [dict(row) for row in memo[(context, asked)]]  # the caller may re-key them (a comparison)
+        if (context, asked) in memo:  # a margin of a distinct count, counted with its cells: read once
+            return memo.pop((context, asked))
         if additive:
             groups = ", ".join(str(i + 1) for i in range(len(selected)))
             query = f"SELECT {', '.join([*selected, 'count(*)'])} {body}" + (f" GROUP BY {groups}" if selected else "")
@@ -156,14 +156,17 @@ def from_columnar(
             f" FROM ({inner}) units" + (f" GROUP BY GROUPING SETS ({sets})" if outer else "")
         )
         fetched = reading.db.execute(query, sql.args).fetchall()
+        answers = {}
         for subset in parts:
             rows = [
                 (*(row[i] for i in subset), row[-1])
                 for row in fetched
                 if all(row[len(outer) + i] == (0 if i in subset else 1) for i in range(len(outer)))
             ]
-            memo[(context, tuple(asked[i] for i in subset))] = _merged(rows, [specs[i] for i in subset], additive)
-        return [dict(row) for row in memo[(context, asked)]]
+            answers[tuple(asked[i] for i in subset)] = _merged(rows, [specs[i] for i in subset], additive)
+        # The margins wait for the table's next reads (the same question again is counted again).
+        memo.update({(context, part): rows for part, rows in answers.items() if part != asked})
+        return answers[asked]
 
 
 def _codes_key(spec: DimensionSpec) -> int:
@@ -174,7 +177,7 @@ _memos = threading.local()
 
 
 def _memo(version: str) -> dict[Any, list[dict[str, Any]]]:
-    """This thread's answers for the rows of `version` (replaced when the rows change: any write since the copy)."""
+    """This thread's margins not read yet, for the rows of `version` (dropped when the rows change: any write)."""
     current = getattr(_memos, "current", None)
     if current is None or current[0] != version or len(current[1]) > 256:
         _memos.current = (version, {})
