@@ -42,7 +42,9 @@ class _Sql:
         self.uses_requests = uses_requests
         self.args: list[Any] = []
 
-    def expression(self, spec: DimensionSpec, *, raw: bool) -> str:
+    def expression(self, spec: DimensionSpec, *, raw: bool, ordinal: bool = False) -> str:
+        """`raw`: a category axis by its id; `ordinal`: by its code's number in `_code_list` (integers hash
+        faster than strings in the distinct counts); else by its code."""
         key = spec.key
         if key == "month":
             return f"CAST(date_trunc('month', {self.dated}.date) AS DATE)"
@@ -58,8 +60,12 @@ class _Sql:
             if raw or not spec.codes:
                 return column if raw else "CAST(NULL AS VARCHAR)"
             low, high = min(spec.codes), max(spec.codes)
-            self.args.append([spec.codes.get(pk) for pk in range(low, high + 1)])
             # the code of the category id in the chosen version (NULL for an id outside it, as PostgreSQL's array)
+            if ordinal:
+                number = {code: index + 1 for index, code in enumerate(_code_list(spec))}
+                self.args.append([number.get(spec.codes.get(pk)) for pk in range(low, high + 1)])  # type: ignore[arg-type]
+                return f"CASE WHEN {column} BETWEEN {low} AND {high} THEN (?::INTEGER[])[{column} - {low - 1}] END"
+            self.args.append([spec.codes.get(pk) for pk in range(low, high + 1)])
             return f"CASE WHEN {column} BETWEEN {low} AND {high} THEN (?::VARCHAR[])[{column} - {low - 1}] END"
         return f"f.{_FOLLOWUP_FIELDS[key]}"
 
@@ -94,7 +100,7 @@ def from_columnar(
     sql = _Sql(base, params, uses_requests)
     try:
         selected = [
-            sql.expression(spec, raw=additive and spec.codes is not None) + f" AS d{index}"
+            sql.expression(spec, raw=additive and spec.codes is not None, ordinal=not additive) + f" AS d{index}"
             for index, spec in enumerate(specs)
         ]
         where = [
@@ -144,29 +150,39 @@ def from_columnar(
             groups = ", ".join(str(i + 1) for i in range(len(selected)))
             query = f"SELECT {', '.join([*selected, 'count(*)'])} {body}" + (f" GROUP BY {groups}" if selected else "")
             return _merged(reading.db.execute(query, sql.args).fetchall(), specs, additive)
-        # Distinct units per group: the groups with their units, then counted (as the engine's two GROUP BYs), for
-        # the asked dimensions and every part of them at once — the margins the table asks next.
+        # Distinct units per group: the groups with their units once (the join and the period's rows read once),
+        # then counted for the asked dimensions and for every part of them — the margins the table asks next.
         unit = _UNITS[measure]
         inner = f"SELECT DISTINCT {', '.join([*selected, f'{unit} AS unit'])} {body}"
         outer = [f"d{i}" for i in range(len(selected))]
         parts = [subset for size in range(len(outer), -1, -1) for subset in combinations(range(len(outer)), size)]
-        sets = ", ".join("(" + ", ".join(f"d{i}" for i in subset) + ")" for subset in parts)
-        query = (
-            f"SELECT {', '.join([*outer, *(f'grouping(d{i})' for i in range(len(outer))), 'count(DISTINCT unit)'])}"
-            f" FROM ({inner}) units" + (f" GROUP BY GROUPING SETS ({sets})" if outer else "")
-        )
-        fetched = reading.db.execute(query, sql.args).fetchall()
-        answers = {}
+        reading.db.execute(f"CREATE OR REPLACE TEMPORARY TABLE units AS {inner}", sql.args)
+        fetched = {}
         for subset in parts:
-            rows = [
-                (*(row[i] for i in subset), row[-1])
-                for row in fetched
-                if all(row[len(outer) + i] == (0 if i in subset else 1) for i in range(len(outer)))
-            ]
-            answers[tuple(asked[i] for i in subset)] = _merged(rows, [specs[i] for i in subset], additive)
+            columns = [outer[i] for i in subset]
+            # hashed twice rather than count(DISTINCT …) per group, several times faster in DuckDB too
+            units = (
+                "units"
+                if len(subset) == len(outer)
+                else f"(SELECT DISTINCT {', '.join([*columns, 'unit'])} FROM units)"
+            )
+            fetched[subset] = reading.db.execute(
+                f"SELECT {', '.join([*columns, 'count(*)'])} FROM {units} u"
+                + (f" GROUP BY {', '.join(columns)}" if columns else "")
+            ).fetchall()
+        reading.db.execute("DROP TABLE units")
+        answers = {
+            tuple(asked[i] for i in subset): _merged(rows, [specs[i] for i in subset], additive)
+            for subset, rows in fetched.items()
+        }
         # The margins wait for the table's next reads (the same question again is counted again).
         memo.update({(context, part): rows for part, rows in answers.items() if part != asked})
         return answers[asked]
+
+
+def _code_list(spec: DimensionSpec) -> list[str]:
+    """An axis's codes in a fixed order: code number n is the n-th."""
+    return sorted({code for code in (spec.codes or {}).values() if code is not None})
 
 
 def _codes_key(spec: DimensionSpec) -> int:
@@ -190,8 +206,8 @@ def _merged(fetched: list[Any], specs: list[DimensionSpec], additive: bool) -> l
         parts = []
         for index, spec in enumerate(specs):
             value = row[index]
-            if additive and spec.codes is not None and value is not None:
-                value = spec.codes.get(value, UNMAPPED)
+            if spec.codes is not None and value is not None:
+                value = spec.codes.get(value, UNMAPPED) if additive else _code_list(spec)[value - 1]
             parts.append("" if value is None else str(value))
         merged[tuple(parts)] = merged.get(tuple(parts), 0) + int(row[-1] or 0)
     return [
