@@ -207,19 +207,20 @@ def _state() -> tuple[str, str, list[int]] | None:
     if not kept():
         return None
     with connection.cursor() as cursor:
-        # One statement: the copy and the changes since its snapshot are read together.
+        # One statement: the copy and the changes since its snapshot are read together. One row of the copy
+        # (its key) joined to an index range of the changes: estimates small enough that no JIT is compiled.
         cursor.execute(
-            "WITH c AS (SELECT path, snapshot FROM casework_columnarcopy"
+            "SELECT c.path, count(ch.xid) || ':' || coalesce(max(ch.xid)::text, ''),"
+            " (array_agg(DISTINCT ch.person_id) FILTER (WHERE ch.person_id IS NOT NULL))[1:%s]"
+            " FROM casework_columnarcopy c LEFT JOIN casework_columnarchange ch"
+            " ON ch.xid >= pg_snapshot_xmin(c.snapshot) AND NOT pg_visible_in_snapshot(ch.xid, c.snapshot)"
+            " WHERE c.id = 1"
             # a copy from before a restore into another cluster (its transaction ids start over) is not read
-            " WHERE pg_snapshot_xmax(snapshot) <= pg_snapshot_xmax(pg_current_snapshot())),"
-            " ch AS (SELECT ch.person_id, ch.xid FROM casework_columnarchange ch, c"
-            " WHERE ch.xid >= pg_snapshot_xmin(c.snapshot) AND NOT pg_visible_in_snapshot(ch.xid, c.snapshot))"
-            " SELECT c.path, (SELECT count(*) || ':' || coalesce(max(xid)::text, '') FROM ch),"
-            " ARRAY(SELECT DISTINCT person_id FROM ch LIMIT %s) FROM c",
+            " AND pg_snapshot_xmax(c.snapshot) <= pg_snapshot_xmax(pg_current_snapshot()) GROUP BY c.path",
             [MAX_CHANGED + 1],
         )
         row = cursor.fetchone()
-    return None if row is None else (row[0], row[1], list(row[2]))
+    return None if row is None else (row[0], row[1], list(row[2] or []))
 
 
 _local = threading.local()
@@ -280,7 +281,6 @@ def _views(engine: Any, path: str, signature: str, changed: list[int]) -> Any:
 @dataclass(frozen=True)
 class Reading:
     db: Any  # a DuckDB cursor with the views `followups` and `requests`
-    version: str  # which rows they hold: the copy and the changes since (what a memo of its answers is keyed by)
 
 
 @contextmanager
@@ -302,4 +302,4 @@ def reading() -> Iterator[Reading | None]:
         logger.info("columnar copy %s cannot be opened, reading PostgreSQL", path, exc_info=True)
         yield None
         return
-    yield Reading(_views(engine, path, signature, changed), f"{path}|{signature}")
+    yield Reading(_views(engine, path, signature, changed))

@@ -74,7 +74,7 @@ def _compare(questions: list[tuple[Params, Scope]], monkeypatch: pytest.MonkeyPa
     for params, scope in questions:
         counted = _figures(build(params, scope))
         with monkeypatch.context() as patch:
-            patch.setattr(query, "from_columnar", lambda *args: None)
+            patch.setattr(query, "from_columnar", lambda *args, **options: None)
             assert counted == _figures(build(params, scope)), (params, scope)
         base = MEASURES[params.measure].base
         specs = [dimension(key, base, params.versions) for key in params.dimensions]

@@ -90,8 +90,11 @@ def from_columnar(
     scope: Scope,
     date_from: datetime.date | None,
     date_to: datetime.date | None,
+    *,
+    margin: bool = False,
 ) -> list[dict[str, Any]] | None:
-    """The grouped rows (`d0`… and `value`, as `query.grouped`) counted on the columnar copy, or None."""
+    """The grouped rows (`d0`… and `value`, as `query.grouped`) counted on the columnar copy, or None.
+    `margin`: a total of the table just counted (its distinct counts' margins are counted with its cells)."""
     if base not in {FOLLOWUPS, REQUESTS} or measure not in {*_UNITS, "requests"} or not columnar.kept():
         return None
     filters = [(dimension(key, base, params.versions), values) for key, values in params.filters.items() if values]
@@ -140,12 +143,15 @@ def from_columnar(
         date_from,
         date_to,
     )
+    if margin:  # a distinct count's margin, counted with its cells just before (the same rows): read once
+        waiting = _memo().pop((context, asked), None)
+        if waiting is not None:
+            return waiting
     with columnar.reading() as reading:
         if reading is None:
             return None
-        memo = _memo(reading.version)
-        if (context, asked) in memo:  # a margin of a distinct count, counted with its cells: read once
-            return memo.pop((context, asked))
+        memo = _memo()
+        memo.clear()  # margins of an earlier table not read
         if additive:
             groups = ", ".join(str(i + 1) for i in range(len(selected)))
             query = f"SELECT {', '.join([*selected, 'count(*)'])} {body}" + (f" GROUP BY {groups}" if selected else "")
@@ -192,12 +198,11 @@ def _codes_key(spec: DimensionSpec) -> int:
 _memos = threading.local()
 
 
-def _memo(version: str) -> dict[Any, list[dict[str, Any]]]:
-    """This thread's margins not read yet, for the rows of `version` (dropped when the rows change: any write)."""
-    current = getattr(_memos, "current", None)
-    if current is None or current[0] != version or len(current[1]) > 256:
-        _memos.current = (version, {})
-    return _memos.current[1]
+def _memo() -> dict[Any, list[dict[str, Any]]]:
+    """This thread's margins of the last distinct count, waiting for the table's next reads."""
+    if not hasattr(_memos, "margins"):
+        _memos.margins = {}
+    return _memos.margins  # type: ignore[no-any-return]
 
 
 def _merged(fetched: list[Any], specs: list[DimensionSpec], additive: bool) -> list[dict[str, Any]]:

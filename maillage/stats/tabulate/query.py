@@ -82,7 +82,7 @@ def grouped(
     rolled = from_rollup(measure.key, base, specs, params, scope, date_from, date_to)
     if rolled is not None:
         return specs, rolled
-    counted = from_columnar(measure.key, base, specs, params, scope, date_from, date_to)
+    counted = from_columnar(measure.key, base, specs, params, scope, date_from, date_to, margin=margin)
     if counted is not None:
         return specs, counted
     uses_requests = any(spec.uses_requests for spec in specs)
