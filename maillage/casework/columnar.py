@@ -131,6 +131,21 @@ def _copy_out(cursor: Any, engine: Any, source: str, table: str, persons: list[i
     path.unlink()
 
 
+# Follow-ups read by a category join their requests: each follow-up with each of its requests (or alone, without
+# one) is kept joined (`coded`), read without the join — as the engine's join exactly when every request has its
+# follow-up's date (the composite key) and centre (as the services and imports write them), counted in `mismatched`.
+def _pre_join(engine: Any, followups: str, requests: str, table: str, *, temporary: bool = False) -> None:
+    axes = ", ".join(f"r.{name}" for name in ("theme", "institution", "stage"))
+    engine.execute(
+        f"CREATE {'TEMPORARY ' if temporary else ''}TABLE {table} AS SELECT f.*, {axes} FROM {followups} f"  # noqa: S608
+        f" LEFT JOIN {requests} r ON r.follow_up_id = f.id ORDER BY f.date"
+    )
+    engine.execute(
+        f"CREATE {'TEMPORARY ' if temporary else ''}TABLE {table}_mismatched AS SELECT count(*) AS n"  # noqa: S608
+        f" FROM {requests} r JOIN {followups} f ON f.id = r.follow_up_id WHERE r.org <> f.org OR r.date <> f.date"
+    )
+
+
 def _rows_in(engine: Any, table: str) -> int:
     return int(engine.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # noqa: S608 - one of _SOURCES
 
@@ -162,6 +177,7 @@ def build() -> Path | None:
                 for table in _SOURCES:
                     _copy_out(cursor, engine, table, table, None, Path(scratch))
                 counts = [_rows_in(engine, table) for table in _SOURCES]
+                _pre_join(engine, "followups", "requests", "coded")
         os.chmod(building, 0o600)
         os.replace(building, path)
     with transaction.atomic(), connection.cursor() as cursor:
@@ -253,12 +269,12 @@ def _forget_views() -> None:
         _local.views = None
 
 
-def _views(engine: Any, path: str, signature: str, changed: list[int]) -> Any:
+def _views(engine: Any, path: str, signature: str, changed: list[int]) -> tuple[Any, bool]:
     """A cursor of `engine` with the views `followups` and `requests` for these changes, made once per
     signature: the reads of one page (its cells, margins, comparison) and of the next pages share them."""
     views = getattr(_local, "views", None)
     if views is not None and views[:2] == (path, signature):
-        return views[2]
+        return views[2], views[3]
     _forget_views()
     db = engine.cursor()
     if changed:
@@ -266,21 +282,26 @@ def _views(engine: Any, path: str, signature: str, changed: list[int]) -> Any:
             db.execute("CREATE TEMPORARY TABLE changed AS SELECT unnest(?::BIGINT[]) AS person_id", [changed])
             for table in _SOURCES:
                 _copy_out(cursor, db, table, f"now_{table}", changed, Path(scratch))
-        for table in _SOURCES:
+        _pre_join(db, "now_followups", "now_requests", "now_coded", temporary=True)
+        for table in (*_SOURCES, "coded"):
             db.execute(
                 f"CREATE TEMPORARY VIEW {table} AS SELECT s.* FROM snap.{table} s"  # noqa: S608
                 f" ANTI JOIN changed c ON c.person_id = s.person_id UNION ALL SELECT * FROM now_{table}"
             )
+        mismatched = "(SELECT n FROM snap.coded_mismatched) + (SELECT n FROM now_coded_mismatched)"
     else:
-        for table in _SOURCES:
+        for table in (*_SOURCES, "coded"):
             db.execute(f"CREATE TEMPORARY VIEW {table} AS SELECT * FROM snap.{table}")  # noqa: S608
-    _local.views = (path, signature, db)
-    return db
+        mismatched = "(SELECT n FROM snap.coded_mismatched)"
+    coded = db.execute(f"SELECT {mismatched}").fetchone()[0] == 0
+    _local.views = (path, signature, db, coded)
+    return db, coded
 
 
 @dataclass(frozen=True)
 class Reading:
-    db: Any  # a DuckDB cursor with the views `followups` and `requests`
+    db: Any  # a DuckDB cursor with the views `followups`, `requests` and `coded`
+    coded: bool  # whether `coded` may be read instead of joining follow-ups and requests (`_pre_join`)
 
 
 @contextmanager
@@ -297,9 +318,10 @@ def reading() -> Iterator[Reading | None]:
         yield None
         return
     try:
-        engine = _engine(path)
-    except Exception:  # replaced or removed meanwhile (or another host's): PostgreSQL answers
-        logger.info("columnar copy %s cannot be opened, reading PostgreSQL", path, exc_info=True)
+        views = _views(_engine(path), path, signature, changed)
+    except Exception:  # replaced or removed meanwhile, another host's, an older layout: PostgreSQL answers
+        logger.info("columnar copy %s cannot be read, reading PostgreSQL", path, exc_info=True)
+        _forget_views()
         yield None
         return
-    yield Reading(_views(engine, path, signature, changed))
+    yield Reading(*views)

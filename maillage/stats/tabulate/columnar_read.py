@@ -4,6 +4,8 @@ not answer: the same rows, dimensions, filters and measures as the PostgreSQL GR
 
 from __future__ import annotations
 
+# Only the specs' SQL and integer ids are spliced into the SQL; the filter values and codes are parameters.
+# ruff: noqa: S608
 import datetime
 import threading
 from itertools import combinations
@@ -41,6 +43,7 @@ class _Sql:
         self.dated = "r" if base == REQUESTS else "f"  # whose date the period and the time dimensions read
         self.uses_requests = uses_requests
         self.args: list[Any] = []
+        self.axes = "r"  # whose columns the category axes are: the request's, or the pre-joined row's (`coded`)
 
     def expression(self, spec: DimensionSpec, *, raw: bool, ordinal: bool = False) -> str:
         """`raw`: a category axis by its id; `ordinal`: by its code's number in `_code_list` (integers hash
@@ -56,7 +59,7 @@ class _Sql:
             return f"{self.dated if self.base == REQUESTS else 'f'}.org"
         axis = axis_of(key)
         if axis is not None:
-            column = f"r.{axis}"
+            column = f"{self.axes}.{axis}"
             if raw or not spec.codes:
                 return column if raw else "CAST(NULL AS VARCHAR)"
             low, high = min(spec.codes), max(spec.codes)
@@ -82,6 +85,58 @@ class _Sql:
         return f"list_contains(?::VARCHAR[], {expression})"
 
 
+def _assembled(
+    base: str,
+    specs: list[DimensionSpec],
+    params: Params,
+    scope: Scope,
+    date_from: datetime.date | None,
+    date_to: datetime.date | None,
+    filters: list[tuple[DimensionSpec, list[str]]],
+    uses_requests: bool,
+    additive: bool,
+    coded: bool,
+) -> tuple[_Sql, list[str], str] | None:
+    """The SQL's parts: its parameters, the selected dimensions, FROM … WHERE …; None for a question left to
+    PostgreSQL. `coded`: follow-ups read by a category from their pre-joined rows (module `columnar`)."""
+    sql = _Sql(base, params, uses_requests)
+    centres = ", ".join(str(int(pk)) for pk in scope.organisation_ids) or "NULL"
+    try:
+        if base == FOLLOWUPS and uses_requests and coded:
+            sql.axes = "f"
+        selected = [
+            sql.expression(spec, raw=additive and spec.codes is not None, ordinal=not additive) + f" AS d{index}"
+            for index, spec in enumerate(specs)
+        ]
+        where = [f"{'r' if base == REQUESTS else 'f'}.org IN ({centres})"]
+        if scope.subsidy_id is not None:
+            where.append(f"f.subsidy = {int(scope.subsidy_id)}")
+        for column in {"f", sql.dated}:
+            if date_from is not None:
+                where.append(f"{column}.date >= DATE '{date_from.isoformat()}'")
+            if date_to is not None:
+                where.append(f"{column}.date <= DATE '{date_to.isoformat()}'")
+        if base == REQUESTS:
+            source = "requests r JOIN followups f ON f.id = r.follow_up_id"
+        elif uses_requests and coded:
+            # Each follow-up with each of its requests (or alone): a request's date and centre are its follow-up's,
+            # so the period's and centres' bounds on the requests below are the follow-up's own.
+            source = "coded f"
+        elif uses_requests:
+            # As the engine's FilteredRelation: over a period, only the requests of that period and those centres.
+            on = ["r.follow_up_id = f.id"]
+            if date_from is not None or date_to is not None:
+                on += [w.replace("f.", "r.", 1) for w in where if w.startswith("f.date")]
+                on.append(f"r.org IN ({centres})")
+            source = f"followups f LEFT JOIN requests r ON {' AND '.join(on)}"
+        else:
+            source = "followups f"
+        where += [sql.condition(spec, [str(v) for v in values]) for spec, values in filters]
+    except _UnanswerableError:
+        return None
+    return sql, selected, f"FROM {source} WHERE {' AND '.join(where)}"
+
+
 def from_columnar(
     measure: str,
     base: str,
@@ -100,39 +155,6 @@ def from_columnar(
     filters = [(dimension(key, base, params.versions), values) for key, values in params.filters.items() if values]
     uses_requests = base == FOLLOWUPS and any(axis_of(spec.key) for spec in [*specs, *(s for s, _v in filters)])
     additive = measure == "requests" or (measure == "followups" and not uses_requests)
-    sql = _Sql(base, params, uses_requests)
-    try:
-        selected = [
-            sql.expression(spec, raw=additive and spec.codes is not None, ordinal=not additive) + f" AS d{index}"
-            for index, spec in enumerate(specs)
-        ]
-        where = [
-            f"{'r' if base == REQUESTS else 'f'}.org IN ({', '.join(str(int(pk)) for pk in scope.organisation_ids) or 'NULL'})"
-        ]
-        if scope.subsidy_id is not None:
-            where.append(f"f.subsidy = {int(scope.subsidy_id)}")
-        for column in {"f", sql.dated}:
-            if date_from is not None:
-                where.append(f"{column}.date >= DATE '{date_from.isoformat()}'")
-            if date_to is not None:
-                where.append(f"{column}.date <= DATE '{date_to.isoformat()}'")
-        if base == REQUESTS:
-            source = "requests r JOIN followups f ON f.id = r.follow_up_id"
-        elif uses_requests:
-            # As the engine's FilteredRelation: over a period, only the requests of that period and those centres.
-            on = ["r.follow_up_id = f.id"]
-            if date_from is not None or date_to is not None:
-                on += [w.replace("f.", "r.", 1) for w in where if w.startswith("f.date")]
-                on.append(f"r.org IN ({', '.join(str(int(pk)) for pk in scope.organisation_ids) or 'NULL'})")
-            source = f"followups f LEFT JOIN requests r ON {' AND '.join(on)}"
-        else:
-            source = "followups f"
-        where += [sql.condition(spec, [str(v) for v in values]) for spec, values in filters]
-    except _UnanswerableError:
-        return None
-    # Only the specs' SQL and integer ids are spliced in; the filter values and codes are parameters.
-    # ruff: noqa: S608
-    body = f"FROM {source} WHERE {' AND '.join(where)}"
     asked = tuple((spec.key, _codes_key(spec)) for spec in specs)
     context = (
         measure,
@@ -152,6 +174,12 @@ def from_columnar(
             return None
         memo = _memo()
         memo.clear()  # margins of an earlier table not read
+        parts_of = _assembled(
+            base, specs, params, scope, date_from, date_to, filters, uses_requests, additive, reading.coded
+        )
+        if parts_of is None:
+            return None
+        sql, selected, body = parts_of
         if additive:
             groups = ", ".join(str(i + 1) for i in range(len(selected)))
             query = f"SELECT {', '.join([*selected, 'count(*)'])} {body}" + (f" GROUP BY {groups}" if selected else "")
