@@ -24,7 +24,7 @@ check them; the result is the same, only slower):
 - every trigger on the written tables and their partitions is either an RI trigger (what step 1 replaces)
   or `ENABLE ALWAYS` (so replica role does not silently skip a roll-up or a column-filling trigger).
 Replica role also skips the triggers of tables the ALWAYS triggers write to; the ones written today (the
-bilan roll-up tables) have none.
+bilan roll-up tables, the columnar copy's change log `casework_columnarchange`) have none.
 
 SQLite is not concerned: its imports insert through the ORM and SQLite checks the keys itself.
 """
