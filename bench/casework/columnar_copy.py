@@ -41,10 +41,10 @@ import django  # noqa: E402 - after the database is chosen
 django.setup()
 
 from django.db import connection  # noqa: E402
+from reporting import bench_centres, printer  # noqa: E402
 from run import record_follow_up_ms  # noqa: E402
 
 from maillage.casework import columnar  # noqa: E402
-from maillage.core.models import Organisation  # noqa: E402
 from maillage.stats.crosstab import Params, Scope, build  # noqa: E402
 
 ODD = (datetime.date(2022, 3, 15), datetime.date(2024, 9, 30))
@@ -68,16 +68,8 @@ def timed(function) -> tuple[float, float]:  # type: ignore[no-untyped-def]
 
 
 def main() -> None:
-    output = open(ARGS.output, "a", encoding="utf-8")  # noqa: SIM115 - open for the whole run
-
-    def say(line: str) -> None:
-        print(line, flush=True)
-        output.write(line + "\n")
-        output.flush()
-
-    centres = list(
-        Organisation.objects.filter(short_name__startswith="Bench").order_by("short_name").values_list("pk", flat=True)
-    )
+    say = printer(ARGS.output)
+    centres = bench_centres()
     say(f"\n## Columnar copy, database {ARGS.database}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n")
     started = time.perf_counter()
     path = columnar.build()

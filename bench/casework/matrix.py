@@ -73,8 +73,8 @@ django.setup()
 
 from django.db import connection  # noqa: E402
 from duckdb_copy import copy_to_duckdb  # noqa: E402
+from reporting import bench_centres, printer  # noqa: E402
 
-from maillage.core.models import Organisation  # noqa: E402
 from maillage.stats.crosstab import Params, Scope, build  # noqa: E402
 from maillage.stats.tabulate.params import DIMENSION_LABELS, SECTOR_DIMENSIONS  # noqa: E402
 
@@ -194,16 +194,8 @@ def _read_from(params: Params, scope: Scope) -> str:
 
 
 def main() -> None:
-    output = open(ARGS.output, "a", encoding="utf-8")  # noqa: SIM115 - open for the whole run
-
-    def say(line: str) -> None:
-        print(line, flush=True)
-        output.write(line + "\n")
-        output.flush()
-
-    centres = list(
-        Organisation.objects.filter(short_name__startswith="Bench").order_by("short_name").values_list("pk", flat=True)
-    )
+    say = printer(ARGS.output)
+    centres = bench_centres()
     ids = ", ".join(str(c) for c in centres)
     if ARGS.scope == "centre":
         dimensions = [d for d in DIMENSION_LABELS if d != "centre"]
