@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
@@ -54,3 +56,18 @@ def catalog_triggers(tables: list[str]) -> list[tuple[str, str, str, bool, str]]
             [tables, tables],
         )
         return cursor.fetchall()
+
+
+def role_without_superuser(prefix: str, granted: bool) -> str:
+    """Become, for the rest of the test's transaction, a role that is not a superuser, with the tables' privileges
+    and (if `granted`) the documented `GRANT SET ON PARAMETER session_replication_role`; its name."""
+    name = f"{prefix}_{os.getpid()}_{int(granted)}"
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE ROLE {name} NOSUPERUSER")
+        cursor.execute(f"GRANT ALL ON ALL TABLES IN SCHEMA public TO {name}")
+        cursor.execute(f"GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {name}")
+        cursor.execute(f"GRANT TEMPORARY ON DATABASE {connection.settings_dict['NAME']} TO {name}")
+        if granted:
+            cursor.execute(f"GRANT SET ON PARAMETER session_replication_role TO {name}")
+        cursor.execute(f"SET LOCAL ROLE {name}")
+    return name

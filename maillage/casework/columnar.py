@@ -31,6 +31,8 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 
+from maillage.casework.rollups_rebuild import copy_into_duckdb, literal
+
 logger = logging.getLogger(__name__)
 
 MAX_CHANGED = 20_000  # persons changed since the copy beyond which the engine reads PostgreSQL's rows
@@ -106,29 +108,14 @@ def _folder() -> Path:
 
 
 def _copy_out(cursor: Any, engine: Any, source: str, table: str, persons: list[int] | None, scratch: Path) -> None:
-    """The rows of one source into a DuckDB table, sorted by date (a period reads only its row groups), through
-    a CSV file ('' kept apart from NULL)."""
-    from maillage.casework.rollups_rebuild import _literal
-
+    """The rows of one source into a DuckDB table, sorted by date (a period reads only its row groups); the
+    changed persons' (`now_…`) into a table of the reading connection."""
     path = scratch / f"{table}.csv"
-    with (
-        path.open("wb") as out,
-        cursor.cursor.copy(f"COPY ({_select(source, persons)}) TO STDOUT (FORMAT csv, FORCE_QUOTE *)") as copy,
-    ):
-        for block in copy:
-            out.write(block)
-    types = _types(source)
-    engine.execute(
-        f"CREATE TEMPORARY TABLE {table} ({', '.join(f'{name} {kind}' for name, kind in types.items())})"
-        if table.startswith("now_")
-        else f"CREATE TABLE {table} ({', '.join(f'{name} {kind}' for name, kind in types.items())})"
+    select = _select(source, persons)
+    copy_into_duckdb(
+        cursor, engine, select, table, _types(source), path, order_by="date", temporary=table.startswith("now_")
     )
-    if path.stat().st_size:
-        engine.execute(
-            f"INSERT INTO {table} SELECT * FROM read_csv({_literal(path)}, header = false,"  # noqa: S608
-            f" allow_quoted_nulls = false, columns = {types!r}) ORDER BY date"
-        )
-    path.unlink()
+    path.unlink(missing_ok=True)
 
 
 # Follow-ups read by a category join their requests: each follow-up with each of its requests (or alone, without
@@ -255,9 +242,7 @@ def _engine(path: str) -> Any:
         _local.engine = None
     engine = duckdb.connect()
     engine.execute("SET memory_limit = '1GB'")  # per app thread: the copy's columns read, not the whole file
-    from maillage.casework.rollups_rebuild import _literal
-
-    engine.execute(f"ATTACH {_literal(Path(path))} AS snap (READ_ONLY)")
+    engine.execute(f"ATTACH {literal(Path(path))} AS snap (READ_ONLY)")
     _local.engine = (path, engine)
     return engine
 

@@ -237,22 +237,34 @@ _NARROW_TYPES = {
 }
 
 
-def _literal(path: Path) -> str:
+def literal(path: Path) -> str:
+    """A file path as a DuckDB string literal."""
     return "'" + str(path).replace("'", "''") + "'"
 
 
-def _copy_into_duckdb(cursor: Any, engine: Any, select: str, table: str, types: dict[str, str], path: Path) -> None:
+def copy_into_duckdb(
+    cursor: Any,
+    engine: Any,
+    select: str,
+    table: str,
+    types: dict[str, str],
+    path: Path,
+    *,
+    order_by: str = "",
+    temporary: bool = False,
+) -> None:
     """The rows of a PostgreSQL SELECT into a DuckDB table, through a CSV file (every value quoted, so that
-    '' stays apart from NULL)."""
+    '' stays apart from NULL); `order_by`: stored in that order; `temporary`: a table of this DuckDB connection."""
     with path.open("wb") as out, cursor.cursor.copy(f"COPY ({select}) TO STDOUT (FORMAT csv, FORCE_QUOTE *)") as copy:
         for block in copy:
             out.write(block)
+    create = f"CREATE {'TEMPORARY ' if temporary else ''}TABLE {table}"
     if not path.stat().st_size:  # no row: DuckDB cannot read an empty file, and there is nothing to read
-        engine.execute(f"CREATE TABLE {table} ({', '.join(f'{name} {kind}' for name, kind in types.items())})")
+        engine.execute(f"{create} ({', '.join(f'{name} {kind}' for name, kind in types.items())})")
         return
     engine.execute(
-        f"CREATE TABLE {table} AS SELECT * FROM read_csv(?, header = false, allow_quoted_nulls = false,"  # noqa: S608
-        f" columns = {types!r})",
+        f"{create} AS SELECT * FROM read_csv(?, header = false, allow_quoted_nulls = false,"  # noqa: S608
+        f" columns = {types!r}){f' ORDER BY {order_by}' if order_by else ''}",
         [str(path)],
     )
 
@@ -308,13 +320,13 @@ def _count_in_duckdb(
     workdir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=workdir, prefix="rollups-") as scratch, duckdb.connect() as engine:
         engine.execute(f"SET memory_limit = '{int(settings.MAILLAGE_ROLLUP_MEMORY_MB)}MB'")
-        engine.execute(f"SET temp_directory = {_literal(Path(scratch))}")
+        engine.execute(f"SET temp_directory = {literal(Path(scratch))}")
         engine.execute("SET preserve_insertion_order = false")
         rows = Path(scratch) / "rows.csv"
         followups = KINDS[FOLLOWUPS]
         fu_types = {**_NARROW_TYPES, **dict.fromkeys(followups.dimensions, "VARCHAR")}
         where = "" if organisation_id is None else f"f.organisation_id = {int(organisation_id)}"
-        _copy_into_duckdb(cursor, engine, narrow_select(followups, code_sql, where), _FOLLOWUPS, fu_types, rows)
+        copy_into_duckdb(cursor, engine, narrow_select(followups, code_sql, where), _FOLLOWUPS, fu_types, rows)
         if any(kind.source != FOLLOWUP_SOURCE for kind in chosen):
             columns = [f"{sql} AS {axis}" for axis, sql in AXES_SQL.items()]
             columns += [f"{code_sql[code]} AS {code}" for code in CODE_DIMENSIONS]
@@ -326,7 +338,7 @@ def _count_in_duckdb(
                 requests += f" WHERE r.organisation_id = {int(organisation_id)}"
             rq_types = {"id": "BIGINT", "org": "INTEGER", "month": "DATE", "year": "DATE"}
             rq_types |= dict.fromkeys([*AXES_SQL, *CODE_DIMENSIONS], "VARCHAR")
-            _copy_into_duckdb(cursor, engine, requests, _REQUESTS, rq_types, rows)
+            copy_into_duckdb(cursor, engine, requests, _REQUESTS, rq_types, rows)
         logger.info("roll-ups: rows copied into DuckDB in %.1f s", time.monotonic() - started)
         if rows_read is not None:
             rows_read()
@@ -348,7 +360,7 @@ def _count_in_duckdb(
         # Into a table keeping its indexes (some kinds added to built cells): in the unique index's order, each
         # page of the index filled in turn instead of millions of inserts at random places.
         written = "cells" if emptied else "(SELECT * FROM cells ORDER BY kind, gset, org, p, a, b)"
-        engine.execute(f"COPY {written} TO {_literal(out_path)} (FORMAT csv, HEADER false, FORCE_QUOTE (a, b))")
+        engine.execute(f"COPY {written} TO {literal(out_path)} (FORMAT csv, HEADER false, FORCE_QUOTE (a, b))")
         copy_in = "COPY casework_statcell (kind, gset, organisation_id, period, a, b, n) FROM STDIN (FORMAT csv)"
         if before_writing is not None:
             before_writing()

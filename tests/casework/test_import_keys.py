@@ -6,7 +6,6 @@ and a role without the privilege imports the same rows the ordinary way."""
 from __future__ import annotations
 
 import datetime
-import os
 from typing import Any
 
 import pytest
@@ -27,7 +26,7 @@ from tests.casework.test_import_bulk_writes import (  # noqa: F401 - fixtures
     centre,
     import_storage,
 )
-from tests.partitioning import catalog_triggers
+from tests.partitioning import catalog_triggers, role_without_superuser
 
 pytestmark = [
     pytest.mark.django_db,
@@ -188,17 +187,7 @@ def test_the_lines_gone_are_told_in_each_language(centre):  # noqa: F811
 
 
 def _role(granted: bool) -> str:
-    """A role that is not a superuser, with the tables' privileges, and (if `granted`) the documented grant."""
-    name = f"maillage_test_casework_import_{os.getpid()}_{int(granted)}"
-    with connection.cursor() as cursor:
-        cursor.execute(f"CREATE ROLE {name} NOSUPERUSER")
-        cursor.execute(f"GRANT ALL ON ALL TABLES IN SCHEMA public TO {name}")
-        cursor.execute(f"GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {name}")
-        cursor.execute(f"GRANT TEMPORARY ON DATABASE {connection.settings_dict['NAME']} TO {name}")
-        if granted:
-            cursor.execute(f"GRANT SET ON PARAMETER session_replication_role TO {name}")
-        cursor.execute(f"SET LOCAL ROLE {name}")
-    return name
+    return role_without_superuser("maillage_test_casework_import", granted)
 
 
 def _imported(centre: dict[str, Any], granted: bool | None, skipped: list[bool]) -> tuple[Any, ...]:  # noqa: F811

@@ -6,7 +6,6 @@ without the privilege imports the same rows the ordinary way."""
 from __future__ import annotations
 
 import io
-import os
 
 import psycopg
 import pytest
@@ -22,7 +21,7 @@ from maillage.helpline.importer_staging import ReferencesGoneError, Staging
 from maillage.helpline.models import Call, Callback, JournalImport, Request
 from maillage.stats import helpline_rollup
 from maillage.taxonomy.models import Category
-from tests.partitioning import catalog_triggers
+from tests.partitioning import catalog_triggers, role_without_superuser
 from tests.stats.test_bilan_rollup import JOURNAL as ROLLUP_JOURNAL
 from tests.stats.test_bilan_rollup import _assert_same
 
@@ -216,17 +215,7 @@ def test_a_delete_of_a_referenced_row_waits_for_the_import_and_then_fails(line, 
 
 
 def _without_privilege_role(granted: bool) -> str:
-    """A role that is not a superuser, with the tables' privileges, and (if `granted`) the documented grant."""
-    name = f"maillage_test_import_{os.getpid()}_{int(granted)}"
-    with connection.cursor() as cursor:
-        cursor.execute(f"CREATE ROLE {name} NOSUPERUSER")
-        cursor.execute(f"GRANT ALL ON ALL TABLES IN SCHEMA public TO {name}")
-        cursor.execute(f"GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {name}")
-        cursor.execute(f"GRANT TEMPORARY ON DATABASE {connection.settings_dict['NAME']} TO {name}")
-        if granted:
-            cursor.execute(f"GRANT SET ON PARAMETER session_replication_role TO {name}")
-        cursor.execute(f"SET LOCAL ROLE {name}")
-    return name
+    return role_without_superuser("maillage_test_import", granted)
 
 
 @pytest.mark.parametrize("granted", [True, False])

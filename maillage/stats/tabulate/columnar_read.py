@@ -38,10 +38,9 @@ class _UnanswerableError(Exception):
 
 
 class _Sql:
-    def __init__(self, base: str, params: Params, uses_requests: bool) -> None:
+    def __init__(self, base: str) -> None:
         self.base = base
         self.dated = "r" if base == REQUESTS else "f"  # whose date the period and the time dimensions read
-        self.uses_requests = uses_requests
         self.args: list[Any] = []
         self.axes = "r"  # whose columns the category axes are: the request's, or the pre-joined row's (`coded`)
 
@@ -88,7 +87,6 @@ class _Sql:
 def _assembled(
     base: str,
     specs: list[DimensionSpec],
-    params: Params,
     scope: Scope,
     date_from: datetime.date | None,
     date_to: datetime.date | None,
@@ -99,7 +97,7 @@ def _assembled(
 ) -> tuple[_Sql, list[str], str] | None:
     """The SQL's parts: its parameters, the selected dimensions, FROM … WHERE …; None for a question left to
     PostgreSQL. `coded`: follow-ups read by a category from their pre-joined rows (module `columnar`)."""
-    sql = _Sql(base, params, uses_requests)
+    sql = _Sql(base)
     centres = ", ".join(str(int(pk)) for pk in scope.organisation_ids) or "NULL"
     try:
         if base == FOLLOWUPS and uses_requests and coded:
@@ -174,13 +172,11 @@ def from_columnar(
             return None
         memo = _memo()
         memo.clear()  # margins of an earlier table not read
-        parts_of = _assembled(
-            base, specs, params, scope, date_from, date_to, filters, uses_requests, additive, reading.coded
-        )
+        parts_of = _assembled(base, specs, scope, date_from, date_to, filters, uses_requests, additive, reading.coded)
         if parts_of is None:
             return None
         sql, selected, body = parts_of
-        parts_args = (base, params, scope, date_from, date_to, filters, reading.coded)
+        parts_args = (base, scope, date_from, date_to, filters, reading.coded)
         if additive:
             groups = ", ".join(str(i + 1) for i in range(len(selected)))
             query = f"SELECT {', '.join([*selected, 'count(*)'])} {body}" + (f" GROUP BY {groups}" if selected else "")
@@ -223,9 +219,9 @@ def from_columnar(
 
 
 def _unjoined_count(db: Any, measure: str, specs: list[DimensionSpec], parts_args: tuple[Any, ...]) -> list[Any]:
-    base, params, scope, date_from, date_to, filters, coded = parts_args
+    base, scope, date_from, date_to, filters, coded = parts_args
     plain = measure == "followups"  # one row per follow-up: its distinct count is a count
-    assembled = _assembled(base, specs, params, scope, date_from, date_to, filters, False, plain, coded)
+    assembled = _assembled(base, specs, scope, date_from, date_to, filters, False, plain, coded)
     assert assembled is not None  # the same parts were assembled for the table itself
     sql, selected, body = assembled
     columns = [f"d{i}" for i in range(len(selected))]
