@@ -171,7 +171,6 @@ def from_columnar(
         if reading is None:
             return None
         memo = _memo()
-        memo.clear()  # margins of an earlier table not read
         parts_of = _assembled(base, specs, scope, date_from, date_to, filters, uses_requests, additive, reading.coded)
         if parts_of is None:
             return None
@@ -246,6 +245,11 @@ def _codes_key(spec: DimensionSpec) -> int:
 
 
 _memos = threading.local()
+
+
+def forget_margins() -> None:
+    """A new table is asked: margins kept for an earlier one are not its own (they may be older than a write)."""
+    _memo().clear()
 
 
 def _memo() -> dict[Any, list[dict[str, Any]]]:

@@ -15,7 +15,7 @@ from django.db.models import Count, FilteredRelation, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from maillage.casework.models import FollowUp, Participation, Request
-from maillage.stats.tabulate.columnar_read import from_columnar
+from maillage.stats.tabulate.columnar_read import forget_margins, from_columnar
 from maillage.stats.tabulate.dimensions import DATE_PATHS, FIELD_PATHS, ORG_PATHS, DimensionSpec, dimension
 from maillage.stats.tabulate.params import FOLLOWUPS, MEASURES, PARTICIPANTS, REQUESTS, CrossTabError, Params, Scope
 from maillage.stats.tabulate.rollup_read import from_rollup
@@ -52,6 +52,8 @@ def grouped(
 ) -> tuple[list[DimensionSpec], list[dict[str, Any]]]:
     """The measure per combination of dimension values, counted by the database (`margin`: a total over
     fewer dimensions, none for the grand total)."""
+    if not margin:
+        forget_margins()
     measure = MEASURES.get(params.measure)
     if measure is None:
         raise CrossTabError(_("Unknown measure: %(key)s.") % {"key": params.measure})
