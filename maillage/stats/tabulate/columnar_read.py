@@ -30,7 +30,7 @@ _FOLLOWUP_FIELDS = {
     "nationality_group": "nationality_group",
 }
 _INTEGERS = {"worker", "subsidy", "commune", "centre"}
-_UNITS = {"persons": "f.person_id", "case_files": "f.case_file_id", "followups": "f.id"}
+UNITS = {"persons": "f.person_id", "case_files": "f.case_file_id", "followups": "f.id"}
 
 
 class _UnanswerableError(Exception):
@@ -84,7 +84,7 @@ class _Sql:
         return f"list_contains(?::VARCHAR[], {expression})"
 
 
-def _assembled(
+def assembled(
     base: str,
     specs: list[DimensionSpec],
     scope: Scope,
@@ -148,30 +148,20 @@ def from_columnar(
 ) -> list[dict[str, Any]] | None:
     """The grouped rows (`d0`… and `value`, as `query.grouped`) counted on the columnar copy, or None.
     `margin`: a total of the table just counted (its distinct counts' margins are counted with its cells)."""
-    if base not in {FOLLOWUPS, REQUESTS} or measure not in {*_UNITS, "requests"} or not columnar.kept():
+    if base not in {FOLLOWUPS, REQUESTS} or measure not in {*UNITS, "requests"} or not columnar.kept():
         return None
-    filters = [(dimension(key, base, params.versions), values) for key, values in params.filters.items() if values]
-    uses_requests = base == FOLLOWUPS and any(axis_of(spec.key) for spec in [*specs, *(s for s, _v in filters)])
-    additive = measure == "requests" or (measure == "followups" and not uses_requests)
-    asked = tuple((spec.key, _codes_key(spec)) for spec in specs)
-    context = (
-        measure,
-        base,
-        tuple(sorted((spec.key, _codes_key(spec), tuple(values)) for spec, values in filters)),
-        tuple(scope.organisation_ids),
-        scope.subsidy_id,
-        date_from,
-        date_to,
-    )
+    filters, uses_requests, additive = question_parts(measure, base, specs, params)
+    asked = asked_key(specs)
+    context = question_key(measure, base, filters, scope, date_from, date_to)
     if margin:  # a distinct count's margin, counted with its cells just before (the same rows): read once
-        waiting = _memo().pop((context, asked), None)
+        waiting = margins_memo().pop((context, asked), None)
         if waiting is not None:
             return waiting
     with columnar.reading() as reading:
         if reading is None:
             return None
-        memo = _memo()
-        parts_of = _assembled(base, specs, scope, date_from, date_to, filters, uses_requests, additive, reading.coded)
+        memo = margins_memo()
+        parts_of = assembled(base, specs, scope, date_from, date_to, filters, uses_requests, additive, reading.coded)
         if parts_of is None:
             return None
         sql, selected, body = parts_of
@@ -179,10 +169,10 @@ def from_columnar(
         if additive:
             groups = ", ".join(str(i + 1) for i in range(len(selected)))
             query = f"SELECT {', '.join([*selected, 'count(*)'])} {body}" + (f" GROUP BY {groups}" if selected else "")
-            return _merged(reading.db.execute(query, sql.args).fetchall(), specs, additive)
+            return merged(reading.db.execute(query, sql.args).fetchall(), specs, additive)
         # Distinct units per group: the groups with their units once (the join and the period's rows read once),
         # then counted for the asked dimensions and for every part of them — the margins the table asks next.
-        unit = _UNITS[measure]
+        unit = UNITS[measure]
         inner = f"SELECT DISTINCT {', '.join([*selected, f'{unit} AS unit'])} {body}"
         outer = [f"d{i}" for i in range(len(selected))]
         parts = [subset for size in range(len(outer), -1, -1) for subset in combinations(range(len(outer)), size)]
@@ -209,7 +199,7 @@ def from_columnar(
             ).fetchall()
         reading.db.execute("DROP TABLE units")
         answers = {
-            tuple(asked[i] for i in subset): _merged(rows, [specs[i] for i in subset], additive)
+            tuple(asked[i] for i in subset): merged(rows, [specs[i] for i in subset], additive)
             for subset, rows in fetched.items()
         }
         # The margins wait for the table's next reads (the same question again is counted again).
@@ -217,12 +207,22 @@ def from_columnar(
         return answers[asked]
 
 
+def question_parts(
+    measure: str, base: str, specs: list[DimensionSpec], params: Params
+) -> tuple[list[tuple[DimensionSpec, list[str]]], bool, bool]:
+    """The filters (spec, values); whether follow-ups are read with their requests (a category is asked or
+    filtered); whether the measure adds up (a count of rows, not of distinct units)."""
+    filters = [(dimension(key, base, params.versions), values) for key, values in params.filters.items() if values]
+    uses_requests = base == FOLLOWUPS and any(axis_of(spec.key) for spec in [*specs, *(s for s, _v in filters)])
+    return filters, uses_requests, measure == "requests" or (measure == "followups" and not uses_requests)
+
+
 def _unjoined_count(db: Any, measure: str, specs: list[DimensionSpec], parts_args: tuple[Any, ...]) -> list[Any]:
     base, scope, date_from, date_to, filters, coded = parts_args
     plain = measure == "followups"  # one row per follow-up: its distinct count is a count
-    assembled = _assembled(base, specs, scope, date_from, date_to, filters, False, plain, coded)
-    assert assembled is not None  # the same parts were assembled for the table itself
-    sql, selected, body = assembled
+    parts_of = assembled(base, specs, scope, date_from, date_to, filters, False, plain, coded)
+    assert parts_of is not None  # the same parts were assembled for the table itself
+    sql, selected, body = parts_of
     columns = [f"d{i}" for i in range(len(selected))]
     grouped = f" GROUP BY {', '.join(columns)}" if columns else ""
     if plain:
@@ -230,7 +230,7 @@ def _unjoined_count(db: Any, measure: str, specs: list[DimensionSpec], parts_arg
             f" GROUP BY {', '.join(str(i + 1) for i in range(len(selected)))}" if selected else ""
         )
     else:
-        inner = f"SELECT DISTINCT {', '.join([*selected, f'{_UNITS[measure]} AS unit'])} {body}"
+        inner = f"SELECT DISTINCT {', '.join([*selected, f'{UNITS[measure]} AS unit'])} {body}"
         query = f"SELECT {', '.join([*columns, 'count(*)'])} FROM ({inner}) u{grouped}"
     return db.execute(query, sql.args).fetchall()  # type: ignore[no-any-return]
 
@@ -240,7 +240,32 @@ def _code_list(spec: DimensionSpec) -> list[str]:
     return sorted({code for code in (spec.codes or {}).values() if code is not None})
 
 
-def _codes_key(spec: DimensionSpec) -> int:
+def asked_key(specs: list[DimensionSpec]) -> tuple[Any, ...]:
+    """The asked dimensions, as a key of the margins kept for them."""
+    return tuple((spec.key, codes_key(spec)) for spec in specs)
+
+
+def question_key(
+    measure: str,
+    base: str,
+    filters: list[tuple[DimensionSpec, list[str]]],
+    scope: Scope,
+    date_from: datetime.date | None,
+    date_to: datetime.date | None,
+) -> tuple[Any, ...]:
+    """What a table and its margins share: the margins kept for it are read for this question only."""
+    return (
+        measure,
+        base,
+        tuple(sorted((spec.key, codes_key(spec), tuple(values)) for spec, values in filters)),
+        tuple(scope.organisation_ids),
+        scope.subsidy_id,
+        date_from,
+        date_to,
+    )
+
+
+def codes_key(spec: DimensionSpec) -> int:
     return hash(frozenset(spec.codes.items())) if spec.codes is not None else 0
 
 
@@ -249,17 +274,17 @@ _memos = threading.local()
 
 def forget_margins() -> None:
     """A new table is asked: margins kept for an earlier one are not its own (they may be older than a write)."""
-    _memo().clear()
+    margins_memo().clear()
 
 
-def _memo() -> dict[Any, list[dict[str, Any]]]:
+def margins_memo() -> dict[Any, list[dict[str, Any]]]:
     """This thread's margins of the last distinct count, waiting for the table's next reads."""
     if not hasattr(_memos, "margins"):
         _memos.margins = {}
     return _memos.margins  # type: ignore[no-any-return]
 
 
-def _merged(fetched: list[Any], specs: list[DimensionSpec], additive: bool) -> list[dict[str, Any]]:
+def merged(fetched: list[Any], specs: list[DimensionSpec], additive: bool) -> list[dict[str, Any]]:
     merged: dict[tuple[str, ...], int] = {}
     for row in fetched:
         parts = []

@@ -1,8 +1,9 @@
 """Counting: the measure per combination of dimension values, by the database (GROUP BY through the ORM).
 
 Python only pivots the grouped result, whose size is the number of cells, never the number of rows.
-The roll-ups answer instead when they cover the question (`rollup_read`), else the columnar copy of the rows
-(`columnar_read`) when there is one; PostgreSQL's rows otherwise (SQLite, a new install, a copy far behind).
+The roll-ups answer instead when they cover the question (`rollup_read`) or, for a long period of odd days, their
+all-time cells less the days outside it (`edges_read`); else the columnar copy of the rows (`columnar_read`) when
+there is one; PostgreSQL's rows otherwise (SQLite, a new install, a copy far behind).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from django.utils.translation import gettext as _
 from maillage.casework.models import FollowUp, Participation, Request
 from maillage.stats.tabulate.columnar_read import forget_margins, from_columnar
 from maillage.stats.tabulate.dimensions import DATE_PATHS, FIELD_PATHS, ORG_PATHS, DimensionSpec, dimension
+from maillage.stats.tabulate.edges_read import from_whole_less_edges
 from maillage.stats.tabulate.params import FOLLOWUPS, MEASURES, PARTICIPANTS, REQUESTS, CrossTabError, Params, Scope
 from maillage.stats.tabulate.rollup_read import from_rollup
 from maillage.stats.versions import UNMAPPED
@@ -82,6 +84,8 @@ def grouped(
         # one centre-year at 5M follow-ups).
         queryset = queryset.filter(**{f"follow_up__date__{op}": day for op, day in bounds.items() if day})
     rolled = from_rollup(measure.key, base, specs, params, scope, date_from, date_to)
+    if rolled is None:  # a long period of odd days: the all-time cells less the days outside it
+        rolled = from_whole_less_edges(measure.key, base, specs, params, scope, date_from, date_to, margin=margin)
     if rolled is not None:
         return specs, rolled
     counted = from_columnar(measure.key, base, specs, params, scope, date_from, date_to, margin=margin)
