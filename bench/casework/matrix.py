@@ -182,14 +182,19 @@ def timed(function, cold_runs: int = 0) -> tuple[float, float]:  # type: ignore[
 
 
 def _read_from(params: Params, scope: Scope) -> str:
-    """Where the engine counted: the roll-up cells, the columnar copy or PostgreSQL's rows."""
+    """Where the engine counted: the roll-up cells (of the period, or all time less the days outside it), the
+    columnar copy or PostgreSQL's rows."""
     from maillage.casework import columnar
     from maillage.stats import crosstab
+    from maillage.stats.tabulate.edges_read import from_whole_less_edges
 
     base = crosstab.MEASURES[params.measure].base
     specs = [crosstab._dimension(key, base, params.versions) for key in params.dimensions]
-    if crosstab._from_rollup(params.measure, base, specs, params, scope, params.date_from, params.date_to) is not None:
+    period = (params.date_from, params.date_to)
+    if crosstab._from_rollup(params.measure, base, specs, params, scope, *period) is not None:
         return "roll-ups"
+    if from_whole_less_edges(params.measure, base, specs, params, scope, *period) is not None:
+        return "all-time less edges"
     changed = columnar.changed_persons()
     return "rows" if changed is None or changed > columnar.MAX_CHANGED else "copy"
 

@@ -40,6 +40,13 @@ def _questions(world: dict[str, Any], count: int) -> list[tuple[Params, Scope]]:
     for measure in ("requests", "followups", "persons", "case_files"):
         for first, second in rng.sample(list(combinations(keys, 2)), count):
             questions.append((Params(measure, [first, second], *ODD), rng.choice([scope, one])))
+    # Totals summed from a wider part (a person's codes: one value per person) or counted without the requests.
+    questions += [
+        (Params("persons", ["theme1", "nationality_group"], *ODD), scope),
+        (Params("case_files", ["sex", "institution2", "household"], *ODD), scope),
+        (Params("followups", ["month", "theme1", "centre"], *ODD), scope),
+        (Params("persons", ["mode", "sex", "stage1"], *ODD), one),
+    ]
     filters = [
         {"sex": ["f", "m"]},
         {"theme1": ["FOOD", "HOUSING"]},

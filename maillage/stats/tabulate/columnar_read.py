@@ -30,6 +30,14 @@ _FOLLOWUP_FIELDS = {
     "nationality_group": "nationality_group",
 }
 _INTEGERS = {"worker", "subsidy", "commune", "centre"}
+# The dimensions a unit has one value of in the rows it is counted on: a person's (and so a case file's) own codes;
+# everything but the category axes for a follow-up (its date, centre, worker… and its person's codes).
+_PERSON_CODES = {"sex", "postal_code", "commune", "household", "income_source", "nationality_group"}
+_ONE_VALUE_PER_UNIT = {
+    "persons": _PERSON_CODES,
+    "case_files": _PERSON_CODES,
+    "followups": {*_FOLLOWUP_FIELDS, "month", "quarter", "year", "centre"},
+}
 UNITS = {"persons": "f.person_id", "case_files": "f.case_file_id", "followups": "f.id"}
 
 
@@ -177,14 +185,29 @@ def from_columnar(
         outer = [f"d{i}" for i in range(len(selected))]
         parts = [subset for size in range(len(outer), -1, -1) for subset in combinations(range(len(outer)), size)]
         reading.db.execute(f"CREATE OR REPLACE TEMPORARY TABLE units AS {inner}", sql.args)
-        fetched = {}
-        unjoined = measure == "followups" and not any(axis_of(spec.key) for spec, _values in filters)
+        fetched: dict[tuple[int, ...], list[Any]] = {}
+        unjoined = uses_requests and not any(axis_of(spec.key) for spec, _values in filters)
+        one_value = _ONE_VALUE_PER_UNIT[measure]
         for subset in parts:
             columns = [outer[i] for i in subset]
+            # A part one dimension short of a part counted, that dimension one value per unit: the sum of its counts.
+            wider = next(
+                (
+                    counted
+                    for counted in fetched
+                    if len(counted) == len(subset) + 1
+                    and set(subset) < set(counted)
+                    and specs[next(iter(set(counted) - set(subset)))].key in one_value
+                ),
+                None,
+            )
+            if wider is not None:
+                fetched[subset] = _summed(fetched[wider], [wider.index(i) for i in subset])
+                continue
             if unjoined and len(subset) < len(outer) and not any(axis_of(specs[i].key) for i in subset):
-                # A margin of distinct follow-ups by no category: the same follow-ups without joining their requests
-                # (every follow-up has its row in the join), counted rather than hashed (sector, 2.5 years: ~0.6 s
-                # → see bench/casework/RESULTS.md).
+                # A margin by no category of a table by a category: the same follow-ups (and persons, case files)
+                # without joining their requests (every follow-up has its row in the join); distinct follow-ups
+                # counted rather than hashed (sector, 2.5 years: ~0.6 s → see bench/casework/RESULTS.md).
                 fetched[subset] = _unjoined_count(reading.db, measure, [specs[i] for i in subset], parts_args)
                 continue
             # hashed twice rather than count(DISTINCT …) per group, several times faster in DuckDB too
@@ -205,6 +228,15 @@ def from_columnar(
         # The margins wait for the table's next reads (the same question again is counted again).
         memo.update({(context, part): rows for part, rows in answers.items() if part != asked})
         return answers[asked]
+
+
+def _summed(rows: list[Any], kept: list[int]) -> list[Any]:
+    """Counts (the last column) summed over the columns not `kept`."""
+    sums: dict[tuple[Any, ...], int] = {}
+    for row in rows:
+        key = tuple(row[i] for i in kept)
+        sums[key] = sums.get(key, 0) + row[-1]
+    return [(*key, n) for key, n in sums.items()]
 
 
 def question_parts(

@@ -5,8 +5,8 @@ Exact, distinct counts included: a unit (person, case file, follow-up) of an all
 period exactly when none of its rows in that cell falls in the period. The days outside hold few units, so only
 their rows are grouped (found by a semi-join on the unit) instead of the period's millions: the whole sector over
 nearly ten years at 5M follow-ups took DuckDB ~1 s a cell grouping the period (bench/casework/README.md).
-Chosen when the days outside hold fewer rows than the period (`_OUTSIDE_AT_MOST`); the period is counted on its
-own otherwise (`columnar_read`). The cells and the rows are read in one snapshot: a write between them would
+Chosen when the days outside hold few of the rows (`_OUTSIDE_AT_MOST`); the period is counted on its own
+otherwise (`columnar_read`). The cells and the rows are read in one snapshot: a write between them would
 be counted in one and not the other.
 """
 
@@ -39,9 +39,11 @@ from maillage.stats.tabulate.rollup_read import from_rollup
 
 logger = logging.getLogger(__name__)
 
-# The days outside the period are read instead of the period while they hold at most this share of its rows
-# (measured at 5M: bench/casework/RESULTS.md, "A long odd period").
-_OUTSIDE_AT_MOST = 0.5
+# The days outside the period are read instead of the period while they hold at most this share of the rows
+# (bench/casework/edges.py at 5M, RESULTS.md "A long odd period"): rows counted (requests, follow-ups by no
+# category) cost what the days outside hold; distinct follow-ups by a category a little more; a person or case
+# file seen outside the period brings all its rows (each person's follow-ups span years), so only a few days.
+_OUTSIDE_AT_MOST = {"additive": 0.4, "followups": 0.25, "persons": 0.02, "case_files": 0.02}
 
 
 def from_whole_less_edges(
@@ -121,7 +123,7 @@ def _edge_counts(
     inside = " AND ".join(bounds)
     table = "snap.requests r" if base == REQUESTS else "snap.followups f"
     outside_rows, rows = db.execute(f"SELECT count(*) FILTER (WHERE NOT ({inside})), count(*) FROM {table}").fetchone()
-    if outside_rows > _OUTSIDE_AT_MOST * (rows - outside_rows):
+    if outside_rows > _OUTSIDE_AT_MOST["additive" if additive else measure] * rows:
         return None
     columns = [f"d{i}" for i in range(len(selected))]
     if additive:
