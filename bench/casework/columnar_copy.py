@@ -16,32 +16,22 @@ import argparse
 import datetime
 import os
 import statistics
-import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "maillage.settings")
+from reporting import bench_centres, bench_parser, printer, use_database
 
 
 def _arguments() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--database", required=True)
-    parser.add_argument("--output", required=True, help="a text file every printed line is appended to")
+    parser = bench_parser(__doc__, "a text file every printed line is appended to")
     parser.add_argument("--changed", type=int, nargs="+", default=[0, 100, 2000, 20000])
     parser.add_argument("--repeat", type=int, default=5)
     return parser.parse_args()
 
 
 ARGS = _arguments()
-os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:{ARGS.port}/{ARGS.database}"
-
-import django  # noqa: E402 - after the database is chosen
-
-django.setup()
+use_database(ARGS.port, ARGS.database)
 
 from django.db import connection  # noqa: E402
-from reporting import bench_centres, printer  # noqa: E402
 from run import record_follow_up_ms  # noqa: E402
 
 from maillage.casework import columnar  # noqa: E402

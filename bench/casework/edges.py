@@ -17,18 +17,13 @@ import argparse
 import datetime
 import os
 import statistics
-import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "maillage.settings")
+from reporting import bench_centres, bench_parser, printer, use_database
 
 
 def _arguments() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--database", required=True)
-    parser.add_argument("--output", required=True, help="a Markdown file the rows are appended to")
+    parser = bench_parser(__doc__, "a Markdown file the rows are appended to")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument(
         "--starts",
@@ -40,13 +35,8 @@ def _arguments() -> argparse.Namespace:
 
 
 ARGS = _arguments()
-os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:{ARGS.port}/{ARGS.database}"
+use_database(ARGS.port, ARGS.database)
 
-import django  # noqa: E402 - after the database is chosen
-
-django.setup()
-
-from reporting import bench_centres, printer  # noqa: E402
 
 from maillage.casework import columnar  # noqa: E402
 from maillage.stats.crosstab import Params, Scope, build  # noqa: E402

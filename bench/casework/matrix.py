@@ -24,18 +24,13 @@ import itertools
 import os
 import random
 import statistics
-import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "maillage.settings")
+from reporting import bench_centres, bench_parser, printer, use_database
 
 
 def _arguments() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--database", required=True)
-    parser.add_argument("--output", required=True, help="a Markdown file the rows are appended to")
+    parser = bench_parser(__doc__, "a Markdown file the rows are appended to")
     parser.add_argument("--scope", choices=["centre", "sector", "sector-year"], required=True)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument(
@@ -66,15 +61,10 @@ def _arguments() -> argparse.Namespace:
 
 
 ARGS = _arguments()
-os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:{ARGS.port}/{ARGS.database}"
-
-import django  # noqa: E402 - after the database is chosen
-
-django.setup()
+use_database(ARGS.port, ARGS.database)
 
 from django.db import connection  # noqa: E402
 from duckdb_copy import copy_to_duckdb  # noqa: E402
-from reporting import bench_centres, printer  # noqa: E402
 
 from maillage.stats.crosstab import Params, Scope, build  # noqa: E402
 from maillage.stats.tabulate.params import DIMENSION_LABELS, SECTOR_DIMENSIONS  # noqa: E402

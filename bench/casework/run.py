@@ -15,15 +15,11 @@ import statistics
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "maillage.settings")
+from reporting import bench_parser, use_database
 
 
 def _arguments() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--database", required=True)
-    parser.add_argument("--output", required=True, help="a text file every printed line is appended to")
+    parser = bench_parser(__doc__, "a text file every printed line is appended to")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--no-duckdb", action="store_true")
     parser.add_argument("--only", action="append", help="scenarios whose label contains this (repeatable)")
@@ -31,12 +27,7 @@ def _arguments() -> argparse.Namespace:
 
 
 ARGS = _arguments() if __name__ == "__main__" else None
-if ARGS is not None:
-    os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:{ARGS.port}/{ARGS.database}"
-
-import django  # noqa: E402 - after the database is chosen
-
-django.setup()
+use_database(ARGS.port, ARGS.database) if ARGS is not None else use_database()
 
 from django.db import connection  # noqa: E402
 from duckdb_copy import copy_to_duckdb  # noqa: E402
