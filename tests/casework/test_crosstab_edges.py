@@ -13,7 +13,7 @@ import pytest
 from django.db import connection
 
 from maillage.casework import columnar, rollups_rebuild, services
-from maillage.casework.models import CaseFile, StatCell
+from maillage.casework.models import CaseFile, FollowUp, Person, StatCell
 from maillage.stats.crosstab import DIMENSION_LABELS, Params, Scope, build
 from maillage.stats.tabulate import edges_read, query
 from maillage.stats.tabulate.dimensions import dimension
@@ -32,7 +32,7 @@ LONG = (datetime.date(2023, 1, 5), datetime.date(2025, 12, 20))
 SHORT = (datetime.date(2024, 3, 5), datetime.date(2025, 2, 20))  # two thirds of the rows outside
 
 
-def _edge_rows(world: dict[str, Any]) -> None:
+def _edge_rows(world: dict[str, Any]) -> tuple[Person, Person]:
     """Units seen only outside the period, and units seen both outside and inside it in the same cells or not."""
     rng, themes, workers = world["rng"], world["themes"], world["workers"]
     centre = world["scope"].organisation_ids[1]
@@ -49,6 +49,7 @@ def _edge_rows(world: dict[str, Any]) -> None:
             )
             for theme in rng.sample(themes, 2):
                 RequestFactory(follow_up=follow_up, theme=theme)
+    return only_outside, both
 
 
 def _questions(world: dict[str, Any], period: tuple[datetime.date, datetime.date]) -> list[tuple[Params, Scope]]:
@@ -80,6 +81,12 @@ def _engine_and_rows(params: Params, scope: Scope, monkeypatch: pytest.MonkeyPat
         return counted, _table(build(params, scope))
 
 
+def _cell(params: Params, scope: Scope, cell: tuple[str, ...]) -> int:
+    """One cell as `query.grouped` counts it (0 when absent)."""
+    _specs, rows = query.grouped(params, scope, params.date_from, params.date_to)
+    return sum(row["value"] for row in rows if tuple(row[f"d{i}"] for i in range(len(cell))) == cell)
+
+
 def _from_edges(params: Params, scope: Scope) -> list[dict[str, Any]] | None:
     base = MEASURES[params.measure].base
     specs = [dimension(key, base, params.versions) for key in params.dimensions]
@@ -92,7 +99,7 @@ def test_a_long_odd_period_is_the_whole_less_its_edges(transactional_db, world, 
     settings.VAR_DIR = tmp_path
     # A few rows: the edges' share of them is larger than the days outside a long period hold at 5M.
     monkeypatch.setattr(edges_read, "_OUTSIDE_AT_MOST", dict.fromkeys(edges_read._OUTSIDE_AT_MOST, 0.1))
-    _edge_rows(world)
+    only_outside, both = _edge_rows(world)
     written = world["files"][:3]  # follow-ups are recorded in these after the copy, on both sides of the period
     CaseFile.objects.filter(pk__in=[f.pk for f in written]).update(opened_on=datetime.date(2022, 12, 1), closed_on=None)
     for case_file in written:
@@ -104,10 +111,17 @@ def test_a_long_odd_period_is_the_whole_less_its_edges(transactional_db, world, 
         assert _from_edges(params, scope) is not None, params  # every pair has all-time cells
         counted, rows = _engine_and_rows(params, scope, monkeypatch)
         assert counted == rows, (params, scope)
-    # The person seen only outside the period is not counted; the one seen on both sides is, once.
-    sexes = build(Params("persons", ["sex", "centre"], *LONG), world["scope"])
-    raw = _engine_and_rows(Params("persons", ["sex", "centre"], *LONG), world["scope"], monkeypatch)[1]
-    assert _table(sexes) == raw
+    # The person seen only outside the period is not counted; the one seen on both sides is, once: the period's
+    # figure is the persons with a follow-up inside it, the all-time figure less those seen only outside.
+    for person in (only_outside, both):
+        followups = FollowUp.objects.filter(organisation_id=person.organisation_id, person__sex=person.sex)
+        seen = set(followups.values_list("person_id", flat=True))
+        inside = set(followups.filter(date__range=LONG).values_list("person_id", flat=True))
+        assert (person.pk in inside) is (person is both)
+        cell = (person.sex, str(person.organisation_id))
+        period = _cell(Params("persons", ["sex", "centre"], *LONG), world["scope"], cell)
+        all_time = _cell(Params("persons", ["sex", "centre"]), world["scope"], cell)
+        assert (period, all_time) == (len(inside), len(seen))
     for params, scope in _filtered(world, LONG):
         counted, rows = _engine_and_rows(params, scope, monkeypatch)
         assert counted == rows, (params, scope)
