@@ -31,6 +31,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 
+from maillage.casework import columnar_spans, rollups
 from maillage.casework.rollups_rebuild import copy_into_duckdb, literal
 
 logger = logging.getLogger(__name__)
@@ -133,6 +134,20 @@ def _pre_join(engine: Any, followups: str, requests: str, table: str, *, tempora
     )
 
 
+def _build_spans(engine: Any) -> None:
+    """The spans of the copy (`columnar_spans`) with the category versions they read, unless a unit has rows in
+    two centres (or a case file of two persons): then the distinct counts are counted from the rows."""
+    if columnar_spans.not_exact(engine, "followups"):
+        logger.info("columnar copy: a person or case file in two centres, no spans")
+        return
+    versions = rollups.current_axis_versions()
+    columnar_spans.build(engine, "coded", "followups", columnar_spans.code_lists(versions))
+    engine.execute(
+        "CREATE TABLE spans_versions AS SELECT unnest(?::VARCHAR[]) AS axis, unnest(?::INTEGER[]) AS version",
+        [list(versions), list(versions.values())],
+    )
+
+
 def _rows_in(engine: Any, table: str) -> int:
     return int(engine.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # noqa: S608 - one of _SOURCES
 
@@ -165,6 +180,7 @@ def build() -> Path | None:
                     _copy_out(cursor, engine, table, table, None, Path(scratch))
                 counts = [_rows_in(engine, table) for table in _SOURCES]
                 _pre_join(engine, "followups", "requests", "coded")
+                _build_spans(engine)
         os.chmod(building, 0o600)
         os.replace(building, path)
     with transaction.atomic(), connection.cursor() as cursor:
@@ -254,12 +270,12 @@ def _forget_views() -> None:
         _local.views = None
 
 
-def _views(engine: Any, path: str, signature: str, changed: list[int]) -> tuple[Any, bool]:
+def _views(engine: Any, path: str, signature: str, changed: list[int]) -> tuple[Any, bool, dict[str, int] | None]:
     """A cursor of `engine` with the views `followups` and `requests` for these changes, made once per
     signature: the reads of one page (its cells, margins, comparison) and of the next pages share them."""
     views = getattr(_local, "views", None)
     if views is not None and views[:2] == (path, signature):
-        return views[2], views[3]
+        return views[2], views[3], views[4]
     _forget_views()
     db = engine.cursor()
     if changed:
@@ -279,14 +295,46 @@ def _views(engine: Any, path: str, signature: str, changed: list[int]) -> tuple[
             db.execute(f"CREATE TEMPORARY VIEW {table} AS SELECT * FROM snap.{table}")  # noqa: S608
         mismatched = "(SELECT n FROM snap.coded_mismatched)"
     coded = db.execute(f"SELECT {mismatched}").fetchone()[0] == 0
-    _local.views = (path, signature, db, coded)
-    return db, coded
+    spans = _span_views(db, changed)
+    _local.views = (path, signature, db, coded, spans)
+    return db, coded, spans
+
+
+def _span_views(db: Any, changed: list[int]) -> dict[str, int] | None:
+    """Views of the spans as the rows are now (the changed persons' counted from their current rows), and the
+    category versions they read; None when the copy has none or the changes make them inexact."""
+    tables = {
+        row[0] for row in db.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 'snap'").fetchall()
+    }
+    if "spans_versions" not in tables:
+        return None
+    versions = dict(db.execute("SELECT axis, version FROM snap.spans_versions").fetchall())
+    names = columnar_spans.span_tables()
+    if not changed:
+        for name in names:
+            db.execute(f"CREATE TEMPORARY VIEW {name} AS SELECT * FROM snap.{name}")  # noqa: S608
+        return versions
+    touched = (
+        "WHERE person_id IN (SELECT person_id FROM changed) OR case_file_id IN (SELECT case_file_id FROM now_followups)"
+    )
+    if columnar_spans.not_exact(db, "followups", touched):
+        return None
+    columnar_spans.build(
+        db, "now_coded", "now_followups", columnar_spans.code_lists(versions), prefix="now_", temporary=True
+    )
+    for name in names:
+        db.execute(
+            f"CREATE TEMPORARY VIEW {name} AS SELECT s.* FROM snap.{name} s"  # noqa: S608
+            f" ANTI JOIN changed c ON c.person_id = s.person_id UNION ALL SELECT * FROM now_{name}"
+        )
+    return versions
 
 
 @dataclass(frozen=True)
 class Reading:
     db: Any  # a DuckDB cursor with the views `followups`, `requests` and `coded`
     coded: bool  # whether `coded` may be read instead of joining follow-ups and requests (`_pre_join`)
+    spans: dict[str, int] | None  # the category versions the span views read (`columnar_spans`); None: no spans
 
 
 @contextmanager
