@@ -25,6 +25,7 @@ import os
 import random
 import statistics
 import time
+from dataclasses import replace
 
 from reporting import bench_centres, bench_parser, printer, use_database
 
@@ -173,16 +174,24 @@ def timed(function, cold_runs: int = 0) -> tuple[float, float]:  # type: ignore[
 
 def _read_from(params: Params, scope: Scope) -> str:
     """Where the engine counted: the roll-up cells (of the period, or all time less the days outside it), the
-    columnar copy or PostgreSQL's rows."""
+    spans of the columnar copy, the copy's rows or PostgreSQL's; a distinct count by a time dimension cut at whole
+    periods first."""
     from maillage.casework import columnar
     from maillage.stats import crosstab
+    from maillage.stats.tabulate import query
     from maillage.stats.tabulate.edges_read import from_whole_less_edges
+    from maillage.stats.tabulate.spans_read import from_spans
 
     base = crosstab.MEASURES[params.measure].base
     specs = [crosstab._dimension(key, base, params.versions) for key in params.dimensions]
     period = (params.date_from, params.date_to)
+    pieces = query._time_pieces(params, params.measure, *period)
+    if pieces is not None:
+        return "cut: " + " + ".join(_read_from(replace(params, date_from=a, date_to=b), scope) for a, b in pieces)
     if crosstab._from_rollup(params.measure, base, specs, params, scope, *period) is not None:
         return "roll-ups"
+    if from_spans(params.measure, base, specs, params, scope, *period) is not None:
+        return "spans"
     if from_whole_less_edges(params.measure, base, specs, params, scope, *period) is not None:
         return "all-time less edges"
     changed = columnar.changed_persons()

@@ -322,10 +322,10 @@ def _span_views(db: Any, changed: list[int]) -> dict[str, int] | None:
     columnar_spans.build(
         db, "now_coded", "now_followups", columnar_spans.code_lists(versions), prefix="now_", temporary=True
     )
-    for name in names:
+    for name, person in names.items():
         db.execute(
             f"CREATE TEMPORARY VIEW {name} AS SELECT s.* FROM snap.{name} s"  # noqa: S608
-            f" ANTI JOIN changed c ON c.person_id = s.person_id UNION ALL SELECT * FROM now_{name}"
+            f" ANTI JOIN changed c ON c.person_id = s.{person} UNION ALL SELECT * FROM now_{name}"
         )
     return versions
 

@@ -2,17 +2,18 @@
 
 A distinct count (persons by theme × nationality over 2019-01-05..2025-12-20) hashes every (cell, unit) pair of the
 period's rows: at 5M follow-ups about 0.7 s on 2 cores, DuckDB's own GROUP BY 1 s. Here each (unit, value of one
-varying dimension) is kept once, with the first and last day it has a row, in tables of the columnar copy:
+dimension varying within a unit) is kept once, in tables of the columnar copy:
 
-- `spans_<measure>[_<dimension>]`: per unit (person or case file) and value, its centre and person's codes (one per
-  unit, checked at build: `exact`), `first` and `last`;
+- `units_<measure>`: per person or case file, its centre and its person's codes (one per unit: `not_exact`);
+- `spans_<measure>[_<dimension>]`: per unit and value, the first and last day it has a row;
 - `gaps_<measure>[_<dimension>]`: the same key with each stretch of more than GAP_DAYS days between two of its rows
   (`after`, `before`);
-- `spans_followups_<code>`: each follow-up once per category code, with its date and every code of its own.
+- `dups_followups_<code>`: the follow-ups with several requests under one code (how many more than one).
 
 A unit is counted in a cell over [a, b] exactly when first <= b, last >= a and no gap runs from before a to after
 b; over a period of GAP_DAYS or more every such gap is kept, so the count is a filtered scan of the spans less one of
-the gaps (`maillage.stats.tabulate.spans_read`): ~30 ms instead of ~700. Category codes are those of the versions in
+the gaps (`maillage.stats.tabulate.spans_read`): ~80 ms instead of ~700. Distinct follow-ups by a code are the
+pre-joined rows counted (a plain count) less the extra rows of `dups`. Category codes are those of the versions in
 force at build (`spans_versions`): another version is counted from the rows. Built with the copy and, for the
 persons changed since, from their current rows at read time (`columnar._views`), like every table of the copy.
 """
@@ -34,13 +35,14 @@ SPANNED_UNITS = {"persons": "person_id", "case_files": "case_file_id"}
 SPANNED_DIMENSIONS = (*CODE_DIMENSIONS, *FOLLOWUP_OWN)
 
 
-def span_tables() -> list[str]:
-    """Every table (or view) name this module adds to the copy."""
-    names = []
+def span_tables() -> dict[str, str]:
+    """Every table this module adds to the copy → its column holding the person whose rows it counts."""
+    names = {"units_persons": "unit", "units_case_files": "person_id"}
     for measure in SPANNED_UNITS:
+        person = "unit" if measure == "persons" else "person_id"
         for suffix in ("", *(f"_{d}" for d in SPANNED_DIMENSIONS)):
-            names += [f"spans_{measure}{suffix}", f"gaps_{measure}{suffix}"]
-    return names + [f"spans_followups_{code}" for code in CODE_DIMENSIONS]
+            names.update({f"spans_{measure}{suffix}": person, f"gaps_{measure}{suffix}": person})
+    return names | {f"dups_followups_{code}": "person_id" for code in CODE_DIMENSIONS}
 
 
 def code_lists(axis_versions: dict[str, int]) -> dict[str, tuple[int, list[str | None]]]:
@@ -86,39 +88,43 @@ def build(
     prefix: str = "",
     temporary: bool = False,
 ) -> None:
-    """The span and gap tables (named `prefix` + `span_tables()`) of these rows: `followups` and `coded` (each
-    follow-up with each of its requests, or alone)."""
+    """The tables of `span_tables()` (named `prefix` + name) of these rows: `followups` and `coded` (each
+    follow-up with each of its requests, or alone). Narrow: a unit's centre and codes are in `units_<measure>`,
+    read by a join (carrying them through each GROUP BY took 4 times as long to build)."""
     create = f"CREATE {'TEMPORARY ' if temporary else ''}TABLE"
     for measure, unit in SPANNED_UNITS.items():
-        carried = ("org", "person_id", *PERSON_CODES)
+        person = "" if unit == "person_id" else ", person_id"  # a case file's person: the changed rows' key
+        carried = ", ".join(f"any_value({c}) AS {c}" for c in ("org", *PERSON_CODES))
+        person_of = ", any_value(person_id) AS person_id" if person else ""
+        db.execute(
+            f"{create} {prefix}units_{measure} AS SELECT {unit} AS unit{person_of}, {carried}"
+            f" FROM {followups} GROUP BY {unit}"
+        )
         for dimension in ("", *SPANNED_DIMENSIONS):
             args: list[Any] = []
             source = coded if dimension in CODE_DIMENSIONS else followups
             value = _code_sql(dimension, lists, args) if dimension in CODE_DIMENSIONS else dimension
-            rows = (
-                f"SELECT {unit} AS unit, {f'{value} AS v, ' if dimension else ''}{', '.join(carried)}, date"
-                f" FROM {source}"
-            )
-            key = "unit, v" if dimension else "unit"
+            rows = f"SELECT {unit} AS unit{person}{f', {value} AS v' if dimension else ''}, date FROM {source}"
+            key = f"unit{person}{', v' if dimension else ''}"
             name = f"{measure}_{dimension}" if dimension else measure
             db.execute(
-                f"{create} {prefix}spans_{name} AS SELECT {key}, {', '.join(f'any_value({c}) AS {c}' for c in carried)},"
-                f" min(date) AS first, max(date) AS last FROM ({rows}) GROUP BY {key}",
+                f"{create} {prefix}spans_{name} AS SELECT {key}, min(date) AS first, max(date) AS last"
+                f" FROM ({rows}) GROUP BY {key}",
                 args,
             )
             # a stretch without a row: each row with the key's next one, kept when more than GAP_DAYS apart
             db.execute(
-                f"{create} {prefix}gaps_{name} AS SELECT * FROM (SELECT {key}, {', '.join(carried)}, date AS after,"
+                f"{create} {prefix}gaps_{name} AS SELECT * FROM (SELECT {key}, date AS after,"
                 f" lead(date) OVER (PARTITION BY {key} ORDER BY date) AS before FROM ({rows}))"
                 f" WHERE before - after > {GAP_DAYS}",
                 args,
             )
-    own = ", ".join(f"any_value({c}) AS {c}" for c in ("org", "person_id", *PERSON_CODES, *FOLLOWUP_OWN, "date"))
     for code in CODE_DIMENSIONS:
+        # Distinct follow-ups by a code: the pre-joined rows counted, less the follow-ups with two of them in it.
         args = []
-        value = _code_sql(code, lists, args)
         db.execute(
-            f"{create} {prefix}spans_followups_{code} AS SELECT unit, v, {own} FROM"
-            f" (SELECT *, id AS unit, {value} AS v FROM {coded}) GROUP BY unit, v",
+            f"{create} {prefix}dups_followups_{code} AS SELECT d.v, d.extra, f.* FROM (SELECT id, v,"
+            f" count(*) - 1 AS extra FROM (SELECT id, {_code_sql(code, lists, args)} AS v FROM {coded})"
+            f" GROUP BY id, v HAVING count(*) > 1) d JOIN {followups} f ON f.id = d.id",
             args,
         )

@@ -14,6 +14,7 @@ from typing import Any
 
 from maillage.casework import columnar
 from maillage.casework.columnar_spans import CODE_DIMENSIONS, FOLLOWUP_OWN, GAP_DAYS, PERSON_CODES, SPANNED_DIMENSIONS
+from maillage.stats.tabulate.columnar_read import assembled, merged
 from maillage.stats.tabulate.dimensions import DimensionSpec, target_version
 from maillage.stats.tabulate.params import FOLLOWUPS, Params, Scope, axis_of
 
@@ -59,38 +60,88 @@ def from_spans(
     if spanned is not None and spanned not in SPANNED_DIMENSIONS:
         return None  # a time dimension
     with columnar.reading() as reading:
-        if reading is None or reading.spans is None:
+        if reading is None or reading.spans is None or (measure == "followups" and not reading.coded):
             return None
         axis = axis_of(spanned) if spanned else None
         if axis is not None:
             version = target_version(axis, params.versions.get(axis))
             if version is None or reading.spans.get(axis) != version.pk:
                 return None
-        columns = [
-            f"{'v' if spec.key == spanned else _COLUMN.get(spec.key, spec.key)} AS d{i}" for i, spec in enumerate(specs)
-        ]
-        centres = ", ".join(str(int(pk)) for pk in scope.organisation_ids) or "NULL"
-        groups = f" GROUP BY {', '.join(f'd{i}' for i in range(len(specs)))}" if specs else ""
-        selected = ", ".join([*columns, "count(*) AS n"])
         if measure == "followups":
-            query = f"SELECT {selected} FROM spans_followups_{spanned} WHERE org IN ({centres}) AND {_within('date', 'date', date_from, date_to)}{groups}"
-        else:
-            name = f"{measure}_{spanned}" if spanned else measure
-            query = f"SELECT {selected} FROM spans_{name} WHERE org IN ({centres}) AND {_within('first', 'last', date_from, date_to)}{groups}"
-            if date_from is not None and date_to is not None:
-                # less the units with a stretch without rows running over the whole period
-                gaps = (
-                    f"SELECT {selected.replace('count(*)', '-count(*)')} FROM gaps_{name} WHERE org IN ({centres})"
-                    f" AND after < DATE '{date_from.isoformat()}' AND before > DATE '{date_to.isoformat()}'{groups}"
-                )
-                outer = ", ".join(f"d{i}" for i in range(len(specs)))
-                query = f"SELECT {outer}{', ' if specs else ''}sum(n) FROM ({query} UNION ALL {gaps}){' GROUP BY ' + outer if specs else ''}"
-        fetched = reading.db.execute(query).fetchall()
+            return _followups_by_code(reading.db, specs, scope, date_from, date_to)
+        fetched = reading.db.execute(_units_query(measure, specs, spanned, scope, date_from, date_to)).fetchall()
+    return _cells(fetched)
+
+
+def _units_query(
+    measure: str,
+    specs: list[DimensionSpec],
+    spanned: str | None,
+    scope: Scope,
+    date_from: datetime.date | None,
+    date_to: datetime.date | None,
+) -> str:
+    """Distinct persons or case files: the spans meeting the period, less the gaps running over it."""
+    columns = [
+        f"{'s.v' if spec.key == spanned else 'u.' + _COLUMN.get(spec.key, spec.key)} AS d{i}"
+        for i, spec in enumerate(specs)
+    ]
+    selected = ", ".join([*columns, "count(*) AS n"])
+    outer = ", ".join(f"d{i}" for i in range(len(specs)))
+    groups = f" GROUP BY {outer}" if specs else ""
+    name = f"{measure}_{spanned}" if spanned else measure
+    joined = f"JOIN units_{measure} u ON u.unit = s.unit WHERE u.org IN ({_centres(scope)})"
+    query = (
+        f"SELECT {selected} FROM spans_{name} s {joined} AND {_within('s.first', 's.last', date_from, date_to)}{groups}"
+    )
+    if date_from is None or date_to is None:
+        return query
+    # less the units with a stretch without rows running over the whole period
+    gaps = (
+        f"SELECT {selected.replace('count(*)', '-count(*)')} FROM gaps_{name} s {joined}"
+        f" AND s.after < DATE '{date_from.isoformat()}' AND s.before > DATE '{date_to.isoformat()}'{groups}"
+    )
+    return f"SELECT {outer}{', ' if specs else ''}sum(n) FROM ({query} UNION ALL {gaps}){groups}"
+
+
+def _followups_by_code(
+    db: Any, specs: list[DimensionSpec], scope: Scope, date_from: datetime.date | None, date_to: datetime.date | None
+) -> list[dict[str, Any]] | None:
+    """Distinct follow-ups by a code: the pre-joined rows counted by category id (read in the version as a count
+    of rows is), less each follow-up's extra rows under one code."""
+    parts_of = assembled(FOLLOWUPS, specs, scope, date_from, date_to, [], True, True, True)
+    if parts_of is None:
+        return None
+    sql, selected, body = parts_of
+    groups = f" GROUP BY {', '.join(str(i + 1) for i in range(len(selected)))}"
+    rows = merged(
+        db.execute(f"SELECT {', '.join([*selected, 'count(*)'])} {body}{groups}", sql.args).fetchall(), specs, True
+    )
+    code = next(spec.key for spec in specs if axis_of(spec.key))
+    columns = [
+        f"{'v' if spec.key == code else _COLUMN.get(spec.key, spec.key)} AS d{i}" for i, spec in enumerate(specs)
+    ]
+    extra = db.execute(
+        f"SELECT {', '.join(columns)}, sum(extra) FROM dups_followups_{code} WHERE org IN ({_centres(scope)})"
+        f" AND {_within('date', 'date', date_from, date_to)} GROUP BY {', '.join(str(i + 1) for i in range(len(specs)))}"
+    ).fetchall()
+    cells = {tuple(row[f"d{i}"] for i in range(len(specs))): row["value"] for row in rows}
+    for row in extra:
+        key = tuple(_text(value) for value in row[:-1])
+        cells[key] = cells.get(key, 0) - int(row[-1])
+    return [{**{f"d{i}": part for i, part in enumerate(key)}, "value": value} for key, value in cells.items() if value]
+
+
+def _cells(fetched: list[Any]) -> list[dict[str, Any]]:
     cells: dict[tuple[str, ...], int] = {}
     for row in fetched:
         key = tuple(_text(value) for value in row[:-1])
         cells[key] = cells.get(key, 0) + int(row[-1] or 0)
     return [{**{f"d{i}": part for i, part in enumerate(key)}, "value": value} for key, value in cells.items() if value]
+
+
+def _centres(scope: Scope) -> str:
+    return ", ".join(str(int(pk)) for pk in scope.organisation_ids) or "NULL"
 
 
 def _within(first: str, last: str, date_from: datetime.date | None, date_to: datetime.date | None) -> str:
