@@ -22,6 +22,7 @@ from __future__ import annotations
 
 # Only column names of this module and integer bounds are spliced into the SQL.
 # ruff: noqa: S608
+from itertools import combinations
 from typing import Any
 
 from maillage.casework import rollups
@@ -33,6 +34,8 @@ CODE_DIMENSIONS = rollups.CODE_DIMENSIONS
 # Distinct persons and case files: the unit's column; their spans per value of each of these dimensions.
 SPANNED_UNITS = {"persons": "person_id", "case_files": "case_file_id"}
 SPANNED_DIMENSIONS = (*CODE_DIMENSIONS, *FOLLOWUP_OWN)
+# Distinct follow-ups by one code or two: their repeats under the same codes.
+FOLLOWUP_CODES = [(code,) for code in CODE_DIMENSIONS] + list(combinations(CODE_DIMENSIONS, 2))
 
 
 def span_tables() -> dict[str, str]:
@@ -42,7 +45,7 @@ def span_tables() -> dict[str, str]:
         person = "unit" if measure == "persons" else "person_id"
         for suffix in ("", *(f"_{d}" for d in SPANNED_DIMENSIONS)):
             names.update({f"spans_{measure}{suffix}": person, f"gaps_{measure}{suffix}": person})
-    return names | {f"dups_followups_{code}": "person_id" for code in CODE_DIMENSIONS}
+    return names | {f"dups_followups_{'__'.join(codes)}": "person_id" for codes in FOLLOWUP_CODES}
 
 
 def code_lists(axis_versions: dict[str, int]) -> dict[str, tuple[int, list[str | None]]]:
@@ -119,12 +122,14 @@ def build(
                 f" WHERE before - after > {GAP_DAYS}",
                 args,
             )
-    for code in CODE_DIMENSIONS:
-        # Distinct follow-ups by a code: the pre-joined rows counted, less the follow-ups with two of them in it.
+    for codes in FOLLOWUP_CODES:
+        # Distinct follow-ups by codes: the pre-joined rows counted, less the follow-ups with two rows in the codes.
         args = []
+        values = ", ".join(f"{_code_sql(code, lists, args)} AS v{index + 1}" for index, code in enumerate(codes))
+        key = ", ".join(f"v{index + 1}" for index in range(len(codes)))
         db.execute(
-            f"{create} {prefix}dups_followups_{code} AS SELECT d.v, d.extra, f.* FROM (SELECT id, v,"
-            f" count(*) - 1 AS extra FROM (SELECT id, {_code_sql(code, lists, args)} AS v FROM {coded})"
-            f" GROUP BY id, v HAVING count(*) > 1) d JOIN {followups} f ON f.id = d.id",
+            f"{create} {prefix}dups_followups_{'__'.join(codes)} AS SELECT {key.replace('v', 'd.v')}, d.extra, f.*"
+            f" FROM (SELECT id, {key}, count(*) - 1 AS extra FROM (SELECT id, {values} FROM {coded})"
+            f" GROUP BY id, {key} HAVING count(*) > 1) d JOIN {followups} f ON f.id = d.id",
             args,
         )

@@ -31,6 +31,7 @@ pytestmark = [
 LONG = (datetime.date(2023, 1, 5), datetime.date(2025, 12, 20))
 MIDDLE = (datetime.date(2023, 6, 15), datetime.date(2025, 3, 10))
 GAP = (datetime.date(2023, 3, 1), datetime.date(2025, 10, 31))  # inside the gap person's stretch without rows
+SHORT = (datetime.date(2024, 3, 5), datetime.date(2024, 5, 20))
 
 
 def _gap_person(world: dict[str, Any]) -> Person:
@@ -46,7 +47,8 @@ def _gap_person(world: dict[str, Any]) -> Person:
 
 
 def _questions(world: dict[str, Any]) -> list[tuple[Params, Scope]]:
-    """Distinct counts by a category, or a follow-up's own code, with a person's codes, over long periods."""
+    """Distinct persons and case files by a category or a follow-up's own code, with a person's codes, over long
+    periods; distinct follow-ups by one or two codes with any of their own."""
     rng = random.Random(3)
     scope, one = world["scope"], world["one"]
     constant = ["sex", "nationality_group", "household", "centre", "postal_code", "income_source"]
@@ -58,8 +60,11 @@ def _questions(world: dict[str, Any]) -> list[tuple[Params, Scope]]:
             questions.append((Params(measure, ["sex", "household"], *period), scope))
             questions.append((Params(measure, ["institution2"], *period), one))
         for code in ("theme1", "theme2", "institution2", "stage1"):
-            other = rng.choice([*constant, "mode", "worker", "month", "year", "subsidy", "age_band"])
+            other = rng.choice([*constant, "mode", "worker", "month", "year", "subsidy", "age_band", "stage2"])
             questions.append((Params("followups", [code, other], *period), rng.choice([scope, one])))
+    # Distinct follow-ups by one or two codes over any period, a short one too (a follow-up has one day).
+    for first, second in [("theme1", "institution2"), ("theme2", "theme1"), ("stage1", "institution1")]:
+        questions.append((Params("followups", [first, second], *SHORT), rng.choice([scope, one])))
     return questions
 
 

@@ -165,6 +165,8 @@ def from_columnar(
         waiting = margins_memo().pop((context, asked), None)
         if waiting is not None:
             return waiting
+    from maillage.stats.tabulate import spans_read  # it reads this module's SQL parts
+
     with columnar.reading() as reading:
         if reading is None:
             return None
@@ -184,12 +186,28 @@ def from_columnar(
         inner = f"SELECT DISTINCT {', '.join([*selected, f'{unit} AS unit'])} {body}"
         outer = [f"d{i}" for i in range(len(selected))]
         parts = [subset for size in range(len(outer), -1, -1) for subset in combinations(range(len(outer)), size)]
+
+        def answered_apart(subset: tuple[int, ...]) -> bool:
+            """A total counted without hashing the period's (groups, unit) pairs, when the table asks it: from the
+            spans, or distinct follow-ups by no category (a count of rows)."""
+            part = [specs[i] for i in subset]
+            if measure == "followups" and not filters and not any(axis_of(spec.key) for spec in part):
+                return True
+            return spans_read.answers(reading, measure, part, params, scope, date_from, date_to)
+
+        if all(answered_apart(subset) for subset in parts[1:]):  # only the cells: counted straight, nothing kept
+            fetched_cells = reading.db.execute(
+                f"SELECT {', '.join([*outer, 'count(*)'])} FROM ({inner}) u GROUP BY ALL", sql.args
+            ).fetchall()
+            return merged(fetched_cells, specs, additive)
         reading.db.execute(f"CREATE OR REPLACE TEMPORARY TABLE units AS {inner}", sql.args)
         fetched: dict[tuple[int, ...], list[Any]] = {}
         unjoined = uses_requests and not any(axis_of(spec.key) for spec, _values in filters)
         one_value = _ONE_VALUE_PER_UNIT[measure]
         for subset in parts:
             columns = [outer[i] for i in subset]
+            if len(subset) < len(outer) and answered_apart(subset):
+                continue
             # A part one dimension short of a part counted, that dimension one value per unit: the sum of its counts.
             wider = next(
                 (

@@ -1,8 +1,9 @@
 """Counting distinct persons, case files or follow-ups over a long period from the spans of the columnar copy
 (`maillage.casework.columnar_spans`): a filtered scan of one (unit, value) per row instead of hashing the period's
 millions of rows. None when the spans do not answer: a period under a year (gaps shorter than it are not kept;
-the period's rows are few), filters, a subsidy scope, time dimensions or two dimensions that vary within a unit
-(theme × mode), category versions other than the spans', no copy.
+the period's rows are few), filters, a subsidy scope, time dimensions or two dimensions that vary within a person
+(theme × mode), category versions other than the spans', no copy. Distinct follow-ups by one or two codes are read
+so over any period (a follow-up has one day).
 """
 
 from __future__ import annotations
@@ -43,34 +44,64 @@ def from_spans(
     date_to: datetime.date | None,
 ) -> list[dict[str, Any]] | None:
     """The grouped rows (`d0`… and `value`, as `query.grouped`), or None when the spans do not answer."""
-    if base != FOLLOWUPS or measure not in _CONSTANT or not columnar.kept():
+    varying = spanned_dimensions(measure, base, specs, params, scope, date_from, date_to)
+    if varying is None or not columnar.kept():
+        return None
+    with columnar.reading() as reading:
+        if reading is None or not answers(reading, measure, specs, params, scope, date_from, date_to):
+            return None
+        if measure == "followups":
+            return _followups_by_code(reading.db, specs, varying, scope, date_from, date_to)
+        query = _units_query(measure, specs, varying[0] if varying else None, scope, date_from, date_to)
+        return _cells(reading.db.execute(query).fetchall())
+
+
+def spanned_dimensions(
+    measure: str,
+    base: str,
+    specs: list[DimensionSpec],
+    params: Params,
+    scope: Scope,
+    date_from: datetime.date | None,
+    date_to: datetime.date | None,
+) -> tuple[str, ...] | None:
+    """The dimensions varying within a unit the spans are read by (none, one; two codes for follow-ups), or None
+    when the spans do not answer the question whatever the copy holds."""
+    if base != FOLLOWUPS or measure not in _CONSTANT:
         return None
     if date_from is None and date_to is None:  # all time: the roll-ups
         return None
-    if date_from is not None and date_to is not None and (date_to - date_from).days < GAP_DAYS:
-        return None
     if scope.subsidy_id is not None or any(values for values in params.filters.values()):
         return None
-    varying = [spec for spec in specs if spec.key not in _CONSTANT[measure]]
-    if len(varying) > 1:
+    varying = tuple(spec.key for spec in specs if spec.key not in _CONSTANT[measure])
+    if measure == "followups":
+        # any period: a follow-up has one day; by no category, a count of rows (the other readers)
+        return varying if varying and len(varying) <= 2 and set(varying) <= set(CODE_DIMENSIONS) else None
+    if date_from is not None and date_to is not None and (date_to - date_from).days < GAP_DAYS:
         return None
-    spanned = varying[0].key if varying else None
-    if measure == "followups" and spanned not in CODE_DIMENSIONS:
-        return None  # no category: a count of rows (the other readers)
-    if spanned is not None and spanned not in SPANNED_DIMENSIONS:
-        return None  # a time dimension
-    with columnar.reading() as reading:
-        if reading is None or reading.spans is None or (measure == "followups" and not reading.coded):
-            return None
-        axis = axis_of(spanned) if spanned else None
-        if axis is not None:
-            version = target_version(axis, params.versions.get(axis))
-            if version is None or reading.spans.get(axis) != version.pk:
-                return None
-        if measure == "followups":
-            return _followups_by_code(reading.db, specs, scope, date_from, date_to)
-        fetched = reading.db.execute(_units_query(measure, specs, spanned, scope, date_from, date_to)).fetchall()
-    return _cells(fetched)
+    if len(varying) > 1 or not set(varying) <= set(SPANNED_DIMENSIONS):  # two, or a time dimension
+        return None
+    return varying
+
+
+def answers(
+    reading: columnar.Reading,
+    measure: str,
+    specs: list[DimensionSpec],
+    params: Params,
+    scope: Scope,
+    date_from: datetime.date | None,
+    date_to: datetime.date | None,
+) -> bool:
+    """Whether the spans of this reading of the copy answer the question."""
+    varying = spanned_dimensions(measure, FOLLOWUPS, specs, params, scope, date_from, date_to)
+    if varying is None or reading.spans is None or (measure == "followups" and not reading.coded):
+        return False
+    for axis in {axis_of(key) for key in varying} - {None}:
+        version = target_version(axis, params.versions.get(axis))  # type: ignore[arg-type]
+        if version is None or reading.spans.get(axis) != version.pk:  # type: ignore[arg-type]
+            return False
+    return True
 
 
 def _units_query(
@@ -105,10 +136,15 @@ def _units_query(
 
 
 def _followups_by_code(
-    db: Any, specs: list[DimensionSpec], scope: Scope, date_from: datetime.date | None, date_to: datetime.date | None
+    db: Any,
+    specs: list[DimensionSpec],
+    codes: tuple[str, ...],
+    scope: Scope,
+    date_from: datetime.date | None,
+    date_to: datetime.date | None,
 ) -> list[dict[str, Any]] | None:
-    """Distinct follow-ups by a code: the pre-joined rows counted by category id (read in the version as a count
-    of rows is), less each follow-up's extra rows under one code."""
+    """Distinct follow-ups by one or two codes: the pre-joined rows counted by category id (read in the version as
+    a count of rows is), less each follow-up's extra rows under the same codes."""
     parts_of = assembled(FOLLOWUPS, specs, scope, date_from, date_to, [], True, True, True)
     if parts_of is None:
         return None
@@ -117,13 +153,13 @@ def _followups_by_code(
     rows = merged(
         db.execute(f"SELECT {', '.join([*selected, 'count(*)'])} {body}{groups}", sql.args).fetchall(), specs, True
     )
-    code = next(spec.key for spec in specs if axis_of(spec.key))
-    columns = [
-        f"{'v' if spec.key == code else _COLUMN.get(spec.key, spec.key)} AS d{i}" for i, spec in enumerate(specs)
-    ]
+    ordered = [code for code in CODE_DIMENSIONS if code in codes]  # the table's order: v1, v2
+    value = {code: f"v{index + 1}" for index, code in enumerate(ordered)}
+    columns = [f"{value.get(spec.key) or _COLUMN.get(spec.key, spec.key)} AS d{i}" for i, spec in enumerate(specs)]
     extra = db.execute(
-        f"SELECT {', '.join(columns)}, sum(extra) FROM dups_followups_{code} WHERE org IN ({_centres(scope)})"
-        f" AND {_within('date', 'date', date_from, date_to)} GROUP BY {', '.join(str(i + 1) for i in range(len(specs)))}"
+        f"SELECT {', '.join(columns)}, sum(extra) FROM dups_followups_{'__'.join(ordered)}"
+        f" WHERE org IN ({_centres(scope)}) AND {_within('date', 'date', date_from, date_to)}"
+        f" GROUP BY {', '.join(str(i + 1) for i in range(len(specs)))}"
     ).fetchall()
     cells = {tuple(row[f"d{i}"] for i in range(len(specs))): row["value"] for row in rows}
     for row in extra:
