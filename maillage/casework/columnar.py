@@ -270,12 +270,14 @@ def _forget_views() -> None:
         _local.views = None
 
 
-def _views(engine: Any, path: str, signature: str, changed: list[int]) -> tuple[Any, bool, dict[str, int] | None]:
+def _views(
+    engine: Any, path: str, signature: str, changed: list[int]
+) -> tuple[Any, bool, dict[str, int] | None, frozenset[int]]:
     """A cursor of `engine` with the views `followups` and `requests` for these changes, made once per
     signature: the reads of one page (its cells, margins, comparison) and of the next pages share them."""
     views = getattr(_local, "views", None)
     if views is not None and views[:2] == (path, signature):
-        return views[2], views[3], views[4]
+        return views[2:]
     _forget_views()
     db = engine.cursor()
     if changed:
@@ -296,8 +298,9 @@ def _views(engine: Any, path: str, signature: str, changed: list[int]) -> tuple[
         mismatched = "(SELECT n FROM snap.coded_mismatched)"
     coded = db.execute(f"SELECT {mismatched}").fetchone()[0] == 0
     spans = _span_views(db, changed)
-    _local.views = (path, signature, db, coded, spans)
-    return db, coded, spans
+    centres = frozenset(row[0] for row in db.execute("SELECT DISTINCT org FROM followups").fetchall())
+    _local.views = (path, signature, db, coded, spans, centres)
+    return db, coded, spans, centres
 
 
 def _span_views(db: Any, changed: list[int]) -> dict[str, int] | None:
@@ -335,6 +338,7 @@ class Reading:
     db: Any  # a DuckDB cursor with the views `followups`, `requests` and `coded`
     coded: bool  # whether `coded` may be read instead of joining follow-ups and requests (`_pre_join`)
     spans: dict[str, int] | None  # the category versions the span views read (`columnar_spans`); None: no spans
+    centres: frozenset[int]  # every centre with follow-ups: a scope holding them all needs no filter on the centre
 
 
 @contextmanager

@@ -102,9 +102,11 @@ def assembled(
     uses_requests: bool,
     additive: bool,
     coded: bool,
+    every_centre: bool = False,
 ) -> tuple[_Sql, list[str], str] | None:
     """The SQL's parts: its parameters, the selected dimensions, FROM … WHERE …; None for a question left to
-    PostgreSQL. `coded`: follow-ups read by a category from their pre-joined rows (module `columnar`)."""
+    PostgreSQL. `coded`: follow-ups read by a category from their pre-joined rows (module `columnar`);
+    `every_centre`: the scope holds every centre of the follow-ups read, which need no filter on it."""
     sql = _Sql(base)
     centres = ", ".join(str(int(pk)) for pk in scope.organisation_ids) or "NULL"
     try:
@@ -114,7 +116,9 @@ def assembled(
             sql.expression(spec, raw=additive and spec.codes is not None, ordinal=not additive) + f" AS d{index}"
             for index, spec in enumerate(specs)
         ]
-        where = [f"{'r' if base == REQUESTS else 'f'}.org IN ({centres})"]
+        # the whole sector: no filter (the sector's 7-year DISTINCT at 5M, 477 → 418 ms)
+        every = every_centre and base == FOLLOWUPS
+        where = ["true" if every else f"{'r' if base == REQUESTS else 'f'}.org IN ({centres})"]
         if scope.subsidy_id is not None:
             where.append(f"f.subsidy = {int(scope.subsidy_id)}")
         for column in {"f", sql.dated}:
@@ -171,7 +175,10 @@ def from_columnar(
         if reading is None:
             return None
         memo = margins_memo()
-        parts_of = assembled(base, specs, scope, date_from, date_to, filters, uses_requests, additive, reading.coded)
+        every = reading.centres <= set(scope.organisation_ids)
+        parts_of = assembled(
+            base, specs, scope, date_from, date_to, filters, uses_requests, additive, reading.coded, every
+        )
         if parts_of is None:
             return None
         sql, selected, body = parts_of
