@@ -128,6 +128,8 @@ def test_spans_count_what_postgresql_counts(transactional_db, world, monkeypatch
             ("persons", ["age_band", "mode"]),
             ("case_files", ["institution2", "subsidy"]),
             ("case_files", ["stage1", "age_band"]),
+            ("persons", ["worker", "theme2"]),
+            ("case_files", ["subsidy", "mode"]),
         ]
         for scope in (world["scope"], world["one"])
     ]
@@ -137,7 +139,7 @@ def test_spans_count_what_postgresql_counts(transactional_db, world, monkeypatch
             for reader in ("from_rollup", "from_spans", "from_whole_less_edges", "from_columnar"):
                 patch.setattr(query, reader, lambda *args, **options: None)
             assert counted == _table(build(params, scope)), (params, scope)
-    assert any(key[2] == "fax" for key in _table(build(*two[8])))  # persons theme1 × mode over MIDDLE
+    assert any(key[2] == "fax" for key in _table(build(*two[12])))  # persons theme1 × mode over MIDDLE
 
     # Not from the spans: a period under GAP_DAYS, a filter, a subsidy scope, two dimensions varying within a
     # person, a time dimension, another version of the themes.

@@ -255,34 +255,87 @@ def from_columnar(
 def _distinct_cells(
     db: Any, specs: list[DimensionSpec], args: list[Any], selected: list[str], body: str, unit: str
 ) -> list[Any]:
-    """Distinct units per cell, a choice's text (mode, age band, a person's codes) hashed as its number in the
-    choices (persons theme1 × mode over 7 years at 5M: the DISTINCT 398 → 295 ms); a text outside them (an old
-    import's) is counted as text."""
-    numbered, numbered_args, choices = [], list(args), {}
-    for index, (spec, expression) in enumerate(zip(specs, selected, strict=True)):
-        if spec.key in CHOICES:
-            choices[index] = [str(value) for value in CHOICES[spec.key].values]
-            column = expression.rsplit(" AS ", 1)[0]
-            # its list before the parameters of the expressions after it
-            numbered_args.insert(sum(e.count("?") for e in selected[:index]), choices[index])
-            expression = f"CASE WHEN {column} IS NOT NULL THEN coalesce(list_position(?::VARCHAR[], {column}), 0) END AS d{index}"
-        numbered.append(expression)
+    """Distinct units per cell: (cell, unit) packed into one integer when every dimension numbers its values below
+    2**16 (`_numbered`), else hashed as they are. Persons by theme2 × subsidy over 7 years at 5M: 489 → 336 ms."""
     outer = ", ".join(f"d{i}" for i in range(len(selected)))
-    inner = f"SELECT DISTINCT {', '.join([*numbered, f'{unit} AS unit'])} {body}"
-    fetched = db.execute(f"SELECT {outer}, count(*) FROM ({inner}) u GROUP BY ALL", numbered_args).fetchall()
-    if any(row[i] == 0 for row in fetched for i in choices):  # a text outside the choices: counted as text
-        inner = f"SELECT DISTINCT {', '.join([*selected, f'{unit} AS unit'])} {body}"
-        return db.execute(f"SELECT {outer}, count(*) FROM ({inner}) u GROUP BY ALL", args).fetchall()  # type: ignore[no-any-return]
-    return [
-        (
-            *(
-                choices[i][value - 1] if i in choices and value is not None else value
-                for i, value in enumerate(row[:-1])
-            ),
-            row[-1],
+    numbered = _numbered(db, specs, args, selected, unit) if len(specs) <= 2 else None
+    if numbered is not None:
+        expressions, numbered_args, decoders = numbered
+        shifts = [16 * (len(specs) - 1 - index) for index in range(len(specs))]
+        key = " | ".join(
+            [
+                f"({unit}::UBIGINT << 32)",
+                *(f"(({e})::UBIGINT << {s})" for e, s in zip(expressions, shifts, strict=True)),
+            ]
         )
-        for row in fetched
-    ]
+        parts = ", ".join(f"(k >> {s}) & 65535 AS d{i}" for i, s in enumerate(shifts))
+        fetched = db.execute(
+            f"SELECT {parts}, count(*) FROM (SELECT DISTINCT {key} AS k {body}) u GROUP BY ALL", numbered_args
+        ).fetchall()
+        try:
+            return [(*(decode(v) for decode, v in zip(decoders, row[:-1], strict=True)), row[-1]) for row in fetched]
+        except _UnanswerableError:
+            pass  # a text outside its choices (an old import's): counted as text
+    inner = f"SELECT DISTINCT {', '.join([*selected, f'{unit} AS unit'])} {body}"
+    return db.execute(f"SELECT {outer}, count(*) FROM ({inner}) u GROUP BY ALL", args).fetchall()  # type: ignore[no-any-return]
+
+
+_NUMBERED_LIMIT = 65535  # a dimension's numbers, 1..65534 for its values and 0 for none, fit in 16 bits
+
+
+def _numbered(
+    db: Any, specs: list[DimensionSpec], args: list[Any], selected: list[str], unit: str
+) -> tuple[list[str], list[Any], list[Any]] | None:
+    """Each dimension as a number below 2**16 (a code's number in `_code_list`, a choice's in its choices, an id less
+    the lowest), the SQL's parameters for them and how to read each number back; None when one does not fit."""
+    integers = [spec for spec in specs if spec.key in _INTEGERS]
+    columns = [f"max({unit})", *(f"min({_column(s)}), max({_column(s)})" for s in integers)]
+    bounds = list(db.execute(f"SELECT {', '.join(columns)} FROM followups f").fetchone())
+    if (bounds[0] or 0) >= 2**32:
+        return None
+    lows = {spec.key: (bounds[1 + 2 * i], bounds[2 + 2 * i]) for i, spec in enumerate(integers)}
+    expressions: list[str] = []
+    numbered_args: list[Any] = []
+    decoders: list[Any] = []
+    consumed = 0
+    for spec, expression in zip(specs, selected, strict=True):
+        column = expression.rsplit(" AS ", 1)[0]
+        own = column.count("?")
+        if axis_of(spec.key) and spec.codes is not None:  # already its code's number (`ordinal`)
+            if len(_code_list(spec)) >= _NUMBERED_LIMIT:
+                return None
+            expressions.append(f"coalesce({column}, 0)")
+            decoders.append(lambda v: v or None)
+        elif spec.key in CHOICES:
+            values = [str(value) for value in CHOICES[spec.key].values]
+            numbered_args.append(values)
+            expressions.append(
+                f"CASE WHEN {column} IS NULL THEN 0 ELSE coalesce(list_position(?::VARCHAR[], {column}),"
+                f" {_NUMBERED_LIMIT}) END"
+            )
+            decoders.append(lambda v, values=values: _choice(values, v))
+        elif spec.key in lows:
+            low, high = lows[spec.key]
+            if low is not None and high - low + 1 >= _NUMBERED_LIMIT:
+                return None
+            start = (low or 0) - 1
+            expressions.append(f"coalesce({column} - {start}, 0)")
+            decoders.append(lambda v, start=start: v + start if v else None)
+        else:  # a postal code, a period: hashed as they are
+            return None
+        numbered_args.extend(args[consumed : consumed + own])
+        consumed += own
+    return expressions, [*numbered_args, *args[consumed:]], decoders
+
+
+def _column(spec: DimensionSpec) -> str:
+    return "org" if spec.key == "centre" else _FOLLOWUP_FIELDS[spec.key]
+
+
+def _choice(values: list[str], number: int) -> str | None:
+    if number == _NUMBERED_LIMIT:
+        raise _UnanswerableError
+    return values[number - 1] if number else None
 
 
 def _summed(rows: list[Any], kept: list[int]) -> list[Any]:
