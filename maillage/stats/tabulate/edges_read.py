@@ -66,14 +66,17 @@ def from_whole_less_edges(
     filters, uses_requests, additive = question_parts(measure, base, specs, params)
     kept_key = ("edges", question_key(measure, base, filters, scope, date_from, date_to), asked_key(specs))
     with _one_snapshot():
-        whole = from_rollup(measure, base, specs, params, scope, None, None)
-        if whole is None:
-            return None
         edges = margins_memo().pop(kept_key, None) if margin else None
         if edges is None:
             with columnar.reading() as reading:
                 if reading is None or (uses_requests and not reading.coded):
                     # Not pre-joined: the period's follow-ups join only the period's requests, all time every one.
+                    return None
+                # the share outside first: the all-time cells are read only when they will be used
+                if not _few_outside(reading.db, base, "additive" if additive else measure, (date_from, date_to)):
+                    return None
+                whole = from_rollup(measure, base, specs, params, scope, None, None)
+                if whole is None:
                     return None
                 counted = _edge_counts(
                     reading.db, measure, base, specs, scope, (date_from, date_to), filters, uses_requests, additive
@@ -85,6 +88,10 @@ def from_whole_less_edges(
                 if part != kept_key[2]:
                     kept[(*kept_key[:2], part)] = rows
             edges = counted[kept_key[2]]
+        else:
+            whole = from_rollup(measure, base, specs, params, scope, None, None)
+            if whole is None:
+                return None
     return _less(whole, edges, len(specs), params)
 
 
@@ -101,6 +108,17 @@ def _one_snapshot() -> Iterator[None]:
         yield
 
 
+def _few_outside(db: Any, base: str, kind: str, period: tuple[datetime.date | None, datetime.date | None]) -> bool:
+    """Whether the days outside the period hold few enough of the rows (`_OUTSIDE_AT_MOST[kind]`)."""
+    day = "r.date" if base == REQUESTS else "f.date"
+    bounds = [f"{day} {op} DATE '{when.isoformat()}'" for op, when in zip((">=", "<="), period, strict=True) if when]
+    table = "snap.requests r" if base == REQUESTS else "snap.followups f"
+    outside_rows, rows = db.execute(
+        f"SELECT count(*) FILTER (WHERE NOT ({' AND '.join(bounds)})), count(*) FROM {table}"
+    ).fetchone()
+    return bool(outside_rows <= _OUTSIDE_AT_MOST[kind] * rows)
+
+
 def _edge_counts(
     db: Any,
     measure: str,
@@ -113,7 +131,7 @@ def _edge_counts(
     additive: bool,
 ) -> dict[tuple[Any, ...], list[dict[str, Any]]] | None:
     """What only the days outside the period add to each cell, for the asked dimensions and, for a distinct
-    count, for every part of them (the margins the table asks next); None when the period is read faster."""
+    count, for every part of them (the margins the table asks next); None for a question the copy leaves to PostgreSQL."""
     parts_of = assembled(base, specs, scope, None, None, filters, uses_requests, additive, True)
     if parts_of is None:
         return None
@@ -121,10 +139,6 @@ def _edge_counts(
     day = f"{sql.dated}.date"
     bounds = [f"{day} {op} DATE '{when.isoformat()}'" for op, when in zip((">=", "<="), period, strict=True) if when]
     inside = " AND ".join(bounds)
-    table = "snap.requests r" if base == REQUESTS else "snap.followups f"
-    outside_rows, rows = db.execute(f"SELECT count(*) FILTER (WHERE NOT ({inside})), count(*) FROM {table}").fetchone()
-    if outside_rows > _OUTSIDE_AT_MOST["additive" if additive else measure] * rows:
-        return None
     columns = [f"d{i}" for i in range(len(selected))]
     if additive:
         groups = f" GROUP BY {', '.join(columns)}" if columns else ""
