@@ -71,6 +71,20 @@ def _questions(world: dict[str, Any], count: int) -> list[tuple[Params, Scope]]:
     return questions
 
 
+def record_follow_ups(world: dict[str, Any], count: int) -> None:
+    """New follow-ups through the service (roll-ups and the copy's change log kept), from 2024-05-10 on."""
+    rng, files, themes = world["rng"], world["files"], world["themes"]
+    for index in range(count):
+        case_file = rng.choice(files)
+        worker = world["workers"][case_file.organisation_id][index % 3]
+        services.record_follow_up(
+            worker,
+            case_file,
+            services.FollowUpData(date=datetime.date(2024, 5, 10 + index), mode="home_visit", worker=worker),
+            [services.RequestData(theme) for theme in rng.sample(themes[3:], 2)],
+        )
+
+
 def _table(result: Any) -> dict[tuple[str, str, str], Any]:
     """The cells and, for a distinct count, the totals counted on their own (row, column, grand)."""
     figures = _figures(result)
@@ -140,16 +154,8 @@ def test_writes_after_the_copy_are_counted_at_once(transactional_db, world, monk
     first = columnar.build()
     assert first is not None
     assert columnar.changed_persons() == 0
-    rng, files, themes = world["rng"], world["files"], world["themes"]
-    for index in range(4):  # new follow-ups, in the odd period
-        case_file = rng.choice(files)
-        worker = world["workers"][case_file.organisation_id][index % 3]
-        services.record_follow_up(
-            worker,
-            case_file,
-            services.FollowUpData(date=datetime.date(2024, 5, 10 + index), mode="home_visit", worker=worker),
-            [services.RequestData(theme) for theme in rng.sample(themes[3:], 2)],
-        )
+    rng, files = world["rng"], world["files"]
+    record_follow_ups(world, 4)  # new follow-ups, in the odd period
     moved = rng.choice(files).person
     services.update_person(world["workers"][moved.organisation_id][0], moved, {"sex": "x", "postal_code": "1060"})
     gone = FollowUp.objects.filter(date__range=ODD).order_by("pk").first()

@@ -21,7 +21,7 @@ from maillage.stats.tabulate import query
 from maillage.stats.tabulate.dimensions import dimension
 from maillage.stats.tabulate.spans_read import from_spans
 from tests.casework.factories import CaseFileFactory, FollowUpFactory, PersonFactory, RequestFactory
-from tests.casework.test_crosstab_columnar import _table
+from tests.casework.test_crosstab_columnar import _table, record_follow_ups
 
 pytestmark = [
     pytest.mark.postgres,
@@ -73,15 +73,21 @@ def _spanned(params: Params, scope: Scope) -> list[dict[str, Any]] | None:
     return from_spans(params.measure, "followups", specs, params, scope, params.date_from, params.date_to)
 
 
+def _from_rows(params: Params, scope: Scope, monkeypatch: pytest.MonkeyPatch, *, cut: bool = True) -> Any:
+    """The table as PostgreSQL counts the period's rows (`cut`: a distinct count by time still cut in pieces)."""
+    with monkeypatch.context() as patch:
+        for reader in ("from_rollup", "from_spans", "from_whole_less_edges", "from_columnar"):
+            patch.setattr(query, reader, lambda *args, **options: None)
+        if not cut:
+            patch.setattr(query, "_time_pieces", lambda *args: None)
+        return _table(build(params, scope))
+
+
 def _compare(questions: list[tuple[Params, Scope]], monkeypatch: pytest.MonkeyPatch) -> None:
     """Each question read from the spans equals PostgreSQL's count of the rows."""
     for params, scope in questions:
         assert _spanned(params, scope) is not None, params
-        counted = _table(build(params, scope))
-        with monkeypatch.context() as patch:
-            for reader in ("from_rollup", "from_spans", "from_whole_less_edges", "from_columnar"):
-                patch.setattr(query, reader, lambda *args, **options: None)
-            assert counted == _table(build(params, scope)), (params, scope)
+        assert _table(build(params, scope)) == _from_rows(params, scope, monkeypatch), (params, scope)
 
 
 def _theme_cell(params: Params, scope: Scope, code: str, sex: str) -> int:
@@ -134,11 +140,7 @@ def test_spans_count_what_postgresql_counts(transactional_db, world, monkeypatch
         for scope in (world["scope"], world["one"])
     ]
     for params, scope in two:
-        counted = _table(build(params, scope))
-        with monkeypatch.context() as patch:
-            for reader in ("from_rollup", "from_spans", "from_whole_less_edges", "from_columnar"):
-                patch.setattr(query, reader, lambda *args, **options: None)
-            assert counted == _table(build(params, scope)), (params, scope)
+        assert _table(build(params, scope)) == _from_rows(params, scope, monkeypatch), (params, scope)
     assert any(key[2] == "fax" for key in _table(build(*two[12])))  # persons theme1 × mode over MIDDLE
 
     # Not from the spans: a period under GAP_DAYS, a filter, a subsidy scope, two dimensions varying within a
@@ -165,7 +167,7 @@ def test_writes_after_the_copy_are_counted_from_the_spans_at_once(
     settings.VAR_DIR = tmp_path
     gap = _gap_person(world)
     assert columnar.build() is not None
-    rng, files, themes = world["rng"], world["files"], world["themes"]
+    files, themes = world["files"], world["themes"]
     # a follow-up inside the gap person's stretch: now counted over GAP
     worker = world["workers"][gap.organisation_id][1]
     services.record_follow_up(
@@ -174,15 +176,7 @@ def test_writes_after_the_copy_are_counted_from_the_spans_at_once(
         services.FollowUpData(date=datetime.date(2024, 6, 3), mode="home_visit", worker=worker),
         [services.RequestData(themes[2])],
     )
-    for index in range(3):
-        case_file = rng.choice(files)
-        worker = world["workers"][case_file.organisation_id][index % 3]
-        services.record_follow_up(
-            worker,
-            case_file,
-            services.FollowUpData(date=datetime.date(2024, 5, 10 + index), mode="home_visit", worker=worker),
-            [services.RequestData(theme) for theme in rng.sample(themes[3:], 2)],
-        )
+    record_follow_ups(world, 3)
     moved = files[-1].person
     services.update_person(world["workers"][moved.organisation_id][0], moved, {"sex": "x", "postal_code": "1060"})
     assert 3 <= columnar.changed_persons() <= 5
@@ -230,11 +224,7 @@ def test_a_distinct_count_by_time_is_cut_at_whole_periods(transactional_db, worl
         cut.clear()
         counted = _table(build(params, world["scope"]))
         assert cut[:3] == [MIDDLE, (MIDDLE[0], first_whole - datetime.timedelta(days=1)), (first_whole, cut[2][1])]
-        with monkeypatch.context() as patch:
-            patch.setattr(query, "_time_pieces", lambda *args: None)
-            for reader in ("from_rollup", "from_spans", "from_whole_less_edges", "from_columnar"):
-                patch.setattr(query, reader, lambda *args, **options: None)
-            assert counted == _table(build(params, world["scope"])), params
+        assert counted == _from_rows(params, world["scope"], monkeypatch, cut=False), params
 
 
 @pytest.mark.parametrize(
