@@ -73,11 +73,14 @@ def _filtered(world: dict[str, Any], period: tuple[datetime.date, datetime.date]
 
 
 def _engine_and_rows(params: Params, scope: Scope, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any]:
-    """The table as the engine counts it, and as PostgreSQL counts the period's rows."""
-    counted = _table(build(params, scope))
+    """The table as the engine counts it without the spans (the edges answer first), and as PostgreSQL counts the
+    period's rows."""
     with monkeypatch.context() as patch:
-        patch.setattr(query, "from_whole_less_edges", lambda *args, **options: None)
-        patch.setattr(query, "from_columnar", lambda *args, **options: None)
+        patch.setattr(query, "from_spans", lambda *args, **options: None)
+        counted = _table(build(params, scope))
+    with monkeypatch.context() as patch:
+        for reader in ("from_spans", "from_whole_less_edges", "from_columnar"):
+            patch.setattr(query, reader, lambda *args, **options: None)
         return counted, _table(build(params, scope))
 
 
