@@ -19,7 +19,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from itertools import combinations
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
@@ -50,6 +50,17 @@ logger = logging.getLogger(__name__)
 _OUTSIDE_AT_MOST = {"additive": 0.4, "followups": 0.2, "persons": 0.02, "case_files": 0.02, "keyed": 0.2}
 
 
+class _Question(NamedTuple):
+    measure: str
+    base: str
+    specs: list[DimensionSpec]
+    scope: Scope
+    period: tuple[datetime.date | None, datetime.date | None]
+    filters: list[tuple[DimensionSpec, list[str]]]
+    uses_requests: bool
+    additive: bool
+
+
 def from_whole_less_edges(
     measure: str,
     base: str,
@@ -76,8 +87,10 @@ def from_whole_less_edges(
                 if reading is None or (uses_requests and not reading.coded):
                     # Not pre-joined: the period's follow-ups join only the period's requests, all time every one.
                     return None
-                question = (measure, base, specs, scope, (date_from, date_to), filters, uses_requests, additive)
-                keyed = _keyed(reading.db, *question)
+                question = _Question(
+                    measure, base, specs, scope, (date_from, date_to), filters, uses_requests, additive
+                )
+                keyed = _keyed(reading.db, question)
                 kind = "keyed" if keyed is not None else "additive" if additive else measure
                 # the share outside first: the all-time cells are read only when they will be used
                 if not _few_outside(reading.db, base, kind, (date_from, date_to)):
@@ -85,7 +98,7 @@ def from_whole_less_edges(
                 whole = from_rollup(measure, base, specs, params, scope, None, None)
                 if whole is None:
                     return None
-                counted = _keyed_edge_counts(reading.db, specs, keyed) if keyed else _edge_counts(reading.db, *question)
+                counted = _keyed_edge_counts(reading.db, specs, keyed) if keyed else _edge_counts(reading.db, question)
             if counted is None:
                 return None
             kept = margins_memo()
@@ -113,19 +126,10 @@ def _one_snapshot() -> Iterator[None]:
         yield
 
 
-def _keyed(
-    db: Any,
-    measure: str,
-    base: str,
-    specs: list[DimensionSpec],
-    scope: Scope,
-    period: tuple[datetime.date | None, datetime.date | None],
-    filters: list[tuple[DimensionSpec, list[str]]],
-    uses_requests: bool,
-    additive: bool,
-) -> tuple[Any, ...] | None:
+def _keyed(db: Any, question: _Question) -> tuple[Any, ...] | None:
     """Distinct persons or case files by one or two numbered dimensions: the SQL's parts to find, by their (cell,
     unit) key packed in one integer, the pairs seen only outside the period (`_keyed_edge_counts`); None otherwise."""
+    measure, base, specs, scope, period, filters, uses_requests, additive = question
     if measure not in {"persons", "case_files"} or not 1 <= len(specs) <= 2:
         return None
     parts_of = assembled(base, specs, scope, None, None, filters, uses_requests, additive, True)
@@ -171,19 +175,10 @@ def _few_outside(db: Any, base: str, kind: str, period: tuple[datetime.date | No
     return bool(outside_rows <= _OUTSIDE_AT_MOST[kind] * rows)
 
 
-def _edge_counts(
-    db: Any,
-    measure: str,
-    base: str,
-    specs: list[DimensionSpec],
-    scope: Scope,
-    period: tuple[datetime.date | None, datetime.date | None],
-    filters: list[tuple[DimensionSpec, list[str]]],
-    uses_requests: bool,
-    additive: bool,
-) -> dict[tuple[Any, ...], list[dict[str, Any]]] | None:
+def _edge_counts(db: Any, question: _Question) -> dict[tuple[Any, ...], list[dict[str, Any]]] | None:
     """What only the days outside the period add to each cell, for the asked dimensions and, for a distinct
     count, for every part of them (the margins the table asks next); None for a question the copy leaves to PostgreSQL."""
+    measure, base, specs, scope, period, filters, uses_requests, additive = question
     parts_of = assembled(base, specs, scope, None, None, filters, uses_requests, additive, True)
     if parts_of is None:
         return None
