@@ -92,6 +92,11 @@ class _Sql:
         return f"list_contains(?::VARCHAR[], {expression})"
 
 
+def centres_sql(scope: Scope) -> str:
+    """The scope's centres as an SQL list of integers."""
+    return ", ".join(str(int(pk)) for pk in scope.organisation_ids) or "NULL"
+
+
 def assembled(
     base: str,
     specs: list[DimensionSpec],
@@ -108,7 +113,7 @@ def assembled(
     PostgreSQL. `coded`: follow-ups read by a category from their pre-joined rows (module `columnar`);
     `every_centre`: the scope holds every centre of the follow-ups read, which need no filter on it."""
     sql = _Sql(base)
-    centres = ", ".join(str(int(pk)) for pk in scope.organisation_ids) or "NULL"
+    centres = centres_sql(scope)
     try:
         if base == FOLLOWUPS and uses_requests and coded:
             sql.axes = "f"

@@ -15,7 +15,7 @@ from typing import Any
 
 from maillage.casework import columnar
 from maillage.casework.columnar_spans import CODE_DIMENSIONS, FOLLOWUP_OWN, GAP_DAYS, PERSON_CODES, SPANNED_DIMENSIONS
-from maillage.stats.tabulate.columnar_read import assembled, merged
+from maillage.stats.tabulate.columnar_read import assembled, centres_sql, merged
 from maillage.stats.tabulate.dimensions import DimensionSpec, target_version
 from maillage.stats.tabulate.params import FOLLOWUPS, Params, Scope, axis_of
 
@@ -98,9 +98,9 @@ def answers(
     varying = spanned_dimensions(measure, FOLLOWUPS, specs, params, scope, date_from, date_to)
     if varying is None or reading.spans is None or (measure == "followups" and not reading.coded):
         return False
-    for axis in {axis_of(key) for key in varying} - {None}:
-        version = target_version(axis, params.versions.get(axis))  # type: ignore[arg-type]
-        if version is None or reading.spans.get(axis) != version.pk:  # type: ignore[arg-type]
+    for axis in {axis for key in varying if (axis := axis_of(key)) is not None}:
+        version = target_version(axis, params.versions.get(axis))
+        if version is None or reading.spans.get(axis) != version.pk:
             return False
     return True
 
@@ -127,7 +127,7 @@ def _units_query(
     if every_centre and all(spec.key == spanned for spec in specs):
         joined = "WHERE true"
     else:
-        joined = f"JOIN units_{measure} u ON u.unit = s.unit WHERE u.org IN ({_centres(scope)})"
+        joined = f"JOIN units_{measure} u ON u.unit = s.unit WHERE u.org IN ({centres_sql(scope)})"
     query = (
         f"SELECT {selected} FROM spans_{name} s {joined} AND {_within('s.first', 's.last', date_from, date_to)}{groups}"
     )
@@ -165,14 +165,11 @@ def _followups_by_code(
     columns = [f"{value.get(spec.key) or _COLUMN.get(spec.key, spec.key)} AS d{i}" for i, spec in enumerate(specs)]
     extra = db.execute(
         f"SELECT {', '.join(columns)}, sum(extra) FROM dups_followups_{'__'.join(ordered)}"
-        f" WHERE org IN ({_centres(scope)}) AND {_within('date', 'date', date_from, date_to)}"
+        f" WHERE org IN ({centres_sql(scope)}) AND {_within('date', 'date', date_from, date_to)}"
         f" GROUP BY {', '.join(str(i + 1) for i in range(len(specs)))}"
     ).fetchall()
-    cells = {tuple(row[f"d{i}"] for i in range(len(specs))): row["value"] for row in rows}
-    for row in extra:
-        key = tuple(_text(value) for value in row[:-1])
-        cells[key] = cells.get(key, 0) - int(row[-1])
-    return [{**{f"d{i}": part for i, part in enumerate(key)}, "value": value} for key, value in cells.items() if value]
+    counted = [(*(row[f"d{i}"] for i in range(len(specs))), row["value"]) for row in rows]
+    return _cells([*counted, *((*row[:-1], -int(row[-1])) for row in extra)])
 
 
 def _cells(fetched: list[Any]) -> list[dict[str, Any]]:
@@ -181,10 +178,6 @@ def _cells(fetched: list[Any]) -> list[dict[str, Any]]:
         key = tuple(_text(value) for value in row[:-1])
         cells[key] = cells.get(key, 0) + int(row[-1] or 0)
     return [{**{f"d{i}": part for i, part in enumerate(key)}, "value": value} for key, value in cells.items() if value]
-
-
-def _centres(scope: Scope) -> str:
-    return ", ".join(str(int(pk)) for pk in scope.organisation_ids) or "NULL"
 
 
 def _within(first: str, last: str, date_from: datetime.date | None, date_to: datetime.date | None) -> str:
