@@ -272,7 +272,7 @@ def _forget_views() -> None:
 
 def _views(
     engine: Any, path: str, signature: str, changed: list[int]
-) -> tuple[Any, bool, dict[str, int] | None, frozenset[int]]:
+) -> tuple[Any, bool, dict[str, int] | None, frozenset[int], frozenset[str], bool]:
     """A cursor of `engine` with the views `followups` and `requests` for these changes, made once per
     signature: the reads of one page (its cells, margins, comparison) and of the next pages share them."""
     views = getattr(_local, "views", None)
@@ -297,18 +297,19 @@ def _views(
             db.execute(f"CREATE TEMPORARY VIEW {table} AS SELECT * FROM snap.{table}")  # noqa: S608
         mismatched = "(SELECT n FROM snap.coded_mismatched)"
     coded = db.execute(f"SELECT {mismatched}").fetchone()[0] == 0
-    spans = _span_views(db, changed)
-    centres = frozenset(row[0] for row in db.execute("SELECT DISTINCT org FROM followups").fetchall())
-    _local.views = (path, signature, db, coded, spans, centres)
-    return db, coded, spans, centres
-
-
-def _span_views(db: Any, changed: list[int]) -> dict[str, int] | None:
-    """Views of the spans as the rows are now (the changed persons' counted from their current rows), and the
-    category versions they read; None when the copy has none or the changes make them inexact."""
-    tables = {
+    tables = frozenset(
         row[0] for row in db.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 'snap'").fetchall()
-    }
+    )
+    spans = _span_views(db, changed, tables)
+    centres = frozenset(row[0] for row in db.execute("SELECT DISTINCT org FROM followups").fetchall())
+    _local.views = (path, signature, db, coded, spans, centres, tables, bool(changed))
+    return db, coded, spans, centres, tables, bool(changed)
+
+
+def _span_views(db: Any, changed: list[int], tables: frozenset[str]) -> dict[str, int] | None:
+    """Views of the spans but the pairs' (`paired_spans`) as the rows are now (the changed persons' counted from
+    their current rows), and the category versions they read; None when the copy has none or the changes make them
+    inexact."""
     if "spans_versions" not in tables:
         return None
     versions = dict(db.execute("SELECT axis, version FROM snap.spans_versions").fetchall())
@@ -325,12 +326,38 @@ def _span_views(db: Any, changed: list[int]) -> dict[str, int] | None:
     columnar_spans.build(
         db, "now_coded", "now_followups", columnar_spans.code_lists(versions), prefix="now_", temporary=True
     )
+    _overlaid(db, names)
+    return versions
+
+
+def _overlaid(db: Any, names: dict[str, str]) -> None:
+    """Views of these tables of the copy less the changed persons' rows plus their `now_` rows."""
     for name, person in names.items():
         db.execute(
             f"CREATE TEMPORARY VIEW {name} AS SELECT s.* FROM snap.{name} s"  # noqa: S608
             f" ANTI JOIN changed c ON c.person_id = s.{person} UNION ALL SELECT * FROM now_{name}"
         )
-    return versions
+
+
+def paired_spans(reading: Reading, measure: str, pair: tuple[str, ...]) -> bool:
+    """Whether the spans of a measure by this pair (`columnar_spans.SPANNED_PAIRS`) can be read, their views made
+    on first use: a change since the copy counts the changed persons' spans of one pair, not of all 72."""
+    names = columnar_spans.pair_tables(measure, pair)
+    if reading.spans is None or not set(names) <= reading.tables:
+        return False
+    spans = next(iter(names))
+    if reading.db.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = ?", [spans]).fetchone()[0]:
+        return True
+    if not reading.changed:
+        for name in names:
+            reading.db.execute(f"CREATE TEMPORARY VIEW {name} AS SELECT * FROM snap.{name}")  # noqa: S608
+        return True
+    lists = columnar_spans.code_lists(reading.spans)
+    columnar_spans.build_spans(
+        reading.db, measure, pair, ("now_coded", "now_followups"), lists, "CREATE TEMPORARY TABLE", "now_"
+    )
+    _overlaid(reading.db, names)
+    return True
 
 
 @dataclass(frozen=True)
@@ -339,6 +366,8 @@ class Reading:
     coded: bool  # whether `coded` may be read instead of joining follow-ups and requests (`_pre_join`)
     spans: dict[str, int] | None  # the category versions the span views read (`columnar_spans`); None: no spans
     centres: frozenset[int]  # every centre with follow-ups: a scope holding them all needs no filter on the centre
+    tables: frozenset[str]  # the tables of the copy (one built before a kind of spans has none of them)
+    changed: bool  # whether persons changed since the copy (its views hold their rows as they are now)
 
 
 @contextmanager

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from maillage.casework import columnar, rollups_rebuild, services
+from maillage.casework import columnar, columnar_spans, rollups_rebuild, services
 from maillage.casework.columnar_spans import GAP_DAYS
 from maillage.casework.models import FollowUp, Person
 from maillage.stats.crosstab import Params, Scope, build
@@ -59,6 +59,9 @@ def _questions(world: dict[str, Any]) -> list[tuple[Params, Scope]]:
                 questions.append((Params(measure, [varying, rng.choice(constant)], *period), rng.choice([scope, one])))
             questions.append((Params(measure, ["sex", "household"], *period), scope))
             questions.append((Params(measure, ["institution2"], *period), one))
+            # two that vary within a person (their pair's spans), in either order, with the whole sector or not
+            for pair in (["theme1", "mode"], ["stage2", "theme2"], ["age_band", "institution1"], ["subsidy", "mode"]):
+                questions.append((Params(measure, pair, *period), rng.choice([scope, one])))
         for code in ("theme1", "theme2", "institution2", "stage1"):
             other = rng.choice([*constant, "mode", "worker", "month", "year", "subsidy", "age_band", "stage2"])
             questions.append((Params("followups", [code, other], *period), rng.choice([scope, one])))
@@ -119,8 +122,9 @@ def test_spans_count_what_postgresql_counts(transactional_db, world, monkeypatch
         params = Params("persons", ["theme1", "sex"], *period)
         assert _theme_cell(params, Scope([gap.organisation_id]), code, "x") == len(persons)
 
-    # Two dimensions varying within a person: the cells are counted from the rows, their totals from the spans; a
-    # mode outside the choices (an old import's) counted as text, not lost among the empty ones.
+    # Two dimensions varying within a person, from their pair's spans but the worker's (counted from the rows,
+    # their totals from the spans); a mode outside the choices (an old import's) counted as text, not lost among the
+    # empty ones.
     FollowUp.objects.filter(pk=FollowUp.objects.filter(date__range=MIDDLE).order_by("pk").values("pk")[:1]).update(
         mode="fax"
     )
@@ -140,23 +144,33 @@ def test_spans_count_what_postgresql_counts(transactional_db, world, monkeypatch
         for scope in (world["scope"], world["one"])
     ]
     for params, scope in two:
+        assert (_spanned(params, scope) is None) is ("worker" in params.dimensions), params
         assert _table(build(params, scope)) == _from_rows(params, scope, monkeypatch), (params, scope)
     assert any(key[2] == "fax" for key in _table(build(*two[12])))  # persons theme1 × mode over MIDDLE
 
-    # Not from the spans: a period under GAP_DAYS, a filter, a subsidy scope, two dimensions varying within a
-    # person, a time dimension, another version of the themes.
+    # Not from the spans: a period under GAP_DAYS, a filter, a subsidy scope, the worker with another dimension
+    # varying within a person, three of them, a time dimension, another version of the themes.
     scope = world["scope"]
     short = (LONG[0], LONG[0] + datetime.timedelta(days=GAP_DAYS - 1))
     for params, asked in [
         (Params("persons", ["theme1", "sex"], *short), scope),
         (Params("persons", ["theme1", "sex"], *LONG, filters={"mode": ["phone"]}), scope),
         (Params("persons", ["theme1", "sex"], *LONG), Scope(scope.organisation_ids, world["subsidies"][0].pk)),
-        (Params("persons", ["theme1", "mode"], *LONG), scope),
+        (Params("case_files", ["worker", "mode"], *LONG), scope),
+        (Params("persons", ["theme1", "mode", "age_band"], *LONG), scope),
         (Params("persons", ["theme1", "year"], *LONG), scope),
         (Params("followups", ["mode", "sex"], *LONG), scope),
         (Params("persons", ["theme1", "sex"], *LONG, versions={"theme": world["v1"]}), scope),
     ]:
         assert _spanned(params, asked) is None, params
+
+    # A copy built before the pairs' spans were kept: the pairs counted from the rows, the same figures.
+    monkeypatch.setattr(columnar_spans, "SPANNED_PAIRS", [])
+    assert columnar.build() is not None
+    params = Params("case_files", ["stage2", "theme2"], *LONG)
+    assert _spanned(params, scope) is None
+    assert _spanned(Params("case_files", ["stage2", "sex"], *LONG), scope) is not None
+    assert _table(build(params, scope)) == _from_rows(params, scope, monkeypatch)
 
 
 @pytest.mark.slow(seconds=30)

@@ -1,8 +1,8 @@
 """Counting distinct persons, case files or follow-ups over a long period from the spans of the columnar copy
 (`maillage.casework.columnar_spans`): a filtered scan of one (unit, value) per row instead of hashing the period's
 millions of rows. None when the spans do not answer: a period under a year (gaps shorter than it are not kept;
-the period's rows are few), filters, a subsidy scope, time dimensions or two dimensions that vary within a person
-(theme × mode), category versions other than the spans', no copy. Distinct follow-ups by one or two codes are read
+the period's rows are few), filters, a subsidy scope, time dimensions, the worker with another dimension that varies
+within a person, category versions other than the spans', no copy. Distinct follow-ups by one or two codes are read
 so over any period (a follow-up has one day).
 """
 
@@ -14,7 +14,15 @@ import datetime
 from typing import Any
 
 from maillage.casework import columnar
-from maillage.casework.columnar_spans import CODE_DIMENSIONS, FOLLOWUP_OWN, GAP_DAYS, PERSON_CODES, SPANNED_DIMENSIONS
+from maillage.casework.columnar_spans import (
+    CODE_DIMENSIONS,
+    FOLLOWUP_OWN,
+    GAP_DAYS,
+    PERSON_CODES,
+    SPANNED_DIMENSIONS,
+    SPANNED_PAIRS,
+    spanned_name,
+)
 from maillage.stats.tabulate.columnar_read import assembled, centres_sql, merged
 from maillage.stats.tabulate.dimensions import DimensionSpec, target_version
 from maillage.stats.tabulate.params import FOLLOWUPS, Params, Scope, axis_of
@@ -53,7 +61,9 @@ def from_spans(
         every = reading.centres <= set(scope.organisation_ids)
         if measure == "followups":
             return _followups_by_code(reading.db, specs, varying, scope, date_from, date_to, every)
-        query = _units_query(measure, specs, varying[0] if varying else None, scope, date_from, date_to, every)
+        if len(varying) == 2 and not columnar.paired_spans(reading, measure, varying):
+            return None
+        query = _units_query(measure, specs, varying, scope, date_from, date_to, every)
         return _cells(reading.db.execute(query).fetchall())
 
 
@@ -66,8 +76,9 @@ def spanned_dimensions(
     date_from: datetime.date | None,
     date_to: datetime.date | None,
 ) -> tuple[str, ...] | None:
-    """The dimensions varying within a unit the spans are read by (none, one; two codes for follow-ups), or None
-    when the spans do not answer the question whatever the copy holds."""
+    """The dimensions varying within a unit the spans are read by (none, one, or two: in SPANNED_PAIRS' order for
+    persons and case files, codes for follow-ups), or None when the spans do not answer the question whatever the
+    copy holds."""
     if base != FOLLOWUPS or measure not in _CONSTANT:
         return None
     if date_from is None and date_to is None:  # all time: the roll-ups
@@ -80,7 +91,9 @@ def spanned_dimensions(
         return varying if varying and len(varying) <= 2 and set(varying) <= set(CODE_DIMENSIONS) else None
     if date_from is not None and date_to is not None and (date_to - date_from).days < GAP_DAYS:
         return None
-    if len(varying) > 1 or not set(varying) <= set(SPANNED_DIMENSIONS):  # two, or a time dimension
+    if len(varying) == 2:
+        return next((pair for pair in SPANNED_PAIRS if set(pair) == set(varying)), None)
+    if len(varying) > 1 or not set(varying) <= set(SPANNED_DIMENSIONS):  # three, or a time dimension
         return None
     return varying
 
@@ -98,6 +111,12 @@ def answers(
     varying = spanned_dimensions(measure, FOLLOWUPS, specs, params, scope, date_from, date_to)
     if varying is None or reading.spans is None or (measure == "followups" and not reading.coded):
         return False
+    if (
+        measure != "followups"
+        and len(varying) == 2
+        and not {f"spans_{spanned_name(measure, varying)}"} <= reading.tables
+    ):
+        return False
     for axis in {axis for key in varying if (axis := axis_of(key)) is not None}:
         version = target_version(axis, params.versions.get(axis))
         if version is None or reading.spans.get(axis) != version.pk:
@@ -108,7 +127,7 @@ def answers(
 def _units_query(
     measure: str,
     specs: list[DimensionSpec],
-    spanned: str | None,
+    spanned: tuple[str, ...],
     scope: Scope,
     date_from: datetime.date | None,
     date_to: datetime.date | None,
@@ -116,15 +135,15 @@ def _units_query(
 ) -> str:
     """Distinct persons or case files: the spans meeting the period, less the gaps running over it (each unit's
     centre and codes joined when asked; the whole sector by the spanned value alone needs no join: 82 → 23 ms)."""
+    value = {key: "s.v" if len(spanned) == 1 else f"s.v{index + 1}" for index, key in enumerate(spanned)}
     columns = [
-        f"{'s.v' if spec.key == spanned else 'u.' + _COLUMN.get(spec.key, spec.key)} AS d{i}"
-        for i, spec in enumerate(specs)
+        f"{value.get(spec.key) or 'u.' + _COLUMN.get(spec.key, spec.key)} AS d{i}" for i, spec in enumerate(specs)
     ]
     selected = ", ".join([*columns, "count(*) AS n"])
     outer = ", ".join(f"d{i}" for i in range(len(specs)))
     groups = f" GROUP BY {outer}" if specs else ""
-    name = f"{measure}_{spanned}" if spanned else measure
-    if every_centre and all(spec.key == spanned for spec in specs):
+    name = spanned_name(measure, spanned)
+    if every_centre and all(spec.key in spanned for spec in specs):
         joined = "WHERE true"
     else:
         joined = f"JOIN units_{measure} u ON u.unit = s.unit WHERE u.org IN ({centres_sql(scope)})"
