@@ -339,25 +339,28 @@ def _overlaid(db: Any, names: dict[str, str]) -> None:
         )
 
 
-def paired_spans(reading: Reading, measure: str, pair: tuple[str, ...]) -> bool:
-    """Whether the spans of a measure by this pair (`columnar_spans.SPANNED_PAIRS`) can be read, their views made
-    on first use: a change since the copy counts the changed persons' spans of one pair, not of all 72."""
-    names = columnar_spans.pair_tables(measure, pair)
-    if reading.spans is None or not set(names) <= reading.tables:
-        return False
-    spans = next(iter(names))
-    if reading.db.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = ?", [spans]).fetchone()[0]:
-        return True
-    if not reading.changed:
-        for name in names:
-            reading.db.execute(f"CREATE TEMPORARY VIEW {name} AS SELECT * FROM snap.{name}")  # noqa: S608
-        return True
-    lists = columnar_spans.code_lists(reading.spans)
-    columnar_spans.build_spans(
-        reading.db, measure, pair, ("now_coded", "now_followups"), lists, "CREATE TEMPORARY TABLE", "now_"
-    )
-    _overlaid(reading.db, names)
-    return True
+def firsts(reading: Reading, measure: str, pair: tuple[str, ...]) -> str | None:
+    """A view of `firsts` (`columnar_spans`) with the previous days of this measure and pair as `prev`, the changed
+    persons' counted from their current rows when the pair is first asked (not all 72 at every change); None when
+    the copy has no such column."""
+    column = columnar_spans.previous_column(measure, pair)
+    view = f"firsts_{column}"
+    if reading.spans is None or "firsts" not in reading.tables:
+        return None
+    if reading.db.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = ?", [view]).fetchone()[0]:
+        return view
+    kept_column = "SELECT count(*) FROM duckdb_columns() WHERE database_name = 'snap' AND table_name = 'firsts'"
+    if not reading.db.execute(f"{kept_column} AND column_name = ?", [column]).fetchone()[0]:
+        return None  # a copy of other pairs (an older layout): counted from the rows
+    kept = f"SELECT {', '.join(columnar_spans.FIRSTS_COLUMNS)}, {column} AS prev FROM snap.firsts s"  # noqa: S608
+    if reading.changed:
+        args: list[Any] = []
+        lists = columnar_spans.code_lists(reading.spans)
+        select = columnar_spans.firsts_select("now_coded", lists, [pair], (measure,), args)
+        reading.db.execute(f"CREATE TEMPORARY TABLE now_{view} AS {select}", args)
+        kept += f" ANTI JOIN changed c ON c.person_id = s.person_id UNION ALL SELECT * FROM now_{view}"  # noqa: S608
+    reading.db.execute(f"CREATE TEMPORARY VIEW {view} AS {kept}")
+    return view
 
 
 @dataclass(frozen=True)

@@ -8,14 +8,17 @@ dimension varying within a unit) is kept once, in tables of the columnar copy:
 - `spans_<measure>[_<dimension>]`: per unit and value, the first and last day it has a row;
 - `gaps_<measure>[_<dimension>]`: the same key with each stretch of more than GAP_DAYS days between two of its rows
   (`after`, `before`);
-- `spans_<measure>_<dimension>__<dimension>`, `gaps_…`: the same per unit and pair of values (`v1`, `v2`) of two
-  dimensions varying within a unit (`SPANNED_PAIRS`: theme × mode), whose hash of the period's (cell, unit) pairs
-  took 400–650 ms over 7 of 10 years at 5M;
+- `firsts`: the pre-joined rows with, per measure and pair of dimensions varying within a unit (`SPANNED_PAIRS`:
+  theme × mode), the day of the unit's previous row under the same two values (`prev_<p|c>_<d1>__<d2>`);
 - `dups_followups_<code>`: the follow-ups with several requests under one code (how many more than one).
 
 A unit is counted in a cell over [a, b] exactly when first <= b, last >= a and no gap runs from before a to after
 b; over a period of GAP_DAYS or more every such gap is kept, so the count is a filtered scan of the spans less one of
-the gaps (`maillage.stats.tabulate.spans_read`): ~80 ms instead of ~700. Distinct follow-ups by a code are the
+the gaps (`maillage.stats.tabulate.spans_read`): ~80 ms instead of ~700. By two dimensions varying within a unit, the
+spans would be nearly as many as the rows (each person's (theme, mode) pairs are mostly seen once: 6.9M spans for 7M
+rows at 5M, 3 GB for the 72 tables); `firsts` counts instead, over any period, the rows inside it whose unit's
+previous row under the same values is before it (or none): one per unit and cell, no hashing (7 of 10 years at 5M:
+371–457 → 45 ms), ~4 MB a column. Distinct follow-ups by a code are the
 pre-joined rows counted (a plain count) less the extra rows of `dups`. Category codes are those of the versions in
 force at build (`spans_versions`): another version is counted from the rows. Built with the copy and, for the
 persons changed since, from their current rows at read time (`columnar._views`), like every table of the copy.
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 # Only column names of this module and integer bounds are spliced into the SQL.
 # ruff: noqa: S608
+from collections.abc import Sequence
 from itertools import combinations
 from typing import Any
 
@@ -44,8 +48,7 @@ FOLLOWUP_CODES = [(code,) for code in CODE_DIMENSIONS] + list(combinations(CODE_
 
 
 def span_tables() -> dict[str, str]:
-    """Every table this module adds to the copy but the pairs' (`pair_tables`) → its column holding the person
-    whose rows it counts."""
+    """Every table this module adds to the copy but `firsts` → its column holding the person whose rows it counts."""
     names = {"units_persons": "unit", "units_case_files": "person_id"}
     for measure in SPANNED_UNITS:
         for dimension in ("", *SPANNED_DIMENSIONS):
@@ -57,15 +60,40 @@ def span_tables() -> dict[str, str]:
     return names | {f"dups_followups_{'__'.join(codes)}": "person_id" for codes in FOLLOWUP_CODES}
 
 
-def pair_tables(measure: str, pair: tuple[str, ...]) -> dict[str, str]:
-    """A pair's tables (spans, gaps) → their column holding the person, as `span_tables`."""
-    return dict.fromkeys(_spans_and_gaps(spanned_name(measure, pair)), _person_column(measure))
-
-
 def spanned_name(measure: str, dimensions: tuple[str, ...]) -> str:
-    """The name of the spans of a measure by none, one or two (in SPANNED_PAIRS' order) dimensions varying within a
-    unit, less its `spans_`/`gaps_`."""
-    return "__".join([f"{measure}_{dimensions[0]}", *dimensions[1:]]) if dimensions else measure
+    """The name of the spans of a measure by no dimension or one, less its `spans_`/`gaps_`."""
+    return f"{measure}_{dimensions[0]}" if dimensions else measure
+
+
+# The columns of `firsts` besides the previous days: what a pair's cells are read by (the follow-up's centre and day,
+# its own codes, its request's categories) and the person (the changed persons' rows are taken out by it).
+FIRSTS_COLUMNS = ("org", "date", "person_id", "theme", "institution", "stage", "age_band", "mode", "subsidy")
+
+
+def previous_column(measure: str, pair: tuple[str, ...]) -> str:
+    """The column of `firsts` holding, per row, its unit's previous day under the same values of the pair."""
+    return f"prev_{measure[0]}_{'__'.join(pair)}"
+
+
+def firsts_select(
+    coded: str,
+    lists: dict[str, tuple[int, list[str | None]]],
+    pairs: Sequence[tuple[str, ...]],
+    measures: tuple[str, ...],
+    args: list[Any],
+) -> str:
+    """The rows of `coded` as `firsts` holds them, with the previous days of these pairs and measures (`args`: the
+    SQL's parameters, appended)."""
+    previous = []
+    for measure in measures:
+        for pair in pairs:
+            values = ", ".join(_code_sql(d, lists, args) if d in CODE_DIMENSIONS else d for d in pair)
+            # ties on a day in any order: only one of them is the first inside a period starting that day
+            previous.append(
+                f"lag(date) OVER (PARTITION BY {SPANNED_UNITS[measure]}, {values} ORDER BY date)"
+                f" AS {previous_column(measure, pair)}"
+            )
+    return f"SELECT {', '.join([*FIRSTS_COLUMNS, *previous])} FROM {coded}"
 
 
 def _spans_and_gaps(name: str) -> tuple[str, str]:
@@ -98,7 +126,7 @@ def _code_sql(dimension: str, lists: dict[str, tuple[int, list[str | None]]], ar
     return f"CASE WHEN {axis} BETWEEN {low} AND {low + len(codes) - 1} THEN (?::VARCHAR[])[{axis} - {low - 1}] END"
 
 
-def build_spans(
+def _build_spans_by(
     db: Any,
     measure: str,
     dimensions: tuple[str, ...],
@@ -107,12 +135,12 @@ def build_spans(
     create: str,
     prefix: str,
 ) -> None:
-    """The spans and gaps of a measure by none, one (`v`) or two (`v1`, `v2`) dimensions varying within a unit, of
-    the rows of `sources` (pre-joined, follow-ups alone)."""
+    """The spans and gaps of a measure by no dimension or one (`v`) varying within a unit, of the rows of `sources`
+    (pre-joined, follow-ups alone)."""
     unit = SPANNED_UNITS[measure]
     person = "" if unit == "person_id" else ", person_id"
     args: list[Any] = []
-    names = ["v"] if len(dimensions) == 1 else [f"v{index + 1}" for index in range(len(dimensions))]
+    names = ["v"] if dimensions else []
     values = "".join(
         f", {_code_sql(d, lists, args) if d in CODE_DIMENSIONS else d} AS {name}"
         for d, name in zip(dimensions, names, strict=True)
@@ -168,13 +196,14 @@ def build(
             f" FROM {followups} GROUP BY {unit}"
         )
         for dimension in ("", *SPANNED_DIMENSIONS):
-            build_spans(db, measure, (dimension,) if dimension else (), (coded, followups), lists, create, prefix)
-        if not temporary:  # the changed persons' pairs are counted when a pair is asked (`columnar.paired_spans`)
-            for pair in SPANNED_PAIRS:
-                build_spans(db, measure, pair, (coded, followups), lists, create, prefix)
+            _build_spans_by(db, measure, (dimension,) if dimension else (), (coded, followups), lists, create, prefix)
+    if not temporary:  # the changed persons' previous days are counted when a pair is asked (`columnar.firsts`)
+        args: list[Any] = []
+        select = firsts_select(coded, lists, SPANNED_PAIRS, tuple(SPANNED_UNITS), args)
+        db.execute(f"{create} {prefix}firsts AS {select} ORDER BY date", args)
     for codes in FOLLOWUP_CODES:
         # Distinct follow-ups by codes: the pre-joined rows counted, less the follow-ups with two rows in the codes.
-        args: list[Any] = []
+        args = []
         values = ", ".join(f"{_code_sql(code, lists, args)} AS v{index + 1}" for index, code in enumerate(codes))
         key = ", ".join(f"v{index + 1}" for index in range(len(codes)))
         db.execute(

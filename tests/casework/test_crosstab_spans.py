@@ -164,9 +164,15 @@ def test_spans_count_what_postgresql_counts(transactional_db, world, monkeypatch
     ]:
         assert _spanned(params, asked) is None, params
 
-    # A copy built before the pairs' spans were kept: the pairs counted from the rows, the same figures.
-    monkeypatch.setattr(columnar_spans, "SPANNED_PAIRS", [])
-    assert columnar.build() is not None
+    # A pair over a period shorter than GAP_DAYS, from `firsts` too; a copy without the pair's column (an older
+    # one, or one of other pairs): counted from the rows, the same figures.
+    params = Params("case_files", ["stage2", "theme2"], *SHORT)
+    assert _spanned(params, scope) is not None
+    assert _table(build(params, scope)) == _from_rows(params, scope, monkeypatch)
+    with monkeypatch.context() as patch:
+        patch.setattr(columnar_spans, "SPANNED_PAIRS", [("theme1", "mode")])
+        assert columnar.build() is not None
+    assert _spanned(Params("case_files", ["mode", "theme1"], *LONG), scope) is not None
     params = Params("case_files", ["stage2", "theme2"], *LONG)
     assert _spanned(params, scope) is None
     assert _spanned(Params("case_files", ["stage2", "sex"], *LONG), scope) is not None

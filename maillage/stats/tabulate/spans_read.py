@@ -3,7 +3,8 @@
 millions of rows. None when the spans do not answer: a period under a year (gaps shorter than it are not kept;
 the period's rows are few), filters, a subsidy scope, time dimensions, the worker with another dimension that varies
 within a person, category versions other than the spans', no copy. Distinct follow-ups by one or two codes are read
-so over any period (a follow-up has one day).
+so over any period (a follow-up has one day), and distinct persons and case files by two dimensions varying within
+them (theme × mode) from `firsts`: the period's rows that are their unit's first under the pair in it.
 """
 
 from __future__ import annotations
@@ -61,8 +62,8 @@ def from_spans(
         every = reading.centres <= set(scope.organisation_ids)
         if measure == "followups":
             return _followups_by_code(reading.db, specs, varying, scope, date_from, date_to, every)
-        if len(varying) == 2 and not columnar.paired_spans(reading, measure, varying):
-            return None
+        if len(varying) == 2:
+            return _firsts_count(reading, measure, specs, varying, scope, (date_from, date_to), every)
         query = _units_query(measure, specs, varying, scope, date_from, date_to, every)
         return _cells(reading.db.execute(query).fetchall())
 
@@ -89,10 +90,10 @@ def spanned_dimensions(
     if measure == "followups":
         # any period: a follow-up has one day; by no category, a count of rows (the other readers)
         return varying if varying and len(varying) <= 2 and set(varying) <= set(CODE_DIMENSIONS) else None
+    if len(varying) == 2:  # any period: `firsts`
+        return next((pair for pair in SPANNED_PAIRS if set(pair) == set(varying)), None)
     if date_from is not None and date_to is not None and (date_to - date_from).days < GAP_DAYS:
         return None
-    if len(varying) == 2:
-        return next((pair for pair in SPANNED_PAIRS if set(pair) == set(varying)), None)
     if len(varying) > 1 or not set(varying) <= set(SPANNED_DIMENSIONS):  # three, or a time dimension
         return None
     return varying
@@ -109,13 +110,12 @@ def answers(
 ) -> bool:
     """Whether the spans of this reading of the copy answer the question."""
     varying = spanned_dimensions(measure, FOLLOWUPS, specs, params, scope, date_from, date_to)
-    if varying is None or reading.spans is None or (measure == "followups" and not reading.coded):
+    if varying is None or reading.spans is None:
         return False
-    if (
-        measure != "followups"
-        and len(varying) == 2
-        and not {f"spans_{spanned_name(measure, varying)}"} <= reading.tables
-    ):
+    # by codes, follow-ups and the pairs read the pre-joined rows (`firsts` for the pairs: none in an older copy)
+    if (measure == "followups" or len(varying) == 2) and not reading.coded:
+        return False
+    if measure != "followups" and len(varying) == 2 and "firsts" not in reading.tables:
         return False
     for axis in {axis for key in varying if (axis := axis_of(key)) is not None}:
         version = target_version(axis, params.versions.get(axis))
@@ -158,6 +158,33 @@ def _units_query(
         f" AND s.after < DATE '{date_from.isoformat()}' AND s.before > DATE '{date_to.isoformat()}'{groups}"
     )
     return f"SELECT {outer}{', ' if specs else ''}sum(n) FROM ({query} UNION ALL {gaps}){groups}"
+
+
+def _firsts_count(
+    reading: columnar.Reading,
+    measure: str,
+    specs: list[DimensionSpec],
+    pair: tuple[str, ...],
+    scope: Scope,
+    period: tuple[datetime.date | None, datetime.date | None],
+    every_centre: bool,
+) -> list[dict[str, Any]] | None:
+    """Distinct persons or case files by two dimensions varying within them: the period's rows that are their unit's
+    first under the two values in the period (its previous one before it, or none), counted as rows."""
+    view = columnar.firsts(reading, measure, pair)
+    # codes by their number, NULL for a category without one in the version: as the previous days' partitions
+    parts_of = assembled(FOLLOWUPS, specs, scope, *period, [], True, False, True, every_centre)
+    if view is None or parts_of is None:
+        return None
+    sql, selected, body = parts_of
+    first = "f.prev IS NULL" if period[0] is None else f"coalesce(f.prev < DATE '{period[0].isoformat()}', true)"
+    groups = ", ".join(str(i + 1) for i in range(len(selected)))
+    rows = reading.db.execute(
+        f"SELECT {', '.join([*selected, 'count(*)'])} {body.replace('FROM coded f', f'FROM {view} f', 1)}"
+        f" AND {first} GROUP BY {groups}",
+        sql.args,
+    ).fetchall()
+    return merged(rows, specs, False)
 
 
 def _followups_by_code(
