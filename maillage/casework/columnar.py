@@ -356,7 +356,7 @@ def firsts(reading: Reading, measure: str, pair: tuple[str, ...]) -> str | None:
     if reading.changed:
         args: list[Any] = []
         lists = columnar_spans.code_lists(reading.spans)
-        select = columnar_spans.firsts_select("now_coded", lists, [pair], (measure,), args)
+        select = columnar_spans.firsts_of("now_coded", lists, measure, pair, args)
         reading.db.execute(f"CREATE TEMPORARY TABLE now_{view} AS {select}", args)
         kept += f" ANTI JOIN changed c ON c.person_id = s.person_id UNION ALL SELECT * FROM now_{view}"  # noqa: S608
     reading.db.execute(f"CREATE TEMPORARY VIEW {view} AS {kept}")
