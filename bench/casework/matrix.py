@@ -174,13 +174,13 @@ def timed(function, cold_runs: int = 0) -> tuple[float, float]:  # type: ignore[
 
 def _read_from(params: Params, scope: Scope) -> str:
     """Where the engine counted: the roll-up cells (of the period, or all time less the days outside it), the
-    spans of the columnar copy, the copy's rows or PostgreSQL's; a distinct count by a time dimension cut at whole
+    spans of the columnar copy (`firsts` for two dimensions varying within a person), the copy's rows or PostgreSQL's; a distinct count by a time dimension cut at whole
     periods first."""
     from maillage.casework import columnar
     from maillage.stats import crosstab
     from maillage.stats.tabulate import query
     from maillage.stats.tabulate.edges_read import from_whole_less_edges
-    from maillage.stats.tabulate.spans_read import from_spans
+    from maillage.stats.tabulate.spans_read import from_spans, spanned_dimensions
 
     base = crosstab.MEASURES[params.measure].base
     specs = [crosstab._dimension(key, base, params.versions) for key in params.dimensions]
@@ -191,7 +191,8 @@ def _read_from(params: Params, scope: Scope) -> str:
     if crosstab._from_rollup(params.measure, base, specs, params, scope, *period) is not None:
         return "roll-ups"
     if from_spans(params.measure, base, specs, params, scope, *period) is not None:
-        return "spans"
+        varying = spanned_dimensions(params.measure, base, specs, params, scope, *period) or ()
+        return "firsts" if params.measure != "followups" and len(varying) == 2 else "spans"
     if from_whole_less_edges(params.measure, base, specs, params, scope, *period) is not None:
         return "all-time less edges"
     changed = columnar.changed_persons()

@@ -65,8 +65,20 @@ def spanned_name(measure: str, dimensions: tuple[str, ...]) -> str:
 
 
 # The columns of `firsts` besides the previous days: what a pair's cells are read by (the follow-up's centre and day,
-# its own codes, its request's categories) and the person (the changed persons' rows are taken out by it).
-FIRSTS_COLUMNS = ("org", "date", "person_id", "theme", "institution", "stage", "age_band", "mode", "subsidy")
+# its own codes, its request's categories, its person's codes: one per unit) and the person (the changed persons'
+# rows are taken out by it).
+FIRSTS_COLUMNS = (
+    "org",
+    "date",
+    "person_id",
+    "theme",
+    "institution",
+    "stage",
+    "age_band",
+    "mode",
+    "subsidy",
+    *PERSON_CODES,
+)
 
 
 def previous_column(measure: str, pair: tuple[str, ...]) -> str:

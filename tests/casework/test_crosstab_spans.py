@@ -59,8 +59,14 @@ def _questions(world: dict[str, Any]) -> list[tuple[Params, Scope]]:
                 questions.append((Params(measure, [varying, rng.choice(constant)], *period), rng.choice([scope, one])))
             questions.append((Params(measure, ["sex", "household"], *period), scope))
             questions.append((Params(measure, ["institution2"], *period), one))
-            # two that vary within a person (their pair's spans), in either order, with the whole sector or not
-            for pair in (["theme1", "mode"], ["stage2", "theme2"], ["age_band", "institution1"], ["subsidy", "mode"]):
+            # two that vary within a person (`firsts`), in either order, with the whole sector or not
+            for pair in (
+                ["theme1", "mode"],
+                ["stage2", "theme2"],
+                ["age_band", "institution1"],
+                ["subsidy", "mode"],
+                ["mode", "household", "theme1"],  # and a person's code (one per unit)
+            ):
                 questions.append((Params(measure, pair, *period), rng.choice([scope, one])))
         for code in ("theme1", "theme2", "institution2", "stage1"):
             other = rng.choice([*constant, "mode", "worker", "month", "year", "subsidy", "age_band", "stage2"])
