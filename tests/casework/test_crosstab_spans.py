@@ -228,6 +228,46 @@ def test_writes_after_the_copy_are_counted_from_the_spans_at_once(
 
 @pytest.mark.slow(seconds=20)
 @pytest.mark.django_db(transaction=True)
+def test_a_pair_counts_a_person_once_by_their_first_row_in_the_period(
+    transactional_db, world, monkeypatch, settings, tmp_path
+):
+    """`firsts` at its edges: a row on the period's first day and another after it under the same pair, two
+    requests of one follow-up under the same theme (a tie on a day), a row the day before the period."""
+    settings.VAR_DIR = tmp_path
+    centre = world["scope"].organisation_ids[0]
+    worker, theme = world["workers"][centre][0], world["themes"][2]
+    person = PersonFactory(organisation_id=centre, reference="P-EDGE", sex="x")
+    case_file = CaseFileFactory(person=person)
+    start = LONG[0]
+    for day, requests in (
+        (start - datetime.timedelta(days=1), 1),
+        (start, 2),
+        (start + datetime.timedelta(days=40), 1),
+    ):
+        follow_up = FollowUpFactory(case_file=case_file, worker=worker, date=day, mode="phone")
+        for _ in range(requests):
+            RequestFactory(follow_up=follow_up, theme=theme)
+    rollups_rebuild.rebuild()
+    assert columnar.build() is not None
+    code = dimension("theme1", "followups", {}).codes[theme.pk]
+    rows = FollowUp.objects.filter(
+        organisation_id=centre, mode="phone", date__range=LONG, requests__theme__parent__code=code
+    )
+    for measure, dimensions, cell, unit in (
+        ("persons", ["theme1", "mode"], (code, "phone"), "person_id"),
+        ("case_files", ["mode", "theme1", "sex"], ("phone", code, "x"), "case_file_id"),
+    ):
+        params = Params(measure, dimensions, *LONG)
+        assert _spanned(params, Scope([centre])) is not None
+        assert _table(build(params, Scope([centre]))) == _from_rows(params, Scope([centre]), monkeypatch), params
+        _specs, grouped = query.grouped(params, Scope([centre]), *LONG)
+        counted = sum(row["value"] for row in grouped if tuple(row[f"d{i}"] for i in range(len(cell))) == cell)
+        expected = rows.filter(person__sex="x") if measure == "case_files" else rows
+        assert counted == len(set(expected.values_list(unit, flat=True)))
+
+
+@pytest.mark.slow(seconds=20)
+@pytest.mark.django_db(transaction=True)
 def test_a_distinct_count_by_time_is_cut_at_whole_periods(transactional_db, world, monkeypatch, settings, tmp_path):
     settings.VAR_DIR = tmp_path
     assert columnar.build() is not None
