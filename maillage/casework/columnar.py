@@ -307,7 +307,7 @@ def _views(
 
 
 def _span_views(db: Any, changed: list[int], tables: frozenset[str]) -> dict[str, int] | None:
-    """Views of the spans but the pairs' (`paired_spans`) as the rows are now (the changed persons' counted from
+    """Views of the spans but `firsts` (`firsts`, on first use) as the rows are now (the changed persons' counted from
     their current rows), and the category versions they read; None when the copy has none or the changes make them
     inexact."""
     if "spans_versions" not in tables:

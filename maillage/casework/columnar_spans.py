@@ -50,18 +50,16 @@ def span_tables() -> dict[str, str]:
     """Every table this module adds to the copy but `firsts` → its column holding the person whose rows it counts."""
     names = {"units_persons": "unit", "units_case_files": "person_id"}
     for measure in SPANNED_UNITS:
+        person = "unit" if measure == "persons" else "person_id"
         for dimension in ("", *SPANNED_DIMENSIONS):
-            names.update(
-                dict.fromkeys(
-                    _spans_and_gaps(spanned_name(measure, (dimension,) if dimension else ())), _person_column(measure)
-                )
-            )
+            name = spanned_name(measure, dimension)
+            names.update({f"spans_{name}": person, f"gaps_{name}": person})
     return names | {f"dups_followups_{'__'.join(codes)}": "person_id" for codes in FOLLOWUP_CODES}
 
 
-def spanned_name(measure: str, dimensions: tuple[str, ...]) -> str:
-    """The name of the spans of a measure by no dimension or one, less its `spans_`/`gaps_`."""
-    return f"{measure}_{dimensions[0]}" if dimensions else measure
+def spanned_name(measure: str, dimension: str) -> str:
+    """The name of the spans of a measure by one dimension ("": none), less its `spans_`/`gaps_`."""
+    return f"{measure}_{dimension}" if dimension else measure
 
 
 # The columns of `firsts` besides the previous days: what a pair's cells are read by (the follow-up's centre and day,
@@ -125,14 +123,6 @@ def _build_firsts(db: Any, coded: str, lists: dict[str, tuple[int, list[str | No
         db.execute(f"DROP TABLE {column}")
 
 
-def _spans_and_gaps(name: str) -> tuple[str, str]:
-    return f"spans_{name}", f"gaps_{name}"
-
-
-def _person_column(measure: str) -> str:
-    return "unit" if measure == "persons" else "person_id"
-
-
 def code_lists(axis_versions: dict[str, int]) -> dict[str, tuple[int, list[str | None]]]:
     """Each code dimension's codes in these versions, as (lowest category id, code per id from it)."""
     from maillage.taxonomy.models import SchemeVersion
@@ -157,7 +147,7 @@ def _code_sql(
     low, codes = lists[dimension]
     if numbered:
         number = {code: index for index, code in enumerate(sorted({c for c in codes if c is not None}))}
-        args.append([number.get(code) if code is not None else None for code in codes])  # type: ignore[arg-type]
+        args.append([number.get(code) if code is not None else None for code in codes])
     else:
         args.append(codes)
     kind = "INTEGER" if numbered else "VARCHAR"
@@ -167,33 +157,30 @@ def _code_sql(
 def _build_spans_by(
     db: Any,
     measure: str,
-    dimensions: tuple[str, ...],
+    dimension: str,
     sources: tuple[str, str],
     lists: dict[str, tuple[int, list[str | None]]],
     create: str,
     prefix: str,
 ) -> None:
-    """The spans and gaps of a measure by no dimension or one (`v`) varying within a unit, of the rows of `sources`
-    (pre-joined, follow-ups alone)."""
+    """The spans and gaps of a measure by one dimension varying within a unit (`v`; "": none), of the rows of
+    `sources` (pre-joined, follow-ups alone)."""
     unit = SPANNED_UNITS[measure]
     person = "" if unit == "person_id" else ", person_id"
     args: list[Any] = []
-    names = ["v"] if dimensions else []
-    values = "".join(
-        f", {_code_sql(d, lists, args) if d in CODE_DIMENSIONS else d} AS {name}"
-        for d, name in zip(dimensions, names, strict=True)
-    )
-    source = sources[0] if set(dimensions) & set(CODE_DIMENSIONS) else sources[1]
-    rows = f"SELECT {unit} AS unit{person}{values}, date FROM {source}"
-    key = ", ".join(["unit" + person, *names])
-    spans, gaps = _spans_and_gaps(spanned_name(measure, dimensions))
+    source = sources[0] if dimension in CODE_DIMENSIONS else sources[1]
+    value = _code_sql(dimension, lists, args) if dimension in CODE_DIMENSIONS else dimension
+    rows = f"SELECT {unit} AS unit{person}{f', {value} AS v' if dimension else ''}, date FROM {source}"
+    key = f"unit{person}{', v' if dimension else ''}"
+    name = spanned_name(measure, dimension)
     db.execute(
-        f"{create} {prefix}{spans} AS SELECT {key}, min(date) AS first, max(date) AS last FROM ({rows}) GROUP BY {key}",
+        f"{create} {prefix}spans_{name} AS SELECT {key}, min(date) AS first, max(date) AS last"
+        f" FROM ({rows}) GROUP BY {key}",
         args,
     )
     # a stretch without a row: each row with the key's next one, kept when more than GAP_DAYS apart
     db.execute(
-        f"{create} {prefix}{gaps} AS SELECT * FROM (SELECT {key}, date AS after,"
+        f"{create} {prefix}gaps_{name} AS SELECT * FROM (SELECT {key}, date AS after,"
         f" lead(date) OVER (PARTITION BY {key} ORDER BY date) AS before FROM ({rows}))"
         f" WHERE before - after > {GAP_DAYS}",
         args,
@@ -234,7 +221,7 @@ def build(
             f" FROM {followups} GROUP BY {unit}"
         )
         for dimension in ("", *SPANNED_DIMENSIONS):
-            _build_spans_by(db, measure, (dimension,) if dimension else (), (coded, followups), lists, create, prefix)
+            _build_spans_by(db, measure, dimension, (coded, followups), lists, create, prefix)
     if not temporary:  # the changed persons' previous days are counted when a pair is asked (`columnar.firsts`)
         _build_firsts(db, coded, lists, prefix)
     for codes in FOLLOWUP_CODES:

@@ -142,7 +142,7 @@ def _units_query(
     selected = ", ".join([*columns, "count(*) AS n"])
     outer = ", ".join(f"d{i}" for i in range(len(specs)))
     groups = f" GROUP BY {outer}" if specs else ""
-    name = spanned_name(measure, spanned)
+    name = spanned_name(measure, spanned[0] if spanned else "")
     if every_centre and all(spec.key in spanned for spec in specs):
         joined = "WHERE true"
     else:
